@@ -1,0 +1,216 @@
+"""What Agno 3 accepts, as data: model providers, team modes, agent/team parameters and their types.
+
+The portal validates configurations against this before they can be saved, so a runtime never
+receives a configuration that Agno would reject or silently ignore (an unknown team mode, a bare
+model id, both history limits at once).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+# Agno 3's provider keys (agno.models.utils._PROVIDERS): the part before ":" in "provider:model_id".
+MODEL_PROVIDERS: tuple[str, ...] = (
+    "aimlapi", "anthropic", "aws-bedrock", "aws-claude", "azure-ai-foundry", "azure-foundry-claude",
+    "azure-openai", "azure-openai-responses", "cerebras", "cerebras-openai", "cohere", "cometapi",
+    "cloudflare", "dashscope", "deepinfra", "deepseek", "fireworks", "flexai", "google",
+    "google-interactions", "groq", "huggingface", "ibm", "inception", "internlm", "langdb", "litellm",
+    "litellm-openai", "llama-cpp", "llama-openai", "lmstudio", "meta", "minimax", "mistral", "moonshot",
+    "nebius", "nexus", "nvidia", "ollama", "ollama-responses", "openai", "openai-chat",
+    "openai-responses", "openrouter", "openrouter-responses", "perplexity", "portkey", "requesty",
+    "sambanova", "siliconflow", "together", "vercel", "vertexai-claude", "vllm", "xai", "xai-responses",
+)  # fmt: skip
+
+# Names older configs use for a provider, mapped to Agno 3's key.
+PROVIDER_ALIASES: dict[str, str] = {
+    "azure": "azure-openai",
+    "claude": "anthropic",
+    "gemini": "google",
+    "aws": "aws-bedrock",
+    "bedrock": "aws-bedrock",
+}
+
+MODEL_PROVIDER_CHOICES = [(p, p) for p in MODEL_PROVIDERS]
+
+# agno.team.TeamMode values; `collaborate` is the seeds' older name for broadcast.
+TEAM_MODES: tuple[str, ...] = ("route", "coordinate", "broadcast", "tasks")
+TEAM_MODE_CHOICES = [
+    ("route", "Route: send each request to one member"),
+    ("coordinate", "Coordinate: the leader delegates and combines"),
+    ("broadcast", "Broadcast: every member answers"),
+    ("tasks", "Tasks: the leader plans and runs tasks"),
+]
+TEAM_MODE_ALIASES: dict[str, str] = {"collaborate": "broadcast"}
+
+# Legacy keys from Automagik Hive configs and older Agno versions, mapped to Agno 3's names.
+LEGACY_PARAMETER_KEYS: dict[str, str] = {
+    "add_history_to_messages": "add_history_to_context",
+    "add_datetime_to_instructions": "add_datetime_to_context",
+    "storage": "db",
+}
+
+_BOOL = "boolean"
+_INT = "integer"
+_STR = "text"
+_NUM = "number"
+_ANY = "any"
+
+# Agent parameters the portal models beyond the dedicated columns, with their types.
+AGENT_PARAMETERS: dict[str, str] = {
+    "markdown": _BOOL,
+    "add_history_to_context": _BOOL,
+    "num_history_runs": _INT,
+    "num_history_messages": _INT,
+    "add_datetime_to_context": _BOOL,
+    "expected_output": _STR,
+    "additional_context": _STR,
+    "tool_call_limit": _INT,
+    "retries": _INT,
+    "tool_choice": _ANY,
+    "metadata": _ANY,
+    "knowledge": _ANY,
+    "db": _ANY,
+}
+TEAM_PARAMETERS: dict[str, str] = {
+    "role": _STR,
+    "respond_directly": _BOOL,
+    "delegate_to_all_members": _BOOL,
+    "determine_input_for_members": _BOOL,
+    "max_iterations": _INT,
+    "markdown": _BOOL,
+    "add_history_to_context": _BOOL,
+    "num_history_runs": _INT,
+    "add_datetime_to_context": _BOOL,
+    "expected_output": _STR,
+    "additional_context": _STR,
+    "metadata": _ANY,
+    "db": _ANY,
+}
+
+# Keys that have their own column: they may not hide in the free parameters.
+RESERVED_KEYS = frozenset(
+    {"id", "agent_id", "team_id", "name", "description", "role", "instructions", "system_message", "tools",
+     "model", "members", "mode", "version"}
+)  # fmt: skip
+RESERVED_AGENT_KEYS = RESERVED_KEYS
+RESERVED_TEAM_KEYS = RESERVED_KEYS - {"role"}
+
+# Model settings whose type and range the portal knows; others pass through to the model class.
+MODEL_SETTINGS: dict[str, tuple[str, float | None, float | None]] = {
+    "temperature": (_NUM, 0.0, 2.0),
+    "top_p": (_NUM, 0.0, 1.0),
+    "max_tokens": (_INT, 1, 10_000_000),
+    "max_output_tokens": (_INT, 1, 10_000_000),
+    "max_completion_tokens": (_INT, 1, 10_000_000),
+    "frequency_penalty": (_NUM, -2.0, 2.0),
+    "presence_penalty": (_NUM, -2.0, 2.0),
+    "seed": (_INT, None, None),
+    "timeout": (_NUM, 0.0, 3600.0),
+    "max_retries": (_INT, 0, 100),
+    "reasoning_effort": (_STR, None, None),
+}
+
+NONNEGATIVE_INTS = {"num_history_runs", "num_history_messages", "retries", "tool_call_limit", "max_iterations"}
+
+
+def normalize_provider(value: str) -> str:
+    key = (value or "").strip().lower()
+    return PROVIDER_ALIASES.get(key, key)
+
+
+def normalize_team_mode(value: str) -> str:
+    key = (value or "").strip().lower()
+    return TEAM_MODE_ALIASES.get(key, key)
+
+
+def _type_ok(kind: str, value: Any) -> bool:
+    if kind == _BOOL:
+        return isinstance(value, bool)
+    if kind == _INT:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == _NUM:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == _STR:
+        return isinstance(value, str)
+    return True
+
+
+def validate_model_settings(settings: Any, *, field: str = "model_settings") -> None:
+    """Raise ``ValidationError({field: ...})`` unless ``settings`` is an object of sane model settings."""
+    if not isinstance(settings, dict):
+        raise ValidationError({field: "Model settings must be a set of named values (a JSON object)."})
+    errors = []
+    for key, value in settings.items():
+        if not isinstance(key, str) or not key.isidentifier():
+            errors.append(f"“{key}” is not a valid setting name.")
+            continue
+        spec = MODEL_SETTINGS.get(key)
+        if spec is None:
+            continue
+        kind, low, high = spec
+        if not _type_ok(kind, value):
+            errors.append(f"{key} must be a {kind}, not {value!r}.")
+        elif kind in (_INT, _NUM) and ((low is not None and value < low) or (high is not None and value > high)):
+            errors.append(f"{key} must be between {low:g} and {high:g}, not {value}.")
+    if errors:
+        raise ValidationError({field: errors})
+
+
+def validate_parameters(parameters: Any, *, kind: str, field: str = "parameters") -> None:
+    """Validate the free Agno parameters of an agent (``kind='agent'``) or team (``kind='team'``)."""
+    if not isinstance(parameters, dict):
+        raise ValidationError({field: "Parameters must be a set of named values (a JSON object)."})
+    known = AGENT_PARAMETERS if kind == "agent" else TEAM_PARAMETERS
+    reserved = RESERVED_AGENT_KEYS if kind == "agent" else RESERVED_TEAM_KEYS
+    errors = []
+    for key, value in parameters.items():
+        if not isinstance(key, str) or not key.isidentifier():
+            errors.append(f"“{key}” is not a valid parameter name.")
+        elif key in reserved:
+            errors.append(f"“{key}” has its own field; set it there, not among the parameters.")
+        elif key in LEGACY_PARAMETER_KEYS:
+            errors.append(f"“{key}” is an old name; Agno 3 calls it “{LEGACY_PARAMETER_KEYS[key]}”.")
+        elif key in known and not _type_ok(known[key], value):
+            errors.append(f"{key} must be a {known[key]}, not {value!r}.")
+        elif key in NONNEGATIVE_INTS and value < 0:
+            errors.append(f"{key} cannot be negative.")
+    if "num_history_runs" in parameters and "num_history_messages" in parameters:
+        errors.append("Set num_history_runs or num_history_messages, not both (Agno would drop one).")
+    if errors:
+        raise ValidationError({field: errors})
+
+
+def validate_instructions(instructions: Any, *, field: str = "instructions") -> None:
+    if not isinstance(instructions, list) or not all(isinstance(i, str) for i in instructions):
+        raise ValidationError({field: "Instructions must be a list of texts."})
+    if any(not i.strip() for i in instructions):
+        raise ValidationError({field: "An instruction cannot be empty; remove it instead."})
+
+
+def validate_tools(tools: Any, *, field: str = "tools") -> None:
+    """Tools are names (``"ShellTools"``) or objects with a ``name`` and optional details."""
+    if not isinstance(tools, list):
+        raise ValidationError({field: "Tools must be a list."})
+    errors = []
+    names = []
+    for index, tool in enumerate(tools, start=1):
+        if isinstance(tool, str):
+            name = tool
+        elif isinstance(tool, dict) and isinstance(tool.get("name"), str):
+            name = tool["name"]
+            if "description" in tool and not isinstance(tool["description"], str):
+                errors.append(f"Tool {index} ({name}): the description must be text.")
+            if "parameters" in tool and not isinstance(tool["parameters"], dict):
+                errors.append(f"Tool {index} ({name}): the parameters must be a JSON object.")
+        else:
+            errors.append(f"Tool {index} must be a name or an object with a “name”.")
+            continue
+        if not name.strip():
+            errors.append(f"Tool {index} has an empty name.")
+        elif name in names:
+            errors.append(f"Tool “{name}” is listed twice.")
+        names.append(name)
+    if errors:
+        raise ValidationError({field: errors})

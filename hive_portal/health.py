@@ -1,0 +1,80 @@
+"""``GET /health/``: is the portal able to serve? JSON for load balancers and people alike."""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from hive_portal.schema import pgvector_version, schema_exists
+
+MIN_PGVECTOR = (0, 8, 4)
+
+
+def masked_database_url() -> str:
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or ""
+    password = "***" if db.get("PASSWORD") else ""
+    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = db.get("HOST") or "localhost"
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"postgresql://{auth}{host}{port}/{db.get('NAME', '')}"
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", version)[:3])
+
+
+def health_report() -> tuple[dict, bool]:
+    report: dict = {
+        "status": "ok",
+        "database": {"vendor": connection.vendor, "url": masked_database_url(), "reachable": False},
+    }
+    healthy = True
+    try:
+        connection.ensure_connection()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        report["database"]["reachable"] = True
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+        report["database"]["error"] = exc.__class__.__name__
+        report["status"] = "unavailable"
+        return report, False
+
+    if connection.vendor == "postgresql":
+        version = pgvector_version()
+        report["pgvector"] = version
+        report["schemas"] = {
+            settings.HIVE_SCHEMA: schema_exists(settings.HIVE_SCHEMA),
+            settings.AGNO_SCHEMA: schema_exists(settings.AGNO_SCHEMA),
+        }
+        if version is None:
+            healthy = False
+            report["error"] = "The pgvector extension is not installed: run manage.py migrate."
+        elif _version_tuple(version) < MIN_PGVECTOR:
+            report["warning"] = (
+                f"pgvector {version} is older than 0.8.4: upgrade it for iterative index scans and fixes."
+            )
+        if not report["schemas"][settings.HIVE_SCHEMA]:
+            healthy = False
+            report["error"] = "Schema “hive” is missing: run manage.py migrate."
+    else:
+        report["pgvector"] = None
+        report["warning"] = "SQLite fallback: no schemas, vector search is exact and in Python."
+    if not healthy:
+        report["status"] = "unavailable"
+    return report, healthy
+
+
+@never_cache
+@require_GET
+def health(request):
+    report, healthy = health_report()
+    return JsonResponse(report, status=200 if healthy else 503, json_dumps_params={"indent": 2})

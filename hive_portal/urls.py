@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from hive_portal.health import health
+
+admin.site.site_header = "Hive Portal"
+admin.site.site_title = "Hive Portal"
+admin.site.index_title = "Agent configuration"
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("health/", health, name="health"),
+    path("admin/", admin.site.urls),
+    path("api/", include("hive_portal.api.urls")),
+]

@@ -1,0 +1,16 @@
+"""WSGI entry point (gunicorn ``hive_portal.wsgi``)."""
+
+import os
+import sys
+
+from django.core.exceptions import ImproperlyConfigured
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hive_portal.settings")
+
+try:
+    from django.core.wsgi import get_wsgi_application
+
+    application = get_wsgi_application()
+except ImproperlyConfigured as exc:  # pragma: no cover - exercised through gunicorn
+    sys.stderr.write(f"Configuration error: {exc}\n")
+    sys.exit(2)

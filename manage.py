@@ -1,0 +1,26 @@
+#!/usr/bin/env python
+"""Django's command-line utility for Hive Portal."""
+
+import os
+import sys
+
+
+def main():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hive_portal.settings")
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        from django.conf import settings
+
+        settings.INSTALLED_APPS  # load settings now: a bad variable is reported in one sentence
+    except ImproperlyConfigured as exc:
+        sys.stderr.write(f"Configuration error: {exc}\n")
+        sys.exit(2)
+
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
+
+
+if __name__ == "__main__":
+    main()

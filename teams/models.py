@@ -1,0 +1,135 @@
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+from agents.models import slug_validator
+from hive_portal.agno_spec import MODEL_PROVIDER_CHOICES, MODEL_PROVIDERS, TEAM_MODE_CHOICES, TEAM_MODES
+from hive_portal.db import TimeStampedModel, json_array_constraint, json_object_constraint
+
+
+class Team(TimeStampedModel):
+    """A team's working configuration: its leader's settings and its ordered members."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team_id = models.CharField(
+        max_length=255,
+        unique=True,
+        validators=[slug_validator],
+        verbose_name="team ID",
+        help_text="Stable identifier the runtime asks for, e.g. “routing-team”.",
+    )
+    name = models.CharField(max_length=255)
+    mode = models.CharField(
+        max_length=20,
+        choices=TEAM_MODE_CHOICES,
+        default="route",
+        help_text="How the team leader uses its members (Agno's TeamMode).",
+    )
+    version = models.CharField(
+        max_length=50,
+        blank=True,
+        default="",
+        editable=False,
+        help_text="Label of the published version, e.g. “v3”; empty until first published.",
+    )
+    model_provider = models.CharField(
+        max_length=50,
+        choices=MODEL_PROVIDER_CHOICES,
+        blank=True,
+        default="",
+        verbose_name="model provider",
+        help_text="The leader's model provider. Members without a model of their own inherit it.",
+    )
+    model_name = models.CharField(max_length=255, blank=True, default="", verbose_name="model")
+    model_settings = models.JSONField(default=dict, blank=True, verbose_name="model settings")
+    description = models.TextField(blank=True, default="")
+    instructions = models.JSONField(default=list, blank=True, help_text="The leader's instructions, one item each.")
+    parameters = models.JSONField(
+        default=dict,
+        blank=True,
+        verbose_name="Agno parameters",
+        help_text="Further Agno team parameters (role, respond_directly, max_iterations, ...).",
+    )
+    is_active = models.BooleanField(default=True, verbose_name="active")
+    members = models.ManyToManyField(
+        "agents.Agent",
+        through="TeamMember",
+        related_name="teams",
+        blank=True,
+    )
+
+    class Meta:
+        db_table = "teams"
+        ordering = ["name", "team_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(team_id__regex=r"^[a-z0-9][a-z0-9_-]*$"),
+                name="%(app_label)s_%(class)s_team_id_slug",
+                violation_error_message="Team ID must be lowercase letters, digits, hyphens and underscores.",
+            ),
+            models.CheckConstraint(
+                condition=Q(mode__in=TEAM_MODES),
+                name="%(app_label)s_%(class)s_mode_known",
+                violation_error_message="Mode must be one of route, coordinate, broadcast or tasks.",
+            ),
+            models.CheckConstraint(
+                condition=Q(model_provider="") | Q(model_provider__in=MODEL_PROVIDERS),
+                name="%(app_label)s_%(class)s_model_provider_known",
+                violation_error_message="Unknown model provider.",
+            ),
+            models.CheckConstraint(
+                condition=(Q(model_provider="") & Q(model_name="")) | (~Q(model_provider="") & ~Q(model_name="")),
+                name="%(app_label)s_%(class)s_model_complete",
+                violation_error_message="Set both the model provider and the model, or neither.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(name=""),
+                name="%(app_label)s_%(class)s_name_set",
+                violation_error_message="Give the team a name.",
+            ),
+            json_object_constraint("model_settings"),
+            json_array_constraint("instructions"),
+            json_object_constraint("parameters"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.team_id})"
+
+
+class TeamMember(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    agent = models.ForeignKey(
+        "agents.Agent",
+        on_delete=models.PROTECT,  # an agent a team uses cannot be deleted from under it
+        related_name="memberships",
+    )
+    position = models.PositiveIntegerField(help_text="Order in the team, starting at 1.")
+
+    class Meta:
+        db_table = "team_members"
+        ordering = ["team", "position"]
+        verbose_name = "team member"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "agent"],
+                name="%(app_label)s_%(class)s_unique_agent",
+                violation_error_message="This agent is already a member of the team.",
+            ),
+            models.UniqueConstraint(
+                fields=["team", "position"],
+                name="%(app_label)s_%(class)s_unique_position",
+                # Deferred so that members can swap places in one save.
+                deferrable=models.Deferrable.DEFERRED,
+                violation_error_message="Two members cannot share a position.",
+            ),
+            models.CheckConstraint(
+                condition=Q(position__gte=1),
+                name="%(app_label)s_%(class)s_position_positive",
+                violation_error_message="Positions start at 1.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Member {self.position}"
