@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "typification",
     "knowledge",
     "monitoring",
+    "runtime",
 ]
 
 MIDDLEWARE = [
@@ -278,14 +279,16 @@ LOGGING = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "runtime.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "DEFAULT_PERMISSION_CLASSES": ["runtime.permissions.HasScope"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "hive_portal.api.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 

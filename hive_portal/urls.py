@@ -12,5 +12,9 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("health/", health, name="health"),
     path("admin/", admin.site.urls),
-    path("api/", include("hive_portal.api.urls")),
+    path("api/", include(("hive_portal.api.urls", "api"))),
 ]
+
+handler400 = "hive_portal.api.errors.handler400"
+handler404 = "hive_portal.api.errors.handler404"
+handler500 = "hive_portal.api.errors.handler500"

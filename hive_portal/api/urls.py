@@ -1,12 +1,17 @@
 """The versioned API: each app contributes its ``api/urls.py`` under ``/api/v1/``."""
 
 from django.urls import include, path
-
-app_name = "api"
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 v1 = [
+    path("", include("runtime.api.urls")),
+    path("", include("monitoring.api.urls")),
+    path("knowledge/", include("knowledge.api.urls")),
+    path("typification/", include("typification.api.urls")),
 ]
 
 urlpatterns = [
     path("v1/", include((v1, "v1"))),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

@@ -1,0 +1,61 @@
+# Hive Portal: the two commands a newcomer needs are `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test test-postgres test-sqlite install install-dev migrate demo stop bench check clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $(VENV)/.runtime $@
+
+install: $(VENV)/.runtime
+install-dev: $(VENV)/.dev
+
+## run: install, migrate, load the demo configuration and serve with gunicorn on HIVE_BIND.
+run: install
+	@# Plain HTTP on loopback unless told otherwise (HIVE_HTTPS=true behind a TLS proxy).
+	@export HIVE_HTTPS="$${HIVE_HTTPS:-$$(grep -s '^HIVE_HTTPS=' .env | cut -d= -f2-)}"; \
+	export HIVE_HTTPS="$${HIVE_HTTPS:-false}"; \
+	$(BIN)/python manage.py migrate --no-input && \
+	$(BIN)/python manage.py collectstatic --no-input -v 0 && \
+	$(BIN)/python manage.py load_demo && \
+	exec $(BIN)/gunicorn -c gunicorn.conf.py hive_portal.wsgi
+
+migrate: install
+	$(BIN)/python manage.py migrate --no-input
+
+demo: install
+	$(BIN)/python manage.py load_demo
+
+## stop: stop the embedded PostgreSQL of this data folder (make run leaves it running for the next start).
+stop: install
+	$(BIN)/python manage.py embedded_db stop
+
+## test: the whole suite on a real PostgreSQL + pgvector started by the test session, then the SQLite smoke subset.
+test: test-postgres test-sqlite
+
+test-postgres: install-dev
+	./scripts/ensure_chromium.sh
+	env -u HIVE_DATABASE_URL -u DATABASE_URL $(BIN)/python -m pytest
+
+test-sqlite: install-dev
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	HIVE_DATABASE_URL="sqlite:///$$tmp/hive.sqlite3" $(BIN)/python -m pytest -m sqlite_smoke -p no:cacheprovider
+
+bench: install-dev
+	$(BIN)/python bench/runtime_api.py
+	$(BIN)/python bench/knowledge_search.py
+	$(BIN)/python bench/dashboard.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

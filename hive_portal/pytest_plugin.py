@@ -1,0 +1,55 @@
+"""pytest plugin (loaded with ``-p hive_portal.pytest_plugin`` from pytest.ini, before Django starts).
+
+Unless a database URL is given, the test session starts its own embedded PostgreSQL + pgvector in a
+fresh temporary folder, and stops and deletes it at the end: tests always hit a real database, never
+a developer's data.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+os.environ["HIVE_TESTING"] = "1"
+os.environ.setdefault("AGNO_TELEMETRY", "false")
+os.environ.setdefault("HIVE_HTTPS", "false")
+os.environ.setdefault("HIVE_EMBEDDER", "hashing")
+
+_TEMP_DATA_DIR: Path | None = None
+
+if not (os.environ.get("HIVE_DATABASE_URL") or os.environ.get("DATABASE_URL")):
+    # A short path: the server's unix socket lives in it and socket paths are limited to ~100 bytes.
+    _TEMP_DATA_DIR = Path(tempfile.mkdtemp(prefix="hivetest-", dir="/tmp"))
+    os.environ["HIVE_DATA_DIR"] = str(_TEMP_DATA_DIR)
+else:
+    os.environ.setdefault("HIVE_SECRET_KEY", "test-secret-key-" + "x9Q2" * 12)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_smoke: also runs on the SQLite fallback (make test runs both).")
+    config.addinivalue_line("markers", "postgres_only: needs PostgreSQL (schemas, pgvector, triggers).")
+    config.addinivalue_line("markers", "browser: drives Debian's Chromium with Playwright.")
+
+
+def pytest_collection_modifyitems(config, items):
+    import pytest
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        skip = pytest.mark.skip(reason="needs PostgreSQL")
+        for item in items:
+            if "postgres_only" in item.keywords:
+                item.add_marker(skip)
+
+
+def pytest_unconfigure(config):
+    if _TEMP_DATA_DIR is None:
+        return
+    from hive_portal.embedded_db import stop_server
+
+    try:
+        stop_server(_TEMP_DATA_DIR / "pgdata")
+    finally:
+        shutil.rmtree(_TEMP_DATA_DIR, ignore_errors=True)

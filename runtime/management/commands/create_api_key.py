@@ -1,0 +1,36 @@
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from runtime.models import SCOPES
+from runtime.services import api_key_create
+
+
+class Command(BaseCommand):
+    help = "Create an API key for an agent runtime. The key is printed once, as the last line."
+
+    def add_arguments(self, parser):
+        parser.add_argument("name", help="Who uses the key, e.g. prod-runtime.")
+        parser.add_argument(
+            "--scopes",
+            default="config:read",
+            help=f"Comma-separated scopes: {', '.join(SCOPES)} (default: config:read).",
+        )
+        parser.add_argument("--expires-in-days", type=int, default=None, help="Expire the key after N days.")
+
+    def handle(self, *args, name, scopes, expires_in_days, **options):
+        scope_list = [s.strip() for s in scopes.split(",") if s.strip()]
+        expires_at = None
+        if expires_in_days is not None:
+            if expires_in_days < 1:
+                raise CommandError("--expires-in-days must be 1 or more.")
+            expires_at = timezone.now() + timedelta(days=expires_in_days)
+        try:
+            key, raw = api_key_create(name=name, scopes=scope_list, expires_at=expires_at)
+        except ValidationError as exc:
+            messages = "; ".join(f"{field}: {' '.join(errs)}" for field, errs in exc.message_dict.items())
+            raise CommandError(messages) from None
+        self.stderr.write(f"Created API key “{key.name}” with scopes {', '.join(key.scopes)}. Store it now: it is not shown again.")
+        self.stdout.write(raw)

@@ -1,0 +1,81 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from hive_portal.db import json_array_constraint
+
+SCOPES = {
+    "config:read": "Fetch published agent and team configurations and the bundle.",
+    "metrics:write": "Post agent metrics and routing decisions.",
+    "knowledge:search": "Search the knowledge base.",
+    "typification:read": "Read the typification tree and classify messages.",
+}
+SCOPE_CHOICES = list(SCOPES.items())
+
+
+class ApiKey(models.Model):
+    """A key an agent runtime uses. Only a SHA-256 hash of the (high-entropy) secret is stored."""
+
+    name = models.CharField(max_length=100, unique=True, help_text="Who uses this key, e.g. “prod-runtime”.")
+    prefix = models.CharField(max_length=16, editable=False, help_text="The start of the key, to recognise it.")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    scopes = models.JSONField(default=list, help_text="What the key may do.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Leave empty for a key that does not expire.")
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False, help_text="Recorded at most once a minute.")
+
+    class Meta:
+        db_table = "api_keys"
+        ordering = ["name"]
+        verbose_name = "API key"
+        constraints = [
+            json_array_constraint("scopes"),
+            models.CheckConstraint(
+                condition=~Q(name=""),
+                name="%(app_label)s_%(class)s_name_set",
+                violation_error_message="Give the key a name.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+class RuntimeState(models.Model):
+    """One row of counters the runtime path checks on every request (one indexed primary-key read).
+
+    ``config_generation`` moves on every publish, rollback, activation or typification change;
+    ``keys_generation`` on every API-key change. A worker whose cached documents or keys carry an
+    older generation rebuilds them, so every worker serves a publish on its next request.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    config_generation = models.BigIntegerField(default=1)
+    keys_generation = models.BigIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "runtime_state"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(id=1),
+                name="%(app_label)s_%(class)s_single_row",
+                violation_error_message="There is exactly one runtime state row.",
+            )
+        ]
+
+    def __str__(self):
+        return f"config generation {self.config_generation}"

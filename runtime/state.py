@@ -1,0 +1,57 @@
+"""The runtime path's freshness check: one primary-key read per request, shared by auth and views."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import DatabaseError, InterfaceError, connection
+from django.db.models import F
+from django.utils import timezone
+
+from runtime.models import RuntimeState
+
+
+class DatabaseUnavailable(Exception):
+    """The database could not be asked; callers fall back to what they cached."""
+
+
+@dataclass(frozen=True)
+class Generations:
+    config: int
+    keys: int
+
+
+_SQL = 'SELECT config_generation, keys_generation FROM "runtime_state" WHERE id = 1'
+
+
+def read_generations() -> Generations:
+    """The current counters, in one indexed query. Raises ``DatabaseUnavailable`` when the database is down."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(_SQL)
+            row = cursor.fetchone()
+    except (DatabaseError, InterfaceError) as exc:
+        # The pool hands out a fresh connection next time; this one is gone.
+        connection.close_if_unusable_or_obsolete()
+        raise DatabaseUnavailable(str(exc)) from exc
+    if row is None:  # pragma: no cover - the row is created by migration 0002
+        return Generations(0, 0)
+    return Generations(int(row[0]), int(row[1]))
+
+
+def request_generations(request) -> Generations:
+    """``read_generations()`` memoised on the request, so authentication and the view share one query."""
+    cached = getattr(request, "_hive_generations", None)
+    if cached is None:
+        cached = read_generations()
+        request._hive_generations = cached
+    return cached
+
+
+def bump_config_generation() -> None:
+    """Mark every cached runtime document stale. Call inside the transaction that changed the config."""
+    RuntimeState.objects.filter(pk=1).update(config_generation=F("config_generation") + 1, updated_at=timezone.now())
+
+
+def bump_keys_generation() -> None:
+    RuntimeState.objects.filter(pk=1).update(keys_generation=F("keys_generation") + 1, updated_at=timezone.now())
