@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "knowledge",
     "monitoring",
     "runtime",
+    "versioning",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,87 @@
+"""Recording the audit trail. Every service that changes audited data calls ``audit_record``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from versioning.models import VersionHistory
+
+SYSTEM_ACTOR = "system"
+
+
+def actor_parts(actor: Any) -> tuple[AbstractBaseUser | None, str]:
+    """(user or None, display name) for a Django user, an API-key user, a name, or None (system)."""
+    if actor is None:
+        return None, SYSTEM_ACTOR
+    if isinstance(actor, str):
+        return None, actor or SYSTEM_ACTOR
+    if isinstance(actor, AbstractBaseUser):
+        return (actor if actor.pk else None), actor.get_username() or SYSTEM_ACTOR
+    return None, str(getattr(actor, "username", None) or actor)
+
+
+def json_diff(before: Any, after: Any, *, prefix: str = "") -> dict:
+    """Key-level diff of two JSON documents: ``{"added": {...}, "removed": {...}, "changed": {k: {from, to}}}``.
+
+    Nested objects are compared key by key with dotted paths; lists and scalars are compared whole.
+    """
+    added: dict = {}
+    removed: dict = {}
+    changed: dict = {}
+    if isinstance(before, dict) and isinstance(after, dict):
+        for key in sorted(set(before) | set(after), key=str):
+            path = f"{prefix}{key}"
+            if key not in before:
+                added[path] = after[key]
+            elif key not in after:
+                removed[path] = before[key]
+            elif before[key] != after[key]:
+                if isinstance(before[key], dict) and isinstance(after[key], dict):
+                    inner = json_diff(before[key], after[key], prefix=f"{path}.")
+                    added.update(inner.get("added", {}))
+                    removed.update(inner.get("removed", {}))
+                    changed.update(inner.get("changed", {}))
+                else:
+                    changed[path] = {"from": before[key], "to": after[key]}
+    elif before != after:
+        changed[prefix.rstrip(".") or "value"] = {"from": before, "to": after}
+    return {k: v for k, v in (("added", added), ("removed", removed), ("changed", changed)) if v}
+
+
+def audit_record(
+    *,
+    action: str,
+    component_type: str,
+    component_id: str,
+    actor: Any = None,
+    reason: str = "",
+    before: dict | None = None,
+    after: dict | None = None,
+    diff: dict | None = None,
+    from_version: int | None = None,
+    to_version: int | None = None,
+    keep_snapshots: bool = True,
+) -> VersionHistory:
+    """Append one audit row. Call it inside the transaction that made the change, so both land or neither.
+
+    ``before``/``after`` are JSON snapshots of the changed row (omit large blobs such as embeddings);
+    the diff is computed from them unless given.
+    """
+    user, name = actor_parts(actor)
+    if diff is None:
+        diff = json_diff(before or {}, after or {}) if (before is not None or after is not None) else {}
+    return VersionHistory.objects.create(
+        action=action,
+        component_type=component_type,
+        component_id=str(component_id)[:255],
+        from_version=from_version,
+        to_version=to_version,
+        actor=user,
+        actor_name=name[:150],
+        reason=reason or "",
+        diff=diff,
+        before=before if keep_snapshots else None,
+        after=after if keep_snapshots else None,
+    )

@@ -1,0 +1,205 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class ComponentType(models.TextChoices):
+    AGENT = "agent", "Agent"
+    TEAM = "team", "Team"
+
+
+class AuditSubject(models.TextChoices):
+    """What an audit row is about: versioned components and the other audited tables."""
+
+    AGENT = "agent", "Agent"
+    TEAM = "team", "Team"
+    TYPIFICATION = "typification", "Typification"
+    KNOWLEDGE = "knowledge", "Knowledge entry"
+    BUSINESS_UNIT_ROUTE = "business_unit_route", "Business unit route"
+    API_KEY = "api_key", "API key"
+
+
+class VersionStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+    ARCHIVED = "archived", "Archived"
+
+
+class ReviewState(models.TextChoices):
+    NONE = "", "Not submitted"
+    SUBMITTED = "submitted", "Waiting for review"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Changes requested"
+
+
+class ComponentVersion(models.Model):
+    """One version of an agent's or team's complete runtime configuration.
+
+    A draft is the component's working state and may change until it is published. A published or
+    archived version is immutable (the database refuses changes to its configuration); a rollback is a
+    new version carrying an older configuration.
+    """
+
+    component_type = models.CharField(max_length=10, choices=ComponentType.choices, verbose_name="type")
+    component_id = models.CharField(max_length=255, verbose_name="component ID")
+    version = models.PositiveIntegerField(help_text="Per component, strictly increasing.")
+    config = models.JSONField(verbose_name="configuration", help_text="The complete runtime configuration.")
+    content_hash = models.CharField(max_length=64, help_text="SHA-256 of the canonical JSON of the configuration.")
+    status = models.CharField(max_length=10, choices=VersionStatus.choices, default=VersionStatus.DRAFT)
+    change_note = models.TextField(verbose_name="change note", help_text="Why this version exists.")
+    base_version = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="For a draft: the published version it was started from.",
+    )
+    rolled_back_from = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="For a rollback: the version whose configuration this one restores.",
+    )
+    revision = models.PositiveIntegerField(
+        default=1,
+        help_text="Bumped on every save of a draft; an editor's save must name the revision it started from.",
+    )
+    review_state = models.CharField(max_length=10, choices=ReviewState.choices, default=ReviewState.NONE, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_comment = models.TextField(blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by_name = models.CharField(max_length=150, blank=True, default="", help_text="User or API key name.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    published_by_name = models.CharField(max_length=150, blank=True, default="")
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "component_versions"
+        ordering = ["component_type", "component_id", "-version"]
+        verbose_name = "component version"
+        indexes = [
+            models.Index(fields=["component_type", "component_id", "status"], name="component_versions_status"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["component_type", "component_id", "version"],
+                name="%(app_label)s_%(class)s_unique_version",
+                violation_error_message="This version number already exists for the component.",
+            ),
+            models.UniqueConstraint(
+                fields=["component_type", "component_id"],
+                condition=Q(status="published"),
+                name="%(app_label)s_%(class)s_one_published",
+                violation_error_message="A component has at most one published version.",
+            ),
+            models.UniqueConstraint(
+                fields=["component_type", "component_id"],
+                condition=Q(status="draft"),
+                name="%(app_label)s_%(class)s_one_draft",
+                violation_error_message="A component has at most one open draft.",
+            ),
+            models.CheckConstraint(
+                condition=Q(version__gte=1),
+                name="%(app_label)s_%(class)s_version_positive",
+                violation_error_message="Version numbers start at 1.",
+            ),
+            models.CheckConstraint(
+                condition=Q(component_type__in=ComponentType.values),
+                name="%(app_label)s_%(class)s_type_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=VersionStatus.values),
+                name="%(app_label)s_%(class)s_status_known",
+            ),
+            models.CheckConstraint(
+                condition=~Q(change_note=""),
+                name="%(app_label)s_%(class)s_change_note_set",
+                violation_error_message="Say why: a change note is required.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(published_at__isnull=False),
+                name="%(app_label)s_%(class)s_published_has_time",
+                violation_error_message="A published version records when it was published.",
+            ),
+            models.CheckConstraint(
+                condition=Q(content_hash__regex=r"^[0-9a-f]{64}$"),
+                name="%(app_label)s_%(class)s_hash_format",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.component_type} {self.component_id} v{self.version} ({self.status})"
+
+    @property
+    def label(self) -> str:
+        return f"v{self.version}"
+
+
+class HistoryAction(models.TextChoices):
+    CREATED = "created", "Created"
+    DRAFT_SAVED = "draft_saved", "Draft saved"
+    SUBMITTED = "submitted", "Submitted for review"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    PUBLISHED = "published", "Published"
+    ROLLED_BACK = "rolled_back", "Rolled back"
+    ARCHIVED = "archived", "Archived"
+    ACTIVATED = "activated", "Activated"
+    DEACTIVATED = "deactivated", "Deactivated"
+    IMPORTED = "imported", "Imported"
+    DELETED = "deleted", "Deleted"
+    UPDATED = "updated", "Updated"
+
+
+class VersionHistory(models.Model):
+    """The audit trail: append-only; on PostgreSQL a trigger refuses UPDATE, DELETE and TRUNCATE."""
+
+    action = models.CharField(max_length=20, choices=HistoryAction.choices)
+    component_type = models.CharField(max_length=30, choices=AuditSubject.choices, verbose_name="type")
+    component_id = models.CharField(max_length=255, verbose_name="component")
+    from_version = models.PositiveIntegerField(null=True, blank=True)
+    to_version = models.PositiveIntegerField(null=True, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_constraint=False,  # an audit row outlives the user; actor_name keeps who it was
+        related_name="+",
+    )
+    actor_name = models.CharField(max_length=150, verbose_name="by", help_text="User name or API key name.")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="when")
+    reason = models.TextField(blank=True, default="")
+    diff = models.JSONField(default=dict, blank=True, help_text="What changed, key by key.")
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        db_table = "version_history"
+        ordering = ["-created_at", "-id"]
+        verbose_name = "audit record"
+        verbose_name_plural = "audit log"
+        indexes = [
+            models.Index(fields=["component_type", "component_id", "-created_at"], name="version_history_component"),
+            models.Index(fields=["actor_name", "-created_at"], name="version_history_actor"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action__in=HistoryAction.values),
+                name="%(app_label)s_%(class)s_action_known",
+            ),
+            models.CheckConstraint(
+                condition=~Q(actor_name=""),
+                name="%(app_label)s_%(class)s_actor_set",
+                violation_error_message="Every change names who made it.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.component_type} {self.component_id} by {self.actor_name}"
