@@ -14,13 +14,26 @@ class AgentMetric(models.Model):
     tokens_used = models.PositiveIntegerField(default=0, verbose_name="tokens")
     success = models.BooleanField(default=True)
     error_message = models.TextField(blank=True, default="")
+    config_version = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        verbose_name="configuration version",
+        help_text="The published version of the agent's configuration the runtime ran with.",
+    )
     created_at = models.DateTimeField(db_index=False)
 
     class Meta:
         db_table = "agent_metrics"
         ordering = ["-created_at"]
         verbose_name = "agent metric"
-        indexes = [models.Index(fields=["agent_id", "created_at"], name="agent_metrics_agent_time")]
+        indexes = [
+            # Per-agent time series and the agent's period summary.
+            models.Index(fields=["agent_id", "created_at"], name="agent_metrics_agent_time"),
+            # Version comparison and the list of versions an agent ran with.
+            models.Index(fields=["agent_id", "config_version", "created_at"], name="agent_metrics_agent_version"),
+            # The all-agents overview of a period, and pruning by age.
+            models.Index(fields=["created_at"], name="agent_metrics_time"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(response_time_ms__gte=0),
@@ -37,6 +50,11 @@ class AgentMetric(models.Model):
                 name="%(app_label)s_%(class)s_agent_id_set",
                 violation_error_message="Agent ID is required.",
             ),
+            models.CheckConstraint(
+                condition=Q(config_version__isnull=True) | Q(config_version__gte=1),
+                name="%(app_label)s_%(class)s_config_version_positive",
+                violation_error_message="Configuration versions start at 1.",
+            ),
         ]
 
     def __str__(self):
@@ -50,7 +68,18 @@ class RoutingDecision(models.Model):
     query = models.TextField()
     routed_to = models.CharField(max_length=255, verbose_name="routed to", help_text="Agent or team ID.")
     confidence_score = models.FloatField(null=True, blank=True, verbose_name="confidence")
-    typification_result = models.JSONField(default=dict, blank=True, verbose_name="typification")
+    typification_result = models.JSONField(
+        default=dict,
+        blank=True,
+        verbose_name="typification",
+        help_text="The typification the router chose: {\"business_unit\": …, \"path\": [level1, …]}.",
+    )
+    config_version = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        verbose_name="configuration version",
+        help_text="The published version of the routing team's configuration the runtime ran with.",
+    )
     created_at = models.DateTimeField()
 
     class Meta:
@@ -69,11 +98,60 @@ class RoutingDecision(models.Model):
                 name="%(app_label)s_%(class)s_routed_to_set",
                 violation_error_message="Routed to is required.",
             ),
+            models.CheckConstraint(
+                condition=Q(config_version__isnull=True) | Q(config_version__gte=1),
+                name="%(app_label)s_%(class)s_config_version_positive",
+                violation_error_message="Configuration versions start at 1.",
+            ),
             json_object_constraint("typification_result"),
         ]
 
     def __str__(self):
         return f"{self.session_id} → {self.routed_to}"
+
+
+class IngestionKind(models.TextChoices):
+    METRICS = "metrics", "Agent metrics"
+    ROUTING_DECISIONS = "routing_decisions", "Routing decisions"
+
+
+class IngestionBatch(models.Model):
+    """One accepted ingestion batch that carried an ``Idempotency-Key``: a retry finds it and stores nothing.
+
+    The row is written in the same transaction as the batch's records, so either both exist or neither.
+    """
+
+    kind = models.CharField(max_length=20, choices=IngestionKind.choices)
+    idempotency_key = models.CharField(max_length=255, verbose_name="idempotency key")
+    request_hash = models.CharField(max_length=64, help_text="SHA-256 of the batch's canonical JSON.")
+    record_count = models.PositiveIntegerField(verbose_name="records")
+    api_key_name = models.CharField(max_length=150, blank=True, default="", verbose_name="sent by")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "ingestion_batches"
+        ordering = ["-created_at"]
+        verbose_name = "ingestion batch"
+        verbose_name_plural = "ingestion batches"
+        indexes = [models.Index(fields=["created_at"], name="ingestion_batches_time")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "idempotency_key"],
+                name="%(app_label)s_%(class)s_unique_key",
+                violation_error_message="This idempotency key was already used for this kind of batch.",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=IngestionKind.values),
+                name="%(app_label)s_%(class)s_kind_known",
+            ),
+            models.CheckConstraint(
+                condition=~Q(idempotency_key=""),
+                name="%(app_label)s_%(class)s_key_set",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.idempotency_key}"
 
 
 class AgnoModel(models.Model):
@@ -117,6 +195,7 @@ class AgnoSession(AgnoModel):
 class AgnoMemory(AgnoModel):
     memory_id = models.CharField(primary_key=True, max_length=255)
     memory = models.JSONField(null=True)
+    input = models.TextField(null=True, help_text="The message the memory was taken from.")
     agent_id = models.CharField(max_length=255, null=True)
     team_id = models.CharField(max_length=255, null=True)
     user_id = models.CharField(max_length=255, null=True)
@@ -132,3 +211,33 @@ class AgnoMemory(AgnoModel):
 
     def __str__(self):
         return self.memory_id
+
+
+class AgnoRun(AgnoModel):
+    run_id = models.CharField(primary_key=True, max_length=255)
+    session = models.ForeignKey(
+        AgnoSession,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_column="session_id",
+        related_name="runs",
+    )
+    run_type = models.CharField(max_length=50)
+    agent_id = models.CharField(max_length=255, null=True)
+    team_id = models.CharField(max_length=255, null=True)
+    workflow_id = models.CharField(max_length=255, null=True)
+    user_id = models.CharField(max_length=255, null=True)
+    parent_run_id = models.CharField(max_length=255, null=True)
+    status = models.CharField(max_length=50, null=True)
+    run_index = models.BigIntegerField(null=True)
+    run_data = models.JSONField(null=True)
+    created_at = models.BigIntegerField(help_text="Unix seconds.")
+    updated_at = models.BigIntegerField(null=True, help_text="Unix seconds.")
+
+    class Meta(AgnoModel.Meta):
+        db_table = 'agno"."agno_runs'
+        ordering = ["-created_at"]
+        verbose_name = "Agno run"
+
+    def __str__(self):
+        return self.run_id

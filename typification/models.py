@@ -72,3 +72,71 @@ class TypificationHierarchy(models.Model):
     @property
     def path(self) -> list[str]:
         return [getattr(self, level) for level in LEVELS if getattr(self, level)]
+
+
+class BusinessUnitRoute(models.Model):
+    """Which agent or team handles the customer messages typified under a business unit.
+
+    Exactly one of ``agent`` and ``team`` is set (a database check); both are protected, so an agent
+    or team that a route points at cannot be deleted from under the routing.
+    """
+
+    business_unit = models.CharField(
+        max_length=50,
+        unique=True,
+        verbose_name="business unit",
+        help_text="The business unit code as the typification hierarchy spells it, e.g. “Adquirência Web”.",
+    )
+    agent = models.ForeignKey(
+        "agents.Agent",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="business_unit_routes",
+        help_text="The specialist agent that answers this business unit (or choose a team).",
+    )
+    team = models.ForeignKey(
+        "teams.Team",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="business_unit_routes",
+        help_text="The team that answers this business unit (or choose an agent).",
+    )
+    note = models.TextField(blank=True, default="", help_text="Why this business unit goes there.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "business_unit_routes"
+        ordering = ["business_unit"]
+        verbose_name = "business unit route"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(agent__isnull=False, team__isnull=True) | Q(agent__isnull=True, team__isnull=False),
+                name="%(app_label)s_%(class)s_exactly_one_target",
+                violation_error_message="Choose either an agent or a team, not both and not neither.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(business_unit=""),
+                name="%(app_label)s_%(class)s_business_unit_set",
+                violation_error_message="Business unit is required.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.business_unit} → {self.target_label}"
+
+    @property
+    def target_type(self) -> str:
+        return "agent" if self.agent_id else "team"
+
+    @property
+    def target_id(self) -> str:
+        target = self.agent if self.agent_id else self.team
+        return target.agent_id if self.agent_id else target.team_id
+
+    @property
+    def target_label(self) -> str:
+        target = self.agent if self.agent_id else self.team
+        return str(target) if target is not None else "—"
