@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class AgentsConfig(AppConfig):
     name = "agents"
     verbose_name = "Agents"
+
+    def ready(self):
+        from agents.services import AGENT_KIND
+        from versioning.components import register
+
+        register(AGENT_KIND)

@@ -88,6 +88,11 @@ class Agent(TimeStampedModel):
         verbose_name="active",
         help_text="Inactive agents are not served to the runtime.",
     )
+    revision = models.PositiveIntegerField(
+        default=1,
+        editable=False,
+        help_text="Bumped on every save; a save must name the revision it started from (no lost updates).",
+    )
 
     class Meta:
         db_table = "agents"

@@ -52,6 +52,11 @@ class Team(TimeStampedModel):
         help_text="Further Agno team parameters (role, respond_directly, max_iterations, ...).",
     )
     is_active = models.BooleanField(default=True, verbose_name="active")
+    revision = models.PositiveIntegerField(
+        default=1,
+        editable=False,
+        help_text="Bumped on every save; a save must name the revision it started from (no lost updates).",
+    )
     members = models.ManyToManyField(
         "agents.Agent",
         through="TeamMember",

@@ -57,10 +57,6 @@ class ComponentVersion(models.Model):
         blank=True,
         help_text="For a rollback: the version whose configuration this one restores.",
     )
-    revision = models.PositiveIntegerField(
-        default=1,
-        help_text="Bumped on every save of a draft; an editor's save must name the revision it started from.",
-    )
     review_state = models.CharField(max_length=10, choices=ReviewState.choices, default=ReviewState.NONE, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -72,6 +68,10 @@ class ComponentVersion(models.Model):
     )
     created_by_name = models.CharField(max_length=150, blank=True, default="", help_text="User or API key name.")
     created_at = models.DateTimeField(auto_now_add=True)
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    edited_by_name = models.CharField(max_length=150, blank=True, default="", help_text="Who saved the draft last.")
     updated_at = models.DateTimeField(auto_now=True)
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -83,6 +83,10 @@ class ComponentVersion(models.Model):
         db_table = "component_versions"
         ordering = ["component_type", "component_id", "-version"]
         verbose_name = "component version"
+        permissions = [
+            ("publish_component", "Can publish, roll back, activate and deactivate agents and teams"),
+            ("review_component", "Can approve or reject drafts of others"),
+        ]
         indexes = [
             models.Index(fields=["component_type", "component_id", "status"], name="component_versions_status"),
         ]
@@ -123,7 +127,7 @@ class ComponentVersion(models.Model):
                 violation_error_message="Say why: a change note is required.",
             ),
             models.CheckConstraint(
-                condition=Q(status="draft") | Q(published_at__isnull=False),
+                condition=~Q(status="published") | Q(published_at__isnull=False),
                 name="%(app_label)s_%(class)s_published_has_time",
                 violation_error_message="A published version records when it was published.",
             ),

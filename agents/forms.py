@@ -1,0 +1,120 @@
+"""The agent form business users fill in: a large prompt editor, instructions and tools as lists."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from agents.models import Agent
+from agents.services import agent_validate
+from hive_portal.agno_spec import AGENT_PARAMETERS
+from hive_portal.widgets import KeyValueField, TextListField, ToolListField
+from versioning.forms import VersionedFormMixin
+
+# Parameters with a field of their own on the form; the rest are "other parameters".
+FORM_PARAMETERS = (
+    "markdown",
+    "add_history_to_context",
+    "num_history_runs",
+    "add_datetime_to_context",
+    "expected_output",
+    "tool_call_limit",
+    "retries",
+)
+
+
+class AgentForm(VersionedFormMixin, forms.ModelForm):
+    instructions = TextListField(
+        required=False,
+        help_text="One instruction per box, in the order the agent should read them.",
+    )
+    tools = ToolListField(required=False, help_text="A tool name (e.g. ShellTools), with optional details.")
+    model_settings = KeyValueField(
+        required=False,
+        label="Model settings",
+        help_text="For example temperature = 0.3, max_tokens = 4000.",
+    )
+    markdown = forms.BooleanField(required=False, help_text="Format answers with Markdown.")
+    add_history_to_context = forms.BooleanField(
+        required=False, label="Use conversation history", help_text="Add earlier turns of the conversation to the prompt."
+    )
+    num_history_runs = forms.IntegerField(
+        required=False, min_value=0, max_value=1000, label="History runs", help_text="How many earlier turns (Agno uses 3 when empty)."
+    )
+    add_datetime_to_context = forms.BooleanField(required=False, label="Tell the agent the date and time")
+    expected_output = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Expected output")
+    tool_call_limit = forms.IntegerField(required=False, min_value=1, max_value=1000, label="Tool call limit")
+    retries = forms.IntegerField(required=False, min_value=0, max_value=20)
+    other_parameters = KeyValueField(
+        required=False,
+        label="Other Agno parameters",
+        help_text="Further Agno agent parameters, by their Agno name.",
+    )
+
+    class Meta:
+        model = Agent
+        fields = (
+            "agent_id",
+            "name",
+            "is_active",
+            "role",
+            "description",
+            "system_prompt",
+            "instructions",
+            "model_provider",
+            "model_name",
+            "model_settings",
+            "tools",
+        )
+        widgets = {
+            "system_prompt": forms.Textarea(attrs={"class": "hive-prompt", "rows": 18, "spellcheck": "true"}),
+            "description": forms.Textarea(attrs={"rows": 3, "cols": 100}),
+            "role": forms.TextInput(attrs={"size": 100}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "is_active" in self.fields:
+            # Activation is recorded and immediate; it has its own button, not a checkbox in a draft.
+            del self.fields["is_active"]
+        params = dict(self.instance.parameters or {}) if self.instance else {}
+        if not self.is_bound:
+            for name in FORM_PARAMETERS:
+                if name in params:
+                    self.initial[name] = params.pop(name)
+            self.initial["other_parameters"] = {k: v for k, v in params.items() if k not in FORM_PARAMETERS}
+        if self.instance and self.instance.pk and self.instance.version:
+            self.fields["agent_id"].disabled = True
+            self.fields["agent_id"].help_text = "Published agents keep their ID: runtimes ask for it."
+
+    def clean(self):
+        cleaned = super().clean()
+        self.check_concurrent_edit()
+        parameters = dict(cleaned.get("other_parameters") or {})
+        for name in FORM_PARAMETERS:
+            value = cleaned.get(name)
+            kind = AGENT_PARAMETERS.get(name)
+            if value in (None, ""):
+                continue
+            if kind == "boolean" and value is False:
+                continue
+            parameters[name] = value
+        self.instance.parameters = parameters
+        return cleaned
+
+    def _post_clean(self):
+        super()._post_clean()
+        # The model's own rules and Agno's (types of settings and parameters) as form errors.
+        candidate = self.instance
+        try:
+            agent_validate(candidate)
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                target = field
+                if field == "parameters":
+                    target = "other_parameters"
+                if target not in self.fields:
+                    target = None
+                for message in messages:
+                    if target is None or target not in self.errors:
+                        self.add_error(target, message)

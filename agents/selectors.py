@@ -1,0 +1,40 @@
+"""Reads for agents."""
+
+from __future__ import annotations
+
+from agents.models import Agent
+
+# Keys every agent configuration carries, so runtimes can rely on them (Agno's defaults otherwise).
+DEFAULT_AGENT_PARAMETERS = {
+    "expected_output": None,
+    "markdown": False,
+    "add_history_to_context": False,
+    "num_history_runs": None,
+    "knowledge": None,
+}
+
+
+def agent_config(agent: Agent) -> dict:
+    """The agent's runtime configuration in Agno's parameter names (``Agent(**config)`` after the model
+    is resolved). Built from the working copy; what the runtime gets is the published snapshot of it."""
+    config = {
+        "id": agent.agent_id,
+        "name": agent.name,
+        "description": agent.description or None,
+        "role": agent.role or None,
+        "instructions": list(agent.instructions or []),
+        "system_message": agent.system_prompt or None,
+        "model": {
+            "provider": agent.model_provider,
+            "id": agent.model_name,
+            "params": dict(agent.model_settings or {}),
+        },
+        "tools": list(agent.tools or []),
+    }
+    config.update(DEFAULT_AGENT_PARAMETERS)
+    config.update(agent.parameters or {})
+    return config
+
+
+def agent_list():
+    return Agent.objects.order_by("name", "agent_id")

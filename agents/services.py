@@ -1,0 +1,199 @@
+"""Writes for agents. The admin, the API and the management commands all come through here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from agents.models import Agent
+from agents.selectors import DEFAULT_AGENT_PARAMETERS, agent_config
+from hive_portal.agno_spec import (
+    normalize_provider,
+    validate_instructions,
+    validate_model_settings,
+    validate_parameters,
+    validate_tools,
+)
+from versioning.audit import json_diff
+from versioning.components import ComponentKind, get_kind
+from versioning.services import draft_save, record_created
+
+EDITABLE_FIELDS = (
+    "agent_id",
+    "name",
+    "model_provider",
+    "model_name",
+    "model_settings",
+    "role",
+    "description",
+    "system_prompt",
+    "instructions",
+    "tools",
+    "parameters",
+)
+
+
+class ConcurrentEditError(ValidationError):
+    """Someone saved the component after the editor opened it. Carries what changed meanwhile."""
+
+    def __init__(self, *, label: str, changes: dict, saved_by: str | None):
+        self.changes = changes
+        self.saved_by = saved_by
+        who = f" by {saved_by}" if saved_by else ""
+        super().__init__(
+            f"{label} was changed{who} after you opened it; your changes were not saved. "
+            "Review what changed meanwhile, then apply your edits again.",
+            code="concurrent_edit",
+        )
+
+
+def agent_validate(agent: Agent) -> None:
+    """Every rule on an agent's configuration, beyond what the columns enforce."""
+    errors: dict[str, list] = {}
+    for check in (
+        lambda: validate_model_settings(agent.model_settings),
+        lambda: validate_instructions(agent.instructions),
+        lambda: validate_tools(agent.tools),
+        lambda: validate_parameters(agent.parameters, kind="agent"),
+    ):
+        try:
+            check()
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    agent.full_clean()
+
+
+def _apply(agent: Agent, fields: dict[str, Any]) -> None:
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown agent field(s): {', '.join(sorted(unknown))}.")
+    for name, value in fields.items():
+        if name == "model_provider":
+            value = normalize_provider(value)
+        setattr(agent, name, value)
+
+
+def last_editor(kind_type: str, component_id: str) -> str | None:
+    from versioning.models import VersionHistory
+
+    row = (
+        VersionHistory.objects.filter(component_type=kind_type, component_id=component_id)
+        .order_by("-created_at", "-id")
+        .values_list("actor_name", flat=True)
+        .first()
+    )
+    return row
+
+
+def check_revision(*, kind: ComponentKind, current, expected_revision: int | None, base_snapshot: dict | None) -> None:
+    """Refuse a save that started from an older revision, showing what changed since (no lost updates)."""
+    if expected_revision is None or current.revision == expected_revision:
+        return
+    now = kind.snapshot(current)
+    changes = json_diff(base_snapshot, now) if base_snapshot is not None else {}
+    raise ConcurrentEditError(
+        label=str(current),
+        changes=changes,
+        saved_by=last_editor(kind.type, kind.component_id(current)),
+    )
+
+
+@transaction.atomic
+def agent_create(*, actor: Any, note: str, **fields) -> Agent:
+    """Create an agent and its first draft. Nothing reaches the runtime until it is published."""
+    agent = Agent()
+    _apply(agent, fields)
+    agent_validate(agent)
+    agent.save()
+    kind = get_kind("agent")
+    record_created(kind=kind, obj=agent, actor=actor, note=note)
+    draft_save(kind=kind, obj=agent, actor=actor, note=note)
+    return agent
+
+
+@transaction.atomic
+def agent_update(
+    *,
+    agent: Agent,
+    actor: Any,
+    note: str,
+    expected_revision: int | None = None,
+    base_snapshot: dict | None = None,
+    **fields,
+) -> Agent:
+    """Change the agent's working copy and its draft; the published version is untouched.
+
+    ``expected_revision`` is the revision the editor started from; if someone saved since, the save
+    is refused with what changed meanwhile (diffed against ``base_snapshot`` when given).
+    """
+    kind = get_kind("agent")
+    current = Agent.objects.select_for_update().get(pk=agent.pk)
+    check_revision(kind=kind, current=current, expected_revision=expected_revision, base_snapshot=base_snapshot)
+    if "agent_id" in fields and fields["agent_id"] != current.agent_id and current.version:
+        raise ValidationError({"agent_id": "The agent ID cannot change once the agent has been published."})
+    _apply(current, fields)
+    agent_validate(current)
+    current.revision += 1
+    current.save()
+    draft_save(kind=kind, obj=current, actor=actor, note=note)
+    return current
+
+
+def agent_restore(agent: Agent, config: dict) -> None:
+    """Set the working copy's fields from a runtime configuration (used by rollback and import)."""
+    config = dict(config)
+    model = config.pop("model", None) or {}
+    agent.name = config.pop("name", agent.name)
+    agent.description = config.pop("description", None) or ""
+    agent.role = config.pop("role", None) or ""
+    agent.instructions = list(config.pop("instructions", None) or [])
+    agent.system_prompt = config.pop("system_message", None) or ""
+    agent.tools = list(config.pop("tools", None) or [])
+    agent.model_provider = normalize_provider(model.get("provider", agent.model_provider))
+    agent.model_name = model.get("id", agent.model_name)
+    agent.model_settings = dict(model.get("params") or {})
+    config.pop("id", None)
+    parameters = {}
+    for key, value in config.items():
+        if key in DEFAULT_AGENT_PARAMETERS and value == DEFAULT_AGENT_PARAMETERS[key]:
+            continue
+        parameters[key] = value
+    agent.parameters = parameters
+
+
+def _agent_validate_live(agent: Agent, config: dict) -> None:
+    return None
+
+
+def _agent_check_deactivate(agent: Agent) -> None:
+    teams = sorted(
+        agent.memberships.filter(team__is_active=True).values_list("team__team_id", flat=True)
+    )
+    if teams:
+        raise ValidationError(
+            f"{agent.agent_id} is a member of the active team(s) {', '.join(teams)}: "
+            "remove it from them (and publish) or deactivate them first."
+        )
+
+
+def _agent_check_delete(agent: Agent) -> None:
+    teams = sorted(agent.memberships.values_list("team__team_id", flat=True))
+    if teams:
+        raise ValidationError(f"{agent.agent_id} is a member of team(s) {', '.join(teams)}: remove it from them first.")
+
+
+AGENT_KIND = ComponentKind(
+    type="agent",
+    model=Agent,
+    id_field="agent_id",
+    snapshot=agent_config,
+    restore=agent_restore,
+    validate_live=_agent_validate_live,
+    check_deactivate=_agent_check_deactivate,
+    check_delete=_agent_check_delete,
+)

@@ -1,0 +1,84 @@
+from django.contrib import admin
+from django.utils.html import format_html_join
+
+from teams.forms import TeamForm, TeamMemberForm, TeamMemberInlineFormSet
+from teams.models import Team, TeamMember
+from teams.services import EDITABLE_FIELDS, team_create, team_update
+from versioning.admin_mixins import VersionedComponentAdmin, unsign_snapshot
+
+
+class TeamMemberInline(admin.TabularInline):
+    model = TeamMember
+    form = TeamMemberForm
+    formset = TeamMemberInlineFormSet
+    extra = 1
+    ordering = ("position",)
+    autocomplete_fields = ("agent",)
+    fields = ("position", "agent")
+    verbose_name = "member"
+    verbose_name_plural = "members (in order)"
+
+
+@admin.register(Team)
+class TeamAdmin(VersionedComponentAdmin):
+    kind_type = "team"
+    form = TeamForm
+    inlines = [TeamMemberInline]
+    list_display = ("name", "team_id", "status_badges", "mode", "member_list", "updated_at")
+    list_display_links = ("name", "team_id")
+    list_filter = ("is_active", "mode")
+    search_fields = ("team_id", "name", "description")
+    ordering = ("name",)
+    show_full_result_count = False
+    readonly_fields = ("version", "revision", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("name", "team_id", "mode", "description", "role")}),
+        ("Leader", {"fields": ("instructions", "model_provider", "model_name", "model_settings")}),
+        (
+            "Behaviour",
+            {
+                "fields": ("respond_directly", "determine_input_for_members", "max_iterations", "markdown", "other_parameters"),
+                "classes": ("collapse",),
+            },
+        ),
+        ("Save", {"fields": ("change_note", "base_revision", "base_snapshot")}),
+        ("Record", {"fields": ("version", "revision", "created_at", "updated_at"), "classes": ("collapse",)}),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("memberships__agent")
+
+    @admin.display(description="members")
+    def member_list(self, obj):
+        members = sorted(obj.memberships.all(), key=lambda m: m.position)
+        return format_html_join(", ", "{}", ((m.agent.agent_id,) for m in members)) or "—"
+
+    def save_model(self, request, obj, form, change):
+        # Members arrive with the inline formset: the whole save happens in save_related.
+        if not change:
+            fields = {name: getattr(obj, name) for name in EDITABLE_FIELDS}
+            created = team_create(actor=request.user, note=form.cleaned_data["change_note"], **fields)
+            obj.pk = created.pk
+            obj.revision = created.revision
+            obj._state.adding = False
+
+    def save_formset(self, request, form, formset, change):
+        # Membership rows are written by the team service, not by the formset.
+        return
+
+    def save_related(self, request, form, formsets, change):
+        members = None
+        for formset in formsets:
+            if isinstance(formset, TeamMemberInlineFormSet):
+                members = formset.members()
+        obj = form.instance
+        fields = {name: getattr(obj, name) for name in EDITABLE_FIELDS}
+        team_update(
+            team=obj,
+            actor=request.user,
+            note=form.cleaned_data["change_note"],
+            members=members,
+            expected_revision=form.cleaned_data.get("base_revision") if change else obj.revision,
+            base_snapshot=unsign_snapshot(form.cleaned_data.get("base_snapshot") or ""),
+            **fields,
+        )

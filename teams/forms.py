@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from hive_portal.widgets import KeyValueField, TextListField
+from teams.models import Team, TeamMember
+from teams.services import team_validate
+from versioning.forms import VersionedFormMixin
+
+FORM_PARAMETERS = ("role", "respond_directly", "determine_input_for_members", "max_iterations", "markdown")
+
+
+class TeamForm(VersionedFormMixin, forms.ModelForm):
+    instructions = TextListField(required=False, help_text="The leader's instructions, one per box.")
+    model_settings = KeyValueField(required=False, label="Model settings")
+    role = forms.CharField(required=False, max_length=500, help_text="The team's role when it is itself a member.")
+    respond_directly = forms.BooleanField(
+        required=False, help_text="Members' answers go straight to the customer (route mode always does)."
+    )
+    determine_input_for_members = forms.BooleanField(
+        required=False, label="Leader rewrites the request for members", initial=True
+    )
+    max_iterations = forms.IntegerField(required=False, min_value=1, max_value=100, label="Max iterations")
+    markdown = forms.BooleanField(required=False)
+    other_parameters = KeyValueField(required=False, label="Other Agno parameters")
+
+    class Meta:
+        model = Team
+        fields = ("team_id", "name", "mode", "description", "instructions", "model_provider", "model_name", "model_settings")
+        widgets = {"description": forms.Textarea(attrs={"rows": 3, "cols": 100})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        params = dict(self.instance.parameters or {}) if self.instance else {}
+        if not self.is_bound:
+            for name in FORM_PARAMETERS:
+                if name in params:
+                    self.initial[name] = params.pop(name)
+            self.initial["other_parameters"] = {k: v for k, v in params.items() if k not in FORM_PARAMETERS}
+        if self.instance and self.instance.pk and self.instance.version:
+            self.fields["team_id"].disabled = True
+
+    def clean(self):
+        cleaned = super().clean()
+        self.check_concurrent_edit()
+        parameters = dict(cleaned.get("other_parameters") or {})
+        for name in FORM_PARAMETERS:
+            value = cleaned.get(name)
+            if value in (None, "", False) and not (name == "determine_input_for_members" and value is False):
+                continue
+            if name == "determine_input_for_members" and value is True:
+                continue  # Agno's default
+            parameters[name] = value
+        self.instance.parameters = parameters
+        return cleaned
+
+    def _post_clean(self):
+        super()._post_clean()
+        try:
+            team_validate(self.instance)
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                target = "other_parameters" if field == "parameters" else field
+                if target not in self.fields:
+                    target = None
+                for message in messages:
+                    if target is None or target not in self.errors:
+                        self.add_error(target, message)
+
+
+class TeamMemberInlineFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        agents, positions = set(), set()
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or not form.cleaned_data or form.cleaned_data.get("DELETE"):
+                continue
+            agent = form.cleaned_data.get("agent")
+            position = form.cleaned_data.get("position")
+            if agent is None:
+                continue
+            if agent.pk in agents:
+                raise ValidationError(f"{agent.agent_id} is listed twice.")
+            if position in positions:
+                raise ValidationError(f"Two members have position {position}.")
+            agents.add(agent.pk)
+            positions.add(position)
+
+    def members(self) -> list:
+        rows = []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if not data or data.get("DELETE") or data.get("agent") is None:
+                continue
+            rows.append((data["agent"], data.get("position") or 0))
+        return rows
+
+    def validate_unique(self):
+        # Positions may be swapped in one save (the constraint is deferred); duplicates are caught in clean().
+        return
+
+
+class TeamMemberForm(forms.ModelForm):
+    class Meta:
+        model = TeamMember
+        fields = ("agent", "position")
+
+    def validate_unique(self):
+        return
+
+    def validate_constraints(self, exclude=None):
+        return

@@ -1,0 +1,47 @@
+"""Reads for teams."""
+
+from __future__ import annotations
+
+from teams.models import Team
+
+DEFAULT_TEAM_PARAMETERS = {
+    "expected_output": None,
+    "markdown": False,
+    "add_history_to_context": False,
+    "num_history_runs": None,
+}
+
+
+def team_members(team: Team) -> list[dict]:
+    """The team's members as ``{"agent_id", "position"}`` in position order (one query)."""
+    return [
+        {"agent_id": agent_id, "position": position}
+        for agent_id, position in team.memberships.order_by("position").values_list("agent__agent_id", "position")
+    ]
+
+
+def team_config(team: Team) -> dict:
+    """The team's configuration as it is versioned: its own settings and its members by agent ID.
+
+    The runtime document replaces each member by that agent's currently published configuration.
+    """
+    config = {
+        "id": team.team_id,
+        "name": team.name,
+        "mode": team.mode,
+        "description": team.description or None,
+        "instructions": list(team.instructions or []),
+        "model": (
+            {"provider": team.model_provider, "id": team.model_name, "params": dict(team.model_settings or {})}
+            if team.model_provider
+            else None
+        ),
+        "members": team_members(team),
+    }
+    config.update(DEFAULT_TEAM_PARAMETERS)
+    config.update(team.parameters or {})
+    return config
+
+
+def team_list():
+    return Team.objects.order_by("name", "team_id")

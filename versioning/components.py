@@ -1,0 +1,52 @@
+"""The versioned component kinds (agent, team), registered by their apps.
+
+Versioning knows nothing about agents or teams; each app tells it how to snapshot its working copy
+into a runtime configuration, how to restore a configuration into the working copy (rollback), and
+what must hold before a configuration may go live.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from django.db import models
+
+
+@dataclass(frozen=True)
+class ComponentKind:
+    type: str  # ComponentType value
+    model: type[models.Model]
+    id_field: str  # the slug field: "agent_id" / "team_id"
+    snapshot: Callable[[Any], dict]  # working copy -> runtime configuration
+    restore: Callable[[Any, dict], None]  # configuration -> working copy fields (not saved)
+    validate_live: Callable[[Any, dict], None]  # raise ValidationError if the config may not go live
+    check_deactivate: Callable[[Any], None] = lambda obj: None
+    check_delete: Callable[[Any], None] = lambda obj: None
+
+    def component_id(self, obj) -> str:
+        return getattr(obj, self.id_field)
+
+    def get_locked(self, component_id: str):
+        return self.model.objects.select_for_update().get(**{self.id_field: component_id})
+
+
+_registry: dict[str, ComponentKind] = {}
+
+
+def register(kind: ComponentKind) -> None:
+    _registry[kind.type] = kind
+
+
+def get_kind(component_type: str) -> ComponentKind:
+    try:
+        return _registry[component_type]
+    except KeyError:
+        raise LookupError(f"Unknown component type “{component_type}”; expected one of {', '.join(_registry)}.") from None
+
+
+def kind_for_model(model) -> ComponentKind:
+    for kind in _registry.values():
+        if kind.model is model or isinstance(model, kind.model):
+            return kind
+    raise LookupError(f"{model} is not a versioned component.")

@@ -1,0 +1,58 @@
+"""Form pieces shared by versioned components: the change note and the no-lost-update check."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.html import format_html, format_html_join
+
+from versioning.admin_mixins import sign_snapshot, unsign_snapshot
+from versioning.audit import json_diff
+from versioning.diffs import summarize_changes
+
+
+class VersionedFormMixin(forms.Form):
+    change_note = forms.CharField(
+        label="Why this change?",
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 80}),
+        help_text="Required. Saved with the draft and shown in the history (e.g. “Clarify refund deadline”).",
+    )
+    base_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    base_snapshot = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    versioned_kind = None  # set by the admin
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        instance = getattr(self, "instance", None)
+        if instance is not None and instance.pk and not self.is_bound:
+            self.initial["base_revision"] = instance.revision
+            self.initial["base_snapshot"] = sign_snapshot(self.versioned_kind.snapshot(instance))
+
+    def check_concurrent_edit(self) -> None:
+        """Refuse the save if someone else saved after this form was opened (runs inside the admin's
+        transaction, with the row locked until the save commits)."""
+        instance = self.instance
+        if instance is None or not instance.pk:
+            return
+        base_revision = self.cleaned_data.get("base_revision")
+        if base_revision is None:
+            return
+        model = type(instance)
+        current = model.objects.select_for_update().get(pk=instance.pk)
+        if current.revision == base_revision:
+            return
+        base = unsign_snapshot(self.cleaned_data.get("base_snapshot") or "")
+        now = self.versioned_kind.snapshot(current)
+        lines = summarize_changes(json_diff(base, now)) if base is not None else []
+        from agents.services import last_editor
+
+        who = last_editor(self.versioned_kind.type, self.versioned_kind.component_id(current))
+        message = format_html(
+            "{} was changed{} after you opened it, so your changes were <strong>not saved</strong>. "
+            "What changed meanwhile:<ul>{}</ul>Reload the page to see the current version, then apply your edits again.",
+            str(current),
+            f" by {who}" if who else "",
+            format_html_join("", "<li>{}</li>", ((line,) for line in lines)) if lines else format_html("<li>{}</li>", "(details unavailable)"),
+        )
+        raise ValidationError(message, code="concurrent_edit")

@@ -1,0 +1,61 @@
+"""The four roles business users get, as Django groups with model permissions.
+
+Created by migration ``versioning.0003_roles`` and kept in step with the models after every
+``migrate`` (post_migrate), so a model added later gets its permissions in the right roles.
+"""
+
+from __future__ import annotations
+
+VIEWER = "Viewer"
+PROMPT_EDITOR = "Prompt editor"
+PUBLISHER = "Publisher"
+ADMIN = "Admin"
+ROLES = (VIEWER, PROMPT_EDITOR, PUBLISHER, ADMIN)
+
+# Apps whose models every role may view (audit included).
+PORTAL_APPS = ("agents", "teams", "typification", "knowledge", "monitoring", "versioning", "runtime")
+# What a prompt editor edits (drafts only: publishing is a separate permission).
+EDITABLE_MODELS = {
+    "agents": ("agent",),
+    "teams": ("team", "teammember"),
+    "typification": ("typificationhierarchy", "businessunitroute"),
+    "knowledge": ("knowledgeentry",),
+}
+DELETABLE_MODELS = EDITABLE_MODELS
+
+
+def role_permissions(role: str, permissions) -> set:
+    """The subset of ``permissions`` (Permission objects with content_type selected) ``role`` gets."""
+    chosen = set()
+    for perm in permissions:
+        app = perm.content_type.app_label
+        model = perm.content_type.model
+        action = perm.codename.split("_", 1)[0]
+        if role == ADMIN:
+            if app in PORTAL_APPS or app in ("auth", "axes", "admin"):
+                chosen.add(perm)
+            continue
+        if app not in PORTAL_APPS:
+            continue
+        if action == "view":
+            if app == "runtime":
+                continue  # API keys are for admins only
+            chosen.add(perm)
+        elif role in (PROMPT_EDITOR, PUBLISHER) and action in ("add", "change"):
+            if model in EDITABLE_MODELS.get(app, ()):
+                chosen.add(perm)
+        elif role == PUBLISHER and action == "delete" and model in DELETABLE_MODELS.get(app, ()):
+            chosen.add(perm)
+        elif role == PUBLISHER and perm.codename in ("publish_component", "review_component"):
+            chosen.add(perm)
+    return chosen
+
+
+def sync_roles(using="default", **kwargs) -> None:
+    """Create the role groups if needed and give each exactly its permissions (runs after migrate)."""
+    from django.contrib.auth.models import Group, Permission
+
+    permissions = list(Permission.objects.using(using).select_related("content_type"))
+    for role in ROLES:
+        group, _ = Group.objects.using(using).get_or_create(name=role)
+        group.permissions.set(role_permissions(role, permissions))

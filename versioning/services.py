@@ -1,0 +1,389 @@
+"""The versioning workflow: drafts, review, publish, rollback, activation, deletion.
+
+Every entry point (admin, API, management commands) calls these functions. Each runs in one
+transaction, locks the component's working-copy row first (so two publishers serialise), writes its
+audit rows in the same transaction, and moves the runtime's config generation when what the runtime
+sees changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max, ProtectedError
+from django.utils import timezone
+
+from runtime.state import bump_config_generation
+from versioning.audit import actor_parts, audit_record, json_diff
+from versioning.components import ComponentKind
+from versioning.models import ComponentVersion, HistoryAction, ReviewState, VersionStatus
+
+PUBLISH_PERMISSION = "versioning.publish_component"
+REVIEW_PERMISSION = "versioning.review_component"
+
+
+def canonical_json(config: Any) -> str:
+    return json.dumps(config, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def config_hash(config: Any) -> str:
+    return hashlib.sha256(canonical_json(config).encode("utf-8")).hexdigest()
+
+
+def _require_permission(actor, permission: str, what: str) -> None:
+    """Users need the permission; the system (commands, None) and plain names are trusted callers."""
+    user, _ = actor_parts(actor)
+    if user is not None and not user.has_perm(permission):
+        raise PermissionDenied(f"You do not have permission to {what}.")
+
+
+def _versions(kind: ComponentKind, component_id: str):
+    return ComponentVersion.objects.filter(component_type=kind.type, component_id=component_id)
+
+
+def _next_number(kind: ComponentKind, component_id: str) -> int:
+    # Callers hold the working-copy row lock, so no one else numbers this component meanwhile.
+    current = _versions(kind, component_id).aggregate(m=Max("version"))["m"]
+    return (current or 0) + 1
+
+
+def _set_label(kind: ComponentKind, obj, number: int | None) -> None:
+    obj.version = f"v{number}" if number else ""
+    type(obj).objects.filter(pk=obj.pk).update(version=obj.version)
+
+
+@transaction.atomic
+def draft_save(*, kind: ComponentKind, obj, actor: Any, note: str) -> ComponentVersion | None:
+    """Snapshot ``obj``'s working copy into its open draft, creating the draft if needed.
+
+    Returns the draft, or None when there is no draft and the working copy equals what is published.
+    Saving an approved or submitted draft clears its review: what was reviewed is no longer what is there.
+    """
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"change_note": "Say why: a change note is required."})
+    component_id = kind.component_id(obj)
+    config = kind.snapshot(obj)
+    digest = config_hash(config)
+    user, name = actor_parts(actor)
+    versions = _versions(kind, component_id)
+    draft = versions.select_for_update().filter(status=VersionStatus.DRAFT).first()
+    published = versions.filter(status=VersionStatus.PUBLISHED).first()
+
+    if draft is None:
+        if published is not None and published.content_hash == digest:
+            return None
+        draft = ComponentVersion(
+            component_type=kind.type,
+            component_id=component_id,
+            version=_next_number(kind, component_id),
+            config=config,
+            content_hash=digest,
+            status=VersionStatus.DRAFT,
+            change_note=note,
+            base_version=published.version if published else None,
+            created_by=user,
+            created_by_name=name,
+            edited_by=user,
+            edited_by_name=name,
+        )
+        draft.full_clean()
+        draft.save()
+        before = published.config if published else {}
+    else:
+        if draft.content_hash == digest and draft.change_note == note:
+            return draft
+        before = draft.config
+        draft.config = config
+        draft.content_hash = digest
+        draft.change_note = note
+        draft.edited_by = user
+        draft.edited_by_name = name
+        if draft.review_state in (ReviewState.SUBMITTED, ReviewState.APPROVED):
+            draft.review_state = ReviewState.NONE
+            draft.reviewed_by = None
+            draft.reviewed_at = None
+        draft.full_clean()
+        draft.save()
+    audit_record(
+        action=HistoryAction.DRAFT_SAVED,
+        component_type=kind.type,
+        component_id=component_id,
+        actor=actor,
+        reason=note,
+        diff=json_diff(before, config),
+        from_version=draft.base_version,
+        to_version=draft.version,
+        keep_snapshots=False,
+    )
+    return draft
+
+
+def _open_draft(kind: ComponentKind, component_id: str) -> ComponentVersion:
+    draft = _versions(kind, component_id).select_for_update().filter(status=VersionStatus.DRAFT).first()
+    if draft is None:
+        raise ValidationError("There is no draft: edit the component first.")
+    return draft
+
+
+@transaction.atomic
+def draft_submit(*, kind: ComponentKind, component_id: str, actor: Any, note: str = "") -> ComponentVersion:
+    kind.get_locked(component_id)
+    draft = _open_draft(kind, component_id)
+    if draft.review_state == ReviewState.SUBMITTED:
+        return draft
+    draft.review_state = ReviewState.SUBMITTED
+    draft.review_comment = ""
+    draft.save(update_fields=["review_state", "review_comment", "updated_at"])
+    audit_record(
+        action=HistoryAction.SUBMITTED,
+        component_type=kind.type,
+        component_id=component_id,
+        actor=actor,
+        reason=note,
+        to_version=draft.version,
+    )
+    return draft
+
+
+def _check_four_eyes(draft: ComponentVersion, actor: Any) -> None:
+    user, name = actor_parts(actor)
+    authors = {draft.created_by_id, draft.edited_by_id} - {None}
+    if user is not None and user.pk in authors:
+        raise PermissionDenied("Someone other than the draft's authors must review it.")
+    if user is None and name in {draft.created_by_name, draft.edited_by_name}:
+        raise PermissionDenied("Someone other than the draft's authors must review it.")
+
+
+@transaction.atomic
+def draft_approve(*, kind: ComponentKind, component_id: str, actor: Any, note: str = "") -> ComponentVersion:
+    _require_permission(actor, REVIEW_PERMISSION, "approve drafts")
+    kind.get_locked(component_id)
+    draft = _open_draft(kind, component_id)
+    _check_four_eyes(draft, actor)
+    user, _ = actor_parts(actor)
+    draft.review_state = ReviewState.APPROVED
+    draft.reviewed_by = user
+    draft.reviewed_at = timezone.now()
+    draft.review_comment = note or ""
+    draft.save(update_fields=["review_state", "reviewed_by", "reviewed_at", "review_comment", "updated_at"])
+    audit_record(
+        action=HistoryAction.APPROVED,
+        component_type=kind.type,
+        component_id=component_id,
+        actor=actor,
+        reason=note,
+        to_version=draft.version,
+    )
+    return draft
+
+
+@transaction.atomic
+def draft_reject(*, kind: ComponentKind, component_id: str, actor: Any, reason: str) -> ComponentVersion:
+    _require_permission(actor, REVIEW_PERMISSION, "reject drafts")
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "Say what must change: a reason is required to reject."})
+    kind.get_locked(component_id)
+    draft = _open_draft(kind, component_id)
+    _check_four_eyes(draft, actor)
+    user, _ = actor_parts(actor)
+    draft.review_state = ReviewState.REJECTED
+    draft.reviewed_by = user
+    draft.reviewed_at = timezone.now()
+    draft.review_comment = reason.strip()
+    draft.save(update_fields=["review_state", "reviewed_by", "reviewed_at", "review_comment", "updated_at"])
+    audit_record(
+        action=HistoryAction.REJECTED,
+        component_type=kind.type,
+        component_id=component_id,
+        actor=actor,
+        reason=reason.strip(),
+        to_version=draft.version,
+    )
+    return draft
+
+
+def _archive(version: ComponentVersion, *, kind: ComponentKind, actor: Any, reason: str) -> None:
+    version.status = VersionStatus.ARCHIVED
+    version.save(update_fields=["status", "updated_at"])
+    audit_record(
+        action=HistoryAction.ARCHIVED,
+        component_type=kind.type,
+        component_id=version.component_id,
+        actor=actor,
+        reason=reason,
+        from_version=version.version,
+    )
+
+
+@transaction.atomic
+def component_publish(*, kind: ComponentKind, component_id: str, actor: Any, note: str = "") -> ComponentVersion:
+    """Make the open draft the published version and archive the previous one, atomically."""
+    _require_permission(actor, PUBLISH_PERMISSION, "publish")
+    obj = kind.get_locked(component_id)
+    draft = _open_draft(kind, component_id)
+    published = _versions(kind, component_id).select_for_update().filter(status=VersionStatus.PUBLISHED).first()
+    if published is not None and published.content_hash == draft.content_hash:
+        raise ValidationError(f"Nothing to publish: the draft is identical to the published {published.label}.")
+    if settings.HIVE_REQUIRE_REVIEW and draft.review_state != ReviewState.APPROVED:
+        raise ValidationError("This draft needs approval by another publisher before it can be published.")
+    kind.validate_live(obj, draft.config)
+    note = (note or "").strip() or draft.change_note
+    if published is not None:
+        _archive(published, kind=kind, actor=actor, reason=f"Replaced by v{draft.version}")
+    user, name = actor_parts(actor)
+    draft.status = VersionStatus.PUBLISHED
+    draft.published_by = user
+    draft.published_by_name = name
+    draft.published_at = timezone.now()
+    draft.save(update_fields=["status", "published_by", "published_by_name", "published_at", "updated_at"])
+    _set_label(kind, obj, draft.version)
+    audit_record(
+        action=HistoryAction.PUBLISHED,
+        component_type=kind.type,
+        component_id=component_id,
+        actor=actor,
+        reason=note,
+        diff=json_diff(published.config if published else {}, draft.config),
+        from_version=published.version if published else None,
+        to_version=draft.version,
+        keep_snapshots=False,
+    )
+    bump_config_generation()
+    return draft
+
+
+@transaction.atomic
+def component_rollback(
+    *, kind: ComponentKind, component_id: str, to_version: int, actor: Any, note: str
+) -> ComponentVersion:
+    """Publish a new version whose configuration equals version ``to_version``'s; history is kept.
+
+    The working copy is reset to that configuration too, and an open draft is archived (it stays in
+    the history), so the next edit starts from what is live.
+    """
+    _require_permission(actor, PUBLISH_PERMISSION, "roll back")
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"change_note": "Say why: a change note is required to roll back."})
+    obj = kind.get_locked(component_id)
+    versions = _versions(kind, component_id).select_for_update()
+    target = versions.filter(version=to_version).first()
+    if target is None:
+        raise ValidationError({"to_version": f"{component_id} has no version {to_version}."})
+    if target.status == VersionStatus.DRAFT:
+        raise ValidationError({"to_version": f"v{to_version} is a draft, not a version that was live."})
+    if target.status == VersionStatus.ARCHIVED and target.published_at is None:
+        raise ValidationError({"to_version": f"v{to_version} was a discarded draft and never live."})
+    published = versions.filter(status=VersionStatus.PUBLISHED).first()
+    if published is not None and published.content_hash == target.content_hash:
+        raise ValidationError({"to_version": f"v{to_version}'s configuration is already live ({published.label})."})
+    kind.validate_live(obj, target.config)
+
+    draft = versions.filter(status=VersionStatus.DRAFT).first()
+    if draft is not None:
+        _archive(draft, kind=kind, actor=actor, reason=f"Draft discarded by the rollback to v{to_version}")
+    if published is not None:
+        _archive(published, kind=kind, actor=actor, reason=f"Rolled back to v{to_version}")
+    user, name = actor_parts(actor)
+    now = timezone.now()
+    new = ComponentVersion(
+        component_type=kind.type,
+        component_id=component_id,
+        version=_next_number(kind, component_id),
+        config=target.config,
+        content_hash=target.content_hash,
+        status=VersionStatus.PUBLISHED,
+        change_note=note,
+        base_version=published.version if published else None,
+        rolled_back_from=to_version,
+        created_by=user,
+        created_by_name=name,
+        edited_by=user,
+        edited_by_name=name,
+        published_by=user,
+        published_by_name=name,
+        published_at=now,
+    )
+    new.full_clean()
+    new.save()
+    kind.restore(obj, target.config)
+    obj.revision += 1
+    obj.version = new.label
+    obj.full_clean()
+    obj.save()
+    audit_record(
+        action=HistoryAction.ROLLED_BACK,
+        component_type=kind.type,
+        component_id=component_id,
+        actor=actor,
+        reason=note,
+        diff=json_diff(published.config if published else {}, target.config),
+        from_version=published.version if published else None,
+        to_version=new.version,
+        keep_snapshots=False,
+    )
+    bump_config_generation()
+    return new
+
+
+@transaction.atomic
+def component_set_active(*, kind: ComponentKind, component_id: str, active: bool, actor: Any, reason: str = ""):
+    """Activate or deactivate a component; the runtime stops (or starts) serving it at once."""
+    _require_permission(actor, PUBLISH_PERMISSION, "activate or deactivate components")
+    obj = kind.get_locked(component_id)
+    if obj.is_active == active:
+        return obj
+    if not active:
+        kind.check_deactivate(obj)
+    obj.is_active = active
+    obj.save(update_fields=["is_active", "updated_at"])
+    audit_record(
+        action=HistoryAction.ACTIVATED if active else HistoryAction.DEACTIVATED,
+        component_type=kind.type,
+        component_id=component_id,
+        actor=actor,
+        reason=reason,
+    )
+    bump_config_generation()
+    return obj
+
+
+@transaction.atomic
+def component_delete(*, kind: ComponentKind, component_id: str, actor: Any, reason: str = "") -> None:
+    """Delete the working copy; its versions stay as history (archived), the audit trail records it."""
+    obj = kind.get_locked(component_id)
+    kind.check_delete(obj)
+    snapshot = kind.snapshot(obj)
+    for version in _versions(kind, component_id).select_for_update().exclude(status=VersionStatus.ARCHIVED):
+        _archive(version, kind=kind, actor=actor, reason=f"{component_id} was deleted")
+    try:
+        obj.delete()
+    except ProtectedError as exc:
+        names = sorted({str(o) for o in exc.protected_objects})
+        raise ValidationError(f"{component_id} is still used: {', '.join(names)}.") from None
+    audit_record(
+        action=HistoryAction.DELETED,
+        component_type=kind.type,
+        component_id=component_id,
+        actor=actor,
+        reason=reason,
+        before=snapshot,
+    )
+    bump_config_generation()
+
+
+def record_created(*, kind: ComponentKind, obj, actor: Any, note: str) -> None:
+    audit_record(
+        action=HistoryAction.CREATED,
+        component_type=kind.type,
+        component_id=kind.component_id(obj),
+        actor=actor,
+        reason=note,
+        keep_snapshots=False,
+    )
