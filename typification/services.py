@@ -251,7 +251,7 @@ def business_unit_route_update(
     unknown = set(changes) - {"business_unit", "agent", "team", "note"}
     if unknown:
         raise TypeError(f"business_unit_route_update() got unknown fields: {', '.join(sorted(unknown))}")
-    current = BusinessUnitRoute.objects.select_for_update().select_related("agent", "team").get(pk=route.pk)
+    current = BusinessUnitRoute.objects.select_for_update().get(pk=route.pk)
     before = business_unit_route_snapshot(current)
     for name, value in changes.items():
         setattr(route, name, value)
