@@ -3,13 +3,33 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from pgvector.django import VectorField
+from pgvector.django import HnswIndex, VectorField
 
 from hive_portal.db import json_object_constraint
+from knowledge.content import clean_text, content_hash
+
+# HNSW parameters (pgvector defaults are m=16, ef_construction=64). m=16 links per node keeps the index
+# near 1.1x the size of the vectors and reaches recall@10 >= 0.95 with ef_search 100 on 100k x 1536
+# (bench/knowledge_search.py); a larger ef_construction buys little recall for a much slower build.
+HNSW_M = 16
+HNSW_EF_CONSTRUCTION = 64
+
+DUPLICATE_MESSAGE = "An entry with the same business unit, category, question and answer already exists."
+
+
+class EmbeddingStatus(models.TextChoices):
+    CURRENT = "current", "Up to date"
+    STALE = "stale", "Needs update"
+    MISSING = "missing", "Missing"
 
 
 class KnowledgeEntry(models.Model):
-    """A question and its answer for one business unit, with the embedding the runtime searches."""
+    """A question and its answer for one business unit, with the embedding the runtime searches.
+
+    ``content_hash`` identifies the entry (business unit, category, question, answer): imports skip
+    what is already there, and an embedding whose ``embedding_hash`` differs is stale. The embedding's
+    size is ``HIVE_EMBEDDING_DIMENSIONS``; changing that setting needs a migration and a re-embed.
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     business_unit = models.CharField(
@@ -17,10 +37,13 @@ class KnowledgeEntry(models.Model):
         verbose_name="business unit",
         help_text="The business unit whose agents use this entry.",
     )
-    category = models.CharField(max_length=255)
+    category = models.CharField(
+        max_length=255,
+        help_text="Topic used to group and filter entries, e.g. “Cards” or “Operations”.",
+    )
     subcategory = models.CharField(max_length=255, blank=True, default="")
-    question = models.TextField()
-    answer = models.TextField()
+    question = models.TextField(help_text="The question as a customer would ask it.")
+    answer = models.TextField(help_text="The answer agents give.")
     embedding = VectorField(
         dimensions=settings.HIVE_EMBEDDING_DIMENSIONS,
         null=True,
@@ -28,7 +51,34 @@ class KnowledgeEntry(models.Model):
         editable=False,
         help_text="Filled by the configured embedder.",
     )
-    metadata = models.JSONField(default=dict, blank=True)
+    metadata = models.JSONField(
+        default=dict,
+        blank=True,
+        verbose_name="extra data",
+        help_text="Optional JSON object, e.g. {\"tags\": [\"cards\", \"beginner\"]}.",
+    )
+    content_hash = models.CharField(
+        max_length=64,
+        editable=False,
+        verbose_name="content hash",
+        help_text="SHA-256 of business unit, category, question and answer.",
+    )
+    embedding_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        editable=False,
+        help_text="The content hash the embedding was computed from.",
+    )
+    embedding_model = models.CharField(
+        max_length=200,
+        blank=True,
+        default="",
+        editable=False,
+        verbose_name="embedded with",
+        help_text="The embedder (and model) that computed the embedding.",
+    )
+    embedded_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name="embedded")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -37,7 +87,17 @@ class KnowledgeEntry(models.Model):
         ordering = ["business_unit", "category", "question"]
         verbose_name = "knowledge entry"
         verbose_name_plural = "knowledge base"
-        indexes = [models.Index(fields=["business_unit"], name="knowledge_base_bu_idx")]
+        indexes = [
+            models.Index(fields=["business_unit"], name="knowledge_base_bu_idx"),
+            # Created CONCURRENTLY on PostgreSQL and skipped on SQLite (migration 0003).
+            HnswIndex(
+                fields=["embedding"],
+                name="knowledge_base_embedding_hnsw",
+                m=HNSW_M,
+                ef_construction=HNSW_EF_CONSTRUCTION,
+                opclasses=["vector_cosine_ops"],
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(business_unit=""),
@@ -60,7 +120,59 @@ class KnowledgeEntry(models.Model):
                 violation_error_message="Answer is required.",
             ),
             json_object_constraint("metadata"),
+            models.UniqueConstraint(
+                fields=["content_hash"],
+                name="%(app_label)s_%(class)s_unique_content",
+                violation_error_message=DUPLICATE_MESSAGE,
+            ),
+            models.CheckConstraint(
+                condition=Q(content_hash__regex=r"^[0-9a-f]{64}$"),
+                name="%(app_label)s_%(class)s_hash_format",
+            ),
+            models.CheckConstraint(
+                # An embedding always says what it was computed from and with; no embedding, no provenance.
+                condition=(
+                    Q(embedding__isnull=True, embedding_hash="", embedding_model="", embedded_at__isnull=True)
+                    | (
+                        Q(embedding__isnull=False, embedded_at__isnull=False)
+                        & ~Q(embedding_hash="")
+                        & ~Q(embedding_model="")
+                    )
+                ),
+                name="%(app_label)s_%(class)s_embedding_provenance",
+                violation_error_message="An embedding must record its content hash, embedder and time.",
+            ),
         ]
 
     def __str__(self):
         return self.question if len(self.question) <= 80 else self.question[:79] + "…"
+
+    def compute_content_hash(self) -> str:
+        return content_hash(
+            business_unit=self.business_unit,
+            category=self.category,
+            question=self.question,
+            answer=self.answer,
+        )
+
+    def clean_fields(self, exclude=None):
+        # Trim before the field checks, so "   " is reported as a blank question, not a constraint.
+        for name in ("business_unit", "category", "subcategory", "question", "answer"):
+            setattr(self, name, clean_text(getattr(self, name)))
+        super().clean_fields(exclude=exclude)
+
+    def clean(self):
+        self.content_hash = self.compute_content_hash()
+
+    def save(self, *args, **kwargs):
+        # Derived from the row's own fields, like auto_now: kept right on every save path.
+        self.content_hash = self.compute_content_hash()
+        super().save(*args, **kwargs)
+
+    def embedding_status(self, signature: str) -> str:
+        """``EmbeddingStatus`` of this entry for the embedder whose signature is given."""
+        if not self.embedding_model:
+            return EmbeddingStatus.MISSING
+        if self.embedding_hash != self.content_hash or self.embedding_model != signature:
+            return EmbeddingStatus.STALE
+        return EmbeddingStatus.CURRENT
