@@ -42,6 +42,7 @@ class AgnoSchemaRouter:
 
     def allow_relation(self, obj1, obj2, **hints):
         # A portal row never holds a foreign key into Agno's tables: Agno may drop or rewrite them.
-        if is_agno_model(type(obj1)) != is_agno_model(type(obj2)):
+        # Instances (possibly lazy proxies such as request.user) expose _meta like their class.
+        if is_agno_model(obj1) != is_agno_model(obj2):
             return False
         return None

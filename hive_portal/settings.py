@@ -308,3 +308,7 @@ if os.environ.get("HIVE_TESTING") == "1":
     # Tests run on plain HTTP and must not be slowed by password hashing.
     SECURE_SSL_REDIRECT = False
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # No collectstatic in tests: serve from the apps' static folders.
+    STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
+    WHITENOISE_USE_FINDERS = True
+    WHITENOISE_AUTOREFRESH = True

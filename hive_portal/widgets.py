@@ -46,7 +46,10 @@ class _RowsWidget(forms.Widget):
                 value = json.loads(value)
             except ValueError:
                 value = [value]
-        rows = self.rows_for(value)
+        if isinstance(value, list) and value and all(isinstance(row, list) for row in value):
+            rows = value  # re-displaying what was posted (the form had errors): keep it as typed
+        else:
+            rows = self.rows_for(value)
         context["widget"].update(
             {
                 "columns": [

@@ -63,12 +63,13 @@ class TeamAdmin(VersionedComponentAdmin):
             obj._state.adding = False
 
     def save_formset(self, request, form, formset, change):
-        # Membership rows are written by the team service, not by the formset.
-        return
+        # Membership rows are written by the team service (save_related), not by the formset.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
     def save_related(self, request, form, formsets, change):
         members = None
         for formset in formsets:
+            self.save_formset(request, form, formset, change)
             if isinstance(formset, TeamMemberInlineFormSet):
                 members = formset.members()
         obj = form.instance

@@ -26,3 +26,95 @@ def runtime_client(api_key_factory):
     """An API client holding a key with every scope."""
     _, raw = api_key_factory("config:read", "metrics:write", "knowledge:search", "typification:read", name="runtime")
     return key_client(raw)
+
+
+# --- People in each role ---------------------------------------------------------------------
+
+def _user_in(role: str, username: str):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    user = get_user_model().objects.create_user(username=username, password="not-used-123", is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def viewer(db):
+    return _user_in("Viewer", "vera-viewer")
+
+
+@pytest.fixture
+def editor(db):
+    return _user_in("Prompt editor", "eddie-editor")
+
+
+@pytest.fixture
+def other_editor(db):
+    return _user_in("Prompt editor", "erin-editor")
+
+
+@pytest.fixture
+def publisher(db):
+    return _user_in("Publisher", "paula-publisher")
+
+
+@pytest.fixture
+def second_publisher(db):
+    return _user_in("Publisher", "peter-publisher")
+
+
+@pytest.fixture
+def portal_admin(db):
+    return _user_in("Admin", "ada-admin")
+
+
+# --- Components --------------------------------------------------------------------------------
+
+AGENT_DEFAULTS = {
+    "name": "Cards specialist",
+    "model_provider": "openai",
+    "model_name": "gpt-4o",
+    "model_settings": {"temperature": 0.2},
+    "role": "Answers card questions",
+    "description": "Cards unit specialist",
+    "instructions": ["Be concise.", "Never ask for the card's CVV."],
+    "tools": ["card_lookup"],
+    "parameters": {"markdown": True},
+}
+
+
+@pytest.fixture
+def make_agent(db):
+    from agents.services import agent_create
+    from versioning.components import get_kind
+    from versioning.services import component_publish
+
+    def factory(agent_id="cards", *, publish=False, actor="test-setup", **overrides):
+        fields = {**AGENT_DEFAULTS, **overrides}
+        agent = agent_create(actor=actor, note="created in a test", agent_id=agent_id, **fields)
+        if publish:
+            component_publish(kind=get_kind("agent"), component_id=agent_id, actor=actor)
+            agent.refresh_from_db()
+        return agent
+
+    return factory
+
+
+@pytest.fixture
+def make_team(db, make_agent):
+    from teams.services import team_create
+    from versioning.components import get_kind
+    from versioning.services import component_publish
+
+    def factory(team_id="router", *, members=None, publish=False, actor="test-setup", **overrides):
+        if members is None:
+            members = [make_agent("cards", publish=True), make_agent("pix", publish=True, name="Pix specialist")]
+        fields = {"name": "Router", "mode": "route", "instructions": ["Route to one specialist."], **overrides}
+        team = team_create(actor=actor, note="created in a test", members=members, team_id=team_id, **fields)
+        if publish:
+            component_publish(kind=get_kind("team"), component_id=team_id, actor=actor)
+            team.refresh_from_db()
+        return team
+
+    return factory

@@ -1,0 +1,113 @@
+"""Publishing, reviewing, rolling back and auditing through the admin pages."""
+
+import csv
+import io
+import re
+
+import pytest
+from django.urls import reverse
+
+from agents.services import agent_update
+from versioning.audit import audit_record
+from versioning.models import VersionHistory
+from versioning.selectors import component_status
+
+pytestmark = pytest.mark.django_db
+
+
+def url(name, agent, *args):
+    return reverse(f"admin:agents_agent_{name}", args=[agent.pk, *args])
+
+
+def _edit(agent, **fields):
+    agent.refresh_from_db()
+    return agent_update(agent=agent, actor="eddie", note="Clarify the refund deadline", **fields)
+
+
+def test_publish_page__shows_a_word_level_diff_and_publishes(client, publisher, make_agent):
+    agent = make_agent("cards", publish=True)
+    _edit(agent, instructions=["Be concise and friendly.", "Never ask for the card's CVV."], model_settings={"temperature": 0.5})
+    client.force_login(publisher)
+    page = client.get(url("publish", agent))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert re.search(r"<ins>[^<]*and friendly\.[^<]*</ins>", html), html
+    assert "instructions[1]" in html and "model.params.temperature" in html
+    response = client.post(url("publish", agent), {"note": "Friendlier tone"})
+    assert response.status_code == 302
+    status = component_status("agent", "cards")
+    assert status.published.version == 2 and status.draft is None
+    row = VersionHistory.objects.filter(component_id="cards", action="published").latest("id")
+    assert (row.actor_name, row.reason, row.from_version, row.to_version) == (publisher.username, "Friendlier tone", 1, 2)
+
+
+def test_publish_page__editor_cannot_publish(client, editor, make_agent):
+    agent = make_agent("cards")
+    client.force_login(editor)
+    assert client.get(url("publish", agent)).status_code == 403
+    assert client.post(url("publish", agent), {"note": "x"}).status_code == 403
+    assert component_status("agent", "cards").published is None
+
+
+def test_review__submit_then_reject_with_reason_then_approve(client, editor, publisher, second_publisher, make_agent):
+    agent = make_agent("cards", actor=editor)
+    client.force_login(editor)
+    client.post(url("review", agent), {"action": "submit"})
+    assert component_status("agent", "cards").draft.review_state == "submitted"
+    client.force_login(publisher)
+    client.post(url("review", agent), {"action": "reject", "note": ""})
+    assert component_status("agent", "cards").draft.review_state == "submitted"  # a reason is required
+    client.post(url("review", agent), {"action": "reject", "note": "Too long"})
+    assert component_status("agent", "cards").draft.review_comment == "Too long"
+    client.post(url("review", agent), {"action": "approve"})
+    assert component_status("agent", "cards").draft.review_state == "approved"
+
+
+def test_rollback_page__rolls_back_with_a_note(client, publisher, make_agent):
+    agent = make_agent("cards", publish=True)
+    _edit(agent, name="Second name")
+    from versioning.components import get_kind
+    from versioning.services import component_publish
+
+    component_publish(kind=get_kind("agent"), component_id="cards", actor="paula")
+    client.force_login(publisher)
+    timeline = client.get(url("versions", agent)).content.decode()
+    assert "roll back to this" in timeline and "Clarify the refund deadline" in timeline
+    page = client.get(url("rollback", agent, 1))
+    assert page.status_code == 200 and "Second name" in page.content.decode()
+    assert client.post(url("rollback", agent, 1), {"note": ""}).status_code == 200  # note required
+    response = client.post(url("rollback", agent, 1), {"note": "Name confused people"})
+    assert response.status_code == 302
+    status = component_status("agent", "cards")
+    assert status.published.version == 3 and status.published.config["name"] == "Cards specialist"
+
+
+def test_compare_page__any_two_versions(client, viewer, make_agent):
+    agent = make_agent("cards", publish=True)
+    _edit(agent, system_prompt="Você é o especialista em cartões do PagBank.")
+    client.force_login(viewer)
+    html = client.get(url("compare", agent) + "?a=1&b=2").content.decode()
+    assert "system_message" in html and "<ins>" in html and "PagBank" in html
+
+
+def test_audit_log__filters_and_csv_export(client, viewer, make_agent):
+    make_agent("cards", actor="alice")
+    audit_record(action="updated", component_type="knowledge", component_id="kb-1", actor="bob", reason="typo", before={"answer": "a"}, after={"answer": "b"})
+    client.force_login(viewer)
+    changelist = reverse("admin:versioning_versionhistory_changelist")
+    html = client.get(changelist + "?actor=bob").content.decode()
+    assert "kb-1" in html and "cards" not in html.split("result_list")[1]
+    html = client.get(changelist + "?component_type__exact=agent").content.decode()
+    assert "cards" in html
+    response = client.get(reverse("admin:versioning_versionhistory_export") + "?actor=bob")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][:3] == ["when", "user", "action"]
+    assert [r[1] for r in rows[1:]] == ["bob"] and rows[1][4] == "kb-1" and rows[1][8] == "answer"
+
+
+def test_audit_log__is_read_only_even_for_admins(client, portal_admin, make_agent):
+    make_agent("cards")
+    row = VersionHistory.objects.first()
+    client.force_login(portal_admin)
+    assert client.post(reverse("admin:versioning_versionhistory_change", args=[row.pk]), {"reason": "x"}).status_code == 403
+    assert client.post(reverse("admin:versioning_versionhistory_delete", args=[row.pk]), {"post": "yes"}).status_code == 403

@@ -1,0 +1,83 @@
+"""Rules the database itself enforces: append-only audit trail, immutable published versions,
+at most one published version and one draft per component."""
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.db.utils import DatabaseError
+
+from versioning.audit import audit_record
+from versioning.models import ComponentVersion
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres_only]
+
+
+def _raw(sql, params=None):
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE version_history SET reason = 'rewritten'",
+        "DELETE FROM version_history",
+        "TRUNCATE version_history",
+    ],
+)
+def test_audit_trail__refuses_update_delete_truncate(sql):
+    audit_record(action="updated", component_type="knowledge", component_id="k1", actor="alice", reason="r")
+    with pytest.raises(DatabaseError, match="append-only"):
+        _raw(sql)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reason FROM version_history")
+        assert cursor.fetchall() == [("r",)]
+
+
+def test_published_version__configuration_cannot_be_changed(make_agent):
+    make_agent("cards", publish=True)
+    with pytest.raises(DatabaseError, match="immutable"):
+        _raw("UPDATE component_versions SET config = '{}'::jsonb WHERE component_id = 'cards'")
+    with pytest.raises(DatabaseError, match="cannot be deleted"):
+        _raw("DELETE FROM component_versions WHERE component_id = 'cards'")
+
+
+def test_published_version__may_only_move_to_archived(make_agent):
+    make_agent("cards", publish=True)
+    _raw("UPDATE component_versions SET status = 'archived' WHERE component_id = 'cards'")
+    with pytest.raises(DatabaseError, match="immutable"):
+        _raw("UPDATE component_versions SET status = 'published' WHERE component_id = 'cards'")
+
+
+def test_two_published_versions__are_refused(make_agent):
+    make_agent("cards", publish=True)
+    v = ComponentVersion.objects.get(component_id="cards")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ComponentVersion.objects.create(
+            component_type="agent", component_id="cards", version=2, config={}, content_hash="0" * 64,
+            status="published", change_note="dup", published_at=v.published_at,
+        )  # fmt: skip
+
+
+def test_two_drafts__are_refused(make_agent):
+    make_agent("cards")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ComponentVersion.objects.create(
+            component_type="agent", component_id="cards", version=2, config={}, content_hash="0" * 64,
+            status="draft", change_note="dup",
+        )  # fmt: skip
+
+
+def test_same_version_number_twice__is_refused(make_agent):
+    make_agent("cards")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ComponentVersion.objects.create(
+            component_type="agent", component_id="cards", version=1, config={}, content_hash="0" * 64,
+            status="archived", change_note="dup",
+        )  # fmt: skip
+
+
+def test_change_note__is_required_by_the_database(make_agent):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ComponentVersion.objects.create(
+            component_type="agent", component_id="x", version=1, config={}, content_hash="0" * 64, change_note=""
+        )

@@ -1,0 +1,32 @@
+"""The permission matrix of the four roles."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+MATRIX = [
+    # permission, viewer, editor, publisher, admin
+    ("agents.view_agent", True, True, True, True),
+    ("agents.change_agent", False, True, True, True),
+    ("agents.add_agent", False, True, True, True),
+    ("agents.delete_agent", False, False, True, True),
+    ("teams.change_team", False, True, True, True),
+    ("teams.change_teammember", False, True, True, True),
+    ("typification.change_typificationhierarchy", False, True, True, True),
+    ("knowledge.change_knowledgeentry", False, True, True, True),
+    ("knowledge.delete_knowledgeentry", False, False, True, True),
+    ("versioning.view_versionhistory", True, True, True, True),
+    ("versioning.publish_component", False, False, True, True),
+    ("versioning.review_component", False, False, True, True),
+    ("versioning.change_versionhistory", False, False, False, True),
+    ("runtime.view_apikey", False, False, False, True),
+    ("runtime.add_apikey", False, False, False, True),
+    ("auth.change_user", False, False, False, True),
+    ("monitoring.view_agentmetric", True, True, True, True),
+]
+
+
+@pytest.mark.parametrize("perm, expected", [(row[0], row[1:]) for row in MATRIX], ids=[row[0] for row in MATRIX])
+def test_permission_matrix(perm, expected, viewer, editor, publisher, portal_admin):
+    got = [user.has_perm(perm) for user in (viewer, editor, publisher, portal_admin)]
+    assert got == list(expected), perm
