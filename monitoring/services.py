@@ -1,0 +1,175 @@
+"""Writes for monitoring: ingesting the runtime's metrics and routing decisions, and pruning old rows."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, models, transaction
+
+from monitoring.models import AgentMetric, IngestionBatch, IngestionKind, RoutingDecision
+
+MAX_BATCH = 1000
+
+
+class IdempotencyKeyReused(Exception):
+    """The key was already used for a batch with different content."""
+
+    def __init__(self, batch: IngestionBatch):
+        self.batch = batch
+        super().__init__(
+            f"The Idempotency-Key “{batch.idempotency_key}” was already used on {batch.created_at:%Y-%m-%d %H:%M:%S} "
+            "for a different batch; use a new key for new records."
+        )
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    kind: str
+    accepted: int  # records in the batch
+    stored: int  # records written by this call (0 on a replay)
+    replayed: bool
+    idempotency_key: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "accepted": self.accepted,
+            "stored": self.stored,
+            "replayed": self.replayed,
+            "idempotency_key": self.idempotency_key,
+        }
+
+
+def batch_hash(payload: Any) -> str:
+    """SHA-256 of the canonical JSON of a batch as the client sent it (key order and spacing ignored)."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, cls=DjangoJSONEncoder)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _claim_key(*, kind: str, idempotency_key: str, request_hash: str, count: int, sent_by: str) -> IngestionBatch | None:
+    """Record the key; return the earlier batch instead when the key was used before.
+
+    A concurrent request with the same key blocks on the unique index until the first one commits,
+    then sees its row here: the batch is stored exactly once.
+    """
+    existing = IngestionBatch.objects.filter(kind=kind, idempotency_key=idempotency_key).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                IngestionBatch.objects.create(
+                    kind=kind,
+                    idempotency_key=idempotency_key,
+                    request_hash=request_hash,
+                    record_count=count,
+                    api_key_name=sent_by[:150],
+                )
+            return None
+        except IntegrityError:
+            existing = IngestionBatch.objects.get(kind=kind, idempotency_key=idempotency_key)
+    if existing.request_hash != request_hash:
+        raise IdempotencyKeyReused(existing)
+    return existing
+
+
+def _ingest(
+    *,
+    kind: str,
+    model: type[models.Model],
+    records: list[dict[str, Any]],
+    idempotency_key: str | None,
+    request_hash: str,
+    sent_by: str,
+) -> IngestResult:
+    if not records:
+        raise ValueError("A batch holds at least one record.")
+    if len(records) > MAX_BATCH:
+        raise ValueError(f"A batch holds at most {MAX_BATCH} records.")
+    if idempotency_key:
+        earlier = _claim_key(
+            kind=kind, idempotency_key=idempotency_key, request_hash=request_hash, count=len(records), sent_by=sent_by
+        )
+        if earlier is not None:
+            return IngestResult(kind, earlier.record_count, 0, True, idempotency_key)
+    rows = [model(**record) for record in records]
+    for row in rows:
+        # Field rules only: the API serializer checked what the table's check constraints enforce, and
+        # evaluating each constraint as a query per row would multiply a batch into thousands of
+        # queries; the constraints still refuse anything that slips through, rolling the batch back.
+        row.full_clean(validate_unique=False, validate_constraints=False)
+    model.objects.bulk_create(rows, batch_size=MAX_BATCH)
+    return IngestResult(kind, len(rows), len(rows), False, idempotency_key)
+
+
+@transaction.atomic
+def agent_metrics_ingest(
+    *, records: list[dict[str, Any]], idempotency_key: str | None = None, request_hash: str = "", sent_by: str = ""
+) -> IngestResult:
+    """Store a batch of agent metrics, all or nothing; a batch retried with the same key is stored once."""
+    return _ingest(
+        kind=IngestionKind.METRICS,
+        model=AgentMetric,
+        records=records,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash or batch_hash(records),
+        sent_by=sent_by,
+    )
+
+
+@transaction.atomic
+def routing_decisions_ingest(
+    *, records: list[dict[str, Any]], idempotency_key: str | None = None, request_hash: str = "", sent_by: str = ""
+) -> IngestResult:
+    """Store a batch of routing decisions, all or nothing; a batch retried with the same key is stored once."""
+    return _ingest(
+        kind=IngestionKind.ROUTING_DECISIONS,
+        model=RoutingDecision,
+        records=records,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash or batch_hash(records),
+        sent_by=sent_by,
+    )
+
+
+# --- Retention -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    agent_metrics: int
+    routing_decisions: int
+    ingestion_batches: int
+
+
+def _delete_in_batches(model: type[models.Model], *, before: datetime, batch_size: int, progress=None) -> int:
+    """Delete rows older than ``before``, ``batch_size`` at a time, each batch its own short transaction,
+    so a large prune never holds long locks or builds one huge transaction."""
+    total = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                model.objects.filter(created_at__lt=before).order_by("created_at").values_list("pk", flat=True)[:batch_size]
+            )
+            if not ids:
+                break
+            deleted = model.objects.filter(pk__in=ids).delete()[0]
+        total += deleted
+        if progress:
+            progress(model, total)
+        if len(ids) < batch_size:
+            break
+    return total
+
+
+def metrics_prune(*, before: datetime, batch_size: int = 10_000, progress=None) -> PruneResult:
+    """Delete agent metrics, routing decisions and idempotency records created before ``before``."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    return PruneResult(
+        agent_metrics=_delete_in_batches(AgentMetric, before=before, batch_size=batch_size, progress=progress),
+        routing_decisions=_delete_in_batches(RoutingDecision, before=before, batch_size=batch_size, progress=progress),
+        ingestion_batches=_delete_in_batches(IngestionBatch, before=before, batch_size=batch_size, progress=progress),
+    )
