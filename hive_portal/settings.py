@@ -312,3 +312,38 @@ if os.environ.get("HIVE_TESTING") == "1":
     STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
     WHITENOISE_USE_FINDERS = True
     WHITENOISE_AUTOREFRESH = True
+
+# --- Knowledge -----------------------------------------------------------------------------------
+# HIVE_EMBEDDING_DIMENSIONS (above) sizes the knowledge_base.embedding column: changing it needs a new
+# migration (`manage.py makemigrations knowledge` alters the column and rebuilds the HNSW index, which
+# indexes at most 2,000 dimensions) and then `manage.py embed_knowledge --force`.
+
+_KNOWLEDGE_EMBEDDERS = ("hashing", "openai", "sentence-transformers")
+HIVE_EMBEDDING_API_KEY = env.str("HIVE_EMBEDDING_API_KEY", default="").strip() or env.str("OPENAI_API_KEY", default="").strip()
+# Lexical `hashing` needs nothing and works offline; `openai` is the default once an API key is configured.
+HIVE_EMBEDDER = env.str("HIVE_EMBEDDER", default="").strip().lower() or ("openai" if HIVE_EMBEDDING_API_KEY else "hashing")
+if HIVE_EMBEDDER not in _KNOWLEDGE_EMBEDDERS:
+    raise _config_error("HIVE_EMBEDDER", f"must be one of {', '.join(_KNOWLEDGE_EMBEDDERS)}, not {HIVE_EMBEDDER!r}.")
+HIVE_EMBEDDING_MODEL = env.str("HIVE_EMBEDDING_MODEL", default="").strip() or {
+    "openai": "text-embedding-3-small",
+    "sentence-transformers": "sentence-transformers/all-MiniLM-L6-v2",
+}.get(HIVE_EMBEDDER, "")
+HIVE_EMBEDDING_BASE_URL = env.str("HIVE_EMBEDDING_BASE_URL", default="https://api.openai.com/v1").strip().rstrip("/")
+if not re.match(r"https?://[^/\s]+", HIVE_EMBEDDING_BASE_URL):
+    raise _config_error("HIVE_EMBEDDING_BASE_URL", f"must be an http(s) URL such as https://api.openai.com/v1, not {HIVE_EMBEDDING_BASE_URL!r}.")
+if HIVE_EMBEDDER == "openai" and not HIVE_EMBEDDING_API_KEY and "api.openai.com" in HIVE_EMBEDDING_BASE_URL:
+    raise _config_error("HIVE_EMBEDDING_API_KEY", "(or OPENAI_API_KEY) must be set for HIVE_EMBEDDER=openai.")
+# text-embedding-3-* models shorten their vectors to the column's size when asked; older models and most
+# self-hosted OpenAI-compatible servers refuse the parameter.
+HIVE_EMBEDDING_SEND_DIMENSIONS = _bool("HIVE_EMBEDDING_SEND_DIMENSIONS", HIVE_EMBEDDING_MODEL.startswith("text-embedding-3"))
+HIVE_EMBEDDING_BATCH_SIZE = _int("HIVE_EMBEDDING_BATCH_SIZE", 100, minimum=1, maximum=2048)
+HIVE_EMBEDDING_TIMEOUT = _int("HIVE_EMBEDDING_TIMEOUT", 30, minimum=1, maximum=600)
+HIVE_EMBEDDING_MAX_RETRIES = _int("HIVE_EMBEDDING_MAX_RETRIES", 5, minimum=0, maximum=20)
+# Search: HNSW candidate list size and pgvector 0.8 iterative scans, so a business-unit filter still
+# fills the page (see knowledge/selectors.py).
+HIVE_KNOWLEDGE_EF_SEARCH = _int("HIVE_KNOWLEDGE_EF_SEARCH", 100, minimum=10, maximum=1000)
+HIVE_KNOWLEDGE_MAX_SCAN_TUPLES = _int("HIVE_KNOWLEDGE_MAX_SCAN_TUPLES", 20000, minimum=100, maximum=10_000_000)
+HIVE_KNOWLEDGE_ITERATIVE_SCAN = env.str("HIVE_KNOWLEDGE_ITERATIVE_SCAN", default="relaxed_order").strip().lower()
+if HIVE_KNOWLEDGE_ITERATIVE_SCAN not in {"relaxed_order", "strict_order"}:
+    # pgvector ignores an unknown value with a warning and falls back to `off`: refuse it here instead.
+    raise _config_error("HIVE_KNOWLEDGE_ITERATIVE_SCAN", f"must be relaxed_order or strict_order, not {HIVE_KNOWLEDGE_ITERATIVE_SCAN!r}.")
