@@ -1,0 +1,326 @@
+"""Reads of the knowledge base: similarity search, similar entries, embedding status, export rows."""
+
+from __future__ import annotations
+
+import heapq
+import math
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Count, F, Q, QuerySet
+
+from knowledge.embedders import Embedder, EmbedderError, current_signature, get_embedder
+from knowledge.models import KnowledgeEntry
+
+MAX_SEARCH_LIMIT = 50
+MAX_QUERY_LENGTH = 10_000
+RESULT_FIELDS = ("id", "question", "answer", "business_unit", "category", "subcategory")
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    id: uuid.UUID
+    question: str
+    answer: str
+    business_unit: str
+    category: str
+    subcategory: str
+    distance: float  # cosine distance: 0 identical, 1 unrelated, 2 opposite
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def validate_embedding(embedding: Sequence, *, field: str = "embedding") -> np.ndarray:
+    """The embedding as float32, or ``ValidationError`` naming ``field``: wrong size, non-numbers, all zeros."""
+    dimensions = settings.HIVE_EMBEDDING_DIMENSIONS
+    if isinstance(embedding, np.ndarray):
+        values = embedding
+    else:
+        if not isinstance(embedding, (list, tuple)):
+            raise ValidationError({field: [f"Give a list of {dimensions} numbers."]})
+        # bool is an int subclass: true/false are not coordinates.
+        if any(type(x) not in (float, int) for x in embedding):
+            raise ValidationError({field: ["Every value must be a number."]})
+        values = embedding
+    if len(values) != dimensions:
+        raise ValidationError(
+            {field: [f"Expected {dimensions} numbers (HIVE_EMBEDDING_DIMENSIONS), got {len(values)}."]}
+        )
+    try:
+        vector = np.asarray(values, dtype=np.float32)
+    except (TypeError, ValueError, OverflowError):
+        raise ValidationError({field: ["Every value must be a number."]}) from None
+    if vector.ndim != 1 or not np.isfinite(vector).all():
+        raise ValidationError({field: ["Every value must be a finite number."]})
+    if not vector.any():
+        raise ValidationError({field: ["An all-zero embedding has no direction to compare."]})
+    return vector
+
+
+def query_vector(
+    *, query: str | None = None, embedding: Sequence[float] | None = None, embedder: Embedder | None = None
+) -> np.ndarray:
+    """The vector to search with: the given embedding, or the query text embedded by the configured embedder.
+
+    Raises ``ValidationError`` for bad input and ``EmbedderError`` when the embedder fails.
+    """
+    if (query is None) == (embedding is None):
+        raise ValidationError({"query": ["Give either a query text or an embedding (not both)."]})
+    if embedding is not None:
+        return validate_embedding(embedding)
+    text = query.strip() if isinstance(query, str) else ""
+    if not text:
+        raise ValidationError({"query": ["The query is empty."]})
+    if len(text) > MAX_QUERY_LENGTH:
+        raise ValidationError({"query": [f"The query is longer than {MAX_QUERY_LENGTH} characters."]})
+    vector = np.asarray((embedder or get_embedder()).embed_one(text), dtype=np.float32)
+    if not vector.any():
+        raise ValidationError({"query": ["The query has no words to search for."]})
+    return vector
+
+
+def knowledge_search(
+    *,
+    query: str | None = None,
+    embedding: list[float] | None = None,
+    business_unit: str | None = None,
+    category: str | None = None,
+    limit: int = 10,
+    max_distance: float | None = None,
+) -> list[SearchResult]:
+    """The ``limit`` entries nearest to the query (cosine distance), optionally within one business unit/category.
+
+    Give exactly one of ``query`` (embedded with the configured embedder) or ``embedding``. Returns
+    ``limit`` results whenever that many entries with embeddings match the filters — never silently
+    fewer — then drops those farther than ``max_distance``. PostgreSQL uses the HNSW index with
+    iterative scans; SQLite computes exact distances in Python. Raises ``ValidationError`` for bad
+    arguments and ``EmbedderError`` when the query cannot be embedded.
+    """
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_SEARCH_LIMIT:
+        raise ValidationError({"limit": [f"Ask for 1 to {MAX_SEARCH_LIMIT} results."]})
+    if max_distance is not None and not (isinstance(max_distance, (int, float)) and 0 <= max_distance <= 2):
+        raise ValidationError({"max_distance": ["Give a cosine distance between 0 and 2."]})
+    vector = query_vector(query=query, embedding=embedding)
+    return search_by_vector(
+        vector, business_unit=business_unit, category=category, limit=limit, max_distance=max_distance
+    )
+
+
+def search_by_vector(
+    vector: np.ndarray,
+    *,
+    business_unit: str | None = None,
+    category: str | None = None,
+    limit: int = 10,
+    max_distance: float | None = None,
+) -> list[SearchResult]:
+    """``knowledge_search`` for an already validated vector."""
+    if connection.vendor == "postgresql":
+        results = _search_postgresql(vector, business_unit=business_unit, category=category, limit=limit)
+    else:
+        results = _search_exact(vector, business_unit=business_unit, category=category, limit=limit)
+    if max_distance is not None:
+        results = [r for r in results if r.distance <= max_distance]
+    return results
+
+
+def vector_literal(vector: np.ndarray) -> str:
+    """pgvector's text form; float32 ``repr`` round-trips exactly and is shorter than ``str`` of a float64."""
+    return "[" + ",".join(map(repr, vector.astype(np.float32).tolist())) + "]"
+
+
+def _filters(business_unit: str | None, category: str | None) -> tuple[str, list]:
+    clauses = ["embedding IS NOT NULL"]
+    params: list = []
+    if business_unit is not None:
+        clauses.append("business_unit = %s")
+        params.append(business_unit)
+    if category is not None:
+        clauses.append("category = %s")
+        params.append(category)
+    return " AND ".join(clauses), params
+
+
+def search_sql(*, business_unit: bool, category: bool, exact: bool = False) -> str:
+    """The search statement (parameters: vector literal, [business unit], [category], limit).
+
+    The MATERIALIZED CTE lets the HNSW scan return rows in relaxed order (better recall under a filter)
+    and sorts them exactly afterwards, as pgvector recommends. ``exact`` orders by an expression the
+    index cannot serve, forcing an exact scan.
+    """
+    where, _ = _filters("x" if business_unit else None, "x" if category else None)
+    table = connection.ops.quote_name(KnowledgeEntry._meta.db_table)
+    order = "distance + 0" if exact else "distance"
+    return (
+        "WITH nearest AS MATERIALIZED ("
+        f"SELECT {', '.join(RESULT_FIELDS)}, embedding <=> %s::vector AS distance FROM {table} "
+        f"WHERE {where} ORDER BY {order} LIMIT %s"
+        ") SELECT * FROM nearest ORDER BY distance"
+    )
+
+
+SCAN_SETTINGS_SQL = (
+    "SELECT set_config('hnsw.ef_search', %s, true), set_config('hnsw.iterative_scan', %s, true), "
+    "set_config('hnsw.max_scan_tuples', %s, true)"
+)
+
+
+def scan_settings(limit: int) -> list[str]:
+    """Parameters for ``SCAN_SETTINGS_SQL``: transaction-local, so a pooled connection is left as it was."""
+    return [
+        str(max(settings.HIVE_KNOWLEDGE_EF_SEARCH, limit)),
+        settings.HIVE_KNOWLEDGE_ITERATIVE_SCAN,
+        str(settings.HIVE_KNOWLEDGE_MAX_SCAN_TUPLES),
+    ]
+
+
+def _search_postgresql(vector, *, business_unit, category, limit) -> list[SearchResult]:
+    literal = vector_literal(vector)
+    where, filter_params = _filters(business_unit, category)
+    has_bu, has_cat = business_unit is not None, category is not None
+    params = [literal, *filter_params, limit]
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(SCAN_SETTINGS_SQL, scan_settings(limit))
+            cursor.execute(search_sql(business_unit=has_bu, category=has_cat), params)
+            rows = cursor.fetchall()
+            if len(rows) < limit:
+                # The iterative scan stops at hnsw.max_scan_tuples: with a very selective filter it may
+                # find fewer rows than exist. Count (up to `limit`) and answer exactly if so.
+                table = connection.ops.quote_name(KnowledgeEntry._meta.db_table)
+                cursor.execute(
+                    f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {where} LIMIT %s) AS matching",
+                    [*filter_params, limit],
+                )
+                if cursor.fetchone()[0] > len(rows):
+                    cursor.execute(search_sql(business_unit=has_bu, category=has_cat, exact=True), params)
+                    rows = cursor.fetchall()
+    return [_result(row) for row in rows if row[-1] is not None and not math.isnan(row[-1])]
+
+
+def _result(row) -> SearchResult:
+    return SearchResult(
+        id=row[0] if isinstance(row[0], uuid.UUID) else uuid.UUID(str(row[0])),
+        question=row[1],
+        answer=row[2],
+        business_unit=row[3],
+        category=row[4],
+        subcategory=row[5],
+        distance=float(row[6]),
+    )
+
+
+def _search_exact(vector, *, business_unit, category, limit, chunk: int = 2000) -> list[SearchResult]:
+    """Exact cosine search in Python, for the SQLite fallback (and a reference in tests)."""
+    queryset = KnowledgeEntry.objects.filter(embedding__isnull=False)
+    if business_unit is not None:
+        queryset = queryset.filter(business_unit=business_unit)
+    if category is not None:
+        queryset = queryset.filter(category=category)
+    query = vector.astype(np.float64)
+    query /= np.linalg.norm(query)
+    best: list[tuple[float, str]] = []  # max-heap of (-distance, id) holding the `limit` nearest
+    ids: list = []
+    vectors: list = []
+
+    def flush():
+        if not ids:
+            return
+        matrix = np.asarray(vectors, dtype=np.float64)
+        norms = np.linalg.norm(matrix, axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            distances = 1.0 - (matrix @ query) / norms
+        for pk, distance in zip(ids, distances.tolist()):
+            if math.isnan(distance):
+                continue
+            item = (-distance, str(pk))
+            if len(best) < limit:
+                heapq.heappush(best, item)
+            elif item > best[0]:
+                heapq.heapreplace(best, item)
+        ids.clear()
+        vectors.clear()
+
+    for pk, embedding in queryset.values_list("id", "embedding").iterator(chunk_size=chunk):
+        ids.append(pk)
+        vectors.append(embedding)
+        if len(ids) >= chunk:
+            flush()
+    flush()
+    ranked = sorted((-negative, pk) for negative, pk in best)
+    rows = {
+        str(row["id"]): row
+        for row in KnowledgeEntry.objects.filter(pk__in=[pk for _, pk in ranked]).values(*RESULT_FIELDS)
+    }
+    return [SearchResult(**rows[pk], distance=distance) for distance, pk in ranked if pk in rows]
+
+
+def knowledge_similar_entries(*, entry: KnowledgeEntry, limit: int = 5, same_business_unit: bool = True) -> list[SearchResult]:
+    """The entries nearest to ``entry`` (itself excluded), to spot near-duplicates; [] without an embedding."""
+    embedding = (
+        KnowledgeEntry.objects.filter(pk=entry.pk).values_list("embedding", flat=True).first()
+        if entry.pk
+        else entry.embedding
+    )
+    if embedding is None:
+        return []
+    vector = np.asarray(embedding, dtype=np.float32)
+    if not vector.any():
+        return []
+    results = search_by_vector(
+        vector, business_unit=entry.business_unit if same_business_unit else None, limit=min(limit + 1, MAX_SEARCH_LIMIT)
+    )
+    return [r for r in results if r.id != entry.pk][:limit]
+
+
+def knowledge_entries_needing_embedding(*, signature: str | None = None, force: bool = False) -> QuerySet:
+    """Entries whose embedding is missing, was computed from other text, or by another embedder."""
+    queryset = KnowledgeEntry.objects.all()
+    if force:
+        return queryset
+    signature = signature or current_signature()
+    return queryset.filter(
+        Q(embedding__isnull=True) | ~Q(embedding_model=signature) | ~Q(embedding_hash=F("content_hash"))
+    )
+
+
+def knowledge_embedding_counts(*, signature: str | None = None) -> dict[str, int]:
+    """How many entries have a current, stale or missing embedding (one aggregate query)."""
+    signature = signature or current_signature()
+    missing = Q(embedding__isnull=True)
+    current = Q(embedding__isnull=False, embedding_model=signature, embedding_hash=F("content_hash"))
+    counts = KnowledgeEntry.objects.aggregate(
+        total=Count("pk"),
+        missing=Count("pk", filter=missing),
+        current=Count("pk", filter=current),
+    )
+    counts["stale"] = counts["total"] - counts["missing"] - counts["current"]
+    return counts
+
+
+def knowledge_export_rows(*, queryset: QuerySet | None = None) -> Iterator[dict]:
+    """Entries as dicts for the CSV export, streamed, without loading embeddings."""
+    queryset = KnowledgeEntry.objects.all() if queryset is None else queryset
+    fields = ("question", "answer", "category", "business_unit", "subcategory", "metadata")
+    return queryset.order_by("business_unit", "category", "question", "pk").values(*fields).iterator(chunk_size=2000)
+
+
+__all__ = [
+    "EmbedderError",
+    "MAX_SEARCH_LIMIT",
+    "SearchResult",
+    "knowledge_embedding_counts",
+    "knowledge_entries_needing_embedding",
+    "knowledge_export_rows",
+    "knowledge_search",
+    "knowledge_similar_entries",
+    "query_vector",
+    "search_by_vector",
+    "validate_embedding",
+]
