@@ -151,18 +151,15 @@ def search_sql(*, business_unit: bool, category: bool, exact: bool = False) -> s
     """The search statement (parameters: vector literal, [business unit], [category], limit).
 
     The MATERIALIZED CTE lets the HNSW scan return rows in relaxed order (better recall under a filter)
-    and sorts them exactly afterwards, as pgvector recommends. ``exact`` orders by an expression the
-    index cannot serve, forcing an exact scan.
+    and sorts them exactly afterwards, as pgvector recommends. ``exact`` computes every distance behind
+    an ``OFFSET 0`` fence the index cannot see through: an exact scan.
     """
     where, _ = _filters("x" if business_unit else None, "x" if category else None)
     table = connection.ops.quote_name(KnowledgeEntry._meta.db_table)
-    order = "distance + 0" if exact else "distance"
-    return (
-        "WITH nearest AS MATERIALIZED ("
-        f"SELECT {', '.join(RESULT_FIELDS)}, embedding <=> %s::vector AS distance FROM {table} "
-        f"WHERE {where} ORDER BY {order} LIMIT %s"
-        ") SELECT * FROM nearest ORDER BY distance"
-    )
+    select = f"SELECT {', '.join(RESULT_FIELDS)}, embedding <=> %s::vector AS distance FROM {table} WHERE {where}"
+    if exact:
+        return f"SELECT * FROM ({select} OFFSET 0) AS candidates ORDER BY distance LIMIT %s"
+    return f"WITH nearest AS MATERIALIZED ({select} ORDER BY distance LIMIT %s) SELECT * FROM nearest ORDER BY distance"
 
 
 SCAN_SETTINGS_SQL = (

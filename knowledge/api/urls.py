@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from knowledge.api.views import KnowledgeSearchView
+
+app_name = "knowledge"
+urlpatterns = [
+    path("search", KnowledgeSearchView.as_view(), name="search"),
+]

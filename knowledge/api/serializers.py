@@ -1,0 +1,79 @@
+"""Request and response shapes of the knowledge search API."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from knowledge.selectors import MAX_QUERY_LENGTH, MAX_SEARCH_LIMIT, validate_embedding
+
+
+@extend_schema_field({"type": "array", "items": {"type": "number", "format": "float"}})
+class EmbeddingField(serializers.Field):
+    """A list of HIVE_EMBEDDING_DIMENSIONS numbers, checked in one vectorised pass (DRF's ListField checks
+    each of the 1,536 items with a FloatField, which costs more than the search itself)."""
+
+    default_error_messages = {"invalid": "Give a list of numbers."}
+
+    def to_internal_value(self, data):
+        try:
+            return validate_embedding(data, field="embedding")
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict["embedding"]) from None
+
+    def to_representation(self, value):  # pragma: no cover - never sent back
+        return list(value)
+
+
+class KnowledgeSearchRequestSerializer(serializers.Serializer):
+    query = serializers.CharField(
+        required=False,
+        max_length=MAX_QUERY_LENGTH,
+        trim_whitespace=True,
+        help_text="Text to search for; embedded with the portal's configured embedder.",
+    )
+    embedding = EmbeddingField(
+        required=False,
+        help_text=f"Instead of `query`: a vector of {settings.HIVE_EMBEDDING_DIMENSIONS} numbers from the same embedder.",
+    )
+    business_unit = serializers.CharField(required=False, max_length=50, help_text="Only entries of this business unit.")
+    category = serializers.CharField(required=False, max_length=255, help_text="Only entries of this category.")
+    limit = serializers.IntegerField(
+        required=False, default=10, min_value=1, max_value=MAX_SEARCH_LIMIT, help_text="How many results (1-50)."
+    )
+    max_distance = serializers.FloatField(
+        required=False,
+        min_value=0.0,
+        max_value=2.0,
+        help_text="Leave out results farther than this cosine distance (0 = identical, 2 = opposite).",
+    )
+
+    def validate(self, attrs):
+        has_query, has_embedding = "query" in attrs, "embedding" in attrs
+        if has_query and has_embedding:
+            raise serializers.ValidationError({"embedding": ["Give either query or embedding, not both."]})
+        if not has_query and not has_embedding:
+            raise serializers.ValidationError({"query": ["Give a query text (or an embedding)."]})
+        return attrs
+
+
+class KnowledgeSearchResultSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    question = serializers.CharField()
+    answer = serializers.CharField()
+    business_unit = serializers.CharField()
+    category = serializers.CharField()
+    subcategory = serializers.CharField()
+    distance = serializers.FloatField(help_text="Cosine distance to the query: smaller is closer.")
+
+
+class KnowledgeSearchResponseSerializer(serializers.Serializer):
+    results = KnowledgeSearchResultSerializer(many=True)
+    count = serializers.IntegerField()
+    embedder = serializers.CharField(help_text="Signature of the embedder that embedded the query, or null.", allow_null=True)
+
+
+__all__ = ["KnowledgeSearchRequestSerializer", "KnowledgeSearchResponseSerializer", "OpenApiTypes"]
