@@ -1,0 +1,106 @@
+"""Dashboard filter forms: the period (preset or dates), the time-series granularity, the agent, versions."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from django import forms
+from django.utils import timezone
+
+from monitoring.selectors import Period
+
+RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30), "90d": timedelta(days=90)}
+MAX_HOURLY_SPAN = timedelta(days=31)
+AUTO_HOURLY_SPAN = timedelta(days=3)
+MAX_SPAN = timedelta(days=3 * 366)
+
+
+class PeriodForm(forms.Form):
+    range = forms.ChoiceField(
+        choices=[
+            ("24h", "Last 24 hours"),
+            ("7d", "Last 7 days"),
+            ("30d", "Last 30 days"),
+            ("90d", "Last 90 days"),
+            ("custom", "From … to …"),
+        ],
+        initial="7d",
+        required=False,
+        label="Period",
+    )
+    start = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(
+        required=False, label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    granularity = forms.ChoiceField(
+        choices=[("auto", "Automatic"), ("hour", "By hour"), ("day", "By day")],
+        initial="auto",
+        required=False,
+        label="Series",
+    )
+
+    def __init__(self, data=None, *, now: datetime | None = None, **kwargs):
+        super().__init__(data, **kwargs)
+        self.now = now or timezone.now()
+        self.notes: list[str] = []
+
+    def clean(self):
+        cleaned = super().clean()
+        choice = cleaned.get("range") or "7d"
+        tz = timezone.get_current_timezone()
+        if choice == "custom":
+            start_date, end_date = cleaned.get("start"), cleaned.get("end")
+            if not start_date or not end_date:
+                raise forms.ValidationError("Give both dates for a custom period.")
+            if end_date < start_date:
+                raise forms.ValidationError("The period must end on or after its first day.")
+            start = datetime.combine(start_date, time.min, tzinfo=tz)
+            end = datetime.combine(end_date + timedelta(days=1), time.min, tzinfo=tz)
+            if end - start > MAX_SPAN:
+                raise forms.ValidationError("Choose a period of at most three years.")
+        else:
+            end = self.now
+            start = end - RANGES[choice]
+        granularity = cleaned.get("granularity") or "auto"
+        if granularity == "auto":
+            granularity = "hour" if end - start <= AUTO_HOURLY_SPAN else "day"
+        elif granularity == "hour" and end - start > MAX_HOURLY_SPAN:
+            granularity = "day"
+            self.notes.append("Hourly series are limited to 31 days; showing days.")
+        cleaned["period"] = Period(start=start, end=end, granularity=granularity, tz=tz)
+        return cleaned
+
+    def period(self) -> Period:
+        """The chosen period; the default (last 7 days) when the form is invalid or empty."""
+        if self.is_valid():
+            return self.cleaned_data["period"]
+        end = self.now
+        return Period(start=end - RANGES["7d"], end=end, granularity="day", tz=timezone.get_current_timezone())
+
+
+class AgentPeriodForm(PeriodForm):
+    agent = forms.CharField(required=False, max_length=255, label="Agent")
+
+
+class RoutingPeriodForm(PeriodForm):
+    threshold = forms.FloatField(
+        required=False, min_value=0, max_value=1, initial=0.5, label="Low confidence below",
+        widget=forms.NumberInput(attrs={"step": "0.05"}),
+    )  # fmt: skip
+
+    def threshold_value(self) -> float:
+        if self.is_valid() and self.cleaned_data.get("threshold") is not None:
+            return self.cleaned_data["threshold"]
+        return 0.5
+
+
+class CompareForm(forms.Form):
+    agent = forms.CharField(max_length=255, label="Agent")
+    a = forms.IntegerField(min_value=1, label="Version A (before)")
+    b = forms.IntegerField(min_value=1, label="Version B (after)")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("a") is not None and cleaned.get("a") == cleaned.get("b"):
+            raise forms.ValidationError("Choose two different versions.")
+        return cleaned

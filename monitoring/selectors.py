@@ -1,0 +1,196 @@
+"""Reads for the monitoring dashboards. Every number is aggregated by the database in one query per
+table or chart (``percentile_cont`` for percentiles); Python only reshapes the grouped rows.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any
+
+from django.db.models import Avg, Count, F, FloatField, Max, Min, Q, Sum
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Trunc
+
+from monitoring.aggregates import PercentileCont
+from monitoring.models import AgentMetric, RoutingDecision
+
+GRANULARITIES = ("hour", "day")
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime
+    end: datetime
+    granularity: str  # "hour" or "day"
+    tz: tzinfo
+
+    def __post_init__(self):
+        if self.granularity not in GRANULARITIES:
+            raise ValueError(f"granularity must be one of {GRANULARITIES}")
+        if self.end <= self.start:
+            raise ValueError("the period must end after it starts")
+
+
+def _metric_stats() -> dict[str, Any]:
+    """The aggregate columns every metric table and chart shows."""
+    return {
+        "requests": Count("id"),
+        "successes": Count("id", filter=Q(success=True)),
+        "p50_ms": PercentileCont("response_time_ms", 0.5),
+        "p95_ms": PercentileCont("response_time_ms", 0.95),
+        "avg_ms": Avg("response_time_ms"),
+        "tokens": Sum("tokens_used"),
+    }
+
+
+def _finish(row: dict[str, Any]) -> dict[str, Any]:
+    requests = row["requests"] or 0
+    row["success_rate"] = (row["successes"] / requests) if requests else None
+    row["avg_tokens"] = (row["tokens"] / requests) if requests and row["tokens"] is not None else None
+    return row
+
+
+def _in_period(period: Period) -> Q:
+    return Q(created_at__gte=period.start, created_at__lt=period.end)
+
+
+def agent_overview(*, period: Period) -> list[dict[str, Any]]:
+    """One row per agent with metrics in the period: requests, success rate, p50/p95, tokens. Busiest first."""
+    rows = (
+        AgentMetric.objects.filter(_in_period(period))
+        .values("agent_id")
+        .annotate(**_metric_stats())
+        .order_by("-requests", "agent_id")
+    )
+    return [_finish(dict(row)) for row in rows]
+
+
+def agent_series(*, agent_id: str, period: Period) -> list[dict[str, Any]]:
+    """The agent's metrics per hour or day of the period (only buckets with data), oldest first."""
+    rows = (
+        AgentMetric.objects.filter(_in_period(period), agent_id=agent_id)
+        .annotate(bucket=Trunc("created_at", period.granularity, tzinfo=period.tz))
+        .values("bucket")
+        .annotate(**_metric_stats())
+        .order_by("bucket")
+    )
+    return [_finish(dict(row)) for row in rows]
+
+
+def agent_versions(*, agent_id: str) -> list[dict[str, Any]]:
+    """The configuration versions the agent's metrics carry, newest first, with when each was seen."""
+    rows = (
+        AgentMetric.objects.filter(agent_id=agent_id, config_version__isnull=False)
+        .values("config_version")
+        .annotate(requests=Count("id"), first_seen=Min("created_at"), last_seen=Max("created_at"))
+        .order_by("-config_version")
+    )
+    return list(rows)
+
+
+def agent_version_comparison(
+    *, agent_id: str, versions: list[int], period: Period | None = None
+) -> dict[int, dict[str, Any]]:
+    """Side-by-side statistics of the agent under each of ``versions`` (all time, or within ``period``)."""
+    query = AgentMetric.objects.filter(agent_id=agent_id, config_version__in=versions)
+    if period is not None:
+        query = query.filter(_in_period(period))
+    rows = (
+        query.values("config_version")
+        .annotate(**_metric_stats(), first_seen=Min("created_at"), last_seen=Max("created_at"))
+        .order_by("config_version")
+    )
+    found = {row["config_version"]: _finish(dict(row)) for row in rows}
+    return {version: found.get(version) for version in versions}
+
+
+def agent_version_series(*, agent_id: str, versions: list[int], period: Period) -> list[dict[str, Any]]:
+    """Per bucket and version: the before/after picture of a configuration change on one time axis."""
+    rows = (
+        AgentMetric.objects.filter(_in_period(period), agent_id=agent_id, config_version__in=versions)
+        .annotate(bucket=Trunc("created_at", period.granularity, tzinfo=period.tz))
+        .values("bucket", "config_version")
+        .annotate(**_metric_stats())
+        .order_by("bucket", "config_version")
+    )
+    return [_finish(dict(row)) for row in rows]
+
+
+# --- Routing -------------------------------------------------------------------------------------
+
+
+def _confidence_stats(threshold: float) -> dict[str, Any]:
+    return {
+        "decisions": Count("id"),
+        "avg_confidence": Avg("confidence_score"),
+        "low_confidence": Count("id", filter=Q(confidence_score__lt=threshold)),
+        "no_confidence": Count("id", filter=Q(confidence_score__isnull=True)),
+    }
+
+
+def routing_by_destination(*, period: Period, threshold: float) -> list[dict[str, Any]]:
+    """Decisions per destination (agent or team) in the period, most frequent first."""
+    rows = (
+        RoutingDecision.objects.filter(_in_period(period))
+        .values("routed_to")
+        .annotate(**_confidence_stats(threshold))
+        .order_by("-decisions", "routed_to")
+    )
+    return list(rows)
+
+
+def routing_series(*, period: Period, threshold: float) -> list[dict[str, Any]]:
+    """Decisions per hour or day, with how many were below the confidence threshold."""
+    rows = (
+        RoutingDecision.objects.filter(_in_period(period))
+        .annotate(bucket=Trunc("created_at", period.granularity, tzinfo=period.tz))
+        .values("bucket")
+        .annotate(**_confidence_stats(threshold))
+        .order_by("bucket")
+    )
+    return list(rows)
+
+
+def routing_low_confidence(*, period: Period, threshold: float, limit: int = 100) -> list[RoutingDecision]:
+    """The newest decisions of the period whose confidence is below ``threshold``."""
+    return list(
+        RoutingDecision.objects.filter(_in_period(period), confidence_score__lt=threshold)
+        .only("id", "session_id", "query", "routed_to", "confidence_score", "typification_result", "created_at")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def routing_by_typification(*, period: Period, threshold: float, limit: int = 50) -> list[dict[str, Any]]:
+    """Decisions per business unit and typification path (from ``typification_result``), most frequent first.
+
+    The path is grouped as the JSON text the database stores, and decoded for display afterwards.
+    """
+    rows = (
+        RoutingDecision.objects.filter(_in_period(period))
+        .annotate(
+            unit=KeyTextTransform("business_unit", "typification_result"),
+            path_json=KeyTextTransform("path", "typification_result"),
+        )
+        .values("unit", "path_json")
+        .annotate(**_confidence_stats(threshold), destinations=Count("routed_to", distinct=True))
+        .order_by("-decisions", F("unit").asc(nulls_last=True), "path_json")[:limit]
+    )
+    result = []
+    for row in rows:
+        row = dict(row)
+        try:
+            path = json.loads(row.pop("path_json")) if row.get("path_json") else []
+        except (TypeError, ValueError):
+            path = []
+        row["path"] = path if isinstance(path, list) else []
+        result.append(row)
+    return result
+
+
+def routing_totals(*, period: Period, threshold: float) -> dict[str, Any]:
+    return RoutingDecision.objects.filter(_in_period(period)).aggregate(
+        **_confidence_stats(threshold),
+        p50_confidence=PercentileCont(Cast("confidence_score", FloatField()), 0.5),
+    )
