@@ -186,11 +186,24 @@ def knowledge_search_function():
 
 
 def knowledge_evidence(text: str, *, limit: int = KNOWLEDGE_CANDIDATES) -> tuple[bool, dict[str, list[KnowledgeMatch]]]:
-    """(available, business unit → its knowledge entries most similar to ``text``, nearest first)."""
+    """(available, business unit → its knowledge entries most similar to ``text``, nearest first).
+
+    Not available when the knowledge app has no search, or when the message cannot be embedded right
+    now (the embedder is down, or the text has nothing to embed): classification then rests on keywords
+    alone and says so, instead of failing.
+    """
     search = knowledge_search_function()
     if search is None:
         return False, {}
-    results = search(query=text, limit=limit)
+    from django.core.exceptions import ValidationError
+
+    from knowledge.embedders import EmbedderError
+
+    try:
+        results = search(query=text, limit=limit)
+    except (EmbedderError, ValidationError) as exc:
+        logger.warning("Knowledge search unavailable for classification: %s", exc)
+        return False, {}
     grouped: dict[str, list[KnowledgeMatch]] = {}
     for result in results:
         match = KnowledgeMatch(

@@ -4,7 +4,7 @@ from django.urls import reverse
 from agents.models import Agent
 from hive_portal.testing import error_of, key_client
 from teams.models import Team
-from typification.classifier import classify, knowledge_search_function, squash
+from typification.classifier import KEYWORD_WEIGHT, KNOWLEDGE_WEIGHT, classify, knowledge_search_function, squash
 from typification.services import business_unit_route_create, typification_create
 from typification.text import fold, tokens
 
@@ -170,3 +170,60 @@ def test_tree_api__nested_counts_and_routes(runtime_client, routes):
     assert leaf["name"] == "Dúvidas sobre a Antecipação" and leaf["id"] and leaf["routing_keywords"] == ["antecipação", "antecipar"]
     assert body["routes"]["Emissão"] == {"type": "team", "id": "emissao-team", "name": "Emissão Team"}
 
+
+
+# --- Knowledge similarity (the knowledge app's search, with the test session's hashing embedder) ---
+
+
+@pytest.fixture
+def knowledge(hierarchy):
+    from knowledge.services import knowledge_entry_create
+
+    return {
+        "fatura": knowledge_entry_create(
+            business_unit="Emissão",
+            category="Fatura",
+            question="Minha fatura veio com juros de atraso, o que fazer?",
+            answer="Confira a data de vencimento e negocie no app.",
+        ),
+        "pix": knowledge_entry_create(
+            business_unit="PagBank",
+            category="Pix",
+            question="Fiz um pix e o dinheiro não caiu na conta de destino",
+            answer="Pix leva até 30 minutos em análise de segurança.",
+        ),
+    }
+
+
+@pytest.mark.sqlite_smoke
+def test_classify__knowledge_only__offers_the_business_unit_with_its_entries(knowledge, routes):
+    result = classify("fatura com juros de atraso")
+
+    assert result.knowledge_available is True
+    best = result.results[0]
+    assert (best.path, best.business_unit, best.typification_id) == (["Emissão"], "Emissão", None)
+    assert best.keyword_score == 0
+    match = best.knowledge_matches[0]
+    assert match.id == str(knowledge["fatura"].pk) and match.question.startswith("Minha fatura")
+    assert best.knowledge_score == pytest.approx(match.similarity) and 0 < match.similarity <= 1
+    assert best.score == pytest.approx(KNOWLEDGE_WEIGHT * match.similarity)
+    assert best.handler.id == "emissao-team"
+
+
+@pytest.mark.sqlite_smoke
+def test_classify__keywords_plus_knowledge__combined_score(knowledge):
+    result = classify("meu pix não caiu na conta")
+
+    best = result.results[0]
+    assert best.business_unit == "PagBank"
+    assert best.typification_id is not None  # the keyword-matched path, not a business-unit-level guess
+    assert best.knowledge_matches and best.knowledge_matches[0].id == str(knowledge["pix"].pk)
+    assert best.score == pytest.approx(KEYWORD_WEIGHT * best.keyword_score + KNOWLEDGE_WEIGHT * best.knowledge_score)
+    assert best.knowledge_score > 0
+
+
+@pytest.mark.sqlite_smoke
+def test_classify_api__knowledge_matches_in_response(runtime_client, knowledge):
+    body = runtime_client.post(CLASSIFY, {"text": "fatura com juros de atraso"}, format="json").json()
+    assert body["knowledge_available"] is True
+    assert body["results"][0]["knowledge_matches"][0]["question"].startswith("Minha fatura")
