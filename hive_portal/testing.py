@@ -10,13 +10,12 @@ from rest_framework.test import APIClient
 def reset_process_caches() -> None:
     """Forget every per-worker cache: tests roll the database back, caches would outlive it."""
     from runtime.authentication import key_cache
+    from runtime.documents import document_cache
+    from runtime.state import reset_backoff
 
     key_cache.clear()
-    try:
-        from runtime.documents import document_cache
-    except ImportError:  # the runtime document cache arrives with the runtime API
-        return
     document_cache.clear()
+    reset_backoff()
 
 
 def make_api_key(name: str = "test-runtime", scopes: Iterable[str] = ("config:read",)):

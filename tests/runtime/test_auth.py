@@ -1,0 +1,109 @@
+"""API keys: both headers, scopes, revocation, expiry, last use, and the command that creates them."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from hive_portal.testing import error_of, key_client
+from runtime.models import ApiKey
+from runtime.services import api_key_revoke, hash_key
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def published(make_agent):
+    return make_agent("cards", publish=True)
+
+
+def url():
+    return reverse("api:v1:agent-config", args=["cards"])
+
+
+@pytest.mark.parametrize("header", ["bearer", "x-api-key"])
+def test_key__accepted_in_either_header(published, api_key_factory, header):
+    _, raw = api_key_factory("config:read")
+    assert key_client(raw, header=header).get(url()).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "headers, status",
+    [
+        ({}, 401),
+        ({"HTTP_AUTHORIZATION": "Bearer hive_not-a-real-key"}, 401),
+        ({"HTTP_X_API_KEY": "hive_not-a-real-key"}, 401),
+        ({"HTTP_AUTHORIZATION": "Bearer "}, 401),
+    ],
+)
+def test_missing_or_wrong_key__401_json(client, published, headers, status):
+    response = client.get(url(), **headers)
+    assert response.status_code == status
+    assert error_of(response)["code"] in {"not_authenticated", "authentication_failed"}
+
+
+def test_scope__missing_scope_is_403(published, api_key_factory):
+    _, raw = api_key_factory("metrics:write")
+    response = key_client(raw).get(url())
+    assert response.status_code == 403
+    assert "config:read" in error_of(response)["message"]
+
+
+def test_revoked_key__is_refused_on_the_next_request(published, api_key_factory):
+    key, raw = api_key_factory("config:read")
+    client = key_client(raw)
+    assert client.get(url()).status_code == 200
+    api_key_revoke(key=key)
+    response = client.get(url())
+    assert response.status_code == 401 and "revoked" in error_of(response)["message"]
+
+
+def test_expired_key__401(published, api_key_factory):
+    key, raw = api_key_factory("config:read")
+    ApiKey.objects.filter(pk=key.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    response = key_client(raw).get(url())
+    assert response.status_code == 401 and "expired" in error_of(response)["message"]
+
+
+def test_key__stored_only_as_a_hash(api_key_factory):
+    key, raw = api_key_factory("config:read")
+    stored = ApiKey.objects.get(pk=key.pk)
+    assert raw not in {stored.key_hash, stored.prefix, stored.name}
+    assert stored.key_hash == hash_key(raw) and raw.startswith(stored.prefix)
+    assert len(raw) >= 40
+
+
+def test_last_used__recorded_without_a_write_per_request(published, api_key_factory, django_assert_max_num_queries):
+    key, raw = api_key_factory("config:read")
+    client = key_client(raw)
+    client.get(url())
+    assert ApiKey.objects.get(pk=key.pk).last_used_at is not None
+    with django_assert_max_num_queries(1):  # the generation read only: no UPDATE of last_used_at
+        client.get(url())
+
+
+def test_staff_session__may_browse_but_non_staff_may_not(client, published, publisher, django_user_model):
+    client.force_login(publisher)
+    assert client.get(url()).status_code == 200
+    outsider = django_user_model.objects.create_user("outsider", password="x-not-used-123")
+    client.force_login(outsider)
+    assert client.get(url()).status_code == 403
+
+
+def test_create_api_key_command__prints_the_key_once_as_the_last_line(published, capsys):
+    call_command("create_api_key", "prod-runtime", "--scopes", "config:read,metrics:write,knowledge:search")
+    out = capsys.readouterr().out.strip().splitlines()
+    raw = out[-1]
+    key = ApiKey.objects.get(name="prod-runtime")
+    assert key.key_hash == hash_key(raw) and key.scopes == ["config:read", "knowledge:search", "metrics:write"]
+    assert key_client(raw).get(url()).status_code == 200
+
+
+def test_create_api_key_command__unknown_scope_is_a_clear_error(db):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="Unknown scope"):
+        call_command("create_api_key", "x", "--scopes", "config:write")
+    assert not ApiKey.objects.exists()
