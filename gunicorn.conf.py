@@ -4,16 +4,33 @@ import multiprocessing
 import os
 import sys
 
-bind = [os.environ.get("HIVE_BIND", "127.0.0.1:8000")]
-workers = int(os.environ.get("HIVE_WORKERS", min(2 * multiprocessing.cpu_count() + 1, 9)))
-threads = int(os.environ.get("HIVE_THREADS", 1))
-timeout = int(os.environ.get("HIVE_WORKER_TIMEOUT", 60))
+
+def _int(variable: str, default: int, *, minimum: int) -> int:
+    # Same contract as the settings: one sentence naming the variable, exit code 2, no traceback.
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or value < minimum:
+        sys.stderr.write(f"Configuration error: {variable} must be a whole number of at least {minimum}, not {raw!r}.\n")
+        sys.exit(2)
+    return value
+
+
+# Settings validate HIVE_BIND (in on_starting); an empty value means the default there too.
+bind = [os.environ.get("HIVE_BIND", "").strip() or "127.0.0.1:8000"]
+workers = _int("HIVE_WORKERS", min(2 * multiprocessing.cpu_count() + 1, 9), minimum=1)
+threads = _int("HIVE_THREADS", 1, minimum=1)
+timeout = _int("HIVE_WORKER_TIMEOUT", 60, minimum=1)
 graceful_timeout = 20
-max_requests = int(os.environ.get("HIVE_MAX_REQUESTS", 0))
+max_requests = _int("HIVE_MAX_REQUESTS", 0, minimum=0)
 max_requests_jitter = 100
 accesslog = os.environ.get("HIVE_ACCESS_LOG") or None
 errorlog = "-"
-loglevel = os.environ.get("HIVE_LOG_LEVEL", "info").lower()
+loglevel = os.environ.get("HIVE_LOG_LEVEL", "").strip().lower() or "info"
 forwarded_allow_ips = os.environ.get("HIVE_FORWARDED_ALLOW_IPS", "127.0.0.1")
 proc_name = "hive-portal"
 

