@@ -16,6 +16,9 @@ os.environ["HIVE_TESTING"] = "1"
 os.environ.setdefault("AGNO_TELEMETRY", "false")
 os.environ.setdefault("HIVE_HTTPS", "false")
 os.environ.setdefault("HIVE_EMBEDDER", "hashing")
+# Tests run inside transactions that never commit, so NOTIFY never arrives: read the generation per
+# request instead; tests/runtime/test_listener.py turns the listener on in committed transactions.
+os.environ.setdefault("HIVE_RUNTIME_LISTEN", "false")
 
 _TEMP_DATA_DIR: Path | None = None
 

@@ -93,6 +93,9 @@ if HIVE_ADMIN_PASSWORD and len(HIVE_ADMIN_PASSWORD) < 10:
     raise _config_error("HIVE_ADMIN_PASSWORD", "must be at least 10 characters long.")
 
 HIVE_REQUIRE_REVIEW = _bool("HIVE_REQUIRE_REVIEW", False)
+HIVE_BENCH_VIEWS = _bool("HIVE_BENCH_VIEWS", False)  # comparison views for bench/runtime_api.py
+# Each worker LISTENs for configuration changes, so warm runtime requests need no query (PostgreSQL).
+HIVE_RUNTIME_LISTEN = _bool("HIVE_RUNTIME_LISTEN", True)
 HIVE_EMBEDDING_DIMENSIONS = _int("HIVE_EMBEDDING_DIMENSIONS", 1536, minimum=2, maximum=16000)
 
 # --- Applications -----------------------------------------------------------------------------

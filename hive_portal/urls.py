@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -14,6 +15,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(("hive_portal.api.urls", "api"))),
 ]
+
+if settings.HIVE_BENCH_VIEWS:  # comparison views for bench/runtime_api.py only
+    urlpatterns.append(path("bench/", include("runtime.bench_views")))
 
 handler400 = "hive_portal.api.errors.handler400"
 handler404 = "hive_portal.api.errors.handler404"

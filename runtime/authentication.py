@@ -93,6 +93,13 @@ class _KeyCache:
                 self.entries[key_hash] = info
         return info
 
+    def peek(self, key_hash: str, generation: int) -> KeyInfo | None:
+        """The cached key if this worker validated it at ``generation``; never queries."""
+        with self.lock:
+            if generation != self.generation:
+                return None
+            return self.entries.get(key_hash)
+
     def touch(self, info: KeyInfo) -> None:
         now = time.monotonic()
         with self.lock:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from django.db import DatabaseError, InterfaceError, connection
+from django.db import DatabaseError, InterfaceError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -56,18 +56,51 @@ def read_generations() -> Generations:
 
 
 def request_generations(request) -> Generations:
-    """``read_generations()`` memoised on the request, so authentication and the view share one query."""
+    """The generations for this request: from the worker's listener when it is connected (no query),
+    else ``read_generations()``; memoised, so authentication and the view share one answer."""
     cached = getattr(request, "_hive_generations", None)
     if cached is None:
-        cached = read_generations()
+        from runtime.watcher import watcher
+
+        cached = watcher.current()  # announced by NOTIFY: no query
+        if cached is None:
+            cached = read_generations()
+            watcher.ensure_listening()
         request._hive_generations = cached
     return cached
 
 
+NOTIFY_CHANNEL = "hive_runtime"
+
+
+def ensure_state_row(**kwargs) -> None:
+    """The single row exists after migrate and after flush (post_migrate, see runtime.apps)."""
+    RuntimeState.objects.get_or_create(pk=1)
+
+
+def _bump(field: str) -> None:
+    if not RuntimeState.objects.filter(pk=1).update(**{field: F(field) + 1, "updated_at": timezone.now()}):
+        RuntimeState.objects.create(pk=1, **{field: 2})
+    if connection.vendor == "postgresql":
+        # Delivered to every listening worker when this transaction commits (runtime.watcher); this
+        # worker applies it itself at commit, so its own next request cannot precede the notification.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT config_generation, keys_generation, pg_notify(%s, config_generation || ',' || keys_generation) "
+                "FROM runtime_state WHERE id = 1",
+                [NOTIFY_CHANNEL],
+            )
+            config, keys, _ = cursor.fetchone()
+        from runtime.watcher import watcher
+
+        transaction.on_commit(lambda: watcher.announce(Generations(int(config), int(keys))))
+
+
 def bump_config_generation() -> None:
     """Mark every cached runtime document stale. Call inside the transaction that changed the config."""
-    RuntimeState.objects.filter(pk=1).update(config_generation=F("config_generation") + 1, updated_at=timezone.now())
+    _bump("config_generation")
 
 
 def bump_keys_generation() -> None:
-    RuntimeState.objects.filter(pk=1).update(keys_generation=F("keys_generation") + 1, updated_at=timezone.now())
+    """Make every worker re-read API keys. Call inside the transaction that changed a key."""
+    _bump("keys_generation")

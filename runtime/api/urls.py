@@ -2,10 +2,15 @@ from django.urls import path
 
 from runtime.api import views
 
+
+def _view(cls):
+    return cls.fast_path(cls.as_view())
+
+
 urlpatterns = [
-    path("agents/", views.AgentIndexView.as_view(), name="agent-index"),
-    path("agents/<str:agent_id>/config", views.AgentConfigView.as_view(), name="agent-config"),
-    path("teams/", views.TeamIndexView.as_view(), name="team-index"),
-    path("teams/<str:team_id>/config", views.TeamConfigView.as_view(), name="team-config"),
-    path("bundle", views.BundleView.as_view(), name="bundle"),
+    path("agents/", _view(views.AgentIndexView), name="agent-index"),
+    path("agents/<str:agent_id>/config", _view(views.AgentConfigView), name="agent-config"),
+    path("teams/", _view(views.TeamIndexView), name="team-index"),
+    path("teams/<str:team_id>/config", _view(views.TeamConfigView), name="team-config"),
+    path("bundle", _view(views.BundleView), name="bundle"),
 ]

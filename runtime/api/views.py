@@ -3,10 +3,12 @@ database is down."""
 
 from __future__ import annotations
 
+import functools
 import json
 
 from django.db import DatabaseError, InterfaceError
 from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.http import parse_etags
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
@@ -23,6 +25,7 @@ from runtime.api.serializers import (
     TeamConfigSerializer,
     TeamIndexSerializer,
 )
+from runtime.authentication import key_cache, raw_key_from_request
 from runtime.documents import Document, document_cache, render
 from runtime.selectors import (
     NotServed,
@@ -34,7 +37,9 @@ from runtime.selectors import (
     team_document,
     team_index,
 )
+from runtime.services import hash_key
 from runtime.state import DatabaseUnavailable, request_generations
+from runtime.watcher import watcher
 
 RETRY_AFTER_SECONDS = 5
 STALE_WARNING = '110 - "Response is Stale: the configuration database is unavailable"'
@@ -76,14 +81,16 @@ class RuntimeDocumentView(APIView):
     required_scope = "config:read"
     version_header = "X-Hive-Version"
 
-    def cache_key(self, request, **kwargs) -> tuple:
+    @classmethod
+    def document_key(cls, query, kwargs) -> tuple:
+        """The cache key of the document a request asks for (raises ValidationError for bad input)."""
         raise NotImplementedError
 
     def build(self, request, generation: int, **kwargs) -> tuple[dict, dict[str, str]]:
         raise NotImplementedError
 
     def get(self, request, **kwargs):
-        key = self.cache_key(request, **kwargs)
+        key = self.document_key(request.query_params, kwargs)
         try:
             generation = request_generations(request).config
         except DatabaseUnavailable:
@@ -118,31 +125,91 @@ class RuntimeDocumentView(APIView):
         return self._respond(request, doc, stale=True)
 
     def _respond(self, request, doc: Document, *, stale: bool = False):
-        headers = dict(doc.headers)
-        if stale:
-            headers["Warning"] = STALE_WARNING
-            headers["X-Hive-Stale"] = "true"
-        if doc.status == 200:
-            headers["ETag"] = doc.etag
-            if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
-            if if_none_match and (doc.etag in parse_etags(if_none_match) or if_none_match.strip() == "*"):
-                response = HttpResponse(status=304)
-                for name, value in headers.items():
-                    response[name] = value
-                return response
         renderer = getattr(request, "accepted_renderer", None)
         if renderer is not None and renderer.format == "api":  # a person browsing the API
+            headers = document_headers(doc, stale=stale)
             return Response(json.loads(doc.body), status=doc.status, headers=headers)
-        response = HttpResponse(doc.body, content_type="application/json", status=doc.status)
-        for name, value in headers.items():
-            response[name] = value
-        return response
+        return document_response(request, doc, stale=stale)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        response["Cache-Control"] = "no-cache"  # may be stored, must be revalidated (ETag)
-        response["Vary"] = "Authorization, X-API-Key, Accept"
+        response.setdefault("Cache-Control", "no-cache")
+        response.setdefault("Vary", VARY)
         return response
+
+    @classmethod
+    def fast_path(cls, drf_view):
+        """Wrap the DRF view: a warm GET from a known key is answered from the cache before DRF runs."""
+
+        @functools.wraps(drf_view)
+        def view(request, *args, **kwargs):
+            if request.method == "GET":
+                response = fast_response(cls, request, kwargs)
+                if response is not None:
+                    return response
+            return drf_view(request, *args, **kwargs)
+
+        return view
+
+
+VARY = "Authorization, X-API-Key, Accept"
+
+
+def document_headers(doc: Document, *, stale: bool = False) -> dict[str, str]:
+    headers = dict(doc.headers)
+    if stale:
+        headers["Warning"] = STALE_WARNING
+        headers["X-Hive-Stale"] = "true"
+    if doc.status == 200:
+        headers["ETag"] = doc.etag
+    headers["Cache-Control"] = "no-cache"  # may be stored, must be revalidated (ETag)
+    headers["Vary"] = VARY
+    return headers
+
+
+def document_response(request, doc: Document, *, stale: bool = False) -> HttpResponse:
+    """The document's bytes, or 304 when the client's If-None-Match names its ETag."""
+    headers = document_headers(doc, stale=stale)
+    if doc.status == 200:
+        if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
+        if if_none_match and (if_none_match.strip() == "*" or doc.etag in parse_etags(if_none_match)):
+            response = HttpResponse(status=304)
+            for name, value in headers.items():
+                response[name] = value
+            return response
+    response = HttpResponse(doc.body, content_type="application/json", status=doc.status)
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
+def fast_response(view_class, request, kwargs) -> HttpResponse | None:
+    """Answer a warm request with no query and without DRF, or return None to take the full path.
+
+    Only when the worker's listener vouches for the current generation, the key was validated at that
+    generation and is live with the right scope, and the document is cached for that generation.
+    Everything else (errors included) goes through the DRF view, which explains itself properly.
+    """
+    generations = watcher.current()
+    if generations is None:
+        return None
+    raw = raw_key_from_request(request)
+    if raw is None or "text/html" in request.META.get("HTTP_ACCEPT", ""):
+        return None
+    info = key_cache.peek(hash_key(raw), generations.keys)
+    if info is None or info.revoked or view_class.required_scope not in info.scopes:
+        return None
+    if info.expires_at is not None and info.expires_at <= timezone.now():
+        return None
+    try:
+        key = view_class.document_key(request.GET, kwargs)
+    except serializers.ValidationError:
+        return None
+    doc = document_cache.get(key)
+    if doc is None or doc.generation != generations.config:
+        return None
+    key_cache.touch(info)
+    return document_response(request, doc)
 
 
 class VersionQuerySerializer(serializers.Serializer):
@@ -158,14 +225,18 @@ class VersionQuerySerializer(serializers.Serializer):
     examples=[OpenApiExample("Cards specialist", value=AGENT_EXAMPLE, response_only=True)],
 )
 class AgentConfigView(RuntimeDocumentView):
-    def cache_key(self, request, agent_id):
-        query = VersionQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        self.version = query.validated_data.get("version")
-        return ("agent", agent_id, self.version)
+    @classmethod
+    def document_key(cls, query, kwargs):
+        version = None
+        if "version" in query:
+            checked = VersionQuerySerializer(data={"version": query.get("version")})
+            checked.is_valid(raise_exception=True)
+            version = checked.validated_data["version"]
+        return ("agent", kwargs["agent_id"], version)
 
     def build(self, request, generation, agent_id):
-        data = agent_document(agent_id, version=self.version)
+        version = self.document_key(request.query_params, {"agent_id": agent_id})[2]
+        data = agent_document(agent_id, version=version)
         return data, {self.version_header: str(data["metadata"]["hive"]["version"])}
 
 
@@ -177,8 +248,9 @@ class AgentConfigView(RuntimeDocumentView):
     responses={200: TeamConfigSerializer, **ERRORS},
 )
 class TeamConfigView(RuntimeDocumentView):
-    def cache_key(self, request, team_id):
-        return ("team", team_id)
+    @classmethod
+    def document_key(cls, query, kwargs):
+        return ("team", kwargs["team_id"])
 
     def build(self, request, generation, team_id):
         data = team_document(team_id)
@@ -187,7 +259,8 @@ class TeamConfigView(RuntimeDocumentView):
 
 @extend_schema(tags=["runtime"], summary="Published agents", responses={200: AgentIndexSerializer, **ERRORS})
 class AgentIndexView(RuntimeDocumentView):
-    def cache_key(self, request):
+    @classmethod
+    def document_key(cls, query, kwargs):
         return ("agents",)
 
     def build(self, request, generation):
@@ -196,7 +269,8 @@ class AgentIndexView(RuntimeDocumentView):
 
 @extend_schema(tags=["runtime"], summary="Published teams", responses={200: TeamIndexSerializer, **ERRORS})
 class TeamIndexView(RuntimeDocumentView):
-    def cache_key(self, request):
+    @classmethod
+    def document_key(cls, query, kwargs):
         return ("teams",)
 
     def build(self, request, generation):
@@ -211,7 +285,8 @@ class TeamIndexView(RuntimeDocumentView):
     responses={200: BundleSerializer, **ERRORS},
 )
 class BundleView(RuntimeDocumentView):
-    def cache_key(self, request):
+    @classmethod
+    def document_key(cls, query, kwargs):
         return ("bundle",)
 
     def build(self, request, generation):

@@ -1,0 +1,136 @@
+"""Per-worker knowledge of the config generation without a query per request (PostgreSQL only).
+
+Every change the runtime must see bumps ``runtime_state`` and sends ``NOTIFY hive_runtime`` in the
+same transaction (``runtime.state``); PostgreSQL delivers the notification when that transaction
+commits. Each worker keeps one extra connection that LISTENs on the channel. There is no background
+thread: before answering from its cache, a request checks that connection's socket without blocking
+and applies any pending notifications, so the generation a warm request compares against is the one
+the database last announced.
+
+When the listening connection is missing or broken, ``current()`` returns None and callers fall back
+to reading the generation with a query (and from there to the stale copy when the database is down).
+The listener reconnects at most every few seconds, from a request that found the database reachable.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import select
+import threading
+import time
+
+from django.conf import settings
+from django.db import connection
+
+from runtime.state import Generations
+
+CHANNEL = "hive_runtime"
+RECONNECT_INTERVAL = 3.0
+_logger = logging.getLogger(__name__)
+
+
+def _conninfo() -> dict:
+    db = settings.DATABASES["default"]
+    params = {"dbname": db["NAME"], "autocommit": True, "connect_timeout": 3}
+    for key, name in (("USER", "user"), ("PASSWORD", "password"), ("HOST", "host"), ("PORT", "port")):
+        if db.get(key):
+            params[name] = db[key]
+    for key in ("sslmode", "sslrootcert", "sslcert", "sslkey", "options"):
+        if key in db.get("OPTIONS", {}):
+            params[key] = db["OPTIONS"][key]
+    return params
+
+
+class GenerationWatcher:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._conn = None
+        self._pid = None
+        self._state: Generations | None = None
+        self._next_attempt = 0.0
+
+    @staticmethod
+    def enabled() -> bool:
+        return settings.HIVE_RUNTIME_LISTEN and connection.vendor == "postgresql"
+
+    def current(self) -> Generations | None:
+        """The generations as last announced, or None when this worker is not (or no longer) listening."""
+        if not self.enabled():
+            return None
+        with self._lock:
+            if self._pid != os.getpid():  # forked after a connection was made: start afresh
+                self._conn, self._state, self._pid = None, None, os.getpid()
+            conn = self._conn
+            if conn is None:
+                return None
+            try:
+                readable, _, _ = select.select([conn.fileno()], [], [], 0)
+                if readable:
+                    for notify in conn.notifies(timeout=0):
+                        self._apply(notify.payload)
+                    if conn.closed or conn.broken:
+                        raise OSError("listening connection closed")
+            except Exception as exc:  # noqa: BLE001 - any failure means: stop trusting the cache's freshness
+                _logger.warning("Runtime listener lost (%s); checking the database per request.", exc)
+                self._drop()
+                return None
+            return self._state
+
+    def announce(self, generations: Generations) -> None:
+        """Apply a change committed by this process (its NOTIFY may still be on the way)."""
+        with self._lock:
+            if self._state is not None and self._pid == os.getpid():
+                self._apply(f"{generations.config},{generations.keys}")
+
+    def _apply(self, payload: str) -> None:
+        try:
+            config, keys = (int(part) for part in payload.split(",", 1))
+        except ValueError:
+            return
+        state = self._state
+        if state is None or config >= state.config and keys >= state.keys:
+            self._state = Generations(config, keys)
+        else:
+            self._state = Generations(max(config, state.config), max(keys, state.keys))
+
+    def _drop(self) -> None:
+        conn, self._conn, self._state = self._conn, None, None
+        self._next_attempt = time.monotonic() + RECONNECT_INTERVAL
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+    def ensure_listening(self) -> None:
+        """Open the listening connection if it is missing (rate-limited). Called after a successful query."""
+        if not self.enabled() or (self._conn is not None and self._pid == os.getpid()):
+            return
+        now = time.monotonic()
+        if now < self._next_attempt:
+            return
+        with self._lock:
+            if self._conn is not None and self._pid == os.getpid():
+                return
+            self._next_attempt = now + RECONNECT_INTERVAL
+            import psycopg
+
+            try:
+                conn = psycopg.connect(**_conninfo())
+                conn.execute(f"LISTEN {CHANNEL}")
+                # Read the counters only after LISTEN, so no announcement can fall in between.
+                row = conn.execute("SELECT config_generation, keys_generation FROM runtime_state WHERE id = 1").fetchone()
+            except Exception as exc:  # noqa: BLE001
+                _logger.warning("Runtime listener could not connect (%s); checking the database per request.", exc)
+                return
+            self._conn, self._pid = conn, os.getpid()
+            self._state = Generations(int(row[0]), int(row[1])) if row else Generations(0, 0)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._drop()
+            self._next_attempt = 0.0
+
+
+watcher = GenerationWatcher()
