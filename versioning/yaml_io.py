@@ -564,11 +564,34 @@ def dump_document(*, kind: str, config: dict, exported: dict | None = None) -> s
     document: dict[str, Any] = {"format": FORMAT, "kind": kind}
     if exported:
         document["exported"] = exported
-    document["config"] = config
+    document["config"] = _ordered(config)
     header = f"# A Hive Portal {kind}. Import with: manage.py import_components <file or folder>\n"
     return header + yaml.dump(
         document, Dumper=_Dumper, allow_unicode=True, sort_keys=False, default_flow_style=False, width=100
     )
+
+
+# The order keys are written in: what people read first, then the other parameters alphabetically. The
+# database does not keep key order (jsonb sorts keys), so this also makes every export of a configuration
+# byte-identical, whichever database it came from.
+_KEY_ORDER = (
+    "id", "name", "description", "role", "mode", "model", "instructions", "system_message", "expected_output",
+    "additional_context", "tools", "members",
+)  # fmt: skip
+_MODEL_KEY_ORDER = ("provider", "id", "params")
+
+
+def _ordered(config: dict) -> dict:
+    def rank(order):
+        return lambda key: (order.index(key), "") if key in order else (len(order), str(key))
+
+    result = {}
+    for key in sorted(config, key=rank(_KEY_ORDER)):
+        value = config[key]
+        if isinstance(value, dict) and (key == "model" or key in _MODEL_PARAMETERS):
+            value = {k: value[k] for k in sorted(value, key=rank(_MODEL_KEY_ORDER))}
+        result[key] = value
+    return result
 
 
 def export_path(kind: str, component_id: str) -> Path:

@@ -1,0 +1,341 @@
+"""Importing agent and team YAML files into drafts (or published versions), and exporting them.
+
+``components_import`` is all or nothing: every file is read and checked first, then everything is
+written in one transaction through the agents/teams services, so a bad file anywhere means nothing
+is written. The file formats live in ``versioning.yaml_io``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import DatabaseError, transaction
+
+from agents.models import Agent
+from agents.selectors import agent_list
+from agents.services import EDITABLE_FIELDS as AGENT_FIELDS
+from agents.services import agent_create, agent_update, agent_validate
+from teams.selectors import team_list
+from teams.services import EDITABLE_FIELDS as TEAM_FIELDS
+from teams.services import team_create, team_update, team_validate
+from versioning.audit import audit_record, json_diff
+from versioning.components import ComponentKind, get_kind
+from versioning.diffs import summarize_changes
+from versioning.models import HistoryAction
+from versioning.selectors import component_status, component_statuses
+from versioning.services import component_publish, config_hash
+from versioning.yaml_io import (
+    ComponentDocument,
+    ConfigFileError,
+    ConfigFileErrors,
+    SkippedDocument,
+    collect_files,
+    dump_document,
+    export_path,
+    read_file,
+)
+
+DEFAULT_NOTE = "Imported from YAML"
+_FIELDS = {"agent": AGENT_FIELDS, "team": TEAM_FIELDS}
+_VALIDATE = {"agent": agent_validate, "team": team_validate}
+# Working-copy fields → the configuration key a file sets them with (for error lines).
+_FIELD_KEYS = {
+    "agent_id": "id",
+    "team_id": "id",
+    "model_provider": "model.provider",
+    "model_name": "model.id",
+    "model_settings": "model.params",
+    "system_prompt": "system_message",
+}
+
+
+class Action:
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass
+class ComponentChange:
+    """What the import did (or, in a dry run, would do) to one component."""
+
+    kind: str
+    component_id: str
+    source: str
+    action: str
+    published: bool = False
+    from_version: int | None = None
+    to_version: int | None = None
+    diff: dict = field(default_factory=dict)
+
+    def diff_lines(self, limit: int = 40) -> list[str]:
+        """The diff, one line per key, for people; keys added as null (defaults) say nothing and are left out."""
+        diff = dict(self.diff)
+        if "added" in diff:
+            diff["added"] = {key: value for key, value in diff["added"].items() if value is not None}
+        return summarize_changes(diff, limit=limit)
+
+
+@dataclass
+class ImportReport:
+    changes: list[ComponentChange]
+    skipped: list[SkippedDocument]
+    dry_run: bool
+    publish: bool
+
+    def count(self, action: str) -> int:
+        return sum(1 for change in self.changes if change.action == action)
+
+
+@dataclass
+class _Plan:
+    doc: ComponentDocument
+    kind: ComponentKind
+    existing: Any  # the working copy, or None for a new component
+    fields: dict
+    members: list[dict] | None
+    config: dict  # the configuration the component will have (as the selectors build it)
+
+    @property
+    def digest(self) -> str:
+        return config_hash(self.config)
+
+
+def components_import(
+    *,
+    paths: Iterable[str | Path],
+    actor: Any,
+    note: str = "",
+    publish: bool = False,
+    dry_run: bool = False,
+) -> ImportReport:
+    """Import agent and team files (Automagik Hive ``config.yaml`` or the portal's export format).
+
+    Creates or updates drafts (and publishes them with ``publish=True``, agents before teams). A file
+    whose configuration equals the component's current draft (or, when publishing, its published
+    version) changes nothing. A team may only name agents that exist or are in the same import.
+    Raises ``ConfigFileErrors`` (each ``FILE:LINE: message``) and writes nothing if any file is bad.
+    With ``dry_run`` the same checks and writes run in a transaction that is rolled back, so the report
+    shows exactly what would happen.
+    """
+    note = (note or "").strip() or DEFAULT_NOTE
+    documents, skipped = _read_all(collect_files(paths))
+    with transaction.atomic():
+        plans = _plan_all(documents)
+        changes, errors = [], []
+        for plan in sorted(plans, key=lambda p: p.kind.type != "agent"):  # agents first: teams need them
+            try:
+                with transaction.atomic():
+                    changes.append(_apply(plan, actor=actor, note=note, publish=publish))
+            except ValidationError as exc:
+                errors.extend(_located(plan.doc, exc))
+            except DatabaseError as exc:
+                errors.append(plan.doc.error(None, f"the database refused it: {exc}".strip()))
+        if errors:
+            raise ConfigFileErrors(errors)
+        if dry_run:
+            transaction.set_rollback(True)
+    return ImportReport(changes=changes, skipped=skipped, dry_run=dry_run, publish=publish)
+
+
+def _read_all(files: list[Path]) -> tuple[list[ComponentDocument], list[SkippedDocument]]:
+    documents, skipped, errors = [], [], []
+    for path in files:
+        try:
+            result = read_file(path)
+        except ConfigFileError as exc:
+            errors.append(exc)
+            continue
+        (skipped if isinstance(result, SkippedDocument) else documents).append(result)
+    seen: dict[tuple[str, str], ComponentDocument] = {}
+    for doc in documents:
+        key = (doc.kind, doc.component_id)
+        if key in seen:
+            first = seen[key]
+            errors.append(doc.error("id", f"{doc.kind} {doc.component_id} is also in {first.source}:{first.line}."))
+        seen.setdefault(key, doc)
+    if errors:
+        raise ConfigFileErrors(errors)
+    return documents, skipped
+
+
+def _plan_all(documents: list[ComponentDocument]) -> list[_Plan]:
+    """Every document checked against the rules and the database, without writing anything."""
+    plans, errors = [], []
+    for doc in documents:
+        try:
+            plans.append(_plan(doc))
+        except ValidationError as exc:
+            errors.extend(_located(doc, exc))
+    imported_agents = {doc.component_id for doc in documents if doc.kind == "agent"}
+    member_ids = {m["agent_id"] for doc in documents if doc.kind == "team" for m in doc.config["members"]}
+    known = imported_agents | set(Agent.objects.filter(agent_id__in=member_ids).values_list("agent_id", flat=True))
+    for doc in documents:
+        for member in doc.config.get("members", []) if doc.kind == "team" else []:
+            if member["agent_id"] not in known:
+                errors.append(
+                    doc.error(
+                        f"members.@{member['agent_id']}",
+                        f"team {doc.component_id}: unknown member agent “{member['agent_id']}” "
+                        "(not in the portal and not in this import).",
+                    )
+                )
+    if errors:
+        raise ConfigFileErrors(errors)
+    return plans
+
+
+def _plan(doc: ComponentDocument) -> _Plan:
+    kind = get_kind(doc.kind)
+    existing = kind.model.objects.filter(**{kind.id_field: doc.component_id}).first()
+    # A detached copy of the working copy (or a new one) receives the file's configuration, so the same
+    # restore and validation code as rollback and the admin decide what the file means; it is never saved.
+    candidate = kind.model.objects.get(pk=existing.pk) if existing else kind.model(**{kind.id_field: doc.component_id})
+    config = dict(doc.config)
+    members = config.pop("members", None)
+    try:
+        kind.restore(candidate, config)
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ValidationError(f"cannot read this configuration ({exc}).") from None
+    _VALIDATE[doc.kind](candidate)
+    fields = {name: getattr(candidate, name) for name in _FIELDS[doc.kind] if name != kind.id_field}
+    expected = kind.snapshot(candidate)
+    if members is not None:
+        expected["members"] = members  # the snapshot read the old members from the database
+    return _Plan(doc=doc, kind=kind, existing=existing, fields=fields, members=members, config=expected)
+
+
+def _apply(plan: _Plan, *, actor: Any, note: str, publish: bool) -> ComponentChange:
+    kind, doc = plan.kind, plan.doc
+    status = component_status(kind.type, doc.component_id)
+    # What the file is compared with: what is live when publishing, else the component's current state.
+    current = status.published if publish else (status.draft or status.published)
+    if plan.existing is None:
+        action, before = Action.CREATED, {}
+    elif current is not None and current.content_hash == plan.digest:
+        return ComponentChange(kind.type, doc.component_id, doc.source, Action.UNCHANGED, to_version=current.version)
+    else:
+        action = Action.UPDATED
+        before = current.config if current else ({} if publish else kind.snapshot(plan.existing))
+
+    members = _member_agents(plan.members) if plan.members is not None else None
+    extra = {} if members is None else {"members": members}
+    if plan.existing is None:
+        create = agent_create if kind.type == "agent" else team_create
+        create(actor=actor, note=note, **{kind.id_field: doc.component_id}, **plan.fields, **extra)
+    elif status.draft is None or status.draft.content_hash != plan.digest:
+        update = agent_update if kind.type == "agent" else team_update
+        update(**{kind.type: plan.existing}, actor=actor, note=note, **plan.fields, **extra)
+    if publish:
+        version = component_publish(kind=kind, component_id=doc.component_id, actor=actor, note=note).version
+    else:
+        draft = component_status(kind.type, doc.component_id).draft
+        version = draft.version if draft else None
+    change = ComponentChange(
+        kind=kind.type,
+        component_id=doc.component_id,
+        source=doc.source,
+        action=action,
+        published=publish,
+        from_version=current.version if current else None,
+        to_version=version,
+        diff=json_diff(before, plan.config),
+    )
+    audit_record(
+        action=HistoryAction.IMPORTED,
+        component_type=kind.type,
+        component_id=doc.component_id,
+        actor=actor,
+        reason=f"{note} ({doc.source})",
+        diff=change.diff,
+        from_version=change.from_version,
+        to_version=change.to_version,
+        keep_snapshots=False,
+    )
+    return change
+
+
+def _member_agents(members: list[dict]) -> list[tuple[Agent, int]]:
+    agents = Agent.objects.in_bulk([m["agent_id"] for m in members], field_name="agent_id")
+    missing = [m["agent_id"] for m in members if m["agent_id"] not in agents]
+    if missing:
+        raise ValidationError({"members": f"Unknown agent(s): {', '.join(missing)}."})
+    return [(agents[m["agent_id"]], m["position"]) for m in members]
+
+
+def _located(doc: ComponentDocument, exc: ValidationError) -> list[ConfigFileError]:
+    """A service's ValidationError as FILE:LINE errors, each at the key it is about where that is known."""
+    if not hasattr(exc, "error_dict"):
+        return [doc.error(None, message) for message in exc.messages]
+    errors = []
+    for field_name, messages in exc.message_dict.items():
+        for message in messages:
+            key = None if field_name == NON_FIELD_ERRORS else _FIELD_KEYS.get(field_name, field_name)
+            if field_name == "parameters":
+                key = _named_key(message, doc.config) or None
+            elif field_name == "model_settings":
+                model = doc.config.get("model") or {}
+                setting = _named_key(message, model.get("params") or {} if isinstance(model, dict) else {})
+                key = f"model.params.{setting}" if setting else "model"
+            elif field_name == "members":
+                agent_id = _named_key(message, {m["agent_id"]: 1 for m in doc.config.get("members", [])})
+                key = f"members.@{agent_id}" if agent_id else "members"
+            prefix = f"{key}: " if key and key not in message else ""
+            errors.append(doc.error(key, f"{prefix}{message}"))
+    return errors
+
+
+def _named_key(message: str, candidates) -> str | None:
+    """The longest candidate key named in ``message`` (services name the offending key in their messages)."""
+    for key in sorted((str(c) for c in candidates), key=len, reverse=True):
+        if re.search(rf"(?<![\w-]){re.escape(key)}(?![\w-])", message):
+            return key
+    return None
+
+
+# --- Export ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class ExportedFile:
+    kind: str
+    component_id: str
+    path: Path
+    version: int | None
+    status: str
+
+
+def components_export(*, directory: str | Path, published_only: bool = False) -> list[ExportedFile]:
+    """Write every agent and team as ``<directory>/agents/<id>.yaml`` / ``teams/<id>.yaml``.
+
+    A component's file holds its current configuration: the open draft if there is one, else the
+    published version (with ``published_only``, the published version; unpublished ones are skipped).
+    ``components_import`` reads these files back to the identical configuration.
+    """
+    directory = Path(directory)
+    written = []
+    for kind_type, objects in (("agent", agent_list()), ("team", team_list())):
+        kind = get_kind(kind_type)
+        objects = list(objects)
+        statuses = component_statuses(kind_type, [kind.component_id(obj) for obj in objects])
+        for obj in objects:
+            component_id = kind.component_id(obj)
+            status = statuses[component_id]
+            version = status.published if published_only else (status.draft or status.published)
+            if version is None and published_only:
+                continue
+            config = version.config if version else kind.snapshot(obj)
+            exported = {
+                "version": version.version if version else None,
+                "status": version.status if version else "working copy",
+                "config_hash": version.content_hash if version else config_hash(config),
+            }
+            path = directory / export_path(kind_type, component_id)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(dump_document(kind=kind_type, config=config, exported=exported), encoding="utf-8")
+            written.append(ExportedFile(kind_type, component_id, path, exported["version"], exported["status"]))
+    return written
