@@ -69,7 +69,7 @@ class AgentForm(VersionedFormMixin, forms.ModelForm):
         widgets = {
             "system_prompt": forms.Textarea(attrs={"class": "hive-prompt", "rows": 18, "spellcheck": "true"}),
             "description": forms.Textarea(attrs={"rows": 3, "cols": 100}),
-            "role": forms.TextInput(attrs={"size": 100}),
+            "role": forms.TextInput(attrs={"style": "width: 100%; max-width: 760px"}),
         }
 
     def __init__(self, *args, **kwargs):

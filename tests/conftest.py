@@ -3,6 +3,22 @@ import pytest
 from hive_portal.testing import key_client, make_api_key, reset_process_caches
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_stray_sessions_at_teardown(django_db_setup, django_db_blocker):
+    """Live-server threads and listeners may leave sessions on the test database; end them before
+    the test database is dropped, so the drop does not fail."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+
+
 @pytest.fixture(autouse=True)
 def _fresh_process_caches():
     reset_process_caches()

@@ -1,0 +1,95 @@
+"""A prompt editor and a publisher, in a real browser (Debian's Chromium driven by Playwright):
+edit an agent's instructions, review the diff, publish, and the runtime sees it."""
+
+import json
+import os
+import shutil
+import urllib.request
+
+import pytest
+
+from hive_portal.testing import make_api_key
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = "/usr/bin/chromium"
+sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+
+
+@pytest.fixture
+def browser():
+    if not shutil.which(CHROMIUM):
+        pytest.fail("Debian's chromium is required for the browser tests: run scripts/ensure_chromium.sh")
+    # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the test
+    # itself stay synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+def _user(django_user_model, username, role):
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user(username=username, password="correct-horse-42", is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def _login(page, base, username):
+    page.goto(f"{base}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "correct-horse-42")
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{base}/admin/")
+
+
+def _runtime_config(base, raw_key):
+    request = urllib.request.Request(f"{base}/api/v1/agents/cards/config", headers={"Authorization": f"Bearer {raw_key}"})
+    with urllib.request.urlopen(request) as response:
+        return json.loads(response.read())
+
+
+def test_editor_edits__publisher_reviews_and_publishes__runtime_sees_it(live_server, browser, make_agent, django_user_model):
+    agent = make_agent("cards", publish=True)
+    _user(django_user_model, "eddie", "Prompt editor")
+    _user(django_user_model, "paula", "Publisher")
+    _, raw_key = make_api_key("browser-runtime", ["config:read"])
+    base = live_server.url
+    assert _runtime_config(base, raw_key)["instructions"][0] == "Be concise."
+
+    # The prompt editor changes the first instruction and saves a draft.
+    page = browser.new_page()
+    _login(page, base, "eddie")
+    page.goto(f"{base}/admin/agents/agent/{agent.pk}/change/")
+    first = page.locator("textarea[name=instructions__item]").first
+    first.fill("Seja breve e cordial, em português.")
+    page.fill("#id_change_note", "Friendlier first instruction")
+    page.click("input[name=_save]")
+    page.wait_for_url(f"{base}/admin/agents/agent/")
+    assert "was changed successfully" in page.content()
+    assert _runtime_config(base, raw_key)["instructions"][0] == "Be concise."  # a draft is not live
+    page.close()
+
+    # The publisher opens the diff and publishes.
+    page = browser.new_page()
+    _login(page, base, "paula")
+    page.goto(f"{base}/admin/agents/agent/{agent.pk}/change/")
+    page.click("#publish-link")
+    inserted = page.locator(".hive-diff ins").all_inner_texts()
+    assert any("cordial" in text for text in inserted), inserted
+    assert any("breve" in text for text in inserted)
+    page.click("#publish-button")
+    page.wait_for_url(f"{base}/admin/agents/agent/{agent.pk}/change/")
+    assert "The runtime serves it now" in page.content()
+    page.screenshot(path=os.environ.get("HIVE_SCREENSHOT", "/tmp/hive-publish.png"), full_page=True)
+    page.close()
+
+    config = _runtime_config(base, raw_key)
+    assert config["instructions"][0] == "Seja breve e cordial, em português."
+    assert config["metadata"]["hive"]["version"] == 2
