@@ -2,6 +2,11 @@ from django.db import models
 from django.db.models import Q
 
 from hive_portal.db import json_object_constraint
+from monitoring.indexes import CoveringIndex
+
+# What the dashboards aggregate: covered by the time-series indexes so PostgreSQL answers from the
+# index alone (index-only scans), without visiting the table.
+METRIC_VALUES = ("response_time_ms", "tokens_used", "success")
 
 
 class AgentMetric(models.Model):
@@ -27,10 +32,14 @@ class AgentMetric(models.Model):
         ordering = ["-created_at"]
         verbose_name = "agent metric"
         indexes = [
-            # Per-agent time series and the agent's period summary.
-            models.Index(fields=["agent_id", "created_at"], name="agent_metrics_agent_time"),
+            # Per-agent time series and the per-agent overview of a period.
+            CoveringIndex(fields=["agent_id", "created_at"], name="agent_metrics_agent_time", covering=METRIC_VALUES),
             # Version comparison and the list of versions an agent ran with.
-            models.Index(fields=["agent_id", "config_version", "created_at"], name="agent_metrics_agent_version"),
+            CoveringIndex(
+                fields=["agent_id", "config_version", "created_at"],
+                name="agent_metrics_agent_version",
+                covering=METRIC_VALUES,
+            ),
             # The all-agents overview of a period, and pruning by age.
             models.Index(fields=["created_at"], name="agent_metrics_time"),
         ]
@@ -86,7 +95,10 @@ class RoutingDecision(models.Model):
         db_table = "routing_decisions"
         ordering = ["-created_at"]
         verbose_name = "routing decision"
-        indexes = [models.Index(fields=["created_at"], name="routing_decisions_time")]
+        indexes = [
+            # Routing dashboards: decisions of a period by destination and confidence.
+            CoveringIndex(fields=["created_at"], name="routing_decisions_time", covering=("routed_to", "confidence_score")),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(confidence_score__isnull=True) | Q(confidence_score__gte=0, confidence_score__lte=1),

@@ -13,7 +13,7 @@ from django.db.models import Avg, Count, F, FloatField, Max, Min, Q, Sum
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Trunc
 
-from monitoring.aggregates import PercentileCont
+from monitoring.aggregates import PercentileCont, Percentiles
 from monitoring.models import AgentMetric, RoutingDecision
 
 GRANULARITIES = ("hour", "day")
@@ -34,18 +34,20 @@ class Period:
 
 
 def _metric_stats() -> dict[str, Any]:
-    """The aggregate columns every metric table and chart shows."""
+    """The aggregate columns every metric table and chart shows. Only covered columns (see the model's
+    indexes) and ``COUNT(*)``, so PostgreSQL can answer from the index alone; both percentiles come
+    from one sort."""
     return {
-        "requests": Count("id"),
-        "successes": Count("id", filter=Q(success=True)),
-        "p50_ms": PercentileCont("response_time_ms", 0.5),
-        "p95_ms": PercentileCont("response_time_ms", 0.95),
+        "requests": Count("*"),
+        "successes": Count("success", filter=Q(success=True)),  # a covered, non-null column
+        "percentiles": Percentiles("response_time_ms", [0.5, 0.95]),
         "avg_ms": Avg("response_time_ms"),
         "tokens": Sum("tokens_used"),
     }
 
 
 def _finish(row: dict[str, Any]) -> dict[str, Any]:
+    row["p50_ms"], row["p95_ms"] = row.pop("percentiles") or (None, None)
     requests = row["requests"] or 0
     row["success_rate"] = (row["successes"] / requests) if requests else None
     row["avg_tokens"] = (row["tokens"] / requests) if requests and row["tokens"] is not None else None
@@ -84,7 +86,7 @@ def agent_versions(*, agent_id: str) -> list[dict[str, Any]]:
     rows = (
         AgentMetric.objects.filter(agent_id=agent_id, config_version__isnull=False)
         .values("config_version")
-        .annotate(requests=Count("id"), first_seen=Min("created_at"), last_seen=Max("created_at"))
+        .annotate(requests=Count("*"), first_seen=Min("created_at"), last_seen=Max("created_at"))
         .order_by("-config_version")
     )
     return list(rows)
@@ -123,10 +125,11 @@ def agent_version_series(*, agent_id: str, versions: list[int], period: Period) 
 
 def _confidence_stats(threshold: float) -> dict[str, Any]:
     return {
-        "decisions": Count("id"),
+        "decisions": Count("*"),
         "avg_confidence": Avg("confidence_score"),
-        "low_confidence": Count("id", filter=Q(confidence_score__lt=threshold)),
-        "no_confidence": Count("id", filter=Q(confidence_score__isnull=True)),
+        "low_confidence": Count("confidence_score", filter=Q(confidence_score__lt=threshold)),
+        # created_at: covered and never null, so this counts rows without reading the table
+        "no_confidence": Count("created_at", filter=Q(confidence_score__isnull=True)),
     }
 
 

@@ -234,3 +234,24 @@ def test_agno_views__need_view_permission(client, db):
     clerk = User.objects.create_user("clerk", password="x" * 12, is_staff=True)
     client.force_login(clerk)
     assert client.get(SESSIONS).status_code == 403
+
+
+@pytest.mark.sqlite_smoke
+def test_agno_models__unmanaged_and_never_migrated():
+    from hive_portal.routers import AgnoSchemaRouter
+
+    for model in (AgnoSession, AgnoRun, AgnoMemory):
+        assert model._meta.managed is False
+        assert AgnoSchemaRouter().allow_migrate("default", "monitoring", model_name=model._meta.model_name) is False
+
+
+@pytest.mark.postgres_only
+def test_monitoring_migrations__no_statement_touches_agno():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("sqlmigrate", "monitoring", "0002", stdout=out)
+    statements = [line for line in out.getvalue().splitlines() if not line.startswith("--")]
+    assert statements and not any("agno" in line.lower() for line in statements)

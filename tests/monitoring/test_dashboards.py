@@ -309,3 +309,18 @@ def test_metric_changelist__read_only_and_pinned_queries(client, staff, django_a
     assert "Dashboard" in html and "Compare versions" in html
     assert "/admin/monitoring/agentmetric/add/" not in html
     assert client.post("/admin/monitoring/agentmetric/add/", {}).status_code == 403
+
+
+@pytest.mark.postgres_only
+def test_indexes__cover_the_dashboard_columns_on_postgresql():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('agent_metrics', 'routing_decisions')"
+        )
+        definitions = dict(cursor.fetchall())
+    assert "(agent_id, created_at) INCLUDE (response_time_ms, tokens_used, success)" in definitions["agent_metrics_agent_time"]
+    assert "(agent_id, config_version, created_at) INCLUDE" in definitions["agent_metrics_agent_version"]
+    assert "(created_at) INCLUDE (routed_to, confidence_score)" in definitions["routing_decisions_time"]
+
