@@ -162,27 +162,37 @@ def _load_components() -> bool:
 
 
 def _load_typification() -> int:
-    from typification.models import TypificationHierarchy
+    from typification.models import BusinessUnitRoute, TypificationHierarchy
+    from typification.services import business_unit_route_create, typification_create
 
     created = 0
     for l1, l2, l3, l4, bu, keywords in TYPIFICATION:
-        _, was_created = TypificationHierarchy.objects.get_or_create(
-            level1=l1, level2=l2, level3=l3, level4=l4, level5="",
-            defaults={"business_unit": bu, "routing_keywords": keywords},
-        )  # fmt: skip
-        created += was_created
+        if not TypificationHierarchy.objects.filter(level1=l1, level2=l2, level3=l3, level4=l4, level5="").exists():
+            typification_create(
+                level1=l1, level2=l2, level3=l3, level4=l4, business_unit=bu, routing_keywords=keywords,
+                actor=DEMO_ACTOR, reason="Demo typification",
+            )  # fmt: skip
+            created += 1
+    for unit, agent_id in (("cards", "cards-specialist"), ("pix", "pix-specialist"), ("credit", "credit-specialist")):
+        if not BusinessUnitRoute.objects.filter(business_unit=unit).exists():
+            agent = Agent.objects.filter(agent_id=agent_id).first()
+            if agent is not None:
+                business_unit_route_create(business_unit=unit, agent=agent, actor=DEMO_ACTOR, reason="Demo routing")
     return created
 
 
 def _load_knowledge() -> int:
     from knowledge.models import KnowledgeEntry
+    from knowledge.services import knowledge_entry_create
 
     created = 0
     for bu, category, question, answer in KNOWLEDGE:
-        _, was_created = KnowledgeEntry.objects.get_or_create(
-            business_unit=bu, question=question, defaults={"category": category, "answer": answer}
-        )
-        created += was_created
+        if not KnowledgeEntry.objects.filter(business_unit=bu, question=question).exists():
+            knowledge_entry_create(
+                business_unit=bu, category=category, question=question, answer=answer,
+                actor=DEMO_ACTOR, reason="Demo knowledge",
+            )  # fmt: skip
+            created += 1
     return created
 
 
@@ -198,17 +208,20 @@ def _load_metrics() -> int:
     for hours_ago in range(7 * 24, 0, -1):
         at = now - timedelta(hours=hours_ago)
         for agent_id in units:
+            # The cards specialist got a prompt change (v2) three days ago: faster, fewer errors since.
+            version = 2 if agent_id == "cards-specialist" and hours_ago <= 72 else 1
             for _ in range(rng.randint(1, 6)):
-                ok = rng.random() > 0.06
+                ok = rng.random() > (0.03 if version == 2 else 0.08)
                 metrics.append(
                     AgentMetric(
                         agent_id=agent_id,
                         session_id=f"s-{rng.randint(1, 10**9)}",
-                        response_time_ms=int(rng.lognormvariate(7.0, 0.45)),
+                        response_time_ms=int(rng.lognormvariate(6.8 if version == 2 else 7.0, 0.45)),
                         tokens_used=rng.randint(300, 2400),
                         success=ok,
                         error_message="" if ok else "upstream timeout",
                         created_at=at + timedelta(minutes=rng.randint(0, 59)),
+                        config_version=version,
                     )
                 )
         for _ in range(rng.randint(2, 8)):
