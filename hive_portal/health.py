@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection
@@ -15,16 +16,22 @@ from hive_portal.schema import pgvector_version, schema_exists
 MIN_PGVECTOR = (0, 8, 4)
 
 
-def masked_database_url() -> str:
-    db = settings.DATABASES["default"]
+def masked_database_url(db: dict | None = None) -> str:
+    """A database's URL (default: the default database's) as HIVE_DATABASE_URL would spell it, with the
+    password as ``***``."""
+    db = settings.DATABASES["default"] if db is None else db
     if db["ENGINE"].endswith("sqlite3"):
         return f"sqlite:///{db['NAME']}"
-    user = db.get("USER") or ""
+    user = quote(db.get("USER") or "", safe="")
     password = "***" if db.get("PASSWORD") else ""
     auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
     host = db.get("HOST") or "localhost"
+    if host.startswith("/"):
+        host = quote(host, safe="")  # a unix socket folder, percent-encoded as in the settings' URL
+    elif ":" in host:
+        host = f"[{host}]"  # IPv6
     port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgresql://{auth}{host}{port}/{db.get('NAME', '')}"
+    return f"postgresql://{auth}{host}{port}/{quote(db.get('NAME') or '', safe='')}"
 
 
 def _version_tuple(version: str) -> tuple[int, ...]:

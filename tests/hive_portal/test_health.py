@@ -1,0 +1,158 @@
+"""``GET /health/``: database reachable, pgvector version, schemas, masked URL; 200 healthy, 503 otherwise."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+from django.db import connection
+
+from hive_portal import health
+
+from .conftest import manage_ok
+
+
+@pytest.mark.sqlite_smoke
+@pytest.mark.django_db
+def test_health__database_up__200_ok(client):
+    response = client.get("/health/")
+
+    assert response.status_code == 200
+    assert response["Cache-Control"].startswith("max-age=0")
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["database"]["reachable"] is True
+    assert body["database"]["vendor"] == connection.vendor
+    password = connection.settings_dict.get("PASSWORD")
+    if password:
+        assert password not in response.content.decode()
+    if connection.vendor == "postgresql":
+        assert tuple(int(p) for p in body["pgvector"].split(".")[:2]) >= (0, 8)
+        assert body["schemas"]["hive"] is True
+        assert "warning" not in body  # the embedded server ships pgvector 0.8.6
+        assert body["database"]["url"].startswith("postgresql://")
+    else:
+        assert body["pgvector"] is None
+        assert "SQLite" in body["warning"]
+        assert body["database"]["url"] == f"sqlite:///{connection.settings_dict['NAME']}"
+
+
+@pytest.mark.sqlite_smoke
+@pytest.mark.django_db
+def test_health__post__not_allowed(client):
+    assert client.post("/health/").status_code == 405
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db
+def test_health__agno_schema__reported_absent_then_present(client):
+    assert client.get("/health/").json()["schemas"]["agno"] is False
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE SCHEMA agno")  # rolled back with the test's transaction
+    body = client.get("/health/").json()
+    assert body["schemas"] == {"hive": True, "agno": True}
+    assert body["status"] == "ok"
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db
+def test_health__hive_schema_missing__503(client):
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER SCHEMA hive RENAME TO hive_moved_away")  # rolled back with the test
+    response = client.get("/health/")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["schemas"]["hive"] is False
+    assert "migrate" in body["error"]
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db
+@pytest.mark.parametrize("version", ["0.8.0", "0.8.3", "0.7.4"])
+def test_health__pgvector_older_than_0_8_4__200_with_warning(client, monkeypatch, version):
+    monkeypatch.setattr(health, "pgvector_version", lambda using="default": version)
+    response = client.get("/health/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["pgvector"] == version
+    assert version in body["warning"] and "0.8.4" in body["warning"]
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db
+@pytest.mark.parametrize("version", ["0.8.4", "0.8.10", "0.9.0", "1.0.0"])
+def test_health__pgvector_0_8_4_or_newer__no_warning(client, monkeypatch, version):
+    monkeypatch.setattr(health, "pgvector_version", lambda using="default": version)
+    body = client.get("/health/").json()
+    assert "warning" not in body, body
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db
+def test_health__pgvector_not_installed__503(client, monkeypatch):
+    monkeypatch.setattr(health, "pgvector_version", lambda using="default": None)
+    response = client.get("/health/")
+    assert response.status_code == 503
+    assert "pgvector" in response.json()["error"]
+
+
+POSTGRES = "django.db.backends.postgresql"
+
+
+@pytest.mark.sqlite_smoke
+@pytest.mark.parametrize(
+    ("database", "expected"),
+    [
+        (
+            {"ENGINE": POSTGRES, "NAME": "hive", "USER": "hive", "PASSWORD": "s3cr3t:p@ss", "HOST": "db.example.com", "PORT": 5432},
+            "postgresql://hive:***@db.example.com:5432/hive",
+        ),
+        (
+            {"ENGINE": POSTGRES, "NAME": "hive", "USER": "hive", "PASSWORD": "", "HOST": "db.example.com", "PORT": ""},
+            "postgresql://hive@db.example.com/hive",
+        ),
+        (
+            {"ENGINE": POSTGRES, "NAME": "hive", "USER": "postgres", "PASSWORD": "", "HOST": "/tmp/hive data/pgdata", "PORT": 5432},
+            "postgresql://postgres@%2Ftmp%2Fhive%20data%2Fpgdata:5432/hive",
+        ),
+        (
+            {"ENGINE": POSTGRES, "NAME": "hive", "USER": "hive", "PASSWORD": "x", "HOST": "::1", "PORT": 5432},
+            "postgresql://hive:***@[::1]:5432/hive",
+        ),
+        ({"ENGINE": "django.db.backends.sqlite3", "NAME": "/var/lib/hive/hive.sqlite3"}, "sqlite:////var/lib/hive/hive.sqlite3"),
+    ],
+    ids=["password", "no-password", "unix-socket", "ipv6", "sqlite"],
+)  # fmt: skip
+def test_masked_database_url__never_shows_the_password(database, expected):
+    masked = health.masked_database_url(database)
+    assert masked == expected
+    if database.get("PASSWORD"):
+        assert database["PASSWORD"] not in masked
+
+
+HEALTH_IN_SUBPROCESS = textwrap.dedent(
+    """
+    import json
+    from django.test import Client
+    response = Client().get("/health/")
+    print(json.dumps({"status": response.status_code, "body": response.json()}))
+    """
+)
+
+
+@pytest.mark.sqlite_smoke
+def test_health__database_unreachable__503(subprocess_env, tmp_path):
+    # A real PostgreSQL URL whose server is not there: a socket folder with no server in it.
+    url = f"postgresql://hive:topsecret@{str(tmp_path).replace('/', '%2F')}:5432/hive"
+    env = subprocess_env(HIVE_DATABASE_URL=url, HIVE_ALLOWED_HOSTS="testserver", HIVE_DB_POOL_TIMEOUT="1")
+    result = manage_ok("shell", "-c", HEALTH_IN_SUBPROCESS, env=env, timeout=60)
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert answer["status"] == 503
+    body = answer["body"]
+    assert body["status"] == "unavailable"
+    assert body["database"]["reachable"] is False
+    assert body["database"]["error"]
+    assert "topsecret" not in json.dumps(body)
+    assert body["database"]["url"].startswith("postgresql://hive:***@")
