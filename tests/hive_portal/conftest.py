@@ -7,6 +7,7 @@ import os
 import secrets
 import subprocess
 import sys
+import textwrap
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -159,3 +160,41 @@ def scratch_database():
     yield factory
     for name in reversed(created):
         _admin_execute(params, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# --- Migrations -----------------------------------------------------------------------------------
+
+def schema_tables(conn) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for schema, table in conn.execute(
+        "SELECT table_schema, table_name FROM information_schema.tables"
+        " WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
+    ):
+        found.setdefault(schema, set()).add(table)
+    return found
+
+
+def portal_tables() -> set[str]:
+    """Every table the portal's models and Django's contrib apps own, plus the migration ledger."""
+    return set(connection.introspection.django_table_names(include_views=False)) | {"django_migrations"}
+
+
+# Migrating auth back to zero fails today for two reasons outside the foundation code (reported):
+# versioning's post_migrate role sync queries auth_permission after auth's tables are gone, and the
+# permission "Can publish, roll back, activate and deactivate agents and teams" is longer than the 50
+# characters auth.0002 reverts Permission.name to. Strict: the marker must go once they are fixed.
+KNOWN_ZERO_FAILURE = pytest.mark.xfail(
+    strict=True,
+    reason="versioning: post_migrate sync_roles after auth is unapplied; permission name > 50 characters",
+)
+
+ZERO_ALL_APPS = textwrap.dedent(
+    """
+    from django.core.management import call_command
+    from django.db.migrations.loader import MigrationLoader
+    from django.db import connection
+    for app in sorted(MigrationLoader(connection).migrated_apps):
+        call_command("migrate", app, "zero", verbosity=0, interactive=False)
+    print("zeroed")
+    """
+)
