@@ -7,6 +7,7 @@ is written. The file formats live in ``versioning.yaml_io``.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,11 +74,38 @@ class ComponentChange:
     diff: dict = field(default_factory=dict)
 
     def diff_lines(self, limit: int = 40) -> list[str]:
-        """The diff, one line per key, for people; keys added as null (defaults) say nothing and are left out."""
+        """The diff for people: changed prompts line by line (``-``/``+``), other keys one line each.
+        Keys added as null (defaults) say nothing and are left out."""
         diff = dict(self.diff)
         if "added" in diff:
             diff["added"] = {key: value for key, value in diff["added"].items() if value is not None}
-        return summarize_changes(diff, limit=limit)
+        texts = {k: c for k, c in diff.get("changed", {}).items() if _is_text(c["from"]) and _is_text(c["to"])}
+        diff["changed"] = {k: c for k, c in diff.get("changed", {}).items() if k not in texts}
+        lines = []
+        for key, change in texts.items():
+            lines.append(f"{key}:")
+            before, after = _text_lines(change["from"]), _text_lines(change["to"])
+            changed = [
+                f"  {line[0]} {line[1:]}"
+                for line in difflib.unified_diff(before, after, lineterm="", n=0)
+                if not line.startswith(("---", "+++", "@@"))
+            ]
+            lines.extend(changed[:limit])
+            if len(changed) > limit:
+                lines.append(f"  … and {len(changed) - limit} more lines")
+        return lines + summarize_changes(diff, limit=limit)
+
+
+def _is_text(value: Any) -> bool:
+    """Prose worth a line diff: a multi-line text, or a list of texts (instructions)."""
+    if isinstance(value, str):
+        return "\n" in value
+    return isinstance(value, list) and bool(value) and all(isinstance(item, str) for item in value)
+
+
+def _text_lines(value: Any) -> list[str]:
+    items = [value] if isinstance(value, str) else value
+    return [line for item in items for line in (item.splitlines() or [""])]
 
 
 @dataclass

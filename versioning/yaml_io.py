@@ -303,7 +303,9 @@ def _read_portal(value: dict, lines: dict[tuple, int], source: str) -> Component
         new = LEGACY_PARAMETER_KEYS.get(key, key)
         if new != key:
             if new in config and config[new] != item:
-                raise doc.error(key, f"“{key}” (Agno 3: “{new}”) conflicts with “{new}” (line {doc.line_for(new)}).")
+                raise doc.error(
+                    key, f"“{key}” (Agno 3: “{new}”) conflicts with “{new}” (line {doc.line_for(new)})."
+                )
             doc.lines.setdefault(new, doc.line_for(key))
         doc.config[new] = item
     if not isinstance(doc.config.get("id"), str) or not doc.config["id"]:

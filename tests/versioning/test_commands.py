@@ -45,7 +45,7 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 
 def _counts():
-    return (Agent.objects.count(), Team.objects.count(), ComponentVersion.objects.count(), VersionHistory.objects.count())
+    return tuple(model.objects.count() for model in (Agent, Team, ComponentVersion, VersionHistory))
 
 
 # --- import_components -------------------------------------------------------------------------
@@ -61,7 +61,11 @@ def test_import__hive_directory__creates_drafts_with_agno_configuration(hive_dir
     assert agent.published is None
     config = agent.draft.config
     assert config["name"] == "🔧 Template Agent"
-    assert config["model"] == {"provider": "openai-chat", "id": "gpt-5", "params": {"temperature": 0.3, "max_tokens": 4000}}
+    assert config["model"] == {
+        "provider": "openai-chat",
+        "id": "gpt-5",
+        "params": {"temperature": 0.3, "max_tokens": 4000},
+    }
     assert config["add_history_to_context"] is True and config["num_history_runs"] == 30
     assert config["metadata"]["hive_source"]["version"] == 3
     assert agent.draft.change_note == "Seed from Hive"
@@ -129,7 +133,8 @@ def test_import__publish__publishes_agents_before_teams_and_is_idempotent(hive_d
 def test_import__version_dev_and_collaborate_mode(tmp_path, make_agent):
     make_agent("cards")
     (tmp_path / "t.yaml").write_text(
-        "team:\n  team_id: squad\n  name: Squad\n  mode: collaborate\n  version: dev\nmembers: [cards]\n", encoding="utf-8"
+        "team:\n  team_id: squad\n  name: Squad\n  mode: collaborate\n  version: dev\nmembers: [cards]\n",
+        encoding="utf-8",
     )
     run("import_components", str(tmp_path / "t.yaml"))
     config = component_status("team", "squad").draft.config
@@ -178,14 +183,16 @@ def test_import__invalid_values__each_named_at_its_line(tmp_path):
 
 
 def test_import__bad_slug__named_at_the_id_line(tmp_path):
-    (tmp_path / "a.yaml").write_text("agent:\n  name: Cards\n  agent_id: Cards Agent\nmodel: openai:gpt-4o\n", encoding="utf-8")
+    text = "agent:\n  name: Cards\n  agent_id: Cards Agent\nmodel: openai:gpt-4o\n"
+    (tmp_path / "a.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(CommandError, match=r"a.yaml:3: id: .*lowercase"):
         run("import_components", str(tmp_path))
 
 
 def test_import__same_component_in_two_files__refused(tmp_path, hive_dir):
     shutil.copy(FIXTURES / "template-agent.config.yaml", tmp_path / "copy.yaml")
-    with pytest.raises(CommandError, match=r"copy.yaml:3: agent template-agent is also in .*template-agent/config.yaml:3"):
+    expected = r"copy.yaml:3: agent template-agent is also in .*template-agent/config.yaml:3"
+    with pytest.raises(CommandError, match=expected):
         run("import_components", str(hive_dir), str(tmp_path / "copy.yaml"))
 
 
@@ -223,6 +230,7 @@ def test_dry_run__changed_file__prints_the_diff_and_writes_nothing(hive_dir):
     run("import_components", str(hive_dir), "--publish", "-m", "go live")
     _edit(hive_dir / "agents/template-agent/config.yaml", "temperature: 0.3", "temperature: 0.5")
     _edit(hive_dir / "agents/template-agent/config.yaml", "tool_call_limit: 15", "tool_call_limit: 20")
+    _edit(hive_dir / "agents/template-agent/config.yaml", "Serve as a foundational template", "Serve as THE template")
     before = _counts()
 
     out = run("import_components", str(hive_dir), "--dry-run")
@@ -230,6 +238,11 @@ def test_dry_run__changed_file__prints_the_diff_and_writes_nothing(hive_dir):
     assert "agent template-agent: would be updated (draft v2)" in out
     assert "    model.params.temperature: 0.3 → 0.5" in out
     assert "    tool_call_limit: 15 → 20" in out
+    assert (
+        "    instructions:\n"
+        "      - - **Mission**: Serve as a foundational template for creating specialized agents\n"
+        "      + - **Mission**: Serve as THE template for creating specialized agents\n"
+    ) in out
     assert "team template-team: unchanged (v1)" in out
     assert _counts() == before
     assert component_status("agent", "template-agent").draft is None
@@ -248,13 +261,15 @@ def test_export_then_import__identical_configuration(tmp_path, make_agent, make_
     )
     make_agent("pix", publish=True, name="Pix specialist")
     make_team("router", members=list(Agent.objects.order_by("agent_id")), publish=True)
-    stored = {(v.component_type, v.component_id): v.content_hash for v in ComponentVersion.objects.filter(status="published")}
+    published = ComponentVersion.objects.filter(status="published")
+    stored = {(v.component_type, v.component_id): v.content_hash for v in published}
 
     out = run("export_components", str(tmp_path / "export"))
 
     assert "Exported 3 component(s)" in out
     text = (tmp_path / "export" / "agents" / "cards.yaml").read_text(encoding="utf-8")
-    assert "name: 🔧 Template Agent" in text and "Atenção: não peça o CVV" in text and "segunda linha 🎯" in text
+    for literal in ("name: 🔧 Template Agent", "Atenção: não peça o CVV", "segunda linha 🎯"):
+        assert literal in text
     assert text.index("  id: cards") < text.index("  name:") < text.index("  model:") < text.index("  instructions:")
     for kind, component_id in stored:
         doc = read_file(tmp_path / "export" / f"{kind}s" / f"{component_id}.yaml")

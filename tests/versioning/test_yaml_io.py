@@ -47,7 +47,11 @@ def test_hive_agent__identity_model_and_prose():
     assert (doc.kind, doc.origin, doc.component_id) == ("agent", "automagik-hive", "template-agent")
     assert config["name"] == "🔧 Template Agent"
     # Hive built OpenAIChat for "openai": Agno 3's Chat Completions key, so max_tokens stays valid.
-    assert config["model"] == {"provider": "openai-chat", "id": "gpt-5", "params": {"temperature": 0.3, "max_tokens": 4000}}
+    assert config["model"] == {
+        "provider": "openai-chat",
+        "id": "gpt-5",
+        "params": {"temperature": 0.3, "max_tokens": 4000},
+    }
     assert config["description"].startswith("TEMPLATE AGENT - DEV MODE TEST - A foundational template")
     assert config["description"].endswith("tool integration, and knowledge base access.")
     assert config["expected_output"] == (
@@ -59,7 +63,9 @@ def test_hive_agent__identity_model_and_prose():
 def test_hive_agent__instructions_string__is_one_instruction_kept_as_written():
     doc = read_file(AGENT_FILE)
     [instruction] = doc.config["instructions"]
-    assert instruction.startswith("You are **TEMPLATE AGENT**, a foundational template for specialized agent development. \n")
+    assert instruction.startswith(
+        "You are **TEMPLATE AGENT**, a foundational template for specialized agent development. \n"
+    )
     assert "**🎯 TEMPLATE CORE IDENTITY**\n- **Mission**" in instruction
     assert instruction.endswith("Modify instructions, tools, and parameters to match specialized requirements.")
 
@@ -76,7 +82,9 @@ def test_hive_agent__grouping_sections_flattened_and_legacy_keys_mapped():
     assert config["markdown"] is False and config["stream"] is True and config["store_events"] is True
     assert config["tool_choice"] == "auto" and config["tool_call_limit"] == 15
     assert config["db"] == {"table_name": "template_agent", "auto_upgrade_schema": True}
-    assert config["tools"] == [{"name": "ShellTools", "instructions": ["Execute only the command: echo 'CACHE HOT RELOAD OK'"]}]
+    assert config["tools"] == [
+        {"name": "ShellTools", "instructions": ["Execute only the command: echo 'CACHE HOT RELOAD OK'"]}
+    ]
     for old in ("add_history_to_messages", "add_datetime_to_instructions", "storage", "memory", "display", "streaming"):
         assert old not in config
 
@@ -124,7 +132,9 @@ def test_hive_agent__same_setting_twice_differently__names_the_second_line():
     text = MINIMAL_AGENT.format(version=1) + "display:\n  markdown: true\nmarkdown: false\n"
     with pytest.raises(ConfigFileError) as exc:
         _hive(text)
-    assert str(exc.value).startswith("config.yaml:11: “markdown” sets markdown again, differently (first at line 10)")
+    assert str(exc.value).startswith(
+        "config.yaml:11: “markdown” sets markdown again, differently (first at line 10)"
+    )
 
 
 def test_hive_agent__missing_agent_id__names_the_block():
@@ -149,9 +159,15 @@ def test_hive_team__members_role_mode_and_output_model():
         "params": {"temperature": 0.7, "max_tokens": 2000},
     }
     # model.output_model is an Agno team parameter, not a setting of the leader's model.
-    assert config["output_model"] == {"provider": "anthropic", "id": "claude-haiku-4-20250201", "params": {"temperature": 0.5}}
+    assert config["output_model"] == {
+        "provider": "anthropic",
+        "id": "claude-haiku-4-20250201",
+        "params": {"temperature": 0.5},
+    }
     assert config["stream_member_events"] is True and config["show_members_responses"] is True
-    assert config["instructions"][0].startswith("You are a template team designed to demonstrate all Agno Team capabilities.\n\nYour primary functions:")
+    assert config["instructions"][0].startswith(
+        "You are a template team designed to demonstrate all Agno Team capabilities.\n\nYour primary functions:"
+    )
     assert config["metadata"]["hive_source"]["success_criteria"].startswith("Successfully demonstrates")
 
 
@@ -248,14 +264,18 @@ def test_portal_format__portuguese_and_emoji_are_written_as_themselves():
 
 
 def test_portal_format__team_members_and_lines():
-    config = {"id": "router", "name": "Router", "mode": "route", "members": [{"agent_id": "pix", "position": 2}, {"agent_id": "cards", "position": 1}]}
+    members = [{"agent_id": "pix", "position": 2}, {"agent_id": "cards", "position": 1}]
+    config = {"id": "router", "name": "Router", "mode": "route", "members": members}
     doc = read_document(dump_document(kind="team", config=config), source="teams/router.yaml")
     assert doc.config["members"] == [{"agent_id": "cards", "position": 1}, {"agent_id": "pix", "position": 2}]
     assert doc.line_for("members.@pix") == 9  # the header comment is line 1
 
 
 def test_portal_format__legacy_keys_mapped():
-    text = f"format: {FORMAT}\nkind: agent\nconfig:\n  id: a\n  add_history_to_messages: true\n  storage: {{table_name: s}}\n"
+    text = (
+        f"format: {FORMAT}\nkind: agent\nconfig:\n"
+        "  id: a\n  add_history_to_messages: true\n  storage: {table_name: s}\n"
+    )
     doc = read_document(text, source="a.yaml")
     assert doc.config == {"id": "a", "add_history_to_context": True, "db": {"table_name": "s"}}
 

@@ -36,6 +36,5 @@ class Command(BaseCommand):
             raise CommandError(f"There is no {kind} “{component_id}”.") from None
         except ValidationError as exc:
             raise CommandError(f"{kind} {component_id} was not rolled back: {' '.join(exc.messages)}") from None
-        self.stdout.write(
-            self.style.SUCCESS(f"Rolled {kind} {component_id} back to v{target}'s configuration: now v{version.version}.")
-        )
+        message = f"Rolled {kind} {component_id} back to v{target}'s configuration: now v{version.version}."
+        self.stdout.write(self.style.SUCCESS(message))
