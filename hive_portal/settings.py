@@ -228,7 +228,7 @@ AXES_FAILURE_LIMIT = _int("HIVE_LOGIN_FAILURE_LIMIT", 5, minimum=1, maximum=1000
 AXES_COOLOFF_TIME = timedelta(minutes=_int("HIVE_LOGIN_COOLOFF_MINUTES", 15, minimum=1, maximum=24 * 60))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
+AXES_LOCKOUT_CALLABLE = "hive_portal.lockout.lockout_response"  # the admin-styled page, with the cool-off
 AXES_VERBOSE = False
 
 AUTH_PASSWORD_VALIDATORS = [
