@@ -16,7 +16,7 @@ class AgentAdmin(VersionedComponentAdmin):
     form = AgentForm
     list_display = ("name", "agent_id", "status_badges", "model_display", "team_list", "updated_at")
     list_display_links = ("name", "agent_id")
-    list_filter = ("is_active", "model_provider")
+    list_filter = ("is_active", ("model_provider", admin.AllValuesFieldListFilter))
     search_fields = ("agent_id", "name", "role", "description", "system_prompt")
     ordering = ("name",)
     list_per_page = 50

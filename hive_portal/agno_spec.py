@@ -49,6 +49,10 @@ LEGACY_PARAMETER_KEYS: dict[str, str] = {
     "add_history_to_messages": "add_history_to_context",
     "add_datetime_to_instructions": "add_datetime_to_context",
     "storage": "db",
+    "add_memory_references": "add_memories_to_context",
+    "add_session_summary_references": "add_session_summary_to_context",
+    "enable_user_memories": "update_memory_on_run",
+    "stream_intermediate_steps": "stream_events",
 }
 
 _BOOL = "boolean"
@@ -125,6 +129,10 @@ def normalize_team_mode(value: str) -> str:
     return TEAM_MODE_ALIASES.get(key, key)
 
 
+def _a(kind: str) -> str:
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
+
+
 def _type_ok(kind: str, value: Any) -> bool:
     if kind == _BOOL:
         return isinstance(value, bool)
@@ -151,7 +159,7 @@ def validate_model_settings(settings: Any, *, field: str = "model_settings") -> 
             continue
         kind, low, high = spec
         if not _type_ok(kind, value):
-            errors.append(f"{key} must be a {kind}, not {value!r}.")
+            errors.append(f"{key} must be {_a(kind)}, not {value!r}.")
         elif kind in (_INT, _NUM) and ((low is not None and value < low) or (high is not None and value > high)):
             errors.append(f"{key} must be between {low:g} and {high:g}, not {value}.")
     if errors:
@@ -173,7 +181,7 @@ def validate_parameters(parameters: Any, *, kind: str, field: str = "parameters"
         elif key in LEGACY_PARAMETER_KEYS:
             errors.append(f"“{key}” is an old name; Agno 3 calls it “{LEGACY_PARAMETER_KEYS[key]}”.")
         elif key in known and not _type_ok(known[key], value):
-            errors.append(f"{key} must be a {known[key]}, not {value!r}.")
+            errors.append(f"{key} must be {_a(known[key])}, not {value!r}.")
         elif key in NONNEGATIVE_INTS and value < 0:
             errors.append(f"{key} cannot be negative.")
     if "num_history_runs" in parameters and "num_history_messages" in parameters:

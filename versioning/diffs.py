@@ -134,5 +134,6 @@ def summarize_changes(changes: dict, limit: int = 12) -> list[str]:
 
 
 def _short(value: Any, width: int = 80) -> str:
-    text = _text(value).replace("\n", " ")
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    text = text.replace("\n", " ")
     return text if len(text) <= width else text[: width - 1] + "…"

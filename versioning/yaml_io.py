@@ -90,13 +90,7 @@ AGNO_TEAM_PARAMETERS = _AGNO_COMMON | frozenset(
 )
 
 # Hive (Agno 1) names → Agno 3 names.
-HIVE_RENAMES: dict[str, str] = {
-    **LEGACY_PARAMETER_KEYS,
-    "add_memory_references": "add_memories_to_context",
-    "add_session_summary_references": "add_session_summary_to_context",
-    "enable_user_memories": "update_memory_on_run",
-    "stream_intermediate_steps": "stream_events",
-}
+HIVE_RENAMES: dict[str, str] = dict(LEGACY_PARAMETER_KEYS)
 # Hive's provider names → Agno 3's, where they differ from ``normalize_provider``'s aliases.
 HIVE_PROVIDERS: dict[str, str] = {"openai": "openai-chat"}
 _MODEL_ID_PROVIDERS = ((r"^(gpt-|o1|o3|o4|chatgpt-)", "openai-chat"), (r"^claude", "anthropic"), (r"^gemini", "google"))
