@@ -8,11 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hive_portal.api.errors import ServiceUnavailable
-from knowledge.api.serializers import (
-    KnowledgeSearchRequestSerializer,
-    KnowledgeSearchResponseSerializer,
-    KnowledgeSearchResultSerializer,
-)
+from knowledge.api.serializers import KnowledgeSearchRequestSerializer, KnowledgeSearchResponseSerializer
 from knowledge.embedders import EmbedderError, get_embedder
 from knowledge.selectors import query_vector, search_by_vector
 
@@ -98,9 +94,22 @@ class KnowledgeSearchView(APIView):
             limit=data["limit"],
             max_distance=data.get("max_distance"),
         )
+        # Plain dicts in the documented shape (KnowledgeSearchResponseSerializer): this is the runtime's
+        # hot path, and a serializer per result costs more than the index scan.
         return Response(
             {
-                "results": KnowledgeSearchResultSerializer([r.as_dict() for r in results], many=True).data,
+                "results": [
+                    {
+                        "id": str(r.id),
+                        "question": r.question,
+                        "answer": r.answer,
+                        "business_unit": r.business_unit,
+                        "category": r.category,
+                        "subcategory": r.subcategory,
+                        "distance": r.distance,
+                    }
+                    for r in results
+                ],
                 "count": len(results),
                 "embedder": signature,
             }
