@@ -75,6 +75,8 @@ NOTIFY_CHANNEL = "hive_runtime"
 
 def ensure_state_row(**kwargs) -> None:
     """The single row exists after migrate and after flush (post_migrate, see runtime.apps)."""
+    if RuntimeState._meta.db_table not in connection.introspection.table_names():
+        return  # runtime was migrated back to zero
     RuntimeState.objects.get_or_create(pk=1)
 
 

@@ -84,7 +84,8 @@ class ComponentVersion(models.Model):
         ordering = ["component_type", "component_id", "-version"]
         verbose_name = "component version"
         permissions = [
-            ("publish_component", "Can publish, roll back, activate and deactivate agents and teams"),
+            # At most 50 characters: auth's early migrations (run when migrating back) limit names to 50.
+            ("publish_component", "Can publish, roll back and (de)activate"),
             ("review_component", "Can approve or reject drafts of others"),
         ]
         indexes = [

@@ -54,6 +54,11 @@ def role_permissions(role: str, permissions) -> set:
 def sync_roles(using="default", **kwargs) -> None:
     """Create the role groups if needed and give each exactly its permissions (runs after migrate)."""
     from django.contrib.auth.models import Group, Permission
+    from django.db import connections
+
+    existing = set(connections[using].introspection.table_names())
+    if not {Group._meta.db_table, Permission._meta.db_table} <= existing:
+        return  # auth was migrated back to zero: nothing to sync
 
     permissions = list(Permission.objects.using(using).select_related("content_type"))
     for role in ROLES:

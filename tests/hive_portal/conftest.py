@@ -179,15 +179,6 @@ def portal_tables() -> set[str]:
     return set(connection.introspection.django_table_names(include_views=False)) | {"django_migrations"}
 
 
-# Migrating auth back to zero fails today for two reasons outside the foundation code (reported):
-# versioning's post_migrate role sync queries auth_permission after auth's tables are gone, and the
-# permission "Can publish, roll back, activate and deactivate agents and teams" is longer than the 50
-# characters auth.0002 reverts Permission.name to. Strict: the marker must go once they are fixed.
-KNOWN_ZERO_FAILURE = pytest.mark.xfail(
-    strict=True,
-    reason="versioning: post_migrate sync_roles after auth is unapplied; permission name > 50 characters",
-)
-
 ZERO_ALL_APPS = textwrap.dedent(
     """
     from django.core.management import call_command

@@ -8,7 +8,7 @@ import textwrap
 import pytest
 from django.core.management import call_command
 
-from .conftest import KNOWN_ZERO_FAILURE, ZERO_ALL_APPS, manage_ok, schema_tables
+from .conftest import ZERO_ALL_APPS, manage_ok, schema_tables
 
 # Row counts of the demo data, read in the subprocess (works on both backends).
 COUNTS = textwrap.dedent(
@@ -53,7 +53,7 @@ def _populated_zero_and_forward(env, *, assert_emptied) -> None:
     assert _counts(env) == loaded
 
 
-@KNOWN_ZERO_FAILURE
+
 @pytest.mark.postgres_only
 def test_migrate__populated_postgresql__to_zero_and_forward(scratch_database, subprocess_env):
     db = scratch_database()
@@ -71,7 +71,7 @@ def test_migrate__populated_postgresql__to_zero_and_forward(scratch_database, su
     _populated_zero_and_forward(env, assert_emptied=assert_emptied)
 
 
-@KNOWN_ZERO_FAILURE
+
 @pytest.mark.sqlite_smoke
 def test_migrate__populated_sqlite__to_zero_and_forward(subprocess_env, tmp_path):
     path = tmp_path / "zero.sqlite3"

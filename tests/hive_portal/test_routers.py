@@ -14,7 +14,7 @@ from django.db import connection
 from hive_portal.routers import AgnoSchemaRouter, is_agno_model, is_agno_table
 
 from .agno_fixture import agno_snapshot, create_agno_tables
-from .conftest import BASE_DIR, KNOWN_ZERO_FAILURE, ZERO_ALL_APPS, manage_ok, portal_tables, schema_tables
+from .conftest import BASE_DIR, ZERO_ALL_APPS, manage_ok, portal_tables, schema_tables
 
 router = AgnoSchemaRouter()
 
@@ -141,7 +141,7 @@ def test_agno_schema__untouched_by_migrate_flush_and_makemigrations(scratch_data
     assert_agno_untouched("makemigrations --check")
 
 
-@KNOWN_ZERO_FAILURE
+
 @pytest.mark.postgres_only
 def test_agno_schema__untouched_by_migrating_portal_apps_to_zero_and_back(scratch_database, subprocess_env):
     db, assert_agno_untouched = _agno_database(scratch_database)
