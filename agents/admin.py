@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.html import format_html
 
 from agents.forms import AgentForm
@@ -55,6 +56,9 @@ class AgentAdmin(VersionedComponentAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("memberships__team")
+
+    def dashboard_url(self, obj):
+        return reverse("admin:monitoring_agentmetric_dashboard") + "?" + urlencode({"agent": obj.agent_id})
 
     @admin.display(description="model", ordering="model_name")
     def model_display(self, obj):

@@ -196,6 +196,15 @@ def _load_knowledge() -> int:
     return created
 
 
+DEMO_QUERIES = [
+    ("Meu pix não caiu", "pix-specialist", ["Pix e Transferências", "Pix", "Envio", "Pix não recebido"]),
+    ("Caí num golpe pelo pix", "pix-specialist", ["Pix e Transferências", "Pix", "Golpe", "Devolução MED"]),
+    ("Quero aumentar meu limite", "cards-specialist", ["Cartões", "Cartão de Crédito", "Limite", "Aumento de limite"]),
+    ("Perdi o cartão", "cards-specialist", ["Cartões", "Cartão de Débito", "Bloqueio", "Perda ou roubo"]),
+    ("Como antecipar minhas vendas?", "credit-specialist", ["Crédito", "Antecipação", "Recebíveis", "Antecipação de vendas"]),
+]
+
+
 def _load_metrics() -> int:
     from monitoring.models import AgentMetric, RoutingDecision
 
@@ -225,14 +234,14 @@ def _load_metrics() -> int:
                     )
                 )
         for _ in range(rng.randint(2, 8)):
-            agent_id = rng.choice(list(units))
+            query, agent_id, path = rng.choice(DEMO_QUERIES)
             decisions.append(
                 RoutingDecision(
                     session_id=f"s-{rng.randint(1, 10**9)}",
-                    query=rng.choice(["Meu pix não caiu", "Quero aumentar meu limite", "Como antecipar minhas vendas?", "Perdi o cartão"]),
+                    query=query,
                     routed_to=agent_id,
                     confidence_score=round(rng.uniform(0.35, 0.99), 2),
-                    typification_result={"business_unit": units[agent_id]},
+                    typification_result={"business_unit": units[agent_id], "path": path},
                     created_at=at + timedelta(minutes=rng.randint(0, 59)),
                 )
             )

@@ -122,9 +122,20 @@ class VersionedComponentAdmin(admin.ModelAdmin):
                     "versions_url": self._url("versions", obj.pk),
                     "activate_url": self._url("activate", obj.pk),
                     "component_label": self.component_id_of(obj),
+                    "agno_sessions_url": self.agno_sessions_url(obj),
+                    "dashboard_url": self.dashboard_url(obj),
                 }
             )
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def agno_sessions_url(self, obj) -> str:
+        """The runtime's sessions of this component, read from Agno's own tables."""
+        from monitoring.admin import agno_sessions_url
+
+        return agno_sessions_url(**{self.kind.id_field: self.component_id_of(obj)})
+
+    def dashboard_url(self, obj) -> str | None:
+        return None
 
     def delete_model(self, request, obj):
         services.component_delete(

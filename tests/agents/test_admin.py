@@ -181,3 +181,11 @@ def test_change_page__shows_live_and_draft_status(client, publisher, make_agent)
     client.force_login(publisher)
     content = client.get(change_url(agent)).content.decode()
     assert "version-status" in content and "v1" in content and "Review changes" not in content
+
+
+def test_change_page__links_to_metrics_and_agno_sessions(client, viewer, make_agent):
+    agent = make_agent("cards", publish=True)
+    client.force_login(viewer)
+    content = client.get(change_url(agent)).content.decode()
+    assert reverse("admin:monitoring_agnosession_changelist") + "?agent_id=cards" in content
+    assert reverse("admin:monitoring_agentmetric_dashboard") + "?agent=cards" in content
