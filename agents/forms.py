@@ -83,7 +83,7 @@ class AgentForm(VersionedFormMixin, forms.ModelForm):
                 if name in params:
                     self.initial[name] = params.pop(name)
             self.initial["other_parameters"] = {k: v for k, v in params.items() if k not in FORM_PARAMETERS}
-        if self.instance and self.instance.pk and self.instance.version:
+        if self.instance and self.instance.pk and self.instance.version and "agent_id" in self.fields:
             self.fields["agent_id"].disabled = True
             self.fields["agent_id"].help_text = "Published agents keep their ID: runtimes ask for it."
 

@@ -38,7 +38,7 @@ class TeamForm(VersionedFormMixin, forms.ModelForm):
                 if name in params:
                     self.initial[name] = params.pop(name)
             self.initial["other_parameters"] = {k: v for k, v in params.items() if k not in FORM_PARAMETERS}
-        if self.instance and self.instance.pk and self.instance.version:
+        if self.instance and self.instance.pk and self.instance.version and "team_id" in self.fields:
             self.fields["team_id"].disabled = True
 
     def clean(self):

@@ -83,3 +83,10 @@ def test_team_changelist__members_without_extra_queries(client, viewer, make_tea
     assert response.status_code == 200
     assert "cards, pix" in response.content.decode()
     assert Team.objects.count() == 1
+
+
+def test_viewer__sees_a_published_team_read_only(client, viewer, make_team):
+    team = make_team("router", publish=True)
+    client.force_login(viewer)
+    response = client.get(reverse("admin:teams_team_change", args=[team.pk]))
+    assert response.status_code == 200 and b"cards" in response.content
