@@ -228,6 +228,9 @@ class VersionedComponentAdmin(admin.ModelAdmin):
                     raise PermissionDenied("You cannot submit drafts.")
                 services.draft_submit(kind=self.kind, component_id=component_id, actor=request.user, note=note)
                 messages.success(request, f"{component_id} was submitted for review.")
+            elif action == "discard":
+                services.draft_discard(kind=self.kind, component_id=component_id, actor=request.user, reason=note)
+                messages.success(request, f"The draft of {component_id} was discarded; the form shows the live version again.")
             elif action == "approve":
                 services.draft_approve(kind=self.kind, component_id=component_id, actor=request.user, note=note)
                 messages.success(request, f"The draft of {component_id} is approved and can be published.")

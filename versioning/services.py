@@ -208,6 +208,25 @@ def draft_reject(*, kind: ComponentKind, component_id: str, actor: Any, reason: 
     return draft
 
 
+@transaction.atomic
+def draft_discard(*, kind: ComponentKind, component_id: str, actor: Any, reason: str = "") -> ComponentVersion:
+    """Throw the open draft away: it is archived (kept in the history) and the working copy goes back
+    to the published configuration."""
+    opts = kind.model._meta
+    _require_permission(actor, f"{opts.app_label}.change_{opts.model_name}", "discard drafts")
+    obj = kind.get_locked(component_id)
+    draft = _open_draft(kind, component_id)
+    published = _versions(kind, component_id).filter(status=VersionStatus.PUBLISHED).first()
+    if published is None:
+        raise ValidationError("This component was never published, so there is nothing to go back to; delete it instead.")
+    _archive(draft, kind=kind, actor=actor, reason=reason or "Draft discarded")
+    kind.restore(obj, published.config)
+    obj.revision += 1
+    obj.full_clean()
+    obj.save()
+    return draft
+
+
 def _archive(version: ComponentVersion, *, kind: ComponentKind, actor: Any, reason: str) -> None:
     version.status = VersionStatus.ARCHIVED
     version.save(update_fields=["status", "updated_at"])

@@ -215,3 +215,32 @@ def test_every_change__names_its_actor(make_agent, editor):
     assert set(VersionHistory.objects.filter(component_id="cards").values_list("actor_name", flat=True)) == {
         editor.username
     }
+
+
+def test_discard__archives_the_draft_and_restores_the_live_configuration(make_agent, editor):
+    from versioning.services import draft_discard
+
+    agent = make_agent("cards", publish=True)
+    _edit(agent, actor=editor, name="Experiment")
+    draft_discard(kind=AGENT, component_id="cards", actor=editor, reason="Not needed")
+    agent.refresh_from_db()
+    assert agent.name == "Cards specialist"
+    assert component_status("agent", "cards").draft is None
+    assert ComponentVersion.objects.get(component_id="cards", version=2).status == "archived"
+
+
+def test_discard__never_published__is_refused(make_agent):
+    from versioning.services import draft_discard
+
+    make_agent("fresh")
+    with pytest.raises(ValidationError, match="never published"):
+        draft_discard(kind=AGENT, component_id="fresh", actor="x")
+
+
+def test_discard__viewer_is_denied(make_agent, viewer):
+    from versioning.services import draft_discard
+
+    agent = make_agent("cards", publish=True)
+    _edit(agent, name="x")
+    with pytest.raises(PermissionDenied):
+        draft_discard(kind=AGENT, component_id="cards", actor=viewer)
