@@ -53,7 +53,6 @@ def _populated_zero_and_forward(env, *, assert_emptied) -> None:
     assert _counts(env) == loaded
 
 
-
 @pytest.mark.postgres_only
 def test_migrate__populated_postgresql__to_zero_and_forward(scratch_database, subprocess_env):
     db = scratch_database()
@@ -69,7 +68,6 @@ def test_migrate__populated_postgresql__to_zero_and_forward(scratch_database, su
             assert conn.execute("SELECT extname FROM pg_extension WHERE extname = 'vector'").fetchone()
 
     _populated_zero_and_forward(env, assert_emptied=assert_emptied)
-
 
 
 @pytest.mark.sqlite_smoke

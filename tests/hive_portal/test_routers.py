@@ -141,7 +141,6 @@ def test_agno_schema__untouched_by_migrate_flush_and_makemigrations(scratch_data
     assert_agno_untouched("makemigrations --check")
 
 
-
 @pytest.mark.postgres_only
 def test_agno_schema__untouched_by_migrating_portal_apps_to_zero_and_back(scratch_database, subprocess_env):
     db, assert_agno_untouched = _agno_database(scratch_database)
@@ -238,3 +237,36 @@ def test_agno_schema__untouched_by_test_database_lifecycle(scratch_database, sub
             assert agno_snapshot(conn) == kept_before
             assert schema_tables(conn).get("public", set()) == set()
             assert conn.execute("SELECT count(*) FROM hive.typification_hierarchy").fetchone()[0] == 0
+
+
+@pytest.mark.sqlite_smoke
+def test_system_check__managed_model_on_an_agno_table__error(monkeypatch):
+    from django.db import models
+    from django.test.utils import isolate_apps
+
+    from hive_portal import checks
+
+    with isolate_apps("monitoring") as isolated:
+
+        class Careless(models.Model):
+            class Meta:
+                app_label = "monitoring"
+                db_table = 'agno"."agno_sessions'
+
+        class Careful(models.Model):
+            class Meta:
+                app_label = "monitoring"
+                db_table = 'agno"."agno_memories'
+                managed = False
+
+        monkeypatch.setattr(checks, "apps", isolated)
+        errors = checks.agno_models_are_unmanaged()
+
+    assert [(e.id, e.obj) for e in errors] == [("hive_portal.E001", Careless)]
+
+
+@pytest.mark.sqlite_smoke
+def test_system_check__project_models__no_agno_error():
+    from hive_portal import checks
+
+    assert checks.agno_models_are_unmanaged() == []
