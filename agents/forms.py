@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
 
 from agents.models import Agent
 from agents.services import agent_validate
-from hive_portal.agno_spec import AGENT_PARAMETERS
 from hive_portal.widgets import KeyValueField, TextListField, ToolListField
-from versioning.forms import VersionedFormMixin
+from versioning.forms import ComponentFormMixin
 
 # Parameters with a field of their own on the form; the rest are "other parameters".
 FORM_PARAMETERS = (
@@ -23,7 +21,7 @@ FORM_PARAMETERS = (
 )
 
 
-class AgentForm(VersionedFormMixin, forms.ModelForm):
+class AgentForm(ComponentFormMixin, forms.ModelForm):
     instructions = TextListField(
         required=False,
         help_text="One instruction per box, in the order the agent should read them.",
@@ -56,7 +54,6 @@ class AgentForm(VersionedFormMixin, forms.ModelForm):
         fields = (
             "agent_id",
             "name",
-            "is_active",
             "role",
             "description",
             "system_prompt",
@@ -72,49 +69,8 @@ class AgentForm(VersionedFormMixin, forms.ModelForm):
             "role": forms.TextInput(attrs={"style": "width: 100%; max-width: 760px"}),
         }
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "is_active" in self.fields:
-            # Activation is recorded and immediate; it has its own button, not a checkbox in a draft.
-            del self.fields["is_active"]
-        params = dict(self.instance.parameters or {}) if self.instance else {}
-        if not self.is_bound:
-            for name in FORM_PARAMETERS:
-                if name in params:
-                    self.initial[name] = params.pop(name)
-            self.initial["other_parameters"] = {k: v for k, v in params.items() if k not in FORM_PARAMETERS}
-        if self.instance and self.instance.pk and self.instance.version and "agent_id" in self.fields:
-            self.fields["agent_id"].disabled = True
-            self.fields["agent_id"].help_text = "Published agents keep their ID: runtimes ask for it."
+    id_field = "agent_id"
+    form_parameters = FORM_PARAMETERS
 
-    def clean(self):
-        cleaned = super().clean()
-        self.check_concurrent_edit()
-        parameters = dict(cleaned.get("other_parameters") or {})
-        for name in FORM_PARAMETERS:
-            value = cleaned.get(name)
-            kind = AGENT_PARAMETERS.get(name)
-            if value in (None, ""):
-                continue
-            if kind == "boolean" and value is False:
-                continue
-            parameters[name] = value
-        self.instance.parameters = parameters
-        return cleaned
-
-    def _post_clean(self):
-        super()._post_clean()
-        # The model's own rules and Agno's (types of settings and parameters) as form errors.
-        candidate = self.instance
-        try:
-            agent_validate(candidate)
-        except ValidationError as exc:
-            for field, messages in exc.message_dict.items():
-                target = field
-                if field == "parameters":
-                    target = "other_parameters"
-                if target not in self.fields:
-                    target = None
-                for message in messages:
-                    if target is None or target not in self.errors:
-                        self.add_error(target, message)
+    def validate_component(self, instance):
+        agent_validate(instance)

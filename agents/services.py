@@ -10,6 +10,7 @@ from django.db import transaction
 from agents.models import Agent
 from agents.selectors import DEFAULT_AGENT_PARAMETERS, agent_config
 from hive_portal.agno_spec import (
+    collect_errors,
     normalize_provider,
     validate_instructions,
     validate_model_settings,
@@ -51,18 +52,12 @@ class ConcurrentEditError(ValidationError):
 
 def agent_validate(agent: Agent) -> None:
     """Every rule on an agent's configuration, beyond what the columns enforce."""
-    errors: dict[str, list] = {}
-    for check in (
+    errors = collect_errors(
         lambda: validate_model_settings(agent.model_settings),
         lambda: validate_instructions(agent.instructions),
         lambda: validate_tools(agent.tools),
         lambda: validate_parameters(agent.parameters, kind="agent"),
-    ):
-        try:
-            check()
-        except ValidationError as exc:
-            for field, messages in exc.message_dict.items():
-                errors.setdefault(field, []).extend(messages)
+    )
     if errors:
         raise ValidationError(errors)
     agent.full_clean()

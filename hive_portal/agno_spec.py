@@ -222,3 +222,15 @@ def validate_tools(tools: Any, *, field: str = "tools") -> None:
         names.append(name)
     if errors:
         raise ValidationError({field: errors})
+
+
+def collect_errors(*checks) -> dict[str, list]:
+    """Run validation callables and merge their ``ValidationError``s into one field → messages dict."""
+    errors: dict[str, list] = {}
+    for check in checks:
+        try:
+            check()
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                errors.setdefault(field, []).extend(messages)
+    return errors

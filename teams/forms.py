@@ -6,12 +6,12 @@ from django.core.exceptions import ValidationError
 from hive_portal.widgets import KeyValueField, TextListField
 from teams.models import Team, TeamMember
 from teams.services import team_validate
-from versioning.forms import VersionedFormMixin
+from versioning.forms import ComponentFormMixin
 
 FORM_PARAMETERS = ("role", "respond_directly", "determine_input_for_members", "max_iterations", "markdown")
 
 
-class TeamForm(VersionedFormMixin, forms.ModelForm):
+class TeamForm(ComponentFormMixin, forms.ModelForm):
     instructions = TextListField(required=False, help_text="The leader's instructions, one per box.")
     model_settings = KeyValueField(required=False, label="Model settings")
     role = forms.CharField(required=False, max_length=500, help_text="The team's role when it is itself a member.")
@@ -30,43 +30,12 @@ class TeamForm(VersionedFormMixin, forms.ModelForm):
         fields = ("team_id", "name", "mode", "description", "instructions", "model_provider", "model_name", "model_settings")
         widgets = {"description": forms.Textarea(attrs={"rows": 3, "cols": 100})}
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        params = dict(self.instance.parameters or {}) if self.instance else {}
-        if not self.is_bound:
-            for name in FORM_PARAMETERS:
-                if name in params:
-                    self.initial[name] = params.pop(name)
-            self.initial["other_parameters"] = {k: v for k, v in params.items() if k not in FORM_PARAMETERS}
-        if self.instance and self.instance.pk and self.instance.version and "team_id" in self.fields:
-            self.fields["team_id"].disabled = True
+    id_field = "team_id"
+    form_parameters = FORM_PARAMETERS
+    parameter_defaults = {"determine_input_for_members": True}
 
-    def clean(self):
-        cleaned = super().clean()
-        self.check_concurrent_edit()
-        parameters = dict(cleaned.get("other_parameters") or {})
-        for name in FORM_PARAMETERS:
-            value = cleaned.get(name)
-            if value in (None, "", False) and not (name == "determine_input_for_members" and value is False):
-                continue
-            if name == "determine_input_for_members" and value is True:
-                continue  # Agno's default
-            parameters[name] = value
-        self.instance.parameters = parameters
-        return cleaned
-
-    def _post_clean(self):
-        super()._post_clean()
-        try:
-            team_validate(self.instance)
-        except ValidationError as exc:
-            for field, messages in exc.message_dict.items():
-                target = "other_parameters" if field == "parameters" else field
-                if target not in self.fields:
-                    target = None
-                for message in messages:
-                    if target is None or target not in self.errors:
-                        self.add_error(target, message)
+    def validate_component(self, instance):
+        team_validate(instance)
 
 
 class TeamMemberInlineFormSet(forms.BaseInlineFormSet):

@@ -11,6 +11,7 @@ from agents.models import Agent
 from agents.services import check_revision
 from hive_portal.agno_spec import (
     TEAM_MODES,
+    collect_errors,
     normalize_provider,
     normalize_team_mode,
     validate_instructions,
@@ -37,19 +38,13 @@ EDITABLE_FIELDS = (
 
 
 def team_validate(team: Team) -> None:
-    errors: dict[str, list] = {}
-    if team.mode not in TEAM_MODES:
-        errors["mode"] = [f"“{team.mode}” is not an Agno team mode; use one of {', '.join(TEAM_MODES)}."]
-    for check in (
+    errors = collect_errors(
         lambda: validate_model_settings(team.model_settings),
         lambda: validate_instructions(team.instructions),
         lambda: validate_parameters(team.parameters, kind="team"),
-    ):
-        try:
-            check()
-        except ValidationError as exc:
-            for field, messages in exc.message_dict.items():
-                errors.setdefault(field, []).extend(messages)
+    )
+    if team.mode not in TEAM_MODES:
+        errors["mode"] = [f"“{team.mode}” is not an Agno team mode; use one of {', '.join(TEAM_MODES)}."]
     if errors:
         raise ValidationError(errors)
     team.full_clean()

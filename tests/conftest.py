@@ -1,3 +1,6 @@
+import os
+import shutil
+
 import pytest
 
 from hive_portal.testing import key_client, make_api_key, reset_process_caches
@@ -134,3 +137,29 @@ def make_team(db, make_agent):
         return team
 
     return factory
+
+
+# --- A real browser ------------------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def browser():
+    """Debian's Chromium driven by Playwright (Playwright's own browser download does not work here)."""
+    from playwright.sync_api import sync_playwright  # a pinned test dependency (requirements-dev.txt)
+
+    if not shutil.which(CHROMIUM):
+        pytest.fail("Debian's chromium is required for the browser tests: run scripts/ensure_chromium.sh")
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls stay synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            launched = playwright.chromium.launch(
+                executable_path=CHROMIUM,
+                args=["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
+            )
+            yield launched
+            launched.close()
+    finally:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

@@ -56,3 +56,56 @@ class VersionedFormMixin(forms.Form):
             format_html_join("", "<li>{}</li>", ((line,) for line in lines)) if lines else format_html("<li>{}</li>", "(details unavailable)"),
         )
         raise ValidationError(message, code="concurrent_edit")
+
+
+class ComponentFormMixin(VersionedFormMixin):
+    """The agent and team forms: some Agno parameters get a field of their own, the rest are edited as
+    "other parameters"; the component's service validation runs as form validation."""
+
+    id_field = ""  # "agent_id" / "team_id": fixed once published (runtimes ask for it)
+    form_parameters: tuple[str, ...] = ()
+    parameter_defaults: dict[str, object] = {}  # Agno's default: not stored when chosen
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        params = dict(self.instance.parameters or {}) if self.instance else {}
+        if not self.is_bound:
+            for name in self.form_parameters:
+                if name in params:
+                    self.initial[name] = params.pop(name)
+            self.initial["other_parameters"] = params
+        if self.instance and self.instance.pk and self.instance.version and self.id_field in self.fields:
+            self.fields[self.id_field].disabled = True
+            self.fields[self.id_field].help_text = "Published components keep their ID: runtimes ask for it."
+
+    def clean(self):
+        cleaned = super().clean()
+        self.check_concurrent_edit()
+        parameters = dict(cleaned.get("other_parameters") or {})
+        for name in self.form_parameters:
+            value = cleaned.get(name)
+            if value is None or value == "":
+                continue
+            default = self.parameter_defaults.get(name, False if isinstance(value, bool) else None)
+            if value == default and type(value) is type(default):
+                continue
+            parameters[name] = value
+        self.instance.parameters = parameters
+        return cleaned
+
+    def validate_component(self, instance) -> None:
+        raise NotImplementedError
+
+    def _post_clean(self):
+        super()._post_clean()
+        # The service's rules (Agno types of settings and parameters) as form errors, not 500s.
+        try:
+            self.validate_component(self.instance)
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                target = "other_parameters" if field == "parameters" else field
+                if target not in self.fields:
+                    target = None
+                for message in messages:
+                    if target is None or target not in self.errors:
+                        self.add_error(target, message)

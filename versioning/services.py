@@ -160,52 +160,43 @@ def _check_four_eyes(draft: ComponentVersion, actor: Any) -> None:
         raise PermissionDenied("Someone other than the draft's authors must review it.")
 
 
-@transaction.atomic
-def draft_approve(*, kind: ComponentKind, component_id: str, actor: Any, note: str = "") -> ComponentVersion:
-    _require_permission(actor, REVIEW_PERMISSION, "approve drafts")
+def _review(*, kind: ComponentKind, component_id: str, actor: Any, state: str, comment: str, action: str):
     kind.get_locked(component_id)
     draft = _open_draft(kind, component_id)
     _check_four_eyes(draft, actor)
     user, _ = actor_parts(actor)
-    draft.review_state = ReviewState.APPROVED
+    draft.review_state = state
     draft.reviewed_by = user
     draft.reviewed_at = timezone.now()
-    draft.review_comment = note or ""
+    draft.review_comment = comment
     draft.save(update_fields=["review_state", "reviewed_by", "reviewed_at", "review_comment", "updated_at"])
     audit_record(
-        action=HistoryAction.APPROVED,
-        component_type=kind.type,
-        component_id=component_id,
-        actor=actor,
-        reason=note,
+        action=action, component_type=kind.type, component_id=component_id, actor=actor, reason=comment,
         to_version=draft.version,
-    )
+    )  # fmt: skip
     return draft
+
+
+@transaction.atomic
+def draft_approve(*, kind: ComponentKind, component_id: str, actor: Any, note: str = "") -> ComponentVersion:
+    """Approve someone else's draft (four eyes): it may then be published."""
+    _require_permission(actor, REVIEW_PERMISSION, "approve drafts")
+    return _review(
+        kind=kind, component_id=component_id, actor=actor, state=ReviewState.APPROVED, comment=(note or "").strip(),
+        action=HistoryAction.APPROVED,
+    )  # fmt: skip
 
 
 @transaction.atomic
 def draft_reject(*, kind: ComponentKind, component_id: str, actor: Any, reason: str) -> ComponentVersion:
+    """Send a draft back to its authors with what must change."""
     _require_permission(actor, REVIEW_PERMISSION, "reject drafts")
     if not (reason or "").strip():
         raise ValidationError({"reason": "Say what must change: a reason is required to reject."})
-    kind.get_locked(component_id)
-    draft = _open_draft(kind, component_id)
-    _check_four_eyes(draft, actor)
-    user, _ = actor_parts(actor)
-    draft.review_state = ReviewState.REJECTED
-    draft.reviewed_by = user
-    draft.reviewed_at = timezone.now()
-    draft.review_comment = reason.strip()
-    draft.save(update_fields=["review_state", "reviewed_by", "reviewed_at", "review_comment", "updated_at"])
-    audit_record(
+    return _review(
+        kind=kind, component_id=component_id, actor=actor, state=ReviewState.REJECTED, comment=reason.strip(),
         action=HistoryAction.REJECTED,
-        component_type=kind.type,
-        component_id=component_id,
-        actor=actor,
-        reason=reason.strip(),
-        to_version=draft.version,
-    )
-    return draft
+    )  # fmt: skip
 
 
 @transaction.atomic
@@ -240,6 +231,22 @@ def _archive(version: ComponentVersion, *, kind: ComponentKind, actor: Any, reas
     )
 
 
+def _went_live(action: str, *, kind, actor, reason: str, before: ComponentVersion | None, after: ComponentVersion):
+    """Record what the runtime now sees instead of what it saw, and tell every worker."""
+    audit_record(
+        action=action,
+        component_type=kind.type,
+        component_id=after.component_id,
+        actor=actor,
+        reason=reason,
+        diff=json_diff(before.config if before else {}, after.config),
+        from_version=before.version if before else None,
+        to_version=after.version,
+        keep_snapshots=False,
+    )
+    bump_config_generation()
+
+
 @transaction.atomic
 def component_publish(*, kind: ComponentKind, component_id: str, actor: Any, note: str = "") -> ComponentVersion:
     """Make the open draft the published version and archive the previous one, atomically."""
@@ -262,18 +269,7 @@ def component_publish(*, kind: ComponentKind, component_id: str, actor: Any, not
     draft.published_at = timezone.now()
     draft.save(update_fields=["status", "published_by", "published_by_name", "published_at", "updated_at"])
     _set_label(kind, obj, draft.version)
-    audit_record(
-        action=HistoryAction.PUBLISHED,
-        component_type=kind.type,
-        component_id=component_id,
-        actor=actor,
-        reason=note,
-        diff=json_diff(published.config if published else {}, draft.config),
-        from_version=published.version if published else None,
-        to_version=draft.version,
-        keep_snapshots=False,
-    )
-    bump_config_generation()
+    _went_live(HistoryAction.PUBLISHED, kind=kind, actor=actor, reason=note, before=published, after=draft)
     return draft
 
 
@@ -336,18 +332,7 @@ def component_rollback(
     obj.version = new.label
     obj.full_clean()
     obj.save()
-    audit_record(
-        action=HistoryAction.ROLLED_BACK,
-        component_type=kind.type,
-        component_id=component_id,
-        actor=actor,
-        reason=note,
-        diff=json_diff(published.config if published else {}, target.config),
-        from_version=published.version if published else None,
-        to_version=new.version,
-        keep_snapshots=False,
-    )
-    bump_config_generation()
+    _went_live(HistoryAction.ROLLED_BACK, kind=kind, actor=actor, reason=note, before=published, after=new)
     return new
 
 

@@ -3,7 +3,6 @@ edit an agent's instructions, review the diff, publish, and the runtime sees it.
 
 import json
 import os
-import shutil
 import urllib.request
 
 import pytest
@@ -11,26 +10,6 @@ import pytest
 from hive_portal.testing import make_api_key
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = "/usr/bin/chromium"
-sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-
-
-@pytest.fixture
-def browser():
-    if not shutil.which(CHROMIUM):
-        pytest.fail("Debian's chromium is required for the browser tests: run scripts/ensure_chromium.sh")
-    # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the test
-    # itself stay synchronous and safe.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-        )
-        yield browser
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 def _user(django_user_model, username, role):

@@ -2,8 +2,6 @@
 import the hierarchy, ask the routing console where a message would go, and compare an agent's
 metrics before and after a prompt change on charts drawn by the vendored Chart.js (no network)."""
 
-import os
-import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,24 +12,7 @@ from monitoring.models import AgentMetric
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
 DATA = Path(__file__).resolve().parent.parent / "typification" / "data"
-sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-
-
-@pytest.fixture
-def browser():
-    if not shutil.which(CHROMIUM):
-        pytest.fail("Debian's chromium is required for the browser tests: run scripts/ensure_chromium.sh")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-        )
-        yield browser
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 def charts_drawn(page) -> int:

@@ -90,3 +90,16 @@ def test_viewer__sees_a_published_team_read_only(client, viewer, make_team):
     client.force_login(viewer)
     response = client.get(reverse("admin:teams_team_change", args=[team.pk]))
     assert response.status_code == 200 and b"cards" in response.content
+
+
+def test_team_change__behaviour_fields_become_agno_parameters(client, editor, make_team):
+    team = make_team("router")
+    client.force_login(editor)
+    members = [(m.agent, m.position, False) for m in team.memberships.order_by("position")]
+    data = _post_data(client, team, members, respond_directly="on", max_iterations="4")
+    data.pop("determine_input_for_members")  # unticked: differs from Agno's default, so it is stored
+    response = client.post(reverse("admin:teams_team_change", args=[team.pk]), data)
+    assert response.status_code == 302
+    config = component_status("team", "router").draft.config
+    assert config["respond_directly"] is True and config["max_iterations"] == 4
+    assert config["determine_input_for_members"] is False
