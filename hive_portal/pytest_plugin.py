@@ -7,6 +7,7 @@ a developer's data.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -22,10 +23,31 @@ os.environ.setdefault("HIVE_RUNTIME_LISTEN", "false")
 
 _TEMP_DATA_DIR: Path | None = None
 
+
+
+def _remove_temp_server() -> None:
+    """Stop the session's server and delete its folder (idempotent).
+
+    Registered with atexit, not only pytest_unconfigure: pytest-django starts the server while it loads
+    the settings, and a usage error or an interrupted start exits before pytest_unconfigure would run.
+    """
+    global _TEMP_DATA_DIR
+    if _TEMP_DATA_DIR is None:
+        return
+    path, _TEMP_DATA_DIR = _TEMP_DATA_DIR, None
+    from hive_portal.embedded_db import stop_server
+
+    try:
+        stop_server(path / "pgdata")
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 if not (os.environ.get("HIVE_DATABASE_URL") or os.environ.get("DATABASE_URL")):
     # A short path: the server's unix socket lives in it and socket paths are limited to ~100 bytes.
     _TEMP_DATA_DIR = Path(tempfile.mkdtemp(prefix="hivetest-", dir="/tmp"))
     os.environ["HIVE_DATA_DIR"] = str(_TEMP_DATA_DIR)
+    atexit.register(_remove_temp_server)
 else:
     os.environ.setdefault("HIVE_SECRET_KEY", "test-secret-key-" + "x9Q2" * 12)
 
@@ -48,11 +70,4 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_unconfigure(config):
-    if _TEMP_DATA_DIR is None:
-        return
-    from hive_portal.embedded_db import stop_server
-
-    try:
-        stop_server(_TEMP_DATA_DIR / "pgdata")
-    finally:
-        shutil.rmtree(_TEMP_DATA_DIR, ignore_errors=True)
+    _remove_temp_server()
