@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hive_portal.api.errors import Conflict
+from hive_portal.api.schema import error_responses
 from monitoring.api.serializers import (
     AgentMetricBatchSerializer,
     IngestResultSerializer,
@@ -75,12 +76,12 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
     ),
 )
 
-ERROR_RESPONSES = {
-    400: OpenApiResponse(description="A record is invalid; `fields` names each one (`records[3].response_time_ms`). Nothing was stored."),
-    401: OpenApiResponse(description="Missing, unknown, revoked or expired API key."),
-    403: OpenApiResponse(description="The key lacks the `metrics:write` scope."),
-    409: OpenApiResponse(description="The Idempotency-Key was already used for a different batch."),
-}
+ERROR_RESPONSES = error_responses(
+    e400="A record is invalid; `fields` names each one (`records[3].response_time_ms`). Nothing was stored.",
+    e401="Missing, unknown, revoked or expired API key.",
+    e403="The key lacks the `metrics:write` scope.",
+    e409="The Idempotency-Key was already used for a different batch.",
+)
 
 
 class _IngestView(APIView):

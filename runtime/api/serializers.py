@@ -98,13 +98,3 @@ class BundleSerializer(serializers.Serializer):
     agents = AgentMapField(help_text="Agent id → configuration.")
     teams = TeamMapField(help_text="Team id → configuration with members inline.")
     typification = serializers.DictField(help_text="The typification tree and the business-unit routes.")
-
-
-class ErrorDetailSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    fields = serializers.DictField(help_text="Field name → messages.")
-
-
-class ErrorSerializer(serializers.Serializer):
-    error = ErrorDetailSerializer()

@@ -17,11 +17,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hive_portal.api.errors import ServiceUnavailable, error_body
+from hive_portal.api.schema import error_responses
 from runtime.api.serializers import (
     AgentConfigSerializer,
     AgentIndexSerializer,
     BundleSerializer,
-    ErrorSerializer,
     TeamConfigSerializer,
     TeamIndexSerializer,
 )
@@ -46,10 +46,12 @@ STALE_WARNING = '110 - "Response is Stale: the configuration database is unavail
 
 ERRORS = {
     304: OpenApiResponse(description="Not modified: the If-None-Match ETag is current."),
-    401: OpenApiResponse(ErrorSerializer, description="Missing, invalid, revoked or expired API key."),
-    403: OpenApiResponse(ErrorSerializer, description="The key lacks the config:read scope."),
-    404: OpenApiResponse(ErrorSerializer, description="Unknown, inactive or unpublished component."),
-    503: OpenApiResponse(ErrorSerializer, description="Database down and nothing cached yet; retry after Retry-After."),
+    **error_responses(
+        e401="Missing, invalid, revoked or expired API key.",
+        e403="The key lacks the config:read scope.",
+        e404="Unknown, inactive or unpublished component.",
+        e503="Database down and nothing cached yet; retry after Retry-After.",
+    ),
 }
 CACHING_DOC = (
     "Responses carry an `ETag` (hash of the document); send it back in `If-None-Match` to get `304`. "

@@ -64,3 +64,46 @@ def test_swagger_ui__served_offline(client):
     assert response.status_code == 200
     html = response.content.decode()
     assert "swagger-ui" in html and "cdn.jsdelivr" not in html and "unpkg.com" not in html
+
+
+def request_schema(openapi, path):
+    return openapi["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+
+
+def post_schema(openapi, path, status):
+    return openapi["paths"][path]["post"]["responses"][str(status)]["content"]["application/json"]["schema"]
+
+
+POST_CASES = [
+    (
+        "/api/v1/metrics",
+        {"records": [{"agent_id": "cards", "session_id": "s1", "response_time_ms": 812, "tokens_used": 300, "success": True, "config_version": 1}]},
+        {"records": [{"agent_id": "cards", "response_time_ms": -5}]},
+        201,
+    ),
+    (
+        "/api/v1/routing-decisions",
+        {"records": [{"session_id": "s1", "query": "meu pix não caiu", "routed_to": "pix", "confidence_score": 0.9}]},
+        {"records": [{"session_id": "s1", "query": "x", "routed_to": "pix", "confidence_score": 7}]},
+        201,
+    ),
+    ("/api/v1/typification/classify", {"text": "meu pix não caiu", "limit": 3}, {"text": ""}, 200),
+    ("/api/v1/knowledge/search", {"query": "como cadastro uma chave pix", "limit": 5}, {"query": "x", "limit": 500}, 200),
+]
+
+
+@pytest.mark.parametrize("path, good, bad, status", POST_CASES, ids=[c[0] for c in POST_CASES])
+def test_post_endpoints__requests_and_responses_conform(openapi, runtime_client, path, good, bad, status):
+    validate(openapi, good, request_schema(openapi, path))
+    response = runtime_client.post(path, good, format="json")
+    assert response.status_code == status, response.content
+    validate(openapi, response.json(), post_schema(openapi, path, status))
+    refused = runtime_client.post(path, bad, format="json")
+    assert refused.status_code == 400
+    validate(openapi, refused.json(), post_schema(openapi, path, 400))
+
+
+def test_tree__conforms(openapi, runtime_client):
+    response = runtime_client.get("/api/v1/typification/tree")
+    assert response.status_code == 200
+    validate(openapi, response.json(), response_schema(openapi, "/api/v1/typification/tree"))

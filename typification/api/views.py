@@ -1,5 +1,7 @@
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework.response import Response
+
+from hive_portal.api.schema import error_responses
 from rest_framework.views import APIView
 
 from typification.api.serializers import (
@@ -58,7 +60,14 @@ class ClassifyView(APIView):
             "Scope `typification:read`."
         ),
         request=ClassifyRequestSerializer,
-        responses={200: ClassifyResponseSerializer},
+        responses={
+            200: ClassifyResponseSerializer,
+            **error_responses(
+                e400="Invalid request; `error.fields` names the field.",
+                e401="Missing or invalid API key.",
+                e403="The key lacks the typification:read scope.",
+            ),
+        },
         examples=[
             OpenApiExample("Request", value={"text": "quero fazer a antecipacao das minhas vendas", "limit": 3}, request_only=True),
             OpenApiExample("Response", value=CLASSIFY_EXAMPLE, response_only=True),
@@ -81,7 +90,10 @@ class TreeView(APIView):
         operation_id="typification_tree",
         summary="The typification tree",
         description="Every path as nested nodes with counts, and the handler of each business unit. Scope `typification:read`.",
-        responses={200: TreeResponseSerializer},
+        responses={
+            200: TreeResponseSerializer,
+            **error_responses(e401="Missing or invalid API key.", e403="The key lacks the typification:read scope."),
+        },
         tags=["typification"],
     )
     def get(self, request):
