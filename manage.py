@@ -19,7 +19,14 @@ def main():
 
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(sys.argv)
+    from hive_portal.schema import PgvectorMissing
+
+    try:
+        execute_from_command_line(sys.argv)
+    except PgvectorMissing as exc:
+        # What the operator has to do, not a migration traceback.
+        sys.stderr.write(f"Database error: {exc}\n")
+        sys.exit(2)
 
 
 if __name__ == "__main__":

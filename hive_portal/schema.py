@@ -43,8 +43,11 @@ def create_vector_extension(apps, schema_editor) -> None:
             # In `public`, where Agno's PgVector expects it too; the search path resolves its types.
             cursor.execute("CREATE EXTENSION IF NOT EXISTS vector WITH SCHEMA public")
         except DatabaseError as exc:
+            # One line: the server's own sentence ("permission denied to create extension ..."), no HINT.
+            diag = getattr(exc.__cause__, "diag", None)
+            detail = getattr(diag, "message_primary", None) or " ".join(str(exc).split())
             raise PgvectorMissing(
-                f"The pgvector extension could not be created ({exc}). Ask a database superuser to run "
+                f"The pgvector extension could not be created ({detail}). Ask a database superuser to run "
                 "CREATE EXTENSION vector WITH SCHEMA public; in this database, then migrate again."
             ) from exc
 
