@@ -254,6 +254,35 @@ def raw_search(conn, query, unit):
         return conn.execute(search_sql(business_unit=bool(unit), category=False), params).fetchall()
 
 
+def forced_hnsw_filtered(conn, data_ids, queries, query_units, truth_filtered):
+    """The filtered query when the planner takes the HNSW index (here by hiding the business-unit btree
+    inside a transaction that is rolled back): with the portal's iterative scan, and without it."""
+    from knowledge.selectors import PgVector, scan_settings, search_sql
+
+    sql = search_sql(business_unit=True, category=False)
+    out = {}
+    for mode in (scan_settings(K)[1], "off"):
+        recalls, counts = [], []
+        with conn.transaction(force_rollback=True):
+            conn.execute("DROP INDEX knowledge_base_bu_idx")
+            conn.execute("SET LOCAL enable_seqscan = off")
+            ef, _, max_tuples = scan_settings(K)
+            conn.execute(
+                "SELECT set_config('hnsw.ef_search', %s, true), set_config('hnsw.iterative_scan', %s, true), "
+                "set_config('hnsw.max_scan_tuples', %s, true)",
+                [ef, mode, max_tuples],
+            )
+            plan = " ".join(r[0] for r in conn.execute("EXPLAIN " + sql, [PgVector(queries[0]), "bu-00", K]))
+            assert "knowledge_base_embedding_hnsw" in plan, plan
+            for i, query in enumerate(queries):
+                rows = conn.execute(sql, [PgVector(query), f"bu-{query_units[i]:02d}", K]).fetchall()
+                expected = {data_ids[j] for j in truth_filtered[i]}
+                recalls.append(len({str(r[0]) for r in rows} & expected) / K)
+                counts.append(len(rows))
+        out[mode] = (statistics.mean(recalls), min(recalls), min(counts), max(counts))
+    return out
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -373,6 +402,7 @@ def main():
         if args.database_url:
             url = args.database_url
             data_dir = Path(tempfile.mkdtemp(prefix="hivebench-"))
+            (data_dir / "static").mkdir(exist_ok=True)
         else:
             if args.folder:
                 folder = Path(args.folder)
@@ -381,6 +411,7 @@ def main():
             else:
                 folder = Path(tempfile.mkdtemp(prefix="hivebench-", dir="/tmp"))
             data_dir = folder
+            (folder / "static").mkdir(exist_ok=True)
             say(f"Starting an embedded PostgreSQL in {folder} ...")
             url = start_embedded(folder)
         setup_django(url, data_dir)
@@ -435,6 +466,12 @@ def main():
         say(f"Plan, filtered:   {plan_of(conn, queries[0], f'bu-{query_units[0]:02d}')}")
 
         recall = recall_through_selector(data_ids, queries, query_units, truth_unfiltered, truth_filtered)
+        forced = forced_hnsw_filtered(conn, data_ids, queries, query_units, truth_filtered)
+        for mode, (mean_recall, worst, low, high) in forced.items():
+            say(
+                f"Recall@10 filtered, HNSW forced (btree hidden), iterative scan {mode:<13}: mean {mean_recall:.4f}, "
+                f"worst query {worst:.2f}; rows returned min {low}, max {high}"
+            )
         results = {}
         for kind in ("unfiltered", "filtered"):
             values, counts = recall[kind]
