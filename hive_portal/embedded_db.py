@@ -47,12 +47,6 @@ def _server(pgdata: Path):
     return server
 
 
-def _connect(socket_dir: str, port: int | None, database: str):
-    import psycopg
-
-    return psycopg.connect(host=socket_dir, port=port or 5432, user="postgres", dbname=database, autocommit=True)
-
-
 def ensure_server(pgdata: Path, *, database: str = DATABASE_NAME) -> str:
     """Start (or attach to) the embedded server in ``pgdata`` and return a database URL for ``database``.
 
@@ -65,7 +59,7 @@ def ensure_server(pgdata: Path, *, database: str = DATABASE_NAME) -> str:
     try:
         info = _server(pgdata).get_postmaster_info()
         socket_dir = str(info.socket_dir)
-        with _connect(socket_dir, info.port, "postgres") as conn:
+        with psycopg.connect(host=socket_dir, port=info.port or 5432, user="postgres", dbname="postgres", autocommit=True) as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone()
             if not exists:
                 try:
@@ -74,7 +68,7 @@ def ensure_server(pgdata: Path, *, database: str = DATABASE_NAME) -> str:
                     pass  # another worker created it a moment ago
     except (OSError, subprocess.SubprocessError, AssertionError, psycopg.Error) as exc:
         raise ImproperlyConfigured(
-            f"HIVE_DATA_DIR: the embedded PostgreSQL in {pgdata} could not start ({exc}); "
+            f"HIVE_DATA_DIR: the embedded PostgreSQL in {pgdata} could not start ({' '.join(str(exc).split())}); "
             f"see {pgdata / 'log'} or set HIVE_DATABASE_URL."
         ) from None
     port = f":{info.port}" if info.port else ""
