@@ -9,7 +9,6 @@ import textwrap
 
 import pytest
 from django.apps import apps
-from django.db import connection
 
 from hive_portal.routers import AgnoSchemaRouter, is_agno_model, is_agno_table
 
