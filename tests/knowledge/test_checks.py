@@ -1,14 +1,14 @@
-from django.test import override_settings
+from knowledge.checks import dimension_errors, embedding_dimensions_indexable
 
-from knowledge.checks import embedding_dimensions_indexable
+POSTGRESQL = "django.db.backends.postgresql"
 
 
 def test_check__refuses_dimensions_hnsw_cannot_index_on_postgresql():
-    databases = {"default": {"ENGINE": "django.db.backends.postgresql"}}
-    with override_settings(HIVE_EMBEDDING_DIMENSIONS=3072, DATABASES=databases):
-        (error,) = embedding_dimensions_indexable(None)
+    (error,) = dimension_errors(3072, POSTGRESQL)
     assert error.id == "knowledge.E001" and "3072" in error.msg
-    with override_settings(HIVE_EMBEDDING_DIMENSIONS=1536, DATABASES=databases):
-        assert embedding_dimensions_indexable(None) == []
-    with override_settings(HIVE_EMBEDDING_DIMENSIONS=3072, DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3"}}):
-        assert embedding_dimensions_indexable(None) == []
+    assert dimension_errors(2000, POSTGRESQL) == []
+    assert dimension_errors(3072, "django.db.backends.sqlite3") == [], "SQLite searches exactly, without HNSW"
+
+
+def test_check__current_settings_pass():
+    assert embedding_dimensions_indexable(None) == []
