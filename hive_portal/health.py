@@ -13,7 +13,8 @@ from django.views.decorators.http import require_GET
 
 from hive_portal.schema import pgvector_version, schema_exists
 
-MIN_PGVECTOR = (0, 8, 4)
+REQUIRED_PGVECTOR = (0, 8, 0)  # iterative index scans (knowledge search with filters)
+MIN_PGVECTOR = (0, 8, 4)  # below it: a warning
 
 
 def masked_database_url(db: dict | None = None) -> str:
@@ -65,6 +66,12 @@ def health_report() -> tuple[dict, bool]:
         if version is None:
             healthy = False
             report["error"] = "The pgvector extension is not installed: run manage.py migrate."
+        elif _version_tuple(version) < REQUIRED_PGVECTOR:
+            healthy = False
+            report["error"] = (
+                f"pgvector {version} is older than 0.8: filtered knowledge searches need its iterative "
+                "index scans. Upgrade the extension (ALTER EXTENSION vector UPDATE)."
+            )
         elif _version_tuple(version) < MIN_PGVECTOR:
             report["warning"] = (
                 f"pgvector {version} is older than 0.8.4: upgrade it for iterative index scans and fixes."

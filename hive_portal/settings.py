@@ -230,6 +230,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "hive_portal.lockout.lockout_response"  # the admin-styled page, with the cool-off
 AXES_VERBOSE = False
+# Behind N trusted reverse proxies, lockouts count the client address they forwarded (hive_portal.lockout).
+HIVE_TRUSTED_PROXY_COUNT = _int("HIVE_TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=10)
+AXES_CLIENT_IP_CALLABLE = "hive_portal.lockout.client_ip"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -70,7 +70,7 @@ def test_health__hive_schema_missing__503(client):
 
 @pytest.mark.postgres_only
 @pytest.mark.django_db
-@pytest.mark.parametrize("version", ["0.8.0", "0.8.3", "0.7.4"])
+@pytest.mark.parametrize("version", ["0.8.0", "0.8.3"])
 def test_health__pgvector_older_than_0_8_4__200_with_warning(client, monkeypatch, version):
     monkeypatch.setattr(health, "pgvector_version", lambda using="default": version)
     response = client.get("/health/")
@@ -78,6 +78,16 @@ def test_health__pgvector_older_than_0_8_4__200_with_warning(client, monkeypatch
     body = response.json()
     assert body["pgvector"] == version
     assert version in body["warning"] and "0.8.4" in body["warning"]
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db
+@pytest.mark.parametrize("version", ["0.7.4", "0.5.1"])
+def test_health__pgvector_older_than_0_8__503(client, monkeypatch, version):
+    monkeypatch.setattr(health, "pgvector_version", lambda using="default": version)
+    response = client.get("/health/")
+    assert response.status_code == 503
+    assert "older than 0.8" in response.json()["error"]
 
 
 @pytest.mark.postgres_only

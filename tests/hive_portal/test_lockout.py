@@ -92,3 +92,30 @@ def test_lockout__one_failure_short__success_resets_the_count(client, staff):
     # The count starts again: one more failure does not lock.
     assert _login(client, "ada", "wrong-password", ATTACKER).status_code == 200
     assert _logged_in(_login(client, "ada", PASSWORD, ATTACKER))
+
+
+PROXY = "10.0.0.2"
+
+
+def test_lockout__behind_a_trusted_proxy__per_client_address(client, staff, settings):
+    settings.HIVE_TRUSTED_PROXY_COUNT = 1
+
+    def via_proxy(password, client_address, spoofed=""):
+        # The proxy appends the address it received the request from to whatever the client sent.
+        forwarded = f"{spoofed}, {client_address}" if spoofed else client_address
+        return client.post(
+            LOGIN, {"username": "ada", "password": password}, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=forwarded
+        )
+
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        via_proxy("wrong-password", ATTACKER, spoofed=f"192.0.2.{n}")  # a forged header changes nothing
+    assert via_proxy(PASSWORD, ATTACKER).status_code == 429
+    assert _logged_in(via_proxy(PASSWORD, OFFICE))  # the office behind the same proxy is not locked out
+
+
+def test_client_ip__without_trusted_proxies__ignores_forwarded_headers(rf, settings):
+    from hive_portal.lockout import client_ip
+
+    settings.HIVE_TRUSTED_PROXY_COUNT = 0
+    request = rf.get("/", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=ATTACKER)
+    assert client_ip(request) == PROXY
