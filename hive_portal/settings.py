@@ -379,3 +379,11 @@ HIVE_KNOWLEDGE_ITERATIVE_SCAN = env.str("HIVE_KNOWLEDGE_ITERATIVE_SCAN", default
 if HIVE_KNOWLEDGE_ITERATIVE_SCAN not in {"relaxed_order", "strict_order"}:
     # pgvector ignores an unknown value with a warning and falls back to `off`: refuse it here instead.
     raise _config_error("HIVE_KNOWLEDGE_ITERATIVE_SCAN", f"must be relaxed_order or strict_order, not {HIVE_KNOWLEDGE_ITERATIVE_SCAN!r}.")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Session settings of every connection, so a search is one statement with no SET round trips.
+    # (pgvector picks them up when it loads; ef_search is at least the largest page, 50.)
+    DATABASES["default"]["OPTIONS"]["options"] += (
+        f" -c hnsw.ef_search={max(HIVE_KNOWLEDGE_EF_SEARCH, 50)}"
+        f" -c hnsw.iterative_scan={HIVE_KNOWLEDGE_ITERATIVE_SCAN}"
+        f" -c hnsw.max_scan_tuples={HIVE_KNOWLEDGE_MAX_SCAN_TUPLES}"
+    )

@@ -182,7 +182,9 @@ SCAN_SETTINGS_SQL = (
 
 
 def scan_settings(limit: int) -> list[str]:
-    """Parameters for ``SCAN_SETTINGS_SQL``: transaction-local, so a pooled connection is left as it was."""
+    """The scan settings a search runs with, as parameters for ``SCAN_SETTINGS_SQL``. Portal connections
+    carry them as session options (hive_portal/settings.py); the benchmark's raw connections set them
+    with ``SCAN_SETTINGS_SQL`` inside their transaction."""
     return [
         str(max(settings.HIVE_KNOWLEDGE_EF_SEARCH, limit)),
         settings.HIVE_KNOWLEDGE_ITERATIVE_SCAN,
@@ -228,22 +230,22 @@ def _search_postgresql(vector, *, business_unit, category, limit) -> list[Search
     where, filter_params = _filters(business_unit, category)
     has_bu, has_cat = business_unit is not None, category is not None
     params = [PgVector(vector), *filter_params, limit]
-    with transaction.atomic():
-        with bound_cursor() as cursor:
-            cursor.execute(SCAN_SETTINGS_SQL, scan_settings(limit))
-            cursor.execute(search_sql(business_unit=has_bu, category=has_cat), params)
-            rows = cursor.fetchall()
-            if len(rows) < limit:
-                # The iterative scan stops at hnsw.max_scan_tuples: with a very selective filter it may
-                # find fewer rows than exist. Count (up to `limit`) and answer exactly if so.
-                table = connection.ops.quote_name(KnowledgeEntry._meta.db_table)
-                cursor.execute(
-                    f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {where} LIMIT %s) AS matching",
-                    [*filter_params, limit],
-                )
-                if cursor.fetchone()[0] > len(rows):
-                    cursor.execute(search_sql(business_unit=has_bu, category=has_cat, exact=True), params)
-                    rows = cursor.fetchall()
+    # hnsw.ef_search, hnsw.iterative_scan and hnsw.max_scan_tuples are session settings of every
+    # connection (hive_portal/settings.py): the search is one statement, one round trip.
+    with bound_cursor() as cursor:
+        cursor.execute(search_sql(business_unit=has_bu, category=has_cat), params)
+        rows = cursor.fetchall()
+        if len(rows) < limit:
+            # The iterative scan stops at hnsw.max_scan_tuples: with a very selective filter it may
+            # find fewer rows than exist. Count (up to `limit`) and answer exactly if so.
+            table = connection.ops.quote_name(KnowledgeEntry._meta.db_table)
+            cursor.execute(
+                f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {where} LIMIT %s) AS matching",
+                [*filter_params, limit],
+            )
+            if cursor.fetchone()[0] > len(rows):
+                cursor.execute(search_sql(business_unit=has_bu, category=has_cat, exact=True), params)
+                rows = cursor.fetchall()
     return [_result(row) for row in rows if row[-1] is not None and not math.isnan(row[-1])]
 
 

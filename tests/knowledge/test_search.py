@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.conf import settings
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
@@ -134,21 +135,29 @@ def hnsw_only_table():
     return vectors, entries
 
 
+def _session_scan(**values):
+    """Change the scan settings the portal's connections carry, for the rest of the test's transaction."""
+    with connection.cursor() as cursor:
+        for name, value in values.items():
+            cursor.execute("SELECT set_config(%s, %s, true)", [f"hnsw.{name}", str(value)])
+
+
 @pytest.mark.postgres_only
-@override_settings(HIVE_KNOWLEDGE_EF_SEARCH=10)
 def test_filtered_search__returns_a_full_page_where_a_plain_hnsw_scan_returns_fewer(hnsw_only_table):
     vectors, entries = hnsw_only_table
+    _session_scan(ef_search=10)
     query = unit_vectors(1, seed=12)[0]
     sql = search_sql(business_unit=True, category=False)
     params = [vector_literal(query), "rare", 10]
     assert "knowledge_base_embedding_hnsw" in _plan(sql, params)
 
     # The trap: the same statement without iterative scans finds only what its 10 candidates contain.
+    _session_scan(iterative_scan="off")
     with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('hnsw.ef_search', '10', true), set_config('hnsw.iterative_scan', 'off', true)")
         cursor.execute(sql, params)
         plain = cursor.fetchall()
     assert len(plain) < 10
+    _session_scan(iterative_scan=settings.HIVE_KNOWLEDGE_ITERATIVE_SCAN)  # what every connection carries
 
     with CaptureQueriesContext(connection) as queries:
         results = knowledge_search(embedding=query.tolist(), business_unit="rare", limit=10)
@@ -160,8 +169,8 @@ def test_filtered_search__returns_a_full_page_where_a_plain_hnsw_scan_returns_fe
 
 
 @pytest.mark.postgres_only
-@override_settings(HIVE_KNOWLEDGE_EF_SEARCH=10, HIVE_KNOWLEDGE_MAX_SCAN_TUPLES=100)
 def test_filtered_search__falls_back_to_exact_when_the_iterative_scan_gives_up(hnsw_only_table):
+    _session_scan(ef_search=10, max_scan_tuples=100)
     query = unit_vectors(1, seed=13)[0]
     with CaptureQueriesContext(connection) as queries:
         results = knowledge_search(embedding=query.tolist(), business_unit="rare", limit=10)
@@ -171,7 +180,17 @@ def test_filtered_search__falls_back_to_exact_when_the_iterative_scan_gives_up(h
 
 
 @pytest.mark.postgres_only
-def test_search__uses_transaction_local_scan_settings():
+@pytest.mark.postgres_only
+def test_search__connections_carry_the_scan_settings(db):
+    from django.db import connection
+
+    knowledge_search(query="pix", limit=5)  # loads pgvector in this session
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('hnsw.iterative_scan'), current_setting('hnsw.max_scan_tuples')")
+        assert cursor.fetchone() == (settings.HIVE_KNOWLEDGE_ITERATIVE_SCAN, str(settings.HIVE_KNOWLEDGE_MAX_SCAN_TUPLES))
+
+
+def test_search__scan_settings_values():
     assert scan_settings(10) == ["100", "relaxed_order", "20000"]
     assert scan_settings(50)[0] == "100"
     with override_settings(HIVE_KNOWLEDGE_EF_SEARCH=10):
