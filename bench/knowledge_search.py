@@ -168,9 +168,16 @@ def raw_connection(url: str):
 
     # Server-side binding with the vector in binary, as knowledge.selectors sends its statements: "raw
     # SQL" is the same statements and parameters without the HTTP, Django and DRF layers.
-    from knowledge.selectors import PgVector, PgVectorBinaryDumper
+    from knowledge.selectors import PgVector, PgVectorBinaryDumper, scan_settings
 
-    conn = psycopg.connect(url, options="-c search_path=hive,public", autocommit=True)
+    # The same session settings every portal connection carries (hive_portal/settings.py).
+    ef_search, iterative_scan, max_scan_tuples = scan_settings(K)
+    conn = psycopg.connect(
+        url,
+        options=f"-c search_path=hive,public -c hnsw.ef_search={ef_search} -c hnsw.iterative_scan={iterative_scan}"
+        f" -c hnsw.max_scan_tuples={max_scan_tuples}",
+        autocommit=True,
+    )
     register_vector(conn)
     conn.adapters.register_dumper(PgVector, PgVectorBinaryDumper)
     return conn
@@ -245,13 +252,11 @@ def recall_through_selector(data_ids, queries, query_units, truth_unfiltered, tr
 
 
 def raw_search(conn, query, unit):
-    """The selector's statements over psycopg: BEGIN, scan settings, search, COMMIT. Returns the rows."""
-    from knowledge.selectors import SCAN_SETTINGS_SQL, PgVector, scan_settings, search_sql
+    """The selector's statement over psycopg (one statement; the scan settings are session options)."""
+    from knowledge.selectors import PgVector, search_sql
 
     params = [PgVector(query)] + ([unit] if unit else []) + [K]
-    with conn.transaction():
-        conn.execute(SCAN_SETTINGS_SQL, scan_settings(K))
-        return conn.execute(search_sql(business_unit=bool(unit), category=False), params).fetchall()
+    return conn.execute(search_sql(business_unit=bool(unit), category=False), params).fetchall()
 
 
 def forced_hnsw_filtered(conn, data_ids, queries, query_units, truth_filtered):
@@ -371,23 +376,20 @@ def time_interleaved(conn, clients, queries, query_units, filtered: bool):
 
 
 def throughput(conn, queries, *, exact: bool) -> float:
-    from knowledge.selectors import SCAN_SETTINGS_SQL, PgVector, scan_settings, search_sql
+    from knowledge.selectors import PgVector, search_sql
 
     sql = search_sql(business_unit=False, category=False, exact=exact)
     started = time.perf_counter()
     for query in queries:
-        with conn.transaction():
-            conn.execute(SCAN_SETTINGS_SQL, scan_settings(K))
-            rows = conn.execute(sql, [PgVector(query), K]).fetchall()
-            assert len(rows) == K
+        rows = conn.execute(sql, [PgVector(query), K]).fetchall()
+        assert len(rows) == K
     return len(queries) / (time.perf_counter() - started)
 
 
 def plan_of(conn, query, unit):
-    from knowledge.selectors import SCAN_SETTINGS_SQL, PgVector, scan_settings, search_sql
+    from knowledge.selectors import PgVector, search_sql
 
     with conn.transaction():
-        conn.execute(SCAN_SETTINGS_SQL, scan_settings(K))
         params = [PgVector(query)] + ([unit] if unit else []) + [K]
         lines = [r[0] for r in conn.execute("EXPLAIN " + search_sql(business_unit=bool(unit), category=False), params)]
     scans = [line.strip() for line in lines if "Scan" in line]

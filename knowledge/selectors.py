@@ -175,16 +175,9 @@ def search_sql(*, business_unit: bool, category: bool, exact: bool = False) -> s
     return f"WITH nearest AS MATERIALIZED ({select} ORDER BY distance LIMIT %s) SELECT * FROM nearest ORDER BY distance"
 
 
-SCAN_SETTINGS_SQL = (
-    "SELECT set_config('hnsw.ef_search', %s, true), set_config('hnsw.iterative_scan', %s, true), "
-    "set_config('hnsw.max_scan_tuples', %s, true)"
-)
-
-
 def scan_settings(limit: int) -> list[str]:
-    """The scan settings a search runs with, as parameters for ``SCAN_SETTINGS_SQL``. Portal connections
-    carry them as session options (hive_portal/settings.py); the benchmark's raw connections set them
-    with ``SCAN_SETTINGS_SQL`` inside their transaction."""
+    """The scan settings a search runs with: hnsw.ef_search, hnsw.iterative_scan, hnsw.max_scan_tuples.
+    Portal connections carry them as session options (hive_portal/settings.py)."""
     return [
         str(max(settings.HIVE_KNOWLEDGE_EF_SEARCH, limit)),
         settings.HIVE_KNOWLEDGE_ITERATIVE_SCAN,
