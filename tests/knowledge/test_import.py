@@ -2,7 +2,6 @@ import io
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from knowledge.csv_format import write_rows
@@ -14,7 +13,8 @@ from versioning.models import VersionHistory
 
 pytestmark = pytest.mark.django_db
 
-AUTOMAGIK_CSV = Path(settings.BASE_DIR).parent / "shared" / "fixtures" / "automagik-hive-v0" / "knowledge_rag.csv"
+# A copy of ../shared/fixtures/automagik-hive-v0/knowledge_rag.csv: CI checks out this repository alone.
+AUTOMAGIK_CSV = Path(__file__).resolve().parent.parent / "fixtures" / "automagik" / "knowledge_rag.csv"
 
 PROBLEM_SOLUTION = (
     "problem,solution,typification,business_unit\r\n"
