@@ -56,6 +56,9 @@ def parse_args():
     parser.add_argument("--build-memory", default="3GB", help="maintenance_work_mem for the index build")
     parser.add_argument("--keep", action="store_true", help="keep the embedded server's folder afterwards")
     parser.add_argument(
+        "--threads", type=int, default=1, help="gunicorn threads (default 1: sync worker, a new connection per request)"
+    )
+    parser.add_argument(
         "--folder", help="embedded server folder to use and keep; a table already loaded with --rows rows is reused"
     )
     return parser.parse_args()
@@ -294,8 +297,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(port: int) -> subprocess.Popen:
-    env = dict(os.environ, HIVE_BIND=f"127.0.0.1:{port}", HIVE_WORKERS="1", HIVE_THREADS="1", HIVE_LOG_LEVEL="warning")
+def start_gunicorn(port: int, threads: int = 1) -> subprocess.Popen:
+    env = dict(
+        os.environ, HIVE_BIND=f"127.0.0.1:{port}", HIVE_WORKERS="1", HIVE_THREADS=str(threads), HIVE_LOG_LEVEL="warning"
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "hive_portal.wsgi"],
         cwd=ROOT,
@@ -485,7 +490,7 @@ def main():
 
         _, raw_key = api_key_create(name=f"bench-{secrets.token_hex(4)}", scopes=["knowledge:search"])
         port = free_port()
-        gunicorn = start_gunicorn(port)
+        gunicorn = start_gunicorn(port, args.threads)
         clients = {"http": ApiClient(port, raw_key), "in-process": InProcessClient(raw_key)}
         latency = {}
         for kind, filtered in (("unfiltered", False), ("filtered", True)):
