@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hive_portal.api.errors import ServiceUnavailable
+from hive_portal.api.schema import error_responses
 from knowledge.api.serializers import KnowledgeSearchRequestSerializer, KnowledgeSearchResponseSerializer
 from knowledge.embedders import EmbedderError, get_embedder
 from knowledge.selectors import query_vector, search_by_vector
-
-
-class KnowledgeErrorSerializer(serializers.Serializer):
-    error = serializers.DictField(help_text="{code, message, fields}")
 
 
 class KnowledgeSearchView(APIView):
@@ -34,10 +30,12 @@ class KnowledgeSearchView(APIView):
         request=KnowledgeSearchRequestSerializer,
         responses={
             200: KnowledgeSearchResponseSerializer,
-            400: OpenApiResponse(KnowledgeErrorSerializer, description="Invalid request; `error.fields` names the field."),
-            401: OpenApiResponse(KnowledgeErrorSerializer, description="Missing or invalid API key."),
-            403: OpenApiResponse(KnowledgeErrorSerializer, description="The key lacks the knowledge:search scope."),
-            503: OpenApiResponse(KnowledgeErrorSerializer, description="The embeddings service is unavailable."),
+            **error_responses(
+                e400="Invalid request; `error.fields` names the field.",
+                e401="Missing or invalid API key.",
+                e403="The key lacks the knowledge:search scope.",
+                e503="The embeddings service is unavailable.",
+            ),
         },
         examples=[
             OpenApiExample(
