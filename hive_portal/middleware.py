@@ -1,8 +1,28 @@
-"""Request guards for the API."""
+"""Request guards: what must be refused before any view runs."""
 
 from django.conf import settings
+from django.http import HttpResponseBadRequest
 
 from hive_portal.api.errors import json_error_response
+
+
+class NulCharacterGuardMiddleware:
+    """Refuse a URL or query string with a NUL character (400): PostgreSQL cannot store or compare one in
+    text, so it would otherwise surface as a database error in whichever view passes it on. Form and
+    API bodies are checked by Django's and DRF's own field validators."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or "\x00" in request.META.get("QUERY_STRING", "") or any(
+            "\x00" in value for values in request.GET.lists() for value in values[1]
+        ):
+            message = "The address contains a NUL character."
+            if request.path.startswith("/api/"):
+                return json_error_response("bad_request", message, 400)
+            return HttpResponseBadRequest(message)
+        return self.get_response(request)
 
 
 class ApiBodySizeLimitMiddleware:
