@@ -17,9 +17,8 @@ from hive_portal.agno_spec import (
     validate_parameters,
     validate_tools,
 )
-from versioning.audit import json_diff
 from versioning.components import ComponentKind, get_kind
-from versioning.services import draft_save, record_created
+from versioning.services import check_revision, draft_save, record_created
 
 EDITABLE_FIELDS = (
     "agent_id",
@@ -34,20 +33,6 @@ EDITABLE_FIELDS = (
     "tools",
     "parameters",
 )
-
-
-class ConcurrentEditError(ValidationError):
-    """Someone saved the component after the editor opened it. Carries what changed meanwhile."""
-
-    def __init__(self, *, label: str, changes: dict, saved_by: str | None):
-        self.changes = changes
-        self.saved_by = saved_by
-        who = f" by {saved_by}" if saved_by else ""
-        super().__init__(
-            f"{label} was changed{who} after you opened it; your changes were not saved. "
-            "Review what changed meanwhile, then apply your edits again.",
-            code="concurrent_edit",
-        )
 
 
 def agent_validate(agent: Agent) -> None:
@@ -71,31 +56,6 @@ def _apply(agent: Agent, fields: dict[str, Any]) -> None:
         if name == "model_provider":
             value = normalize_provider(value)
         setattr(agent, name, value)
-
-
-def last_editor(kind_type: str, component_id: str) -> str | None:
-    from versioning.models import VersionHistory
-
-    row = (
-        VersionHistory.objects.filter(component_type=kind_type, component_id=component_id)
-        .order_by("-created_at", "-id")
-        .values_list("actor_name", flat=True)
-        .first()
-    )
-    return row
-
-
-def check_revision(*, kind: ComponentKind, current, expected_revision: int | None, base_snapshot: dict | None) -> None:
-    """Refuse a save that started from an older revision, showing what changed since (no lost updates)."""
-    if expected_revision is None or current.revision == expected_revision:
-        return
-    now = kind.snapshot(current)
-    changes = json_diff(base_snapshot, now) if base_snapshot is not None else {}
-    raise ConcurrentEditError(
-        label=str(current),
-        changes=changes,
-        saved_by=last_editor(kind.type, kind.component_id(current)),
-    )
 
 
 @transaction.atomic

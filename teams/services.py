@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from agents.models import Agent
-from agents.services import check_revision
 from hive_portal.agno_spec import (
     TEAM_MODES,
     collect_errors,
@@ -22,7 +21,7 @@ from teams.models import Team, TeamMember
 from teams.selectors import DEFAULT_TEAM_PARAMETERS, team_config
 from versioning.components import ComponentKind, get_kind
 from versioning.models import ComponentVersion, VersionStatus
-from versioning.services import draft_save, record_created
+from versioning.services import check_revision, draft_save, record_created
 
 EDITABLE_FIELDS = (
     "team_id",

@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.utils.html import format_html, format_html_join
 
 from versioning.admin_mixins import sign_snapshot, unsign_snapshot
-from versioning.audit import json_diff
 from versioning.diffs import summarize_changes
+from versioning.services import ConcurrentEditError, check_revision
 
 
 class VersionedFormMixin(forms.Form):
@@ -38,24 +38,27 @@ class VersionedFormMixin(forms.Form):
         base_revision = self.cleaned_data.get("base_revision")
         if base_revision is None:
             return
-        model = type(instance)
-        current = model.objects.select_for_update().get(pk=instance.pk)
-        if current.revision == base_revision:
-            return
-        base = unsign_snapshot(self.cleaned_data.get("base_snapshot") or "")
-        now = self.versioned_kind.snapshot(current)
-        lines = summarize_changes(json_diff(base, now)) if base is not None else []
-        from agents.services import last_editor
-
-        who = last_editor(self.versioned_kind.type, self.versioned_kind.component_id(current))
-        message = format_html(
-            "{} was changed{} after you opened it, so your changes were <strong>not saved</strong>. "
-            "What changed meanwhile:<ul>{}</ul>Reload the page to see the current version, then apply your edits again.",
-            str(current),
-            f" by {who}" if who else "",
-            format_html_join("", "<li>{}</li>", ((line,) for line in lines)) if lines else format_html("<li>{}</li>", "(details unavailable)"),
-        )
-        raise ValidationError(message, code="concurrent_edit")
+        current = type(instance).objects.select_for_update().get(pk=instance.pk)
+        try:
+            check_revision(
+                kind=self.versioned_kind,
+                current=current,
+                expected_revision=base_revision,
+                base_snapshot=unsign_snapshot(self.cleaned_data.get("base_snapshot") or ""),
+            )
+        except ConcurrentEditError as exc:
+            lines = summarize_changes(exc.changes) or ["(details unavailable)"]
+            raise ValidationError(
+                format_html(
+                    "{} was changed{} after you opened it, so your changes were <strong>not saved</strong>. "
+                    "What changed meanwhile:<ul>{}</ul>Reload the page to see the current version, then apply "
+                    "your edits again.",
+                    str(current),
+                    f" by {exc.saved_by}" if exc.saved_by else "",
+                    format_html_join("", "<li>{}</li>", ((line,) for line in lines)),
+                ),
+                code="concurrent_edit",
+            ) from None
 
 
 class ComponentFormMixin(VersionedFormMixin):

@@ -72,3 +72,13 @@ def published_version(component_type: str, component_id: str) -> ComponentVersio
     return ComponentVersion.objects.filter(
         component_type=component_type, component_id=component_id, status=VersionStatus.PUBLISHED
     ).first()
+
+
+def last_editor(component_type: str, component_id: str) -> str | None:
+    """Who changed the component last, per the audit trail."""
+    return (
+        VersionHistory.objects.filter(component_type=component_type, component_id=component_id)
+        .order_by("-created_at", "-id")
+        .values_list("actor_name", flat=True)
+        .first()
+    )

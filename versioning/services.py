@@ -35,6 +35,33 @@ def config_hash(config: Any) -> str:
     return hashlib.sha256(canonical_json(config).encode("utf-8")).hexdigest()
 
 
+class ConcurrentEditError(ValidationError):
+    """Someone saved the component after the editor opened it. Carries what changed meanwhile."""
+
+    def __init__(self, *, label: str, changes: dict, saved_by: str | None):
+        self.changes = changes
+        self.saved_by = saved_by
+        who = f" by {saved_by}" if saved_by else ""
+        super().__init__(
+            f"{label} was changed{who} after you opened it; your changes were not saved. "
+            "Review what changed meanwhile, then apply your edits again.",
+            code="concurrent_edit",
+        )
+
+
+def check_revision(*, kind: ComponentKind, current, expected_revision: int | None, base_snapshot: dict | None) -> None:
+    """Refuse a save that started from an older revision of ``current`` (a locked working copy), with what
+    changed since ``base_snapshot`` and who saved last (no lost updates)."""
+    if expected_revision is None or current.revision == expected_revision:
+        return
+    from versioning.selectors import last_editor
+
+    changes = json_diff(base_snapshot, kind.snapshot(current)) if base_snapshot is not None else {}
+    raise ConcurrentEditError(
+        label=str(current), changes=changes, saved_by=last_editor(kind.type, kind.component_id(current))
+    )
+
+
 def _require_permission(actor, permission: str, what: str) -> None:
     """Users need the permission; the system (commands, None) and plain names are trusted callers."""
     user, _ = actor_parts(actor)

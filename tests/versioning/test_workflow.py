@@ -4,11 +4,12 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from agents.models import Agent
-from agents.services import ConcurrentEditError, agent_update
+from agents.services import agent_update
 from versioning.components import get_kind
 from versioning.models import ComponentVersion, HistoryAction, ReviewState, VersionHistory
 from versioning.selectors import component_status
 from versioning.services import (
+    ConcurrentEditError,
     component_publish,
     component_rollback,
     component_set_active,
