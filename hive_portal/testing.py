@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
 from typing import Iterable
 
 from rest_framework.test import APIClient
@@ -39,3 +40,55 @@ def error_of(response) -> dict:
     assert set(body) == {"error"}, body
     assert {"code", "message", "fields"} <= set(body["error"]), body
     return body["error"]
+
+
+class _FormStructure(HTMLParser):
+    """Finds the form mistakes a browser hides: a <form> inside a <form> (the browser drops the inner tag
+    and its </form> closes the outer form early) and submit buttons that belong to no form."""
+
+    SUBMITS = {("button", "submit"), ("input", "submit"), ("input", "image")}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.problems: list[str] = []
+        self.form_ids: set[str] = set()
+        self.orphans: list[tuple[str, str]] = []  # (form attribute, description) of buttons outside a form
+        self._open: list[str] = []  # descriptions of the open <form> elements
+
+    @staticmethod
+    def _describe(tag: str, attrs: dict) -> str:
+        shown = " ".join(f'{k}="{v}"' for k, v in attrs.items() if k in ("id", "name", "action", "value", "method"))
+        return f"<{tag} {shown}>".replace(" >", ">")
+
+    def handle_starttag(self, tag, attrs):
+        attrs = {k: (v or "") for k, v in attrs}
+        if tag == "form":
+            if attrs.get("id"):
+                self.form_ids.add(attrs["id"])
+            if self._open:
+                self.problems.append(f"nested form: {self._describe(tag, attrs)} inside {self._open[-1]} (line {self.getpos()[0]})")
+            self._open.append(self._describe(tag, attrs))
+            return
+        # A <button> with no type outside any form is a script's button (Django's theme and sidebar toggles);
+        # one that says it submits, or carries a name and value to submit, is a broken form control.
+        explicit = attrs.get("type", "").lower() or ("submit" if tag == "button" and "name" in attrs else "")
+        if (tag, explicit) in self.SUBMITS and not self._open:
+            self.orphans.append((attrs.get("form", ""), f"{self._describe(tag, attrs)} (line {self.getpos()[0]})"))
+
+    def handle_endtag(self, tag):
+        if tag == "form" and self._open:
+            self._open.pop()
+
+
+def html_form_problems(html: str) -> list[str]:
+    """Nested forms and submit buttons that submit nothing (outside every form, with no valid ``form=``)."""
+    parser = _FormStructure()
+    parser.feed(html)
+    parser.close()
+    problems = list(parser.problems)
+    for form_id, button in parser.orphans:
+        if not form_id:
+            problems.append(f"submit button outside any form: {button}")
+        elif form_id not in parser.form_ids:
+            problems.append(f"submit button names a form that does not exist (form={form_id!r}): {button}")
+    return problems

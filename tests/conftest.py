@@ -163,3 +163,38 @@ def browser():
             launched.close()
     finally:
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+# --- Components in every draft state --------------------------------------------------------------
+
+STATE_AGENTS = {"no_draft": "cards", "draft": "pix", "approved": "credit", "never_published": "fresh"}
+STATE_TEAMS = {"no_draft": "router", "draft": "router-draft", "approved": "router-approved"}
+
+
+@pytest.fixture
+def components_in_every_state(make_agent, make_team):
+    """Agents and teams with no draft, an open draft and an approved draft (plus a never-published agent):
+    every state the change form and its status panel can be in. Returns ``{"agent"|"team": {state: obj}}``."""
+    from agents.services import agent_update
+    from teams.services import team_update
+    from versioning.components import get_kind
+    from versioning.services import draft_approve
+
+    agents = {
+        "no_draft": make_agent("cards", publish=True),
+        "draft": make_agent("pix", publish=True, name="Pix specialist"),
+        "approved": make_agent("credit", publish=True, name="Credit specialist"),
+        "never_published": make_agent("fresh", name="Fresh specialist"),
+    }
+    members = [agents["no_draft"], agents["draft"]]
+    teams = {
+        state: make_team(team_id, members=members, publish=True, name=f"Router {state}")
+        for state, team_id in STATE_TEAMS.items()
+    }
+    for state in ("draft", "approved"):
+        agent = agent_update(agent=agents[state], actor="test-setup", note="A draft", role=f"{state} role")
+        team = team_update(team=teams[state], actor="test-setup", note="A draft", description=f"{state} team")
+        agents[state], teams[state] = agent, team
+    for kind, obj in (("agent", agents["approved"]), ("team", teams["approved"])):
+        draft_approve(kind=get_kind(kind), component_id=get_kind(kind).component_id(obj), actor="another-reviewer")
+    return {"agent": agents, "team": teams}

@@ -44,7 +44,8 @@ class TypificationForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["business_unit"].required = False
+        if "business_unit" in self.fields:  # a read-only view (Viewer role) renders no editable field
+            self.fields["business_unit"].required = False
 
     def clean_business_unit(self):
         return self.cleaned_data.get("business_unit") or self.data.get("level1", "").strip()

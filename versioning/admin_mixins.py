@@ -186,8 +186,11 @@ class VersionedComponentAdmin(admin.ModelAdmin):
         }
 
     def publish_view(self, request, object_id):
+        """The draft's changes against the live version: anyone who may view the component reads them
+        ("See changes"), reviewers approve or reject here, publishers publish."""
         obj = self._object_or_404(request, object_id)
-        if not self.has_publish_permission(request, obj):
+        can_publish = self.has_publish_permission(request, obj)
+        if request.method == "POST" and not can_publish:
             raise PermissionDenied
         component_id = self.component_id_of(obj)
         status = component_status(self.kind_type, component_id)
@@ -212,6 +215,8 @@ class VersionedComponentAdmin(admin.ModelAdmin):
                 status=status,
                 diff=diff,
                 require_review=settings.HIVE_REQUIRE_REVIEW,
+                can_publish=can_publish,
+                can_review=self.has_review_permission(request, obj),
             ),
         )
 

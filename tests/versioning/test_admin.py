@@ -41,10 +41,13 @@ def test_publish_page__shows_a_word_level_diff_and_publishes(client, publisher, 
     assert (row.actor_name, row.reason, row.from_version, row.to_version) == (publisher.username, "Friendlier tone", 1, 2)
 
 
-def test_publish_page__editor_cannot_publish(client, editor, make_agent):
+def test_publish_page__editor_sees_the_changes_but_cannot_publish(client, editor, make_agent):
     agent = make_agent("cards")
     client.force_login(editor)
-    assert client.get(url("publish", agent)).status_code == 403
+    page = client.get(url("publish", agent))  # the panel's "See changes" link
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "publish-button" not in html and 'value="approve"' not in html
     assert client.post(url("publish", agent), {"note": "x"}).status_code == 403
     assert component_status("agent", "cards").published is None
 
