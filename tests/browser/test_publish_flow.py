@@ -8,24 +8,9 @@ import urllib.request
 import pytest
 
 from hive_portal.testing import make_api_key
+from tests.browser.helpers import login as _login, make_person
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _user(django_user_model, username, role):
-    from django.contrib.auth.models import Group
-
-    user = django_user_model.objects.create_user(username=username, password="correct-horse-42", is_staff=True)
-    user.groups.add(Group.objects.get(name=role))
-    return user
-
-
-def _login(page, base, username):
-    page.goto(f"{base}/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "correct-horse-42")
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{base}/admin/")
 
 
 def _runtime_config(base, raw_key):
@@ -36,8 +21,8 @@ def _runtime_config(base, raw_key):
 
 def test_editor_edits__publisher_reviews_and_publishes__runtime_sees_it(live_server, browser, make_agent, django_user_model):
     agent = make_agent("cards", publish=True)
-    _user(django_user_model, "eddie", "Prompt editor")
-    _user(django_user_model, "paula", "Publisher")
+    make_person(django_user_model, "eddie", "Prompt editor")
+    make_person(django_user_model, "paula", "Publisher")
     _, raw_key = make_api_key("browser-runtime", ["config:read"])
     base = live_server.url
     assert _runtime_config(base, raw_key)["instructions"][0] == "Be concise."

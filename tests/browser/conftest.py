@@ -1,0 +1,29 @@
+"""The browser tests' page fixture: a page logged in as a person in a role."""
+
+import pytest
+
+from tests.browser.helpers import login, make_person
+
+
+@pytest.fixture
+def page_as(live_server, browser, django_user_model):
+    """``page_as(role)``: a new browser page logged in as a fresh user in that role (or a superuser).
+    Page errors are collected in ``page.errors``; a confirm() dialog is accepted."""
+    pages = []
+
+    def open_page(role: str, username: str | None = None):
+        username = username or role.lower().replace(" ", "-")
+        if not django_user_model.objects.filter(username=username).exists():
+            make_person(django_user_model, username, role)
+        page = browser.new_page()
+        page.set_default_timeout(10_000)  # a click that sends nothing fails in 10 s, not Playwright's 30
+        page.errors = []
+        page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+        page.on("dialog", lambda dialog: dialog.accept())
+        login(page, live_server.url, username)
+        pages.append(page)
+        return page
+
+    yield open_page
+    for page in pages:
+        page.close()

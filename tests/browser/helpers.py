@@ -1,0 +1,29 @@
+"""Browser test helpers: people in each role who log in through the real login page, and messages."""
+
+from playwright.sync_api import expect
+
+PASSWORD = "correct-horse-42"
+BROWSER_ROLES = ("Prompt editor", "Publisher", "Admin", "superuser")
+
+
+def make_person(django_user_model, username: str, role: str):
+    from django.contrib.auth.models import Group
+
+    if role == "superuser":
+        return django_user_model.objects.create_superuser(username=username, password=PASSWORD)
+    user = django_user_model.objects.create_user(username=username, password=PASSWORD, is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def login(page, base: str, username: str) -> None:
+    page.goto(f"{base}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{base}/admin/")
+
+
+def assert_message(page, text: str) -> None:
+    """The page's messages say ``text`` (retried until the page that says it has loaded)."""
+    expect(page.locator("ul.messagelist")).to_contain_text(text)
