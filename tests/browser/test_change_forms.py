@@ -160,3 +160,20 @@ def test_panel__approved_draft__review_and_publish(live_server, page_as, compone
     status = component_status(kind, component_id(kind, obj))
     assert status.published.version == 2 and status.draft is None
     assert page.locator("#version-status").inner_text().count("v2") >= 1
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_panel__links_open_their_pages_for_a_viewer(live_server, page_as, components_in_every_state, kind):
+    obj = components_in_every_state[kind]["draft"]
+    page = page_as("Viewer")
+    links = {"History & rollback": "/versions/", "See changes": "/publish/", "Agno sessions": "/admin/monitoring/"}
+    if kind == "agent":
+        links["Metrics"] = "/admin/monitoring/agentmetric/dashboard/"
+    for text, where in links.items():
+        page.goto(change_url(live_server.url, kind, obj))
+        assert page.locator("#toggle-active, #submit-review, #discard-draft, #publish-link").count() == 0
+        with page.expect_navigation() as navigation:
+            page.click(f"#version-status >> text={text}")
+        assert navigation.value.status == 200, text
+        assert where in page.url, (text, page.url)
+    assert page.errors == []
