@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.checks import Error, register
 
-HNSW_MAX_DIMENSIONS = 2000  # pgvector's HNSW indexes `vector` columns up to 2,000 dimensions
+HNSW_MAX_DIMENSIONS = 4000  # pgvector's HNSW indexes `halfvec` (what the search index holds) up to 4,000 dimensions
 
 
 def dimension_errors(dimensions: int, engine: str) -> list[Error]:
@@ -12,7 +12,7 @@ def dimension_errors(dimensions: int, engine: str) -> list[Error]:
             Error(
                 f"HIVE_EMBEDDING_DIMENSIONS is {dimensions}, but pgvector's HNSW index (knowledge search) "
                 f"handles at most {HNSW_MAX_DIMENSIONS} dimensions.",
-                hint="Choose an embedding size of 2000 or less (text-embedding-3 models shorten their vectors "
+                hint=f"Choose an embedding size of {HNSW_MAX_DIMENSIONS} or less (text-embedding-3 models shorten their vectors "
                 "when asked), then run makemigrations knowledge and embed_knowledge --force.",
                 id="knowledge.E001",
             )

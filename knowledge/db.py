@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.postgres.operations import AddIndexConcurrently
+from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndexConcurrently
 
 
 class AddIndexConcurrentlyOnPostgres(AddIndexConcurrently):
@@ -35,3 +35,18 @@ class AddIndexConcurrentlyOnPostgres(AddIndexConcurrently):
         if schema_editor.connection.vendor != "postgresql":
             return
         super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+
+class RemoveIndexConcurrentlyOnPostgres(RemoveIndexConcurrently):
+    """``DROP INDEX CONCURRENTLY`` on PostgreSQL (searches keep running); nothing on other databases."""
+
+    def describe(self):
+        return super().describe() + " (PostgreSQL only)"
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)

@@ -2,8 +2,10 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.contrib.postgres.indexes import OpClass
 from django.db.models import Q
-from pgvector.django import HnswIndex, VectorField
+from django.db.models.functions import Cast
+from pgvector.django import HalfVectorField, HnswIndex, VectorField
 
 from hive_portal.db import json_object_constraint
 from knowledge.content import clean_text, content_hash
@@ -13,6 +15,14 @@ from knowledge.content import clean_text, content_hash
 # (bench/knowledge_search.py); a larger ef_construction buys little recall for a much slower build.
 HNSW_M = 16
 HNSW_EF_CONSTRUCTION = 64
+
+
+def half_precision(field: str = "embedding") -> Cast:
+    """``embedding::halfvec(N)``: what the HNSW index holds. Half-precision floats halve the index (the
+    graph a search must keep in memory) at the same recall; the table keeps full precision, which
+    re-ranks the index's candidates (knowledge/selectors.py). The search's ORDER BY must be this very
+    expression for PostgreSQL to use the index."""
+    return Cast(field, HalfVectorField(dimensions=settings.HIVE_EMBEDDING_DIMENSIONS))
 
 DUPLICATE_MESSAGE = "An entry with the same business unit, category, question and answer already exists."
 
@@ -89,13 +99,12 @@ class KnowledgeEntry(models.Model):
         verbose_name_plural = "knowledge base"
         indexes = [
             models.Index(fields=["business_unit"], name="knowledge_base_bu_idx"),
-            # Created CONCURRENTLY on PostgreSQL and skipped on SQLite (migration 0003).
+            # Created CONCURRENTLY on PostgreSQL and skipped on SQLite (migration 0004).
             HnswIndex(
-                fields=["embedding"],
-                name="knowledge_base_embedding_hnsw",
+                OpClass(half_precision(), name="halfvec_cosine_ops"),
+                name="knowledge_base_halfvec_hnsw",
                 m=HNSW_M,
                 ef_construction=HNSW_EF_CONSTRUCTION,
-                opclasses=["vector_cosine_ops"],
             ),
         ]
         constraints = [

@@ -148,31 +148,54 @@ def vector_literal(vector: np.ndarray) -> str:
     return template % tuple(np.asarray(vector, dtype=np.float32).tolist())
 
 
-def _filters(business_unit: str | None, category: str | None) -> tuple[str, list]:
+def _filters(business_unit: str | None, category: str | None) -> tuple[str, dict]:
     clauses = ["embedding IS NOT NULL"]
-    params: list = []
+    params: dict = {}
     if business_unit is not None:
-        clauses.append("business_unit = %s")
-        params.append(business_unit)
+        clauses.append("business_unit = %(business_unit)s")
+        params["business_unit"] = business_unit
     if category is not None:
-        clauses.append("category = %s")
-        params.append(category)
+        clauses.append("category = %(category)s")
+        params["category"] = category
     return " AND ".join(clauses), params
 
 
-def search_sql(*, business_unit: bool, category: bool, exact: bool = False) -> str:
-    """The search statement (parameters: vector literal, [business unit], [category], limit).
+def rerank_candidates(limit: int) -> int:
+    """How many candidates the half-precision index returns for a page of ``limit``: full-precision
+    distances re-rank them (HIVE_KNOWLEDGE_RERANK_FACTOR; more candidates, more recall, more latency)."""
+    return limit * settings.HIVE_KNOWLEDGE_RERANK_FACTOR
 
-    The MATERIALIZED CTE lets the HNSW scan return rows in relaxed order (better recall under a filter)
-    and sorts them exactly afterwards, as pgvector recommends. ``exact`` computes every distance behind
-    an ``OFFSET 0`` fence the index cannot see through: an exact scan.
+
+def search_params(vector, *, business_unit: str | None, category: str | None, limit: int) -> dict:
+    """The named parameters of ``search_sql``; ``vector`` is sent once however often the statement uses it."""
+    _, params = _filters(business_unit, category)
+    return {"vector": vector, **params, "limit": limit, "candidates": rerank_candidates(limit)}
+
+
+def search_sql(*, business_unit: bool, category: bool, exact: bool = False) -> str:
+    """The search statement (named parameters: ``search_params``).
+
+    The MATERIALIZED CTE takes the nearest candidates from the half-precision HNSW index (its ORDER BY is
+    the index's own expression, ``embedding::halfvec(N)``) in relaxed order — better recall under a filter,
+    as pgvector recommends — and the outer query re-ranks them by full-precision cosine distance.
+    ``exact`` computes every full-precision distance behind an ``OFFSET 0`` fence the index cannot see
+    through: an exact scan.
     """
     where, _ = _filters("x" if business_unit else None, "x" if category else None)
     table = connection.ops.quote_name(KnowledgeEntry._meta.db_table)
-    select = f"SELECT {', '.join(RESULT_FIELDS)}, embedding <=> %s::vector AS distance FROM {table} WHERE {where}"
+    fields = ", ".join(RESULT_FIELDS)
+    distance = "embedding <=> %(vector)s::vector"
     if exact:
-        return f"SELECT * FROM ({select} OFFSET 0) AS candidates ORDER BY distance LIMIT %s"
-    return f"WITH nearest AS MATERIALIZED ({select} ORDER BY distance LIMIT %s) SELECT * FROM nearest ORDER BY distance"
+        return (
+            f"SELECT * FROM (SELECT {fields}, {distance} AS distance FROM {table} WHERE {where} OFFSET 0) AS candidates "
+            "ORDER BY distance LIMIT %(limit)s"
+        )
+    half = f"halfvec({settings.HIVE_EMBEDDING_DIMENSIONS})"
+    return (
+        f"WITH nearest AS MATERIALIZED (SELECT {fields}, {distance} AS distance FROM {table} WHERE {where} "
+        f"ORDER BY embedding::{half} <=> %(vector)s::vector::{half} LIMIT %(candidates)s) "
+        f"SELECT * FROM nearest ORDER BY distance LIMIT %(limit)s"
+    )
 
 
 def scan_settings(limit: int) -> list[str]:
@@ -222,7 +245,7 @@ def bound_cursor():
 def _search_postgresql(vector, *, business_unit, category, limit) -> list[SearchResult]:
     where, filter_params = _filters(business_unit, category)
     has_bu, has_cat = business_unit is not None, category is not None
-    params = [PgVector(vector), *filter_params, limit]
+    params = search_params(PgVector(vector), business_unit=business_unit, category=category, limit=limit)
     # hnsw.ef_search, hnsw.iterative_scan and hnsw.max_scan_tuples are session settings of every
     # connection (hive_portal/settings.py): the search is one statement, one round trip.
     with bound_cursor() as cursor:
@@ -233,8 +256,8 @@ def _search_postgresql(vector, *, business_unit, category, limit) -> list[Search
             # find fewer rows than exist. Count (up to `limit`) and answer exactly if so.
             table = connection.ops.quote_name(KnowledgeEntry._meta.db_table)
             cursor.execute(
-                f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {where} LIMIT %s) AS matching",
-                [*filter_params, limit],
+                f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {where} LIMIT %(limit)s) AS matching",
+                {**filter_params, "limit": limit},
             )
             if cursor.fetchone()[0] > len(rows):
                 cursor.execute(search_sql(business_unit=has_bu, category=has_cat, exact=True), params)

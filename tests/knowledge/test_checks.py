@@ -4,10 +4,11 @@ POSTGRESQL = "django.db.backends.postgresql"
 
 
 def test_check__refuses_dimensions_hnsw_cannot_index_on_postgresql():
-    (error,) = dimension_errors(3072, POSTGRESQL)
-    assert error.id == "knowledge.E001" and "3072" in error.msg
-    assert dimension_errors(2000, POSTGRESQL) == []
-    assert dimension_errors(3072, "django.db.backends.sqlite3") == [], "SQLite searches exactly, without HNSW"
+    (error,) = dimension_errors(4001, POSTGRESQL)
+    assert error.id == "knowledge.E001" and "4001" in error.msg and "4000 or less" in error.hint
+    assert dimension_errors(4000, POSTGRESQL) == []
+    assert dimension_errors(3072, POSTGRESQL) == [], "text-embedding-3-large fits a half-precision index"
+    assert dimension_errors(4001, "django.db.backends.sqlite3") == [], "SQLite searches exactly, without HNSW"
 
 
 def test_check__current_settings_pass():

@@ -73,13 +73,14 @@ def test_embedding_status__missing_stale_current():
 
 
 @pytest.mark.postgres_only
-def test_schema__hnsw_cosine_index_and_business_unit_btree_exist():
+def test_schema__half_precision_hnsw_cosine_index_and_business_unit_btree_exist():
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'knowledge_base' AND schemaname = 'hive'"
         )
         indexes = dict(cursor.fetchall())
-    hnsw = indexes["knowledge_base_embedding_hnsw"]
-    assert "USING hnsw (embedding vector_cosine_ops)" in hnsw
+    hnsw = indexes["knowledge_base_halfvec_hnsw"]
+    assert "USING hnsw (((embedding)::halfvec(1536)) halfvec_cosine_ops)" in hnsw, hnsw
+    assert "knowledge_base_embedding_hnsw" not in indexes
     assert "m='16'" in hnsw and "ef_construction='64'" in hnsw
     assert "btree (business_unit)" in indexes["knowledge_base_bu_idx"]

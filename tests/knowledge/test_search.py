@@ -11,6 +11,7 @@ from knowledge.selectors import (
     knowledge_search,
     knowledge_similar_entries,
     scan_settings,
+    search_params,
     search_sql,
     vector_literal,
 )
@@ -148,8 +149,8 @@ def test_filtered_search__returns_a_full_page_where_a_plain_hnsw_scan_returns_fe
     _session_scan(ef_search=10)
     query = unit_vectors(1, seed=12)[0]
     sql = search_sql(business_unit=True, category=False)
-    params = [vector_literal(query), "rare", 10]
-    assert "knowledge_base_embedding_hnsw" in _plan(sql, params)
+    params = search_params(vector_literal(query), business_unit="rare", category=None, limit=10)
+    assert "knowledge_base_halfvec_hnsw" in _plan(sql, params)
 
     # The trap: the same statement without iterative scans finds only what its 10 candidates contain.
     _session_scan(iterative_scan="off")
@@ -180,6 +181,23 @@ def test_filtered_search__falls_back_to_exact_when_the_iterative_scan_gives_up(h
 
 
 @pytest.mark.postgres_only
+def test_search_index__holds_half_precision_and_results_are_reranked_in_full_precision(hnsw_only_table):
+    """The HNSW index is on embedding::halfvec (half the memory); the page is ordered by the exact
+    full-precision distance, so it matches an exact search wherever the index found the same rows."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'knowledge_base_halfvec_hnsw'")
+        (definition,) = cursor.fetchone()
+        cursor.execute("SELECT count(*) FROM pg_indexes WHERE indexname = 'knowledge_base_embedding_hnsw'")
+        assert cursor.fetchone()[0] == 0, "the full-precision index is gone"
+    assert "halfvec(1536)" in definition and "halfvec_cosine_ops" in definition, definition
+    vectors, _ = hnsw_only_table
+    query = vectors[5] + 0.01 * unit_vectors(1, seed=14)[0]
+    results = knowledge_search(embedding=query.tolist(), limit=10)
+    exact = _search_exact(np.asarray(query, dtype=np.float32), business_unit=None, category=None, limit=10)
+    assert [r.id for r in results] == [r.id for r in exact]
+    assert [round(r.distance, 6) for r in results] == [round(r.distance, 6) for r in exact]
+
+
 @pytest.mark.postgres_only
 def test_search__connections_carry_the_scan_settings(db):
     from django.db import connection
@@ -188,6 +206,13 @@ def test_search__connections_carry_the_scan_settings(db):
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('hnsw.iterative_scan'), current_setting('hnsw.max_scan_tuples')")
         assert cursor.fetchone() == (settings.HIVE_KNOWLEDGE_ITERATIVE_SCAN, str(settings.HIVE_KNOWLEDGE_MAX_SCAN_TUPLES))
+
+
+def test_search__rerank_factor_sets_the_candidates_of_a_page():
+    assert search_params("v", business_unit=None, category=None, limit=10)["candidates"] == 10
+    with override_settings(HIVE_KNOWLEDGE_RERANK_FACTOR=3):
+        params = search_params("v", business_unit="pix", category="cards", limit=10)
+    assert params == {"vector": "v", "business_unit": "pix", "category": "cards", "limit": 10, "candidates": 30}
 
 
 def test_search__scan_settings_values():
