@@ -144,9 +144,12 @@ def make_team(db, make_agent):
 CHROMIUM = "/usr/bin/chromium"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser():
-    """Debian's Chromium driven by Playwright (Playwright's own browser download does not work here)."""
+    """Debian's Chromium driven by Playwright (Playwright's own browser download does not work here).
+
+    One browser per test module (each test opens its own pages, whose contexts share no cookies): starting
+    Chromium for each of the many role x state cases cost more than the cases themselves."""
     from playwright.sync_api import sync_playwright  # a pinned test dependency (requirements-dev.txt)
 
     if not shutil.which(CHROMIUM):
