@@ -314,6 +314,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["runtime.permissions.HasScope"],
+    # JSON only: the runtime sends JSON, and form encodings would give blank values other meanings.
+    "DEFAULT_PARSER_CLASSES": ["hive_portal.api.parsers.LimitedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
