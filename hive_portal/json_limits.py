@@ -8,7 +8,10 @@ string that cannot be encoded as UTF-8), and Python's parser, encoders and valid
 
 from __future__ import annotations
 
+import json
 import re
+
+from django.core.exceptions import ValidationError
 
 MAX_JSON_DEPTH = 32
 # A surrogate can only come from a ``\\uD800``–``\\uDFFF`` escape and U+0000 from ``\\u0000``: strings are
@@ -74,3 +77,25 @@ def check_json_value(value, *, max_depth: int = MAX_JSON_DEPTH, check_text: bool
 def text_may_hold_bad_characters(text: str) -> bool:
     """Whether JSON ``text`` can decode to a NUL or a lone surrogate (cheap; no parsing)."""
     return bool(_SUSPECT_ESCAPE.search(text))
+
+
+def loads_limited(text: str, *, max_depth: int = MAX_JSON_DEPTH):
+    """``json.loads`` that raises ``JSONLimitError`` instead of ``RecursionError``, and for values the limits
+    refuse. Other syntax errors stay ``ValueError`` (``json.JSONDecodeError``)."""
+    import json
+
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise JSONLimitError("", f"Nested more than {max_depth} levels deep.") from None
+    check_json_value(value, max_depth=max_depth)
+    return value
+
+
+def validate_json_value(value, *, field: str) -> None:
+    """Django's ``ValidationError`` keyed by ``field`` when ``value`` breaks a limit (for services)."""
+    try:
+        check_json_value(value)
+    except JSONLimitError as exc:
+        where = f" (at {exc.path})" if exc.path else ""
+        raise ValidationError({field: [f"{exc.message}{where}"]}) from None

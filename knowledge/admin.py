@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from hive_portal.widgets import LimitedJSONFormField
 from knowledge.content import content_hash
 from knowledge.csv_format import stream_rows
 from knowledge.embedders import EmbedderError, current_signature
@@ -44,6 +45,7 @@ class KnowledgeEntryForm(forms.ModelForm):
     class Meta:
         model = KnowledgeEntry
         fields = ["business_unit", "category", "subcategory", "question", "answer", "metadata"]
+        field_classes = {"metadata": LimitedJSONFormField}
         widgets = {
             "question": forms.Textarea(attrs={"rows": 3}),
             "answer": forms.Textarea(attrs={"rows": 8}),

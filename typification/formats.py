@@ -19,6 +19,7 @@ import io
 import json
 from dataclasses import dataclass, field
 
+from hive_portal.json_limits import text_problem
 from typification.models import LEVELS
 from typification.text import fold, nfc
 
@@ -96,6 +97,10 @@ def parse(data: bytes | str, *, source: str, fmt: str | None = None) -> list[Hie
 
 def _check_level(value: str, where: str, errors: list[str]) -> str:
     text = nfc(value)
+    problem = text_problem(text)
+    if problem:
+        errors.append(f"{where}: {problem}")
+        return text
     if len(text) > MAX_LEVEL_LENGTH:
         errors.append(f"{where}: longer than {MAX_LEVEL_LENGTH} characters.")
     return text
@@ -119,6 +124,8 @@ def parse_json(text: str, *, source: str) -> list[HierarchyRow]:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise HierarchyFileError([f"{source}:{exc.lineno}:{exc.colno}: invalid JSON ({exc.msg})."]) from None
+    except RecursionError:
+        raise HierarchyFileError([f"{source}: invalid JSON (nested far deeper than {len(LEVELS)} levels)."]) from None
     if not isinstance(document, dict):
         raise HierarchyFileError([f"{source}: $: expected an object of business units, got {type(document).__name__}."])
     rows: list[HierarchyRow] = []
@@ -194,7 +201,10 @@ def _split_keywords(cell: str, where: str, errors: list[str]) -> list[str]:
         values = cell.replace("|", ";").split(";")
     keywords = clean_keywords(values)
     for keyword in keywords:
-        if len(keyword) > MAX_KEYWORD_LENGTH:
+        problem = text_problem(keyword)
+        if problem:
+            errors.append(f"{where}: routing_keywords: {problem}")
+        elif len(keyword) > MAX_KEYWORD_LENGTH:
             errors.append(f"{where}: keyword “{keyword[:40]}…” is longer than {MAX_KEYWORD_LENGTH} characters.")
     return keywords
 

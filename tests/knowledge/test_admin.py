@@ -153,6 +153,23 @@ def test_add__blank_fields_and_bad_metadata_are_form_errors(admin_client):
     assert "Metadata must be a JSON object." in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    ("metadata", "message"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ('{"a": ' + "[" * 40 + "]" * 40 + "}", "more than 32 levels"),
+        ('{"note": "a\\u0000b"}', "NUL character"),
+        ('{"note": "\\ud800"}', "lone UTF-16 surrogate"),
+    ],
+)
+def test_add__hostile_metadata_is_a_form_error_not_a_500(admin_client, metadata, message):
+    response = admin_client.post(ADD, _form(metadata=metadata))
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert message in " ".join(errors.get("metadata", [])), errors
+    assert KnowledgeEntry.objects.count() == 0
+
+
 def test_edit__reembeds_and_records_the_change(admin_client):
     entry = _entry()
     response = admin_client.post(change_url(entry), _form(question=entry.question, answer="New answer."))
