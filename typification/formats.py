@@ -19,6 +19,7 @@ import io
 import json
 from dataclasses import dataclass, field
 
+from hive_portal.csv_safety import csv_safe_row, csv_unescape
 from hive_portal.json_limits import text_problem
 from typification.models import LEVELS
 from typification.text import fold, nfc
@@ -246,7 +247,8 @@ def parse_csv(text: str, *, source: str) -> list[HierarchyRow]:
                 continue
 
             def cell(column: str) -> str:
-                return record[index[column]] if column in index else ""
+                # csv_unescape: the export's formula neutralisation
+                return csv_unescape(record[index[column]]) if column in index else ""
 
             levels = [_check_level(cell(level), f"{where}: {level}", errors) for level in LEVELS]
             if not levels[0]:
@@ -295,7 +297,9 @@ def to_csv(rows: list[dict]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for row in rows:
-        writer.writerow([*(row[level] for level in LEVELS), row["business_unit"], ";".join(row["routing_keywords"])])
+        writer.writerow(
+            csv_safe_row([*(row[level] for level in LEVELS), row["business_unit"], ";".join(row["routing_keywords"])])
+        )
     return out.getvalue()
 
 

@@ -228,6 +228,26 @@ def test_export_action_and_view(admin_client):
     assert [r[0] for r in filtered[1:]] == ["Machine off"]
 
 
+def test_export_view__invalid_filter__400_not_500(admin_client):
+    _entry()
+    response = admin_client.get(EXPORT, {"created_at__gte": "bad"})
+    assert response.status_code == 400
+    assert "filters are invalid" in response.content.decode()
+
+
+def test_export__formulas_neutralised_and_import_gives_them_back(admin_client):
+    from knowledge.services import knowledge_import_csv
+
+    _entry(question="=1+1", answer="-5 points", category="@Cards", metadata={"tags": ["+tag"]}, business_unit="pagbank")
+    rows = _csv_rows(admin_client.get(EXPORT))
+    assert rows[1] == ["'=1+1", "'-5 points", "'@Cards", "'+tag", "pagbank", ""]
+    exported = b"".join(admin_client.get(EXPORT).streaming_content)
+    KnowledgeEntry.objects.all().delete()
+    knowledge_import_csv(data=exported, file_name="kb.csv")
+    entry = KnowledgeEntry.objects.get()
+    assert (entry.question, entry.answer, entry.category, entry.metadata) == ("=1+1", "-5 points", "@Cards", {"tags": ["+tag"]})
+
+
 def test_export_view__viewer_may_export(viewer):
     _entry()
     assert viewer.get(EXPORT).status_code == 200
