@@ -30,6 +30,9 @@ class EmbeddingField(serializers.Field):
 
 
 class KnowledgeSearchRequestSerializer(StrictFieldsMixin, serializers.Serializer):
+    """Give `query` or `embedding` (exactly one); a key not listed here is refused with 400."""
+
+    openapi_required_one_of = ("query", "embedding")
     query = StrictCharField(
         required=False,
         max_length=MAX_QUERY_LENGTH,
