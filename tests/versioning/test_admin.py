@@ -63,6 +63,22 @@ def test_review__submit_then_reject_with_reason_then_approve(client, editor, pub
     assert component_status("agent", "cards").draft.review_state == "approved"
 
 
+@pytest.mark.parametrize("target", ["https://evil.example/phish", "//evil.example/x", "javascript:alert(1)", "\\\\evil.example"])
+def test_review__next_to_another_site__ignored(client, editor, make_agent, target):
+    agent = make_agent("cards", actor=editor)
+    client.force_login(editor)
+    response = client.post(url("review", agent), {"action": "submit", "next": target})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:agents_agent_change", args=[agent.pk])
+
+
+def test_review__relative_next__followed(client, editor, make_agent):
+    agent = make_agent("cards", actor=editor)
+    client.force_login(editor)
+    response = client.post(url("review", agent), {"action": "submit", "next": "/admin/agents/agent/"})
+    assert response["Location"] == "/admin/agents/agent/"
+
+
 def test_rollback_page__rolls_back_with_a_note(client, publisher, make_agent):
     agent = make_agent("cards", publish=True)
     _edit(agent, name="Second name")
