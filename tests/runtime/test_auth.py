@@ -175,3 +175,28 @@ def test_api__body_over_the_limit__413_json(runtime_client, settings):
 def test_api__unknown_url__404_json(runtime_client):
     response = runtime_client.get("/api/v1/does-not-exist")
     assert response.status_code == 404 and error_of(response)["code"] == "not_found"
+
+
+def test_unknown_keys__cache_is_bounded_and_known_keys_stay_cached(published, api_key_factory, django_assert_num_queries):
+    import secrets
+
+    from runtime.authentication import MAX_UNKNOWN_KEYS, key_cache
+
+    _, raw = api_key_factory("config:read")
+    generation = 7
+    assert key_cache.lookup(hash_key(raw), generation) is not None
+    for _ in range(MAX_UNKNOWN_KEYS * 3):
+        assert key_cache.lookup(hash_key(secrets.token_hex(16)), generation) is None
+    assert len(key_cache.unknown) == MAX_UNKNOWN_KEYS
+    assert len(key_cache.entries) == 1
+    with django_assert_num_queries(0):
+        assert key_cache.lookup(hash_key(raw), generation) is not None
+
+
+def test_unknown_key__remembered_while_recent(published, django_assert_num_queries):
+    from runtime.authentication import key_cache
+
+    wrong = hash_key("hive_wrong")
+    assert key_cache.lookup(wrong, 3) is None
+    with django_assert_num_queries(0):
+        assert key_cache.lookup(wrong, 3) is None
