@@ -172,6 +172,9 @@ if not _database_url:
 else:
     HIVE_EMBEDDED_DATABASE = False
 
+# `make run` loads the demo into the embedded database only; into a database of yours only when asked.
+HIVE_LOAD_DEMO = _bool("HIVE_LOAD_DEMO", False)
+
 if not SECRET_KEY:
     if not HIVE_EMBEDDED_DATABASE:
         # No secret has a production default: a deployment with its own database sets its own key.
