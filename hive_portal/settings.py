@@ -124,6 +124,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "hive_portal.middleware.ContentSecurityPolicyMiddleware",
     "hive_portal.middleware.ApiBodySizeLimitMiddleware",
     "hive_portal.middleware.NulCharacterGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
