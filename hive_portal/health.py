@@ -9,11 +9,12 @@ import re
 from urllib.parse import quote
 
 from django.conf import settings
-from django.db import connection
+from django.db import OperationalError, connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from hive_portal.database_gate import database_gate
 from hive_portal.schema import pgvector_version, schema_exists
 
 REQUIRED_PGVECTOR = (0, 8, 0)  # iterative index scans (knowledge search with filters)
@@ -49,6 +50,8 @@ def health_report() -> tuple[dict, bool]:
     }
     healthy = True
     try:
+        if database_gate.refuses():  # known down: say so at once rather than wait for the pool
+            raise OperationalError("the database is unavailable (probing)")
         connection.ensure_connection()
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -115,3 +118,6 @@ def health(request):
     if not may_see_details(request):
         report = {"status": report["status"]}
     return JsonResponse(report, status=200 if healthy else 503, json_dumps_params={"indent": 2})
+
+
+health.serves_without_database = True  # it reports the outage itself (hive_portal.middleware)

@@ -128,6 +128,8 @@ MIDDLEWARE = [
     "hive_portal.middleware.ApiBodySizeLimitMiddleware",
     "hive_portal.middleware.NulCharacterGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before sessions and authentication: with the database down nothing below it can answer.
+    "hive_portal.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

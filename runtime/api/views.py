@@ -81,6 +81,7 @@ class RuntimeDocumentView(APIView):
     """Serve a document from the per-worker cache, rebuilding it when the config generation moved."""
 
     required_scope = "config:read"
+    serves_without_database = True  # answers stale from its cache (hive_portal.middleware lets it through)
     version_header = "X-Hive-Version"
 
     @classmethod
