@@ -167,9 +167,13 @@ _database_url = env.str("HIVE_DATABASE_URL", default="").strip() or env.str("DAT
 _url_variable = "HIVE_DATABASE_URL" if env.str("HIVE_DATABASE_URL", default="").strip() else "DATABASE_URL"
 if not _database_url:
     # Zero configuration: an embedded PostgreSQL 18 + pgvector in the data folder, unix socket only.
-    from hive_portal.embedded_db import ensure_server
+    # `manage.py embedded_db start|stop|status` manages that server itself: it must not be started here.
+    if os.environ.get("HIVE_EMBEDDED_DB_COMMAND") == "1":
+        _database_url = "postgresql://postgres@localhost/hive"  # never connected to by that command
+    else:
+        from hive_portal.embedded_db import ensure_server
 
-    _database_url = ensure_server(DATA_DIR / "pgdata")
+        _database_url = ensure_server(DATA_DIR / "pgdata")
     _url_variable = "HIVE_DATA_DIR"
     HIVE_EMBEDDED_DATABASE = True
 else:
