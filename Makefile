@@ -61,6 +61,7 @@ bench: install-dev
 	$(BIN)/python bench/runtime_api.py
 	$(BIN)/python bench/knowledge_search.py
 	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/database_down.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
