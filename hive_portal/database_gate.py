@@ -45,7 +45,8 @@ def probe(alias: str = "default") -> bool:
 
 
 def is_outage(exc: BaseException) -> bool:
-    """Is ``exc`` the kind of error a database outage raises (connection refused, pool timeout, lost)?"""
+    """Could the database not serve the request (connection refused or lost, server shutting down, pool
+    timeout or replaced, deadlock)? Django raises all of these as OperationalError/InterfaceError."""
     return isinstance(exc, (OperationalError, InterfaceError))
 
 
@@ -97,19 +98,39 @@ class DatabaseGate:
             self._probing.release()
 
     def _recovered(self) -> None:
-        # The pool's connections died with the server and its reconnection loop backs off: start afresh.
+        # The pool's connections died with the server and its reconnection loop backs off for seconds:
+        # take a fresh pool. The old one is closed only later, once no request can still be waiting on
+        # it (a checkout waits at most HIVE_DB_POOL_TIMEOUT): closing it now fails those with PoolClosed.
         for alias in connections:
             wrapper = connections[alias]
             try:
                 wrapper.close()
-                if wrapper.vendor == "postgresql":
-                    wrapper.close_pool()
             except Exception:  # noqa: BLE001 - a dead connection may fail to close; it is dropped anyway
                 pass
+            if wrapper.vendor == "postgresql":
+                retire_pool(wrapper)
         with self._lock:
             self._down = False
             self._retry_at = 0.0
         _logger.warning("The database is available again.")
+
+
+def retire_pool(wrapper) -> None:
+    """Make ``wrapper`` build a new pool on its next connection and close the old one after a delay."""
+    old = type(wrapper)._connection_pools.pop(wrapper.alias, None)
+    if old is None:
+        return
+    wait = float((wrapper.settings_dict.get("OPTIONS", {}).get("pool") or {}).get("timeout", 30)) + 5
+
+    def close_old() -> None:
+        try:
+            old.close(timeout=5)
+        except Exception:  # noqa: BLE001 - closing a pool of dead connections is best effort
+            pass
+
+    timer = threading.Timer(wait, close_old)
+    timer.daemon = True
+    timer.start()
 
 
 database_gate = DatabaseGate()

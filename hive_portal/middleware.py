@@ -138,6 +138,10 @@ class DatabaseUnavailableMiddleware:
     def process_exception(self, request, exception):
         from hive_portal.database_gate import database_gate, is_outage
 
-        if is_outage(exception) and database_gate.confirm_down():
-            return database_unavailable_response(request)
-        return None
+        if not is_outage(exception):
+            return None
+        # The request could not be served by the database (connection refused or lost, terminated by a
+        # shutdown, pool timeout, deadlock): 503, "try again". The shared back-off is engaged only when a
+        # fresh connection fails too — a shutdown may still accept one for a moment, a deadlock always does.
+        database_gate.confirm_down()
+        return database_unavailable_response(request)

@@ -115,3 +115,80 @@ def test_query_error_on_a_healthy_database__not_an_outage(db):
     assert not database_gate.down
     assert database_gate.refuses() is False
     assert isinstance(OperationalError(), Exception)
+
+
+def test_database_stopped_under_concurrent_load__stale_configs_503_writes_nothing_accepted_lost(
+    live_server, make_team, database_outage
+):
+    """Runtimes keep fetching configs and posting metrics while the database stops and starts again."""
+    import json
+    import threading
+    import urllib.error
+    import urllib.request
+
+    from hive_portal.testing import make_api_key
+    from monitoring.models import AgentMetric
+
+    stop_db, start_db = database_outage
+    make_team("router", publish=True)
+    _, key = make_api_key("load", ["config:read", "metrics:write"])
+    base = live_server.url
+    config_url = f"{base}/api/v1/agents/cards/config"
+
+    def call(url, body=None, idempotency_key=None):
+        headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(url, data=data, headers=headers, method="POST" if data else "GET")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, dict(response.headers)
+        except urllib.error.HTTPError as exc:
+            return exc.code, dict(exc.headers)
+
+    for _ in range(3):
+        assert call(config_url)[0] == 200  # cached by the server before the outage
+    done = threading.Event()
+    configs: list[tuple[int, dict]] = []
+    writes: list[tuple[str, int, dict]] = []
+    lock = threading.Lock()
+
+    def runtime(n):
+        i = 0
+        while not done.is_set():
+            i += 1
+            session = f"load-{n}-{i}"
+            status, headers = call(
+                f"{base}/api/v1/metrics",
+                {"records": [{"agent_id": "cards", "session_id": session, "response_time_ms": i}]},
+                idempotency_key=session,
+            )
+            fetched = call(config_url)
+            with lock:
+                writes.append((session, status, headers))
+                configs.append(fetched)
+
+    threads = [threading.Thread(target=runtime, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.5)  # pacing the phases, not a measurement
+    stop_db()
+    time.sleep(1.5)
+    start_db(reset=False)
+    time.sleep(1.5)
+    done.set()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    statuses = [status for _, status, _ in writes]
+    assert set(statuses) <= {201, 503}, sorted(set(statuses))
+    assert 503 in statuses and 201 in statuses
+    assert all(int(h["Retry-After"]) > 0 for _, status, h in writes if status == 503)
+    assert {status for status, _ in configs} == {200}  # fresh or stale, never an error
+    assert any(h.get("X-Hive-Stale") == "true" for _, h in configs)
+    accepted = {session for session, status, _ in writes if status == 201}
+    connection.close()  # this thread's own connection died with the server
+    stored = set(AgentMetric.objects.values_list("session_id", flat=True))
+    assert accepted <= stored  # nothing acknowledged is lost
+    assert statuses[-1] == 201 or any(s == 201 for s in statuses[-8:])  # writes accepted again at the end
