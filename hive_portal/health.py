@@ -1,4 +1,7 @@
-"""``GET /health/``: is the portal able to serve? JSON for load balancers and people alike."""
+"""``GET /health/``: is the portal able to serve? JSON for load balancers and people alike.
+
+Anyone gets the answer (200/503 and ``{"status"}``); the details — database URL and user, socket path,
+pgvector version, schemas, errors — only a logged-in staff user or a request with a valid API key."""
 
 from __future__ import annotations
 
@@ -6,11 +9,12 @@ import re
 from urllib.parse import quote
 
 from django.conf import settings
-from django.db import connection
+from django.db import OperationalError, connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from hive_portal.database_gate import database_gate
 from hive_portal.schema import pgvector_version, schema_exists
 
 REQUIRED_PGVECTOR = (0, 8, 0)  # iterative index scans (knowledge search with filters)
@@ -46,6 +50,8 @@ def health_report() -> tuple[dict, bool]:
     }
     healthy = True
     try:
+        if database_gate.refuses():  # known down: say so at once rather than wait for the pool
+            raise OperationalError("the database is unavailable (probing)")
         connection.ensure_connection()
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -87,8 +93,31 @@ def health_report() -> tuple[dict, bool]:
     return report, healthy
 
 
+def may_see_details(request) -> bool:
+    """A staff session or a live API key (of any scope); never raises, even with the database down."""
+    try:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.is_active and user.is_staff:
+            return True
+    except Exception:  # noqa: BLE001 - the session store is the database: down means "not known"
+        pass
+    from runtime.authentication import ApiKeyAuthentication, raw_key_from_request
+
+    if raw_key_from_request(request) is None:
+        return False
+    try:
+        return ApiKeyAuthentication().authenticate(request) is not None
+    except Exception:  # noqa: BLE001 - invalid, revoked, or cannot be checked: no details
+        return False
+
+
 @never_cache
 @require_GET
 def health(request):
     report, healthy = health_report()
+    if not may_see_details(request):
+        report = {"status": report["status"]}
     return JsonResponse(report, status=200 if healthy else 503, json_dumps_params={"indent": 2})
+
+
+health.serves_without_database = True  # it reports the outage itself (hive_portal.middleware)

@@ -125,9 +125,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "hive_portal.middleware.ContentSecurityPolicyMiddleware",
     "hive_portal.middleware.ApiBodySizeLimitMiddleware",
     "hive_portal.middleware.NulCharacterGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before sessions and authentication: with the database down nothing below it can answer.
+    "hive_portal.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -165,13 +168,20 @@ _database_url = env.str("HIVE_DATABASE_URL", default="").strip() or env.str("DAT
 _url_variable = "HIVE_DATABASE_URL" if env.str("HIVE_DATABASE_URL", default="").strip() else "DATABASE_URL"
 if not _database_url:
     # Zero configuration: an embedded PostgreSQL 18 + pgvector in the data folder, unix socket only.
-    from hive_portal.embedded_db import ensure_server
+    # `manage.py embedded_db start|stop|status` manages that server itself: it must not be started here.
+    if os.environ.get("HIVE_EMBEDDED_DB_COMMAND") == "1":
+        _database_url = "postgresql://postgres@localhost/hive"  # never connected to by that command
+    else:
+        from hive_portal.embedded_db import ensure_server
 
-    _database_url = ensure_server(DATA_DIR / "pgdata")
+        _database_url = ensure_server(DATA_DIR / "pgdata")
     _url_variable = "HIVE_DATA_DIR"
     HIVE_EMBEDDED_DATABASE = True
 else:
     HIVE_EMBEDDED_DATABASE = False
+
+# `make run` loads the demo into the embedded database only; into a database of yours only when asked.
+HIVE_LOAD_DEMO = _bool("HIVE_LOAD_DEMO", False)
 
 if not SECRET_KEY:
     if not HIVE_EMBEDDED_DATABASE:
@@ -315,6 +325,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["runtime.permissions.HasScope"],
+    # JSON only: the runtime sends JSON, and form encodings would give blank values other meanings.
+    "DEFAULT_PARSER_CLASSES": ["hive_portal.api.parsers.LimitedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -336,6 +348,10 @@ SPECTACULAR_SETTINGS = {
     "OAS_VERSION": "3.1.0",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "hive_portal.api.schema.document_strict_requests",
+    ],
 }
 
 if os.environ.get("HIVE_TESTING") == "1":

@@ -70,8 +70,9 @@ class _FormStructure(HTMLParser):
             self._open.append(self._describe(tag, attrs))
             return
         # A <button> with no type outside any form is a script's button (Django's theme and sidebar toggles);
-        # one that says it submits, or carries a name and value to submit, is a broken form control.
-        explicit = attrs.get("type", "").lower() or ("submit" if tag == "button" and "name" in attrs else "")
+        # one that says it submits, names a form, or carries a name and value to submit is a form control.
+        implied = tag == "button" and ("name" in attrs or "form" in attrs)
+        explicit = attrs.get("type", "").lower() or ("submit" if implied else "")
         if (tag, explicit) in self.SUBMITS and not self._open:
             self.orphans.append((attrs.get("form", ""), f"{self._describe(tag, attrs)} (line {self.getpos()[0]})"))
 

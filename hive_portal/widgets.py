@@ -19,6 +19,45 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from hive_portal.agno_spec import validate_tools
+from hive_portal.json_limits import JSONLimitError, check_json_value, loads_limited, text_problem
+
+
+def _limit_message(exc: JSONLimitError) -> str:
+    return f"{exc.message} (at {exc.path})" if exc.path else exc.message
+
+
+class LimitedJSONFormField(forms.JSONField):
+    """Django's JSON form field, refusing nesting deeper than 32 levels (a ``RecursionError`` otherwise),
+    NUL characters and lone surrogates (which PostgreSQL cannot store) with a form error."""
+
+    def to_python(self, value):
+        try:
+            parsed = super().to_python(value)
+        except RecursionError:
+            raise ValidationError("The JSON is nested too deeply.", code="invalid") from None
+        try:
+            check_json_value(parsed)
+        except JSONLimitError as exc:
+            raise ValidationError(_limit_message(exc), code="invalid") from None
+        return parsed
+
+    def bound_data(self, data, initial):
+        # Re-displayed as typed when refused: the parsed value may not even be encodable in the page.
+        try:
+            value = super().bound_data(data, initial)
+            check_json_value(value)
+        except (RecursionError, JSONLimitError):
+            return forms.fields.InvalidJSONInput(data)
+        return value
+
+
+def _text_errors(texts, what: str) -> list[str]:
+    errors = []
+    for number, text in texts:
+        problem = text_problem(text)
+        if problem:
+            errors.append(f"{what} {number}: {problem}")
+    return errors
 
 
 class _RowsWidget(forms.Widget):
@@ -150,6 +189,9 @@ class TextListField(forms.Field):
         else:
             items = [value]
         cleaned = [str(item).replace("\r\n", "\n").strip() for item in items]
+        errors = _text_errors(enumerate(cleaned, start=1), "Item")
+        if errors:
+            raise ValidationError(errors)
         return [item for item in cleaned if item]
 
     def prepare_value(self, value):
@@ -176,6 +218,10 @@ class ToolListField(forms.Field):
             if not name:
                 errors.append(f"Tool {number}: give the tool a name.")
                 continue
+            problems = _text_errors([(number, name), (number, description)], "Tool")
+            if problems:
+                errors.extend(problems)
+                continue
             if not description and not parameters:
                 tools.append(name)
                 continue
@@ -184,7 +230,10 @@ class ToolListField(forms.Field):
                 tool["description"] = description
             if parameters:
                 try:
-                    parsed = json.loads(parameters)
+                    parsed = loads_limited(parameters)
+                except JSONLimitError as exc:
+                    errors.append(f"Tool {number} ({name}): the parameters: {_limit_message(exc)}")
+                    continue
                 except ValueError as exc:
                     errors.append(f"Tool {number} ({name}): the parameters are not valid JSON ({exc.msg}, line {exc.lineno}).")
                     continue
@@ -212,13 +261,17 @@ class ToolListField(forms.Field):
 
 
 def parse_setting_value(raw: str) -> Any:
-    """``0.3`` → 0.3, ``true`` → True, ``[1,2]`` → [1, 2]; anything else stays text."""
+    """``0.3`` → 0.3, ``true`` → True, ``[1,2]`` → [1, 2]; anything else stays text. Raises
+    ``JSONLimitError`` for JSON nested too deeply and for text PostgreSQL cannot store."""
     text = raw.strip()
     if text == "":
         return ""
     try:
-        return json.loads(text)
+        return loads_limited(text)
+    except JSONLimitError:
+        raise
     except ValueError:
+        check_json_value(text)
         return text
 
 
@@ -242,7 +295,14 @@ class KeyValueField(forms.Field):
             if key in result:
                 errors.append(f"“{key}” is listed twice.")
                 continue
-            result[key] = parse_setting_value(raw)
+            problem = text_problem(key)
+            if problem:
+                errors.append(f"Row {number}: the name: {problem}")
+                continue
+            try:
+                result[key] = parse_setting_value(raw)
+            except JSONLimitError as exc:
+                errors.append(f"Row {number} ({key}): {_limit_message(exc)}")
         if errors:
             raise ValidationError(errors)
         return result

@@ -8,12 +8,14 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, F, FloatField, IntegerField, Q, Value, When
-from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from hive_portal.admin_exports import changelist_queryset
+from hive_portal.widgets import LimitedJSONFormField
 from knowledge.content import content_hash
 from knowledge.csv_format import stream_rows
 from knowledge.embedders import EmbedderError, current_signature
@@ -44,6 +46,7 @@ class KnowledgeEntryForm(forms.ModelForm):
     class Meta:
         model = KnowledgeEntry
         fields = ["business_unit", "category", "subcategory", "question", "answer", "metadata"]
+        field_classes = {"metadata": LimitedJSONFormField}
         widgets = {
             "question": forms.Textarea(attrs={"rows": 3}),
             "answer": forms.Textarea(attrs={"rows": 8}),
@@ -298,8 +301,10 @@ class KnowledgeEntryAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         request._knowledge_similar = ""
-        changelist = self.get_changelist_instance(request)
-        return self._csv_response(changelist.get_queryset(request))
+        queryset = changelist_queryset(self, request)
+        if isinstance(queryset, HttpResponse):
+            return queryset
+        return self._csv_response(queryset)
 
     def import_view(self, request):
         if not self.has_add_permission(request):

@@ -18,6 +18,7 @@ import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from hive_portal.csv_safety import csv_safe_row, csv_unescape
 from knowledge.content import clean_text
 
 EXPORT_COLUMNS = ["question", "answer", "category", "tags", "business_unit", "subcategory"]
@@ -164,6 +165,7 @@ def read_rows(text: str, *, default_business_unit: str | None) -> tuple[Layout, 
             target = layout.columns.get(name)
             if target is None:
                 continue  # a column the portal does not keep
+            raw = csv_unescape(raw)  # the export's formula neutralisation
             if target == "tags":
                 tags = [t for t in (clean_text(part) for part in raw.replace(";", ",").split(",")) if t]
             else:
@@ -188,14 +190,16 @@ def _export_row(entry: dict) -> list[str]:
     tags = (entry.get("metadata") or {}).get("tags") or []
     if not isinstance(tags, list):
         tags = [str(tags)]
-    return [
-        entry["question"],
-        entry["answer"],
-        entry["category"],
-        ",".join(str(t) for t in tags),
-        entry["business_unit"],
-        entry.get("subcategory") or "",
-    ]
+    return csv_safe_row(
+        [
+            entry["question"],
+            entry["answer"],
+            entry["category"],
+            ",".join(str(t) for t in tags),
+            entry["business_unit"],
+            entry.get("subcategory") or "",
+        ]
+    )
 
 
 class _Echo:

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from hive_portal.json_limits import validate_json_value
 from knowledge import csv_format
 from knowledge.content import clean_text, embedding_text
 from knowledge.embedders import Embedder, EmbedderError, get_embedder
@@ -107,6 +108,7 @@ def knowledge_entry_create(
         answer=answer,
         metadata={} if metadata is None else metadata,
     )
+    validate_json_value(entry.metadata, field="metadata")
     entry.full_clean()
     entry.embedding_error = _attach_embedding([entry], embedder) if embed else None
     with transaction.atomic():
@@ -145,6 +147,7 @@ def knowledge_entry_update(
         setattr(entry, name, value if name == "metadata" else clean_text(value))
     for name in ("embedding", "embedding_hash", "embedding_model", "embedded_at"):
         setattr(entry, name, getattr(stored, name))
+    validate_json_value(entry.metadata, field="metadata")
     entry.full_clean()
     entry.embedding_error = None
     if entry.content_hash != stored.content_hash or not entry.embedding_model:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django import forms
 from django.utils import timezone
@@ -13,6 +13,9 @@ RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(
 MAX_HOURLY_SPAN = timedelta(days=31)
 AUTO_HOURLY_SPAN = timedelta(days=3)
 MAX_SPAN = timedelta(days=3 * 366)
+# Dates outside these bounds overflow datetime arithmetic (9999-12-31 + 1 day) and hold no metrics anyway.
+FIRST_DATE = date(2000, 1, 1)
+FUTURE_DAYS = 366
 
 
 class PeriodForm(forms.Form):
@@ -44,11 +47,26 @@ class PeriodForm(forms.Form):
         self.now = now or timezone.now()
         self.notes: list[str] = []
 
+    def _clean_bounded_date(self, name: str) -> date | None:
+        value = self.cleaned_data.get(name)
+        last = timezone.localdate(self.now) + timedelta(days=FUTURE_DAYS)
+        if value is not None and not FIRST_DATE <= value <= last:
+            raise forms.ValidationError(f"Choose a date between {FIRST_DATE.isoformat()} and {last.isoformat()}.")
+        return value
+
+    def clean_start(self):
+        return self._clean_bounded_date("start")
+
+    def clean_end(self):
+        return self._clean_bounded_date("end")
+
     def clean(self):
         cleaned = super().clean()
         choice = cleaned.get("range") or "7d"
         tz = timezone.get_current_timezone()
         if choice == "custom":
+            if self.has_error("start") or self.has_error("end"):
+                return cleaned
             start_date, end_date = cleaned.get("start"), cleaned.get("end")
             if not start_date or not end_date:
                 raise forms.ValidationError("Give both dates for a custom period.")

@@ -46,7 +46,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         if change:
-            api_key_update(key=obj, scopes=data["scopes"], expires_at=data.get("expires_at"), name=data["name"])
+            api_key_update(
+                key=obj, scopes=data["scopes"], expires_at=data.get("expires_at"), name=data["name"], actor=request.user
+            )
             return
         key, raw = api_key_create(
             name=data["name"], scopes=data["scopes"], created_by=request.user, expires_at=data.get("expires_at")
@@ -67,14 +69,14 @@ class ApiKeyAdmin(admin.ModelAdmin):
         )
 
     def delete_model(self, request, obj):
-        api_key_revoke(key=obj)  # keys are revoked, not deleted: the audit keeps their name
+        api_key_revoke(key=obj, actor=request.user)  # keys are revoked, not deleted: the audit keeps their name
 
     def delete_queryset(self, request, queryset):
         for key in queryset:
-            api_key_revoke(key=key)
+            api_key_revoke(key=key, actor=request.user)
 
     @admin.action(permissions=["change"], description="Revoke selected keys")
     def revoke_selected(self, request, queryset):
         for key in queryset:
-            api_key_revoke(key=key)
+            api_key_revoke(key=key, actor=request.user)
         messages.success(request, f"Revoked {queryset.count()} key(s).")

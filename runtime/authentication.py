@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,6 +25,9 @@ from runtime.services import hash_key
 from runtime.state import DatabaseUnavailable, request_generations
 
 LAST_USED_WRITE_INTERVAL = 60.0  # seconds
+# Unknown keys are remembered (so a retrying misconfigured runtime costs no query) but only the most
+# recently seen ones: random keys sent by anyone must not grow a worker's memory without bound.
+MAX_UNKNOWN_KEYS = 1024
 
 
 @dataclass(frozen=True)
@@ -60,16 +64,21 @@ class _KeyCache:
     def __init__(self):
         self.lock = threading.Lock()
         self.generation: int | None = None
-        self.entries: dict[str, KeyInfo | None] = {}
+        self.entries: dict[str, KeyInfo] = {}  # keys that exist: bounded by the ApiKey table
+        self.unknown: OrderedDict[str, None] = OrderedDict()  # least recently seen first
         self.last_written: dict[int, float] = {}
 
     def lookup(self, key_hash: str, generation: int | None) -> KeyInfo | None:
         with self.lock:
             if generation is not None and generation != self.generation:
                 self.entries.clear()
+                self.unknown.clear()
                 self.generation = generation
             if key_hash in self.entries:
                 return self.entries[key_hash]
+            if key_hash in self.unknown:
+                self.unknown.move_to_end(key_hash)
+                return None
         if generation is None:
             # Database down and key unknown to this worker: cannot vouch for it.
             raise DatabaseUnavailable("key not cached")
@@ -90,7 +99,12 @@ class _KeyCache:
             )
         with self.lock:
             if generation == self.generation:
-                self.entries[key_hash] = info
+                if info is not None:
+                    self.entries[key_hash] = info
+                else:
+                    self.unknown[key_hash] = None
+                    while len(self.unknown) > MAX_UNKNOWN_KEYS:
+                        self.unknown.popitem(last=False)
         return info
 
     def peek(self, key_hash: str, generation: int) -> KeyInfo | None:
@@ -116,6 +130,7 @@ class _KeyCache:
         with self.lock:
             self.generation = None
             self.entries.clear()
+            self.unknown.clear()
             self.last_written.clear()
 
 

@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from runtime.models import SCOPES, ApiKey
 from runtime.state import bump_keys_generation
+from versioning.audit import audit_record
+from versioning.models import AuditSubject, HistoryAction
 
 KEY_PREFIX = "hive_"
 
@@ -19,6 +21,30 @@ KEY_PREFIX = "hive_"
 def hash_key(raw_key: str) -> str:
     # The secret has 256 bits of entropy: a fast hash is as safe as a slow one and costs nothing per request.
     return hashlib.sha256(raw_key.encode("utf-8")).hexdigest()
+
+
+def api_key_snapshot(key: ApiKey) -> dict:
+    """What the audit keeps of a key: never its hash (nor, of course, its secret)."""
+    return {
+        "id": key.pk,
+        "name": key.name,
+        "prefix": key.prefix,
+        "scopes": list(key.scopes),
+        "expires_at": key.expires_at.isoformat() if key.expires_at else None,
+        "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
+    }
+
+
+def _audit(key: ApiKey, action: str, *, actor, reason: str, before: dict | None) -> None:
+    audit_record(
+        action=action,
+        component_type=AuditSubject.API_KEY,
+        component_id=key.name,
+        actor=actor,
+        reason=reason,
+        before=before,
+        after=api_key_snapshot(key),
+    )
 
 
 def validate_scopes(scopes: list[str]) -> list[str]:
@@ -32,9 +58,10 @@ def validate_scopes(scopes: list[str]) -> list[str]:
 
 @transaction.atomic
 def api_key_create(
-    *, name: str, scopes: list[str], created_by=None, expires_at: datetime | None = None
+    *, name: str, scopes: list[str], created_by=None, expires_at: datetime | None = None, actor=None, reason: str = ""
 ) -> tuple[ApiKey, str]:
-    """Create a key and return it with its secret, which is shown once and never stored."""
+    """Create a key and return it with its secret, which is shown once and never stored. Audited as
+    "created" by ``actor`` (default: ``created_by``)."""
     raw_key = KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(
         name=name.strip(),
@@ -48,12 +75,17 @@ def api_key_create(
         raise ValidationError({"expires_at": "The expiry must be in the future."})
     key.full_clean()
     key.save()
+    _audit(key, HistoryAction.CREATED, actor=actor if actor is not None else created_by, reason=reason, before=None)
     bump_keys_generation()
     return key, raw_key
 
 
 @transaction.atomic
-def api_key_update(*, key: ApiKey, scopes: list[str] | None = None, expires_at=None, name: str | None = None) -> ApiKey:
+def api_key_update(
+    *, key: ApiKey, scopes: list[str] | None = None, expires_at=None, name: str | None = None, actor=None, reason: str = ""
+) -> ApiKey:
+    """Change a key's name, scopes or expiry; audited as "updated" when anything changed."""
+    before = api_key_snapshot(ApiKey.objects.get(pk=key.pk))
     if scopes is not None:
         key.scopes = validate_scopes(list(scopes))
     if name is not None:
@@ -61,14 +93,19 @@ def api_key_update(*, key: ApiKey, scopes: list[str] | None = None, expires_at=N
     key.expires_at = expires_at
     key.full_clean()
     key.save()
+    if api_key_snapshot(key) != before:
+        _audit(key, HistoryAction.UPDATED, actor=actor, reason=reason, before=before)
     bump_keys_generation()
     return key
 
 
 @transaction.atomic
-def api_key_revoke(*, key: ApiKey) -> ApiKey:
+def api_key_revoke(*, key: ApiKey, actor=None, reason: str = "") -> ApiKey:
+    """Revoke a key (refused from the next request on); audited as "deactivated". Revoking twice is a no-op."""
     if key.revoked_at is None:
+        before = api_key_snapshot(key)
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
+        _audit(key, HistoryAction.DEACTIVATED, actor=actor, reason=reason or "API key revoked", before=before)
         bump_keys_generation()
     return key

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from django.db import DatabaseError, InterfaceError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from hive_portal.database_gate import database_gate
 from runtime.models import RuntimeState
 
 
@@ -24,32 +24,26 @@ class Generations:
 
 _SQL = 'SELECT config_generation, keys_generation FROM "runtime_state" WHERE id = 1'
 
-# After a failure, requests in the next few seconds do not wait for the database (a pool checkout
-# can take HIVE_DB_POOL_TIMEOUT seconds): they are answered from the cache at once.
-BACKOFF_SECONDS = 2.0
-_down_until = 0.0
-
-
 def reset_backoff() -> None:
-    global _down_until
-    _down_until = 0.0
+    database_gate.reset()
 
 
 def read_generations() -> Generations:
-    """The current counters, in one indexed query. Raises ``DatabaseUnavailable`` when the database is down."""
-    global _down_until
-    if _down_until and time.monotonic() < _down_until:
-        raise DatabaseUnavailable("the database failed moments ago")
+    """The current counters, in one indexed query. Raises ``DatabaseUnavailable`` when the database is down.
+
+    While the database is known to be down (``hive_portal.database_gate``, the back-off every path shares)
+    no query is tried: the runtime answers from its cache at once instead of waiting for the pool."""
+    if database_gate.refuses():
+        raise DatabaseUnavailable("the database is unavailable")
     try:
         with connection.cursor() as cursor:
             cursor.execute(_SQL)
             row = cursor.fetchone()
     except (DatabaseError, InterfaceError) as exc:
-        _down_until = time.monotonic() + BACKOFF_SECONDS
+        database_gate.mark_down()
         # The pool hands out a fresh connection next time; this one is gone.
         connection.close_if_unusable_or_obsolete()
         raise DatabaseUnavailable(str(exc)) from exc
-    _down_until = 0.0
     if row is None:  # pragma: no cover - the row is created by migration 0002
         return Generations(0, 0)
     return Generations(int(row[0]), int(row[1]))

@@ -201,3 +201,31 @@ def components_in_every_state(make_agent, make_team):
     for kind, obj in (("agent", agents["approved"]), ("team", teams["approved"])):
         draft_approve(kind=get_kind(kind), component_id=get_kind(kind).component_id(obj), actor="another-reviewer")
     return {"agent": agents, "team": teams}
+
+
+@pytest.fixture
+def database_outage():
+    """``(stop, start)``: really stop and restart the test session's embedded PostgreSQL.
+    ``start(reset=False)`` leaves the portal to notice the recovery by itself."""
+    from django.conf import settings
+    from django.db import connection, connections
+
+    from hive_portal.database_gate import database_gate
+    from hive_portal.embedded_db import start_server, stop_server
+
+    if not settings.HIVE_EMBEDDED_DATABASE:
+        pytest.skip("needs the embedded test database, which the test can stop and start")
+    pgdata = settings.DATA_DIR / "pgdata"
+
+    def stop():
+        assert stop_server(pgdata)
+
+    def start(reset=True):
+        start_server(pgdata)
+        if reset:
+            connections.close_all()
+            connection.close_pool()
+            database_gate.reset()
+
+    yield stop, start
+    start()  # whatever happened, leave the session's database running (attaching is idempotent)

@@ -19,6 +19,8 @@ import io
 import json
 from dataclasses import dataclass, field
 
+from hive_portal.csv_safety import csv_safe_row, csv_unescape
+from hive_portal.json_limits import text_problem
 from typification.models import LEVELS
 from typification.text import fold, nfc
 
@@ -96,6 +98,10 @@ def parse(data: bytes | str, *, source: str, fmt: str | None = None) -> list[Hie
 
 def _check_level(value: str, where: str, errors: list[str]) -> str:
     text = nfc(value)
+    problem = text_problem(text)
+    if problem:
+        errors.append(f"{where}: {problem}")
+        return text
     if len(text) > MAX_LEVEL_LENGTH:
         errors.append(f"{where}: longer than {MAX_LEVEL_LENGTH} characters.")
     return text
@@ -119,6 +125,8 @@ def parse_json(text: str, *, source: str) -> list[HierarchyRow]:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise HierarchyFileError([f"{source}:{exc.lineno}:{exc.colno}: invalid JSON ({exc.msg})."]) from None
+    except RecursionError:
+        raise HierarchyFileError([f"{source}: invalid JSON (nested far deeper than {len(LEVELS)} levels)."]) from None
     if not isinstance(document, dict):
         raise HierarchyFileError([f"{source}: $: expected an object of business units, got {type(document).__name__}."])
     rows: list[HierarchyRow] = []
@@ -194,7 +202,10 @@ def _split_keywords(cell: str, where: str, errors: list[str]) -> list[str]:
         values = cell.replace("|", ";").split(";")
     keywords = clean_keywords(values)
     for keyword in keywords:
-        if len(keyword) > MAX_KEYWORD_LENGTH:
+        problem = text_problem(keyword)
+        if problem:
+            errors.append(f"{where}: routing_keywords: {problem}")
+        elif len(keyword) > MAX_KEYWORD_LENGTH:
             errors.append(f"{where}: keyword “{keyword[:40]}…” is longer than {MAX_KEYWORD_LENGTH} characters.")
     return keywords
 
@@ -236,7 +247,8 @@ def parse_csv(text: str, *, source: str) -> list[HierarchyRow]:
                 continue
 
             def cell(column: str) -> str:
-                return record[index[column]] if column in index else ""
+                # csv_unescape: the export's formula neutralisation
+                return csv_unescape(record[index[column]]) if column in index else ""
 
             levels = [_check_level(cell(level), f"{where}: {level}", errors) for level in LEVELS]
             if not levels[0]:
@@ -285,7 +297,9 @@ def to_csv(rows: list[dict]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for row in rows:
-        writer.writerow([*(row[level] for level in LEVELS), row["business_unit"], ";".join(row["routing_keywords"])])
+        writer.writerow(
+            csv_safe_row([*(row[level] for level in LEVELS), row["business_unit"], ";".join(row["routing_keywords"])])
+        )
     return out.getvalue()
 
 

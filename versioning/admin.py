@@ -1,11 +1,13 @@
 import csv
 
 from django.contrib import admin
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from hive_portal.admin_exports import changelist_queryset
+from hive_portal.csv_safety import csv_safe_row
 from versioning.models import ComponentVersion, VersionHistory
 
 
@@ -94,8 +96,10 @@ class VersionHistoryAdmin(ReadOnlyAdmin):
             from django.core.exceptions import PermissionDenied
 
             raise PermissionDenied
-        changelist = self.get_changelist_instance(request)
-        queryset = changelist.get_queryset(request).order_by("created_at", "id")
+        queryset = changelist_queryset(self, request)
+        if isinstance(queryset, HttpResponse):
+            return queryset
+        queryset = queryset.order_by("created_at", "id")
 
         class Echo:
             def write(self, value):
@@ -109,10 +113,10 @@ class VersionHistoryAdmin(ReadOnlyAdmin):
             for h in queryset.iterator(chunk_size=2000):
                 diff = h.diff or {}
                 changed = ";".join(list(diff.get("changed", {})) + list(diff.get("added", {})) + list(diff.get("removed", {})))
-                yield writer.writerow(
+                yield writer.writerow(csv_safe_row(
                     [h.created_at.isoformat(), h.actor_name, h.action, h.component_type, h.component_id,
                      h.from_version or "", h.to_version or "", h.reason, changed]
-                )  # fmt: skip
+                ))  # fmt: skip
 
         response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")

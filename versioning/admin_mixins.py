@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from versioning import services
 from versioning.components import get_kind
@@ -21,6 +22,16 @@ from versioning.models import ComponentVersion, ReviewState, VersionStatus
 from versioning.selectors import component_history, component_status, component_version, component_versions
 
 SNAPSHOT_SALT = "hive.versioning.base_snapshot"
+
+
+def _safe_next(request) -> str | None:
+    """The posted ``next`` address when it is relative or on this host (never another site)."""
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return None
 
 
 def sign_snapshot(snapshot: dict) -> str:
@@ -248,7 +259,7 @@ class VersionedComponentAdmin(admin.ModelAdmin):
             messages.error(request, _errors(exc))
         except PermissionDenied as exc:
             messages.error(request, str(exc) or "You do not have permission to do that.")
-        return HttpResponseRedirect(request.POST.get("next") or self._url("change", obj.pk))
+        return HttpResponseRedirect(_safe_next(request) or self._url("change", obj.pk))
 
     def activate_view(self, request, object_id):
         obj = self._object_or_404(request, object_id)

@@ -184,6 +184,16 @@ class VersionHistory(models.Model):
     diff = models.JSONField(default=dict, blank=True, help_text="What changed, key by key.")
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
+    # Tamper evidence (PostgreSQL): set by a trigger on INSERT, whatever wrote the row; checked by
+    # ``manage.py verify_audit`` (versioning.audit_chain). Empty on SQLite.
+    previous_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    row_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        editable=False,
+        help_text="SHA-256 of the previous row's hash and this row's content.",
+    )
 
     class Meta:
         db_table = "version_history"

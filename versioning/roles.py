@@ -14,14 +14,18 @@ ROLES = (VIEWER, PROMPT_EDITOR, PUBLISHER, ADMIN)
 
 # Apps whose models every role may view (audit included).
 PORTAL_APPS = ("agents", "teams", "typification", "knowledge", "monitoring", "versioning", "runtime")
-# What a prompt editor edits (drafts only: publishing is a separate permission).
+# What a prompt editor edits: drafts only (publishing is a separate permission).
 EDITABLE_MODELS = {
     "agents": ("agent",),
     "teams": ("team", "teammember"),
+}
+# Content that the runtime serves as soon as it is saved (classify, tree, bundle, knowledge search): it has
+# no draft, so only roles that may change production (publishers) add, change or delete it.
+LIVE_ON_SAVE_MODELS = {
     "typification": ("typificationhierarchy", "businessunitroute"),
     "knowledge": ("knowledgeentry",),
 }
-DELETABLE_MODELS = EDITABLE_MODELS
+DELETABLE_MODELS = {**EDITABLE_MODELS, **LIVE_ON_SAVE_MODELS}
 
 
 def role_permissions(role: str, permissions) -> set:
@@ -41,9 +45,10 @@ def role_permissions(role: str, permissions) -> set:
             if app == "runtime":
                 continue  # API keys are for admins only
             chosen.add(perm)
-        elif role in (PROMPT_EDITOR, PUBLISHER) and action in ("add", "change"):
-            if model in EDITABLE_MODELS.get(app, ()):
-                chosen.add(perm)
+        elif role in (PROMPT_EDITOR, PUBLISHER) and action in ("add", "change") and model in EDITABLE_MODELS.get(app, ()):
+            chosen.add(perm)
+        elif role == PUBLISHER and action in ("add", "change") and model in LIVE_ON_SAVE_MODELS.get(app, ()):
+            chosen.add(perm)
         elif role == PUBLISHER and action == "delete" and model in DELETABLE_MODELS.get(app, ()):
             chosen.add(perm)
         elif role == PUBLISHER and perm.codename in ("publish_component", "review_component"):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from versioning.models import ComponentVersion, VersionHistory, VersionStatus
+from versioning.models import ComponentVersion, HistoryAction, VersionHistory, VersionStatus
 
 
 @dataclass
@@ -82,3 +82,20 @@ def last_editor(component_type: str, component_id: str) -> str | None:
         .values_list("actor_name", flat=True)
         .first()
     )
+
+
+def draft_authors(draft) -> tuple[set[int], set[str]]:
+    """Everyone who wrote into ``draft`` at any point: its creator, its last editor and every actor of a
+    "draft saved" audit row for its version (ids of users, and names for actors without a user)."""
+    rows = VersionHistory.objects.filter(
+        component_type=draft.component_type,
+        component_id=draft.component_id,
+        action=HistoryAction.DRAFT_SAVED,
+        to_version=draft.version,
+    ).values_list("actor_id", "actor_name")
+    ids = {draft.created_by_id, draft.edited_by_id}
+    names = {draft.created_by_name, draft.edited_by_name}
+    for actor_id, actor_name in rows:
+        ids.add(actor_id)
+        names.add(actor_name)
+    return ids - {None}, names - {None, ""}

@@ -179,12 +179,13 @@ def draft_submit(*, kind: ComponentKind, component_id: str, actor: Any, note: st
 
 
 def _check_four_eyes(draft: ComponentVersion, actor: Any) -> None:
+    """Whoever edited the draft at any point, not only its creator and last editor, may not review it."""
+    from versioning.selectors import draft_authors
+
     user, name = actor_parts(actor)
-    authors = {draft.created_by_id, draft.edited_by_id} - {None}
-    if user is not None and user.pk in authors:
-        raise PermissionDenied("Someone other than the draft's authors must review it.")
-    if user is None and name in {draft.created_by_name, draft.edited_by_name}:
-        raise PermissionDenied("Someone other than the draft's authors must review it.")
+    author_ids, author_names = draft_authors(draft)
+    if (user is not None and user.pk in author_ids) or (user is None and name in author_names):
+        raise PermissionDenied("Someone who has not edited this draft must review it; you edited it.")
 
 
 def _review(*, kind: ComponentKind, component_id: str, actor: Any, state: str, comment: str, action: str):

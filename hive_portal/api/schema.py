@@ -17,3 +17,24 @@ class ErrorSerializer(serializers.Serializer):
 def error_responses(**descriptions: str) -> dict[int, OpenApiResponse]:
     """``error_responses(e400="...", e401="...")`` → documented responses with the error body."""
     return {int(code[1:]): OpenApiResponse(ErrorSerializer, description=text) for code, text in descriptions.items()}
+
+
+def document_strict_requests(result, generator, request, public):
+    """drf-spectacular post-processing hook: request bodies of serializers that refuse unknown keys
+    (``StrictFieldsMixin``) get ``additionalProperties: false``, and their ``openapi_required_one_of``
+    fields a ``oneOf`` of ``required`` — so the document refuses what the API refuses."""
+    from hive_portal.api.serializers import StrictFieldsMixin
+
+    schemas = result.get("components", {}).get("schemas", {})
+    for component in generator.registry._components.values():
+        serializer = component.object
+        if component.type != "schemas" or component.name not in schemas or not component.name.endswith("Request"):
+            continue
+        cls = serializer if isinstance(serializer, type) else type(serializer)
+        if not issubclass(cls, StrictFieldsMixin):
+            continue
+        schema = schemas[component.name]
+        schema["additionalProperties"] = False
+        if cls.openapi_required_one_of:
+            schema["oneOf"] = [{"required": [name]} for name in cls.openapi_required_one_of]
+    return result

@@ -1,7 +1,7 @@
 """The versioned API: each app contributes its ``api/urls.py`` under ``/api/v1/``."""
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 v1 = [
     path("", include("runtime.api.urls")),
@@ -13,5 +13,6 @@ v1 = [
 urlpatterns = [
     path("v1/", include((v1, "v1"))),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # The split view serves Swagger UI's start-up script as a file: the Content-Security-Policy forbids inline scripts.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
 ]

@@ -8,6 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from hive_portal.api.serializers import StrictCharField, StrictFieldsMixin
 from knowledge.selectors import MAX_QUERY_LENGTH, MAX_SEARCH_LIMIT, validate_embedding
 
 
@@ -28,8 +29,11 @@ class EmbeddingField(serializers.Field):
         return list(value)
 
 
-class KnowledgeSearchRequestSerializer(serializers.Serializer):
-    query = serializers.CharField(
+class KnowledgeSearchRequestSerializer(StrictFieldsMixin, serializers.Serializer):
+    """Give `query` or `embedding` (exactly one); a key not listed here is refused with 400."""
+
+    openapi_required_one_of = ("query", "embedding")
+    query = StrictCharField(
         required=False,
         max_length=MAX_QUERY_LENGTH,
         trim_whitespace=True,
@@ -39,8 +43,8 @@ class KnowledgeSearchRequestSerializer(serializers.Serializer):
         required=False,
         help_text=f"Instead of `query`: a vector of {settings.HIVE_EMBEDDING_DIMENSIONS} numbers from the same embedder.",
     )
-    business_unit = serializers.CharField(required=False, max_length=50, help_text="Only entries of this business unit.")
-    category = serializers.CharField(required=False, max_length=255, help_text="Only entries of this category.")
+    business_unit = StrictCharField(required=False, max_length=50, help_text="Only entries of this business unit.")
+    category = StrictCharField(required=False, max_length=255, help_text="Only entries of this category.")
     limit = serializers.IntegerField(
         required=False, default=10, min_value=1, max_value=MAX_SEARCH_LIMIT, help_text="How many results (1-50)."
     )

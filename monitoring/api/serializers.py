@@ -3,21 +3,11 @@ from datetime import timedelta
 from django.utils import timezone
 from rest_framework import serializers
 
+from hive_portal.api.serializers import StrictFieldsMixin
 from monitoring.services import MAX_BATCH
 
 INT_MAX = 2_147_483_647
 FUTURE_TOLERANCE = timedelta(hours=1)
-
-
-class StrictFieldsMixin:
-    """Refuse keys the record does not define: a typo (``response_ms``) must not silently drop data."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return super().to_internal_value(data)
 
 
 def _not_in_future(value):
@@ -98,11 +88,11 @@ class RoutingDecisionRecordSerializer(StrictFieldsMixin, serializers.Serializer)
         return attrs
 
 
-class AgentMetricBatchSerializer(serializers.Serializer):
+class AgentMetricBatchSerializer(StrictFieldsMixin, serializers.Serializer):
     records = AgentMetricRecordSerializer(many=True, allow_empty=False, max_length=MAX_BATCH)
 
 
-class RoutingDecisionBatchSerializer(serializers.Serializer):
+class RoutingDecisionBatchSerializer(StrictFieldsMixin, serializers.Serializer):
     records = RoutingDecisionRecordSerializer(many=True, allow_empty=False, max_length=MAX_BATCH)
 
 

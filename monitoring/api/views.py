@@ -70,14 +70,16 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     required=False,
+    pattern=_KEY_PATTERN.pattern,
     description=(
-        "A unique key per batch (e.g. a UUID). Retrying a batch with the same key stores nothing again and "
+        "A unique key per batch (e.g. a UUID): 1 to 255 visible ASCII characters, else 400. Retrying a batch with the same key stores nothing again and "
         "answers 200 with `replayed: true`; the same key with different records is refused with 409."
     ),
 )
 
 ERROR_RESPONSES = error_responses(
-    e400="A record is invalid; `fields` names each one (`records[3].response_time_ms`). Nothing was stored.",
+    e400="A record is invalid, or the Idempotency-Key is malformed; `fields` names each one "
+    "(`records[3].response_time_ms`, `Idempotency-Key`). Nothing was stored.",
     e401="Missing, unknown, revoked or expired API key.",
     e403="The key lacks the `metrics:write` scope.",
     e409="The Idempotency-Key was already used for a different batch.",

@@ -81,6 +81,7 @@ class RuntimeDocumentView(APIView):
     """Serve a document from the per-worker cache, rebuilding it when the config generation moved."""
 
     required_scope = "config:read"
+    serves_without_database = True  # answers stale from its cache (hive_portal.middleware lets it through)
     version_header = "X-Hive-Version"
 
     @classmethod
@@ -222,8 +223,12 @@ class VersionQuerySerializer(serializers.Serializer):
     tags=["runtime"],
     summary="An agent's published configuration",
     description="Agno parameter names, ready for `agno.agent.Agent(**config)` once `model` is resolved. " + CACHING_DOC,
-    parameters=[OpenApiParameter("version", OpenApiTypes.INT, description="An older published (immutable) version.")],
-    responses={200: AgentConfigSerializer, **ERRORS},
+    parameters=[
+        OpenApiParameter(
+            "version", {"type": "integer", "minimum": 1}, description="An older published (immutable) version."
+        )
+    ],
+    responses={200: AgentConfigSerializer, **ERRORS, **error_responses(e400="`version` is not a positive integer.")},
     examples=[OpenApiExample("Cards specialist", value=AGENT_EXAMPLE, response_only=True)],
 )
 class AgentConfigView(RuntimeDocumentView):

@@ -27,8 +27,14 @@ def test_editor_edits__publisher_reviews_and_publishes__runtime_sees_it(live_ser
     base = live_server.url
     assert _runtime_config(base, raw_key)["instructions"][0] == "Be concise."
 
+    csp_violations: list[str] = []
+
+    def watched(page):
+        page.on("console", lambda m: csp_violations.append(m.text) if "Content Security Policy" in m.text else None)
+        return page
+
     # The prompt editor changes the first instruction and saves a draft.
-    page = browser.new_page()
+    page = watched(browser.new_page())
     _login(page, base, "eddie")
     page.goto(f"{base}/admin/agents/agent/{agent.pk}/change/")
     first = page.locator("textarea[name=instructions__item]").first
@@ -41,7 +47,7 @@ def test_editor_edits__publisher_reviews_and_publishes__runtime_sees_it(live_ser
     page.close()
 
     # The publisher opens the diff and publishes.
-    page = browser.new_page()
+    page = watched(browser.new_page())
     _login(page, base, "paula")
     page.goto(f"{base}/admin/agents/agent/{agent.pk}/change/")
     page.click("#publish-link")
@@ -57,3 +63,4 @@ def test_editor_edits__publisher_reviews_and_publishes__runtime_sees_it(live_ser
     config = _runtime_config(base, raw_key)
     assert config["instructions"][0] == "Seja breve e cordial, em português."
     assert config["metadata"]["hive"]["version"] == 2
+    assert csp_violations == []  # the admin's scripts all run under the Content-Security-Policy

@@ -113,3 +113,29 @@ def test_load_demo__has_typification_knowledge_and_metrics():
     assert KnowledgeEntry.objects.count() >= 3
     assert AgentMetric.objects.filter(agent_id="cards-specialist").exists()
     assert RoutingDecision.objects.exists()
+
+
+def _load_demo_only_embedded() -> str:
+    out = io.StringIO()
+    call_command("load_demo", "--only-embedded", stdout=out)
+    return out.getvalue()
+
+
+@override_settings(HIVE_EMBEDDED_DATABASE=False, HIVE_LOAD_DEMO=False, HIVE_ADMIN_PASSWORD="")
+def test_load_demo_only_embedded__database_of_yours__admin_only_no_demo():
+    output = _load_demo_only_embedded()
+    assert "Demo not loaded" in output
+    assert get_user_model().objects.filter(username="admin").exists()
+    assert not Agent.objects.exists() and not Team.objects.exists()
+
+
+@override_settings(HIVE_EMBEDDED_DATABASE=False, HIVE_LOAD_DEMO=True, HIVE_ADMIN_PASSWORD="")
+def test_load_demo_only_embedded__asked_with_hive_load_demo__loads():
+    _load_demo_only_embedded()
+    assert Team.objects.filter(team_id=TEAM_ID).exists()
+
+
+@override_settings(HIVE_EMBEDDED_DATABASE=True, HIVE_LOAD_DEMO=False, HIVE_ADMIN_PASSWORD="")
+def test_load_demo_only_embedded__embedded_database__loads():
+    _load_demo_only_embedded()
+    assert Team.objects.filter(team_id=TEAM_ID).exists()

@@ -18,7 +18,7 @@ import pytest
 
 from hive_portal.embedded_db import ensure_server, start_server, stop_server
 
-from .conftest import BASE_DIR, manage_ok
+from .conftest import BASE_DIR, manage, manage_ok
 
 
 @pytest.fixture
@@ -100,10 +100,12 @@ def test_ensure_server__after_another_process_stopped_it__starts_it_again(data_d
 
 
 def test_zero_configuration__manage_py_starts_reports_and_stops_the_server(subprocess_env, data_dir):
-    # No database URL and no secret: the embedded server in HIVE_DATA_DIR and a generated key.
+    # No database URL and no secret: any command starts the embedded server in HIVE_DATA_DIR and a
+    # generated key; `embedded_db start|stop|status` manages the server without starting it first.
     env = subprocess_env(HIVE_DATABASE_URL="", HIVE_SECRET_KEY="", HIVE_DATA_DIR=str(data_dir))
     pgdata = data_dir / "pgdata"
 
+    manage_ok("check", env=env)
     status = manage_ok("embedded_db", "status", env=env).stdout
     assert f"Embedded PostgreSQL running in {pgdata}" in status
     assert _running(pgdata)
@@ -114,7 +116,14 @@ def test_zero_configuration__manage_py_starts_reports_and_stops_the_server(subpr
 
     assert "Stopped." in manage_ok("embedded_db", "stop", env=env).stdout
     assert not _running(pgdata)
-    # The next command starts it again, with the same key.
-    manage_ok("embedded_db", "status", env=env)
+    stopped = manage("embedded_db", "status", env=env)
+    assert stopped.returncode == 3 and "is not running" in stopped.stdout
+    assert not _running(pgdata)  # asking for the status started nothing
+    assert "It was not running." in manage_ok("embedded_db", "stop", env=env).stdout
+
+    assert "Started the embedded PostgreSQL" in manage_ok("embedded_db", "start", env=env).stdout
     assert _running(pgdata)
+    assert "Already running" in manage_ok("embedded_db", "start", env=env).stdout
+    manage_ok("check", env=env)
     assert key_file.read_text() == first_key
+    manage_ok("embedded_db", "stop", env=env)

@@ -13,10 +13,18 @@ from hive_portal import health
 from .conftest import manage_ok
 
 
+@pytest.fixture
+def staff_client(client, django_user_model):
+    """Details are for staff (or a key): the tests that read them log in."""
+    user = django_user_model.objects.create_user("ops", password="x-not-used-123", is_staff=True)
+    client.force_login(user)
+    return client
+
+
 @pytest.mark.sqlite_smoke
 @pytest.mark.django_db
-def test_health__database_up__200_ok(client):
-    response = client.get("/health/")
+def test_health__database_up__200_ok(staff_client):
+    response = staff_client.get("/health/")
 
     assert response.status_code == 200
     assert response["Cache-Control"].startswith("max-age=0")
@@ -46,11 +54,11 @@ def test_health__post__not_allowed(client):
 
 @pytest.mark.postgres_only
 @pytest.mark.django_db
-def test_health__agno_schema__reported_absent_then_present(client):
-    assert client.get("/health/").json()["schemas"]["agno"] is False
+def test_health__agno_schema__reported_absent_then_present(staff_client):
+    assert staff_client.get("/health/").json()["schemas"]["agno"] is False
     with connection.cursor() as cursor:
         cursor.execute("CREATE SCHEMA agno")  # rolled back with the test's transaction
-    body = client.get("/health/").json()
+    body = staff_client.get("/health/").json()
     assert body["schemas"] == {"hive": True, "agno": True}
     assert body["status"] == "ok"
 
@@ -60,9 +68,11 @@ def test_health__agno_schema__reported_absent_then_present(client):
 def test_health__hive_schema_missing__503(client):
     with connection.cursor() as cursor:
         cursor.execute("ALTER SCHEMA hive RENAME TO hive_moved_away")  # rolled back with the test
-    response = client.get("/health/")
+    response = client.get("/health/")  # sessions live in schema hive too: nobody can log in, status only
     assert response.status_code == 503
-    body = response.json()
+    assert response.json() == {"status": "unavailable"}
+    body, healthy = health.health_report()
+    assert healthy is False
     assert body["status"] == "unavailable"
     assert body["schemas"]["hive"] is False
     assert "migrate" in body["error"]
@@ -71,9 +81,9 @@ def test_health__hive_schema_missing__503(client):
 @pytest.mark.postgres_only
 @pytest.mark.django_db
 @pytest.mark.parametrize("version", ["0.8.0", "0.8.3"])
-def test_health__pgvector_older_than_0_8_4__200_with_warning(client, monkeypatch, version):
+def test_health__pgvector_older_than_0_8_4__200_with_warning(staff_client, monkeypatch, version):
     monkeypatch.setattr(health, "pgvector_version", lambda using="default": version)
-    response = client.get("/health/")
+    response = staff_client.get("/health/")
     assert response.status_code == 200
     body = response.json()
     assert body["pgvector"] == version
@@ -83,9 +93,9 @@ def test_health__pgvector_older_than_0_8_4__200_with_warning(client, monkeypatch
 @pytest.mark.postgres_only
 @pytest.mark.django_db
 @pytest.mark.parametrize("version", ["0.7.4", "0.5.1"])
-def test_health__pgvector_older_than_0_8__503(client, monkeypatch, version):
+def test_health__pgvector_older_than_0_8__503(staff_client, monkeypatch, version):
     monkeypatch.setattr(health, "pgvector_version", lambda using="default": version)
-    response = client.get("/health/")
+    response = staff_client.get("/health/")
     assert response.status_code == 503
     assert "older than 0.8" in response.json()["error"]
 
@@ -93,17 +103,17 @@ def test_health__pgvector_older_than_0_8__503(client, monkeypatch, version):
 @pytest.mark.postgres_only
 @pytest.mark.django_db
 @pytest.mark.parametrize("version", ["0.8.4", "0.8.10", "0.9.0", "1.0.0"])
-def test_health__pgvector_0_8_4_or_newer__no_warning(client, monkeypatch, version):
+def test_health__pgvector_0_8_4_or_newer__no_warning(staff_client, monkeypatch, version):
     monkeypatch.setattr(health, "pgvector_version", lambda using="default": version)
-    body = client.get("/health/").json()
+    body = staff_client.get("/health/").json()
     assert "warning" not in body, body
 
 
 @pytest.mark.postgres_only
 @pytest.mark.django_db
-def test_health__pgvector_not_installed__503(client, monkeypatch):
+def test_health__pgvector_not_installed__503(staff_client, monkeypatch):
     monkeypatch.setattr(health, "pgvector_version", lambda using="default": None)
-    response = client.get("/health/")
+    response = staff_client.get("/health/")
     assert response.status_code == 503
     assert "pgvector" in response.json()["error"]
 
@@ -146,8 +156,11 @@ HEALTH_IN_SUBPROCESS = textwrap.dedent(
     """
     import json
     from django.test import Client
+    from hive_portal.health import health_report
     response = Client().get("/health/")
-    print(json.dumps({"status": response.status_code, "body": response.json()}))
+    keyed = Client().get("/health/", HTTP_AUTHORIZATION="Bearer hive_not_checkable_while_down")
+    print(json.dumps({"status": response.status_code, "anonymous": response.json(), "keyed": keyed.json(),
+                      "body": health_report()[0]}))
     """
 )
 
@@ -160,9 +173,31 @@ def test_health__database_unreachable__503(subprocess_env, tmp_path):
     result = manage_ok("shell", "-c", HEALTH_IN_SUBPROCESS, env=env, timeout=60)
     answer = json.loads(result.stdout.strip().splitlines()[-1])
     assert answer["status"] == 503
+    assert answer["anonymous"] == {"status": "unavailable"} == answer["keyed"]
     body = answer["body"]
     assert body["status"] == "unavailable"
     assert body["database"]["reachable"] is False
     assert body["database"]["error"]
     assert "topsecret" not in json.dumps(body)
     assert body["database"]["url"].startswith("postgresql://hive:***@")
+
+
+@pytest.mark.sqlite_smoke
+@pytest.mark.django_db
+def test_health__anonymous__status_only_no_user_or_socket(client):
+    response = client.get("/health/")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_health__details_with_a_valid_key_not_with_a_wrong_one(client, api_key_factory):
+    _, raw = api_key_factory("metrics:write")
+    assert "database" in client.get("/health/", HTTP_AUTHORIZATION=f"Bearer {raw}").json()
+    assert client.get("/health/", HTTP_AUTHORIZATION="Bearer hive_wrong").json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_health__non_staff_session__status_only(client, django_user_model):
+    client.force_login(django_user_model.objects.create_user("someone", password="x-not-used-123"))
+    assert client.get("/health/").json() == {"status": "ok"}

@@ -153,6 +153,23 @@ def test_add__blank_fields_and_bad_metadata_are_form_errors(admin_client):
     assert "Metadata must be a JSON object." in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    ("metadata", "message"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ('{"a": ' + "[" * 40 + "]" * 40 + "}", "more than 32 levels"),
+        ('{"note": "a\\u0000b"}', "NUL character"),
+        ('{"note": "\\ud800"}', "lone UTF-16 surrogate"),
+    ],
+)
+def test_add__hostile_metadata_is_a_form_error_not_a_500(admin_client, metadata, message):
+    response = admin_client.post(ADD, _form(metadata=metadata))
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert message in " ".join(errors.get("metadata", [])), errors
+    assert KnowledgeEntry.objects.count() == 0
+
+
 def test_edit__reembeds_and_records_the_change(admin_client):
     entry = _entry()
     response = admin_client.post(change_url(entry), _form(question=entry.question, answer="New answer."))
@@ -209,6 +226,26 @@ def test_export_action_and_view(admin_client):
     assert ["How do I block a lost card?", "Tap Block card.", "Cards", "cards,beginner", "pagbank", ""] in rows
     filtered = _csv_rows(admin_client.get(EXPORT, {"business_unit__exact": "adquirencia"}))
     assert [r[0] for r in filtered[1:]] == ["Machine off"]
+
+
+def test_export_view__invalid_filter__400_not_500(admin_client):
+    _entry()
+    response = admin_client.get(EXPORT, {"created_at__gte": "bad"})
+    assert response.status_code == 400
+    assert "filters are invalid" in response.content.decode()
+
+
+def test_export__formulas_neutralised_and_import_gives_them_back(admin_client):
+    from knowledge.services import knowledge_import_csv
+
+    _entry(question="=1+1", answer="-5 points", category="@Cards", metadata={"tags": ["+tag"]}, business_unit="pagbank")
+    rows = _csv_rows(admin_client.get(EXPORT))
+    assert rows[1] == ["'=1+1", "'-5 points", "'@Cards", "'+tag", "pagbank", ""]
+    exported = b"".join(admin_client.get(EXPORT).streaming_content)
+    KnowledgeEntry.objects.all().delete()
+    knowledge_import_csv(data=exported, file_name="kb.csv")
+    entry = KnowledgeEntry.objects.get()
+    assert (entry.question, entry.answer, entry.category, entry.metadata) == ("=1+1", "-5 points", "@Cards", {"tags": ["+tag"]})
 
 
 def test_export_view__viewer_may_export(viewer):

@@ -73,6 +73,11 @@ def test_search__max_distance(runtime_client, entries):
         ({"query": "card", "limit": "many"}, "limit"),
         ({"query": "card", "max_distance": -1}, "max_distance"),
         ({"query": "card", "business_unit": "x" * 51}, "business_unit"),
+        ({"query": "card", "limt": 5}, "limt"),
+        ({"query": 0}, "query"),
+        ({"query": "card", "business_unit": 7}, "business_unit"),
+        ({"query": "card", "category": ["Cards"]}, "category"),
+        ({"query": "card\x00"}, "query"),
     ],
 )
 def test_search__invalid_requests_name_the_field(runtime_client, payload, field):
@@ -114,3 +119,24 @@ def test_search__is_documented_in_the_schema(admin_client):
     operation = response.json()["paths"]["/api/v1/knowledge/search"]["post"]
     assert operation["operationId"] == "knowledge_search"
     assert "400" in operation["responses"] and "200" in operation["responses"]
+
+
+def test_search__deeply_nested_body__400_not_500(runtime_client):
+    body = '{"query": "card", "category": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    response = runtime_client.generic("POST", URL, body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert error_of(response)["code"] == "parse_error"
+
+
+def test_search__nesting_over_the_limit__400_naming_the_field(runtime_client):
+    body = '{"query": "card", "category": ' + "[" * 40 + "]" * 40 + "}"
+    response = runtime_client.generic("POST", URL, body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert any(name.startswith("category") for name in error_of(response)["fields"])
+
+
+@pytest.mark.parametrize(("body", "field"), [('{"query": "card \\ud800"}', "query"), ('{"query": "c", "business_unit": "\\udfff"}', "business_unit")])
+def test_search__lone_surrogate__400_naming_the_field(runtime_client, body, field):
+    response = runtime_client.generic("POST", URL, body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert field in error_of(response)["fields"]

@@ -162,3 +162,20 @@ def test_embed_pending__failure_keeps_earlier_batches_and_reports():
     report = knowledge_embed_pending(embedder=FailsSecond(dimensions=1536), batch_size=2)
     assert report.embedded == 2 and report.failed == 1 and report.error == "quota exceeded"
     assert knowledge_embedding_counts()["missing"] == 1
+
+
+def _nested(depth):
+    value = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("metadata", [{"note": "a\x00b"}, {"tags": ["\ud800"]}, {"a": _nested(40)}])
+def test_entry_create__metadata_the_database_cannot_store__refused_with_the_field(metadata):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as exc:
+        knowledge_entry_create(business_unit="pagbank", category="Cards", question="Q?", answer="A.", metadata=metadata)
+    assert "metadata" in exc.value.message_dict
+    assert KnowledgeEntry.objects.count() == 0

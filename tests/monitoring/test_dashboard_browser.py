@@ -41,6 +41,8 @@ def test_import__console__dashboard_compare(live_server, browser, django_user_mo
     page.on("request", lambda r: requests_outside.append(r.url) if not r.url.startswith(base) else None)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    csp_violations: list[str] = []
+    page.on("console", lambda m: csp_violations.append(m.text) if "Content Security Policy" in m.text else None)
 
     page.goto(f"{base}/admin/login/")
     page.fill("#id_username", "boss")
@@ -72,5 +74,14 @@ def test_import__console__dashboard_compare(live_server, browser, django_user_mo
     p95 = page.locator("#comparison tr[data-key=p95_ms]").inner_text()
     assert "2000 ms" in p95 and "900 ms" in p95 and "-55.0%" in p95
     assert charts_drawn(page) == 4
+
+    # The typification tree's buttons and Swagger UI run under the Content-Security-Policy too.
+    page.goto(f"{base}/admin/typification/typificationhierarchy/tree/")
+    page.click("button[data-tree=open]")
+    assert page.locator("#typification-tree details[open]").count() > 0
+    page.goto(f"{base}/api/docs/")
+    page.wait_for_selector(".swagger-ui .opblock", timeout=15_000)
+    assert "Hive Portal API" in page.content()
     assert errors == []
+    assert csp_violations == []
     assert requests_outside == []  # everything, Chart.js included, comes from the portal itself

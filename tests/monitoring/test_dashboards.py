@@ -324,3 +324,23 @@ def test_indexes__cover_the_dashboard_columns_on_postgresql():
     assert "(agent_id, config_version, created_at) INCLUDE" in definitions["agent_metrics_agent_version"]
     assert "(created_at) INCLUDE (routed_to, confidence_score)" in definitions["routing_decisions_time"]
 
+
+
+@pytest.mark.parametrize("url", [DASHBOARD, ROUTING])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"range": "custom", "start": "9999-12-01", "end": "9999-12-31"},
+        {"range": "custom", "start": "9999-12-01"},
+        {"start": "9999-12-01"},
+        {"range": "custom", "start": "0001-01-01", "end": "0001-01-02"},
+        {"range": "custom", "start": "1999-12-31", "end": "2026-01-01"},
+    ],
+)
+def test_dashboards__dates_out_of_range__form_error_not_500(client, staff, url, query):
+    client.force_login(staff)
+    response = client.get(url, query)
+    assert response.status_code == 200
+    html = response.content.decode()
+    if query.get("range") == "custom" and "end" in query:
+        assert "between 2000-01-01 and" in html

@@ -271,3 +271,84 @@ def test_metrics__concurrent_retries_with_same_key__stored_once(api_key_factory)
     assert sorted(statuses) == [200, 200, 200, 201]
     assert AgentMetric.objects.count() == 200
     assert IngestionBatch.objects.count() == 1
+
+
+# --- Hostile bodies: refused with 400 naming the field, nothing stored --------------------------
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize("path", [METRICS, DECISIONS])
+def test_ingest__deeply_nested_body__400_not_recursion_error(writer, path):
+    response = writer.generic("POST", path, '{"records": ' + _nested(100_000) + "}", content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert error_of(response)["code"] in {"parse_error", "invalid"}
+    assert AgentMetric.objects.count() == 0 and RoutingDecision.objects.count() == 0
+
+
+def test_routing_decisions__typification_result_nested_too_deep__400_naming_the_field(writer):
+    import json
+
+    body = '{"records": [' + json.dumps(decision())[:-1] + ', "typification_result": {"x": ' + _nested(40) + "}}]}"
+    body = body.replace('"typification_result": {"business_unit": "PagBank", "path": ["PagBank", "Pix"]}, ', "")
+    response = writer.generic("POST", DECISIONS, body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    fields = error_of(response)["fields"]
+    assert any(name.startswith("records[0].typification_result.x") for name in fields), fields
+    assert "32 levels" in error_of(response)["message"]
+    assert RoutingDecision.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("bad", "field", "words"),
+    [
+        ('{"note": "a\\u0000b"}', "records[0].typification_result.note", "NUL"),
+        ('{"note": "\\ud800"}', "records[0].typification_result.note", "surrogate"),
+        ('{"n\\u0000te": "x"}', "records[0].typification_result.n\x00te", "NUL"),
+        ('{"path": ["PagBank", "\\udfff"]}', "records[0].typification_result.path[1]", "surrogate"),
+    ],
+)
+def test_routing_decisions__nul_or_lone_surrogate_in_json__400_naming_the_field(writer, bad, field, words):
+    import json
+
+    record = decision()
+    del record["typification_result"]
+    body = '{"records": [' + json.dumps(record)[:-1] + ', "typification_result": ' + bad + "}]}"
+    response = writer.generic("POST", DECISIONS, body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    error = error_of(response)
+    assert field in error["fields"], error
+    assert words in error["message"]
+    assert RoutingDecision.objects.count() == 0
+
+
+@pytest.mark.parametrize("text", ['"a\\u0000b"', '"\\udc00"'])
+def test_routing_decisions__nul_or_surrogate_in_query__400_naming_the_field(writer, text):
+    import json
+
+    record = decision()
+    del record["query"]
+    body = '{"records": [' + json.dumps(record)[:-1] + ', "query": ' + text + "}]}"
+    response = writer.generic("POST", DECISIONS, body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert "records[0].query" in error_of(response)["fields"]
+    assert RoutingDecision.objects.count() == 0
+
+
+def test_ingest__emoji_escaped_as_a_surrogate_pair__accepted(writer):
+    import json
+
+    record = decision()
+    del record["query"]
+    body = '{"records": [' + json.dumps(record)[:-1] + ', "query": "pix \\ud83d\\ude00 n\\u00e3o caiu"}]}'
+    response = writer.generic("POST", DECISIONS, body, content_type="application/json")
+    assert response.status_code == 201, response.content
+    assert RoutingDecision.objects.get().query == "pix 😀 não caiu"
+
+
+def test_ingest__form_encoded_body__415(writer):
+    response = writer.post(METRICS, {"records": "x"})  # multipart, as a browser form would send
+    assert response.status_code == 415
+    assert error_of(response)["code"] == "unsupported_media_type"

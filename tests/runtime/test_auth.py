@@ -92,6 +92,39 @@ def test_staff_session__may_browse_but_non_staff_may_not(client, published, publ
     assert client.get(url()).status_code == 403
 
 
+@pytest.mark.parametrize("role", ["viewer", "editor", "publisher", "portal_admin"])
+def test_staff_session__never_writes_metrics(client, request, role):
+    from monitoring.models import AgentMetric, RoutingDecision
+
+    client.force_login(request.getfixturevalue(role))
+    metric = {"records": [{"agent_id": "cards", "response_time_ms": 5}]}
+    decision = {"records": [{"session_id": "s", "query": "q", "routed_to": "cards"}]}
+    response = client.post("/api/v1/metrics", metric, content_type="application/json")
+    assert response.status_code == 403
+    assert "metrics:write" in error_of(response)["message"]
+    assert client.post("/api/v1/routing-decisions", decision, content_type="application/json").status_code == 403
+    assert AgentMetric.objects.count() == 0 and RoutingDecision.objects.count() == 0
+
+
+def test_staff_session__viewer_reads_with_the_read_scopes(client, published, viewer):
+    client.force_login(viewer)
+    assert client.get(url()).status_code == 200
+    assert client.get(reverse("api:v1:bundle")).status_code == 200
+    assert client.get("/api/v1/typification/tree").status_code == 200
+    classify = client.post("/api/v1/typification/classify", {"text": "pix"}, content_type="application/json")
+    assert classify.status_code == 200
+    search = client.post("/api/v1/knowledge/search", {"query": "card"}, content_type="application/json")
+    assert search.status_code == 200
+
+
+def test_staff_session__without_a_role__has_no_scope(client, published, django_user_model):
+    clerk = django_user_model.objects.create_user("clerk", password="x-not-used-123", is_staff=True)
+    client.force_login(clerk)
+    assert client.get(url()).status_code == 403
+    assert client.get(reverse("api:v1:bundle")).status_code == 403
+    assert client.get("/api/v1/typification/tree").status_code == 403
+
+
 def test_create_api_key_command__prints_the_key_once_as_the_last_line(published, capsys):
     call_command("create_api_key", "prod-runtime", "--scopes", "config:read,metrics:write,knowledge:search")
     out = capsys.readouterr().out.strip().splitlines()
@@ -142,3 +175,28 @@ def test_api__body_over_the_limit__413_json(runtime_client, settings):
 def test_api__unknown_url__404_json(runtime_client):
     response = runtime_client.get("/api/v1/does-not-exist")
     assert response.status_code == 404 and error_of(response)["code"] == "not_found"
+
+
+def test_unknown_keys__cache_is_bounded_and_known_keys_stay_cached(published, api_key_factory, django_assert_num_queries):
+    import secrets
+
+    from runtime.authentication import MAX_UNKNOWN_KEYS, key_cache
+
+    _, raw = api_key_factory("config:read")
+    generation = 7
+    assert key_cache.lookup(hash_key(raw), generation) is not None
+    for _ in range(MAX_UNKNOWN_KEYS * 3):
+        assert key_cache.lookup(hash_key(secrets.token_hex(16)), generation) is None
+    assert len(key_cache.unknown) == MAX_UNKNOWN_KEYS
+    assert len(key_cache.entries) == 1
+    with django_assert_num_queries(0):
+        assert key_cache.lookup(hash_key(raw), generation) is not None
+
+
+def test_unknown_key__remembered_while_recent(published, django_assert_num_queries):
+    from runtime.authentication import key_cache
+
+    wrong = hash_key("hive_wrong")
+    assert key_cache.lookup(wrong, 3) is None
+    with django_assert_num_queries(0):
+        assert key_cache.lookup(wrong, 3) is None

@@ -2,34 +2,11 @@
 gets a 503 with Retry-After. The test stops and restarts the test session's own PostgreSQL."""
 
 import pytest
-from django.conf import settings
-from django.db import connection, connections
 from django.urls import reverse
 
-from hive_portal.embedded_db import start_server, stop_server
 from hive_portal.testing import error_of
-from runtime import state
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def database_outage():
-    if not settings.HIVE_EMBEDDED_DATABASE:
-        pytest.skip("needs the embedded test database, which the test can stop and start")
-    pgdata = settings.DATA_DIR / "pgdata"
-
-    def stop():
-        assert stop_server(pgdata)
-
-    def start():
-        start_server(pgdata)
-        connections.close_all()
-        connection.close_pool()
-        state.reset_backoff()
-
-    yield stop, start
-    start()  # whatever happened, leave the session's database running (attaching is idempotent)
 
 
 def test_database_down__last_document_served_stale_then_fresh_again(runtime_client, make_team, database_outage):

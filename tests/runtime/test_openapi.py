@@ -107,3 +107,61 @@ def test_tree__conforms(openapi, runtime_client):
     response = runtime_client.get("/api/v1/typification/tree")
     assert response.status_code == 200
     validate(openapi, response.json(), response_schema(openapi, "/api/v1/typification/tree"))
+
+
+def _valid(openapi, instance, schema) -> bool:
+    try:
+        validate(openapi, instance, schema)
+    except jsonschema.ValidationError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/knowledge/search", {"query": "pix", "limt": 5}),
+        ("/api/v1/knowledge/search", {}),
+        ("/api/v1/knowledge/search", {"query": "pix", "embedding": [0.1] * 1536}),
+        ("/api/v1/typification/classify", {"text": "pix", "limt": 5}),
+        ("/api/v1/metrics", {"records": [{"agent_id": "a", "response_time_ms": 1}], "extra": 1}),
+        ("/api/v1/metrics", {"records": [{"agent_id": "a", "response_time_ms": 1, "response_ms": 1}]}),
+        ("/api/v1/routing-decisions", {"records": [{"session_id": "s", "query": "q", "routed_to": "r", "x": 1}]}),
+    ],
+)
+def test_requests_the_api_refuses__the_document_refuses_too(openapi, runtime_client, path, body):
+    assert not _valid(openapi, body, request_schema(openapi, path))
+    response = runtime_client.post(path, body, format="json")
+    assert response.status_code == 400, response.content
+    validate(openapi, response.json(), post_schema(openapi, path, 400))
+
+
+def test_agent_config__version_0__400_is_documented(openapi, runtime_client, make_agent):
+    make_agent("cards", publish=True)
+    operation = openapi["paths"]["/api/v1/agents/{agent_id}/config"]["get"]
+    version = next(p for p in operation["parameters"] if p["name"] == "version")
+    assert version["schema"]["minimum"] == 1
+    response = runtime_client.get(reverse("api:v1:agent-config", args=["cards"]) + "?version=0")
+    assert response.status_code == 400
+    validate(openapi, response.json(), response_schema(openapi, "/api/v1/agents/{agent_id}/config", "400"))
+
+
+def test_idempotency_key__format_is_documented(openapi, runtime_client):
+    header = next(p for p in openapi["paths"]["/api/v1/metrics"]["post"]["parameters"] if p["name"] == "Idempotency-Key")
+    pattern = header["schema"]["pattern"]
+    import re
+
+    assert re.fullmatch(pattern.strip("^$"), "b" * 256) is None and re.fullmatch(pattern.strip("^$"), "batch-42")
+    body = {"records": [{"agent_id": "cards", "response_time_ms": 1}]}
+    response = runtime_client.post("/api/v1/metrics", body, format="json", HTTP_IDEMPOTENCY_KEY="b" * 256)
+    assert response.status_code == 400
+    validate(openapi, response.json(), post_schema(openapi, "/api/v1/metrics", 400))
+
+
+def test_request_bodies__json_only_and_descriptions_written_for_users(openapi):
+    for path, operations in openapi["paths"].items():
+        body = operations.get("post", {}).get("requestBody")
+        if body:
+            assert list(body["content"]) == ["application/json"], path
+    for name, schema in openapi["components"]["schemas"].items():
+        assert "``" not in schema.get("description", ""), name  # reStructuredText from a code docstring

@@ -183,6 +183,17 @@ def test_export__both_formats(client, reader, hierarchy):
     assert json_response.json()["PagBank"] == {"Pix": ["Pix não recebido"]}
 
 
+def test_export__csv_neutralises_formulas_and_imports_back(client, reader):
+    from typification.formats import parse
+
+    typification_create(level1="=Evil", level2="-Minus", business_unit="=Evil", routing_keywords=["@at", "x"])
+    client.force_login(reader)
+    text = client.get(f"{BASE}export/", {"format": "csv"}).content.decode()
+    assert "'=Evil,'-Minus,,,,'=Evil,'@at;x" in text
+    row = parse(text, source="t.csv", fmt="csv")[0]
+    assert row.levels[:2] == ("=Evil", "-Minus") and row.business_unit == "=Evil" and row.keywords == ("@at", "x")
+
+
 def test_business_unit_routes__list_unrouted_and_save_through_service(client, editor, hierarchy, django_assert_max_num_queries):
     agent = Agent.objects.create(agent_id="pix-specialist", name="Pix Specialist", model_name="gpt-4o")
     client.force_login(editor)

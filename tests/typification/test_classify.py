@@ -138,13 +138,36 @@ def test_classify_api__contract(runtime_client, routes):
 @pytest.mark.sqlite_smoke
 @pytest.mark.parametrize(
     ("payload", "field"),
-    [({}, "text"), ({"text": "  "}, "text"), ({"text": "pix", "limit": 0}, "limit"), ({"text": "pix", "limit": 51}, "limit")],
+    [
+        ({}, "text"),
+        ({"text": "  "}, "text"),
+        ({"text": "pix", "limit": 0}, "limit"),
+        ({"text": "pix", "limit": 51}, "limit"),
+        ({"text": 0}, "text"),
+        ({"text": True}, "text"),
+        ({"text": ["pix"]}, "text"),
+        ({"text": "pix", "limt": 3}, "limt"),
+        ({"text": "pix\x00"}, "text"),
+    ],
 )
 def test_classify_api__bad_input__400_in_the_shared_shape(runtime_client, payload, field):
     response = runtime_client.post(CLASSIFY, payload, format="json")
     assert response.status_code == 400
     error = error_of(response)
     assert error["code"] == "invalid" and field in error["fields"]
+
+
+def test_classify_api__lone_surrogate__400_naming_the_field(runtime_client):
+    response = runtime_client.generic("POST", CLASSIFY, '{"text": "pix \\udc00"}', content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert "text" in error_of(response)["fields"]
+
+
+def test_classify_api__deeply_nested_body__400_not_500(runtime_client):
+    body = '{"text": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    response = runtime_client.generic("POST", CLASSIFY, body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert error_of(response)["code"] == "parse_error"
 
 
 @pytest.mark.sqlite_smoke

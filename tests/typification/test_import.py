@@ -135,6 +135,11 @@ def test_import__accents_in_other_unicode_form__same_path(tmp_path):
         ("empty.csv", "", "empty.csv:1: empty file"),
         ("nothing.json", "{}", "nothing.json: the file holds no typification paths"),
         ("hierarchy.txt", "x", "hierarchy.txt: unknown format"),
+        ("nul.json", '{"A": {"B\\u0000": ["x"]}}', 'nul.json: $."A"."B\\u0000": Contains a NUL character'),
+        ("surrogate.json", '{"A": ["\\ud800"]}', 'surrogate.json: $."A"[0]: Contains a lone UTF-16 surrogate'),
+        ("nul.csv", "level1,level2\nA,B\x00\n", "nul.csv:2: level2: Contains a NUL character"),
+        ("kwnul.csv", 'level1,routing_keywords\nA,"[""a\\u0000""]"\n', "kwnul.csv:2: routing_keywords: Contains a NUL"),
+        ("nested.json", "[" * 100_000 + "]" * 100_000, "nested.json: invalid JSON (nested far deeper than 5 levels)"),
     ],
 )
 def test_import__bad_file__names_the_place_and_writes_nothing(tmp_path, name, text, message):

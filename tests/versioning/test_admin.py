@@ -66,6 +66,22 @@ def test_review__submit_then_reject_with_reason_then_approve(client, editor, pub
     assert component_status("agent", "cards").draft.review_state == "approved"
 
 
+@pytest.mark.parametrize("target", ["https://evil.example/phish", "//evil.example/x", "javascript:alert(1)", "\\\\evil.example"])
+def test_review__next_to_another_site__ignored(client, editor, make_agent, target):
+    agent = make_agent("cards", actor=editor)
+    client.force_login(editor)
+    response = client.post(url("review", agent), {"action": "submit", "next": target})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:agents_agent_change", args=[agent.pk])
+
+
+def test_review__relative_next__followed(client, editor, make_agent):
+    agent = make_agent("cards", actor=editor)
+    client.force_login(editor)
+    response = client.post(url("review", agent), {"action": "submit", "next": "/admin/agents/agent/"})
+    assert response["Location"] == "/admin/agents/agent/"
+
+
 def test_rollback_page__rolls_back_with_a_note(client, publisher, make_agent):
     agent = make_agent("cards", publish=True)
     _edit(agent, name="Second name")
@@ -106,6 +122,25 @@ def test_audit_log__filters_and_csv_export(client, viewer, make_agent):
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[0][:3] == ["when", "user", "action"]
     assert [r[1] for r in rows[1:]] == ["bob"] and rows[1][4] == "kb-1" and rows[1][8] == "answer"
+
+
+@pytest.mark.parametrize("query", ["?created_at__gte=bad", "?created_at__gte=9999-99-99", "?from_version__exact=x"])
+def test_audit_log__export_with_invalid_filter__400_not_500(client, viewer, make_agent, query):
+    make_agent("cards", actor="alice")
+    client.force_login(viewer)
+    response = client.get(reverse("admin:versioning_versionhistory_export") + query)
+    assert response.status_code == 400
+    assert "filters are invalid" in response.content.decode()
+
+
+def test_audit_log__export_neutralises_formulas(client, viewer):
+    audit_record(action="updated", component_type="knowledge", component_id="=cmd|' /C calc'!A0", actor="@mallory",
+                 reason="=HYPERLINK(\"http://evil\")", before={"answer": "a"}, after={"answer": "b"})  # fmt: skip
+    client.force_login(viewer)
+    response = client.get(reverse("admin:versioning_versionhistory_export"))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    row = rows[1]
+    assert row[1] == "'@mallory" and row[4] == "'=cmd|' /C calc'!A0" and row[7] == "'=HYPERLINK(\"http://evil\")"
 
 
 def test_audit_log__is_read_only_even_for_admins(client, portal_admin, make_agent):

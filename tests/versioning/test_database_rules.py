@@ -48,6 +48,33 @@ def test_published_version__may_only_move_to_archived(make_agent):
         _raw("UPDATE component_versions SET status = 'published' WHERE component_id = 'cards'")
 
 
+@pytest.mark.parametrize(
+    "assignment",
+    [
+        "published_by_name = 'someone else'",
+        "created_by_name = 'someone else'",
+        "review_state = 'approved'",
+        "review_comment = 'rewritten'",
+        "edited_by_name = 'x'",
+        "base_version = 99",
+        "published_at = now() - interval '1 day'",
+    ],
+)
+def test_published_version__every_column_is_immutable(make_agent, assignment):
+    make_agent("cards", publish=True)
+    with pytest.raises(DatabaseError, match="immutable"):
+        _raw(f"UPDATE component_versions SET {assignment} WHERE component_id = 'cards'")
+
+
+def test_archived_version__nothing_changes_not_even_the_timestamp(make_agent):
+    make_agent("cards", publish=True)
+    _raw("UPDATE component_versions SET status = 'archived', updated_at = now() WHERE component_id = 'cards'")
+    with pytest.raises(DatabaseError, match="immutable"):
+        _raw("UPDATE component_versions SET updated_at = now() + interval '1 hour' WHERE component_id = 'cards'")
+    with pytest.raises(DatabaseError, match="immutable"):
+        _raw("UPDATE component_versions SET published_by_name = 'x' WHERE component_id = 'cards'")
+
+
 def test_two_published_versions__are_refused(make_agent):
     make_agent("cards", publish=True)
     v = ComponentVersion.objects.get(component_id="cards")

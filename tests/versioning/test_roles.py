@@ -12,8 +12,14 @@ MATRIX = [
     ("agents.delete_agent", False, False, True, True),
     ("teams.change_team", False, True, True, True),
     ("teams.change_teammember", False, True, True, True),
-    ("typification.change_typificationhierarchy", False, True, True, True),
-    ("knowledge.change_knowledgeentry", False, True, True, True),
+    # typification, routes and knowledge are served as soon as they are saved: publishers only
+    ("typification.change_typificationhierarchy", False, False, True, True),
+    ("typification.add_typificationhierarchy", False, False, True, True),
+    ("typification.delete_typificationhierarchy", False, False, True, True),
+    ("typification.change_businessunitroute", False, False, True, True),
+    ("typification.add_businessunitroute", False, False, True, True),
+    ("knowledge.change_knowledgeentry", False, False, True, True),
+    ("knowledge.add_knowledgeentry", False, False, True, True),
     ("knowledge.delete_knowledgeentry", False, False, True, True),
     ("versioning.view_versionhistory", True, True, True, True),
     ("versioning.publish_component", False, False, True, True),
@@ -30,3 +36,14 @@ MATRIX = [
 def test_permission_matrix(perm, expected, viewer, editor, publisher, portal_admin):
     got = [user.has_perm(perm) for user in (viewer, editor, publisher, portal_admin)]
     assert got == list(expected), perm
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["knowledge_knowledgeentry_add", "typification_typificationhierarchy_add", "typification_businessunitroute_add"],
+)
+def test_prompt_editor__cannot_change_what_is_live_on_save(client, editor, name):
+    from django.urls import reverse
+
+    client.force_login(editor)
+    assert client.get(reverse(f"admin:{name}")).status_code == 403

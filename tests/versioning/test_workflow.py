@@ -179,6 +179,29 @@ def test_review__the_author_cannot_approve_their_own_draft(make_agent, publisher
         draft_approve(kind=AGENT, component_id="cards", actor=publisher)
 
 
+def test_review__a_co_author_who_edited_in_between_cannot_approve(make_agent, editor, other_editor, publisher):
+    agent = make_agent("cards", actor=editor)
+    _edit(agent, actor=publisher, name="Edited by the publisher")
+    agent.refresh_from_db()
+    _edit(agent, actor=other_editor, name="Edited again by another editor")
+    draft = component_status("agent", "cards").draft
+    assert draft.created_by == editor and draft.edited_by == other_editor  # the publisher is neither
+    with pytest.raises(PermissionDenied, match="edited"):
+        draft_approve(kind=AGENT, component_id="cards", actor=publisher)
+    with pytest.raises(PermissionDenied):
+        draft_reject(kind=AGENT, component_id="cards", actor=publisher, reason="Looks wrong")
+    assert component_status("agent", "cards").draft.review_state == ReviewState.NONE
+
+
+def test_review__an_edit_of_an_earlier_draft_does_not_count(make_agent, editor, other_editor, publisher, second_publisher):
+    agent = make_agent("cards", actor=editor)
+    _edit(agent, actor=publisher, name="Publisher's edit in v1")
+    component_publish(kind=AGENT, component_id="cards", actor=second_publisher)
+    agent.refresh_from_db()
+    _edit(agent, actor=other_editor, name="A new draft by another editor")
+    assert draft_approve(kind=AGENT, component_id="cards", actor=publisher).review_state == ReviewState.APPROVED
+
+
 def test_review__reject_needs_a_reason(make_agent, editor, publisher):
     make_agent("cards", actor=editor)
     with pytest.raises(ValidationError):

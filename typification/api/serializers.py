@@ -1,10 +1,12 @@
 from rest_framework import serializers
 
+from hive_portal.api.serializers import StrictCharField, StrictFieldsMixin
+
 from typification.classifier import MAX_LIMIT
 
 
-class ClassifyRequestSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=5000, trim_whitespace=True, help_text="The customer's message.")
+class ClassifyRequestSerializer(StrictFieldsMixin, serializers.Serializer):
+    text = StrictCharField(max_length=5000, trim_whitespace=True, help_text="The customer's message.")
     limit = serializers.IntegerField(
         min_value=1, max_value=MAX_LIMIT, default=5, help_text="How many ranked paths to return."
     )

@@ -1,23 +1,28 @@
-"""``flush`` that may empty the append-only audit table (PostgreSQL trigger allows it for this session).
+"""``flush`` that may empty the append-only audit table, as the table's owner.
 
-Django's own flush truncates every managed table; the audit trigger would refuse. Flushing is a
-development and test operation (TransactionTestCase uses it between tests); it never touches Agno's
-schema because Agno's models are unmanaged and routed away from migrations.
+Django's own flush truncates every managed table; the audit trigger refuses TRUNCATE for everyone. Only
+the owner of ``version_history`` (the role that migrates) may disable that trigger, and does so here
+inside the flush's own transaction, so the protection is back when it commits or rolls back. A role that
+does not own the table cannot flush it. Flushing is a development and test operation
+(TransactionTestCase uses it between tests); it never touches Agno's schema because Agno's models are
+unmanaged and routed away from migrations.
 """
 
 from django.core.management.commands.flush import Command as FlushCommand
-from django.db import connections
+from django.db import connections, transaction
+
+TRIGGER = "version_history_no_truncate"
 
 
 class Command(FlushCommand):
     def handle(self, **options):
         connection = connections[options["database"]]
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('hive.allow_audit_truncate', 'on', false)")
-        try:
+        if connection.vendor != "postgresql" or "version_history" not in connection.introspection.table_names():
             return super().handle(**options)
-        finally:
-            if connection.vendor == "postgresql" and connection.connection is not None:
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT set_config('hive.allow_audit_truncate', 'off', false)")
+        with transaction.atomic(using=options["database"]):
+            with connection.cursor() as cursor:
+                cursor.execute(f"ALTER TABLE version_history DISABLE TRIGGER {TRIGGER}")
+            result = super().handle(**options)
+            with connection.cursor() as cursor:
+                cursor.execute(f"ALTER TABLE version_history ENABLE TRIGGER {TRIGGER}")
+        return result

@@ -28,7 +28,9 @@ class Command(BaseCommand):
                 raise CommandError("--expires-in-days must be 1 or more.")
             expires_at = timezone.now() + timedelta(days=expires_in_days)
         try:
-            key, raw = api_key_create(name=name, scopes=scope_list, expires_at=expires_at)
+            key, raw = api_key_create(
+                name=name, scopes=scope_list, expires_at=expires_at, actor="manage.py create_api_key"
+            )
         except ValidationError as exc:
             messages = "; ".join(f"{field}: {' '.join(errs)}" for field, errs in exc.message_dict.items())
             raise CommandError(messages) from None

@@ -1,0 +1,101 @@
+"""Limits on JSON a user or a runtime sends: nesting depth, NUL characters and lone surrogates.
+
+PostgreSQL text and jsonb cannot hold U+0000 nor a lone UTF-16 surrogate (``"\\ud800"`` decodes to a Python
+string that cannot be encoded as UTF-8), and Python's parser, encoders and validators recurse: a body of
+100,000 ``[`` is a ``RecursionError``. Each problem is reported with the path of the value
+(``records[2].typification_result.note``) so a caller can say which field is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from django.core.exceptions import ValidationError
+
+MAX_JSON_DEPTH = 32
+# A surrogate can only come from a ``\\uD800``–``\\uDFFF`` escape and U+0000 from ``\\u0000``: strings are
+# walked only when the text holds one of those escapes.
+_SUSPECT_ESCAPE = re.compile(r"\\u(0000|d[89a-f][0-9a-f]{2})", re.IGNORECASE)
+
+
+class JSONLimitError(ValueError):
+    """One value breaks a limit; ``path`` names it ("" for the top level)."""
+
+    def __init__(self, path: str, message: str):
+        self.path = path
+        self.message = message
+        super().__init__(f"{path}: {message}" if path else message)
+
+
+def text_problem(value: str) -> str | None:
+    """Why ``value`` cannot be stored as text, or None."""
+    if "\x00" in value:
+        return "Contains a NUL character (\\u0000), which cannot be stored."
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "Contains a lone UTF-16 surrogate (e.g. \\ud800), which is not valid Unicode."
+    return None
+
+
+def _join(path: str, key) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else str(key)
+
+
+def check_json_value(value, *, max_depth: int = MAX_JSON_DEPTH, check_text: bool = True, path: str = "") -> None:
+    """Raise ``JSONLimitError`` when ``value`` (parsed JSON) nests deeper than ``max_depth`` or, with
+    ``check_text``, holds a key or string that text columns cannot store. Iterative: never recurses."""
+    stack = [(value, path, 1)]
+    while stack:
+        item, where, depth = stack.pop()
+        if isinstance(item, dict):
+            if depth > max_depth:
+                raise JSONLimitError(where, f"Nested more than {max_depth} levels deep.")
+            for key, child in item.items():
+                child_path = _join(where, key)
+                if check_text and isinstance(key, str):
+                    problem = text_problem(key)
+                    if problem:
+                        raise JSONLimitError(child_path, f"The key {problem[0].lower()}{problem[1:]}")
+                if isinstance(child, (dict, list)) or (check_text and isinstance(child, str)):
+                    stack.append((child, child_path, depth + 1))
+        elif isinstance(item, list):
+            if depth > max_depth:
+                raise JSONLimitError(where, f"Nested more than {max_depth} levels deep.")
+            for index, child in enumerate(item):
+                if isinstance(child, (dict, list)) or (check_text and isinstance(child, str)):
+                    stack.append((child, _join(where, index), depth + 1))
+        elif isinstance(item, str):
+            problem = text_problem(item)
+            if problem:
+                raise JSONLimitError(where, problem)
+
+
+def text_may_hold_bad_characters(text: str) -> bool:
+    """Whether JSON ``text`` can decode to a NUL or a lone surrogate (cheap; no parsing)."""
+    return bool(_SUSPECT_ESCAPE.search(text))
+
+
+def loads_limited(text: str, *, max_depth: int = MAX_JSON_DEPTH):
+    """``json.loads`` that raises ``JSONLimitError`` instead of ``RecursionError``, and for values the limits
+    refuse. Other syntax errors stay ``ValueError`` (``json.JSONDecodeError``)."""
+    import json
+
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise JSONLimitError("", f"Nested more than {max_depth} levels deep.") from None
+    check_json_value(value, max_depth=max_depth)
+    return value
+
+
+def validate_json_value(value, *, field: str) -> None:
+    """Django's ``ValidationError`` keyed by ``field`` when ``value`` breaks a limit (for services)."""
+    try:
+        check_json_value(value)
+    except JSONLimitError as exc:
+        where = f" (at {exc.path})" if exc.path else ""
+        raise ValidationError({field: [f"{exc.message}{where}"]}) from None

@@ -1,0 +1,101 @@
+"""The audit trail is hash-chained by the database and ``manage.py verify_audit`` proves it; a row
+rewritten, deleted or slipped in by the table's owner (who can bypass the triggers) is found."""
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connection, transaction
+
+from versioning.audit import audit_record
+from versioning.audit_chain import GENESIS, verify_audit_chain
+from versioning.models import VersionHistory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres_only]
+
+
+def _rows(n=3):
+    for i in range(n):
+        audit_record(action="updated", component_type="knowledge", component_id=f"k{i}", actor="alice", reason=f"r{i}",
+                     before={"answer": "a"}, after={"answer": f"b{i}", "ação": "ç"})  # fmt: skip
+    return list(VersionHistory.objects.order_by("id"))
+
+
+def _as_owner(sql, params=None):
+    """What only the table's owner (or a superuser) can do: switch the append-only trigger off."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE version_history DISABLE TRIGGER version_history_no_update_delete")
+        cursor.execute(sql, params)
+        cursor.execute("ALTER TABLE version_history ENABLE TRIGGER version_history_no_update_delete")
+
+
+def test_rows_are_chained_by_the_database():
+    _rows()
+    stored = list(VersionHistory.objects.order_by("id").values_list("previous_hash", "row_hash"))
+    assert stored[0][0] == GENESIS
+    assert all(len(h) == 64 for _, h in stored)
+    assert [p for p, _ in stored[1:]] == [h for _, h in stored[:-1]]
+    assert verify_audit_chain().intact
+
+
+def test_verify_audit__intact(capsys):
+    _rows()
+    call_command("verify_audit")
+    assert "Audit trail intact: 3 rows" in capsys.readouterr().out
+
+
+def test_verify_audit__row_rewritten_by_the_owner__reported(capsys):
+    rows = _rows()
+    _as_owner("UPDATE version_history SET reason = 'nothing to see' WHERE id = %s", [rows[1].pk])
+    with pytest.raises(CommandError, match=rf"broken at row id {rows[1].pk} \(row 2 in order\): its content"):
+        call_command("verify_audit")
+
+
+def test_verify_audit__row_deleted_by_the_owner__reported_at_the_next_row():
+    rows = _rows()
+    _as_owner("DELETE FROM version_history WHERE id = %s", [rows[1].pk])
+    report = verify_audit_chain()
+    assert not report.intact and report.first_break.row_id == rows[2].pk
+    assert "previous_hash" in report.first_break.reason
+
+
+def test_verify_audit__hashes_recomputed_for_a_rewrite_are_still_caught_downstream():
+    rows = _rows()
+    # The forger rewrites row 2 and recomputes its own hash, but not the rows after it.
+    _as_owner(
+        "UPDATE version_history v SET reason = 'forged', row_hash = encode(sha256(convert_to("
+        "v.previous_hash || version_history_row_text(to_jsonb(v) || '{\"reason\": \"forged\"}'), 'UTF8')), 'hex') "
+        "WHERE id = %s",
+        [rows[1].pk],
+    )
+    assert verify_audit_chain().first_break.row_id == rows[2].pk
+
+
+def test_truncate_escape_setting__gone():
+    _rows(1)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL hive.allow_audit_truncate = 'on'")
+        cursor.execute("TRUNCATE version_history")
+    assert VersionHistory.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_flush__as_the_owner__empties_the_trail_and_keeps_the_trigger():
+    _rows(2)
+    call_command("flush", "--no-input", verbosity=0)
+    assert VersionHistory.objects.count() == 0
+    _rows(1)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("TRUNCATE version_history")
+    assert verify_audit_chain().intact
+
+
+def test_migration__chains_the_rows_written_before_it():
+    import importlib
+
+    migration = importlib.import_module("versioning.migrations.0005_audit_hash_chain_and_full_immutability")
+    _rows(4)
+    _as_owner("UPDATE version_history SET previous_hash = '', row_hash = ''")  # as before the migration
+    assert not verify_audit_chain().intact
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(migration.CHAIN_EXISTING)
+    report = verify_audit_chain()
+    assert report.intact and report.rows == 4
