@@ -65,16 +65,29 @@ AGENT_EXAMPLE = {
     "description": "Especialista da unidade de Cartões do atendimento.",
     "role": "Resolve dúvidas sobre cartões.",
     "instructions": ["Nunca peça o CVV.", "Explique prazos de fatura com datas concretas."],
-    "system_message": None,
-    "expected_output": None,
     "markdown": True,
     "add_history_to_context": True,
     "num_history_runs": 5,
-    "tools": ["card_lookup"],
-    "model": {"provider": "openai", "id": "gpt-4o", "params": {"temperature": 0.2}},
-    "knowledge": None,
-    "metadata": {"hive": {"version": 7, "published_at": "2026-11-20T14:03:11+00:00", "content_hash": "9f2c…", "live": True}},
+    "tools": [{"name": "card_lookup", "parameters": {"type": "object", "properties": {}, "required": []}}],
+    "model": {"provider": "OpenAI", "name": "OpenAIResponses", "id": "gpt-4o", "temperature": 0.2},
+    "knowledge": {"name": "hive-portal:cards"},
+    "search_knowledge": True,
+    "metadata": {
+        "hive": {
+            "version": 7,
+            "published_at": "2026-11-20T14:03:11+00:00",
+            "content_hash": "9f2c…",
+            "live": True,
+            "knowledge": {"name": "hive-portal:cards", "business_unit": "cards", "max_results": 5},
+        }
+    },
 }
+CONTRACT_DOC = (
+    "The document is what Agno 3's `Agent.to_dict()` writes, so `Agent.from_dict(doc, registry=..., strict=True)` "
+    "accepts it: `model` flat as `Model.to_dict()` writes it plus every model setting, `tools` as "
+    "`Function.to_dict()` (bound by name through Agno's `Registry`), `knowledge` as a `{name}` reference, portal "
+    "data under `metadata.hive`. "
+)
 
 
 class RuntimeDocumentView(APIView):
@@ -221,7 +234,7 @@ class VersionQuerySerializer(serializers.Serializer):
 @extend_schema(
     tags=["runtime"],
     summary="An agent's published configuration",
-    description="Agno parameter names, ready for `agno.agent.Agent(**config)` once `model` is resolved. " + CACHING_DOC,
+    description=CONTRACT_DOC + CACHING_DOC,
     parameters=[OpenApiParameter("version", OpenApiTypes.INT, description="An older published (immutable) version.")],
     responses={200: AgentConfigSerializer, **ERRORS},
     examples=[OpenApiExample("Cards specialist", value=AGENT_EXAMPLE, response_only=True)],
@@ -244,9 +257,10 @@ class AgentConfigView(RuntimeDocumentView):
 
 @extend_schema(
     tags=["runtime"],
-    summary="A team's published configuration with its members inline",
-    description="`members` lists each member's currently published configuration in position order; "
-    "`metadata.hive.members` says which versions were combined. " + CACHING_DOC,
+    summary="A team's published configuration with its members' documents",
+    description="What Agno 3's `Team.to_dict()` writes: `members` are references `{type: agent, agent_id}` in "
+    "position order; each member's currently published document is in `metadata.hive.components.agents` (one "
+    "fetch, one state) and `metadata.hive.members` says which versions were combined. " + CACHING_DOC,
     responses={200: TeamConfigSerializer, **ERRORS},
 )
 class TeamConfigView(RuntimeDocumentView):
