@@ -167,7 +167,7 @@ AGNO3_RENAMES: dict[str, str] = {
 
 # The portal's knowledge binding of an agent (``knowledge`` parameter): which knowledge the runtime
 # resolves by name, filtered to a business unit, how many results, and how close they must be.
-KNOWLEDGE_BINDING_KEYS = ("name", "business_unit", "category", "max_results", "max_distance")
+KNOWLEDGE_BINDING_KEYS = ("name", "business_unit", "category", "max_results", "max_distance", "valid_metadata_filters")
 DEFAULT_KNOWLEDGE_NAME = "hive-portal"
 
 _BOOL = "boolean"

@@ -114,6 +114,7 @@ class ImportReport:
     skipped: list[SkippedDocument]
     dry_run: bool
     publish: bool
+    warnings: list[str] = field(default_factory=list)  # "FILE:LINE: message", e.g. renamed parameters
 
     def count(self, action: str) -> int:
         return sum(1 for change in self.changes if change.action == action)
@@ -167,7 +168,8 @@ def components_import(
             raise ConfigFileErrors(errors)
         if dry_run:
             transaction.set_rollback(True)
-    return ImportReport(changes=changes, skipped=skipped, dry_run=dry_run, publish=publish)
+    warnings = [warning for doc in documents for warning in doc.warnings]
+    return ImportReport(changes=changes, skipped=skipped, dry_run=dry_run, publish=publish, warnings=warnings)
 
 
 def _read_all(files: list[Path]) -> tuple[list[ComponentDocument], list[SkippedDocument]]:

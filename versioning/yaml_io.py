@@ -27,9 +27,14 @@ the same shape ``agent_config`` / ``team_config`` produce (team members as ``{"a
 * ``instructions``: a list stays a list; a single string becomes ONE instruction, so the text survives
   as written. Prose (instructions, description, role, expected_output, additional_context,
   system_message) loses only the blank lines YAML block scalars add at its ends.
-* Old names are mapped to Agno 3's (``LEGACY_PARAMETER_KEYS`` plus the Agno 2 renames in
-  ``HIVE_RENAMES``: add_memory_references, add_session_summary_references, enable_user_memories,
-  stream_intermediate_steps).
+* Old names are mapped to Agno 3's (``AGNO3_RENAMES`` in ``hive_portal.agno_spec``: add_memory_references,
+  add_session_summary_references, enable_user_memories → update_memory_on_run, search_session_history →
+  search_past_sessions, num_history_sessions → num_past_sessions_to_search, …), each with a warning
+  ``FILE:LINE: “memory.enable_user_memories” is called “update_memory_on_run” in Agno 3``.
+* ``knowledge:`` is a grouping section in Hive (search_knowledge, enable_agentic_knowledge_filters, …):
+  its Agno flags become agent parameters; ``knowledge_filter:`` (business_unit, max_results,
+  relevance_threshold) becomes the agent's knowledge binding ``knowledge: {business_unit, max_results,
+  max_distance}`` (max_distance = 1 - relevance_threshold), which the runtime resolves by name.
 * A top-level key that is an Agno parameter (``db``, ``dependencies``, ``tool_choice``, …) is kept as
   it is. A top-level mapping that is not one (Hive's grouping sections ``memory:``, ``display:``,
   ``streaming:``, ``events:``, …) is flattened: its Agno parameters join the top level.
@@ -52,8 +57,10 @@ from typing import Any, Iterable
 import yaml
 
 from hive_portal.agno_spec import (
+    AGNO3_RENAMES,
     AGNO_AGENT_PARAMETERS,
     AGNO_TEAM_PARAMETERS,
+    KNOWLEDGE_BINDING_KEYS,
     LEGACY_PARAMETER_KEYS,
     normalize_provider,
     normalize_team_mode,
@@ -63,8 +70,11 @@ FORMAT = "hive-portal/v1"
 KINDS = ("agent", "team")
 YAML_SUFFIXES = (".yaml", ".yml")
 
-# Hive (Agno 1) names → Agno 3 names.
-HIVE_RENAMES: dict[str, str] = dict(LEGACY_PARAMETER_KEYS)
+# Hive (Agno 1) names → Agno 3 names; each use is reported as a warning naming file and line.
+HIVE_RENAMES: dict[str, str] = dict(AGNO3_RENAMES)
+# Hive's knowledge_filter: keys → the portal's knowledge binding (relevance_threshold is a similarity,
+# the binding holds a cosine distance: max_distance = 1 - relevance_threshold).
+_KNOWLEDGE_FILTER_KEYS = {"business_unit": "business_unit", "category": "category", "max_results": "max_results"}
 # Hive's provider names → Agno 3's, where they differ from ``normalize_provider``'s aliases.
 HIVE_PROVIDERS: dict[str, str] = {"openai": "openai-chat"}
 _MODEL_ID_PROVIDERS = ((r"^(gpt-|o1|o3|o4|chatgpt-)", "openai-chat"), (r"^claude", "anthropic"), (r"^gemini", "google"))
@@ -105,6 +115,7 @@ class ComponentDocument:
     origin: str  # FORMAT or "automagik-hive"
     lines: dict[str, int] = field(default_factory=dict)  # dotted config key → line in the file
     line: int = 1  # of the component's identity (its id or its block)
+    warnings: list[str] = field(default_factory=list)  # "FILE:LINE: message", e.g. a renamed parameter
 
     @property
     def component_id(self) -> str:
@@ -322,6 +333,7 @@ class _HiveReader:
         )
         self.hive_source: dict[str, Any] = {}
         self.member_lines: list[int | None] = []
+        self.binding: dict[str, Any] = {}  # the knowledge binding read from knowledge:/knowledge_filter:
 
     def fail(self, path: tuple, message: str) -> ConfigFileError:
         return ConfigFileError(self.doc.source, self.src.get(path, self.doc.line), message)
@@ -346,9 +358,19 @@ class _HiveReader:
             target = target.setdefault(part, {})
         target[path[-1]] = value
 
+    def warn(self, path: tuple, message: str) -> None:
+        self.doc.warnings.append(f"{self.doc.source}:{self.src.get(path, self.doc.line)}: {message}")
+
     def key(self, name: str, value: Any, path: tuple, *, flatten: bool) -> None:
-        name = HIVE_RENAMES.get(name, name)
-        if name == "instructions":
+        if name in HIVE_RENAMES:
+            new = HIVE_RENAMES[name]
+            self.warn(path, f"“{_dotted(path)}” is called “{new}” in Agno 3; imported as {new}.")
+            name = new
+        if name == "knowledge" and isinstance(value, dict):
+            self.knowledge(value, path)
+        elif name == "knowledge_filter" and isinstance(value, dict):
+            self.knowledge_filter(value, path)
+        elif name == "instructions":
             self.put("instructions", self.instructions(value, path), path)
         elif name == "members" and self.kind == "team":
             self.put("members", value, path)
@@ -366,6 +388,35 @@ class _HiveReader:
                 self.key(str(child), item, (*path, child), flatten=False)
         else:
             self.keep(path, value)
+
+    def bind(self, key: str, value: Any, path: tuple) -> None:
+        if key in self.binding and self.binding[key] != value:
+            raise self.fail(path, f"“{_dotted(path)}” sets the knowledge {key} again, differently.")
+        self.binding[key] = value
+        self.doc.lines.setdefault(f"knowledge.{key}", self.src.get(path, self.doc.line))
+
+    def knowledge(self, value: dict, path: tuple) -> None:
+        """Hive's ``knowledge:`` section groups Agent flags (search_knowledge, …): they become the agent's
+        parameters; binding keys (business_unit, max_results, …) become the knowledge binding."""
+        for child, item in value.items():
+            child_path = (*path, child)
+            if child in KNOWLEDGE_BINDING_KEYS:
+                self.bind(child, item, child_path)
+            else:
+                self.key(str(child), item, child_path, flatten=False)
+
+    def knowledge_filter(self, value: dict, path: tuple) -> None:
+        """Hive's ``knowledge_filter:`` (business unit, max results, relevance threshold) is the binding."""
+        for child, item in value.items():
+            child_path = (*path, child)
+            if child in _KNOWLEDGE_FILTER_KEYS:
+                self.bind(_KNOWLEDGE_FILTER_KEYS[child], item, child_path)
+            elif child in ("relevance_threshold", "threshold"):
+                if isinstance(item, bool) or not isinstance(item, (int, float)) or not 0 <= item <= 1:
+                    raise self.fail(child_path, f"{_dotted(child_path)} must be a number between 0 and 1.")
+                self.bind("max_distance", round(1 - float(item), 6), child_path)
+            else:
+                self.keep(child_path, item)
 
     def identity(self) -> None:
         block = self.value[self.kind]
@@ -447,6 +498,10 @@ class _HiveReader:
         if self.kind == "team":
             config.setdefault("mode", "route")  # Hive's team factory defaulted to route
             config["members"] = _members(self.doc, config.get("members", []), self.member_lines)
+        if self.binding and self.kind == "agent":
+            self.put("knowledge", self.binding, ("knowledge",))
+        elif self.binding:
+            self.keep(("knowledge",), self.binding)
         if self.hive_source:
             metadata = dict(config.get("metadata") or {})
             metadata["hive_source"] = self.hive_source

@@ -229,3 +229,37 @@ def test_model_classes__match_agno_provider_table():
     for key, (name, provider) in MODEL_CLASSES.items():
         module, class_name, default_name, display = _PROVIDERS[key]
         assert (name, provider.lower()) == (default_name, display), key
+
+
+def test_pagbank_style_agent__knowledge_binding_by_name_and_flags_on_the_agent(runtime_client, tmp_path):
+    from django.core.management import call_command
+
+    from tests.versioning.test_yaml_io import PAGBANK_AGENT
+
+    (tmp_path / "config.yaml").write_text(PAGBANK_AGENT, encoding="utf-8")
+    out, err = StringIO(), StringIO()
+    call_command("import_components", str(tmp_path), "--publish", stdout=out, stderr=err)
+    assert f"warning: {tmp_path / 'config.yaml'}:18: “memory.enable_user_memories” is called “update_memory_on_run”" in err.getvalue()
+
+    document = runtime_client.get("/api/v1/agents/pagbank/config").json()
+    assert document["knowledge"] == {"name": "hive-portal:PagBank"}
+    assert document["metadata"]["hive"]["knowledge"] == {
+        "name": "hive-portal:PagBank", "business_unit": "PagBank", "max_results": 3, "max_distance": 0.3,
+        "valid_metadata_filters": ["business_unit", "category"],
+    }  # fmt: skip
+    assert document["model"] == {"provider": "Anthropic", "name": "Claude", "id": "claude-sonnet-4-20250514", "temperature": 0.1, "max_tokens": 2000}
+    agent = load_agent(document)
+    assert agent.knowledge.name == "hive-portal:PagBank"
+    assert agent.search_knowledge is True and agent.enable_agentic_knowledge_filters is True
+    assert agent.update_memory_on_run is True and agent.search_past_sessions is True
+    assert (agent.model.temperature, agent.model.max_tokens) == (0.1, 2000)
+    with pytest.raises(ComponentRehydrationError, match="hive-portal:PagBank"):
+        AgnoAgent.from_dict(document, registry=Registry(models=[live_model(document["model"])]), strict=True)
+
+
+def test_stored_knowledge_grouping__agent_flags_lifted_out_of_knowledge(runtime_client, make_agent):
+    """Versions published before the flattening stored Hive's knowledge: section as it was."""
+    make_agent("legacy", publish=True, parameters={"knowledge": {"search_knowledge": True, "business_unit": "cards"}})
+    document = runtime_client.get("/api/v1/agents/legacy/config").json()
+    assert document["knowledge"] == {"name": "hive-portal:cards"} and document["search_knowledge"] is True
+    load_agent(document)

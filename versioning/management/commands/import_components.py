@@ -33,6 +33,8 @@ class Command(BaseCommand):
         except (ConfigFileError, ConfigFileErrors) as exc:
             raise CommandError(f"{exc}\nNothing was imported.") from None
         would = "would be " if dry_run else ""
+        for warning in report.warnings:
+            self.stderr.write(f"warning: {warning}")
         for skipped in report.skipped:
             self.stdout.write(f"{skipped.source}: skipped ({skipped.reason})")
         for change in report.changes:
