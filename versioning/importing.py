@@ -8,6 +8,7 @@ is written. The file formats live in ``versioning.yaml_io``.
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import DatabaseError, transaction
 
 from agents.models import Agent
+from hive_portal import agno_documents
 from agents.selectors import agent_list
 from agents.services import EDITABLE_FIELDS as AGENT_FIELDS
 from agents.services import agent_create, agent_update, agent_validate
@@ -339,13 +341,29 @@ class ExportedFile:
     status: str
 
 
-def components_export(*, directory: str | Path, published_only: bool = False) -> list[ExportedFile]:
-    """Write every agent and team as ``<directory>/agents/<id>.yaml`` / ``teams/<id>.yaml``.
+EXPORT_FORMATS = ("yaml", "agno")
+
+
+def _agno_json(kind_type: str, config: dict, exported: dict) -> str:
+    """Agno's own serialized component (``Agent.to_dict()`` / ``Team.to_dict()`` shape) as JSON."""
+    if kind_type == "agent":
+        document = agno_documents.agent_document(config, exported)
+    else:
+        members = [m["agent_id"] for m in sorted(config.get("members", []), key=lambda m: m["position"])]
+        document = agno_documents.team_document(config, exported, members, None)
+    return json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def components_export(*, directory: str | Path, published_only: bool = False, format: str = "yaml") -> list[ExportedFile]:
+    """Write every agent and team as ``<directory>/agents/<id>.yaml`` / ``teams/<id>.yaml`` (with
+    ``format="agno"``: ``<id>.json`` in Agno's own ``to_dict()`` shape, which AgentOS/Studio read).
 
     A component's file holds its current configuration: the open draft if there is one, else the
     published version (with ``published_only``, the published version; unpublished ones are skipped).
     ``components_import`` reads these files back to the identical configuration.
     """
+    if format not in EXPORT_FORMATS:
+        raise ValueError(f"format must be one of {', '.join(EXPORT_FORMATS)}, not {format!r}")
     directory = Path(directory)
     written = []
     for kind_type, objects in (("agent", agent_list()), ("team", team_list())):
@@ -365,7 +383,12 @@ def components_export(*, directory: str | Path, published_only: bool = False) ->
                 "config_hash": version.content_hash if version else config_hash(config),
             }
             path = directory / export_path(kind_type, component_id)
+            if format == "agno":
+                path = path.with_suffix(".json")
+                text = _agno_json(kind_type, config, exported)
+            else:
+                text = dump_document(kind=kind_type, config=config, exported=exported)
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(dump_document(kind=kind_type, config=config, exported=exported), encoding="utf-8")
+            path.write_text(text, encoding="utf-8")
             written.append(ExportedFile(kind_type, component_id, path, exported["version"], exported["status"]))
     return written

@@ -56,6 +56,7 @@ from typing import Any, Iterable
 
 import yaml
 
+from hive_portal.agno_documents import AgnoDocumentError, portal_config
 from hive_portal.agno_spec import (
     AGNO3_RENAMES,
     AGNO_AGENT_PARAMETERS,
@@ -68,7 +69,8 @@ from hive_portal.agno_spec import (
 
 FORMAT = "hive-portal/v1"
 KINDS = ("agent", "team")
-YAML_SUFFIXES = (".yaml", ".yml")
+YAML_SUFFIXES = (".yaml", ".yml", ".json")  # JSON: Agno's serialized components (a JSON text is YAML)
+AGNO_ORIGIN = "agno"
 
 # Hive (Agno 1) names → Agno 3 names; each use is reported as a warning naming file and line.
 HIVE_RENAMES: dict[str, str] = dict(AGNO3_RENAMES)
@@ -195,6 +197,10 @@ def read_document(data: str | bytes, *, source: str) -> ComponentDocument | Skip
         raise ConfigFileError(source, _line(node), "expected a mapping of keys at the top of the file.")
     if "format" in value:
         return _read_portal(value, lines, source)
+    if _looks_like_agno(value):
+        return _read_agno(value, lines, source)
+    if source.lower().endswith(".json"):
+        return SkippedDocument(source, "not a serialized Agno agent or team (Agent.to_dict() / Team.to_dict()).")
     if "workflow" in value and "agent" not in value and "team" not in value:
         return SkippedDocument(source, "Automagik Hive workflows are not managed by the portal.")
     present = [k for k in KINDS if k in value]
@@ -315,6 +321,41 @@ def _check_portal_shapes(doc: ComponentDocument) -> None:
     for key in ("instructions", "tools"):
         if config.get(key) is not None and not isinstance(config[key], list):
             raise doc.error(key, f"{key} must be a list.")
+
+
+# --- Agno's own serialized components -------------------------------------------------------------
+
+
+def _looks_like_agno(value: dict) -> bool:
+    """``Agent.to_dict()`` / ``Team.to_dict()``: an id and a model or members, and no Hive/portal blocks."""
+    return (
+        not any(k in value for k in ("agent", "team", "format"))
+        and isinstance(value.get("id"), str)
+        and ("model" in value or "members" in value)
+    )
+
+
+def _read_agno(value: dict, lines: dict[tuple, int], source: str) -> ComponentDocument:
+    """A serialized Agno component (what AgentOS/Studio store, or ``export_components --format agno``)."""
+    kind = "team" if ("members" in value or "mode" in value) else "agent"
+    doc = ComponentDocument(
+        kind=kind,
+        config={},
+        source=source,
+        origin=AGNO_ORIGIN,
+        lines={_dotted(p): line for p, line in lines.items()},
+        line=lines.get(("id",), 1),
+    )
+    try:
+        doc.config = portal_config(kind, value)
+    except AgnoDocumentError as exc:
+        raise doc.error(exc.key, str(exc)) from None
+    _check_portal_shapes(doc)
+    if kind == "team":
+        members = doc.config.get("members", [])
+        item_lines = [doc.lines.get(f"members.{i}") for i in range(len(members))]
+        doc.config["members"] = _members(doc, members, item_lines)
+    return doc
 
 
 # --- Automagik Hive's format ------------------------------------------------------------------------

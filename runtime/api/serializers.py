@@ -2,7 +2,7 @@
 
 Documents are assembled once per config generation from published snapshots (``runtime.selectors``);
 these serializers describe them (and the schema test checks every response against them). The shapes
-are Agno 3's own ``to_dict()`` shapes (see ``runtime.agno_documents``); other Agno parameters travel
+are Agno 3's own ``to_dict()`` shapes (see ``hive_portal.agno_documents``); other Agno parameters travel
 alongside, so the schemas allow additional keys.
 """
 
@@ -70,6 +70,9 @@ class HiveMetadataSerializer(serializers.Serializer):
     tools = serializers.DictField(required=False, help_text="Tool name → portal-only settings (e.g. toolkit instructions).")
     db = serializers.DictField(required=False, help_text="Storage settings from an import; the runtime supplies the db.")
     parameters = serializers.DictField(required=False, help_text="Keys that are not Agno 3 parameters, kept as they were.")
+    mode_flags = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="Teams: flags present only because the mode sets them."
+    )
 
 
 class MetadataSerializer(serializers.Serializer):

@@ -23,7 +23,7 @@ from agno.registry import Registry  # noqa: E402
 from agno.team import Team as AgnoTeam  # noqa: E402
 
 from hive_portal.agno_spec import MODEL_CLASSES  # noqa: E402
-from runtime.agno_documents import MODEL_KEYS  # noqa: E402
+from hive_portal.agno_documents import MODEL_KEYS  # noqa: E402
 
 pytestmark = pytest.mark.django_db
 

@@ -146,16 +146,120 @@ def agent_document(config: dict, hive: dict) -> dict:
     return _document(config, hive, AGNO_AGENT_PARAMETERS)
 
 
-def team_document(config: dict, hive: dict, members: list[str], member_documents: dict[str, dict]) -> dict:
+def team_document(config: dict, hive: dict, members: list[str], member_documents: dict[str, dict] | None) -> dict:
     """A team's published snapshot as a ``Team.to_dict()``-shaped document.
 
     ``members`` are the agent ids in position order; ``member_documents`` their agent documents,
-    delivered in ``metadata.hive.components.agents``.
+    delivered in ``metadata.hive.components.agents`` (None: not included, as in an export file).
     """
     hive = dict(hive)
-    hive["components"] = {"agents": member_documents}
+    if member_documents is not None:
+        hive["components"] = {"agents": member_documents}
     document = _document(config, hive, AGNO_TEAM_PARAMETERS)
     document["members"] = [{"type": "agent", "agent_id": agent_id} for agent_id in members]
-    # The flags the mode sets when Agno builds the team, so the document is what Agno writes back.
-    document.update(TEAM_MODE_FLAGS.get(document.get("mode"), {}))
+    # The flags the mode sets when Agno builds the team, so the document is what Agno writes back; the ones
+    # the configuration did not set itself are named, so reading the document back leaves them out again.
+    implied = {k: v for k, v in TEAM_MODE_FLAGS.get(document.get("mode"), {}).items() if k not in document}
+    document.update(implied)
+    if implied:
+        document["metadata"]["hive"]["mode_flags"] = sorted(implied)
     return document
+
+
+# --- Agno's serialized components → the portal's configuration ------------------------------------------
+
+
+class AgnoDocumentError(ValueError):
+    """A serialized Agno component the portal cannot hold; ``key`` is the dotted key it is about."""
+
+    def __init__(self, key: str | None, message: str):
+        self.key = key
+        super().__init__(message)
+
+
+_PROVIDER_KEYS = {(name, provider): key for key, (name, provider) in reversed(list(MODEL_CLASSES.items()))}
+_PROVIDER_KEYS[("OpenAIResponses", "OpenAI")] = "openai"  # the plain key, as the portal writes it
+
+
+def portal_model(spec: Any, key: str = "model") -> dict | None:
+    """Agno's flat model (``Model.to_dict()``, or a ``"provider:id"`` string) as the portal's
+    ``{"provider", "id", "params"}``."""
+    if spec is None:
+        return None
+    if isinstance(spec, str):
+        if ":" not in spec:
+            raise AgnoDocumentError(key, f"{key} must be “provider:model_id”, not {spec!r}.")
+        provider, model_id = spec.split(":", 1)
+        return {"provider": provider.strip().lower(), "id": model_id.strip(), "params": {}}
+    if not isinstance(spec, dict) or not isinstance(spec.get("id"), str):
+        raise AgnoDocumentError(key, f"{key} must be a model with an id (as Model.to_dict() writes it).")
+    provider, name = spec.get("provider"), spec.get("name")
+    provider_key = _PROVIDER_KEYS.get((name, provider))
+    if provider_key is None and isinstance(provider, str) and provider.lower() in MODEL_CLASSES:
+        provider_key = provider.lower()
+    if provider_key is None:
+        raise AgnoDocumentError(f"{key}.provider", f"{key}: unknown model class {name!r} of provider {provider!r}.")
+    params = {k: v for k, v in spec.items() if k not in ("provider", "name", "id")}
+    return {"provider": provider_key, "id": spec["id"], "params": params}
+
+
+def portal_tool(tool: Any, settings: dict) -> Any:
+    """A ``Function.to_dict()`` dict as the portal's tool: a bare name when it declares nothing."""
+    if isinstance(tool, str):
+        return tool
+    if not isinstance(tool, dict) or not isinstance(tool.get("name"), str):
+        raise AgnoDocumentError("tools", "each tool must be a Function dict with a name.")
+    result = {k: v for k, v in tool.items() if k != "toolkit" and v not in (False, None)}
+    if result.get("parameters") == EMPTY_PARAMETERS:
+        del result["parameters"]
+    result.update(settings.get(tool["name"], {}))
+    return result["name"] if set(result) == {"name"} else result
+
+
+def portal_config(kind: str, document: dict) -> dict:
+    """A serialized Agno ``Agent``/``Team`` (``to_dict()``, or a portal runtime document) as the portal's
+    configuration: ``export_components --format agno`` and this read each other back unchanged."""
+    document = copy.deepcopy(document)
+    metadata = document.pop("metadata", None)
+    metadata = dict(metadata) if isinstance(metadata, dict) else {}
+    hive = metadata.pop("hive", None) or {}
+    config: dict[str, Any] = {}
+    for key, value in document.items():
+        if key in ("team_id", "workflow_id"):
+            continue
+        if key in MODEL_KEYS:
+            config[key] = portal_model(value, key)
+        elif key == "tools":
+            config["tools"] = [portal_tool(tool, hive.get("tools") or {}) for tool in value or []]
+        elif key == "knowledge":
+            binding = dict(hive.get("knowledge") or {})
+            name = value.get("name") if isinstance(value, dict) else None
+            if not name:
+                raise AgnoDocumentError("knowledge", "knowledge must be a reference {name: ...}.")
+            if binding.get("name") == knowledge_name({**binding, "name": None}):
+                binding.pop("name")  # the portal's own default name for this binding
+            elif binding.get("name") != name:
+                binding = {"name": name}
+            config["knowledge"] = binding
+        elif key == "members" and kind == "team":
+            members = []
+            for index, member in enumerate(value or []):
+                if not isinstance(member, dict) or member.get("type") != "agent" or not member.get("agent_id"):
+                    raise AgnoDocumentError(
+                        f"members.{index}", f"member {index + 1}: the portal's teams have agent members only, not {member!r}."
+                    )
+                members.append({"agent_id": member["agent_id"], "position": index + 1})
+            config["members"] = members
+        else:
+            config[key] = value
+    if kind == "team":
+        implied = hive.get("mode_flags") if "mode_flags" in hive else list(TEAM_MODE_FLAGS.get(config.get("mode"), {}))
+        for flag in implied:
+            if config.get(flag) is TEAM_MODE_FLAGS.get(config.get("mode"), {}).get(flag):
+                config.pop(flag)  # what the mode sets anyway
+    if hive.get("db") is not None:
+        config["db"] = hive["db"]
+    config.update(hive.get("parameters") or {})
+    if metadata:
+        config["metadata"] = metadata
+    return config
