@@ -56,6 +56,7 @@ bench: install-dev
 	$(BIN)/python bench/runtime_api.py
 	$(BIN)/python bench/knowledge_search.py
 	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/runtime_client.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
