@@ -7,6 +7,7 @@ model id, both history limits at once).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -231,6 +232,9 @@ MODEL_SETTINGS: dict[str, tuple[str, float | None, float | None]] = {
     "reasoning_effort": (_STR, None, None),
 }
 
+# Function names the model providers accept (OpenAI, Anthropic: ^[a-zA-Z0-9_-]{1,64}$).
+TOOL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
 NONNEGATIVE_INTS = {"num_history_runs", "num_history_messages", "retries", "tool_call_limit", "max_iterations"}
 
 
@@ -346,6 +350,11 @@ def validate_tools(tools: Any, *, field: str = "tools") -> None:
             continue
         if not name.strip():
             errors.append(f"Tool {index} has an empty name.")
+        elif not TOOL_NAME.fullmatch(name):
+            errors.append(
+                f"Tool “{name}”: use letters, digits, underscores and hyphens only, at most 64 "
+                "(the model providers refuse other function names)."
+            )
         elif name in names:
             errors.append(f"Tool “{name}” is listed twice.")
         names.append(name)

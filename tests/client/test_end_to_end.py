@@ -111,3 +111,8 @@ def test_route_team__forwards_searches_answers_reports_and_follows_a_publish(por
     assert portal.reporter.flush()
     assert sorted(AgentMetric.objects.values_list("config_version", flat=True)) == [pix_version, newer]
     assert portal.reporter.dropped == 0 and portal.reporter.failed == 0
+    # The per-version dashboard of the Pix specialist shows both versions that ran.
+    from monitoring.selectors import agent_versions
+
+    dashboard = agent_versions(agent_id="pix-specialist")
+    assert [(row["config_version"], row["requests"]) for row in dashboard] == [(newer, 1), (pix_version, 1)]
