@@ -39,6 +39,7 @@ from versioning.yaml_io import (
     collect_files,
     dump_document,
     export_path,
+    read_document,
     read_file,
 )
 
@@ -153,8 +154,64 @@ def components_import(
     With ``dry_run`` the same checks and writes run in a transaction that is rolled back, so the report
     shows exactly what would happen.
     """
-    note = (note or "").strip() or DEFAULT_NOTE
     documents, skipped = _read_all(collect_files(paths))
+    return _import_documents(documents, skipped, actor=actor, note=note, publish=publish, dry_run=dry_run)
+
+
+# Agno's own component store (agno/db/postgres/schemas.py): the latest published config of each live agent and
+# team, the component's current version first. Read only: the portal never writes Agno's schema.
+_AGNO_PUBLISHED_SQL = """
+SELECT DISTINCT ON (c.component_id) c.component_id, c.component_type, cc.version, cc.config
+FROM {schema}."agno_components" c
+JOIN {schema}."agno_component_configs" cc ON cc.component_id = c.component_id
+WHERE c.component_type IN ('agent', 'team') AND c.deleted_at IS NULL
+  AND cc.deleted_at IS NULL AND cc.stage = 'published'
+ORDER BY c.component_id, (cc.version = c.current_version) DESC, cc.version DESC
+"""
+
+
+def components_import_agno_db(
+    *, actor: Any, schema: str = "agno", note: str = "", dry_run: bool = False
+) -> ImportReport:
+    """Import the published agents and teams of Agno's own component store (``agno_components`` /
+    ``agno_component_configs`` in ``schema`` of this database, as AgentOS and ``Agent.save()`` write them)
+    into drafts. Only SELECTs are run on that schema. All or nothing, like ``components_import``."""
+    from django.db import connection
+
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", schema):
+        raise ConfigFileError(schema, None, "not a schema name.")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = %s "
+            "AND table_name IN ('agno_components', 'agno_component_configs')",
+            [schema],
+        )
+        if cursor.fetchone()[0] != 2:
+            raise ConfigFileError(schema, None, "Agno's component tables (agno_components, agno_component_configs) are not there.")
+        cursor.execute(_AGNO_PUBLISHED_SQL.format(schema=connection.ops.quote_name(schema)))
+        rows = cursor.fetchall()
+    documents, skipped, errors = [], [], []
+    for component_id, component_type, version, config in rows:
+        source = f"{schema}.agno_component_configs:{component_id}@v{version}"
+        if isinstance(config, str):
+            config = json.loads(config)
+        config = {**config, "id": config.get("id") or component_id}
+        try:
+            result = read_document(json.dumps(config, ensure_ascii=False, indent=1), source=source)
+        except ConfigFileError as exc:
+            errors.append(exc)
+            continue
+        if isinstance(result, SkippedDocument) or result.kind != component_type:
+            errors.append(ConfigFileError(source, None, f"not a serialized Agno {component_type}."))
+            continue
+        documents.append(result)
+    if errors:
+        raise ConfigFileErrors(errors)
+    return _import_documents(documents, skipped, actor=actor, note=note or "Imported from Agno's component store", publish=False, dry_run=dry_run)
+
+
+def _import_documents(documents, skipped, *, actor, note, publish, dry_run) -> ImportReport:
+    note = (note or "").strip() or DEFAULT_NOTE
     with transaction.atomic():
         plans = _plan_all(documents)
         changes, errors = [], []

@@ -78,3 +78,71 @@ def test_import_agno__team_member_team__refused_at_its_line(db, tmp_path):
     )
     with pytest.raises(CommandError, match=r"t.json:6: member 1: the portal's teams have agent members only"):
         run("import_components", str(tmp_path))
+
+
+# --- Agno's own component store (read only) ----------------------------------------------------------
+
+AGNO_COMPONENT_DDL = """
+CREATE SCHEMA IF NOT EXISTS agno;
+CREATE TABLE agno.agno_components (
+    component_id varchar PRIMARY KEY, component_type varchar NOT NULL, name varchar, user_id varchar,
+    description text, current_version integer, metadata jsonb, created_at bigint NOT NULL, updated_at bigint,
+    deleted_at bigint
+);
+CREATE TABLE agno.agno_component_configs (
+    component_id varchar NOT NULL REFERENCES agno.agno_components (component_id), version integer NOT NULL,
+    label varchar, stage varchar NOT NULL DEFAULT 'draft', config jsonb NOT NULL, notes text,
+    created_at bigint NOT NULL, updated_at bigint, deleted_at bigint, PRIMARY KEY (component_id, version)
+);
+"""
+
+
+def _agno_store(rows):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(AGNO_COMPONENT_DDL)
+        for component_id, kind, current, configs in rows:
+            cursor.execute(
+                "INSERT INTO agno.agno_components (component_id, component_type, current_version, created_at) VALUES (%s, %s, %s, 1)",
+                [component_id, kind, current],
+            )
+            for version, stage, config in configs:
+                cursor.execute(
+                    "INSERT INTO agno.agno_component_configs (component_id, version, stage, config, created_at) VALUES (%s, %s, %s, %s, 1)",
+                    [component_id, version, stage, json.dumps(config)],
+                )
+        cursor.execute("SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM agno.agno_component_configs t")
+        return cursor.fetchone()[0]
+
+
+def test_import_from_agno_db__published_configs_become_drafts_and_agno_tables_are_untouched(db):
+    from agno.agent import Agent
+    from agno.models.openai import OpenAIChat
+    from agno.team import Team
+
+    v1 = Agent(id="faq", name="FAQ", model=OpenAIChat(id="gpt-4o-mini", temperature=0.1, max_tokens=500), instructions=["v1"])
+    v2 = Agent(id="faq", name="FAQ", model=OpenAIChat(id="gpt-4o-mini", temperature=0.2, max_tokens=500), instructions=["v2"])
+    draft = Agent(id="faq", name="FAQ draft", model=OpenAIChat(id="gpt-4o-mini"), instructions=["draft"])
+    team = Team(id="help", name="Help", members=[v2], mode="route", model=OpenAIChat(id="gpt-4o"))
+    before = _agno_store([
+        ("faq", "agent", 2, [(1, "published", v1.to_dict()), (2, "published", v2.to_dict()), (3, "draft", draft.to_dict())]),
+        ("help", "team", 1, [(1, "published", team.to_dict())]),
+    ])  # fmt: skip
+
+    out = run("import_components", "--from-agno-db")
+    assert "agent faq: created" in out and "team help: created" in out
+    faq = component_status("agent", "faq")
+    assert faq.published is None  # drafts only: people review and publish in the portal
+    assert faq.draft.config["instructions"] == ["v2"] and faq.draft.config["model"]["params"] == {"temperature": 0.2, "max_tokens": 500}
+    assert component_status("team", "help").draft.config["members"] == [{"agent_id": "faq", "position": 1}]
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM agno.agno_component_configs t")
+        assert cursor.fetchone()[0] == before
+
+
+def test_import_from_agno_db__no_agno_tables__clear_error(db):
+    with pytest.raises(CommandError, match="Agno's component tables .* are not there"):
+        run("import_components", "--from-agno-db", "--agno-schema", "nowhere")
