@@ -170,7 +170,7 @@ class HivePortal:
         document = bundle["agents"].get(agent_id)
         if document is None:
             raise HivePortalError(f"Agent “{agent_id}” is not published (or not active) in the portal.")
-        return self._cached(("agent", agent_id), lambda: self._build_agent(document))
+        return self._cached(("agent", agent_id), lambda: self._build_agent(document, standalone=True))
 
     def team(self, team_id: str):
         """The published team as an ``agno.team.Team`` with its members, models and knowledge."""
@@ -250,7 +250,7 @@ class HivePortal:
             if isinstance(document.get(key), dict):
                 setattr(component, key, self.build_model(document[key]))
 
-    def _build_agent(self, document: dict):
+    def _build_agent(self, document: dict, *, standalone: bool = False):
         from agno.agent import Agent
         from agno.exceptions import ComponentRehydrationError
 
@@ -266,6 +266,8 @@ class HivePortal:
         self._after_load(agent, document, models)
         if self.reporter is not None:
             agent.post_hooks = [*(agent.post_hooks or []), self.reporter.agent_hook()]
+            if standalone:  # a team member's failures are reported by its team (from_dict copies members)
+                self.reporter.report_errors(agent)
         return agent
 
     def _build_team(self, document: dict):
@@ -283,8 +285,8 @@ class HivePortal:
             team = Team.from_dict(document, registry=registry, strict=True)
         except ComponentRehydrationError as exc:
             raise HivePortalError(f"{label}: {exc}") from exc
-        # from_dict deep-copies registry members: attach the reporting hooks to the copies it made.
         self._after_load(team, document, models)
         if self.reporter is not None:
             team.post_hooks = [*(team.post_hooks or []), self.reporter.team_hook()]
+            self.reporter.report_errors(team)
         return team

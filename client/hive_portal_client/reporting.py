@@ -73,8 +73,41 @@ class Reporter:
             routed = routed_member(run_output)
             if routed is not None:
                 self.record("routing", routing_record(run_output, team, routed))
+            self.record_failed_members(run_output, team)
 
         return hive_portal_team_metrics
+
+    def record_failed_members(self, run_output, team) -> None:
+        """Agno runs no post-hook after a failed run: a member that failed is reported from the team's output."""
+        members = {getattr(m, "id", None): m for m in getattr(team, "members", None) or []}
+        for response in getattr(run_output, "member_responses", None) or []:
+            member = members.get(getattr(response, "agent_id", None))
+            if member is not None and _failed(response):
+                self.record("metric", metric_record(response, member))
+
+    def report_errors(self, component) -> None:
+        """Report failed runs too: Agno calls no post-hook when a run fails, so ``run``/``arun`` of this object
+        are wrapped to record a failed (non-streamed) run's metrics."""
+        is_team = hasattr(component, "members") and hasattr(component, "mode")
+        run, arun = component.run, component.arun
+
+        def after(output):
+            if _failed(output):
+                if is_team:
+                    self.record_failed_members(output, component)
+                else:
+                    self.record("metric", metric_record(output, component))
+            return output
+
+        def reported_run(*args, **kwargs):
+            return after(run(*args, **kwargs)) if not kwargs.get("stream") else run(*args, **kwargs)
+
+        async def reported_arun(*args, **kwargs):
+            result = arun(*args, **kwargs)
+            return after(await result) if not kwargs.get("stream") else result
+
+        component.run = reported_run
+        component.arun = reported_arun
 
     # --- Sending (background thread) -------------------------------------------------------------------
 
@@ -158,11 +191,15 @@ def _hive(component) -> dict:
     return metadata.get("hive", {}) if isinstance(metadata, dict) else {}
 
 
+def _failed(run_output) -> bool:
+    status = getattr(run_output, "status", None)
+    return str(getattr(status, "value", status) or "").lower() == "error"
+
+
 def metric_record(run_output, agent) -> dict:
     metrics = getattr(run_output, "metrics", None)
     duration = getattr(metrics, "duration", None) or 0.0
-    status = str(getattr(getattr(run_output, "status", None), "value", getattr(run_output, "status", "")) or "")
-    error = status.lower() == "error"
+    error = _failed(run_output)
     return {
         "agent_id": agent.id,
         "session_id": getattr(run_output, "session_id", None) or "",

@@ -116,3 +116,29 @@ def test_route_team__forwards_searches_answers_reports_and_follows_a_publish(por
 
     dashboard = agent_versions(agent_id="pix-specialist")
     assert [(row["config_version"], row["requests"]) for row in dashboard] == [(newer, 1), (pix_version, 1)]
+
+
+def _failing(messages):
+    raise RuntimeError("upstream timeout")
+
+
+def test_failed_runs__reported_with_their_error(portal_factory, demo):
+    """Agno calls no post-hook after a failed run; the client reports it anyway."""
+    from monitoring.models import AgentMetric
+
+    AgentMetric.objects.all().delete()
+    broken = ScriptedModel(id="gpt-4o-mini", provider="OpenAI", name="OpenAIChat", script=_failing)
+    portal = portal_factory(tools=DEMO_TOOLS, models=[broken])
+    output = portal.agent("credit-specialist").run("Quais as taxas?", session_id="s-err")
+    assert output.status.value == "ERROR"
+
+    leader = ScriptedModel(id="gpt-4o-mini", provider="OpenAI", name="OpenAIResponses", script=leader_script)
+    pix = ScriptedModel(id="claude-sonnet-4-20250514", provider="Anthropic", name="Claude", script=_failing)
+    team_portal = portal_factory(tools=DEMO_TOOLS, models=[leader, pix])
+    team_portal.team("customer-service-router").run(MESSAGE, session_id="s-err-2")
+    assert portal.reporter.flush() and team_portal.reporter.flush()
+    failed = AgentMetric.objects.filter(success=False).order_by("agent_id")
+    assert [(m.agent_id, m.error_message) for m in failed] == [
+        ("credit-specialist", "upstream timeout"),
+        ("pix-specialist", "upstream timeout"),
+    ]
