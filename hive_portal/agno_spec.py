@@ -303,10 +303,43 @@ def validate_parameters(parameters: Any, *, kind: str, field: str = "parameters"
             errors.append(f"{key} must be {_a(known[key])}, not {value!r}.")
         elif key in NONNEGATIVE_INTS and value < 0:
             errors.append(f"{key} cannot be negative.")
+    if parameters.get("knowledge") not in (None, False):
+        errors.extend(knowledge_binding_errors(parameters["knowledge"], kind=kind))
     if "num_history_runs" in parameters and "num_history_messages" in parameters:
         errors.append("Set num_history_runs or num_history_messages, not both (Agno would drop one).")
     if errors:
         raise ValidationError({field: errors})
+
+
+def knowledge_binding_errors(binding: Any, *, kind: str) -> list[str]:
+    """The knowledge binding the runtime resolves by name: ``{business_unit, category, max_results,
+    max_distance, valid_metadata_filters, name}``, all optional."""
+    if kind != "agent":
+        return ["knowledge: only agents search knowledge; set it on the members."]
+    if not isinstance(binding, dict):
+        return ["knowledge must be a set of named values: business_unit, max_results, max_distance, …"]
+    errors = []
+    for key, value in binding.items():
+        if key in ("name", "business_unit", "category"):
+            if not isinstance(value, str) or not value.strip():
+                errors.append(f"knowledge.{key} must be a text.")
+        elif key == "max_results":
+            if not _type_ok(_INT, value) or not 1 <= value <= 50:
+                errors.append("knowledge.max_results must be a whole number from 1 to 50.")
+        elif key == "max_distance":
+            if not _type_ok(_NUM, value) or not 0 <= value <= 2:
+                errors.append("knowledge.max_distance must be a number from 0 to 2 (cosine distance).")
+        elif key == "valid_metadata_filters":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                errors.append("knowledge.valid_metadata_filters must be a list of filter names.")
+        elif key in AGNO_AGENT_PARAMETERS:
+            errors.append(f"knowledge.{key} is an agent parameter: set “{key}” beside knowledge, not inside it.")
+        else:
+            errors.append(
+                f"knowledge.{key} is not part of a knowledge binding "
+                f"({', '.join(KNOWLEDGE_BINDING_KEYS)})."
+            )
+    return errors
 
 
 def validate_mode_flags(mode: str, parameters: Any, *, field: str = "parameters") -> None:

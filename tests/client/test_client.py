@@ -73,3 +73,21 @@ def test_disk_cache__a_runtime_starts_while_the_portal_is_down(portal_factory, t
     assert restarted.stale is True and len(team.members) == 3
     with pytest.raises(PortalUnavailable, match="no cached bundle"):
         portal_factory(tools=DEMO_TOOLS, cache_dir=None).bundle()
+
+
+def test_toolkit_named_in_the_portal__its_functions_are_bound(portal_factory, make_agent):
+    from agno.tools.toolkit import Toolkit
+
+    class ShellTools(Toolkit):
+        def __init__(self):
+            super().__init__(name="ShellTools", tools=[self.run_shell_command])
+
+        def run_shell_command(self, command: str) -> str:
+            """Run a shell command."""
+            return f"ran {command}"
+
+    make_agent("ops", publish=True, tools=[{"name": "ShellTools", "instructions": ["Only echo."]}])
+    agent = portal_factory(tools=[ShellTools()]).agent("ops")
+    assert [t.name for t in agent.tools] == ["run_shell_command"]
+    assert agent.tools[0].entrypoint(command="echo ok") == "ran echo ok"
+    assert agent.metadata["hive"]["tools"] == {"ShellTools": {"instructions": ["Only echo."]}}

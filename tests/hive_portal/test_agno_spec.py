@@ -27,3 +27,26 @@ def test_mode_flags__contradicting_the_mode__refused():
         validate_mode_flags("route", {"respond_directly": False})
     validate_mode_flags("route", {"respond_directly": True})
     validate_mode_flags("coordinate", {})
+
+
+@pytest.mark.parametrize(
+    "binding, message",
+    [
+        ({"search_knowledge": True}, "knowledge.search_knowledge is an agent parameter"),
+        ({"max_results": 0}, "knowledge.max_results must be a whole number from 1 to 50"),
+        ({"max_distance": 3}, "knowledge.max_distance must be a number from 0 to 2"),
+        ({"business_unit": ""}, "knowledge.business_unit must be a text"),
+        ({"color": "red"}, "knowledge.color is not part of a knowledge binding"),
+        ("pix", "knowledge must be a set of named values"),
+    ],
+)
+def test_knowledge_binding__bad_shapes__refused_naming_the_key(binding, message):
+    with pytest.raises(ValidationError, match=message):
+        validate_parameters({"knowledge": binding}, kind="agent")
+
+
+def test_knowledge_binding__good_shape__accepted():
+    validate_parameters(
+        {"knowledge": {"business_unit": "pix", "max_results": 3, "max_distance": 0.3, "valid_metadata_filters": ["category"]}},
+        kind="agent",
+    )

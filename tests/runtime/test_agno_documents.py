@@ -259,7 +259,20 @@ def test_pagbank_style_agent__knowledge_binding_by_name_and_flags_on_the_agent(r
 
 def test_stored_knowledge_grouping__agent_flags_lifted_out_of_knowledge(runtime_client, make_agent):
     """Versions published before the flattening stored Hive's knowledge: section as it was."""
-    make_agent("legacy", publish=True, parameters={"knowledge": {"search_knowledge": True, "business_unit": "cards"}})
+    from django.utils import timezone
+
+    from agents.selectors import agent_config
+    from runtime.state import bump_config_generation
+    from versioning.models import ComponentVersion, VersionStatus
+    from versioning.services import config_hash
+
+    agent = make_agent("legacy")  # never published through today's rules, which refuse flags inside knowledge
+    config = {**agent_config(agent), "knowledge": {"search_knowledge": True, "business_unit": "cards"}}
+    ComponentVersion.objects.create(
+        component_type="agent", component_id="legacy", version=99, config=config, content_hash=config_hash(config),
+        status=VersionStatus.PUBLISHED, change_note="published by an older portal", published_at=timezone.now(),
+    )  # fmt: skip
+    bump_config_generation()
     document = runtime_client.get("/api/v1/agents/legacy/config").json()
     assert document["knowledge"] == {"name": "hive-portal:cards"} and document["search_knowledge"] is True
     load_agent(document)
