@@ -4,10 +4,12 @@
 Starts the portal the way `make run` does (embedded PostgreSQL in a temporary folder, migrate, demo data,
 gunicorn with gunicorn.conf.py), then, in this process:
 
-  (1) freshness: N running clients (N = 1, 50, 200), each a HivePortal watching the bundle; this process
-      publishes a change through the portal's services and measures, per client, the time from the commit
-      to the client holding the new bundle (p50/p95 over --publishes publishes), and the extra requests/s
-      the N clients put on the server while they wait;
+  (1) freshness: N running clients (N = 1, 50, 200), each a HivePortal watching the bundle, either
+      long-polling a second portal server started with HIVE_LONG_POLL=true (one process of threads) or
+      revalidating the bundle every --interval seconds on the sync workers; this process publishes a change
+      through the portal's services and measures, per client, the time from the commit to the client holding
+      the new bundle (p50/p95 over --publishes publishes), and the requests/s the N clients put on the
+      servers while nothing changes (idle, 5 s) and while publishes happen;
   (2) cold start: a new HivePortal building the route team from the last-known-good bundle on disk with the
       portal down, against the same build from the running portal;
   (3) metrics hook: the same agent run (a scripted model, no network) --runs times with the reporting hook
@@ -40,6 +42,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from runtime_api import PYTHON, free_port, run, wait_until_up  # noqa: E402
 
 os.environ.setdefault("AGNO_TELEMETRY", "false")
+
+
+IDLE_SECONDS = 5.0
 
 
 def pct(values: list[float], q: float) -> float:
@@ -106,7 +111,7 @@ def _temperature(bundle: dict) -> float:
     return bundle["agents"]["credit-specialist"]["model"]["temperature"]
 
 
-def freshness(base: str, key: str, n: int, publishes: int, interval: float, tools) -> dict:
+def freshness(base: str, key: str, n: int, publishes: int, interval: float, tools, events: str | None = None) -> dict:
     import httpx
 
     from hive_portal_client import HivePortal
@@ -128,8 +133,15 @@ def freshness(base: str, key: str, n: int, publishes: int, interval: float, tool
         portal.on_change(listener)
         portals.append(portal)
     for portal in portals:
-        portal.watch(interval=interval)
+        if events:
+            events_http = httpx.Client(base_url=events, transport=counter, timeout=40)
+            portal.watch(interval=interval, events_http=events_http, wait=25)
+        else:
+            portal.watch(interval=interval)
     time.sleep(interval * 2)
+    idle_count, idle_start = counter.count, time.monotonic()
+    time.sleep(IDLE_SECONDS)  # what keeping fresh costs the servers while nothing changes
+    idle_rps = (counter.count - idle_count) / (time.monotonic() - idle_start)
     latencies = []
     start_count, start = counter.count, time.monotonic()
     for p in range(publishes):
@@ -142,6 +154,9 @@ def freshness(base: str, key: str, n: int, publishes: int, interval: float, tool
             if len(arrived) == n:
                 break
             if time.monotonic() > deadline:
+                for log in ("portal.log", "events.log"):
+                    path = Path(os.environ["HIVE_DATA_DIR"]) / log
+                    print(f"--- {log} (last lines)\n" + "\n".join(path.read_text(errors="replace").splitlines()[-15:]))
                 raise SystemExit(f"{n} clients: only {len(arrived)} saw publish {p + 1} within 30 s")
             time.sleep(0.005)
         # A client that polled between the publish's commit and this process's clock read is counted as 0 ms.
@@ -157,6 +172,7 @@ def freshness(base: str, key: str, n: int, publishes: int, interval: float, tool
         "p95_ms": pct(latencies, 0.95) * 1000,
         "max_ms": max(latencies) * 1000,
         "server_rps": requests / elapsed,
+        "idle_rps": idle_rps,
     }
 
 
@@ -219,6 +235,7 @@ def main() -> None:
     parser.add_argument("--publishes", type=int, default=5, help="publishes per client count (default 5)")
     parser.add_argument("--interval", type=float, default=0.5, help="clients' revalidation interval in s (default 0.5)")
     parser.add_argument("--runs", type=int, default=300, help="agent runs per hook case (default 300)")
+    parser.add_argument("--events-threads", type=int, default=256, help="threads of the long-poll server (default 256)")
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="hivebench-client-", dir="/tmp"))
@@ -233,7 +250,7 @@ def main() -> None:
     }
     env.pop("HIVE_DATABASE_URL", None)
     env.pop("DATABASE_URL", None)
-    server = None
+    server = events_server = None
     try:
         print(f"Setting up in {data_dir} (embedded PostgreSQL, migrate, demo data)...", flush=True)
         run([PYTHON, "manage.py", "migrate", "--no-input", "-v", "0"], env)
@@ -247,11 +264,25 @@ def main() -> None:
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=open(data_dir / "portal.log", "wb"),  # a file: an unread pipe would block a busy server
             start_new_session=True,
         )
         base = f"http://127.0.0.1:{port}"
         wait_until_up(f"{base}/health/")
+        # The long-poll server: the same portal, one process of threads, HIVE_LONG_POLL=true.
+        events_port = free_port()
+        events_env = {**env, "HIVE_BIND": f"127.0.0.1:{events_port}", "HIVE_LONG_POLL": "true", "HIVE_WORKERS": "1",
+                      "HIVE_THREADS": str(args.events_threads)}  # fmt: skip
+        events_server = subprocess.Popen(
+            [str(Path(PYTHON).parent / "gunicorn"), "-c", "gunicorn.conf.py", "hive_portal.wsgi"],
+            cwd=ROOT,
+            env=events_env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(data_dir / "events.log", "wb"),
+            start_new_session=True,
+        )
+        events = f"http://127.0.0.1:{events_port}"
+        wait_until_up(f"{events}/health/")
         os.environ.update({k: v for k, v in env.items() if k.startswith("HIVE_") or k == "DJANGO_SETTINGS_MODULE"})
         import django
 
@@ -274,10 +305,18 @@ def main() -> None:
         print(f"gunicorn workers: {workers}; revalidation interval {args.interval}s; {args.publishes} publishes per N", flush=True)
 
         print("\n(1) publish → visible in N running clients")
-        print(f"{'clients':>8s} {'p50 ms':>8s} {'p95 ms':>8s} {'max ms':>8s} {'server req/s':>13s}")
-        for n in [int(x) for x in args.clients.split(",")]:
-            r = freshness(base, key, n, args.publishes, args.interval, tools)
-            print(f"{r['clients']:8d} {r['p50_ms']:8.0f} {r['p95_ms']:8.0f} {r['max_ms']:8.0f} {r['server_rps']:13.0f}", flush=True)
+        print(
+            f"{'freshness':>22s} {'clients':>8s} {'p50 ms':>8s} {'p95 ms':>8s} {'max ms':>8s} "
+            f"{'idle req/s':>11s} {'req/s w/ publishes':>19s}"
+        )
+        for label, events_url in ((f"long-poll ({args.events_threads} thr)", events), (f"poll every {args.interval}s", None)):
+            for n in [int(x) for x in args.clients.split(",")]:
+                r = freshness(base, key, n, args.publishes, args.interval, tools, events=events_url)
+                print(
+                    f"{label:>22s} {r['clients']:8d} {r['p50_ms']:8.0f} {r['p95_ms']:8.0f} {r['max_ms']:8.0f} "
+                    f"{r['idle_rps']:11.1f} {r['server_rps']:19.1f}",
+                    flush=True,
+                )
 
         print("\n(2) client cold start: build the route team (3 members)")
         r = cold_start(base, key, data_dir / "client-cache", tools)
@@ -291,12 +330,14 @@ def main() -> None:
         print(f"  overhead      median {r['with_ms'] - r['without_ms']:7.3f} ms  mean {r['mean_with_ms'] - r['mean_without_ms']:7.3f} ms  (target <= 1 ms)")
         print(f"  reported: {r['sent']} sent, {r['dropped']} dropped, all flushed: {r['flushed']}")
     finally:
-        if server is not None:
-            os.killpg(server.pid, signal.SIGTERM)
+        for process in (events_server, server):
+            if process is None:
+                continue
+            os.killpg(process.pid, signal.SIGTERM)
             try:
-                server.wait(timeout=20)
+                process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
+                os.killpg(process.pid, signal.SIGKILL)
         try:
             from django.db import connections
 

@@ -1,12 +1,11 @@
 """``HivePortal``: fetch the bundle (ETag revalidation), keep a last-known-good copy on disk, and build
 Agno ``Agent``/``Team`` objects with Agno's own ``from_dict`` and a ``Registry``.
 
-Freshness is revalidation of ``GET /api/v1/bundle`` with ``If-None-Match`` every ``interval`` seconds
-(``watch()``). The portal answers an unchanged bundle with ``304`` from its per-worker cache without a
-database query and without holding the worker (the runtime API's fast path), so polling costs the server
-microseconds per check. A long-poll or server-sent events would instead hold one of the portal's sync
-gunicorn workers per waiting runtime for the whole wait, and 200 runtimes would need 200 workers just to
-wait; see the README for the measured figures.
+Freshness (``watch()``): a long-poll of ``GET /api/v1/bundle/wait`` on a portal server started for it
+(``HIVE_LONG_POLL=true``, threaded gunicorn: a waiting runtime holds a sleeping thread there, never one of
+the sync workers of the fast path), then ``GET /api/v1/bundle`` with ``If-None-Match``; or, without such a
+server, revalidation with ``If-None-Match`` every ``interval`` seconds, which the fast path answers with a
+``304`` from its per-worker cache without a query. See the README for the measured figures.
 """
 
 from __future__ import annotations
@@ -141,20 +140,56 @@ class HivePortal:
         """Call ``listener(bundle)`` after a newer bundle arrives."""
         self._listeners.append(listener)
 
-    def watch(self, interval: float = 0.5) -> None:
-        """Revalidate every ``interval`` seconds in a daemon thread."""
+    def watch(
+        self, interval: float = 0.5, *, events_url: str | None = None, wait: int = 25, events_http: httpx.Client | None = None
+    ) -> None:
+        """Keep the bundle current in a daemon thread.
+
+        Without ``events_url``: revalidate every ``interval`` seconds (a ``304`` from the portal's cache).
+        With ``events_url`` (a portal server started with ``HIVE_LONG_POLL=true``): long-poll
+        ``GET /api/v1/bundle/wait`` there and fetch the bundle as soon as it changed; on errors, or from a
+        server that does not hold long-polls, fall back to revalidating every ``interval`` seconds.
+        """
         if self._watcher is not None and self._watcher.is_alive():
             return
         self._stop.clear()
+        events = events_http
+        if events is None and events_url:
+            events = httpx.Client(base_url=events_url.rstrip("/"), timeout=wait + 10)
+        if events is not None:
+            events.headers["X-API-Key"] = self.http.headers["X-API-Key"]
 
-        def loop():
+        def poll_loop():
             while not self._stop.wait(interval):
                 try:
                     self.refresh()
                 except HivePortalError:
                     pass
 
-        self._watcher = threading.Thread(target=loop, name="hive-portal-watch", daemon=True)
+        def long_poll_loop():
+            while not self._stop.is_set():
+                try:
+                    if self._bundle is None:
+                        self.refresh()
+                    response = events.get("/api/v1/bundle/wait", params={"after": self.version or 0, "timeout": wait})
+                    response.raise_for_status()
+                    answer = response.json()
+                    if answer["changed"]:
+                        self.refresh()
+                        continue
+                    if answer["waited"]:
+                        continue
+                except (httpx.HTTPError, HivePortalError, ValueError, KeyError):
+                    pass
+                if self._stop.wait(interval):  # no long-poll there: behave like polling
+                    return
+                try:
+                    self.refresh()
+                except HivePortalError:
+                    pass
+
+        target = long_poll_loop if events is not None else poll_loop
+        self._watcher = threading.Thread(target=target, name="hive-portal-watch", daemon=True)
         self._watcher.start()
 
     def close(self) -> None:

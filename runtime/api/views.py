@@ -6,7 +6,8 @@ from __future__ import annotations
 import functools
 import json
 
-from django.db import DatabaseError, InterfaceError
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, connection
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.http import parse_etags
@@ -42,6 +43,7 @@ from runtime.state import DatabaseUnavailable, request_generations
 from runtime.watcher import watcher
 
 RETRY_AFTER_SECONDS = 5
+MAX_WAIT_SECONDS = 30
 STALE_WARNING = '110 - "Response is Stale: the configuration database is unavailable"'
 
 ERRORS = {
@@ -307,3 +309,48 @@ class BundleView(RuntimeDocumentView):
 
     def build(self, request, generation):
         return bundle_document(generation), {"X-Hive-Bundle-Version": str(generation)}
+
+
+class BundleWaitQuerySerializer(serializers.Serializer):
+    after = serializers.IntegerField(min_value=0, help_text="The bundle_version the runtime holds.")
+    timeout = serializers.IntegerField(
+        required=False, default=25, min_value=0, max_value=MAX_WAIT_SECONDS, help_text="Seconds to wait at most."
+    )
+
+
+class BundleWaitSerializer(serializers.Serializer):
+    bundle_version = serializers.IntegerField(help_text="The current bundle_version.")
+    changed = serializers.BooleanField(help_text="True when it differs from `after`: fetch the bundle (with its ETag).")
+    waited = serializers.BooleanField(help_text="False on a server that does not hold long-polls (answers at once).")
+
+
+@extend_schema(
+    tags=["runtime"],
+    summary="Long-poll: wait until the bundle changes",
+    description="Answers as soon as `bundle_version` differs from `after`, or after `timeout` seconds. Only a "
+    "server started with `HIVE_LONG_POLL=true` (threaded gunicorn, see the README) holds the request; the sync "
+    "workers that serve the configuration documents answer at once (`waited: false`), so a waiting runtime never "
+    "holds one of them.",
+    parameters=[BundleWaitQuerySerializer],
+    responses={200: BundleWaitSerializer, **ERRORS},
+)
+class BundleWaitView(APIView):
+    required_scope = "config:read"
+
+    def get(self, request):
+        query = BundleWaitQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        after, timeout = query.validated_data["after"], query.validated_data["timeout"]
+        try:
+            current = request_generations(request).config
+        except DatabaseUnavailable:
+            raise ServiceUnavailable("The configuration database is unavailable.", retry_after=RETRY_AFTER_SECONDS)
+        waited = bool(settings.HIVE_LONG_POLL and timeout)
+        if waited and current == after:
+            connection.close()  # give the pooled connection back while this thread only waits
+            state = watcher.wait(after, timeout)
+            if state is not None:
+                current = state.config
+        response = Response({"bundle_version": current, "changed": current != after, "waited": waited})
+        response["Cache-Control"] = "no-store"
+        return response

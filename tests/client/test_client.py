@@ -91,3 +91,32 @@ def test_toolkit_named_in_the_portal__its_functions_are_bound(portal_factory, ma
     assert [t.name for t in agent.tools] == ["run_shell_command"]
     assert agent.tools[0].entrypoint(command="echo ok") == "ran echo ok"
     assert agent.metadata["hive"]["tools"] == {"ShellTools": {"instructions": ["Only echo."]}}
+
+
+@pytest.mark.postgres_only
+def test_watch__long_poll_on_a_long_poll_server__picks_up_a_publish(portal_factory, transport, demo, settings):
+    import threading
+
+    import httpx
+
+    from agents.models import Agent
+    from agents.services import agent_update
+    from runtime.watcher import watcher
+    from versioning.components import get_kind
+    from versioning.services import component_publish
+
+    settings.HIVE_RUNTIME_LISTEN, settings.HIVE_LONG_POLL = True, True
+    watcher.reset()
+    portal = portal_factory(tools=DEMO_TOOLS)
+    first = portal.bundle()["bundle_version"]
+    arrived = threading.Event()
+    portal.on_change(lambda bundle: arrived.set())
+    portal.watch(interval=0.2, wait=2, events_http=httpx.Client(base_url="http://events.test", transport=transport))
+    agent = Agent.objects.get(agent_id="credit-specialist")
+    agent_update(agent=agent, actor="e", note="x", instructions=["Nova instrução."])
+    component_publish(kind=get_kind("agent"), component_id="credit-specialist", actor="p")
+    assert arrived.wait(30)
+    assert portal.version > first and portal.agent("credit-specialist").instructions == ["Nova instrução."]
+    assert any(r.url.path == "/api/v1/bundle/wait" for r in transport.requests)
+    portal.close()
+    watcher.reset()
