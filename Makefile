@@ -62,6 +62,7 @@ bench: install-dev
 	$(BIN)/python bench/knowledge_search.py
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/database_down.py
+	$(BIN)/python bench/runtime_client.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -7,6 +7,7 @@ model id, both history limits at once).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -43,6 +44,13 @@ TEAM_MODE_CHOICES = [
     ("tasks", "Tasks: the leader plans and runs tasks"),
 ]
 TEAM_MODE_ALIASES: dict[str, str] = {"collaborate": "broadcast"}
+# What each mode sets on the team when Agno builds it (agno/team/_init.py): the mode wins over the flags.
+TEAM_MODE_FLAGS: dict[str, dict[str, bool]] = {
+    "route": {"respond_directly": True, "delegate_to_all_members": False},
+    "broadcast": {"respond_directly": False, "delegate_to_all_members": True},
+    "coordinate": {"respond_directly": False, "delegate_to_all_members": False},
+    "tasks": {"respond_directly": False, "delegate_to_all_members": False},
+}
 
 # Legacy keys from Automagik Hive configs and older Agno versions, mapped to Agno 3's names.
 LEGACY_PARAMETER_KEYS: dict[str, str] = {
@@ -54,6 +62,114 @@ LEGACY_PARAMETER_KEYS: dict[str, str] = {
     "enable_user_memories": "update_memory_on_run",
     "stream_intermediate_steps": "stream_events",
 }
+
+# Agno 3.1 keyword parameters (agno.agent.Agent / agno.team.Team), checked against Agno in the tests.
+_AGNO_COMMON = frozenset(
+    """add_datetime_to_context add_dependencies_to_context add_history_to_context add_knowledge_to_context
+    add_learnings_to_context add_location_to_context add_memories_to_context add_name_to_context
+    add_search_knowledge_instructions add_session_state_to_context add_session_summary_to_context
+    additional_context additional_input cache_callables cache_session callable_knowledge_cache_key
+    callable_tools_cache_key checkpoint compress_tool_results compression_manager datetime_format db
+    debug_level debug_mode delay_between_retries dependencies description enable_agentic_knowledge_filters
+    enable_agentic_memory enable_agentic_state enable_session_summaries events_to_skip expected_output
+    exponential_backoff fallback_config fallback_models followup_model followups id input_schema
+    instructions introduction knowledge knowledge_filters knowledge_retriever learning markdown
+    max_tool_calls_from_history media_storage memory_manager metadata model name num_followups
+    num_history_messages num_history_runs num_past_session_runs_in_search num_past_sessions_to_search
+    offload_tool_results output_model output_model_prompt output_schema overwrite_db_session_state
+    parse_response parser_model parser_model_prompt post_hooks pre_hooks read_chat_history reasoning_agent
+    reasoning_model references_format resolve_in_context retries role search_knowledge search_past_sessions
+    send_media_to_model session_id session_state session_summary_manager skills store_events
+    store_history_messages store_media store_tool_messages stream stream_events system_message
+    system_message_role telemetry timezone_identifier tool_call_limit tool_choice tool_hooks tools
+    update_knowledge update_memory_on_run use_instruction_tags use_json_mode user_id""".split()
+)
+AGNO_AGENT_PARAMETERS = _AGNO_COMMON | frozenset(
+    """build_context build_user_context compaction filesystem read_tool_call_history sandbox
+    save_response_to_file structured_outputs user_message_role""".split()
+)
+AGNO_TEAM_PARAMETERS = _AGNO_COMMON | frozenset(
+    """add_member_tools_to_context add_team_history_to_members callable_members_cache_key
+    delegate_to_all_members determine_input_for_members get_member_information_tool max_iterations members
+    mode num_team_history_runs respond_directly share_member_interactions show_members_responses
+    store_member_responses stream_member_events""".split()
+)
+
+# Agno 3's provider key → the model class's ``name`` and ``provider`` as ``Model.to_dict()`` writes them
+# (agno.models.utils._PROVIDERS and each class's defaults; checked against Agno in the tests). Runtime
+# documents carry these, so Agno's ``resolve_model`` and ``Registry.get_model`` find the right class.
+MODEL_CLASSES: dict[str, tuple[str, str]] = {
+    "aimlapi": ("AIMLAPI", "AIMLAPI"),
+    "anthropic": ("Claude", "Anthropic"),
+    "aws-bedrock": ("AwsBedrock", "AwsBedrock"),
+    "aws-claude": ("AwsBedrockAnthropicClaude", "AwsBedrock"),
+    "azure-ai-foundry": ("AzureAIFoundry", "Azure"),
+    "azure-foundry-claude": ("AzureFoundryClaude", "AzureFoundry"),
+    "azure-openai": ("AzureOpenAI", "Azure"),
+    "azure-openai-responses": ("AzureOpenAIResponses", "Azure"),
+    "cerebras": ("Cerebras", "Cerebras"),
+    "cerebras-openai": ("CerebrasOpenAI", "CerebrasOpenAI"),
+    "cohere": ("cohere", "Cohere"),
+    "cometapi": ("CometAPI", "OpenAI"),
+    "cloudflare": ("Cloudflare", "Cloudflare"),
+    "dashscope": ("Qwen", "Dashscope"),
+    "deepinfra": ("DeepInfra", "DeepInfra"),
+    "deepseek": ("DeepSeek", "DeepSeek"),
+    "fireworks": ("Fireworks", "Fireworks"),
+    "flexai": ("FlexAI", "FlexAI"),
+    "google": ("Gemini", "Google"),
+    "google-interactions": ("GeminiInteractions", "Google"),
+    "groq": ("Groq", "Groq"),
+    "huggingface": ("HuggingFace", "HuggingFace"),
+    "ibm": ("WatsonX", "IBM"),
+    "inception": ("Inception", "InceptionLabs"),
+    "internlm": ("InternLM", "InternLM"),
+    "langdb": ("LangDB", "LangDB"),
+    "litellm": ("LiteLLM", "LiteLLM"),
+    "litellm-openai": ("LiteLLMOpenAI", "LiteLLM"),
+    "llama-cpp": ("LlamaCpp", "LlamaCpp"),
+    "llama-openai": ("LlamaOpenAI", "LlamaOpenAI"),
+    "lmstudio": ("LMStudio", "LMStudio"),
+    "meta": ("Llama", "Llama"),
+    "minimax": ("MiniMax", "MiniMax"),
+    "mistral": ("MistralChat", "Mistral"),
+    "moonshot": ("Moonshot", "Moonshot"),
+    "nebius": ("Nebius", "Nebius"),
+    "nexus": ("Nexus", "Nexus"),
+    "nvidia": ("Nvidia", "Nvidia"),
+    "ollama": ("Ollama", "Ollama"),
+    "ollama-responses": ("OllamaResponses", "Ollama"),
+    "openai": ("OpenAIResponses", "OpenAI"),
+    "openai-chat": ("OpenAIChat", "OpenAI"),
+    "openai-responses": ("OpenAIResponses", "OpenAI"),
+    "openrouter": ("OpenRouter", "OpenRouter"),
+    "openrouter-responses": ("OpenRouterResponses", "OpenRouter"),
+    "perplexity": ("Perplexity", "Perplexity"),
+    "portkey": ("Portkey", "Portkey"),
+    "requesty": ("Requesty", "Requesty"),
+    "sambanova": ("Sambanova", "Sambanova"),
+    "siliconflow": ("Siliconflow", "Siliconflow"),
+    "together": ("Together", "Together"),
+    "vercel": ("v0", "Vercel"),
+    "vertexai-claude": ("Claude", "VertexAI"),
+    "vllm": ("VLLM", "VLLM"),
+    "xai": ("xAI", "xAI"),
+    "xai-responses": ("xAIResponses", "xAI"),
+}
+
+# Parameters Agno 3 renamed or removed since the versions Automagik Hive configs were written for
+# (Agno 3 migration guide): old name → new name. Importers map them and warn with file and line.
+AGNO3_RENAMES: dict[str, str] = {
+    **LEGACY_PARAMETER_KEYS,
+    "search_session_history": "search_past_sessions",
+    "num_history_sessions": "num_past_sessions_to_search",
+    "add_references": "add_knowledge_to_context",
+}
+
+# The portal's knowledge binding of an agent (``knowledge`` parameter): which knowledge the runtime
+# resolves by name, filtered to a business unit, how many results, and how close they must be.
+KNOWLEDGE_BINDING_KEYS = ("name", "business_unit", "category", "max_results", "max_distance", "valid_metadata_filters")
+DEFAULT_KNOWLEDGE_NAME = "hive-portal"
 
 _BOOL = "boolean"
 _INT = "integer"
@@ -115,6 +231,9 @@ MODEL_SETTINGS: dict[str, tuple[str, float | None, float | None]] = {
     "max_retries": (_INT, 0, 100),
     "reasoning_effort": (_STR, None, None),
 }
+
+# Function names the model providers accept (OpenAI, Anthropic: ^[a-zA-Z0-9_-]{1,64}$).
+TOOL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 NONNEGATIVE_INTS = {"num_history_runs", "num_history_messages", "retries", "tool_call_limit", "max_iterations"}
 
@@ -178,14 +297,61 @@ def validate_parameters(parameters: Any, *, kind: str, field: str = "parameters"
             errors.append(f"“{key}” is not a valid parameter name.")
         elif key in reserved:
             errors.append(f"“{key}” has its own field; set it there, not among the parameters.")
-        elif key in LEGACY_PARAMETER_KEYS:
-            errors.append(f"“{key}” is an old name; Agno 3 calls it “{LEGACY_PARAMETER_KEYS[key]}”.")
+        elif key in AGNO3_RENAMES:
+            errors.append(f"“{key}” is an old name; Agno 3 calls it “{AGNO3_RENAMES[key]}”.")
         elif key in known and not _type_ok(known[key], value):
             errors.append(f"{key} must be {_a(known[key])}, not {value!r}.")
         elif key in NONNEGATIVE_INTS and value < 0:
             errors.append(f"{key} cannot be negative.")
+    if parameters.get("knowledge") not in (None, False):
+        errors.extend(knowledge_binding_errors(parameters["knowledge"], kind=kind))
     if "num_history_runs" in parameters and "num_history_messages" in parameters:
         errors.append("Set num_history_runs or num_history_messages, not both (Agno would drop one).")
+    if errors:
+        raise ValidationError({field: errors})
+
+
+def knowledge_binding_errors(binding: Any, *, kind: str) -> list[str]:
+    """The knowledge binding the runtime resolves by name: ``{business_unit, category, max_results,
+    max_distance, valid_metadata_filters, name}``, all optional."""
+    if kind != "agent":
+        return ["knowledge: only agents search knowledge; set it on the members."]
+    if not isinstance(binding, dict):
+        return ["knowledge must be a set of named values: business_unit, max_results, max_distance, …"]
+    errors = []
+    for key, value in binding.items():
+        if key in ("name", "business_unit", "category"):
+            if not isinstance(value, str) or not value.strip():
+                errors.append(f"knowledge.{key} must be a text.")
+        elif key == "max_results":
+            if not _type_ok(_INT, value) or not 1 <= value <= 50:
+                errors.append("knowledge.max_results must be a whole number from 1 to 50.")
+        elif key == "max_distance":
+            if not _type_ok(_NUM, value) or not 0 <= value <= 2:
+                errors.append("knowledge.max_distance must be a number from 0 to 2 (cosine distance).")
+        elif key == "valid_metadata_filters":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                errors.append("knowledge.valid_metadata_filters must be a list of filter names.")
+        elif key in AGNO_AGENT_PARAMETERS:
+            errors.append(f"knowledge.{key} is an agent parameter: set “{key}” beside knowledge, not inside it.")
+        else:
+            errors.append(
+                f"knowledge.{key} is not part of a knowledge binding "
+                f"({', '.join(KNOWLEDGE_BINDING_KEYS)})."
+            )
+    return errors
+
+
+def validate_mode_flags(mode: str, parameters: Any, *, field: str = "parameters") -> None:
+    """Agno lets the team mode override respond_directly/delegate_to_all_members: a contradiction would be
+    silently ignored by the runtime, so it is refused here."""
+    if not isinstance(parameters, dict):
+        return
+    errors = [
+        f"{flag} cannot be {parameters[flag]} in {mode} mode (Agno sets it to {value})."
+        for flag, value in TEAM_MODE_FLAGS.get(mode, {}).items()
+        if flag in parameters and parameters[flag] is not value
+    ]
     if errors:
         raise ValidationError({field: errors})
 
@@ -217,6 +383,11 @@ def validate_tools(tools: Any, *, field: str = "tools") -> None:
             continue
         if not name.strip():
             errors.append(f"Tool {index} has an empty name.")
+        elif not TOOL_NAME.fullmatch(name):
+            errors.append(
+                f"Tool “{name}”: use letters, digits, underscores and hyphens only, at most 64 "
+                "(the model providers refuse other function names)."
+            )
         elif name in names:
             errors.append(f"Tool “{name}” is listed twice.")
         names.append(name)

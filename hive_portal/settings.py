@@ -96,6 +96,9 @@ HIVE_REQUIRE_REVIEW = _bool("HIVE_REQUIRE_REVIEW", False)
 HIVE_BENCH_VIEWS = _bool("HIVE_BENCH_VIEWS", False)  # comparison views for bench/runtime_api.py
 # Each worker LISTENs for configuration changes, so warm runtime requests need no query (PostgreSQL).
 HIVE_RUNTIME_LISTEN = _bool("HIVE_RUNTIME_LISTEN", True)
+# Set only on a threaded server for runtimes' long-polls (GET bundle/wait holds a thread while it waits):
+# on the sync workers of the fast path the endpoint answers at once, so a wait never holds one of them.
+HIVE_LONG_POLL = _bool("HIVE_LONG_POLL", False)
 HIVE_EMBEDDING_DIMENSIONS = _int("HIVE_EMBEDDING_DIMENSIONS", 1536, minimum=2, maximum=16000)
 
 # --- Applications -----------------------------------------------------------------------------

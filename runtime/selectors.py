@@ -13,6 +13,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from agents.models import Agent
+from hive_portal import agno_documents
 from runtime.state import read_generations
 from teams.models import Team
 from versioning.models import ComponentVersion, VersionStatus
@@ -46,14 +47,6 @@ def _hive_metadata(version: ComponentVersion, **extra) -> dict:
     }
 
 
-def _with_metadata(config: dict, hive: dict) -> dict:
-    document = dict(config)
-    metadata = dict(document.get("metadata") or {})
-    metadata["hive"] = hive
-    document["metadata"] = metadata
-    return document
-
-
 def _published(component_type: str, component_ids=None):
     qs = ComponentVersion.objects.filter(component_type=component_type, status=VersionStatus.PUBLISHED)
     if component_ids is not None:
@@ -85,29 +78,25 @@ def agent_document(agent_id: str, *, version: int | None = None) -> dict:
         )
         if row is None:
             raise NotServed(f"Agent “{agent_id}” has no published version {version}.")
-    return _with_metadata(row.config, _hive_metadata(row, live=row.status == VersionStatus.PUBLISHED))
+    return agno_documents.agent_document(row.config, _hive_metadata(row, live=row.status == VersionStatus.PUBLISHED))
 
 
 def _team_document_from(team_row: ComponentVersion, members: dict[str, ComponentVersion], active: set[str]) -> dict:
-    config = dict(team_row.config)
-    inline = []
-    combined = {}
-    missing = []
-    for member in sorted(config.get("members", []), key=lambda m: m["position"]):
+    """The team's document with the currently published document of each active member."""
+    member_ids, documents, combined, missing = [], {}, {}, []
+    for member in sorted(team_row.config.get("members", []), key=lambda m: m["position"]):
         agent_id = member["agent_id"]
         row = members.get(agent_id)
         if row is None or agent_id not in active:
             missing.append(agent_id)
             continue
-        doc = _with_metadata(row.config, _hive_metadata(row))
-        doc["position"] = member["position"]
-        inline.append(doc)
+        member_ids.append(agent_id)
+        documents[agent_id] = agno_documents.agent_document(row.config, _hive_metadata(row))
         combined[agent_id] = row.version
-    config["members"] = inline
     hive = _hive_metadata(team_row, members=combined)
     if missing:
         hive["missing_members"] = missing
-    return _with_metadata(config, hive)
+    return agno_documents.team_document(team_row.config, hive, member_ids, documents)
 
 
 def team_document(team_id: str) -> dict:
@@ -146,7 +135,7 @@ def bundle_document(generation: int) -> dict[str, Any]:
 
     active_agents = _active_ids(Agent, "agent_id")
     agent_rows = {r.component_id: r for r in _published("agent") if r.component_id in active_agents}
-    agents = {aid: _with_metadata(r.config, _hive_metadata(r)) for aid, r in sorted(agent_rows.items())}
+    agents = {aid: agno_documents.agent_document(r.config, _hive_metadata(r)) for aid, r in sorted(agent_rows.items())}
     active_teams = _active_ids(Team, "team_id")
     teams = {
         r.component_id: _team_document_from(r, agent_rows, active_agents)

@@ -49,6 +49,8 @@ class GenerationWatcher:
         self._pid = None
         self._state: Generations | None = None
         self._next_attempt = 0.0
+        self._changed = threading.Condition()  # long-poll waiters (see wait())
+        self._pump_pid = None
 
     @staticmethod
     def enabled() -> bool:
@@ -76,6 +78,42 @@ class GenerationWatcher:
                 self._drop()
                 return None
             return self._state
+
+    def wait(self, after: int, timeout: float) -> Generations | None:
+        """Block until the config generation differs from ``after`` or ``timeout`` passes; the generations
+        then (None when not listening). For the long-poll server only (``HIVE_LONG_POLL``): there, one pump
+        thread per process reads the listening socket and wakes every waiting thread at once."""
+        self._ensure_pump()
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                state = self.current()
+                remaining = deadline - time.monotonic()
+                if state is None or state.config != after or remaining <= 0:
+                    return state
+                self._changed.wait(min(remaining, 5.0))
+
+    def _ensure_pump(self) -> None:
+        with self._lock:
+            if self._pump_pid == os.getpid():
+                return
+            self._pump_pid = os.getpid()
+        threading.Thread(target=self._pump, name="hive-runtime-pump", daemon=True).start()
+
+    def _pump(self) -> None:
+        while self._pump_pid == os.getpid():
+            conn = self._conn
+            try:
+                readable = select.select([conn.fileno()], [], [], 1.0)[0] if conn is not None else []
+            except (OSError, ValueError):  # closed: current() notices and drops it
+                readable = [True]
+            if conn is None:
+                time.sleep(0.2)
+                continue
+            if readable:
+                self.current()  # applies what arrived (under the lock), before the waiters look
+                with self._changed:
+                    self._changed.notify_all()
 
     def announce(self, generations: Generations) -> None:
         """Apply a change committed by this process (its NOTIFY may still be on the way)."""

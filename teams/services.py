@@ -14,6 +14,7 @@ from hive_portal.agno_spec import (
     normalize_provider,
     normalize_team_mode,
     validate_instructions,
+    validate_mode_flags,
     validate_model_settings,
     validate_parameters,
 )
@@ -41,6 +42,7 @@ def team_validate(team: Team) -> None:
         lambda: validate_model_settings(team.model_settings),
         lambda: validate_instructions(team.instructions),
         lambda: validate_parameters(team.parameters, kind="team"),
+        lambda: validate_mode_flags(team.mode, team.parameters),
     )
     if team.mode not in TEAM_MODES:
         errors["mode"] = [f"“{team.mode}” is not an Agno team mode; use one of {', '.join(TEAM_MODES)}."]

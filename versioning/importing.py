@@ -8,6 +8,7 @@ is written. The file formats live in ``versioning.yaml_io``.
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import DatabaseError, transaction
 
 from agents.models import Agent
+from hive_portal import agno_documents
 from agents.selectors import agent_list
 from agents.services import EDITABLE_FIELDS as AGENT_FIELDS
 from agents.services import agent_create, agent_update, agent_validate
@@ -37,6 +39,7 @@ from versioning.yaml_io import (
     collect_files,
     dump_document,
     export_path,
+    read_document,
     read_file,
 )
 
@@ -114,6 +117,7 @@ class ImportReport:
     skipped: list[SkippedDocument]
     dry_run: bool
     publish: bool
+    warnings: list[str] = field(default_factory=list)  # "FILE:LINE: message", e.g. renamed parameters
 
     def count(self, action: str) -> int:
         return sum(1 for change in self.changes if change.action == action)
@@ -150,8 +154,64 @@ def components_import(
     With ``dry_run`` the same checks and writes run in a transaction that is rolled back, so the report
     shows exactly what would happen.
     """
-    note = (note or "").strip() or DEFAULT_NOTE
     documents, skipped = _read_all(collect_files(paths))
+    return _import_documents(documents, skipped, actor=actor, note=note, publish=publish, dry_run=dry_run)
+
+
+# Agno's own component store (agno/db/postgres/schemas.py): the latest published config of each live agent and
+# team, the component's current version first. Read only: the portal never writes Agno's schema.
+_AGNO_PUBLISHED_SQL = """
+SELECT DISTINCT ON (c.component_id) c.component_id, c.component_type, cc.version, cc.config
+FROM {schema}."agno_components" c
+JOIN {schema}."agno_component_configs" cc ON cc.component_id = c.component_id
+WHERE c.component_type IN ('agent', 'team') AND c.deleted_at IS NULL
+  AND cc.deleted_at IS NULL AND cc.stage = 'published'
+ORDER BY c.component_id, (cc.version = c.current_version) DESC, cc.version DESC
+"""
+
+
+def components_import_agno_db(
+    *, actor: Any, schema: str = "agno", note: str = "", dry_run: bool = False
+) -> ImportReport:
+    """Import the published agents and teams of Agno's own component store (``agno_components`` /
+    ``agno_component_configs`` in ``schema`` of this database, as AgentOS and ``Agent.save()`` write them)
+    into drafts. Only SELECTs are run on that schema. All or nothing, like ``components_import``."""
+    from django.db import connection
+
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", schema):
+        raise ConfigFileError(schema, None, "not a schema name.")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = %s "
+            "AND table_name IN ('agno_components', 'agno_component_configs')",
+            [schema],
+        )
+        if cursor.fetchone()[0] != 2:
+            raise ConfigFileError(schema, None, "Agno's component tables (agno_components, agno_component_configs) are not there.")
+        cursor.execute(_AGNO_PUBLISHED_SQL.format(schema=connection.ops.quote_name(schema)))
+        rows = cursor.fetchall()
+    documents, skipped, errors = [], [], []
+    for component_id, component_type, version, config in rows:
+        source = f"{schema}.agno_component_configs:{component_id}@v{version}"
+        if isinstance(config, str):
+            config = json.loads(config)
+        config = {**config, "id": config.get("id") or component_id}
+        try:
+            result = read_document(json.dumps(config, ensure_ascii=False, indent=1), source=source)
+        except ConfigFileError as exc:
+            errors.append(exc)
+            continue
+        if isinstance(result, SkippedDocument) or result.kind != component_type:
+            errors.append(ConfigFileError(source, None, f"not a serialized Agno {component_type}."))
+            continue
+        documents.append(result)
+    if errors:
+        raise ConfigFileErrors(errors)
+    return _import_documents(documents, skipped, actor=actor, note=note or "Imported from Agno's component store", publish=False, dry_run=dry_run)
+
+
+def _import_documents(documents, skipped, *, actor, note, publish, dry_run) -> ImportReport:
+    note = (note or "").strip() or DEFAULT_NOTE
     with transaction.atomic():
         plans = _plan_all(documents)
         changes, errors = [], []
@@ -167,7 +227,8 @@ def components_import(
             raise ConfigFileErrors(errors)
         if dry_run:
             transaction.set_rollback(True)
-    return ImportReport(changes=changes, skipped=skipped, dry_run=dry_run, publish=publish)
+    warnings = [warning for doc in documents for warning in doc.warnings]
+    return ImportReport(changes=changes, skipped=skipped, dry_run=dry_run, publish=publish, warnings=warnings)
 
 
 def _read_all(files: list[Path]) -> tuple[list[ComponentDocument], list[SkippedDocument]]:
@@ -337,13 +398,29 @@ class ExportedFile:
     status: str
 
 
-def components_export(*, directory: str | Path, published_only: bool = False) -> list[ExportedFile]:
-    """Write every agent and team as ``<directory>/agents/<id>.yaml`` / ``teams/<id>.yaml``.
+EXPORT_FORMATS = ("yaml", "agno")
+
+
+def _agno_json(kind_type: str, config: dict, exported: dict) -> str:
+    """Agno's own serialized component (``Agent.to_dict()`` / ``Team.to_dict()`` shape) as JSON."""
+    if kind_type == "agent":
+        document = agno_documents.agent_document(config, exported)
+    else:
+        members = [m["agent_id"] for m in sorted(config.get("members", []), key=lambda m: m["position"])]
+        document = agno_documents.team_document(config, exported, members, None)
+    return json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def components_export(*, directory: str | Path, published_only: bool = False, format: str = "yaml") -> list[ExportedFile]:
+    """Write every agent and team as ``<directory>/agents/<id>.yaml`` / ``teams/<id>.yaml`` (with
+    ``format="agno"``: ``<id>.json`` in Agno's own ``to_dict()`` shape, which AgentOS/Studio read).
 
     A component's file holds its current configuration: the open draft if there is one, else the
     published version (with ``published_only``, the published version; unpublished ones are skipped).
     ``components_import`` reads these files back to the identical configuration.
     """
+    if format not in EXPORT_FORMATS:
+        raise ValueError(f"format must be one of {', '.join(EXPORT_FORMATS)}, not {format!r}")
     directory = Path(directory)
     written = []
     for kind_type, objects in (("agent", agent_list()), ("team", team_list())):
@@ -363,7 +440,12 @@ def components_export(*, directory: str | Path, published_only: bool = False) ->
                 "config_hash": version.content_hash if version else config_hash(config),
             }
             path = directory / export_path(kind_type, component_id)
+            if format == "agno":
+                path = path.with_suffix(".json")
+                text = _agno_json(kind_type, config, exported)
+            else:
+                text = dump_document(kind=kind_type, config=config, exported=exported)
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(dump_document(kind=kind_type, config=config, exported=exported), encoding="utf-8")
+            path.write_text(text, encoding="utf-8")
             written.append(ExportedFile(kind_type, component_id, path, exported["version"], exported["status"]))
     return written

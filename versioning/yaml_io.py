@@ -27,9 +27,14 @@ the same shape ``agent_config`` / ``team_config`` produce (team members as ``{"a
 * ``instructions``: a list stays a list; a single string becomes ONE instruction, so the text survives
   as written. Prose (instructions, description, role, expected_output, additional_context,
   system_message) loses only the blank lines YAML block scalars add at its ends.
-* Old names are mapped to Agno 3's (``LEGACY_PARAMETER_KEYS`` plus the Agno 2 renames in
-  ``HIVE_RENAMES``: add_memory_references, add_session_summary_references, enable_user_memories,
-  stream_intermediate_steps).
+* Old names are mapped to Agno 3's (``AGNO3_RENAMES`` in ``hive_portal.agno_spec``: add_memory_references,
+  add_session_summary_references, enable_user_memories → update_memory_on_run, search_session_history →
+  search_past_sessions, num_history_sessions → num_past_sessions_to_search, …), each with a warning
+  ``FILE:LINE: “memory.enable_user_memories” is called “update_memory_on_run” in Agno 3``.
+* ``knowledge:`` is a grouping section in Hive (search_knowledge, enable_agentic_knowledge_filters, …):
+  its Agno flags become agent parameters; ``knowledge_filter:`` (business_unit, max_results,
+  relevance_threshold) becomes the agent's knowledge binding ``knowledge: {business_unit, max_results,
+  max_distance}`` (max_distance = 1 - relevance_threshold), which the runtime resolves by name.
 * A top-level key that is an Agno parameter (``db``, ``dependencies``, ``tool_choice``, …) is kept as
   it is. A top-level mapping that is not one (Hive's grouping sections ``memory:``, ``display:``,
   ``streaming:``, ``events:``, …) is flattened: its Agno parameters join the top level.
@@ -51,46 +56,27 @@ from typing import Any, Iterable
 
 import yaml
 
-from hive_portal.agno_spec import LEGACY_PARAMETER_KEYS, normalize_provider, normalize_team_mode
+from hive_portal.agno_documents import AgnoDocumentError, portal_config
+from hive_portal.agno_spec import (
+    AGNO3_RENAMES,
+    AGNO_AGENT_PARAMETERS,
+    AGNO_TEAM_PARAMETERS,
+    KNOWLEDGE_BINDING_KEYS,
+    LEGACY_PARAMETER_KEYS,
+    normalize_provider,
+    normalize_team_mode,
+)
 
 FORMAT = "hive-portal/v1"
 KINDS = ("agent", "team")
-YAML_SUFFIXES = (".yaml", ".yml")
+YAML_SUFFIXES = (".yaml", ".yml", ".json")  # JSON: Agno's serialized components (a JSON text is YAML)
+AGNO_ORIGIN = "agno"
 
-# Agno 3.1 keyword parameters (agno.agent.Agent / agno.team.Team), checked against Agno in the tests.
-_AGNO_COMMON = frozenset(
-    """add_datetime_to_context add_dependencies_to_context add_history_to_context add_knowledge_to_context
-    add_learnings_to_context add_location_to_context add_memories_to_context add_name_to_context
-    add_search_knowledge_instructions add_session_state_to_context add_session_summary_to_context
-    additional_context additional_input cache_callables cache_session callable_knowledge_cache_key
-    callable_tools_cache_key checkpoint compress_tool_results compression_manager datetime_format db
-    debug_level debug_mode delay_between_retries dependencies description enable_agentic_knowledge_filters
-    enable_agentic_memory enable_agentic_state enable_session_summaries events_to_skip expected_output
-    exponential_backoff fallback_config fallback_models followup_model followups id input_schema
-    instructions introduction knowledge knowledge_filters knowledge_retriever learning markdown
-    max_tool_calls_from_history media_storage memory_manager metadata model name num_followups
-    num_history_messages num_history_runs num_past_session_runs_in_search num_past_sessions_to_search
-    offload_tool_results output_model output_model_prompt output_schema overwrite_db_session_state
-    parse_response parser_model parser_model_prompt post_hooks pre_hooks read_chat_history reasoning_agent
-    reasoning_model references_format resolve_in_context retries role search_knowledge search_past_sessions
-    send_media_to_model session_id session_state session_summary_manager skills store_events
-    store_history_messages store_media store_tool_messages stream stream_events system_message
-    system_message_role telemetry timezone_identifier tool_call_limit tool_choice tool_hooks tools
-    update_knowledge update_memory_on_run use_instruction_tags use_json_mode user_id""".split()
-)
-AGNO_AGENT_PARAMETERS = _AGNO_COMMON | frozenset(
-    """build_context build_user_context compaction filesystem read_tool_call_history sandbox
-    save_response_to_file structured_outputs user_message_role""".split()
-)
-AGNO_TEAM_PARAMETERS = _AGNO_COMMON | frozenset(
-    """add_member_tools_to_context add_team_history_to_members callable_members_cache_key
-    delegate_to_all_members determine_input_for_members get_member_information_tool max_iterations members
-    mode num_team_history_runs respond_directly share_member_interactions show_members_responses
-    store_member_responses stream_member_events""".split()
-)
-
-# Hive (Agno 1) names → Agno 3 names.
-HIVE_RENAMES: dict[str, str] = dict(LEGACY_PARAMETER_KEYS)
+# Hive (Agno 1) names → Agno 3 names; each use is reported as a warning naming file and line.
+HIVE_RENAMES: dict[str, str] = dict(AGNO3_RENAMES)
+# Hive's knowledge_filter: keys → the portal's knowledge binding (relevance_threshold is a similarity,
+# the binding holds a cosine distance: max_distance = 1 - relevance_threshold).
+_KNOWLEDGE_FILTER_KEYS = {"business_unit": "business_unit", "category": "category", "max_results": "max_results"}
 # Hive's provider names → Agno 3's, where they differ from ``normalize_provider``'s aliases.
 HIVE_PROVIDERS: dict[str, str] = {"openai": "openai-chat"}
 _MODEL_ID_PROVIDERS = ((r"^(gpt-|o1|o3|o4|chatgpt-)", "openai-chat"), (r"^claude", "anthropic"), (r"^gemini", "google"))
@@ -131,6 +117,7 @@ class ComponentDocument:
     origin: str  # FORMAT or "automagik-hive"
     lines: dict[str, int] = field(default_factory=dict)  # dotted config key → line in the file
     line: int = 1  # of the component's identity (its id or its block)
+    warnings: list[str] = field(default_factory=list)  # "FILE:LINE: message", e.g. a renamed parameter
 
     @property
     def component_id(self) -> str:
@@ -210,6 +197,10 @@ def read_document(data: str | bytes, *, source: str) -> ComponentDocument | Skip
         raise ConfigFileError(source, _line(node), "expected a mapping of keys at the top of the file.")
     if "format" in value:
         return _read_portal(value, lines, source)
+    if _looks_like_agno(value):
+        return _read_agno(value, lines, source)
+    if source.lower().endswith(".json"):
+        return SkippedDocument(source, "not a serialized Agno agent or team (Agent.to_dict() / Team.to_dict()).")
     if "workflow" in value and "agent" not in value and "team" not in value:
         return SkippedDocument(source, "Automagik Hive workflows are not managed by the portal.")
     present = [k for k in KINDS if k in value]
@@ -410,6 +401,41 @@ def _check_portal_shapes(doc: ComponentDocument) -> None:
             raise doc.error(key, f"{key} must be a list.")
 
 
+# --- Agno's own serialized components -------------------------------------------------------------
+
+
+def _looks_like_agno(value: dict) -> bool:
+    """``Agent.to_dict()`` / ``Team.to_dict()``: an id and a model or members, and no Hive/portal blocks."""
+    return (
+        not any(k in value for k in ("agent", "team", "format"))
+        and isinstance(value.get("id"), str)
+        and ("model" in value or "members" in value)
+    )
+
+
+def _read_agno(value: dict, lines: dict[tuple, int], source: str) -> ComponentDocument:
+    """A serialized Agno component (what AgentOS/Studio store, or ``export_components --format agno``)."""
+    kind = "team" if ("members" in value or "mode" in value) else "agent"
+    doc = ComponentDocument(
+        kind=kind,
+        config={},
+        source=source,
+        origin=AGNO_ORIGIN,
+        lines={_dotted(p): line for p, line in lines.items()},
+        line=lines.get(("id",), 1),
+    )
+    try:
+        doc.config = portal_config(kind, value)
+    except AgnoDocumentError as exc:
+        raise doc.error(exc.key, str(exc)) from None
+    _check_portal_shapes(doc)
+    if kind == "team":
+        members = doc.config.get("members", [])
+        item_lines = [doc.lines.get(f"members.{i}") for i in range(len(members))]
+        doc.config["members"] = _members(doc, members, item_lines)
+    return doc
+
+
 # --- Automagik Hive's format ------------------------------------------------------------------------
 
 
@@ -426,6 +452,7 @@ class _HiveReader:
         )
         self.hive_source: dict[str, Any] = {}
         self.member_lines: list[int | None] = []
+        self.binding: dict[str, Any] = {}  # the knowledge binding read from knowledge:/knowledge_filter:
 
     def fail(self, path: tuple, message: str) -> ConfigFileError:
         return ConfigFileError(self.doc.source, self.src.get(path, self.doc.line), message)
@@ -450,9 +477,19 @@ class _HiveReader:
             target = target.setdefault(part, {})
         target[path[-1]] = value
 
+    def warn(self, path: tuple, message: str) -> None:
+        self.doc.warnings.append(f"{self.doc.source}:{self.src.get(path, self.doc.line)}: {message}")
+
     def key(self, name: str, value: Any, path: tuple, *, flatten: bool) -> None:
-        name = HIVE_RENAMES.get(name, name)
-        if name == "instructions":
+        if name in HIVE_RENAMES:
+            new = HIVE_RENAMES[name]
+            self.warn(path, f"“{_dotted(path)}” is called “{new}” in Agno 3; imported as {new}.")
+            name = new
+        if name == "knowledge" and isinstance(value, dict):
+            self.knowledge(value, path)
+        elif name == "knowledge_filter" and isinstance(value, dict):
+            self.knowledge_filter(value, path)
+        elif name == "instructions":
             self.put("instructions", self.instructions(value, path), path)
         elif name == "members" and self.kind == "team":
             self.put("members", value, path)
@@ -470,6 +507,35 @@ class _HiveReader:
                 self.key(str(child), item, (*path, child), flatten=False)
         else:
             self.keep(path, value)
+
+    def bind(self, key: str, value: Any, path: tuple) -> None:
+        if key in self.binding and self.binding[key] != value:
+            raise self.fail(path, f"“{_dotted(path)}” sets the knowledge {key} again, differently.")
+        self.binding[key] = value
+        self.doc.lines.setdefault(f"knowledge.{key}", self.src.get(path, self.doc.line))
+
+    def knowledge(self, value: dict, path: tuple) -> None:
+        """Hive's ``knowledge:`` section groups Agent flags (search_knowledge, …): they become the agent's
+        parameters; binding keys (business_unit, max_results, …) become the knowledge binding."""
+        for child, item in value.items():
+            child_path = (*path, child)
+            if child in KNOWLEDGE_BINDING_KEYS:
+                self.bind(child, item, child_path)
+            else:
+                self.key(str(child), item, child_path, flatten=False)
+
+    def knowledge_filter(self, value: dict, path: tuple) -> None:
+        """Hive's ``knowledge_filter:`` (business unit, max results, relevance threshold) is the binding."""
+        for child, item in value.items():
+            child_path = (*path, child)
+            if child in _KNOWLEDGE_FILTER_KEYS:
+                self.bind(_KNOWLEDGE_FILTER_KEYS[child], item, child_path)
+            elif child in ("relevance_threshold", "threshold"):
+                if isinstance(item, bool) or not isinstance(item, (int, float)) or not 0 <= item <= 1:
+                    raise self.fail(child_path, f"{_dotted(child_path)} must be a number between 0 and 1.")
+                self.bind("max_distance", round(1 - float(item), 6), child_path)
+            else:
+                self.keep(child_path, item)
 
     def identity(self) -> None:
         block = self.value[self.kind]
@@ -551,6 +617,10 @@ class _HiveReader:
         if self.kind == "team":
             config.setdefault("mode", "route")  # Hive's team factory defaulted to route
             config["members"] = _members(self.doc, config.get("members", []), self.member_lines)
+        if self.binding and self.kind == "agent":
+            self.put("knowledge", self.binding, ("knowledge",))
+        elif self.binding:
+            self.keep(("knowledge",), self.binding)
         if self.hive_source:
             metadata = dict(config.get("metadata") or {})
             metadata["hive_source"] = self.hive_source

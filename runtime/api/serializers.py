@@ -1,20 +1,59 @@
 """Output shapes of the runtime API, for the OpenAPI document.
 
 Documents are assembled once per config generation from published snapshots (``runtime.selectors``);
-these serializers describe them (and the schema test checks every response against them). Agno
-parameters the portal does not model travel alongside, so the schemas allow additional keys.
+these serializers describe them (and the schema test checks every response against them). The shapes
+are Agno 3's own ``to_dict()`` shapes (see ``hive_portal.agno_documents``); other Agno parameters travel
+alongside, so the schemas allow additional keys.
 """
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from hive_portal.agno_spec import MODEL_PROVIDERS, TEAM_MODES
+from hive_portal.agno_spec import TEAM_MODES
 
 
 class ModelSpecSerializer(serializers.Serializer):
-    provider = serializers.ChoiceField(choices=MODEL_PROVIDERS, help_text="Agno provider key, as in `provider:model_id`.")
+    """`Model.to_dict()`'s flat shape; every model setting the portal holds sits beside these keys."""
+
+    provider = serializers.CharField(help_text="The model class's provider as Agno writes it, e.g. OpenAI, Anthropic.")
+    name = serializers.CharField(help_text="The model class's name, e.g. OpenAIChat, OpenAIResponses, Claude.")
     id = serializers.CharField(help_text="The provider's model id.")
-    params = serializers.DictField(help_text="Settings for the model class (temperature, max_tokens, ...).")
+    temperature = serializers.FloatField(required=False, help_text="Example of a setting: any other (max_tokens, top_p, ...) may follow.")
+
+
+class FunctionSerializer(serializers.Serializer):
+    """`Function.to_dict()`: Agno's Registry binds it to the runtime's function of the same name."""
+
+    name = serializers.CharField()
+    description = serializers.CharField(required=False)
+    parameters = serializers.DictField(help_text="JSON Schema of the arguments.")
+
+
+class KnowledgeReferenceSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="Resolved by the runtime (e.g. a HivePortalKnowledge registered under this name).")
+
+
+class MemberReferenceSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["agent", "team"])
+    agent_id = serializers.CharField(required=False)
+    team_id = serializers.CharField(required=False)
+
+
+class KnowledgeBindingSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    business_unit = serializers.CharField(required=False, help_text="Searches stay within this business unit.")
+    category = serializers.CharField(required=False)
+    max_results = serializers.IntegerField(required=False)
+    max_distance = serializers.FloatField(required=False)
+
+
+@extend_schema_field({"type": "object", "additionalProperties": {"$ref": "#/components/schemas/AgentConfig"}})
+class AgentMapField(serializers.DictField):
+    pass
+
+
+class ComponentsSerializer(serializers.Serializer):
+    agents = AgentMapField(help_text="Member agent id → its document, from the same published state.")
 
 
 class HiveMetadataSerializer(serializers.Serializer):
@@ -26,6 +65,14 @@ class HiveMetadataSerializer(serializers.Serializer):
         child=serializers.IntegerField(), required=False, help_text="Teams: agent id → the version combined."
     )
     missing_members = serializers.ListField(child=serializers.CharField(), required=False)
+    components = ComponentsSerializer(required=False, help_text="Teams: the members' documents.")
+    knowledge = KnowledgeBindingSerializer(required=False, help_text="The binding behind `knowledge.name`.")
+    tools = serializers.DictField(required=False, help_text="Tool name → portal-only settings (e.g. toolkit instructions).")
+    db = serializers.DictField(required=False, help_text="Storage settings from an import; the runtime supplies the db.")
+    parameters = serializers.DictField(required=False, help_text="Keys that are not Agno 3 parameters, kept as they were.")
+    mode_flags = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="Teams: flags present only because the mode sets them."
+    )
 
 
 class MetadataSerializer(serializers.Serializer):
@@ -33,38 +80,40 @@ class MetadataSerializer(serializers.Serializer):
 
 
 class AgentConfigSerializer(serializers.Serializer):
+    """`Agent.to_dict()`'s shape. Keys holding Agno's default may be absent; other Agno parameters may follow."""
+
     id = serializers.CharField()
     name = serializers.CharField()
-    description = serializers.CharField(allow_null=True)
-    role = serializers.CharField(allow_null=True)
-    instructions = serializers.ListField(child=serializers.CharField())
-    system_message = serializers.CharField(allow_null=True, help_text="Replaces the generated prompt when set.")
-    expected_output = serializers.CharField(allow_null=True)
-    markdown = serializers.BooleanField()
-    add_history_to_context = serializers.BooleanField()
-    num_history_runs = serializers.IntegerField(allow_null=True)
-    tools = serializers.ListField(child=serializers.JSONField(), help_text="Tool names or {name, description, parameters}.")
+    description = serializers.CharField(required=False)
+    role = serializers.CharField(required=False)
+    instructions = serializers.ListField(child=serializers.CharField(), required=False)
+    system_message = serializers.CharField(required=False, help_text="Replaces the generated prompt when set.")
+    expected_output = serializers.CharField(required=False)
+    markdown = serializers.BooleanField(required=False)
+    add_history_to_context = serializers.BooleanField(required=False)
+    num_history_runs = serializers.IntegerField(required=False)
+    tools = FunctionSerializer(many=True, required=False)
     model = ModelSpecSerializer()
-    knowledge = serializers.JSONField(help_text="Knowledge settings for the runtime, or null.")
+    knowledge = KnowledgeReferenceSerializer(required=False)
     metadata = MetadataSerializer()
 
 
-class TeamMemberConfigSerializer(AgentConfigSerializer):
-    position = serializers.IntegerField(min_value=1)
-
-
 class TeamConfigSerializer(serializers.Serializer):
+    """`Team.to_dict()`'s shape: members are references, their documents under `metadata.hive.components`."""
+
     id = serializers.CharField()
     name = serializers.CharField()
     mode = serializers.ChoiceField(choices=TEAM_MODES, help_text="agno.team.TeamMode value.")
-    description = serializers.CharField(allow_null=True)
-    instructions = serializers.ListField(child=serializers.CharField())
-    model = ModelSpecSerializer(allow_null=True)
-    members = TeamMemberConfigSerializer(many=True, help_text="In position order, each member's published configuration.")
-    expected_output = serializers.CharField(allow_null=True)
-    markdown = serializers.BooleanField()
-    add_history_to_context = serializers.BooleanField()
-    num_history_runs = serializers.IntegerField(allow_null=True)
+    respond_directly = serializers.BooleanField(help_text="As the mode sets it in Agno.")
+    delegate_to_all_members = serializers.BooleanField(help_text="As the mode sets it in Agno.")
+    description = serializers.CharField(required=False)
+    instructions = serializers.ListField(child=serializers.CharField(), required=False)
+    model = ModelSpecSerializer(required=False)
+    members = MemberReferenceSerializer(many=True, help_text="In position order.")
+    expected_output = serializers.CharField(required=False)
+    markdown = serializers.BooleanField(required=False)
+    add_history_to_context = serializers.BooleanField(required=False)
+    num_history_runs = serializers.IntegerField(required=False)
     metadata = MetadataSerializer()
 
 
@@ -81,11 +130,6 @@ class AgentIndexSerializer(serializers.Serializer):
 
 class TeamIndexSerializer(serializers.Serializer):
     teams = IndexItemSerializer(many=True)
-
-
-@extend_schema_field({"type": "object", "additionalProperties": {"$ref": "#/components/schemas/AgentConfig"}})
-class AgentMapField(serializers.DictField):
-    pass
 
 
 @extend_schema_field({"type": "object", "additionalProperties": {"$ref": "#/components/schemas/TeamConfig"}})

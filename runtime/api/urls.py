@@ -13,4 +13,5 @@ urlpatterns = [
     path("teams/", _view(views.TeamIndexView), name="team-index"),
     path("teams/<str:team_id>/config", _view(views.TeamConfigView), name="team-config"),
     path("bundle", _view(views.BundleView), name="bundle"),
+    path("bundle/wait", views.BundleWaitView.as_view(), name="bundle-wait"),
 ]

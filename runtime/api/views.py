@@ -6,7 +6,8 @@ from __future__ import annotations
 import functools
 import json
 
-from django.db import DatabaseError, InterfaceError
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, connection
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.http import parse_etags
@@ -42,6 +43,7 @@ from runtime.state import DatabaseUnavailable, request_generations
 from runtime.watcher import watcher
 
 RETRY_AFTER_SECONDS = 5
+MAX_WAIT_SECONDS = 30
 STALE_WARNING = '110 - "Response is Stale: the configuration database is unavailable"'
 
 ERRORS = {
@@ -65,16 +67,29 @@ AGENT_EXAMPLE = {
     "description": "Especialista da unidade de Cartões do atendimento.",
     "role": "Resolve dúvidas sobre cartões.",
     "instructions": ["Nunca peça o CVV.", "Explique prazos de fatura com datas concretas."],
-    "system_message": None,
-    "expected_output": None,
     "markdown": True,
     "add_history_to_context": True,
     "num_history_runs": 5,
-    "tools": ["card_lookup"],
-    "model": {"provider": "openai", "id": "gpt-4o", "params": {"temperature": 0.2}},
-    "knowledge": None,
-    "metadata": {"hive": {"version": 7, "published_at": "2026-11-20T14:03:11+00:00", "content_hash": "9f2c…", "live": True}},
+    "tools": [{"name": "card_lookup", "parameters": {"type": "object", "properties": {}, "required": []}}],
+    "model": {"provider": "OpenAI", "name": "OpenAIResponses", "id": "gpt-4o", "temperature": 0.2},
+    "knowledge": {"name": "hive-portal:cards"},
+    "search_knowledge": True,
+    "metadata": {
+        "hive": {
+            "version": 7,
+            "published_at": "2026-11-20T14:03:11+00:00",
+            "content_hash": "9f2c…",
+            "live": True,
+            "knowledge": {"name": "hive-portal:cards", "business_unit": "cards", "max_results": 5},
+        }
+    },
 }
+CONTRACT_DOC = (
+    "The document is what Agno 3's `Agent.to_dict()` writes, so `Agent.from_dict(doc, registry=..., strict=True)` "
+    "accepts it: `model` flat as `Model.to_dict()` writes it plus every model setting, `tools` as "
+    "`Function.to_dict()` (bound by name through Agno's `Registry`), `knowledge` as a `{name}` reference, portal "
+    "data under `metadata.hive`. "
+)
 
 
 class RuntimeDocumentView(APIView):
@@ -222,7 +237,7 @@ class VersionQuerySerializer(serializers.Serializer):
 @extend_schema(
     tags=["runtime"],
     summary="An agent's published configuration",
-    description="Agno parameter names, ready for `agno.agent.Agent(**config)` once `model` is resolved. " + CACHING_DOC,
+    description=CONTRACT_DOC + CACHING_DOC,
     parameters=[
         OpenApiParameter(
             "version", {"type": "integer", "minimum": 1}, description="An older published (immutable) version."
@@ -249,9 +264,10 @@ class AgentConfigView(RuntimeDocumentView):
 
 @extend_schema(
     tags=["runtime"],
-    summary="A team's published configuration with its members inline",
-    description="`members` lists each member's currently published configuration in position order; "
-    "`metadata.hive.members` says which versions were combined. " + CACHING_DOC,
+    summary="A team's published configuration with its members' documents",
+    description="What Agno 3's `Team.to_dict()` writes: `members` are references `{type: agent, agent_id}` in "
+    "position order; each member's currently published document is in `metadata.hive.components.agents` (one "
+    "fetch, one state) and `metadata.hive.members` says which versions were combined. " + CACHING_DOC,
     responses={200: TeamConfigSerializer, **ERRORS},
 )
 class TeamConfigView(RuntimeDocumentView):
@@ -298,3 +314,48 @@ class BundleView(RuntimeDocumentView):
 
     def build(self, request, generation):
         return bundle_document(generation), {"X-Hive-Bundle-Version": str(generation)}
+
+
+class BundleWaitQuerySerializer(serializers.Serializer):
+    after = serializers.IntegerField(min_value=0, help_text="The bundle_version the runtime holds.")
+    timeout = serializers.IntegerField(
+        required=False, default=25, min_value=0, max_value=MAX_WAIT_SECONDS, help_text="Seconds to wait at most."
+    )
+
+
+class BundleWaitSerializer(serializers.Serializer):
+    bundle_version = serializers.IntegerField(help_text="The current bundle_version.")
+    changed = serializers.BooleanField(help_text="True when it differs from `after`: fetch the bundle (with its ETag).")
+    waited = serializers.BooleanField(help_text="False on a server that does not hold long-polls (answers at once).")
+
+
+@extend_schema(
+    tags=["runtime"],
+    summary="Long-poll: wait until the bundle changes",
+    description="Answers as soon as `bundle_version` differs from `after`, or after `timeout` seconds. Only a "
+    "server started with `HIVE_LONG_POLL=true` (threaded gunicorn, see the README) holds the request; the sync "
+    "workers that serve the configuration documents answer at once (`waited: false`), so a waiting runtime never "
+    "holds one of them.",
+    parameters=[BundleWaitQuerySerializer],
+    responses={200: BundleWaitSerializer, **ERRORS},
+)
+class BundleWaitView(APIView):
+    required_scope = "config:read"
+
+    def get(self, request):
+        query = BundleWaitQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        after, timeout = query.validated_data["after"], query.validated_data["timeout"]
+        try:
+            current = request_generations(request).config
+        except DatabaseUnavailable:
+            raise ServiceUnavailable("The configuration database is unavailable.", retry_after=RETRY_AFTER_SECONDS)
+        waited = bool(settings.HIVE_LONG_POLL and timeout)
+        if waited and current == after:
+            connection.close()  # give the pooled connection back while this thread only waits
+            state = watcher.wait(after, timeout)
+            if state is not None:
+                current = state.config
+        response = Response({"bundle_version": current, "changed": current != after, "waited": waited})
+        response["Cache-Control"] = "no-store"
+        return response

@@ -33,9 +33,11 @@ def test_agent_config__agno_shape(runtime_client, make_agent):
     body = response.json()
     assert body["id"] == "cards" and body["name"] == "Cards specialist"
     assert body["instructions"] == ["Be concise.", "Never ask for the card's CVV."]
-    assert body["model"] == {"provider": "openai", "id": "gpt-4o", "params": {"temperature": 0.2}}
-    assert body["system_message"] is None and body["markdown"] is True and body["num_history_runs"] == 4
-    assert body["tools"] == ["card_lookup"]
+    # Agno's Model.to_dict() shape: the class's provider and name, every setting beside them.
+    assert body["model"] == {"provider": "OpenAI", "name": "OpenAIResponses", "id": "gpt-4o", "temperature": 0.2}
+    assert "system_message" not in body and body["markdown"] is True and body["num_history_runs"] == 4
+    # Function.to_dict() shape, which Agno's Registry binds to the runtime's function of that name.
+    assert body["tools"] == [{"name": "card_lookup", "parameters": {"type": "object", "properties": {}, "required": []}}]
     assert body["metadata"]["hive"]["version"] == 1 and body["metadata"]["hive"]["live"] is True
     assert response["X-Hive-Version"] == "1" and response["ETag"].startswith('"')
 
@@ -103,13 +105,15 @@ def test_etag__if_none_match_gives_304_until_something_changes(runtime_client, m
     assert runtime_client.get(agent_url("cards"), HTTP_IF_NONE_MATCH=etag).status_code == 200
 
 
-def test_team_config__members_inline_in_position_order_with_their_versions(runtime_client, make_team):
+def test_team_config__member_references_in_position_order_with_their_documents(runtime_client, make_team):
     make_team("router", publish=True)
     _republish("pix", instructions=["Pix v2"])
     body = runtime_client.get(reverse("api:v1:team-config", args=["router"])).json()
-    assert body["mode"] == "route"
-    assert [(m["id"], m["position"]) for m in body["members"]] == [("cards", 1), ("pix", 2)]
-    assert body["members"][1]["instructions"] == ["Pix v2"]  # the member's currently published config
+    assert body["mode"] == "route" and body["respond_directly"] is True  # what route mode sets in Agno
+    assert body["members"] == [{"type": "agent", "agent_id": "cards"}, {"type": "agent", "agent_id": "pix"}]
+    components = body["metadata"]["hive"]["components"]["agents"]
+    assert components["pix"]["instructions"] == ["Pix v2"]  # the member's currently published config
+    assert components["pix"]["metadata"]["hive"]["version"] == 2
     assert body["metadata"]["hive"]["members"] == {"cards": 1, "pix": 2}
 
 
@@ -129,12 +133,13 @@ def test_bundle__everything_in_one_state_with_a_bundle_version(runtime_client, m
     body = first.json()
     assert set(body) == {"bundle_version", "agents", "teams", "typification"}
     assert set(body["agents"]) == {"cards", "pix"} and set(body["teams"]) == {"router"}
-    assert body["teams"]["router"]["members"][0]["id"] == "cards"
+    assert body["teams"]["router"]["members"][0] == {"type": "agent", "agent_id": "cards"}
     assert first["X-Hive-Bundle-Version"] == str(body["bundle_version"])
     _republish("cards", name="Renamed")
     second = runtime_client.get(reverse("api:v1:bundle")).json()
     assert second["bundle_version"] > body["bundle_version"]
-    assert second["agents"]["cards"]["name"] == "Renamed" and second["teams"]["router"]["members"][0]["name"] == "Renamed"
+    assert second["agents"]["cards"]["name"] == "Renamed"
+    assert second["teams"]["router"]["metadata"]["hive"]["components"]["agents"]["cards"]["name"] == "Renamed"
 
 
 def test_warm_request__one_small_query_whatever_the_config_size(runtime_client, make_agent, django_assert_max_num_queries):

@@ -349,3 +349,68 @@ def test_a_few_merge_aliases__still_read():
     )
     doc = _hive(text)
     assert doc.config["model"]["params"] == {"temperature": 0.2}
+
+
+# --- Agno 3 renames and Hive's knowledge sections ------------------------------------------------
+
+PAGBANK_AGENT = """\
+agent:
+  agent_id: pagbank
+  name: Especialista PagBank
+model:
+  provider: anthropic
+  id: claude-sonnet-4-20250514
+  temperature: 0.1
+  max_tokens: 2000
+knowledge:
+  search_knowledge: true
+  enable_agentic_knowledge_filters: true
+  valid_metadata_filters: [business_unit, category]
+knowledge_filter:
+  business_unit: PagBank
+  max_results: 3
+  relevance_threshold: 0.7
+memory:
+  enable_user_memories: true
+  search_session_history: true
+  num_history_sessions: 2
+"""
+
+
+def test_hive_agent__knowledge_section__agent_flags_and_binding():
+    doc = _hive(PAGBANK_AGENT, source="ai/agents/pagbank/config.yaml")
+    config = doc.config
+    assert config["search_knowledge"] is True and config["enable_agentic_knowledge_filters"] is True
+    assert config["knowledge"] == {
+        "valid_metadata_filters": ["business_unit", "category"],
+        "business_unit": "PagBank",
+        "max_results": 3,
+        "max_distance": 0.3,
+    }
+    assert doc.line_for("knowledge.business_unit") == 14
+
+
+def test_hive_agent__agno_3_renames__mapped_with_a_warning_naming_file_and_line():
+    doc = _hive(PAGBANK_AGENT, source="ai/agents/pagbank/config.yaml")
+    config = doc.config
+    assert config["update_memory_on_run"] is True
+    assert config["search_past_sessions"] is True and config["num_past_sessions_to_search"] == 2
+    for old in ("enable_user_memories", "search_session_history", "num_history_sessions"):
+        assert old not in config and old not in config.get("metadata", {}).get("hive_source", {}).get("memory", {})
+    assert doc.warnings == [
+        "ai/agents/pagbank/config.yaml:18: “memory.enable_user_memories” is called “update_memory_on_run” in Agno 3; imported as update_memory_on_run.",
+        "ai/agents/pagbank/config.yaml:19: “memory.search_session_history” is called “search_past_sessions” in Agno 3; imported as search_past_sessions.",
+        "ai/agents/pagbank/config.yaml:20: “memory.num_history_sessions” is called “num_past_sessions_to_search” in Agno 3; imported as num_past_sessions_to_search.",
+    ]
+
+
+def test_hive_agent__relevance_threshold_out_of_range__names_its_line():
+    text = PAGBANK_AGENT.replace("relevance_threshold: 0.7", "relevance_threshold: 70")
+    with pytest.raises(ConfigFileError, match=r"^config.yaml:16: knowledge_filter.relevance_threshold must be a number between 0 and 1"):
+        _hive(text)
+
+
+def test_hive_agent__template_fixture__warns_for_each_renamed_key():
+    warnings = read_file(AGENT_FILE).warnings
+    assert any(":25: “memory.enable_user_memories” is called “update_memory_on_run”" in w for w in warnings)
+    assert all(w.startswith(str(AGENT_FILE) + ":") for w in warnings) and len(warnings) == 7

@@ -1,38 +1,58 @@
-"""``manage.py import_components PATH... [--publish] [--message TEXT] [--dry-run]``."""
+"""``manage.py import_components PATH... [--publish] [--message TEXT] [--dry-run]``
+and ``manage.py import_components --from-agno-db [--agno-schema agno]``."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from versioning.importing import Action, components_import
+from versioning.importing import Action, components_import, components_import_agno_db
 from versioning.management.commands._cli import cli_actor
 from versioning.yaml_io import ConfigFileError, ConfigFileErrors
 
 
 class Command(BaseCommand):
     help = (
-        "Import agent and team YAML files (Automagik Hive config.yaml or the portal's export format) as "
-        "drafts, or publish them with --publish. A folder is searched recursively for *.yaml/*.yml. "
-        "All or nothing: if any file is bad, nothing is written. Unchanged files make no new version."
+        "Import agent and team files (Automagik Hive config.yaml, the portal's export format, or Agno's own "
+        "Agent/Team.to_dict() JSON) as drafts, or publish them with --publish. A folder is searched recursively "
+        "for *.yaml/*.yml/*.json. With --from-agno-db, the published agents and teams of Agno's component store "
+        "in this database (read only) become drafts. All or nothing: if any file is bad, nothing is written. "
+        "Unchanged files make no new version."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("paths", nargs="+", metavar="PATH", help="A YAML file or a folder.")
+        parser.add_argument("paths", nargs="*", metavar="PATH", help="A YAML/JSON file or a folder.")
+        parser.add_argument(
+            "--from-agno-db",
+            action="store_true",
+            help="Read Agno's agno_components/agno_component_configs (published configs) instead of files.",
+        )
+        parser.add_argument("--agno-schema", default="agno", help="The schema of Agno's tables (default agno).")
         parser.add_argument("--publish", action="store_true", help="Publish what changed (agents before teams).")
         parser.add_argument("--message", "-m", default="", help="Change note recorded on every version and audit row.")
         parser.add_argument("--dry-run", action="store_true", help="Show what would change, write nothing.")
 
     def handle(self, *args, **options):
         dry_run = options["dry_run"]
+        if options["from_agno_db"] == bool(options["paths"]):
+            raise CommandError("Give files or folders to import, or --from-agno-db (not both).")
         try:
-            report = components_import(
-                paths=options["paths"],
-                actor=cli_actor(),
-                note=options["message"],
-                publish=options["publish"],
-                dry_run=dry_run,
-            )
+            if options["from_agno_db"]:
+                if options["publish"]:
+                    raise CommandError("--from-agno-db imports drafts only: review and publish them in the portal.")
+                report = components_import_agno_db(
+                    actor=cli_actor(), schema=options["agno_schema"], note=options["message"], dry_run=dry_run
+                )
+            else:
+                report = components_import(
+                    paths=options["paths"],
+                    actor=cli_actor(),
+                    note=options["message"],
+                    publish=options["publish"],
+                    dry_run=dry_run,
+                )
         except (ConfigFileError, ConfigFileErrors) as exc:
             raise CommandError(f"{exc}\nNothing was imported.") from None
         would = "would be " if dry_run else ""
+        for warning in report.warnings:
+            self.stderr.write(f"warning: {warning}")
         for skipped in report.skipped:
             self.stdout.write(f"{skipped.source}: skipped ({skipped.reason})")
         for change in report.changes:
