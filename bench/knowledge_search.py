@@ -179,16 +179,13 @@ def raw_connection(url: str):
 
     # Server-side binding with the vector in binary, as knowledge.selectors sends its statements: "raw
     # SQL" is the same statements and parameters without the HTTP, Django and DRF layers.
-    from knowledge.selectors import PgVector, PgVectorBinaryDumper, scan_settings
+    from knowledge.selectors import PgVector, PgVectorBinaryDumper
 
-    # The same session settings every portal connection carries (hive_portal/settings.py).
-    ef_search, iterative_scan, max_scan_tuples = scan_settings(K)
-    conn = psycopg.connect(
-        url,
-        options=f"-c search_path=hive,public -c hnsw.ef_search={ef_search} -c hnsw.iterative_scan={iterative_scan}"
-        f" -c hnsw.max_scan_tuples={max_scan_tuples}",
-        autocommit=True,
-    )
+    # The same session settings every portal connection carries (hive_portal/settings.py): search path,
+    # random_page_cost and the HNSW scan options.
+    from django.conf import settings
+
+    conn = psycopg.connect(url, options=settings.DATABASES["default"]["OPTIONS"]["options"], autocommit=True)
     register_vector(conn)
     conn.adapters.register_dumper(PgVector, PgVectorBinaryDumper)
     return conn

@@ -206,6 +206,9 @@ def test_search__connections_carry_the_scan_settings(db):
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('hnsw.iterative_scan'), current_setting('hnsw.max_scan_tuples')")
         assert cursor.fetchone() == (settings.HIVE_KNOWLEDGE_ITERATIVE_SCAN, str(settings.HIVE_KNOWLEDGE_MAX_SCAN_TUPLES))
+        # Without it the half-precision index lost to an exact scan at mid sizes (bench/knowledge_api.py).
+        cursor.execute("SELECT current_setting('random_page_cost')")
+        assert cursor.fetchone() == ("1.1",)
 
 
 def test_search__rerank_factor_sets_the_candidates_of_a_page():
