@@ -60,6 +60,7 @@ test-sqlite: install-dev
 bench: install-dev
 	$(BIN)/python bench/runtime_api.py
 	$(BIN)/python bench/knowledge_search.py
+	$(BIN)/python bench/knowledge_api.py
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/database_down.py
 	$(BIN)/python bench/runtime_client.py
