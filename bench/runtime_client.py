@@ -53,19 +53,31 @@ def pct(values: list[float], q: float) -> float:
 
 
 class Counting:
-    """An httpx transport wrapper that counts the requests the clients send."""
+    """Counts the requests all clients send; each client gets its own connections (``transport()``), as
+    separate runtimes would (one shared httpx pool would cap them at its 100 connections)."""
 
     def __init__(self):
-        import httpx
-
-        self.inner = httpx.HTTPTransport()
         self.count = 0
         self.lock = threading.Lock()
 
-    def handle_request(self, request):
-        with self.lock:
-            self.count += 1
-        return self.inner.handle_request(request)
+    def transport(self):
+        import httpx
+
+        counter = self
+
+        class Transport(httpx.BaseTransport):
+            def __init__(self):
+                self.inner = httpx.HTTPTransport()
+
+            def handle_request(self, request):
+                with counter.lock:
+                    counter.count += 1
+                return self.inner.handle_request(request)
+
+            def close(self):
+                self.inner.close()
+
+        return Transport()
 
 
 def scripted_model():
@@ -121,7 +133,7 @@ def freshness(base: str, key: str, n: int, publishes: int, interval: float, tool
     lock = threading.Lock()
     portals = []
     for i in range(n):
-        http = httpx.Client(base_url=base, transport=counter, timeout=10)
+        http = httpx.Client(base_url=base, transport=counter.transport(), timeout=10)
         portal = HivePortal(base, key, http=http, report=False, tools=tools)
         portal.bundle()
 
@@ -134,7 +146,7 @@ def freshness(base: str, key: str, n: int, publishes: int, interval: float, tool
         portals.append(portal)
     for portal in portals:
         if events:
-            events_http = httpx.Client(base_url=events, transport=counter, timeout=40)
+            events_http = httpx.Client(base_url=events, transport=counter.transport(), timeout=40)
             portal.watch(interval=interval, events_http=events_http, wait=25)
         else:
             portal.watch(interval=interval)
