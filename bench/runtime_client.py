@@ -53,19 +53,31 @@ def pct(values: list[float], q: float) -> float:
 
 
 class Counting:
-    """An httpx transport wrapper that counts the requests the clients send."""
+    """Counts the requests all clients send; each client gets its own connections (``transport()``), as
+    separate runtimes would (one shared httpx pool would cap them at its 100 connections)."""
 
     def __init__(self):
-        import httpx
-
-        self.inner = httpx.HTTPTransport()
         self.count = 0
         self.lock = threading.Lock()
 
-    def handle_request(self, request):
-        with self.lock:
-            self.count += 1
-        return self.inner.handle_request(request)
+    def transport(self):
+        import httpx
+
+        counter = self
+
+        class Transport(httpx.BaseTransport):
+            def __init__(self):
+                self.inner = httpx.HTTPTransport()
+
+            def handle_request(self, request):
+                with counter.lock:
+                    counter.count += 1
+                return self.inner.handle_request(request)
+
+            def close(self):
+                self.inner.close()
+
+        return Transport()
 
 
 def scripted_model():
@@ -121,7 +133,7 @@ def freshness(base: str, key: str, n: int, publishes: int, interval: float, tool
     lock = threading.Lock()
     portals = []
     for i in range(n):
-        http = httpx.Client(base_url=base, transport=counter, timeout=10)
+        http = httpx.Client(base_url=base, transport=counter.transport(), timeout=10)
         portal = HivePortal(base, key, http=http, report=False, tools=tools)
         portal.bundle()
 
@@ -134,7 +146,7 @@ def freshness(base: str, key: str, n: int, publishes: int, interval: float, tool
         portals.append(portal)
     for portal in portals:
         if events:
-            events_http = httpx.Client(base_url=events, transport=counter, timeout=40)
+            events_http = httpx.Client(base_url=events, transport=counter.transport(), timeout=40)
             portal.watch(interval=interval, events_http=events_http, wait=25)
         else:
             portal.watch(interval=interval)
@@ -143,6 +155,7 @@ def freshness(base: str, key: str, n: int, publishes: int, interval: float, tool
     time.sleep(IDLE_SECONDS)  # what keeping fresh costs the servers while nothing changes
     idle_rps = (counter.count - idle_count) / (time.monotonic() - idle_start)
     latencies = []
+    missed = 0
     start_count, start = counter.count, time.monotonic()
     for p in range(publishes):
         temperature = round(0.1 + 0.01 * (p + 1) + 0.001 * n, 4)
@@ -154,10 +167,8 @@ def freshness(base: str, key: str, n: int, publishes: int, interval: float, tool
             if len(arrived) == n:
                 break
             if time.monotonic() > deadline:
-                for log in ("portal.log", "events.log"):
-                    path = Path(os.environ["HIVE_DATA_DIR"]) / log
-                    print(f"--- {log} (last lines)\n" + "\n".join(path.read_text(errors="replace").splitlines()[-15:]))
-                raise SystemExit(f"{n} clients: only {len(arrived)} saw publish {p + 1} within 30 s")
+                missed += n - len(arrived)  # reported, not hidden: a client that never saw a publish
+                break
             time.sleep(0.005)
         # A client that polled between the publish's commit and this process's clock read is counted as 0 ms.
         latencies.extend(max(0.0, at - committed) for at in arrived.values())
@@ -173,6 +184,7 @@ def freshness(base: str, key: str, n: int, publishes: int, interval: float, tool
         "max_ms": max(latencies) * 1000,
         "server_rps": requests / elapsed,
         "idle_rps": idle_rps,
+        "missed": missed,
     }
 
 
@@ -307,14 +319,14 @@ def main() -> None:
         print("\n(1) publish → visible in N running clients")
         print(
             f"{'freshness':>22s} {'clients':>8s} {'p50 ms':>8s} {'p95 ms':>8s} {'max ms':>8s} "
-            f"{'idle req/s':>11s} {'req/s w/ publishes':>19s}"
+            f"{'idle req/s':>11s} {'req/s w/ publishes':>19s} {'missed (30 s)':>14s}"
         )
         for label, events_url in ((f"long-poll ({args.events_threads} thr)", events), (f"poll every {args.interval}s", None)):
             for n in [int(x) for x in args.clients.split(",")]:
                 r = freshness(base, key, n, args.publishes, args.interval, tools, events=events_url)
                 print(
                     f"{label:>22s} {r['clients']:8d} {r['p50_ms']:8.0f} {r['p95_ms']:8.0f} {r['max_ms']:8.0f} "
-                    f"{r['idle_rps']:11.1f} {r['server_rps']:19.1f}",
+                    f"{r['idle_rps']:11.1f} {r['server_rps']:19.1f} {r['missed']:14d}",
                     flush=True,
                 )
 

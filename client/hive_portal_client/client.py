@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import os
 import tempfile
 import threading
@@ -23,6 +24,7 @@ import httpx
 from hive_portal_client.knowledge import HivePortalKnowledge
 from hive_portal_client.reporting import Reporter
 
+_logger = logging.getLogger("hive_portal_client")
 MODEL_IDENTITY = ("provider", "id", "name")
 MODEL_KEYS = ("model", "reasoning_model", "output_model", "parser_model", "followup_model")
 # Agno 3.1's from_dict leaves these out (TODO there); the client sets them after loading.
@@ -161,10 +163,7 @@ class HivePortal:
 
         def poll_loop():
             while not self._stop.wait(interval):
-                try:
-                    self.refresh()
-                except HivePortalError:
-                    pass
+                self._refresh_quietly()
 
         def long_poll_loop():
             while not self._stop.is_set():
@@ -179,18 +178,21 @@ class HivePortal:
                         continue
                     if answer["waited"]:
                         continue
-                except (httpx.HTTPError, HivePortalError, ValueError, KeyError):
-                    pass
+                except Exception as exc:  # noqa: BLE001 - the keeper of freshness must not die
+                    _logger.warning("Hive Portal long-poll failed (%s); revalidating every %ss.", exc, interval)
                 if self._stop.wait(interval):  # no long-poll there: behave like polling
                     return
-                try:
-                    self.refresh()
-                except HivePortalError:
-                    pass
+                self._refresh_quietly()
 
         target = long_poll_loop if events is not None else poll_loop
         self._watcher = threading.Thread(target=target, name="hive-portal-watch", daemon=True)
         self._watcher.start()
+
+    def _refresh_quietly(self) -> None:
+        try:
+            self.refresh()
+        except Exception as exc:  # noqa: BLE001 - the keeper of freshness must not die; the next try may work
+            _logger.warning("Hive Portal refresh failed: %s", exc)
 
     def close(self) -> None:
         self._stop.set()
