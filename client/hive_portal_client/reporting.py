@@ -87,9 +87,10 @@ class Reporter:
 
     def report_errors(self, component) -> None:
         """Report failed runs too: Agno calls no post-hook when a run fails, so ``run``/``arun`` of this object
-        are wrapped to record a failed (non-streamed) run's metrics."""
+        are wrapped to record a failed run's metrics — from its output, or from the error event of a stream."""
         is_team = hasattr(component, "members") and hasattr(component, "mode")
         run, arun = component.run, component.arun
+        members = {getattr(m, "id", None): m for m in getattr(component, "members", None) or []}
 
         def after(output):
             if _failed(output):
@@ -99,12 +100,40 @@ class Reporter:
                     self.record("metric", metric_record(output, component))
             return output
 
-        def reported_run(*args, **kwargs):
-            return after(run(*args, **kwargs)) if not kwargs.get("stream") else run(*args, **kwargs)
+        def on_event(event, started: float) -> None:
+            if getattr(event, "event", None) not in _ERROR_EVENTS:
+                return
+            # A team reports its members (the portal's metrics are per agent); an agent reports itself.
+            agent = members.get(getattr(event, "agent_id", None)) if is_team else component
+            if agent is not None:
+                self.record("metric", error_event_record(event, agent, time.perf_counter() - started))
 
-        async def reported_arun(*args, **kwargs):
+        def stream(events):
+            started = time.perf_counter()
+            for event in events:
+                on_event(event, started)
+                yield event
+
+        async def astream(events):
+            started = time.perf_counter()
+            async for event in events:
+                on_event(event, started)
+                yield event
+
+        def reported_run(*args, **kwargs):
+            result = run(*args, **kwargs)
+            return stream(result) if kwargs.get("stream") else after(result)
+
+        def reported_arun(*args, **kwargs):
+            # Like Agno's own arun: an async iterator when streaming, otherwise something to await.
             result = arun(*args, **kwargs)
-            return after(await result) if not kwargs.get("stream") else result
+            if kwargs.get("stream"):
+                return astream(result)
+
+            async def finished():
+                return after(await result)
+
+            return finished()
 
         component.run = reported_run
         component.arun = reported_arun
@@ -194,6 +223,24 @@ def _hive(component) -> dict:
 def _failed(run_output) -> bool:
     status = getattr(run_output, "status", None)
     return str(getattr(status, "value", status) or "").lower() == "error"
+
+
+# Agno's events for a run that failed while streaming (agno.run.agent.RunErrorEvent, agno.run.team.RunErrorEvent).
+_ERROR_EVENTS = {"RunError", "TeamRunError"}
+
+
+def error_event_record(event, agent, seconds: float) -> dict:
+    """The metric of a streamed run that failed: what its error event says, timed by the client."""
+    return {
+        "agent_id": agent.id,
+        "session_id": getattr(event, "session_id", None) or "",
+        "response_time_ms": int(round(seconds * 1000)),
+        "tokens_used": 0,
+        "success": False,
+        "error_message": str(getattr(event, "content", "") or "")[:10_000],
+        "config_version": _hive(agent).get("version"),
+        "created_at": _now(),
+    }
 
 
 def metric_record(run_output, agent) -> dict:

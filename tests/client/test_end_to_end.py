@@ -142,3 +142,33 @@ def test_failed_runs__reported_with_their_error(portal_factory, demo):
         ("credit-specialist", "upstream timeout"),
         ("pix-specialist", "upstream timeout"),
     ]
+
+
+def test_failed_streamed_and_async_runs__reported(portal_factory, demo):
+    """A streamed run that fails ends with Agno's RunError event and no post-hook: the client reports it, as it
+    does a failed ``arun``."""
+    import asyncio
+
+    from monitoring.models import AgentMetric
+
+    AgentMetric.objects.all().delete()
+    broken = ScriptedModel(id="gpt-4o-mini", provider="OpenAI", name="OpenAIChat", script=_failing)
+    portal = portal_factory(tools=DEMO_TOOLS, models=[broken])
+    agent = portal.agent("credit-specialist")
+    events = list(agent.run("Quais as taxas?", session_id="s-stream", stream=True))
+    assert [e.event for e in events if e.event == "RunError"] == ["RunError"]
+
+    async def consume():
+        return [event async for event in agent.arun("E o limite?", session_id="s-astream", stream=True)]
+
+    assert any(e.event == "RunError" for e in asyncio.run(consume()))
+    awaited = asyncio.run(agent.arun("E a fatura?", session_id="s-await"))  # not streamed: awaited as in Agno
+    assert awaited.status.value == "ERROR"
+    assert portal.reporter.flush()
+    failed = AgentMetric.objects.filter(success=False).order_by("session_id")
+    assert [(m.agent_id, m.session_id, m.error_message) for m in failed] == [
+        ("credit-specialist", "s-astream", "upstream timeout"),
+        ("credit-specialist", "s-await", "upstream timeout"),
+        ("credit-specialist", "s-stream", "upstream timeout"),
+    ]
+    assert all(m.config_version == 1 for m in failed)
