@@ -46,31 +46,6 @@ def parse_args():
     return parser.parse_args()
 
 
-def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
-    import os
-    import time
-
-    import httpx
-
-    env = dict(os.environ, HIVE_BIND=f"127.0.0.1:{port}", HIVE_WORKERS=str(workers), HIVE_LOG_LEVEL="warning")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "--pythonpath", str(ROOT / "bench"),
-         "knowledge_wsgi:application"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("gunicorn exited: " + process.stderr.read().decode(errors="replace")[-2000:])
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health/", timeout=1).status_code < 500:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.terminate()
-    raise RuntimeError("gunicorn did not answer within 60 s")
-
-
 def wrk_script(folder: Path, name: str, path: str, bodies: list[str], api_key: str) -> Path:
     lua = [
         'wrk.method = "POST"',
@@ -139,7 +114,7 @@ def main():
             for kind in bodies
         }
         port = ks.free_port()
-        gunicorn = start_gunicorn(port, args.workers)
+        gunicorn = ks.start_gunicorn(port, workers=args.workers, app="knowledge_wsgi:application")
         ks.say(
             f"gunicorn: {args.workers} sync workers; wrk: 2 threads, {args.connections} connections, "
             f"{args.seconds}s per case, {args.rounds} rounds (best round per case)"

@@ -404,12 +404,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(port: int, threads: int = 1) -> subprocess.Popen:
+def start_gunicorn(port: int, threads: int = 1, *, workers: int = 1, app: str = "hive_portal.wsgi") -> subprocess.Popen:
+    """The portal under gunicorn as ``make run`` serves it (``app`` may wrap it: bench/knowledge_wsgi.py)."""
     env = dict(
-        os.environ, HIVE_BIND=f"127.0.0.1:{port}", HIVE_WORKERS="1", HIVE_THREADS=str(threads), HIVE_LOG_LEVEL="warning"
-    )
+        os.environ, HIVE_BIND=f"127.0.0.1:{port}", HIVE_WORKERS=str(workers), HIVE_THREADS=str(threads),
+        HIVE_LOG_LEVEL="warning",
+    )  # fmt: skip
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "hive_portal.wsgi"],
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "--pythonpath", str(ROOT / "bench"), app],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
