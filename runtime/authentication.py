@@ -180,3 +180,17 @@ class ApiKeyAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request):
         return 'Bearer realm="hive"'
+
+
+def warm_key(request, scope: str, generation: int) -> KeyInfo | None:
+    """The request's API key when this worker validated it at ``generation`` and it is live with ``scope``;
+    None otherwise (never queries): the fast paths' check, before they skip DRF's authentication."""
+    raw = raw_key_from_request(request)
+    if raw is None or "text/html" in request.META.get("HTTP_ACCEPT", ""):
+        return None
+    info = key_cache.peek(hash_key(raw), generation)
+    if info is None or info.revoked or scope not in info.scopes:
+        return None
+    if info.expires_at is not None and info.expires_at <= timezone.now():
+        return None
+    return info

@@ -3,10 +3,17 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from knowledge.api.views import KnowledgeSearchView
+from runtime.api.fast_search import fast_search
+
+# The runtime calls knowledge search on every message: a plainly valid vector search from a known key skips
+# DRF (runtime/api/fast_search.py); everything else is the DRF view.
+knowledge = ([path("search", fast_search(KnowledgeSearchView.as_view()), name="search")], "knowledge")
+
 v1 = [
     path("", include("runtime.api.urls")),
     path("", include("monitoring.api.urls")),
-    path("knowledge/", include("knowledge.api.urls")),
+    path("knowledge/", include(knowledge)),
     path("typification/", include("typification.api.urls")),
 ]
 

@@ -9,9 +9,7 @@ import json
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, connection
 from django.http import HttpResponse
-from django.utils import timezone
 from django.utils.http import parse_etags
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -26,7 +24,7 @@ from runtime.api.serializers import (
     TeamConfigSerializer,
     TeamIndexSerializer,
 )
-from runtime.authentication import key_cache, raw_key_from_request
+from runtime.authentication import key_cache, warm_key
 from runtime.documents import Document, document_cache, render
 from runtime.selectors import (
     NotServed,
@@ -38,7 +36,6 @@ from runtime.selectors import (
     team_document,
     team_index,
 )
-from runtime.services import hash_key
 from runtime.state import DatabaseUnavailable, request_generations
 from runtime.watcher import watcher
 
@@ -211,13 +208,8 @@ def fast_response(view_class, request, kwargs) -> HttpResponse | None:
     generations = watcher.current()
     if generations is None:
         return None
-    raw = raw_key_from_request(request)
-    if raw is None or "text/html" in request.META.get("HTTP_ACCEPT", ""):
-        return None
-    info = key_cache.peek(hash_key(raw), generations.keys)
-    if info is None or info.revoked or view_class.required_scope not in info.scopes:
-        return None
-    if info.expires_at is not None and info.expires_at <= timezone.now():
+    info = warm_key(request, view_class.required_scope, generations.keys)
+    if info is None:
         return None
     try:
         key = view_class.document_key(request.GET, kwargs)

@@ -1,0 +1,116 @@
+"""The knowledge search's fast path: a runtime's well-formed vector search answered without DRF.
+
+The runtime calls ``POST /api/v1/knowledge/search`` with an embedding on every message. DRF's request
+parsing, serializer and response rendering cost as much as the index scan (bench/knowledge_api.py), so, as the
+config endpoints do (``RuntimeDocumentView.fast_path``), a request that is plainly valid is answered here:
+a key this worker already validated with the ``knowledge:search`` scope, a JSON object with an ``embedding``
+and only the documented keys of the documented types, and a database not known to be down. Anything else —
+a text ``query``, a session, a bad value, an outage — goes through the DRF view unchanged, which explains
+itself in the shared error shape. The selector, and so the statement and the results, are the same.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import orjson
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError
+from django.http import HttpResponse
+
+from hive_portal.database_gate import database_gate
+from hive_portal.json_limits import text_problem
+from knowledge.selectors import MAX_SEARCH_LIMIT, search_by_vector, validate_embedding
+from runtime.watcher import watcher
+from runtime.authentication import key_cache, warm_key
+
+SCOPE = "knowledge:search"
+# The documented keys and the limits the DRF serializer applies (knowledge/api/serializers.py).
+TEXT_LIMITS = {"business_unit": 50, "category": 255}
+KEYS = {"embedding", "limit", "max_distance", *TEXT_LIMITS}
+
+
+def _plain_request(data) -> dict | None:
+    """The search's arguments when ``data`` is plainly valid, else None (the DRF view decides)."""
+    if not isinstance(data, dict) or "embedding" not in data or not set(data) <= KEYS:
+        return None
+    limit = data.get("limit", 10)
+    if type(limit) is not int or not 1 <= limit <= MAX_SEARCH_LIMIT:
+        return None
+    max_distance = data.get("max_distance")
+    if max_distance is not None and (
+        type(max_distance) not in (int, float) or not math.isfinite(max_distance) or not 0 <= max_distance <= 2
+    ):
+        return None
+    texts = {}
+    for name, max_length in TEXT_LIMITS.items():
+        value = data.get(name)
+        if value is not None:
+            # DRF trims; a value that changes when trimmed, or is empty, is left to it.
+            if type(value) is not str or not value or value != value.strip() or len(value) > max_length or text_problem(value):
+                return None
+        texts[name] = value
+    try:
+        vector = validate_embedding(data["embedding"])
+    except ValidationError:
+        return None
+    return {"vector": vector, "limit": limit, "max_distance": max_distance, **texts}
+
+
+def fast_search_response(request) -> HttpResponse | None:
+    if request.method != "POST" or request.content_type != "application/json":
+        return None
+    generations = watcher.current()
+    if generations is None:
+        return None
+    info = warm_key(request, SCOPE, generations.keys)
+    if info is None or database_gate.down:
+        return None
+    try:
+        arguments = _plain_request(orjson.loads(request.body))
+    except orjson.JSONDecodeError:
+        return None
+    if arguments is None:
+        return None
+    try:
+        results = search_by_vector(
+            arguments["vector"],
+            business_unit=arguments["business_unit"],
+            category=arguments["category"],
+            limit=arguments["limit"],
+            max_distance=arguments["max_distance"],
+        )
+    except DatabaseError:
+        return None  # the DRF view meets the same error and answers it (503 when the database is down)
+    key_cache.touch(info)
+    body = {
+        "results": [
+            {
+                "id": str(r.id),
+                "question": r.question,
+                "answer": r.answer,
+                "business_unit": r.business_unit,
+                "category": r.category,
+                "subcategory": r.subcategory,
+                "distance": r.distance,
+            }
+            for r in results
+        ],
+        "count": len(results),
+        "embedder": None,
+    }
+    response = HttpResponse(orjson.dumps(body), content_type="application/json")
+    response["Vary"] = "Accept"
+    response["Allow"] = "POST, OPTIONS"
+    return response
+
+
+def fast_search(drf_view):
+    """Wrap the knowledge search's DRF view with the fast path."""
+
+    @functools.wraps(drf_view)
+    def view(request, *args, **kwargs):
+        return fast_search_response(request) or drf_view(request, *args, **kwargs)
+
+    return view
