@@ -6,6 +6,8 @@ import sys
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
+# The settings then connect as the application role where the portal sets one up (embedded database).
+os.environ["HIVE_SERVING"] = "1"
 
 
 def _int(variable: str, default: int, *, minimum: int) -> int:
