@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connections, models, router, transaction
 
 from monitoring.models import AgentMetric, IngestionBatch, IngestionKind, RoutingDecision
 
@@ -100,8 +100,24 @@ def _ingest(
         # evaluating each constraint as a query per row would multiply a batch into thousands of
         # queries; the constraints still refuse anything that slips through, rolling the batch back.
         row.full_clean(validate_unique=False, validate_constraints=False)
-    model.objects.bulk_create(rows, batch_size=MAX_BATCH)
+    _store(model, rows)
     return IngestResult(kind, len(rows), len(rows), False, idempotency_key)
+
+
+def _store(model: type[models.Model], rows: list[models.Model]) -> None:
+    """Write the rows in one round trip: COPY on PostgreSQL (about twice as fast as a multi-row INSERT,
+    see bench/ingest.py), ``bulk_create`` elsewhere. Inside the caller's transaction either way."""
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(rows, batch_size=MAX_BATCH)
+        return
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields])
 
 
 @transaction.atomic
