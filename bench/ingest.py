@@ -36,7 +36,7 @@ from runtime_api import PYTHON, ROOT, free_port, run, wait_until_up  # noqa: E40
 
 
 def batches(total: int, size: int) -> list[bytes]:
-    start = datetime.now(timezone.utc) - timedelta(days=1)
+    start = datetime.now(timezone.utc) - timedelta(days=1, seconds=total)  # all in the past
     out = []
     for b in range(total // size):
         records = [
