@@ -53,3 +53,32 @@ def grant_after_migrate(using: str = "default", **kwargs) -> None:
     """post_migrate: the embedded setup's application role follows every migration."""
     if getattr(settings, "HIVE_EMBEDDED_DATABASE", False) and connections[using].vendor == "postgresql":
         grant_application_role(APP_ROLE, using=using)
+
+
+def serving_role_problems(*, using: str = "default", role: str | None = None) -> list[str]:
+    """Why the role the portal serves as (``role``, default: the connection's user) could rewrite history:
+    it is a superuser, or it owns the audit table. Empty when it is fine, or on SQLite. Opens its own
+    short connection (gunicorn's master calls it before forking workers: no pool, no thread)."""
+    wrapper = connections[using]
+    if wrapper.vendor != "postgresql":
+        return []
+    import psycopg
+
+    params = wrapper.get_connection_params()
+    params["connect_timeout"] = 5
+    with psycopg.connect(**params) as conn:
+        who = role or conn.execute("SELECT current_user").fetchone()[0]
+        row = conn.execute(
+            "SELECT r.rolsuper, (SELECT pg_get_userbyid(c.relowner) FROM pg_class c"
+            " WHERE c.oid = to_regclass(%s)) FROM pg_roles r WHERE r.rolname = %s",
+            [f"{settings.HIVE_SCHEMA}.version_history", who],
+        ).fetchone()
+    if row is None:
+        return []
+    superuser, owner = row
+    problems = []
+    if superuser:
+        problems.append(f"the portal serves as {who}, a superuser: it can disable the audit triggers.")
+    if owner == who:
+        problems.append(f"the portal serves as {who}, the owner of the audit table: it can disable its triggers.")
+    return problems

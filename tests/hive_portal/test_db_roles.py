@@ -65,3 +65,16 @@ def test_app_role__serves_the_portal_tables(as_app_role, make_agent):
 
 def test_app_role__missing__nothing_granted_no_error():
     grant_application_role("no_such_role_here")
+
+
+def test_serving_role_check__superuser_or_owner_is_reported_app_role_is_not(as_app_role):
+    from hive_portal.db_roles import serving_role_problems
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user")
+        me = cursor.fetchone()[0]
+    problems = serving_role_problems()  # the test session connects as the superuser that owns everything
+    assert any("superuser" in p for p in problems) and any("owner of the audit table" in p for p in problems)
+    assert all(me in p for p in problems)
+    assert serving_role_problems(role="no_such_role_here") == []
+    assert serving_role_problems(role="hive_app") == []  # created by the embedded setup, owns nothing
