@@ -64,6 +64,7 @@ bench: install-dev
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/database_down.py
 	$(BIN)/python bench/runtime_client.py
+	$(BIN)/python bench/ingest.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

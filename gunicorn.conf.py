@@ -6,6 +6,8 @@ import sys
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
+# The settings then connect as the application role where the portal sets one up (embedded database).
+os.environ["HIVE_SERVING"] = "1"
 
 
 def _int(variable: str, default: int, *, minimum: int) -> int:
@@ -73,6 +75,14 @@ def on_starting(server):
 
 
 def when_ready(server):
+    # Say so when the serving role could rewrite history (a superuser, or the audit table's owner).
+    try:
+        from hive_portal.db_roles import serving_role_problems
+
+        for problem in serving_role_problems():
+            server.log.warning("Database role: %s Serve with a role granted by hive_portal.db_roles (see README).", problem)
+    except Exception as exc:  # noqa: BLE001 - a warning must never stop the server
+        server.log.warning("Database role could not be checked: %s", exc)
     for address in bind:
         if address.startswith("unix:"):
             server.log.info("Hive Portal is ready on %s", address)

@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import pre_migrate
+from django.db.models.signals import post_migrate, pre_migrate
 
 
 class HivePortalConfig(AppConfig):
@@ -13,3 +13,7 @@ class HivePortalConfig(AppConfig):
         # Before `migrate` records anything, the `hive` schema must exist: the search path puts it
         # first, so django_migrations and every portal table land there and never in `public`.
         pre_migrate.connect(ensure_hive_schema, dispatch_uid="hive_portal.ensure_hive_schema")
+        from hive_portal.db_roles import grant_after_migrate
+
+        # The embedded setup serves as a role that cannot rewrite history (hive_portal.db_roles).
+        post_migrate.connect(grant_after_migrate, dispatch_uid="hive_portal.grant_application_role")

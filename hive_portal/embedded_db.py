@@ -77,6 +77,7 @@ def ensure_server(pgdata: Path, *, database: str = DATABASE_NAME) -> str:
                     conn.execute(f'CREATE DATABASE "{database}"')
                 except psycopg.errors.DuplicateDatabase:
                     pass  # another worker created it a moment ago
+            _ensure_app_role(conn)
     except (OSError, subprocess.SubprocessError, AssertionError, psycopg.Error) as exc:
         raise ImproperlyConfigured(
             f"HIVE_DATA_DIR: the embedded PostgreSQL in {pgdata} could not start ({' '.join(str(exc).split())}); "
@@ -84,6 +85,25 @@ def ensure_server(pgdata: Path, *, database: str = DATABASE_NAME) -> str:
         ) from None
     port = f":{info.port}" if info.port else ""
     return f"postgresql://postgres@{quote(socket_dir, safe='')}{port}/{database}"
+
+
+APP_ROLE = "hive_app"  # the role gunicorn serves as (hive_portal.db_roles); ``postgres`` owns and migrates
+
+
+def _ensure_app_role(conn) -> None:
+    """The serving role: may log in (unix socket, as the embedded server trusts local users), owns nothing."""
+    import psycopg
+
+    if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [APP_ROLE]).fetchone() is None:
+        try:
+            conn.execute(f'CREATE ROLE "{APP_ROLE}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS')
+        except psycopg.errors.DuplicateObject:
+            pass  # another worker created it a moment ago
+
+
+def serving_url(owner_url: str) -> str:
+    """The embedded database's URL for the application role instead of the owner."""
+    return owner_url.replace("postgresql://postgres@", f"postgresql://{APP_ROLE}@", 1)
 
 
 def stop_server(pgdata: Path) -> bool:

@@ -46,26 +46,51 @@ def _join(path: str, key) -> str:
     return f"{path}.{key}" if path else str(key)
 
 
-def check_json_value(value, *, max_depth: int = MAX_JSON_DEPTH, check_text: bool = True, path: str = "") -> None:
-    """Raise ``JSONLimitError`` when ``value`` (parsed JSON) nests deeper than ``max_depth`` or, with
-    ``check_text``, holds a key or string that text columns cannot store. Iterative: never recurses."""
+def _within_limits(value, max_depth: int, check_text: bool) -> bool:
+    """The fast check: no paths are built (most bodies are fine; ``_first_problem`` explains the rest)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            if depth > max_depth:
+                return False
+            if check_text:
+                for key in item:
+                    if isinstance(key, str) and text_problem(key):
+                        return False
+            children = item.values()
+        elif isinstance(item, list):
+            if depth > max_depth:
+                return False
+            children = item
+        else:
+            if check_text and isinstance(item, str) and text_problem(item):
+                return False
+            continue
+        for child in children:
+            if isinstance(child, (dict, list)) or (check_text and isinstance(child, str)):
+                stack.append((child, depth + 1))
+    return True
+
+
+def _first_problem(value, max_depth: int, check_text: bool, path: str) -> JSONLimitError | None:
     stack = [(value, path, 1)]
     while stack:
         item, where, depth = stack.pop()
         if isinstance(item, dict):
             if depth > max_depth:
-                raise JSONLimitError(where, f"Nested more than {max_depth} levels deep.")
+                return JSONLimitError(where, f"Nested more than {max_depth} levels deep.")
             for key, child in item.items():
                 child_path = _join(where, key)
                 if check_text and isinstance(key, str):
                     problem = text_problem(key)
                     if problem:
-                        raise JSONLimitError(child_path, f"The key {problem[0].lower()}{problem[1:]}")
+                        return JSONLimitError(child_path, f"The key {problem[0].lower()}{problem[1:]}")
                 if isinstance(child, (dict, list)) or (check_text and isinstance(child, str)):
                     stack.append((child, child_path, depth + 1))
         elif isinstance(item, list):
             if depth > max_depth:
-                raise JSONLimitError(where, f"Nested more than {max_depth} levels deep.")
+                return JSONLimitError(where, f"Nested more than {max_depth} levels deep.")
             if set(map(type, item)) <= _SCALARS:
                 continue  # numbers only (an embedding's 1,536 floats): nothing to walk, checked at C speed
             for index, child in enumerate(item):
@@ -74,7 +99,18 @@ def check_json_value(value, *, max_depth: int = MAX_JSON_DEPTH, check_text: bool
         elif isinstance(item, str):
             problem = text_problem(item)
             if problem:
-                raise JSONLimitError(where, problem)
+                return JSONLimitError(where, problem)
+    return None
+
+
+def check_json_value(value, *, max_depth: int = MAX_JSON_DEPTH, check_text: bool = True, path: str = "") -> None:
+    """Raise ``JSONLimitError`` when ``value`` (parsed JSON) nests deeper than ``max_depth`` or, with
+    ``check_text``, holds a key or string that text columns cannot store. Iterative: never recurses."""
+    if _within_limits(value, max_depth, check_text):
+        return
+    problem = _first_problem(value, max_depth, check_text, path)
+    if problem is not None:
+        raise problem
 
 
 def text_may_hold_bad_characters(text: str) -> bool:

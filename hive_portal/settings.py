@@ -175,9 +175,13 @@ if not _database_url:
     if os.environ.get("HIVE_EMBEDDED_DB_COMMAND") == "1":
         _database_url = "postgresql://postgres@localhost/hive"  # never connected to by that command
     else:
-        from hive_portal.embedded_db import ensure_server
+        from hive_portal.embedded_db import ensure_server, serving_url
 
         _database_url = ensure_server(DATA_DIR / "pgdata")
+        if os.environ.get("HIVE_SERVING") == "1":
+            # gunicorn serves as hive_app, which cannot alter or erase history; commands (migrate,
+            # flush, load_demo) run as the owner (hive_portal.db_roles).
+            _database_url = serving_url(_database_url)
     _url_variable = "HIVE_DATA_DIR"
     HIVE_EMBEDDED_DATABASE = True
 else:

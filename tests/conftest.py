@@ -229,3 +229,11 @@ def database_outage():
 
     yield stop, start
     start()  # whatever happened, leave the session's database running (attaching is idempotent)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Tests that stop and restart the session's PostgreSQL run last (after pytest-django's own ordering):
+    a browser test run after such a restart saw its first query fail with "terminating connection due to
+    administrator command", although each passes alone. Stable: the rest keep their order."""
+    items.sort(key=lambda item: "database_outage" in getattr(item, "fixturenames", ()))

@@ -102,6 +102,7 @@ class _IngestView(APIView):
                 idempotency_key=key,
                 request_hash=batch_hash(request.data),
                 sent_by=str(getattr(request.user, "username", "") or ""),
+                validated=True,
             )
         except IdempotencyKeyReused as exc:
             raise IdempotencyKeyConflict(str(exc)) from None

@@ -127,3 +127,31 @@ def test_zero_configuration__manage_py_starts_reports_and_stops_the_server(subpr
     manage_ok("check", env=env)
     assert key_file.read_text() == first_key
     manage_ok("embedded_db", "stop", env=env)
+
+
+SERVING_PROBE = """
+from django.db import DatabaseError, connection, transaction
+from versioning.audit import audit_record
+with connection.cursor() as cursor:
+    cursor.execute("SELECT current_user, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)")
+    print("ROLE", *cursor.fetchone())
+audit_record(action="updated", component_type="knowledge", component_id="k", actor="serving", reason="r")
+for sql in ("UPDATE version_history SET reason = 'x'", "TRUNCATE version_history",
+            "ALTER TABLE version_history DISABLE TRIGGER version_history_no_update_delete"):
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql)
+        print("ALLOWED", sql)
+    except DatabaseError as exc:
+        print("REFUSED", str(exc).splitlines()[0])
+"""
+
+
+def test_serving__embedded_database__as_the_application_role_that_cannot_rewrite_history(subprocess_env, data_dir):
+    env = subprocess_env(HIVE_DATABASE_URL="", HIVE_SECRET_KEY="", HIVE_DATA_DIR=str(data_dir))
+    manage_ok("migrate", "--no-input", "-v", "0", env=env)  # as the owner
+    out = manage_ok("shell", "-c", SERVING_PROBE, env={**env, "HIVE_SERVING": "1"}).stdout
+    assert "ROLE hive_app False" in out
+    assert "ALLOWED" not in out
+    assert out.count("REFUSED") == 3 and "must be owner" in out
+    assert "Audit trail intact: 1 rows" in manage_ok("verify_audit", env=env).stdout

@@ -8,6 +8,12 @@ import pytest
 CONF = Path(__file__).resolve().parents[2] / "gunicorn.conf.py"
 
 
+@pytest.fixture(autouse=True)
+def _no_leak_of_hive_serving(monkeypatch):
+    # gunicorn.conf.py sets HIVE_SERVING=1 for its process; restore this process's value afterwards.
+    monkeypatch.setenv("HIVE_SERVING", "0")
+
+
 @pytest.mark.sqlite_smoke
 def test_control_socket__in_the_data_folder(monkeypatch, tmp_path):
     monkeypatch.setenv("HIVE_DATA_DIR", str(tmp_path))
@@ -41,3 +47,11 @@ def test_gunicorn_reads_the_setting(monkeypatch, tmp_path):
         if name in config.settings:
             config.set(name, value)
     assert config.control_socket == str(tmp_path / "gunicorn.ctl")
+
+
+@pytest.mark.sqlite_smoke
+def test_gunicorn__serves_as_the_application_role(monkeypatch):
+    import os
+
+    runpy.run_path(str(CONF))
+    assert os.environ["HIVE_SERVING"] == "1"
