@@ -41,8 +41,15 @@ class SearchResult:
         return asdict(self)
 
 
+# Embeddings are stored as float32: larger magnitudes overflow, and a vector whose values are all this small
+# is all zeros in float32 (below its smallest normal number) — no direction to compare.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+MIN_DIRECTION = 1e-38
+
+
 def validate_embedding(embedding: Sequence, *, field: str = "embedding") -> np.ndarray:
-    """The embedding as float32, or ``ValidationError`` naming ``field``: wrong size, non-numbers, all zeros."""
+    """The query embedding as a float32 unit vector, or ``ValidationError`` naming ``field``: wrong size,
+    non-numbers, out of float32's range, all zeros."""
     dimensions = settings.HIVE_EMBEDDING_DIMENSIONS
     if isinstance(embedding, np.ndarray):
         values = embedding
@@ -58,14 +65,16 @@ def validate_embedding(embedding: Sequence, *, field: str = "embedding") -> np.n
             {field: [f"Expected {dimensions} numbers (HIVE_EMBEDDING_DIMENSIONS), got {len(values)}."]}
         )
     try:
-        vector = np.asarray(values, dtype=np.float32)
+        exact = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError, OverflowError):
         raise ValidationError({field: ["Every value must be a number."]}) from None
-    if vector.ndim != 1 or not np.isfinite(vector).all():
-        raise ValidationError({field: ["Every value must be a finite number."]})
-    if not vector.any():
-        raise ValidationError({field: ["An all-zero embedding has no direction to compare."]})
-    return vector
+    if exact.ndim != 1 or not np.isfinite(exact).all() or np.abs(exact).max() > FLOAT32_MAX:
+        raise ValidationError({field: [f"Every value must be a finite number between -{FLOAT32_MAX:.8g} and {FLOAT32_MAX:.8g}."]})
+    if np.abs(exact).max() <= MIN_DIRECTION:
+        raise ValidationError({field: [f"An all-zero embedding has no direction to compare (every value is within ±{MIN_DIRECTION:g})."]})
+    # Cosine distance ignores length: a unit vector searches the same and cannot overflow float32 arithmetic
+    # in the database (a value near float32's maximum made pgvector's norm infinite: a 500).
+    return (exact / np.linalg.norm(exact)).astype(np.float32)
 
 
 def query_vector(

@@ -35,6 +35,36 @@ def document_strict_requests(result, generator, request, public):
             continue
         schema = schemas[component.name]
         schema["additionalProperties"] = False
+        instance = serializer if not isinstance(serializer, type) else serializer()
+        for field_name, field in instance.fields.items():  # DRF's allow_empty=False is minItems: 1
+            if getattr(field, "allow_empty", True) is False and field_name in schema.get("properties", {}):
+                schema["properties"][field_name].setdefault("minItems", 1)
         if cls.openapi_required_one_of:
             schema["oneOf"] = [{"required": [name]} for name in cls.openapi_required_one_of]
+    # PostgreSQL text cannot hold U+0000, so the API refuses it in every string it takes (400 naming the field).
+    for name, schema in schemas.items():
+        if name.endswith("Request"):
+            _refuse_nul(schema)
+    # Every request body the API takes is required: an empty body is refused (400), even where each field
+    # alone is optional (knowledge search's query/embedding).
+    for item in result.get("paths", {}).values():
+        for operation in item.values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                operation["requestBody"]["required"] = True
     return result
+
+
+NO_NUL = "^[^\\u0000]*$"
+
+
+def _refuse_nul(schema) -> None:
+    """Give every string of a request schema (nested ones too) a pattern without U+0000."""
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("type") == "string" and "pattern" not in node and "format" not in node and "enum" not in node:
+                node["pattern"] = NO_NUL
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)

@@ -9,10 +9,19 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from hive_portal.api.serializers import StrictCharField, StrictFieldsMixin
-from knowledge.selectors import MAX_QUERY_LENGTH, MAX_SEARCH_LIMIT, validate_embedding
+from knowledge.selectors import FLOAT32_MAX, MAX_QUERY_LENGTH, MAX_SEARCH_LIMIT, MIN_DIRECTION, validate_embedding
 
 
-@extend_schema_field({"type": "array", "items": {"type": "number", "format": "float"}})
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "number", "format": "float", "minimum": -FLOAT32_MAX, "maximum": FLOAT32_MAX},
+        "minItems": settings.HIVE_EMBEDDING_DIMENSIONS,
+        "maxItems": settings.HIVE_EMBEDDING_DIMENSIONS,
+        # An all-zero vector has no direction to compare: refused.
+        "not": {"items": {"minimum": -MIN_DIRECTION, "maximum": MIN_DIRECTION}},
+    }
+)
 class EmbeddingField(serializers.Field):
     """A list of HIVE_EMBEDDING_DIMENSIONS numbers, checked in one vectorised pass (DRF's ListField checks
     each of the 1,536 items with a FloatField, which costs more than the search itself)."""

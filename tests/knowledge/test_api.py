@@ -140,3 +140,27 @@ def test_search__lone_surrogate__400_naming_the_field(runtime_client, body, fiel
     response = runtime_client.generic("POST", URL, body, content_type="application/json")
     assert response.status_code == 400, response.content
     assert field in error_of(response)["fields"]
+
+
+@pytest.mark.postgres_only
+def test_search__embedding_of_any_float32_magnitude__searched_by_direction(runtime_client):
+    """Cosine distance ignores length: a vector at float32's limit searches like its unit vector (its norm
+    overflowed pgvector's arithmetic: a 500 Schemathesis found)."""
+    vectors = unit_vectors(5, seed=21)
+    make_entries(vectors, business_units=["pix"] * 5)
+    huge = (vectors[2] / abs(vectors[2]).max() * 3.4028234663852886e38).tolist()
+    response = runtime_client.post("/api/v1/knowledge/search", {"embedding": huge, "limit": 3}, format="json")
+    assert response.status_code == 200, response.content
+    unit = runtime_client.post("/api/v1/knowledge/search", {"embedding": vectors[2].tolist(), "limit": 3}, format="json")
+    assert [r["id"] for r in response.json()["results"]] == [r["id"] for r in unit.json()["results"]]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [(3.5e38, "finite number between"), (1e-39, "no direction"), (0, "no direction")],
+)
+def test_search__embedding_beyond_float32__400(runtime_client, value, message):
+    embedding = [value] + [0.0] * 1535
+    response = runtime_client.post("/api/v1/knowledge/search", {"embedding": embedding}, format="json")
+    assert response.status_code == 400
+    assert message in error_of(response)["fields"]["embedding"][0]
