@@ -179,10 +179,12 @@ def test_database_stopped_under_concurrent_load__stale_configs_503_writes_nothin
     # Keep the load on until a dozen writes in a row are accepted again (bounded: a liveness check, the
     # time it takes is bench/database_down.py's business).
     deadline = time.monotonic() + 20
+    recovered = False
     while time.monotonic() < deadline:
         with lock:
             recent = [status for _, status, _ in writes[-12:]]
         if len(recent) == 12 and set(recent) == {201}:
+            recovered = True
             break
         time.sleep(0.1)
     done.set()
@@ -199,4 +201,7 @@ def test_database_stopped_under_concurrent_load__stale_configs_503_writes_nothin
     connection.close()  # this thread's own connection died with the server
     stored = set(AgentMetric.objects.values_list("session_id", flat=True))
     assert accepted <= stored  # nothing acknowledged is lost
-    assert set(statuses[-12:]) == {201}  # writes accepted again after the restart
+    # Writes are accepted again after the restart: a dozen in a row. (Not "never a 503 afterwards": a request
+    # that drew a connection which died with the server can still be refused, with Retry-After, for about a
+    # second after recovery; and the list is in order of completion of write + config fetch, not of writes.)
+    assert recovered, statuses[-24:]
