@@ -8,7 +8,11 @@ from rest_framework.views import APIView
 
 from hive_portal.api.errors import ServiceUnavailable
 from hive_portal.api.schema import error_responses
-from knowledge.api.serializers import KnowledgeSearchRequestSerializer, KnowledgeSearchResponseSerializer
+from knowledge.api.serializers import (
+    KnowledgeSearchRequestSerializer,
+    KnowledgeSearchResponseSerializer,
+    search_response_body,
+)
 from knowledge.embedders import EmbedderError, get_embedder
 from knowledge.selectors import query_vector, search_by_vector
 
@@ -92,23 +96,4 @@ class KnowledgeSearchView(APIView):
             limit=data["limit"],
             max_distance=data.get("max_distance"),
         )
-        # Plain dicts in the documented shape (KnowledgeSearchResponseSerializer): this is the runtime's
-        # hot path, and a serializer per result costs more than the index scan.
-        return Response(
-            {
-                "results": [
-                    {
-                        "id": str(r.id),
-                        "question": r.question,
-                        "answer": r.answer,
-                        "business_unit": r.business_unit,
-                        "category": r.category,
-                        "subcategory": r.subcategory,
-                        "distance": r.distance,
-                    }
-                    for r in results
-                ],
-                "count": len(results),
-                "embedder": signature,
-            }
-        )
+        return Response(search_response_body(results, embedder=signature))

@@ -21,26 +21,31 @@ from django.http import HttpResponse
 
 from hive_portal.database_gate import database_gate
 from hive_portal.json_limits import text_problem
-from knowledge.selectors import MAX_SEARCH_LIMIT, search_by_vector, validate_embedding
-from runtime.watcher import watcher
+from knowledge.api.serializers import KnowledgeSearchRequestSerializer, search_response_body
+from knowledge.selectors import search_by_vector, validate_embedding
 from runtime.authentication import key_cache, warm_key
+from runtime.watcher import watcher
 
 SCOPE = "knowledge:search"
-# The documented keys and the limits the DRF serializer applies (knowledge/api/serializers.py).
-TEXT_LIMITS = {"business_unit": 50, "category": 255}
-KEYS = {"embedding", "limit", "max_distance", *TEXT_LIMITS}
+# The keys and limits of the DRF serializer itself, so the two can never disagree; ``query`` (text to embed)
+# always takes the DRF path.
+_FIELDS = KnowledgeSearchRequestSerializer().fields
+TEXT_LIMITS = {name: _FIELDS[name].max_length for name in ("business_unit", "category")}
+KEYS = set(_FIELDS) - {"query"}
 
 
 def _plain_request(data) -> dict | None:
     """The search's arguments when ``data`` is plainly valid, else None (the DRF view decides)."""
     if not isinstance(data, dict) or "embedding" not in data or not set(data) <= KEYS:
         return None
-    limit = data.get("limit", 10)
-    if type(limit) is not int or not 1 <= limit <= MAX_SEARCH_LIMIT:
+    limit = data.get("limit", _FIELDS["limit"].default)
+    if type(limit) is not int or not _FIELDS["limit"].min_value <= limit <= _FIELDS["limit"].max_value:
         return None
-    max_distance = data.get("max_distance")
+    max_distance, bounds = data.get("max_distance"), _FIELDS["max_distance"]
     if max_distance is not None and (
-        type(max_distance) not in (int, float) or not math.isfinite(max_distance) or not 0 <= max_distance <= 2
+        type(max_distance) not in (int, float)
+        or not math.isfinite(max_distance)
+        or not bounds.min_value <= max_distance <= bounds.max_value
     ):
         return None
     texts = {}
@@ -84,22 +89,7 @@ def fast_search_response(request) -> HttpResponse | None:
     except DatabaseError:
         return None  # the DRF view meets the same error and answers it (503 when the database is down)
     key_cache.touch(info)
-    body = {
-        "results": [
-            {
-                "id": str(r.id),
-                "question": r.question,
-                "answer": r.answer,
-                "business_unit": r.business_unit,
-                "category": r.category,
-                "subcategory": r.subcategory,
-                "distance": r.distance,
-            }
-            for r in results
-        ],
-        "count": len(results),
-        "embedder": None,
-    }
+    body = search_response_body(results, embedder=None)
     response = HttpResponse(orjson.dumps(body), content_type="application/json")
     response["Vary"] = "Accept"
     response["Allow"] = "POST, OPTIONS"
