@@ -36,15 +36,35 @@ def document_strict_requests(result, generator, request, public):
         schema = schemas[component.name]
         schema["additionalProperties"] = False
         instance = serializer if not isinstance(serializer, type) else serializer()
-        for field_name, field in instance.fields.items():  # DRF's allow_empty=False is minItems: 1
-            if getattr(field, "allow_empty", True) is False and field_name in schema.get("properties", {}):
-                schema["properties"][field_name].setdefault("minItems", 1)
+        properties = schema.get("properties", {})
+        for field_name, field in instance.fields.items():
+            if field_name not in properties:
+                continue
+            if getattr(field, "allow_empty", True) is False:  # DRF's allow_empty=False is minItems: 1
+                properties[field_name].setdefault("minItems", 1)
+            # A text that must not be blank: DRF trims it (or the serializer checks it) before refusing "".
+            if (
+                isinstance(field, serializers.CharField)
+                and not field.allow_blank
+                and (field.trim_whitespace or field_name in cls.openapi_not_blank)
+                and "pattern" not in properties[field_name]
+            ):
+                properties[field_name]["pattern"] = NOT_BLANK
         if cls.openapi_required_one_of:
             schema["oneOf"] = [{"required": [name]} for name in cls.openapi_required_one_of]
     # PostgreSQL text cannot hold U+0000, so the API refuses it in every string it takes (400 naming the field).
     for name, schema in schemas.items():
         if name.endswith("Request"):
             _refuse_nul(schema)
+    # Free-form JSON the API takes (e.g. a routing decision's typification result): any JSON value whose strings,
+    # at any depth, hold no U+0000 — as the parser checks (hive_portal.json_limits).
+    schemas[JSON_VALUE] = {
+        "description": "Any JSON value; its strings and keys, at any depth, hold no U+0000.",
+        "pattern": NO_NUL,
+        "propertyNames": {"pattern": NO_NUL},
+        "items": {"$ref": f"#/components/schemas/{JSON_VALUE}"},
+        "additionalProperties": {"$ref": f"#/components/schemas/{JSON_VALUE}"},
+    }
     # Every request body the API takes is required: an empty body is refused (400), even where each field
     # alone is optional (knowledge search's query/embedding).
     for item in result.get("paths", {}).values():
@@ -55,6 +75,11 @@ def document_strict_requests(result, generator, request, public):
 
 
 NO_NUL = "^[^\\u0000]*$"
+NOT_BLANK = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"  # not only white space, and no U+0000
+JSON_VALUE = "JSONValue"
+JSON_VALUE_REF = {"$ref": f"#/components/schemas/{JSON_VALUE}"}
+# A JSON object whose keys hold no U+0000 either (the values: JSON_VALUE_REF).
+KEYS_WITHOUT_NUL = {"propertyNames": {"pattern": NO_NUL}}
 
 
 def _refuse_nul(schema) -> None:

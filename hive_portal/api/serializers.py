@@ -12,6 +12,7 @@ class StrictFieldsMixin:
     # ``additionalProperties: false`` (``hive_portal.api.schema.document_strict_requests``); the docstring
     # above is the description drf-spectacular shows for every request that uses this mixin.
     openapi_required_one_of: tuple[str, ...] = ()  # "give exactly one of these fields", documented as oneOf
+    openapi_not_blank: tuple[str, ...] = ()  # untrimmed text fields the serializer refuses when only white space
 
     def to_internal_value(self, data):
         if isinstance(data, dict):

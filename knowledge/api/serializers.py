@@ -46,7 +46,7 @@ class KnowledgeSearchRequestSerializer(StrictFieldsMixin, serializers.Serializer
         required=False,
         max_length=MAX_QUERY_LENGTH,
         trim_whitespace=True,
-        help_text="Text to search for; embedded with the portal's configured embedder.",
+        help_text="Text to search for, with at least one word (a letter or digit); embedded with the portal's configured embedder.",
     )
     embedding = EmbeddingField(
         required=False,

@@ -2,10 +2,12 @@ from datetime import timedelta
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from hive_portal.json_limits import text_problem
 
+from hive_portal.api.schema import JSON_VALUE_REF, KEYS_WITHOUT_NUL
 from hive_portal.api.serializers import StrictFieldsMixin
 from monitoring.services import MAX_BATCH
 
@@ -71,7 +73,7 @@ class AgentMetricRecordSerializer(StrictFieldsMixin, serializers.Serializer):
         help_text="The published configuration version the runtime ran with.",
     )
     created_at = serializers.DateTimeField(
-        required=False, validators=[_not_in_future], help_text="When the run happened (ISO 8601); default: now."
+        required=False, validators=[_not_in_future], help_text="When the run happened (ISO 8601, at most an hour in the future); default: now."
     )
 
     class Meta:
@@ -133,6 +135,17 @@ class AgentMetricRecordSerializer(StrictFieldsMixin, serializers.Serializer):
         }
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {
+            "business_unit": {"type": "string", "minLength": 1, "maxLength": 50},
+            "path": {"type": "array", "minItems": 1, "maxItems": 5, "items": {"type": "string", "minLength": 1}},
+        },
+        "additionalProperties": JSON_VALUE_REF,
+        **KEYS_WITHOUT_NUL,
+    }
+)
 class TypificationResultField(serializers.JSONField):
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
@@ -150,6 +163,8 @@ class TypificationResultField(serializers.JSONField):
 
 
 class RoutingDecisionRecordSerializer(StrictFieldsMixin, serializers.Serializer):
+    openapi_not_blank = ("query",)
+
     session_id = serializers.CharField(max_length=255)
     query = serializers.CharField(max_length=20_000, trim_whitespace=False, help_text="The customer's message.")
     routed_to = serializers.CharField(max_length=255, help_text="The agent or team ID the message went to.")
@@ -167,7 +182,11 @@ class RoutingDecisionRecordSerializer(StrictFieldsMixin, serializers.Serializer)
         default=None,
         help_text="The published version of the routing team's configuration.",
     )
-    created_at = serializers.DateTimeField(required=False, validators=[_not_in_future])
+    created_at = serializers.DateTimeField(
+        required=False,
+        validators=[_not_in_future],
+        help_text="When the decision was made (ISO 8601, at most an hour in the future); default: now.",
+    )
 
     def validate_query(self, value):
         if not value.strip():

@@ -329,7 +329,15 @@ class BundleWaitSerializer(serializers.Serializer):
     "workers that serve the configuration documents answer at once (`waited: false`), so a waiting runtime never "
     "holds one of them.",
     parameters=[BundleWaitQuerySerializer],
-    responses={200: BundleWaitSerializer, **ERRORS},
+    responses={
+        200: BundleWaitSerializer,
+        **error_responses(
+            e400="`after` missing or not a whole number ≥ 0, or `timeout` outside 0–30.",
+            e401="Missing, invalid, revoked or expired API key.",
+            e403="The key lacks the config:read scope.",
+            e503="The configuration database is unavailable; retry after Retry-After.",
+        ),
+    },
 )
 class BundleWaitView(APIView):
     required_scope = "config:read"
