@@ -6,6 +6,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -116,20 +117,25 @@ def _store(model: type[models.Model], records: list[dict[str, Any]]) -> None:
         model.objects.bulk_create([model(**record) for record in records], batch_size=MAX_BATCH)
         return
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    names = [f.attname for f in fields]
     defaults = {f.attname: f.get_default() for f in fields}
     # Values of validated records are already what the columns take, except JSON (wrapped for psycopg).
-    json_fields = {f.attname: f for f in fields if isinstance(f, models.JSONField)}
+    json_fields = [(index, f) for index, f in enumerate(fields) if isinstance(f, models.JSONField)]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     table = connection.ops.quote_name(model._meta.db_table)
-    names = [f.attname for f in fields]
+    row_of, every_column = itemgetter(*names), set(names)
     with connection.cursor() as cursor, connection.wrap_database_errors:  # psycopg's errors as Django's
         with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             for record in records:
-                row = [record[name] if name in record else defaults[name] for name in names]
-                for index, name in enumerate(names):
-                    if name in json_fields:
-                        row[index] = json_fields[name].get_db_prep_save(row[index], connection)
-                copy.write_row(row)
+                if record.keys() != every_column:  # the serializer gives every column; other callers may not
+                    record = {**defaults, **record}
+                if json_fields:
+                    row = list(row_of(record))
+                    for index, field in json_fields:
+                        row[index] = field.get_db_prep_save(row[index], connection)
+                    copy.write_row(row)
+                else:
+                    copy.write_row(row_of(record))
 
 
 @transaction.atomic
