@@ -21,7 +21,7 @@ def main():
 
     from django.core.management import execute_from_command_line
 
-    from hive_portal.schema import PgvectorMissing
+    from common.db_schema import PgvectorMissing
 
     try:
         execute_from_command_line(sys.argv)

@@ -6,7 +6,7 @@ from django import forms
 
 from agents.models import Agent
 from agents.services import agent_validate
-from hive_portal.widgets import KeyValueField, TextListField, ToolListField
+from common.widgets import KeyValueField, TextListField, ToolListField
 from versioning.forms import ComponentFormMixin
 
 # Parameters with a field of their own on the form; the rest are "other parameters".

@@ -4,8 +4,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
-from hive_portal.agno_spec import MODEL_PROVIDER_CHOICES, MODEL_PROVIDERS
-from hive_portal.db import TimeStampedModel, json_array_constraint, json_object_constraint
+from common.agno_spec import MODEL_PROVIDER_CHOICES, MODEL_PROVIDERS
+from common.db import TimeStampedModel, json_array_constraint, json_object_constraint
 
 slug_validator = RegexValidator(
     r"^[a-z0-9][a-z0-9_-]*$",

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from agents.models import Agent
 from agents.selectors import DEFAULT_AGENT_PARAMETERS, agent_config
-from hive_portal.agno_spec import (
+from common.agno_spec import (
     collect_errors,
     normalize_provider,
     validate_instructions,

@@ -8,7 +8,7 @@ class HivePortalConfig(AppConfig):
 
     def ready(self):
         from hive_portal import checks  # noqa: F401  (registers system checks)
-        from hive_portal.schema import ensure_hive_schema
+        from common.db_schema import ensure_hive_schema
 
         # Before `migrate` records anything, the `hive` schema must exist: the search path puts it
         # first, so django_migrations and every portal table land there and never in `public`.

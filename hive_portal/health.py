@@ -14,8 +14,8 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from hive_portal.database_gate import database_gate
-from hive_portal.schema import pgvector_version, schema_exists
+from common.database_gate import database_gate
+from common.db_schema import pgvector_version, schema_exists
 
 REQUIRED_PGVECTOR = (0, 8, 0)  # iterative index scans (knowledge search with filters)
 MIN_PGVECTOR = (0, 8, 4)  # below it: a warning

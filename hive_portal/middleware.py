@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.http import HttpResponseBadRequest
 
-from hive_portal.api.errors import json_error_response
+from common.api.errors import json_error_response
 
 
 class NulCharacterGuardMiddleware:
@@ -92,7 +92,7 @@ def serves_without_database(view_func) -> bool:
 
 def database_unavailable_response(request):
     """503 with Retry-After: the API's shared error body, or a page a person understands."""
-    from hive_portal.database_gate import RETRY_AFTER_SECONDS
+    from common.database_gate import RETRY_AFTER_SECONDS
 
     if request.path.startswith("/api/"):
         return json_error_response(
@@ -113,7 +113,7 @@ def database_unavailable_response(request):
 
 class DatabaseUnavailableMiddleware:
     """Answer 503 + Retry-After, at once, for every view that needs the database while it is down
-    (``hive_portal.database_gate``), and turn an outage met inside a view into the same 503 instead of a
+    (``common.database_gate``), and turn an outage met inside a view into the same 503 instead of a
     500. The runtime's configuration views are left alone: they serve their last documents stale."""
 
     def __init__(self, get_response):
@@ -123,7 +123,7 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        from hive_portal.database_gate import database_gate
+        from common.database_gate import database_gate
 
         if serves_without_database(view_func):
             return None
@@ -136,7 +136,7 @@ class DatabaseUnavailableMiddleware:
         return None
 
     def process_exception(self, request, exception):
-        from hive_portal.database_gate import database_gate, is_outage
+        from common.database_gate import database_gate, is_outage
 
         if not is_outage(exception):
             return None

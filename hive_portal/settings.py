@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "monitoring",
     "runtime",
     "versioning",
+    "interchange",
 ]
 
 MIDDLEWARE = [
@@ -333,13 +334,13 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["runtime.permissions.HasScope"],
     # JSON only: the runtime sends JSON, and form encodings would give blank values other meanings.
-    "DEFAULT_PARSER_CLASSES": ["hive_portal.api.parsers.LimitedJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["common.api.parsers.LimitedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "hive_portal.api.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "common.api.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 
@@ -357,7 +358,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_AUTHENTICATION": [],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "hive_portal.api.schema.document_strict_requests",
+        "common.api.schema.document_strict_requests",
     ],
 }
 

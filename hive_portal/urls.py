@@ -19,6 +19,6 @@ urlpatterns = [
 if settings.HIVE_BENCH_VIEWS:  # comparison views for bench/runtime_api.py only
     urlpatterns.append(path("bench/", include("runtime.bench_views")))
 
-handler400 = "hive_portal.api.errors.handler400"
-handler404 = "hive_portal.api.errors.handler404"
-handler500 = "hive_portal.api.errors.handler500"
+handler400 = "common.api.errors.handler400"
+handler404 = "common.api.errors.handler404"
+handler500 = "common.api.errors.handler500"

@@ -14,8 +14,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from hive_portal.admin_exports import changelist_queryset
-from hive_portal.widgets import LimitedJSONFormField
+from common.admin_exports import changelist_queryset
+from common.widgets import LimitedJSONFormField
 from knowledge.content import content_hash
 from knowledge.csv_format import stream_rows
 from knowledge.embedders import EmbedderError, current_signature

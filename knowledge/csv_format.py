@@ -18,7 +18,7 @@ import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from hive_portal.csv_safety import csv_safe_row, csv_unescape
+from common.csv_safety import csv_safe_row, csv_unescape
 from knowledge.content import clean_text
 
 EXPORT_COLUMNS = ["question", "answer", "category", "tags", "business_unit", "subcategory"]

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.db.models.functions import Cast
 from pgvector.django import HalfVectorField, HnswIndex, VectorField
 
-from hive_portal.db import json_object_constraint
+from common.db import json_object_constraint
 from knowledge.content import clean_text, content_hash
 
 # HNSW parameters (pgvector defaults are m=16, ef_construction=64). m=16 links per node keeps the index

@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from hive_portal.json_limits import validate_json_value
+from common.json_limits import validate_json_value
 from knowledge import csv_format
 from knowledge.content import clean_text, embedding_text
 from knowledge.embedders import Embedder, EmbedderError, get_embedder

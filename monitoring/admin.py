@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from hive_portal.schema import table_exists
+from common.db_schema import table_exists
 from monitoring.charts import bucket_label, chart, dataset, series_charts
 from monitoring.forms import AgentPeriodForm, CompareForm, RoutingPeriodForm
 from monitoring.models import AgentMetric, AgnoMemory, AgnoRun, AgnoSession, IngestionBatch, RoutingDecision

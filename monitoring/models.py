@@ -1,7 +1,7 @@
 from django.db import models
 from django.db.models import Q
 
-from hive_portal.db import json_object_constraint
+from common.db import json_object_constraint
 from monitoring.indexes import CoveringIndex
 
 # What the dashboards aggregate: covered by the time-series indexes so PostgreSQL answers from the

@@ -165,7 +165,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         try:
             info = key_cache.lookup(key_hash, generation)
         except DatabaseUnavailable as exc:
-            from hive_portal.api.errors import ServiceUnavailable
+            from common.api.errors import ServiceUnavailable
 
             raise ServiceUnavailable("The database is unavailable and this key is not known to this worker yet.") from exc
         if info is None or not hmac.compare_digest(info.key_hash, key_hash):

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from hive_portal.db import json_array_constraint
+from common.db import json_array_constraint
 
 SCOPES = {
     "config:read": "Fetch published agent and team configurations and the bundle.",

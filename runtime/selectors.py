@@ -13,7 +13,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from agents.models import Agent
-from hive_portal import agno_documents
+from common import agno_documents
 from runtime.state import read_generations
 from teams.models import Team
 from versioning.models import ComponentVersion, VersionStatus

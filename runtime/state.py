@@ -8,7 +8,7 @@ from django.db import DatabaseError, InterfaceError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from hive_portal.database_gate import database_gate
+from common.database_gate import database_gate
 from runtime.models import RuntimeState
 
 
@@ -31,7 +31,7 @@ def reset_backoff() -> None:
 def read_generations() -> Generations:
     """The current counters, in one indexed query. Raises ``DatabaseUnavailable`` when the database is down.
 
-    While the database is known to be down (``hive_portal.database_gate``, the back-off every path shares)
+    While the database is known to be down (``common.database_gate``, the back-off every path shares)
     no query is tried: the runtime answers from its cache at once instead of waiting for the pool."""
     if database_gate.refuses():
         raise DatabaseUnavailable("the database is unavailable")

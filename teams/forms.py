@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
-from hive_portal.widgets import KeyValueField, TextListField
+from common.widgets import KeyValueField, TextListField
 from teams.models import Team, TeamMember
 from teams.services import team_validate
 from versioning.forms import ComponentFormMixin

@@ -4,8 +4,8 @@ from django.db import models
 from django.db.models import Q
 
 from agents.models import slug_validator
-from hive_portal.agno_spec import MODEL_PROVIDER_CHOICES, MODEL_PROVIDERS, TEAM_MODE_CHOICES, TEAM_MODES
-from hive_portal.db import TimeStampedModel, json_array_constraint, json_object_constraint
+from common.agno_spec import MODEL_PROVIDER_CHOICES, MODEL_PROVIDERS, TEAM_MODE_CHOICES, TEAM_MODES
+from common.db import TimeStampedModel, json_array_constraint, json_object_constraint
 
 
 class Team(TimeStampedModel):

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from agents.models import Agent
-from hive_portal.agno_spec import (
+from common.agno_spec import (
     TEAM_MODES,
     collect_errors,
     normalize_provider,

@@ -210,7 +210,7 @@ def database_outage():
     from django.conf import settings
     from django.db import connection, connections
 
-    from hive_portal.database_gate import database_gate
+    from common.database_gate import database_gate
     from hive_portal.embedded_db import start_server, stop_server
 
     if not settings.HIVE_EMBEDDED_DATABASE:

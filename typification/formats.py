@@ -19,8 +19,8 @@ import io
 import json
 from dataclasses import dataclass, field
 
-from hive_portal.csv_safety import csv_safe_row, csv_unescape
-from hive_portal.json_limits import text_problem
+from common.csv_safety import csv_safe_row, csv_unescape
+from common.json_limits import text_problem
 from typification.models import LEVELS
 from typification.text import fold, nfc
 

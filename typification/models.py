@@ -3,7 +3,7 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
-from hive_portal.db import json_array_constraint
+from common.db import json_array_constraint
 
 LEVELS = ("level1", "level2", "level3", "level4", "level5")
 

@@ -13,7 +13,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from runtime.state import bump_config_generation
+from versioning.signals import announce_config_change
 from typification.formats import HierarchyRow, clean_keywords
 from typification.models import LEVELS, BusinessUnitRoute, TypificationHierarchy
 from typification.text import nfc
@@ -74,7 +74,7 @@ def typification_create(
         reason=reason,
         after=typification_snapshot(row),
     )
-    bump_config_generation()
+    announce_config_change()
     return row
 
 
@@ -106,7 +106,7 @@ def typification_update(
         before=before,
         after=after,
     )
-    bump_config_generation()
+    announce_config_change()
     return typification
 
 
@@ -123,7 +123,7 @@ def typification_delete(*, typification: TypificationHierarchy, actor=None, reas
         reason=reason,
         before=before,
     )
-    bump_config_generation()
+    announce_config_change()
 
 
 @dataclass(frozen=True)
@@ -208,7 +208,7 @@ def typification_import(
         diff={},
     )
     if result.changed:
-        bump_config_generation()
+        announce_config_change()
     return result
 
 
@@ -240,7 +240,7 @@ def business_unit_route_create(
         reason=reason,
         after=business_unit_route_snapshot(route),
     )
-    bump_config_generation()
+    announce_config_change()
     return route
 
 
@@ -270,7 +270,7 @@ def business_unit_route_update(
         before=before,
         after=after,
     )
-    bump_config_generation()
+    announce_config_change()
     return route
 
 
@@ -286,4 +286,4 @@ def business_unit_route_delete(*, route: BusinessUnitRoute, actor=None, reason: 
         reason=reason,
         before=before,
     )
-    bump_config_generation()
+    announce_config_change()

@@ -6,8 +6,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from hive_portal.admin_exports import changelist_queryset
-from hive_portal.csv_safety import csv_safe_row
+from common.admin_exports import changelist_queryset
+from common.csv_safety import csv_safe_row
 from versioning.models import ComponentVersion, VersionHistory
 
 

@@ -11,9 +11,9 @@ from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from versioning import services
 from versioning.components import get_kind
@@ -139,11 +139,14 @@ class VersionedComponentAdmin(admin.ModelAdmin):
             )
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def agno_sessions_url(self, obj) -> str:
-        """The runtime's sessions of this component, read from Agno's own tables."""
-        from monitoring.admin import agno_sessions_url
-
-        return agno_sessions_url(**{self.kind.id_field: self.component_id_of(obj)})
+    def agno_sessions_url(self, obj) -> str | None:
+        """The runtime's sessions of this component, read from Agno's own tables by the monitoring admin —
+        found by its URL name, so versioning does not import monitoring (None when it is not installed)."""
+        try:
+            url = reverse("admin:monitoring_agnosession_changelist")
+        except NoReverseMatch:
+            return None
+        return f"{url}?{urlencode({self.kind.id_field: self.component_id_of(obj)})}"
 
     def dashboard_url(self, obj) -> str | None:
         return None

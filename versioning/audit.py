@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -85,3 +86,12 @@ def audit_record(
         before=before if keep_snapshots else None,
         after=after if keep_snapshots else None,
     )
+
+
+def cli_actor() -> str:
+    """Who the audit trail names for a command: ``cli:<os user>``."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (some containers)
+        user = "unknown"
+    return f"cli:{user}"

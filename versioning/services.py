@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import Max, ProtectedError
 from django.utils import timezone
 
-from runtime.state import bump_config_generation
+from versioning.signals import announce_config_change
 from versioning.audit import actor_parts, audit_record, json_diff
 from versioning.components import ComponentKind
 from versioning.models import ComponentVersion, HistoryAction, ReviewState, VersionStatus
@@ -272,7 +272,7 @@ def _went_live(action: str, *, kind, actor, reason: str, before: ComponentVersio
         to_version=after.version,
         keep_snapshots=False,
     )
-    bump_config_generation()
+    announce_config_change()
 
 
 @transaction.atomic
@@ -382,7 +382,7 @@ def component_set_active(*, kind: ComponentKind, component_id: str, active: bool
         actor=actor,
         reason=reason,
     )
-    bump_config_generation()
+    announce_config_change()
     return obj
 
 
@@ -407,7 +407,7 @@ def component_delete(*, kind: ComponentKind, component_id: str, actor: Any, reas
         reason=reason,
         before=snapshot,
     )
-    bump_config_generation()
+    announce_config_change()
 
 
 def record_created(*, kind: ComponentKind, obj, actor: Any, note: str) -> None:

@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from hive_portal.schema import create_vector_extension
+from common.db_schema import create_vector_extension
 
 
 class Migration(migrations.Migration):

@@ -8,7 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from hive_portal.api.serializers import StrictCharField, StrictFieldsMixin
+from common.api.serializers import StrictCharField, StrictFieldsMixin
 from knowledge.selectors import FLOAT32_MAX, MAX_QUERY_LENGTH, MAX_SEARCH_LIMIT, MIN_DIRECTION, validate_embedding
 
 

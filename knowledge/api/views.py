@@ -6,8 +6,8 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hive_portal.api.errors import ServiceUnavailable
-from hive_portal.api.schema import error_responses
+from common.api.errors import ServiceUnavailable
+from common.api.schema import error_responses
 from knowledge.api.serializers import (
     KnowledgeSearchRequestSerializer,
     KnowledgeSearchResponseSerializer,

@@ -5,10 +5,10 @@ from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from hive_portal.json_limits import text_problem
+from common.json_limits import text_problem
 
-from hive_portal.api.schema import JSON_VALUE_REF, KEYS_WITHOUT_NUL
-from hive_portal.api.serializers import StrictFieldsMixin
+from common.api.schema import JSON_VALUE_REF, KEYS_WITHOUT_NUL
+from common.api.serializers import StrictFieldsMixin
 from monitoring.services import MAX_BATCH
 
 INT_MAX = 2_147_483_647

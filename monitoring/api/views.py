@@ -6,8 +6,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hive_portal.api.errors import Conflict
-from hive_portal.api.schema import error_responses
+from common.api.errors import Conflict
+from common.api.schema import error_responses
 from monitoring.api.serializers import (
     AgentMetricBatchSerializer,
     IngestResultSerializer,

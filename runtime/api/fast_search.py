@@ -19,8 +19,8 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError
 from django.http import HttpResponse
 
-from hive_portal.database_gate import database_gate
-from hive_portal.json_limits import text_problem
+from common.database_gate import database_gate
+from common.json_limits import text_problem
 from knowledge.api.serializers import KnowledgeSearchRequestSerializer, search_response_body
 from knowledge.selectors import search_by_vector, validate_embedding
 from runtime.authentication import key_cache, warm_key

@@ -2,14 +2,14 @@
 
 Documents are assembled once per config generation from published snapshots (``runtime.selectors``);
 these serializers describe them (and the schema test checks every response against them). The shapes
-are Agno 3's own ``to_dict()`` shapes (see ``hive_portal.agno_documents``); other Agno parameters travel
+are Agno 3's own ``to_dict()`` shapes (see ``common.agno_documents``); other Agno parameters travel
 alongside, so the schemas allow additional keys.
 """
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from hive_portal.agno_spec import TEAM_MODES
+from common.agno_spec import TEAM_MODES
 
 
 class ModelSpecSerializer(serializers.Serializer):

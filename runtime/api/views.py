@@ -15,8 +15,8 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hive_portal.api.errors import ServiceUnavailable, error_body
-from hive_portal.api.schema import error_responses
+from common.api.errors import ServiceUnavailable, error_body
+from common.api.schema import error_responses
 from runtime.api.serializers import (
     AgentConfigSerializer,
     AgentIndexSerializer,

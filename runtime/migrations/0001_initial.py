@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.db.models.lookups
-import hive_portal.db
+import common.db
 from django.conf import settings
 from django.db import migrations, models
 
@@ -47,7 +47,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'API key',
                 'db_table': 'api_keys',
                 'ordering': ['name'],
-                'constraints': [models.CheckConstraint(condition=models.Q(django.db.models.lookups.Exact(hive_portal.db.JSONTypeOf('scopes'), 'array')), name='runtime_apikey_scopes_is_array', violation_error_message='Scopes must be a JSON list.'), models.CheckConstraint(condition=models.Q(('name', ''), _negated=True), name='runtime_apikey_name_set', violation_error_message='Give the key a name.')],
+                'constraints': [models.CheckConstraint(condition=models.Q(django.db.models.lookups.Exact(common.db.JSONTypeOf('scopes'), 'array')), name='runtime_apikey_scopes_is_array', violation_error_message='Scopes must be a JSON list.'), models.CheckConstraint(condition=models.Q(('name', ''), _negated=True), name='runtime_apikey_name_set', violation_error_message='Give the key a name.')],
             },
         ),
     ]

@@ -4,7 +4,7 @@ import django.core.validators
 import django.db.models.constraints
 import django.db.models.deletion
 import django.db.models.lookups
-import hive_portal.db
+import common.db
 import uuid
 from django.db import migrations, models
 
@@ -95,14 +95,14 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='team',
-            constraint=models.CheckConstraint(condition=models.Q(django.db.models.lookups.Exact(hive_portal.db.JSONTypeOf('model_settings'), 'object')), name='teams_team_model_settings_is_object', violation_error_message='Model settings must be a JSON object.'),
+            constraint=models.CheckConstraint(condition=models.Q(django.db.models.lookups.Exact(common.db.JSONTypeOf('model_settings'), 'object')), name='teams_team_model_settings_is_object', violation_error_message='Model settings must be a JSON object.'),
         ),
         migrations.AddConstraint(
             model_name='team',
-            constraint=models.CheckConstraint(condition=models.Q(django.db.models.lookups.Exact(hive_portal.db.JSONTypeOf('instructions'), 'array')), name='teams_team_instructions_is_array', violation_error_message='Instructions must be a JSON list.'),
+            constraint=models.CheckConstraint(condition=models.Q(django.db.models.lookups.Exact(common.db.JSONTypeOf('instructions'), 'array')), name='teams_team_instructions_is_array', violation_error_message='Instructions must be a JSON list.'),
         ),
         migrations.AddConstraint(
             model_name='team',
-            constraint=models.CheckConstraint(condition=models.Q(django.db.models.lookups.Exact(hive_portal.db.JSONTypeOf('parameters'), 'object')), name='teams_team_parameters_is_object', violation_error_message='Parameters must be a JSON object.'),
+            constraint=models.CheckConstraint(condition=models.Q(django.db.models.lookups.Exact(common.db.JSONTypeOf('parameters'), 'object')), name='teams_team_parameters_is_object', violation_error_message='Parameters must be a JSON object.'),
         ),
     ]

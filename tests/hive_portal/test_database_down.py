@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from hive_portal.database_gate import PROBE_INTERVAL, database_gate
+from common.database_gate import PROBE_INTERVAL, database_gate
 from hive_portal.testing import error_of
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]

@@ -84,7 +84,7 @@ def test_agno_builds_agent_and_team_from_the_api(runtime_client, make_team, make
 
 
 def test_every_portal_team_mode_is_an_agno_team_mode():
-    from hive_portal.agno_spec import TEAM_MODES
+    from common.agno_spec import TEAM_MODES
 
     assert {TeamMode(mode).value for mode in TEAM_MODES} == set(TEAM_MODES)
     assert {m.value for m in TeamMode} == set(TEAM_MODES)

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from hive_portal.api.serializers import StrictCharField, StrictFieldsMixin
+from common.api.serializers import StrictCharField, StrictFieldsMixin
 
 from typification.classifier import MAX_LIMIT
 

@@ -1,7 +1,7 @@
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework.response import Response
 
-from hive_portal.api.schema import error_responses
+from common.api.schema import error_responses
 from rest_framework.views import APIView
 
 from typification.api.serializers import (

@@ -4,7 +4,7 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from versioning.components import get_kind
-from versioning.management.commands._cli import cli_actor
+from versioning.audit import cli_actor
 from versioning.services import component_rollback
 
 

@@ -1,4 +1,4 @@
-"""The API's one body parser: JSON, with the portal's limits (``hive_portal.json_limits``)."""
+"""The API's one body parser: JSON, with the portal's limits (``common.json_limits``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.settings import api_settings
 from rest_framework.utils import json
 
-from hive_portal.json_limits import JSONLimitError, check_json_value, text_may_hold_bad_characters
+from common.json_limits import JSONLimitError, check_json_value, text_may_hold_bad_characters
 
 
 # An integer literal of 19 or more digits may not fit in 64 bits.

@@ -9,7 +9,7 @@ class StrictFieldsMixin:
     """A key not listed here is refused with 400 (`Unknown field.`)."""
 
     # A typo (``response_ms``, ``limt``) must not be silently ignored. The OpenAPI document says so with
-    # ``additionalProperties: false`` (``hive_portal.api.schema.document_strict_requests``); the docstring
+    # ``additionalProperties: false`` (``common.api.schema.document_strict_requests``); the docstring
     # above is the description drf-spectacular shows for every request that uses this mixin.
     openapi_required_one_of: tuple[str, ...] = ()  # "give exactly one of these fields", documented as oneOf
     openapi_not_blank: tuple[str, ...] = ()  # untrimmed text fields the serializer refuses when only white space

@@ -2,7 +2,7 @@
 
 ``components_import`` is all or nothing: every file is read and checked first, then everything is
 written in one transaction through the agents/teams services, so a bad file anywhere means nothing
-is written. The file formats live in ``versioning.yaml_io``.
+is written. The file formats live in ``interchange.yaml_io``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import DatabaseError, transaction
 
 from agents.models import Agent
-from hive_portal import agno_documents
+from common import agno_documents
 from agents.selectors import agent_list
 from agents.services import EDITABLE_FIELDS as AGENT_FIELDS
 from agents.services import agent_create, agent_update, agent_validate
@@ -31,7 +31,7 @@ from versioning.diffs import summarize_changes
 from versioning.models import HistoryAction
 from versioning.selectors import component_status, component_statuses
 from versioning.services import component_publish, config_hash
-from versioning.yaml_io import (
+from interchange.yaml_io import (
     ComponentDocument,
     ConfigFileError,
     ConfigFileErrors,

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from versioning.importing import components_export
+from interchange.importing import components_export
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from versioning.yaml_io import (
+from interchange.yaml_io import (
     AGNO_AGENT_PARAMETERS,
     AGNO_TEAM_PARAMETERS,
     FORMAT,

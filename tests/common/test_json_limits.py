@@ -2,7 +2,7 @@
 
 import pytest
 
-from hive_portal.json_limits import JSONLimitError, check_json_value, text_may_hold_bad_characters
+from common.json_limits import JSONLimitError, check_json_value, text_may_hold_bad_characters
 
 
 def _nest(depth: int):
@@ -69,7 +69,7 @@ def test_numbers_only_list__skipped_quickly_but_mixed_lists_still_walked():
 def test_parser__fast_and_standard_paths_parse_alike(body, expected):
     import io
 
-    from hive_portal.api.parsers import LimitedJSONParser
+    from common.api.parsers import LimitedJSONParser
 
     assert LimitedJSONParser().parse(io.BytesIO(body)) == expected
 
@@ -80,7 +80,7 @@ def test_parser__what_orjson_refuses_gets_the_standard_errors(body):
 
     from rest_framework import exceptions
 
-    from hive_portal.api.parsers import LimitedJSONParser
+    from common.api.parsers import LimitedJSONParser
 
     with pytest.raises((exceptions.ParseError, exceptions.ValidationError)) as exc:
         LimitedJSONParser().parse(io.BytesIO(body))
@@ -91,7 +91,7 @@ def test_parser__what_orjson_refuses_gets_the_standard_errors(body):
 def test_parser__a_long_integer_is_never_read_as_a_float():
     import io
 
-    from hive_portal.api.parsers import LimitedJSONParser
+    from common.api.parsers import LimitedJSONParser
 
     body = b'{"a": [1.5, 9223372036854775808], "b": 0.12345678901234567890123}'
     data = LimitedJSONParser().parse(io.BytesIO(body))

@@ -18,8 +18,8 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from hive_portal.agno_spec import validate_tools
-from hive_portal.json_limits import JSONLimitError, check_json_value, loads_limited, text_problem
+from common.agno_spec import validate_tools
+from common.json_limits import JSONLimitError, check_json_value, loads_limited, text_problem
 
 
 def _limit_message(exc: JSONLimitError) -> str:

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from hive_portal.agno_spec import validate_mode_flags, validate_parameters, validate_tools
+from common.agno_spec import validate_mode_flags, validate_parameters, validate_tools
 
 
 @pytest.mark.parametrize("name", ["card lookup", "x" * 65, "docs.search", "agno-docs:*"])

@@ -23,7 +23,7 @@ def document_strict_requests(result, generator, request, public):
     """drf-spectacular post-processing hook: request bodies of serializers that refuse unknown keys
     (``StrictFieldsMixin``) get ``additionalProperties: false``, and their ``openapi_required_one_of``
     fields a ``oneOf`` of ``required`` — so the document refuses what the API refuses."""
-    from hive_portal.api.serializers import StrictFieldsMixin
+    from common.api.serializers import StrictFieldsMixin
 
     schemas = result.get("components", {}).get("schemas", {})
     for component in generator.registry._components.values():
@@ -57,7 +57,7 @@ def document_strict_requests(result, generator, request, public):
         if name.endswith("Request"):
             _refuse_nul(schema)
     # Free-form JSON the API takes (e.g. a routing decision's typification result): any JSON value whose strings,
-    # at any depth, hold no U+0000 — as the parser checks (hive_portal.json_limits).
+    # at any depth, hold no U+0000 — as the parser checks (common.json_limits).
     schemas[JSON_VALUE] = {
         "description": "Any JSON value; its strings and keys, at any depth, hold no U+0000.",
         "pattern": NO_NUL,

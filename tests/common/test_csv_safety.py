@@ -2,7 +2,7 @@
 
 import pytest
 
-from hive_portal.csv_safety import csv_safe, csv_unescape
+from common.csv_safety import csv_safe, csv_unescape
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from hive_portal.agno_spec import (
+from common.agno_spec import (
     AGNO_AGENT_PARAMETERS,
     AGNO_TEAM_PARAMETERS,
     DEFAULT_KNOWLEDGE_NAME,

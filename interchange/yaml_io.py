@@ -27,7 +27,7 @@ the same shape ``agent_config`` / ``team_config`` produce (team members as ``{"a
 * ``instructions``: a list stays a list; a single string becomes ONE instruction, so the text survives
   as written. Prose (instructions, description, role, expected_output, additional_context,
   system_message) loses only the blank lines YAML block scalars add at its ends.
-* Old names are mapped to Agno 3's (``AGNO3_RENAMES`` in ``hive_portal.agno_spec``: add_memory_references,
+* Old names are mapped to Agno 3's (``AGNO3_RENAMES`` in ``common.agno_spec``: add_memory_references,
   add_session_summary_references, enable_user_memories → update_memory_on_run, search_session_history →
   search_past_sessions, num_history_sessions → num_past_sessions_to_search, …), each with a warning
   ``FILE:LINE: “memory.enable_user_memories” is called “update_memory_on_run” in Agno 3``.
@@ -56,8 +56,8 @@ from typing import Any, Iterable
 
 import yaml
 
-from hive_portal.agno_documents import AgnoDocumentError, portal_config
-from hive_portal.agno_spec import (
+from common.agno_documents import AgnoDocumentError, portal_config
+from common.agno_spec import (
     AGNO3_RENAMES,
     AGNO_AGENT_PARAMETERS,
     AGNO_TEAM_PARAMETERS,
