@@ -4,6 +4,7 @@ from datetime import datetime, timedelta, timezone as dt_timezone
 import pytest
 from django.db import connection
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from hive_portal.testing import error_of, key_client
 from monitoring.models import AgentMetric, IngestionBatch, RoutingDecision
@@ -110,25 +111,38 @@ def test_metrics__one_bad_record__whole_batch_refused_with_each_place_named(writ
 def test_metrics__invalid_record__named_field(writer, record, field):
     response = writer.post(METRICS, {"records": [record]}, format="json")
     assert response.status_code == 400, response.content
-    assert field in error_of(response)["fields"]
+    error = error_of(response)
+    assert list(error["fields"]) == [field], error
+    assert error["message"].startswith(f"{field}: "), error
     assert AgentMetric.objects.count() == 0
 
 
 @pytest.mark.sqlite_smoke
 @pytest.mark.parametrize(
-    ("body", "field"),
+    ("body", "fields", "message"),
     [
-        ({"records": []}, "records"),
-        ({}, "records"),
-        ({"records": "x"}, "records"),
-        ([metric()], "non_field_errors"),
+        ({"records": []}, {"records": ["This list may not be empty."]}, "records: This list may not be empty."),
+        ({}, {"records": ["This field is required."]}, "records: This field is required."),
+        ({"records": None}, {"records": ["This field may not be null."]}, "records: This field may not be null."),
+        (
+            {"records": "x"},
+            {"records": ['Expected a list of items but got type "str".']},
+            'records: Expected a list of items but got type "str".',
+        ),
+        (
+            {"records": [1]},
+            {"records[0]": ["Invalid data. Expected a dictionary, but got int."]},
+            "records[0]: Invalid data. Expected a dictionary, but got int.",
+        ),
+        # An error about the body as a whole names no field: it is the message, and ``fields`` is empty.
+        ([metric()], {}, "Invalid data. Expected a dictionary, but got list."),
     ],
 )
-def test_metrics__bad_envelope__400(writer, body, field):
+def test_metrics__bad_envelope__400(writer, body, fields, message):
     response = writer.post(METRICS, body, format="json")
     assert response.status_code == 400
-    error = error_of(response)
-    assert field in error["fields"] or field == "non_field_errors"
+    assert error_of(response) == {"code": "invalid", "message": message, "fields": fields}
+    assert AgentMetric.objects.count() == 0
 
 
 @pytest.mark.sqlite_smoke
@@ -205,10 +219,25 @@ def test_ingest__scope_required(api_key_factory):
         response = client.post(url, {"records": [record]}, format="json")
         assert response.status_code == 403
         assert "metrics:write" in error_of(response)["message"]
-    assert key_client("hive_nope").post(METRICS, {"records": [metric()]}, format="json").status_code == 401
-    from rest_framework.test import APIClient
+    assert AgentMetric.objects.count() == 0 and RoutingDecision.objects.count() == 0
 
-    assert APIClient().post(METRICS, {"records": [metric()]}, format="json").status_code in (401, 403)
+
+@pytest.mark.sqlite_smoke
+@pytest.mark.parametrize(
+    ("client", "code", "message"),
+    [
+        (lambda: APIClient(), "not_authenticated", "Authentication credentials were not provided."),
+        (lambda: key_client("hive_nope"), "authentication_failed", "Invalid API key."),
+    ],
+    ids=["no-key", "unknown-key"],
+)
+@pytest.mark.parametrize("url", [METRICS, DECISIONS])
+def test_ingest__without_a_valid_key__401_with_a_challenge(url, client, code, message):
+    record = metric() if url == METRICS else decision()
+    response = client().post(url, {"records": [record]}, format="json")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="hive"'
+    assert error_of(response) == {"code": code, "message": message, "fields": {}}
     assert AgentMetric.objects.count() == 0 and RoutingDecision.objects.count() == 0
 
 
@@ -242,7 +271,8 @@ def test_routing_decisions__batch_stored(writer):
 def test_routing_decisions__invalid__named(writer, record, field):
     response = writer.post(DECISIONS, {"records": [decision(), record]}, format="json")
     assert response.status_code == 400, response.content
-    assert field.replace("[0]", "[1]") in error_of(response)["fields"]
+    error = error_of(response)
+    assert list(error["fields"]) == [field.replace("[0]", "[1]")], error
     assert RoutingDecision.objects.count() == 0
 
 
@@ -284,7 +314,11 @@ def _nested(depth: int) -> str:
 def test_ingest__deeply_nested_body__400_not_recursion_error(writer, path):
     response = writer.generic("POST", path, '{"records": ' + _nested(100_000) + "}", content_type="application/json")
     assert response.status_code == 400, response.content
-    assert error_of(response)["code"] in {"parse_error", "invalid"}
+    assert error_of(response) == {
+        "code": "parse_error",
+        "message": "JSON parse error - the body is nested too deeply.",
+        "fields": {},
+    }
     assert AgentMetric.objects.count() == 0 and RoutingDecision.objects.count() == 0
 
 

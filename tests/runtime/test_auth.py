@@ -30,18 +30,23 @@ def test_key__accepted_in_either_header(published, api_key_factory, header):
 
 
 @pytest.mark.parametrize(
-    "headers, status",
+    "headers, code, message",
     [
-        ({}, 401),
-        ({"HTTP_AUTHORIZATION": "Bearer hive_not-a-real-key"}, 401),
-        ({"HTTP_X_API_KEY": "hive_not-a-real-key"}, 401),
-        ({"HTTP_AUTHORIZATION": "Bearer "}, 401),
+        ({}, "not_authenticated", "Authentication credentials were not provided."),
+        ({"HTTP_AUTHORIZATION": "Bearer hive_not-a-real-key"}, "authentication_failed", "Invalid API key."),
+        ({"HTTP_X_API_KEY": "hive_not-a-real-key"}, "authentication_failed", "Invalid API key."),
+        (
+            {"HTTP_AUTHORIZATION": "Bearer "},
+            "authentication_failed",
+            "The Authorization header has no key after \u201cBearer\u201d.",
+        ),
     ],
 )
-def test_missing_or_wrong_key__401_json(client, published, headers, status):
+def test_missing_or_wrong_key__401_json(client, published, headers, code, message):
     response = client.get(url(), **headers)
-    assert response.status_code == status
-    assert error_of(response)["code"] in {"not_authenticated", "authentication_failed"}
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="hive"'
+    assert error_of(response) == {"code": code, "message": message, "fields": {}}
 
 
 def test_scope__missing_scope_is_403(published, api_key_factory):
