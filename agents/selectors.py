@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from agents.models import Agent
 
 # Keys every agent configuration carries, so runtimes can rely on them (Agno's defaults otherwise).
@@ -17,7 +19,7 @@ DEFAULT_AGENT_PARAMETERS = {
 def agent_config(agent: Agent) -> dict:
     """The agent's runtime configuration in Agno's parameter names (``Agent(**config)`` after the model
     is resolved). Built from the working copy; what the runtime gets is the published snapshot of it."""
-    config = {
+    config: dict[str, Any] = {
         "id": agent.agent_id,
         "name": agent.name,
         "description": agent.description or None,

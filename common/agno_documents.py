@@ -44,12 +44,17 @@ EMPTY_PARAMETERS = {"type": "object", "properties": {}, "required": []}
 FUNCTION_KEYS = ("name", "description", "parameters", "strict", "requires_confirmation", "external_execution")
 
 
+def _mode_flags(mode: Any) -> dict[str, bool]:
+    """The flags Agno sets for a team ``mode`` (none for an unknown or missing mode)."""
+    return TEAM_MODE_FLAGS.get(mode, {}) if isinstance(mode, str) else {}
+
+
 def agno_model(spec: Any) -> Any:
     """The portal's ``{"provider", "id", "params"}`` as Agno's flat ``Model.to_dict()`` shape."""
     if not isinstance(spec, dict):
         return spec
     provider_key = spec.get("provider")
-    name, provider = MODEL_CLASSES.get(provider_key, (None, provider_key))
+    name, provider = MODEL_CLASSES.get(provider_key, (None, provider_key)) if isinstance(provider_key, str) else (None, provider_key)
     model: dict[str, Any] = {"provider": provider, "id": spec.get("id")}
     if name:
         model["name"] = name
@@ -159,7 +164,7 @@ def team_document(config: dict, hive: dict, members: list[str], member_documents
     document["members"] = [{"type": "agent", "agent_id": agent_id} for agent_id in members]
     # The flags the mode sets when Agno builds the team, so the document is what Agno writes back; the ones
     # the configuration did not set itself are named, so reading the document back leaves them out again.
-    implied = {k: v for k, v in TEAM_MODE_FLAGS.get(document.get("mode"), {}).items() if k not in document}
+    implied = {k: v for k, v in _mode_flags(document.get("mode")).items() if k not in document}
     document.update(implied)
     if implied:
         document["metadata"]["hive"]["mode_flags"] = sorted(implied)
@@ -193,12 +198,14 @@ def portal_model(spec: Any, key: str = "model") -> dict | None:
         return {"provider": provider.strip().lower(), "id": model_id.strip(), "params": {}}
     if not isinstance(spec, dict) or not isinstance(spec.get("id"), str):
         raise AgnoDocumentError(key, f"{key} must be a model with an id (as Model.to_dict() writes it).")
-    provider, name = spec.get("provider"), spec.get("name")
-    provider_key = _PROVIDER_KEYS.get((name, provider))
-    if provider_key is None and isinstance(provider, str) and provider.lower() in MODEL_CLASSES:
-        provider_key = provider.lower()
+    agno_provider, name = spec.get("provider"), spec.get("name")
+    provider_key: str | None = (
+        _PROVIDER_KEYS.get((name, agno_provider)) if isinstance(name, str) and isinstance(agno_provider, str) else None
+    )
+    if provider_key is None and isinstance(agno_provider, str) and agno_provider.lower() in MODEL_CLASSES:
+        provider_key = agno_provider.lower()
     if provider_key is None:
-        raise AgnoDocumentError(f"{key}.provider", f"{key}: unknown model class {name!r} of provider {provider!r}.")
+        raise AgnoDocumentError(f"{key}.provider", f"{key}: unknown model class {name!r} of provider {agno_provider!r}.")
     params = {k: v for k, v in spec.items() if k not in ("provider", "name", "id")}
     return {"provider": provider_key, "id": spec["id"], "params": params}
 
@@ -253,9 +260,10 @@ def portal_config(kind: str, document: dict) -> dict:
         else:
             config[key] = value
     if kind == "team":
-        implied = hive.get("mode_flags") if "mode_flags" in hive else list(TEAM_MODE_FLAGS.get(config.get("mode"), {}))
-        for flag in implied:
-            if config.get(flag) is TEAM_MODE_FLAGS.get(config.get("mode"), {}).get(flag):
+        mode_flags = _mode_flags(config.get("mode"))
+        implied = hive.get("mode_flags") if "mode_flags" in hive else list(mode_flags)
+        for flag in implied or ():
+            if config.get(flag) is mode_flags.get(flag):
                 config.pop(flag)  # what the mode sets anyway
     if hive.get("db") is not None:
         config["db"] = hive["db"]

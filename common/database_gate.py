@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Any
 
 from django.db import InterfaceError, OperationalError, connections
 
@@ -134,3 +135,10 @@ def retire_pool(wrapper) -> None:
 
 
 database_gate = DatabaseGate()
+
+
+def answers_without_database(view: Any) -> Any:
+    """Mark a view that answers while the database is down (it reports the outage, or serves from a cache):
+    the middleware lets it through instead of answering 503 for it (``hive_portal.middleware``)."""
+    view.serves_without_database = True
+    return view

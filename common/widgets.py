@@ -234,7 +234,7 @@ class ToolListField(forms.Field):
                 except JSONLimitError as exc:
                     errors.append(f"Tool {number} ({name}): the parameters: {_limit_message(exc)}")
                     continue
-                except ValueError as exc:
+                except json.JSONDecodeError as exc:
                     errors.append(f"Tool {number} ({name}): the parameters are not valid JSON ({exc.msg}, line {exc.lineno}).")
                     continue
                 if not isinstance(parsed, dict):

@@ -67,7 +67,8 @@ def serving_role_problems(*, using: str = "default", role: str | None = None) ->
     params = wrapper.get_connection_params()
     params["connect_timeout"] = 5
     with psycopg.connect(**params) as conn:
-        who = role or conn.execute("SELECT current_user").fetchone()[0]
+        current = conn.execute("SELECT current_user").fetchone()
+        who = role or (current[0] if current else "")
         row = conn.execute(
             "SELECT r.rolsuper, (SELECT pg_get_userbyid(c.relowner) FROM pg_class c"
             " WHERE c.oid = to_regclass(%s)) FROM pg_roles r WHERE r.rolname = %s",

@@ -14,7 +14,7 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from common.database_gate import database_gate
+from common.database_gate import answers_without_database, database_gate
 from common.db_schema import pgvector_version, schema_exists
 
 REQUIRED_PGVECTOR = (0, 8, 0)  # iterative index scans (knowledge search with filters)
@@ -111,6 +111,7 @@ def may_see_details(request) -> bool:
         return False
 
 
+@answers_without_database  # it reports the outage itself
 @never_cache
 @require_GET
 def health(request):
@@ -120,4 +121,3 @@ def health(request):
     return JsonResponse(report, status=200 if healthy else 503, json_dumps_params={"indent": 2})
 
 
-health.serves_without_database = True  # it reports the outage itself (hive_portal.middleware)

@@ -12,7 +12,8 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import DatabaseError, transaction
@@ -45,7 +46,7 @@ from interchange.yaml_io import (
 
 DEFAULT_NOTE = "Imported from YAML"
 _FIELDS = {"agent": AGENT_FIELDS, "team": TEAM_FIELDS}
-_VALIDATE = {"agent": agent_validate, "team": team_validate}
+_VALIDATE: dict[str, Callable[[Any], None]] = {"agent": agent_validate, "team": team_validate}
 # Working-copy fields → the configuration key a file sets them with (for error lines).
 _FIELD_KEYS = {
     "agent_id": "id",
@@ -190,7 +191,9 @@ def components_import_agno_db(
             raise ConfigFileError(schema, None, "Agno's component tables (agno_components, agno_component_configs) are not there.")
         cursor.execute(_AGNO_PUBLISHED_SQL.format(schema=connection.ops.quote_name(schema)))
         rows = cursor.fetchall()
-    documents, skipped, errors = [], [], []
+    documents: list[ComponentDocument] = []
+    skipped: list[SkippedDocument] = []
+    errors: list[ConfigFileError] = []
     for component_id, component_type, version, config in rows:
         source = f"{schema}.agno_component_configs:{component_id}@v{version}"
         if isinstance(config, str):
@@ -232,14 +235,19 @@ def _import_documents(documents, skipped, *, actor, note, publish, dry_run) -> I
 
 
 def _read_all(files: list[Path]) -> tuple[list[ComponentDocument], list[SkippedDocument]]:
-    documents, skipped, errors = [], [], []
+    documents: list[ComponentDocument] = []
+    skipped: list[SkippedDocument] = []
+    errors: list[ConfigFileError] = []
     for path in files:
         try:
             result = read_file(path)
         except ConfigFileError as exc:
             errors.append(exc)
             continue
-        (skipped if isinstance(result, SkippedDocument) else documents).append(result)
+        if isinstance(result, SkippedDocument):
+            skipped.append(result)
+        else:
+            documents.append(result)
     seen: dict[tuple[str, str], ComponentDocument] = {}
     for doc in documents:
         key = (doc.kind, doc.component_id)
@@ -280,10 +288,10 @@ def _plan_all(documents: list[ComponentDocument]) -> list[_Plan]:
 
 def _plan(doc: ComponentDocument) -> _Plan:
     kind = get_kind(doc.kind)
-    existing = kind.model.objects.filter(**{kind.id_field: doc.component_id}).first()
+    existing = kind.model._default_manager.filter(**{kind.id_field: doc.component_id}).first()
     # A detached copy of the working copy (or a new one) receives the file's configuration, so the same
     # restore and validation code as rollback and the admin decide what the file means; it is never saved.
-    candidate = kind.model.objects.get(pk=existing.pk) if existing else kind.model(**{kind.id_field: doc.component_id})
+    candidate = kind.model._default_manager.get(pk=existing.pk) if existing else kind.model(**{kind.id_field: doc.component_id})
     config = dict(doc.config)
     members = config.pop("members", None)
     try:
@@ -304,7 +312,7 @@ def _apply(plan: _Plan, *, actor: Any, note: str, publish: bool) -> ComponentCha
     # What the file is compared with: what is live when publishing, else the component's current state.
     current = status.published if publish else (status.draft or status.published)
     if plan.existing is None:
-        action, before = Action.CREATED, {}
+        action, before = Action.CREATED, dict[str, Any]()
     elif current is not None and current.content_hash == plan.digest:
         return ComponentChange(kind.type, doc.component_id, doc.source, Action.UNCHANGED, to_version=current.version)
     else:
@@ -312,13 +320,14 @@ def _apply(plan: _Plan, *, actor: Any, note: str, publish: bool) -> ComponentCha
         before = current.config if current else ({} if publish else kind.snapshot(plan.existing))
 
     members = _member_agents(plan.members) if plan.members is not None else None
-    extra = {} if members is None else {"members": members}
+    extra: dict[str, Any] = {} if members is None else {"members": members}
     if plan.existing is None:
         create = agent_create if kind.type == "agent" else team_create
         create(actor=actor, note=note, **{kind.id_field: doc.component_id}, **plan.fields, **extra)
     elif status.draft is None or status.draft.content_hash != plan.digest:
         update = agent_update if kind.type == "agent" else team_update
         update(**{kind.type: plan.existing}, actor=actor, note=note, **plan.fields, **extra)
+    version: int | None
     if publish:
         version = component_publish(kind=kind, component_id=doc.component_id, actor=actor, note=note).version
     else:
@@ -434,7 +443,7 @@ def components_export(*, directory: str | Path, published_only: bool = False, fo
             if version is None and published_only:
                 continue
             config = version.config if version else kind.snapshot(obj)
-            exported = {
+            exported: dict[str, Any] = {
                 "version": version.version if version else None,
                 "status": version.status if version else "working copy",
                 "config_hash": version.content_hash if version else config_hash(config),

@@ -22,7 +22,7 @@ import threading
 import time
 import unicodedata
 from abc import ABC, abstractmethod
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -114,10 +114,10 @@ class HashingEmbedder(Embedder):
                 self._cache[feature] = cached
         return cached
 
-    def features(self, text: str) -> Counter:
+    def features(self, text: str) -> dict[str, float]:
         words = _WORD.findall(normalize_for_hashing(text))
         content = [w for w in words if w not in _STOPWORDS] or words
-        weights: Counter = Counter()
+        weights: defaultdict[str, float] = defaultdict(float)
         for word in content:
             weights["w:" + word] += 1.0
         for first, second in zip(content, content[1:]):

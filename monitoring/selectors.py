@@ -94,7 +94,7 @@ def agent_versions(*, agent_id: str) -> list[dict[str, Any]]:
 
 def agent_version_comparison(
     *, agent_id: str, versions: list[int], period: Period | None = None
-) -> dict[int, dict[str, Any]]:
+) -> dict[int, dict[str, Any] | None]:
     """Side-by-side statistics of the agent under each of ``versions`` (all time, or within ``period``)."""
     query = AgentMetric.objects.filter(agent_id=agent_id, config_version__in=versions)
     if period is not None:

@@ -114,7 +114,7 @@ def _store(model: type[models.Model], records: list[dict[str, Any]]) -> None:
     elsewhere. Inside the caller's transaction either way, so a refused row rolls the batch back."""
     connection = connections[router.db_for_write(model)]
     if connection.vendor != "postgresql":
-        model.objects.bulk_create([model(**record) for record in records], batch_size=MAX_BATCH)
+        model._default_manager.bulk_create([model(**record) for record in records], batch_size=MAX_BATCH)
         return
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     names = [f.attname for f in fields]
@@ -199,11 +199,11 @@ def _delete_in_batches(model: type[models.Model], *, before: datetime, batch_siz
     while True:
         with transaction.atomic():
             ids = list(
-                model.objects.filter(created_at__lt=before).order_by("created_at").values_list("pk", flat=True)[:batch_size]
+                model._default_manager.filter(created_at__lt=before).order_by("created_at").values_list("pk", flat=True)[:batch_size]
             )
             if not ids:
                 break
-            deleted = model.objects.filter(pk__in=ids).delete()[0]
+            deleted = model._default_manager.filter(pk__in=ids).delete()[0]
         total += deleted
         if progress:
             progress(model, total)

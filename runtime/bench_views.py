@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from agents.models import Agent
 
-_PRECOMPUTED = {}
+_PRECOMPUTED: dict[str, bytes] = {}
 
 
 def baseline(request, agent_id):

@@ -1,9 +1,11 @@
+from __future__ import annotations
+
 import uuid
 
 from django.db import models
 from django.db.models import Q
 
-from agents.models import slug_validator
+from agents.models import Agent, slug_validator
 from common.agno_spec import MODEL_PROVIDER_CHOICES, MODEL_PROVIDERS, TEAM_MODE_CHOICES, TEAM_MODES
 from common.db import TimeStampedModel, json_array_constraint, json_object_constraint
 
@@ -57,7 +59,7 @@ class Team(TimeStampedModel):
         editable=False,
         help_text="Bumped on every save; a save must name the revision it started from (no lost updates).",
     )
-    members = models.ManyToManyField(
+    members: models.ManyToManyField[Agent, TeamMember] = models.ManyToManyField(
         "agents.Agent",
         through="TeamMember",
         related_name="teams",

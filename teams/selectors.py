@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from teams.models import Team
 
 DEFAULT_TEAM_PARAMETERS = {
@@ -25,7 +27,7 @@ def team_config(team: Team) -> dict:
 
     The runtime document replaces each member by that agent's currently published configuration.
     """
-    config = {
+    config: dict[str, Any] = {
         "id": team.team_id,
         "name": team.name,
         "mode": team.mode,

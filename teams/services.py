@@ -88,12 +88,12 @@ def _set_members(team: Team, members: list[tuple[Agent, int]]) -> None:
         if agent_pk not in wanted:
             membership.delete()
     for agent, position in members:
-        membership = existing.get(agent.pk)
-        if membership is None:
+        current = existing.get(agent.pk)
+        if current is None:
             TeamMember.objects.create(team=team, agent=agent, position=position)
-        elif membership.position != position:
-            membership.position = position
-            membership.save(update_fields=["position"])  # the position constraint is deferred to commit
+        elif current.position != position:
+            current.position = position
+            current.save(update_fields=["position"])  # the position constraint is deferred to commit
 
 
 @transaction.atomic

@@ -7,7 +7,9 @@ from rest_framework import serializers
 class ErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Machine-readable, e.g. invalid, not_authenticated, not_found.")
     message = serializers.CharField(help_text="A sentence for people.")
-    fields = serializers.DictField(help_text="Field name → messages (empty unless the input was invalid).")
+    # The error body's key is "fields"; DRF takes declared fields out of the class, so it does not shadow
+    # Serializer.fields at runtime — only the type checker sees the two names meet.
+    fields = serializers.DictField(help_text="Field name → messages (empty unless the input was invalid).")  # type: ignore[assignment]
 
 
 class ErrorSerializer(serializers.Serializer):

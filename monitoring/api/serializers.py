@@ -199,11 +199,11 @@ class RoutingDecisionRecordSerializer(StrictFieldsMixin, serializers.Serializer)
 
 
 class AgentMetricBatchSerializer(StrictFieldsMixin, serializers.Serializer):
-    records = AgentMetricRecordSerializer(many=True, allow_empty=False, max_length=MAX_BATCH)
+    records = FastPathListSerializer(child=AgentMetricRecordSerializer(), allow_empty=False, max_length=MAX_BATCH)
 
 
 class RoutingDecisionBatchSerializer(StrictFieldsMixin, serializers.Serializer):
-    records = RoutingDecisionRecordSerializer(many=True, allow_empty=False, max_length=MAX_BATCH)
+    records = serializers.ListSerializer(child=RoutingDecisionRecordSerializer(), allow_empty=False, max_length=MAX_BATCH)
 
 
 class IngestResultSerializer(serializers.Serializer):

@@ -1,8 +1,9 @@
 import re
+from collections.abc import Callable
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -16,6 +17,7 @@ from monitoring.api.serializers import (
 from monitoring.services import (
     MAX_BATCH,
     IdempotencyKeyReused,
+    IngestResult,
     agent_metrics_ingest,
     batch_hash,
     routing_decisions_ingest,
@@ -88,8 +90,8 @@ ERROR_RESPONSES = error_responses(
 
 class _IngestView(APIView):
     required_scope = "metrics:write"
-    batch_serializer = None
-    ingest = None
+    batch_serializer: type[serializers.Serializer]
+    ingest: Callable[..., IngestResult]
 
     def post(self, request):
         key = _idempotency_key(request)

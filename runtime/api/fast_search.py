@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import cast
 
 import orjson
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import DatabaseError
 from django.http import HttpResponse
+from rest_framework import serializers
 
 from common.database_gate import database_gate
 from common.json_limits import text_problem
@@ -30,7 +32,19 @@ SCOPE = "knowledge:search"
 # The keys and limits of the DRF serializer itself, so the two can never disagree; ``query`` (text to embed)
 # always takes the DRF path.
 _FIELDS = KnowledgeSearchRequestSerializer().fields
-TEXT_LIMITS = {name: _FIELDS[name].max_length for name in ("business_unit", "category")}
+
+
+def _limit(value: float | None) -> float:
+    if value is None:  # the fast path only takes what the serializer bounds
+        raise ImproperlyConfigured("The knowledge search serializer must bound limit, max_distance and the texts.")
+    return value
+
+
+TEXT_LIMITS = {name: _limit(cast(serializers.CharField, _FIELDS[name]).max_length) for name in ("business_unit", "category")}
+_LIMIT = cast(serializers.IntegerField, _FIELDS["limit"])
+_LIMIT_RANGE = (_limit(_LIMIT.min_value), _limit(_LIMIT.max_value))
+_MAX_DISTANCE = cast(serializers.FloatField, _FIELDS["max_distance"])
+_DISTANCE_RANGE = (_limit(_MAX_DISTANCE.min_value), _limit(_MAX_DISTANCE.max_value))
 KEYS = set(_FIELDS) - {"query"}
 
 
@@ -38,14 +52,14 @@ def _plain_request(data) -> dict | None:
     """The search's arguments when ``data`` is plainly valid, else None (the DRF view decides)."""
     if not isinstance(data, dict) or "embedding" not in data or not set(data) <= KEYS:
         return None
-    limit = data.get("limit", _FIELDS["limit"].default)
-    if type(limit) is not int or not _FIELDS["limit"].min_value <= limit <= _FIELDS["limit"].max_value:
+    limit = data.get("limit", _LIMIT.default)
+    if type(limit) is not int or not _LIMIT_RANGE[0] <= limit <= _LIMIT_RANGE[1]:
         return None
-    max_distance, bounds = data.get("max_distance"), _FIELDS["max_distance"]
+    max_distance = data.get("max_distance")
     if max_distance is not None and (
         type(max_distance) not in (int, float)
         or not math.isfinite(max_distance)
-        or not bounds.min_value <= max_distance <= bounds.max_value
+        or not _DISTANCE_RANGE[0] <= max_distance <= _DISTANCE_RANGE[1]
     ):
         return None
     texts = {}
