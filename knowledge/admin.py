@@ -3,7 +3,6 @@ meaning, import and export CSV, recompute embeddings. Every write goes through `
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,12 +13,12 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from common.admin import ServiceBackedAdmin
 from common.admin_exports import changelist_queryset
-from common.widgets import LimitedJSONFormField
-from knowledge.content import content_hash
 from knowledge.csv_format import stream_rows
 from knowledge.embedders import EmbedderError, current_signature
-from knowledge.models import DUPLICATE_MESSAGE, EmbeddingStatus, KnowledgeEntry
+from knowledge.forms import KnowledgeEntryForm, KnowledgeImportForm
+from knowledge.models import EmbeddingStatus, KnowledgeEntry
 from knowledge.selectors import (
     MAX_SEARCH_LIMIT,
     knowledge_embedding_counts,
@@ -38,56 +37,7 @@ from knowledge.services import (
 )
 
 SIMILAR_PARAM = "similar"
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 NEAR_DUPLICATE_DISTANCE = 0.1
-
-
-class KnowledgeEntryForm(forms.ModelForm):
-    class Meta:
-        model = KnowledgeEntry
-        fields = ["business_unit", "category", "subcategory", "question", "answer", "metadata"]
-        field_classes = {"metadata": LimitedJSONFormField}
-        widgets = {
-            "question": forms.Textarea(attrs={"rows": 3}),
-            "answer": forms.Textarea(attrs={"rows": 8}),
-        }
-
-    def clean(self):
-        cleaned = super().clean()
-        parts = [cleaned.get(name) for name in ("business_unit", "category", "question", "answer")]
-        if all(parts):
-            digest = content_hash(business_unit=parts[0], category=parts[1], question=parts[2], answer=parts[3])
-            # The model form leaves out the content-hash constraint (not a form field): check it here.
-            if KnowledgeEntry.objects.filter(content_hash=digest).exclude(pk=self.instance.pk).exists():
-                raise ValidationError(DUPLICATE_MESSAGE, code="duplicate")
-        return cleaned
-
-
-class KnowledgeImportForm(forms.Form):
-    file = forms.FileField(
-        label="CSV file",
-        help_text=(
-            "UTF-8 CSV with the columns question,answer,category,tags or "
-            "problem,solution,typification,business_unit. Entries already in the knowledge base are skipped."
-        ),
-    )
-    business_unit = forms.CharField(
-        required=False,
-        max_length=50,
-        label="Business unit",
-        help_text="For files without a business_unit column (or rows that leave it empty).",
-    )
-    skip_invalid = forms.BooleanField(
-        required=False,
-        label="Import the valid rows and skip the invalid ones",
-        help_text="Otherwise one invalid row stops the whole import and nothing is saved.",
-    )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise ValidationError(f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; split it.")
-        return upload
 
 
 class EmbeddingStatusFilter(admin.SimpleListFilter):
@@ -109,7 +59,7 @@ class EmbeddingStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(KnowledgeEntry)
-class KnowledgeEntryAdmin(admin.ModelAdmin):
+class KnowledgeEntryAdmin(ServiceBackedAdmin):
     form = KnowledgeEntryForm
     list_display = ("short_question", "business_unit", "category", "embedding_state", "updated_at")
     list_filter = ("business_unit", "category", EmbeddingStatusFilter)
@@ -239,28 +189,33 @@ class KnowledgeEntryAdmin(admin.ModelAdmin):
             context["has_embedding"] = bool(obj.embedding_model)
         return super().change_view(request, object_id, form_url, extra_context=context)
 
-    def save_model(self, request, obj, form, change):
-        data = {name: form.cleaned_data[name] for name in EDITABLE_FIELDS if name in form.cleaned_data}
-        if change:
-            entry = knowledge_entry_update(entry=obj, data=data, actor=request.user, reason="Edited in the admin.")
-        else:
-            entry = knowledge_entry_create(**data, actor=request.user, reason="Created in the admin.")
-            obj.pk = entry.pk
-            obj._state.adding = False
-            obj.refresh_from_db()
+    audit_subject_type = "knowledge"
+
+    def _data(self, form) -> dict:
+        return {name: form.cleaned_data[name] for name in EDITABLE_FIELDS if name in form.cleaned_data}
+
+    def create(self, request, form):
+        return self._warn_unembedded(
+            request, knowledge_entry_create(**self._data(form), actor=request.user, reason="Created in the admin.")
+        )
+
+    def update(self, request, obj, form):
+        return self._warn_unembedded(
+            request, knowledge_entry_update(entry=obj, data=self._data(form), actor=request.user, reason="Edited in the admin.")
+        )
+
+    def delete(self, request, obj):
+        knowledge_entry_delete(entry=obj, actor=request.user, reason="Deleted in the admin.")
+
+    @staticmethod
+    def _warn_unembedded(request, entry):
         if entry.embedding_error:
             messages.warning(
                 request,
                 f"Saved, but the search embedding could not be computed ({entry.embedding_error}). "
                 "Use “Recompute search embeddings” on it later.",
             )
-
-    def delete_model(self, request, obj):
-        knowledge_entry_delete(entry=obj, actor=request.user, reason="Deleted in the admin.")
-
-    def delete_queryset(self, request, queryset):
-        for entry in queryset:
-            knowledge_entry_delete(entry=entry, actor=request.user, reason="Deleted in the admin (bulk).")
+        return entry
 
     # --- actions ------------------------------------------------------------------------------------
 

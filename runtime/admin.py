@@ -1,29 +1,15 @@
-from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from runtime.models import SCOPE_CHOICES, ApiKey
+from common.admin import ServiceBackedAdmin
+from runtime.forms import ApiKeyForm
+from runtime.models import ApiKey
 from runtime.services import api_key_create, api_key_revoke, api_key_update
 
 
-class ApiKeyForm(forms.ModelForm):
-    scopes = forms.MultipleChoiceField(choices=SCOPE_CHOICES, widget=forms.CheckboxSelectMultiple)
-
-    class Meta:
-        model = ApiKey
-        fields = ("name", "scopes", "expires_at")
-
-    def clean_expires_at(self):
-        value = self.cleaned_data.get("expires_at")
-        if value is not None and value <= timezone.now():
-            raise ValidationError("The expiry must be in the future.")
-        return value
-
-
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(ServiceBackedAdmin):
     form = ApiKeyForm
     list_display = ("name", "prefix", "scope_list", "state", "expires_at", "last_used_at", "created_at")
     list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
@@ -43,20 +29,24 @@ class ApiKeyAdmin(admin.ModelAdmin):
             return "expired"
         return "active"
 
-    def save_model(self, request, obj, form, change):
+    audit_subject_type = "api_key"
+
+    def audit_subject_id(self, obj):
+        return obj.name
+
+    def create(self, request, form):
         data = form.cleaned_data
-        if change:
-            api_key_update(
-                key=obj, scopes=data["scopes"], expires_at=data.get("expires_at"), name=data["name"], actor=request.user
-            )
-            return
         key, raw = api_key_create(
             name=data["name"], scopes=data["scopes"], created_by=request.user, expires_at=data.get("expires_at")
         )
-        obj.pk = key.pk
-        obj.prefix = key.prefix
-        obj._state.adding = False
         request._hive_new_key = raw  # shown once on the next page, never stored
+        return key
+
+    def update(self, request, obj, form):
+        data = form.cleaned_data
+        return api_key_update(
+            key=obj, scopes=data["scopes"], expires_at=data.get("expires_at"), name=data["name"], actor=request.user
+        )
 
     def response_add(self, request, obj, post_url_continue=None):
         raw = getattr(request, "_hive_new_key", None)
@@ -68,12 +58,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
             {**self.admin_site.each_context(request), "opts": self.model._meta, "key": obj, "raw_key": raw, "title": "API key created"},
         )
 
-    def delete_model(self, request, obj):
+    def delete(self, request, obj):
         api_key_revoke(key=obj, actor=request.user)  # keys are revoked, not deleted: the audit keeps their name
-
-    def delete_queryset(self, request, queryset):
-        for key in queryset:
-            api_key_revoke(key=key, actor=request.user)
 
     @admin.action(permissions=["change"], description="Revoke selected keys")
     def revoke_selected(self, request, queryset):

@@ -7,21 +7,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from common.admin_exports import changelist_queryset
+from common.admin import ReadOnlyAdmin
 from common.csv_safety import csv_safe_row
 from versioning.models import ComponentVersion, VersionHistory
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """History is written by services only; nobody edits it here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ActorFilter(admin.SimpleListFilter):

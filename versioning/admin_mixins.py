@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -15,6 +16,7 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
+from common.admin import PortalHistoryAdmin
 from versioning import services
 from versioning.components import get_kind
 from versioning.diffs import config_diff
@@ -51,7 +53,7 @@ def _errors(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
-class VersionedComponentAdmin(admin.ModelAdmin):
+class VersionedComponentAdmin(PortalHistoryAdmin):
     """Base admin for agents and teams: the form edits the draft; publishing is a separate, explicit step."""
 
     kind_type: str = ""
@@ -65,6 +67,13 @@ class VersionedComponentAdmin(admin.ModelAdmin):
 
     def component_id_of(self, obj) -> str:
         return self.kind.component_id(obj)
+
+    @property
+    def audit_subject_type(self) -> str:  # type: ignore[override]
+        return self.kind_type
+
+    def audit_subject_id(self, obj) -> str:
+        return self.component_id_of(obj)
 
     def has_publish_permission(self, request, obj=None) -> bool:
         return request.user.has_perm(services.PUBLISH_PERMISSION)
@@ -157,8 +166,9 @@ class VersionedComponentAdmin(admin.ModelAdmin):
         )
 
     def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            self.delete_model(request, obj)
+        with transaction.atomic():  # all or nothing: one refused component leaves every one in place
+            for obj in queryset:
+                self.delete_model(request, obj)
 
     # --- Extra pages -------------------------------------------------------------------------
 

@@ -77,7 +77,10 @@ def document_strict_requests(result, generator, request, public):
 
 
 NO_NUL = "^[^\\u0000]*$"
-NOT_BLANK = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"  # not only white space, and no U+0000
+# Python's white space (str.isspace, what DRF trims), spelled out: JSON Schema patterns are ECMA-262 regular
+# expressions, whose \\s is a different set (it lacks U+001C-U+001F and U+0085, has U+FEFF).
+_SPACE = "\\u0009-\\u000d\\u001c-\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+NOT_BLANK = f"^[^\\u0000]*[^\\u0000{_SPACE}][^\\u0000]*$"  # not only white space, and no U+0000
 JSON_VALUE = "JSONValue"
 JSON_VALUE_REF = {"$ref": f"#/components/schemas/{JSON_VALUE}"}
 # A JSON object whose keys hold no U+0000 either (the values: JSON_VALUE_REF).
