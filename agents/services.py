@@ -9,6 +9,7 @@ from django.db import transaction
 
 from agents.models import Agent
 from agents.selectors import DEFAULT_AGENT_PARAMETERS, agent_config
+from common.services import apply_fields
 from common.agno_spec import (
     collect_errors,
     normalize_provider,
@@ -48,14 +49,12 @@ def agent_validate(agent: Agent) -> None:
     agent.full_clean()
 
 
+def _clean(name: str, value: Any) -> Any:
+    return normalize_provider(value) if name == "model_provider" else value
+
+
 def _apply(agent: Agent, fields: dict[str, Any]) -> None:
-    unknown = set(fields) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise ValidationError(f"Unknown agent field(s): {', '.join(sorted(unknown))}.")
-    for name, value in fields.items():
-        if name == "model_provider":
-            value = normalize_provider(value)
-        setattr(agent, name, value)
+    apply_fields(agent, fields, editable=EDITABLE_FIELDS, label="An agent", clean=_clean)
 
 
 @transaction.atomic

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from common.services import apply_fields
 from common.json_limits import validate_json_value
 from knowledge import csv_format
 from knowledge.content import clean_text, embedding_text
@@ -139,12 +140,14 @@ def knowledge_entry_update(
     ``entry`` may already carry unsaved changes (as an admin form leaves it): the "before" snapshot is
     read from the database.
     """
-    unknown = set(data) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise ValidationError(f"Unknown field(s): {', '.join(sorted(unknown))}.")
     stored = KnowledgeEntry.objects.get(pk=entry.pk)
-    for name, value in data.items():
-        setattr(entry, name, value if name == "metadata" else clean_text(value))
+    apply_fields(
+        entry,
+        data,
+        editable=EDITABLE_FIELDS,
+        label="A knowledge entry",
+        clean=lambda name, value: value if name == "metadata" else clean_text(value),
+    )
     for name in ("embedding", "embedding_hash", "embedding_model", "embedded_at"):
         setattr(entry, name, getattr(stored, name))
     validate_json_value(entry.metadata, field="metadata")

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from agents.models import Agent
+from common.services import apply_fields
 from common.agno_spec import (
     TEAM_MODES,
     collect_errors,
@@ -51,16 +52,16 @@ def team_validate(team: Team) -> None:
     team.full_clean()
 
 
+def _clean(name: str, value: Any) -> Any:
+    if name == "model_provider":
+        return normalize_provider(value) if value else ""
+    if name == "mode":
+        return normalize_team_mode(value)
+    return value
+
+
 def _apply(team: Team, fields: dict[str, Any]) -> None:
-    unknown = set(fields) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise ValidationError(f"Unknown team field(s): {', '.join(sorted(unknown))}.")
-    for name, value in fields.items():
-        if name == "model_provider":
-            value = normalize_provider(value) if value else ""
-        if name == "mode":
-            value = normalize_team_mode(value)
-        setattr(team, name, value)
+    apply_fields(team, fields, editable=EDITABLE_FIELDS, label="A team", clean=_clean)
 
 
 def _normalise_members(members: Iterable[tuple[Agent, int] | Agent]) -> list[tuple[Agent, int]]:

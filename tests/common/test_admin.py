@@ -11,8 +11,10 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from agents.models import Agent
+from agents.services import agent_update
 from knowledge.models import KnowledgeEntry
-from knowledge.services import knowledge_entry_create
+from knowledge.services import knowledge_entry_create, knowledge_entry_update
+from teams.services import team_update
 from runtime.models import ApiKey
 from versioning.models import VersionHistory
 
@@ -94,3 +96,30 @@ def test_component_bulk_delete__all_or_nothing(make_team, make_agent, portal_adm
     with pytest.raises(ValidationError):
         model_admin.delete_queryset(request, Agent.objects.filter(agent_id__in=["spare", "cards"]).order_by("agent_id").reverse())
     assert set(Agent.objects.values_list("agent_id", flat=True)) == {"cards", "pix", "spare"}
+
+
+# --- common.services.apply_fields: one error type for a field no service edits -------------------
+
+
+def _agent_pk(agent, team, entry):
+    agent_update(agent=agent, actor="t", note="n", pk=5)
+
+
+def _team_revision(agent, team, entry):
+    team_update(team=team, actor="t", note="n", revision=9)
+
+
+def _entry_embedding(agent, team, entry):
+    knowledge_entry_update(entry=entry, data={"embedding": [1]})
+
+
+@pytest.mark.parametrize(("update", "field"), [(_agent_pk, "pk"), (_team_revision, "revision"), (_entry_embedding, "embedding")])
+def test_services__a_field_they_do_not_edit__validation_error_naming_it(make_team, update, field):
+    team = make_team("router")
+    agent = team.members.first()
+    entry = knowledge_entry_create(business_unit="pagbank", category="Cards", question="Lost card?", answer="Block it.", embed=False)
+    before = VersionHistory.objects.count()
+    with pytest.raises(ValidationError) as caught:
+        update(agent, team, entry)
+    assert list(caught.value.message_dict) == [field]
+    assert VersionHistory.objects.count() == before
