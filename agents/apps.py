@@ -6,7 +6,7 @@ class AgentsConfig(AppConfig):
     verbose_name = "Agents"
 
     def ready(self):
-        from agents.services import AGENT_KIND
+        from agents.components import AGENT_KIND
         from versioning.components import register
 
         register(AGENT_KIND)

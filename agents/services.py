@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from agents.models import Agent
-from agents.selectors import DEFAULT_AGENT_PARAMETERS, agent_config
+from agents.selectors import DEFAULT_AGENT_PARAMETERS
 from common.services import apply_fields
 from common.agno_spec import (
     collect_errors,
@@ -18,7 +18,7 @@ from common.agno_spec import (
     validate_parameters,
     validate_tools,
 )
-from versioning.components import ComponentKind, get_kind
+from versioning.components import get_kind
 from versioning.services import check_revision, draft_save, record_created
 
 EDITABLE_FIELDS = (
@@ -118,36 +118,3 @@ def agent_restore(agent: Agent, config: dict) -> None:
             continue
         parameters[key] = value
     agent.parameters = parameters
-
-
-def _agent_validate_live(agent: Agent, config: dict) -> None:
-    return None
-
-
-def _agent_check_deactivate(agent: Agent) -> None:
-    teams = sorted(
-        agent.memberships.filter(team__is_active=True).values_list("team__team_id", flat=True)
-    )
-    if teams:
-        raise ValidationError(
-            f"{agent.agent_id} is a member of the active team(s) {', '.join(teams)}: "
-            "remove it from them (and publish) or deactivate them first."
-        )
-
-
-def _agent_check_delete(agent: Agent) -> None:
-    teams = sorted(agent.memberships.values_list("team__team_id", flat=True))
-    if teams:
-        raise ValidationError(f"{agent.agent_id} is a member of team(s) {', '.join(teams)}: remove it from them first.")
-
-
-AGENT_KIND = ComponentKind(
-    type="agent",
-    model=Agent,
-    id_field="agent_id",
-    snapshot=agent_config,
-    restore=agent_restore,
-    validate_live=_agent_validate_live,
-    check_deactivate=_agent_check_deactivate,
-    check_delete=_agent_check_delete,
-)

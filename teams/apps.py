@@ -6,7 +6,7 @@ class TeamsConfig(AppConfig):
     verbose_name = "Teams"
 
     def ready(self):
-        from teams.services import TEAM_KIND
+        from teams.components import TEAM_KIND
         from versioning.components import register
 
         register(TEAM_KIND)

@@ -20,9 +20,8 @@ from common.agno_spec import (
     validate_parameters,
 )
 from teams.models import Team, TeamMember
-from teams.selectors import DEFAULT_TEAM_PARAMETERS, team_config
-from versioning.components import ComponentKind, get_kind
-from versioning.models import ComponentVersion, VersionStatus
+from teams.selectors import DEFAULT_TEAM_PARAMETERS
+from versioning.components import get_kind
 from versioning.services import check_revision, draft_save, record_created
 
 EDITABLE_FIELDS = (
@@ -159,34 +158,3 @@ def team_restore(team: Team, config: dict) -> None:
         raise ValidationError({"members": f"Unknown agent(s): {', '.join(missing)}."})
     if team.pk:
         _set_members(team, _normalise_members([(agents[m["agent_id"]], m["position"]) for m in members]))
-
-
-def _team_validate_live(team: Team, config: dict) -> None:
-    """Every member must exist, be active and have a published version: the runtime inlines them."""
-    member_ids = [m["agent_id"] for m in config.get("members", [])]
-    if not member_ids:
-        raise ValidationError({"members": "A team needs at least one member before it can go live."})
-    active = set(Agent.objects.filter(agent_id__in=member_ids, is_active=True).values_list("agent_id", flat=True))
-    published = set(
-        ComponentVersion.objects.filter(
-            component_type="agent", component_id__in=member_ids, status=VersionStatus.PUBLISHED
-        ).values_list("component_id", flat=True)
-    )
-    problems = []
-    for agent_id in member_ids:
-        if agent_id not in active:
-            problems.append(f"{agent_id} is missing or inactive")
-        elif agent_id not in published:
-            problems.append(f"{agent_id} has no published version yet")
-    if problems:
-        raise ValidationError({"members": f"Members not ready: {'; '.join(problems)}."})
-
-
-TEAM_KIND = ComponentKind(
-    type="team",
-    model=Team,
-    id_field="team_id",
-    snapshot=team_config,
-    restore=team_restore,
-    validate_live=_team_validate_live,
-)

@@ -1,0 +1,45 @@
+"""How an agent is versioned: its component kind — the snapshot that becomes a version's configuration, the
+restore that rollback and import use, and the rules that guard going live, deactivation and deletion.
+Registered with versioning in ``AgentsConfig.ready()``."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+
+from agents.models import Agent
+from agents.selectors import agent_config
+from agents.services import agent_restore
+from versioning.components import ComponentKind
+
+
+def _validate_live(agent: Agent, config: dict) -> None:
+    return None
+
+
+def _check_deactivate(agent: Agent) -> None:
+    teams = sorted(
+        agent.memberships.filter(team__is_active=True).values_list("team__team_id", flat=True)
+    )
+    if teams:
+        raise ValidationError(
+            f"{agent.agent_id} is a member of the active team(s) {', '.join(teams)}: "
+            "remove it from them (and publish) or deactivate them first."
+        )
+
+
+def _check_delete(agent: Agent) -> None:
+    teams = sorted(agent.memberships.values_list("team__team_id", flat=True))
+    if teams:
+        raise ValidationError(f"{agent.agent_id} is a member of team(s) {', '.join(teams)}: remove it from them first.")
+
+
+AGENT_KIND = ComponentKind(
+    type="agent",
+    model=Agent,
+    id_field="agent_id",
+    snapshot=agent_config,
+    restore=agent_restore,
+    validate_live=_validate_live,
+    check_deactivate=_check_deactivate,
+    check_delete=_check_delete,
+)

@@ -1,0 +1,45 @@
+"""How a team is versioned: its component kind — the snapshot that becomes a version's configuration (members
+by agent id), the restore that rollback and import use, and the rule that guards going live. Registered with
+versioning in ``TeamsConfig.ready()``."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+
+from agents.models import Agent
+from teams.models import Team
+from teams.selectors import team_config
+from teams.services import team_restore
+from versioning.components import ComponentKind
+from versioning.models import ComponentVersion, VersionStatus
+
+
+def _validate_live(team: Team, config: dict) -> None:
+    """Every member must exist, be active and have a published version: the runtime inlines them."""
+    member_ids = [m["agent_id"] for m in config.get("members", [])]
+    if not member_ids:
+        raise ValidationError({"members": "A team needs at least one member before it can go live."})
+    active = set(Agent.objects.filter(agent_id__in=member_ids, is_active=True).values_list("agent_id", flat=True))
+    published = set(
+        ComponentVersion.objects.filter(
+            component_type="agent", component_id__in=member_ids, status=VersionStatus.PUBLISHED
+        ).values_list("component_id", flat=True)
+    )
+    problems = []
+    for agent_id in member_ids:
+        if agent_id not in active:
+            problems.append(f"{agent_id} is missing or inactive")
+        elif agent_id not in published:
+            problems.append(f"{agent_id} has no published version yet")
+    if problems:
+        raise ValidationError({"members": f"Members not ready: {'; '.join(problems)}."})
+
+
+TEAM_KIND = ComponentKind(
+    type="team",
+    model=Team,
+    id_field="team_id",
+    snapshot=team_config,
+    restore=team_restore,
+    validate_live=_validate_live,
+)
