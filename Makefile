@@ -57,6 +57,17 @@ test-sqlite: install-dev
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	HIVE_DATABASE_URL="sqlite:///$$tmp/hive.sqlite3" $(BIN)/python -m pytest -m sqlite_smoke -p no:cacheprovider
 
+## check: lint and format (ruff), types (mypy), one-way app dependencies (import-linter), Django's system checks
+## and no model change without its migration. Needs no database (an unreachable URL: nothing connects).
+CHECK_ENV := HIVE_DATABASE_URL=postgresql://check@127.0.0.1:9/check HIVE_SECRET_KEY=check-only-$$(printf 'x%.0s' $$(seq 50))
+check: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+	$(CHECK_ENV) $(BIN)/mypy
+	$(CHECK_ENV) $(BIN)/python manage.py check
+	$(CHECK_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
+
 bench: install-dev
 	$(BIN)/python bench/runtime_api.py
 	$(BIN)/python bench/knowledge_search.py
