@@ -18,6 +18,7 @@ from django.db import transaction
 
 from agents.models import Agent
 from teams.models import Team
+from typification.diffs import routing_diff
 from typification.formats import HierarchyRow, clean_keywords
 from typification.models import LEVELS, ROUTING_ID, BusinessUnitRoute, RoutingTable, TypificationHierarchy
 from typification.selectors import published_routes_to, routing_config
@@ -421,6 +422,7 @@ ROUTING_KIND = RoutingKind(
     validate_live=routing_validate_live,
     check_deactivate=_routing_check_never,
     check_delete=_routing_check_never,
+    diff=routing_diff,
 )
 
 

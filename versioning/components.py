@@ -23,6 +23,8 @@ class ComponentKind:
     validate_live: Callable[[Any, dict], None]  # raise ValidationError if the config may not go live
     check_deactivate: Callable[[Any], None] = lambda obj: None
     check_delete: Callable[[Any], None] = lambda obj: None
+    # (before config, after config) -> versioning.diffs.ConfigDiff for people; None: the generic config_diff
+    diff: Callable[[dict, dict], Any] | None = None
 
     def component_id(self, obj) -> str:
         return getattr(obj, self.id_field)
