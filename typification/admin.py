@@ -40,11 +40,20 @@ from versioning.admin_mixins import VersionedComponentAdmin
 from versioning.selectors import component_status
 
 
+def routing_page_url() -> str:
+    """The routing's one change page (its changelist only redirects there)."""
+    pk = RoutingTable.objects.filter(routing_id=ROUTING_ID).values_list("pk", flat=True).first()
+    if pk is None:
+        ensure_routing_table()
+        pk = RoutingTable.objects.get(routing_id=ROUTING_ID).pk
+    return reverse("admin:typification_routingtable_change", args=[pk])
+
+
 def routing_status_context(page: str = "") -> dict:
     """The routing's live version and draft, for the status panel of the typification pages."""
     return {
         "routing_status": component_status("routing", ROUTING_ID),
-        "routing_url": reverse("admin:typification_routingtable_changelist"),
+        "routing_url": routing_page_url(),
         "routing_page": page,
     }
 
@@ -242,7 +251,7 @@ def _saved_to_draft(request) -> None:
         request,
         format_html(
             'Saved to the routing draft: production routes by the live version until the <a href="{}">routing</a> is published.',
-            reverse("admin:typification_routingtable_changelist"),
+            routing_page_url(),
         ),
     )
 
@@ -363,8 +372,7 @@ class RoutingTableAdmin(VersionedComponentAdmin):
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
-        ensure_routing_table()
-        return HttpResponseRedirect(self._url("change", RoutingTable.objects.get(routing_id=ROUTING_ID).pk))
+        return HttpResponseRedirect(routing_page_url())
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if request.method == "POST":  # nothing to save here: the paths and routes are edited in their lists
