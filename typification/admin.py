@@ -32,6 +32,7 @@ from typification.services import (
     business_unit_route_update,
     typification_create,
     typification_delete,
+    typification_delete_many,
     typification_import,
     typification_update,
 )
@@ -127,9 +128,7 @@ class TypificationHierarchyAdmin(TypificationPages, admin.ModelAdmin):
         typification_delete(typification=obj, actor=request.user, reason="Deleted in the admin")
 
     def delete_queryset(self, request, queryset):
-        with transaction.atomic():
-            for obj in queryset:
-                typification_delete(typification=obj, actor=request.user, reason="Deleted in the admin list")
+        typification_delete_many(typifications=queryset, actor=request.user, reason="Deleted in the admin list")
 
     # --- Extra pages -----------------------------------------------------------------------------
 

@@ -141,6 +141,28 @@ def typification_delete(*, typification: TypificationHierarchy, actor=None, reas
     _save_draft(table, actor=actor, note=reason or f"Removed the typification path {label}")
 
 
+@transaction.atomic
+def typification_delete_many(*, typifications, actor=None, reason: str = "") -> int:
+    """Remove several paths from the routing draft: an audit row each, one draft save for all."""
+    table = _lock_routing()
+    rows = list(typifications)
+    for row in rows:
+        before = typification_snapshot(row)
+        pk = row.pk
+        row.delete()
+        audit_record(
+            action=HistoryAction.DELETED,
+            component_type=AuditSubject.TYPIFICATION,
+            component_id=str(pk),
+            actor=actor,
+            reason=reason,
+            before=before,
+        )
+    if rows:
+        _save_draft(table, actor=actor, note=reason or f"Removed {len(rows)} typification paths")
+    return len(rows)
+
+
 @dataclass(frozen=True)
 class ImportResult:
     created: int

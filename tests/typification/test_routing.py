@@ -341,3 +341,16 @@ def test_api__never_published__routes_nothing(runtime_client, make_agent):
     typification_create(level1="PagBank", level2="Pix", routing_keywords=["pix"], reason="draft only")
     assert runtime_client.post(CLASSIFY, {"text": "meu pix"}, format="json").json()["results"] == []
     assert runtime_client.get(TREE).json() == {"count": 0, "tree": [], "routes": {}, "routing_version": None}
+
+
+def test_commands__publish_and_roll_back_the_routing(live):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    typification_create(level1="Crédito", actor="setup", reason="credit unit")
+    out = StringIO()
+    call_command("publish_component", "routing", ROUTING_ID, "--message", "credit unit live", stdout=out)
+    assert "as v2" in out.getvalue() and "Crédito" in served_paths()
+    call_command("rollback_component", "routing", ROUTING_ID, "--to", "1", "--message", "too early", stdout=out)
+    assert "Crédito" not in served_paths() and not TypificationHierarchy.objects.filter(level1="Crédito").exists()

@@ -126,3 +126,20 @@ def test_compare_page__paths_and_routes(client, viewer, live):
     client.force_login(viewer)
     page = text_of(client.get(f"{routing_page()}compare/", {"a": 1, "b": 2}))
     assert "path added: Crédito" in page
+
+
+def test_delete_selected_paths__one_draft_save__each_row_audited(client, editor, live):
+    from versioning.models import VersionHistory
+
+    for name in ("A", "B", "C"):
+        typification_create(level1=name, actor="setup", reason="x")
+    routing_publish(actor="setup")
+    client.force_login(editor)
+    ids = [str(pk) for pk in TypificationHierarchy.objects.filter(level1__in=["A", "B", "C"]).values_list("pk", flat=True)]
+    response = client.post(PATHS, {"action": "delete_selected", "_selected_action": ids, "post": "yes"})
+    assert response.status_code == 302
+    assert not TypificationHierarchy.objects.filter(level1__in=["A", "B", "C"]).exists()
+    assert VersionHistory.objects.filter(component_type="typification", action="deleted", actor_name="eddie-editor").count() == 3
+    saves = VersionHistory.objects.filter(component_type="routing", action="draft_saved", actor_name="eddie-editor")
+    assert saves.count() == 1 and saves.get().reason == "Deleted in the admin list"
+    assert sorted(component_status("routing", ROUTING_ID).draft.config["paths"]) == ["PagBank › Pix"]
