@@ -162,10 +162,15 @@ def _load_components() -> bool:
 
 
 def _load_typification() -> int:
-    from typification.models import BusinessUnitRoute, TypificationHierarchy
-    from typification.services import business_unit_route_create, typification_create
+    """The demo paths and routes, published as the routing version production uses (the loader is a
+    system caller, so it publishes directly)."""
+    from typification.models import ROUTING_ID, BusinessUnitRoute, TypificationHierarchy
+    from typification.services import business_unit_route_create, routing_publish, typification_create
+    from versioning.selectors import component_status
 
-    created = 0
+    # Someone's open routing draft is theirs to publish: the demo (run by every `make run`) never does.
+    someone_drafting = component_status("routing", ROUTING_ID).draft is not None
+    created = routed = 0
     for l1, l2, l3, l4, bu, keywords in TYPIFICATION:
         if not TypificationHierarchy.objects.filter(level1=l1, level2=l2, level3=l3, level4=l4, level5="").exists():
             typification_create(
@@ -178,6 +183,9 @@ def _load_typification() -> int:
             agent = Agent.objects.filter(agent_id=agent_id).first()
             if agent is not None:
                 business_unit_route_create(business_unit=unit, agent=agent, actor=DEMO_ACTOR, reason="Demo routing")
+                routed += 1
+    if (created or routed) and not someone_drafting:
+        routing_publish(actor=DEMO_ACTOR, note="Demo typification and routing")
     return created
 
 

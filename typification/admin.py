@@ -1,6 +1,10 @@
 """Typification in the admin: the hierarchy (list, tree browser, keyword editing, accent-insensitive
-search, import and export), the routing console, and the business-unit routes. Every write goes
-through ``typification.services`` and is audited."""
+search, import and export), the routing console, the business-unit routes, and the routing page.
+
+The hierarchy and route lists edit the routing's working copy (its draft); the routing page shows draft
+against live and carries review, publish, discard, history and rollback like agents and teams do. The
+routing console classifies against the published routing, as production does. Every write goes through
+``typification.services`` and is audited."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, transaction
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
@@ -18,19 +22,41 @@ from django.utils.http import urlencode
 from typification.classifier import KEYWORD_WEIGHT, KNOWLEDGE_WEIGHT, classify
 from typification.formats import HierarchyFileError, parse, to_csv, to_json
 from typification.forms import BusinessUnitRouteForm, ConsoleForm, ImportForm, TypificationForm
-from typification.models import LEVELS, BusinessUnitRoute, TypificationHierarchy
+from typification.models import LEVELS, ROUTING_ID, BusinessUnitRoute, RoutingTable, TypificationHierarchy
 from typification.selectors import business_units, typification_rows, typification_tree
 from typification.services import (
+    ensure_routing_table,
     TYPIFICATION_FIELDS,
     business_unit_route_create,
     business_unit_route_delete,
     business_unit_route_update,
     typification_create,
     typification_delete,
+    typification_delete_many,
     typification_import,
     typification_update,
 )
 from typification.text import fold
+from versioning.admin_mixins import VersionedComponentAdmin
+from versioning.selectors import component_status
+
+
+def routing_page_url() -> str:
+    """The routing's one change page (its changelist only redirects there)."""
+    pk = RoutingTable.objects.filter(routing_id=ROUTING_ID).values_list("pk", flat=True).first()
+    if pk is None:
+        ensure_routing_table()
+        pk = RoutingTable.objects.get(routing_id=ROUTING_ID).pk
+    return reverse("admin:typification_routingtable_change", args=[pk])
+
+
+def routing_status_context(page: str = "") -> dict:
+    """The routing's live version and draft, for the status panel of the typification pages."""
+    return {
+        "routing_status": component_status("routing", ROUTING_ID),
+        "routing_url": routing_page_url(),
+        "routing_page": page,
+    }
 
 
 class TypificationPages:
@@ -42,6 +68,9 @@ class TypificationPages:
             template,
             {**self.admin_site.each_context(request), "opts": self.model._meta, "title": title, **context},
         )
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {**routing_status_context(), **(extra_context or {})})
 
 
 @admin.register(TypificationHierarchy)
@@ -93,14 +122,13 @@ class TypificationHierarchyAdmin(TypificationPages, admin.ModelAdmin):
             created = typification_create(actor=request.user, reason=reason, **fields)
             obj.pk = created.pk
             obj._state.adding = False
+        _saved_to_draft(request)
 
     def delete_model(self, request, obj):
         typification_delete(typification=obj, actor=request.user, reason="Deleted in the admin")
 
     def delete_queryset(self, request, queryset):
-        with transaction.atomic():
-            for obj in queryset:
-                typification_delete(typification=obj, actor=request.user, reason="Deleted in the admin list")
+        typification_delete_many(typifications=queryset, actor=request.user, reason="Deleted in the admin list")
 
     # --- Extra pages -----------------------------------------------------------------------------
 
@@ -128,6 +156,7 @@ class TypificationHierarchyAdmin(TypificationPages, admin.ModelAdmin):
             query=query,
             total=sum(node.count for node in tree),
             can_change=self.has_change_permission(request),
+            **routing_status_context("tree"),
         )
 
     def console_view(self, request):
@@ -138,12 +167,19 @@ class TypificationHierarchyAdmin(TypificationPages, admin.ModelAdmin):
         result = rows = None
         if form.is_valid():
             result = classify(form.cleaned_data["text"], limit=form.cleaned_data.get("limit") or 5)
+            # The published paths; link those the working copy still has (a draft may have removed some).
+            editable = {
+                str(pk)
+                for pk in TypificationHierarchy.objects.filter(
+                    pk__in=[c.typification_id for c in result.results if c.typification_id]
+                ).values_list("pk", flat=True)
+            }
             rows = []
             for candidate in result.results:
                 row = candidate.as_dict()
                 row["typification_url"] = (
                     reverse("admin:typification_typificationhierarchy_change", args=[candidate.typification_id])
-                    if candidate.typification_id
+                    if candidate.typification_id and str(candidate.typification_id) in editable
                     else None
                 )
                 for match in row["knowledge_matches"]:
@@ -161,6 +197,7 @@ class TypificationHierarchyAdmin(TypificationPages, admin.ModelAdmin):
             knowledge_weight=KNOWLEDGE_WEIGHT,
             routes_url=reverse("admin:typification_businessunitroute_changelist"),
             add_route_url=reverse("admin:typification_businessunitroute_add"),
+            **routing_status_context("console"),
         )
 
     def import_view(self, request):
@@ -208,6 +245,16 @@ class TypificationHierarchyAdmin(TypificationPages, admin.ModelAdmin):
         return response
 
 
+def _saved_to_draft(request) -> None:
+    messages.info(
+        request,
+        format_html(
+            'Saved to the routing draft: production routes by the live version until the <a href="{}">routing</a> is published.',
+            routing_page_url(),
+        ),
+    )
+
+
 def _knowledge_change_url(entry_id: str) -> str | None:
     try:
         return reverse("admin:knowledge_knowledgeentry_change", args=[entry_id])
@@ -227,7 +274,7 @@ def _handler_url(handler) -> str | None:
 
 
 @admin.register(BusinessUnitRoute)
-class BusinessUnitRouteAdmin(admin.ModelAdmin):
+class BusinessUnitRouteAdmin(TypificationPages, admin.ModelAdmin):
     form = BusinessUnitRouteForm
     list_display = ("business_unit", "target_display", "path_count", "note")
     list_select_related = ("agent", "team")
@@ -274,6 +321,7 @@ class BusinessUnitRouteAdmin(admin.ModelAdmin):
             created = business_unit_route_create(actor=request.user, reason=reason, **fields)
             obj.pk = created.pk
             obj._state.adding = False
+        _saved_to_draft(request)
 
     def delete_model(self, request, obj):
         business_unit_route_delete(route=obj, actor=request.user, reason="Deleted in the admin")
@@ -282,3 +330,64 @@ class BusinessUnitRouteAdmin(admin.ModelAdmin):
         with transaction.atomic():
             for obj in queryset:
                 business_unit_route_delete(route=obj, actor=request.user, reason="Deleted in the admin list")
+
+
+@admin.register(RoutingTable)
+class RoutingTableAdmin(VersionedComponentAdmin):
+    """The routing as one versioned component: its list is its one change page, which shows the draft
+    against what is live with submit, review, publish, discard, history and rollback. Its content is
+    edited in the typification path and route lists, so this page has no fields to save."""
+
+    kind_type = "routing"
+    fieldsets = (
+        ("Working copy (the draft)", {"fields": ("paths_link", "routes_link", "tree_link")}),
+        ("Record", {"fields": ("version", "revision", "updated_at")}),
+    )
+    readonly_fields = ("paths_link", "routes_link", "tree_link", "version", "revision", "updated_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def agno_sessions_url(self, obj):
+        return None
+
+    @admin.display(description="typification paths")
+    def paths_link(self, obj):
+        url = reverse("admin:typification_typificationhierarchy_changelist")
+        return format_html('<a href="{}">{} paths</a>', url, TypificationHierarchy.objects.count())
+
+    @admin.display(description="business-unit routes")
+    def routes_link(self, obj):
+        url = reverse("admin:typification_businessunitroute_changelist")
+        return format_html('<a href="{}">{} routes</a>', url, BusinessUnitRoute.objects.count())
+
+    @admin.display(description="tree")
+    def tree_link(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("admin:typification_typificationhierarchy_tree"), "Browse the tree")
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        return HttpResponseRedirect(routing_page_url())
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "POST":  # nothing to save here: the paths and routes are edited in their lists
+            return HttpResponseNotAllowed(["GET"])
+        extra = {
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+            "show_delete": False,
+            "always_active": True,
+            "title": "Routing",
+            "no_draft_text": "none — editing a typification path or a business-unit route starts one",
+            "draft_help": (
+                "Adding, changing or deleting typification paths and business-unit routes changes this draft only. "
+                "Classification, the tree API, the runtime bundle and the routing console keep serving the live "
+                "version until the draft is published."
+            ),
+        }
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})

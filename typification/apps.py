@@ -4,3 +4,18 @@ from django.apps import AppConfig
 class TypificationConfig(AppConfig):
     name = "typification"
     verbose_name = "Typification"
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from typification.services import ROUTING_KIND, ensure_routing_table, routing_check_delete
+        from versioning.components import register, register_delete_check
+
+        register(ROUTING_KIND)
+        register_delete_check(routing_check_delete)
+
+        def _ensure(sender, using="default", **kwargs):
+            if sender.name == self.name:
+                ensure_routing_table(using=using)
+
+        post_migrate.connect(_ensure, weak=False, dispatch_uid="typification.ensure_routing_table")

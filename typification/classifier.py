@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from typification.models import LEVELS
-from typification.selectors import RouteTarget, business_unit_route_targets, typification_rows
+from typification.selectors import PublishedRouting, RouteTarget, published_routing, routing_targets
 from typification.text import content_tokens, fold, tokens
 
 logger = logging.getLogger(__name__)
@@ -95,6 +95,7 @@ class Classification:
     text: str
     results: list[Candidate]
     knowledge_available: bool
+    routing_version: int | None = None
 
     @property
     def route(self) -> RouteTarget | None:
@@ -106,6 +107,7 @@ class Classification:
             "results": [c.as_dict() for c in self.results],
             "route": self.route.as_dict() if self.route else None,
             "knowledge_available": self.knowledge_available,
+            "routing_version": self.routing_version,
         }
 
 
@@ -221,13 +223,18 @@ def knowledge_evidence(text: str, *, limit: int = KNOWLEDGE_CANDIDATES) -> tuple
 # --- Combining -----------------------------------------------------------------------------------
 
 
-def classify(text: str, *, limit: int = 5, use_knowledge: bool = True) -> Classification:
-    """Rank typification paths for a customer message, best first, each with its evidence and handler."""
+def classify(
+    text: str, *, limit: int = 5, use_knowledge: bool = True, routing: PublishedRouting | None = None
+) -> Classification:
+    """Rank typification paths for a customer message, best first, each with its evidence and handler.
+
+    Against the published routing (what production routes by), unless ``routing`` says otherwise."""
     limit = max(1, min(int(limit), MAX_LIMIT))
-    rows = typification_rows()
+    routing = published_routing() if routing is None else routing
+    rows = routing.rows
     evidence = keyword_evidence(text, rows)
     available, knowledge = knowledge_evidence(text) if use_knowledge and fold(text) else (False, {})
-    targets = business_unit_route_targets()
+    targets = routing_targets(routing.routes)
 
     candidates: list[Candidate] = []
     units_with_paths: set[str] = set()
@@ -261,4 +268,6 @@ def classify(text: str, *, limit: int = 5, use_knowledge: bool = True) -> Classi
     candidates = [c for c in candidates if c.score > 0]
     # Best score first; on a tie the more specific path, then the hierarchy's order.
     candidates.sort(key=lambda c: (-round(c.score, 9), -len(c.path), c.path))
-    return Classification(text=text, results=candidates[:limit], knowledge_available=available)
+    return Classification(
+        text=text, results=candidates[:limit], knowledge_available=available, routing_version=routing.version
+    )

@@ -140,3 +140,55 @@ class BusinessUnitRoute(models.Model):
     def target_label(self) -> str:
         target = self.agent if self.agent_id else self.team
         return str(target) if target is not None else "—"
+
+
+ROUTING_ID = "routing"
+
+
+class RoutingTable(models.Model):
+    """The routing as one versioned component: its working copy is the typification hierarchy plus the
+    business-unit routes, as those tables stand now (the draft); the runtime serves its published version.
+
+    A singleton (a database check allows only the id “routing”); it carries what the versioning workflow
+    needs from a working copy: the label of the published version, a revision for lost-update checks and
+    an active flag (routing is always served).
+    """
+
+    routing_id = models.CharField(
+        max_length=20,
+        unique=True,
+        default=ROUTING_ID,
+        editable=False,
+        verbose_name="routing ID",
+    )
+    version = models.CharField(
+        max_length=50,
+        blank=True,
+        default="",
+        editable=False,
+        help_text="Label of the published version, e.g. “v3”; empty until first published.",
+    )
+    revision = models.PositiveIntegerField(
+        default=1,
+        editable=False,
+        help_text="Bumped on every change to the typification paths or routes.",
+    )
+    is_active = models.BooleanField(default=True, editable=False, verbose_name="active")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "typification_routing"
+        ordering = ["routing_id"]
+        verbose_name = "routing"
+        verbose_name_plural = "routing"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(routing_id=ROUTING_ID),
+                name="%(app_label)s_%(class)s_singleton",
+                violation_error_message="There is exactly one routing table.",
+            ),
+        ]
+
+    def __str__(self):
+        return "Routing (typification tree and business-unit routes)"

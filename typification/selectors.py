@@ -1,23 +1,135 @@
 """Reads of the typification hierarchy and the business-unit routes.
 
-The hierarchy is configuration (hundreds to a few thousand paths), read whole in one query; the tree
-is assembled from that one result.
+Two states of the same thing: the *working copy* (the ``typification_hierarchy`` and
+``business_unit_routes`` tables, which editors change: the routing draft) and the *published routing*
+(the published version of the ``routing`` component, which the runtime, the routing console and the
+bundle serve). The hierarchy is configuration (hundreds to a few thousand paths), read whole in one
+query; the tree is assembled from that one result.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from typification.models import LEVELS, BusinessUnitRoute, TypificationHierarchy
+from django.db.models import F
+
+from typification.models import LEVELS, ROUTING_ID, BusinessUnitRoute, TypificationHierarchy
 from typification.text import fold
 
 EXPORT_FIELDS = ("id", *LEVELS, "business_unit", "routing_keywords")
+PATH_SEPARATOR = " › "
 
 
 def typification_rows() -> list[dict[str, Any]]:
-    """Every path as a dict (id, level1..level5, business_unit, routing_keywords), in path order."""
+    """Every path of the working copy as a dict (id, level1..level5, business_unit, routing_keywords), in
+    path order. Not what production routes by: see ``published_routing``."""
     return list(TypificationHierarchy.objects.order_by(*LEVELS).values(*EXPORT_FIELDS))
+
+
+# --- The routing configuration (what a routing version holds) ------------------------------------
+
+
+def build_routing_config(paths, routes) -> dict[str, Any]:
+    """The routing configuration from path dicts (id, level1..level5, business_unit, routing_keywords)
+    and route dicts (business_unit, agent_id, team_id, note; agent_id/team_id are the slugs).
+
+    Paths are keyed by their levels joined with “ › ” and routes by business unit, so a diff of two
+    versions reads as paths and routes added, removed or changed. Also used by the data migration that
+    published the first version, with the historical models' rows.
+    """
+    by_path: dict[str, dict[str, Any]] = {}
+    for row in paths:
+        levels = [row[level] for level in LEVELS if row[level]]
+        key = PATH_SEPARATOR.join(levels)
+        if key in by_path:  # a level that itself contains the separator: keep both apart
+            key = f"{key} [{row['id']}]"
+        by_path[key] = {
+            "id": str(row["id"]),
+            "levels": levels,
+            "business_unit": row["business_unit"],
+            "routing_keywords": list(row["routing_keywords"] or []),
+        }
+    by_unit: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        target = {"type": "agent", "id": route["agent_id"]} if route["agent_id"] else {"type": "team", "id": route["team_id"]}
+        by_unit[route["business_unit"]] = {**target, "note": route["note"] or ""}
+    return {"paths": dict(sorted(by_path.items())), "routes": dict(sorted(by_unit.items()))}
+
+
+def routing_config() -> dict[str, Any]:
+    """The working copy as a routing configuration (the draft's content), in two queries."""
+    routes = BusinessUnitRoute.objects.values("business_unit", "note", agent_slug=F("agent__agent_id"), team_slug=F("team__team_id"))
+    return build_routing_config(
+        typification_rows(),
+        ({**r, "agent_id": r["agent_slug"], "team_id": r["team_slug"]} for r in routes),
+    )
+
+
+def rows_of(config: dict[str, Any]) -> list[dict[str, Any]]:
+    """A routing configuration's paths as ``typification_rows()`` dicts, in path order."""
+    rows = []
+    for path in (config or {}).get("paths", {}).values():
+        levels = list(path["levels"]) + [""] * (len(LEVELS) - len(path["levels"]))
+        rows.append(
+            {
+                "id": uuid.UUID(path["id"]),
+                **dict(zip(LEVELS, levels)),
+                "business_unit": path["business_unit"],
+                "routing_keywords": list(path["routing_keywords"]),
+            }
+        )
+    rows.sort(key=lambda row: tuple(row[level] for level in LEVELS))
+    return rows
+
+
+@dataclass(frozen=True)
+class PublishedRouting:
+    """What production routes by: the published routing version (``version`` None: never published,
+    nothing is routed)."""
+
+    version: int | None
+    config: dict[str, Any]
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        return rows_of(self.config)
+
+    @property
+    def routes(self) -> dict[str, dict[str, Any]]:
+        return dict(self.config.get("routes", {}))
+
+
+def published_routing() -> PublishedRouting:
+    """The published routing version, in one query."""
+    from versioning.selectors import published_version
+
+    row = published_version("routing", ROUTING_ID)
+    return PublishedRouting(version=row.version if row else None, config=row.config if row else {})
+
+
+def routing_targets(routes: dict[str, dict[str, Any]]) -> dict[str, "RouteTarget"]:
+    """business unit → its handler with the agent's or team's current name (a query per kind used)."""
+    from agents.models import Agent
+    from teams.models import Team
+
+    wanted = {kind: {r["id"] for r in routes.values() if r["type"] == kind} for kind in ("agent", "team")}
+    names = {
+        "agent": dict(Agent.objects.filter(agent_id__in=wanted["agent"]).values_list("agent_id", "name")) if wanted["agent"] else {},
+        "team": dict(Team.objects.filter(team_id__in=wanted["team"]).values_list("team_id", "name")) if wanted["team"] else {},
+    }
+    return {
+        unit: RouteTarget(route["type"], route["id"], names[route["type"]].get(route["id"], ""))
+        for unit, route in routes.items()
+    }
+
+
+def published_routes_to(component_type: str, component_id: str) -> tuple[int | None, list[str]]:
+    """(published routing version, the business units it sends to that agent or team)."""
+    routing = published_routing()
+    units = [unit for unit, route in routing.routes.items() if (route["type"], route["id"]) == (component_type, component_id)]
+    return routing.version, sorted(units)
 
 
 @dataclass
@@ -70,12 +182,15 @@ def typification_tree(*, search: str | None = None, rows: list[dict] | None = No
 
 
 def typification_tree_document() -> dict[str, Any]:
-    """The tree as JSON-ready data (the API's ``tree`` endpoint and the runtime bundle)."""
-    rows = typification_rows()
+    """The published routing's tree as JSON-ready data (the API's ``tree`` endpoint and the runtime
+    bundle): the working copy's unpublished changes are not in it."""
+    routing = published_routing()
+    rows = routing.rows
     return {
         "count": len(rows),
         "tree": [node.as_dict() for node in typification_tree(rows=rows)],
-        "routes": business_unit_routes(),
+        "routes": {unit: target.as_dict() for unit, target in sorted(routing_targets(routing.routes).items())},
+        "routing_version": routing.version,
     }
 
 
@@ -89,23 +204,8 @@ class RouteTarget:
         return {"type": self.type, "id": self.id, "name": self.name}
 
 
-def business_unit_route_targets() -> dict[str, RouteTarget]:
-    """business unit → the agent or team that handles it, in one query."""
-    targets: dict[str, RouteTarget] = {}
-    for route in BusinessUnitRoute.objects.select_related("agent", "team"):
-        if route.agent_id:
-            targets[route.business_unit] = RouteTarget("agent", route.agent.agent_id, route.agent.name)
-        else:
-            targets[route.business_unit] = RouteTarget("team", route.team.team_id, route.team.name)
-    return targets
-
-
-def business_unit_routes() -> dict[str, dict[str, str]]:
-    return {unit: target.as_dict() for unit, target in sorted(business_unit_route_targets().items())}
-
-
 def business_units() -> list[str]:
-    """Every business unit of the hierarchy, sorted."""
+    """Every business unit of the working copy's hierarchy, sorted."""
     return list(
         TypificationHierarchy.objects.order_by("business_unit").values_list("business_unit", flat=True).distinct()
     )

@@ -1,8 +1,11 @@
-"""Writes for the typification hierarchy and the business-unit routes.
+"""Writes for the typification hierarchy and the business-unit routes, and the ``routing`` component.
 
-Every change is audited in the same transaction (``versioning.audit.audit_record``). A change to the
-hierarchy also bumps the runtime's configuration generation, because the runtime bundle carries the
-typification tree.
+The two tables are the routing's working copy: every change to them is audited row by row
+(``versioning.audit.audit_record``) and saved, in the same transaction, into the routing's draft
+(``versioning.services.draft_save``) with a change note. Production is not affected until that draft is
+published (``routing_publish`` or the admin's publish page, through ``component_publish``), which also
+bumps the runtime's configuration generation. Every writer locks the routing row first, so concurrent
+edits serialise and each draft snapshot is consistent.
 """
 
 from __future__ import annotations
@@ -13,12 +16,18 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from versioning.signals import announce_config_change
+from agents.models import Agent
+from teams.models import Team
+from typification.diffs import routing_diff
 from typification.formats import HierarchyRow, clean_keywords
-from typification.models import LEVELS, BusinessUnitRoute, TypificationHierarchy
+from typification.models import LEVELS, ROUTING_ID, BusinessUnitRoute, RoutingTable, TypificationHierarchy
+from typification.selectors import published_routes_to, routing_config
 from typification.text import nfc
 from versioning.audit import audit_record
-from versioning.models import AuditSubject, HistoryAction
+from versioning.components import ComponentKind, get_kind
+from versioning.models import AuditSubject, ComponentVersion, HistoryAction, VersionStatus
+from versioning.selectors import component_status
+from versioning.services import component_publish, draft_save
 
 TYPIFICATION_FIELDS = (*LEVELS, "business_unit", "routing_keywords")
 
@@ -53,7 +62,8 @@ def typification_create(
     actor=None,
     reason: str = "",
 ) -> TypificationHierarchy:
-    """Add one typification path (business unit defaults to level 1)."""
+    """Add one typification path (business unit defaults to level 1) to the routing draft."""
+    table = _lock_routing()
     row = TypificationHierarchy(
         level1=level1,
         level2=level2,
@@ -74,7 +84,7 @@ def typification_create(
         reason=reason,
         after=typification_snapshot(row),
     )
-    announce_config_change()
+    _save_draft(table, actor=actor, note=reason or f"Added the typification path {row}")
     return row
 
 
@@ -82,10 +92,12 @@ def typification_create(
 def typification_update(
     *, typification: TypificationHierarchy, actor=None, reason: str = "", **changes: Any
 ) -> TypificationHierarchy:
-    """Change a path's levels, business unit or keywords. A save that changes nothing records nothing."""
+    """Change a path's levels, business unit or keywords in the routing draft. A save that changes
+    nothing records nothing."""
     unknown = set(changes) - set(TYPIFICATION_FIELDS)
     if unknown:
         raise TypeError(f"typification_update() got unknown fields: {', '.join(sorted(unknown))}")
+    table = _lock_routing()
     # The stored state, not the instance a form may already have modified.
     current = TypificationHierarchy.objects.select_for_update().get(pk=typification.pk)
     before = typification_snapshot(current)
@@ -106,13 +118,16 @@ def typification_update(
         before=before,
         after=after,
     )
-    announce_config_change()
+    _save_draft(table, actor=actor, note=reason or f"Changed the typification path {typification}")
     return typification
 
 
 @transaction.atomic
 def typification_delete(*, typification: TypificationHierarchy, actor=None, reason: str = "") -> None:
+    """Remove a path from the routing draft."""
+    table = _lock_routing()
     before = typification_snapshot(typification)
+    label = str(typification)
     pk = typification.pk
     typification.delete()
     audit_record(
@@ -123,7 +138,29 @@ def typification_delete(*, typification: TypificationHierarchy, actor=None, reas
         reason=reason,
         before=before,
     )
-    announce_config_change()
+    _save_draft(table, actor=actor, note=reason or f"Removed the typification path {label}")
+
+
+@transaction.atomic
+def typification_delete_many(*, typifications, actor=None, reason: str = "") -> int:
+    """Remove several paths from the routing draft: an audit row each, one draft save for all."""
+    table = _lock_routing()
+    rows = list(typifications)
+    for row in rows:
+        before = typification_snapshot(row)
+        pk = row.pk
+        row.delete()
+        audit_record(
+            action=HistoryAction.DELETED,
+            component_type=AuditSubject.TYPIFICATION,
+            component_id=str(pk),
+            actor=actor,
+            reason=reason,
+            before=before,
+        )
+    if rows:
+        _save_draft(table, actor=actor, note=reason or f"Removed {len(rows)} typification paths")
+    return len(rows)
 
 
 @dataclass(frozen=True)
@@ -154,8 +191,10 @@ def typification_import(
 
     Idempotent: an existing path keeps its id; its business unit changes if the file says so and its
     keywords are replaced only when the file carries keywords (CSV) — a JSON file leaves them alone.
-    With ``replace`` every path not in the file is deleted. One audit row records the counts.
+    With ``replace`` every path not in the file is deleted. One audit row records the counts, and the
+    result goes into the routing draft (``routing_publish`` makes it live).
     """
+    table = _lock_routing()
     existing = {
         tuple(getattr(row, level) for level in LEVELS): row
         for row in TypificationHierarchy.objects.select_for_update()
@@ -208,7 +247,7 @@ def typification_import(
         diff={},
     )
     if result.changed:
-        announce_config_change()
+        _save_draft(table, actor=actor, note=reason or f"Imported {source_name}")
     return result
 
 
@@ -228,7 +267,8 @@ def business_unit_route_snapshot(route: BusinessUnitRoute) -> dict[str, Any]:
 def business_unit_route_create(
     *, business_unit: str, agent=None, team=None, note: str = "", actor=None, reason: str = ""
 ) -> BusinessUnitRoute:
-    """Send a business unit's messages to an agent or a team (exactly one)."""
+    """Send a business unit's messages to an agent or a team (exactly one), in the routing draft."""
+    table = _lock_routing()
     route = BusinessUnitRoute(business_unit=nfc(business_unit), agent=agent, team=team, note=note)
     route.full_clean()
     route.save()
@@ -240,7 +280,7 @@ def business_unit_route_create(
         reason=reason,
         after=business_unit_route_snapshot(route),
     )
-    announce_config_change()
+    _save_draft(table, actor=actor, note=reason or f"Added the route {route}")
     return route
 
 
@@ -248,9 +288,11 @@ def business_unit_route_create(
 def business_unit_route_update(
     *, route: BusinessUnitRoute, actor=None, reason: str = "", **changes: Any
 ) -> BusinessUnitRoute:
+    """Change a route in the routing draft; a save that changes nothing records nothing."""
     unknown = set(changes) - {"business_unit", "agent", "team", "note"}
     if unknown:
         raise TypeError(f"business_unit_route_update() got unknown fields: {', '.join(sorted(unknown))}")
+    table = _lock_routing()
     current = BusinessUnitRoute.objects.select_for_update().get(pk=route.pk)
     before = business_unit_route_snapshot(current)
     for name, value in changes.items():
@@ -270,12 +312,14 @@ def business_unit_route_update(
         before=before,
         after=after,
     )
-    announce_config_change()
+    _save_draft(table, actor=actor, note=reason or f"Changed the route {route}")
     return route
 
 
 @transaction.atomic
 def business_unit_route_delete(*, route: BusinessUnitRoute, actor=None, reason: str = "") -> None:
+    """Remove a route from the routing draft."""
+    table = _lock_routing()
     before = business_unit_route_snapshot(route)
     route.delete()
     audit_record(
@@ -286,4 +330,143 @@ def business_unit_route_delete(*, route: BusinessUnitRoute, actor=None, reason: 
         reason=reason,
         before=before,
     )
-    announce_config_change()
+    _save_draft(table, actor=actor, note=reason or f"Removed the route of {before['business_unit']}")
+
+
+
+# --- The routing component -----------------------------------------------------------------------
+
+
+def _lock_routing() -> RoutingTable:
+    return ROUTING_KIND.get_locked(ROUTING_ID)
+
+
+def _save_draft(table: RoutingTable, *, actor, note: str) -> ComponentVersion | None:
+    """Snapshot the working tables into the routing's draft (a new revision of the working copy)."""
+    table.revision += 1
+    table.save(update_fields=["revision", "updated_at"])
+    return draft_save(kind=ROUTING_KIND, obj=table, actor=actor, note=note)
+
+
+def routing_restore(table: RoutingTable, config: dict) -> None:
+    """Make the working tables hold ``config`` exactly (rollback, discard): paths keep their ids."""
+    paths = list((config or {}).get("paths", {}).values())
+    routes = (config or {}).get("routes", {})
+    wanted = {kind: {r["id"] for r in routes.values() if r["type"] == kind} for kind in ("agent", "team")}
+    agents = {a.agent_id: a for a in Agent.objects.filter(agent_id__in=wanted["agent"])}
+    teams = {t.team_id: t for t in Team.objects.filter(team_id__in=wanted["team"])}
+    missing = sorted(f"{kind} {slug}" for kind, found in (("agent", agents), ("team", teams)) for slug in wanted[kind] - set(found))
+    if missing:
+        raise ValidationError(f"The routes point at what no longer exists: {', '.join(missing)}.")
+    BusinessUnitRoute.objects.all().delete()
+    TypificationHierarchy.objects.all().delete()
+    TypificationHierarchy.objects.bulk_create(
+        [
+            TypificationHierarchy(
+                id=path["id"],
+                **dict(zip(LEVELS, list(path["levels"]) + [""] * (len(LEVELS) - len(path["levels"])))),
+                business_unit=path["business_unit"],
+                routing_keywords=list(path["routing_keywords"]),
+            )
+            for path in paths
+        ],
+        batch_size=500,
+    )
+    BusinessUnitRoute.objects.bulk_create(
+        [
+            BusinessUnitRoute(
+                business_unit=unit,
+                agent=agents.get(route["id"]) if route["type"] == "agent" else None,
+                team=teams.get(route["id"]) if route["type"] == "team" else None,
+                note=route.get("note", ""),
+            )
+            for unit, route in routes.items()
+        ]
+    )
+
+
+def routing_validate_live(table: RoutingTable, config: dict) -> None:
+    """Every route must point at an agent or team that exists, is active and has a published version:
+    otherwise production would send customers to something it cannot serve."""
+    routes = (config or {}).get("routes", {})
+    problems = []
+    for kind, model, id_field in (("agent", Agent, "agent_id"), ("team", Team, "team_id")):
+        ids = {route["id"] for route in routes.values() if route["type"] == kind}
+        if not ids:
+            continue
+        active = set(model.objects.filter(**{f"{id_field}__in": ids, "is_active": True}).values_list(id_field, flat=True))
+        published = set(
+            ComponentVersion.objects.filter(
+                component_type=kind, component_id__in=ids, status=VersionStatus.PUBLISHED
+            ).values_list("component_id", flat=True)
+        )
+        for unit, route in routes.items():
+            if route["type"] != kind:
+                continue
+            if route["id"] not in active:
+                problems.append(f"{unit} → {kind} {route['id']} is missing or inactive")
+            elif route["id"] not in published:
+                problems.append(f"{unit} → {kind} {route['id']} has no published version yet")
+    if problems:
+        raise ValidationError({"routes": f"Routes not ready to go live: {'; '.join(sorted(problems))}."})
+
+
+def routing_check_delete(kind: ComponentKind, obj) -> None:
+    """An agent or team the published routing sends business units to may not be deleted (registered
+    with versioning in ``TypificationConfig.ready``): route them elsewhere and publish first."""
+    if kind.type not in ("agent", "team"):
+        return
+    component_id = kind.component_id(obj)
+    version, units = published_routes_to(kind.type, component_id)
+    if units:
+        raise ValidationError(
+            f"{component_id} handles {', '.join(units)} in the published routing (v{version}): "
+            "route those business units elsewhere and publish the routing first."
+        )
+
+
+def _routing_check_never(table: RoutingTable) -> None:
+    raise ValidationError("The routing cannot be deactivated or deleted; publish an empty routing instead.")
+
+
+class RoutingKind(ComponentKind):
+    def get_locked(self, component_id: str):
+        RoutingTable.objects.get_or_create(routing_id=ROUTING_ID)
+        return super().get_locked(component_id)
+
+
+ROUTING_KIND = RoutingKind(
+    type="routing",
+    model=RoutingTable,
+    id_field="routing_id",
+    snapshot=lambda table: routing_config(),
+    restore=routing_restore,
+    validate_live=routing_validate_live,
+    check_deactivate=_routing_check_never,
+    check_delete=_routing_check_never,
+    diff=routing_diff,
+)
+
+
+@transaction.atomic
+def routing_publish(*, actor=None, note: str = "") -> ComponentVersion | None:
+    """Publish the routing's open draft (system callers: the demo, ``import_typification --publish``).
+
+    Returns None when there is nothing to publish (no draft, or a draft equal to the live version);
+    permission, four eyes, ``validate_live``, audit and the generation bump are ``component_publish``'s.
+    """
+    kind = get_kind(ROUTING_KIND.type)
+    kind.get_locked(ROUTING_ID)
+    status = component_status(kind.type, ROUTING_ID)
+    if status.draft is None or (status.published and status.published.content_hash == status.draft.content_hash):
+        return None
+    return component_publish(kind=kind, component_id=ROUTING_ID, actor=actor, note=note)
+
+
+def ensure_routing_table(using: str = "default") -> None:
+    """The routing's single row exists after migrate and after flush (post_migrate)."""
+    from django.db import connections
+
+    if RoutingTable._meta.db_table not in connections[using].introspection.table_names():
+        return  # typification was migrated back
+    RoutingTable.objects.using(using).get_or_create(routing_id=ROUTING_ID)

@@ -75,6 +75,10 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
     def audit_subject_id(self, obj) -> str:
         return self.component_id_of(obj)
 
+    def config_diff(self, before: dict | None, after: dict | None):
+        """Two configurations' differences for people: the kind's own presentation, else the generic one."""
+        return (self.kind.diff or config_diff)(before or {}, after or {})
+
     def has_publish_permission(self, request, obj=None) -> bool:
         return request.user.has_perm(services.PUBLISH_PERMISSION)
 
@@ -228,7 +232,7 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
             else:
                 messages.success(request, f"Published {component_id} {version.label}. The runtime serves it now.")
                 return HttpResponseRedirect(self._url("change", obj.pk))
-        diff = config_diff(status.published.config if status.published else {}, status.draft.config if status.draft else {})
+        diff = self.config_diff(status.published.config if status.published else {}, status.draft.config if status.draft else {})
         return TemplateResponse(
             request,
             "admin/versioning/publish.html",
@@ -358,7 +362,7 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
                 numbers=numbers,
                 a=va,
                 b=vb,
-                diff=config_diff(va.config, vb.config),
+                diff=self.config_diff(va.config, vb.config),
             ),
         )
 
@@ -394,6 +398,6 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
                 f"Roll back {component_id} to v{version}",
                 target=target,
                 status=status,
-                diff=config_diff(status.published.config if status.published else {}, target.config),
+                diff=self.config_diff(status.published.config if status.published else {}, target.config),
             ),
         )

@@ -1,6 +1,6 @@
-"""The versioned component kinds (agent, team), registered by their apps.
+"""The versioned component kinds (agent, team, routing), registered by their apps.
 
-Versioning knows nothing about agents or teams; each app tells it how to snapshot its working copy
+Versioning knows nothing about agents, teams or routing; each app tells it how to snapshot its working copy
 into a runtime configuration, how to restore a configuration into the working copy (rollback), and
 what must hold before a configuration may go live.
 """
@@ -23,6 +23,8 @@ class ComponentKind:
     validate_live: Callable[[Any, dict], None]  # raise ValidationError if the config may not go live
     check_deactivate: Callable[[Any], None] = lambda obj: None
     check_delete: Callable[[Any], None] = lambda obj: None
+    # (before config, after config) -> versioning.diffs.ConfigDiff for people; None: the generic config_diff
+    diff: Callable[[dict, dict], Any] | None = None
 
     def component_id(self, obj) -> str:
         return getattr(obj, self.id_field)
@@ -32,6 +34,21 @@ class ComponentKind:
 
 
 _registry: dict[str, ComponentKind] = {}
+# Checks other apps add to deleting any component: ``check(kind, obj)`` raises ValidationError while
+# something published elsewhere still points at ``obj`` (e.g. the published routing at an agent).
+_delete_checks: list[Callable[[ComponentKind, Any], None]] = []
+
+
+def register_delete_check(check: Callable[[ComponentKind, Any], None]) -> None:
+    if check not in _delete_checks:
+        _delete_checks.append(check)
+
+
+def check_delete(kind: ComponentKind, obj) -> None:
+    """The kind's own check, then every registered one."""
+    kind.check_delete(obj)
+    for check in _delete_checks:
+        check(kind, obj)
 
 
 def register(kind: ComponentKind) -> None:

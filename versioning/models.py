@@ -6,6 +6,7 @@ from django.db.models import Q
 class ComponentType(models.TextChoices):
     AGENT = "agent", "Agent"
     TEAM = "team", "Team"
+    ROUTING = "routing", "Routing"  # the typification tree and business-unit routes, as one component
 
 
 class AuditSubject(models.TextChoices):
@@ -13,6 +14,7 @@ class AuditSubject(models.TextChoices):
 
     AGENT = "agent", "Agent"
     TEAM = "team", "Team"
+    ROUTING = "routing", "Routing"
     TYPIFICATION = "typification", "Typification"
     KNOWLEDGE = "knowledge", "Knowledge entry"
     BUSINESS_UNIT_ROUTE = "business_unit_route", "Business unit route"
@@ -33,7 +35,8 @@ class ReviewState(models.TextChoices):
 
 
 class ComponentVersion(models.Model):
-    """One version of an agent's or team's complete runtime configuration.
+    """One version of a component's complete runtime configuration (an agent, a team, or the routing:
+    the whole typification tree with the business-unit routes).
 
     A draft is the component's working state and may change until it is published. A published or
     archived version is immutable (the database refuses changes to its configuration); a rollback is a

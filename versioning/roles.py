@@ -14,18 +14,28 @@ ROLES = (VIEWER, PROMPT_EDITOR, PUBLISHER, ADMIN)
 
 # Apps whose models every role may view (audit included).
 PORTAL_APPS = ("agents", "teams", "typification", "knowledge", "monitoring", "versioning", "runtime")
-# What a prompt editor edits: drafts only (publishing is a separate permission).
+# What a prompt editor edits: drafts only (publishing is a separate permission). The typification paths
+# and business-unit routes are the routing component's working copy, so editing them edits its draft.
 EDITABLE_MODELS = {
     "agents": ("agent",),
     "teams": ("team", "teammember"),
+    "typification": ("typificationhierarchy", "businessunitroute", "routingtable"),
 }
-# Content that the runtime serves as soon as it is saved (classify, tree, bundle, knowledge search): it has
-# no draft, so only roles that may change production (publishers) add, change or delete it.
-LIVE_ON_SAVE_MODELS = {
+# Rows an editor may delete because deleting them changes a draft only (the routing's working copy).
+DRAFT_DELETABLE_MODELS = {
     "typification": ("typificationhierarchy", "businessunitroute"),
+}
+# Content that the runtime serves as soon as it is saved (knowledge search): it has no draft, so only
+# roles that may change production (publishers) add, change or delete it.
+LIVE_ON_SAVE_MODELS = {
     "knowledge": ("knowledgeentry",),
 }
-DELETABLE_MODELS = {**EDITABLE_MODELS, **LIVE_ON_SAVE_MODELS}
+DELETABLE_MODELS = {
+    "agents": ("agent",),
+    "teams": ("team", "teammember"),
+    **DRAFT_DELETABLE_MODELS,
+    **LIVE_ON_SAVE_MODELS,
+}
 
 
 def role_permissions(role: str, permissions) -> set:
@@ -46,6 +56,9 @@ def role_permissions(role: str, permissions) -> set:
                 continue  # API keys are for admins only
             chosen.add(perm)
         elif role in (PROMPT_EDITOR, PUBLISHER) and action in ("add", "change") and model in EDITABLE_MODELS.get(app, ()):
+            if model != "routingtable" or action == "change":  # the routing is one row, never added
+                chosen.add(perm)
+        elif role in (PROMPT_EDITOR, PUBLISHER) and action == "delete" and model in DRAFT_DELETABLE_MODELS.get(app, ()):
             chosen.add(perm)
         elif role == PUBLISHER and action in ("add", "change") and model in LIVE_ON_SAVE_MODELS.get(app, ()):
             chosen.add(perm)

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from versioning.signals import announce_config_change
 from versioning.audit import actor_parts, audit_record, json_diff
-from versioning.components import ComponentKind
+from versioning.components import ComponentKind, check_delete
 from versioning.models import ComponentVersion, HistoryAction, ReviewState, VersionStatus
 
 PUBLISH_PERMISSION = "versioning.publish_component"
@@ -390,7 +390,7 @@ def component_set_active(*, kind: ComponentKind, component_id: str, active: bool
 def component_delete(*, kind: ComponentKind, component_id: str, actor: Any, reason: str = "") -> None:
     """Delete the working copy; its versions stay as history (archived), the audit trail records it."""
     obj = kind.get_locked(component_id)
-    kind.check_delete(obj)
+    check_delete(kind, obj)
     snapshot = kind.snapshot(obj)
     for version in _versions(kind, component_id).select_for_update().exclude(status=VersionStatus.ARCHIVED):
         _archive(version, kind=kind, actor=actor, reason=f"{component_id} was deleted")

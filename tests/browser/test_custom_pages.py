@@ -15,7 +15,8 @@ from knowledge.models import KnowledgeEntry
 from runtime.models import ApiKey
 from tests.browser.helpers import assert_message
 from typification.models import BusinessUnitRoute, TypificationHierarchy
-from typification.services import typification_create
+from typification.services import routing_publish, typification_create
+from versioning.selectors import component_status
 from versioning.components import get_kind
 from versioning.selectors import component_status
 from versioning.services import component_publish
@@ -61,6 +62,7 @@ def test_typification__tree_search__console__and_a_new_route(live_server, page_a
         typification_create(
             actor="setup", level1="Cartoes", level2="Cartão de crédito", level3=level3, routing_keywords=["cartao"]
         )
+    routing_publish(actor="setup")  # the console classifies against the published routing
     base = live_server.url
     page = page_as("Publisher")
 
@@ -89,8 +91,10 @@ def test_typification__tree_search__console__and_a_new_route(live_server, page_a
     page.click("input[name=_save]")
     page.wait_for_url(f"{base}/admin/typification/businessunitroute/")
     assert_message(page, "was added successfully")
+    assert_message(page, "Saved to the routing draft")
     assert BusinessUnitRoute.objects.get(business_unit="Cartoes").agent.agent_id == "cards"
     assert TypificationHierarchy.objects.count() == 2
+    assert "Cartoes" in component_status("routing", "routing").draft.config["routes"]
     assert page.errors == []
 
 

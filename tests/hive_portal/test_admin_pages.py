@@ -91,11 +91,14 @@ def crawl(client) -> tuple[dict[str, list[str]], int]:
 
 @pytest.fixture
 def populated_portal(components_in_every_state):
-    """The demo (knowledge, typification, metrics, routes, API keys) plus components in every draft state."""
+    """The demo (knowledge, typification, metrics, routes, API keys) plus components in every draft state,
+    and a routing draft on top of the demo's published routing (the browser tests see its other states)."""
     call_command("load_demo", stdout=io.StringIO())
     from runtime.services import api_key_create
+    from typification.services import typification_create
 
     api_key_create(name="crawl-key", scopes=["config:read"])
+    typification_create(level1="Seguros", routing_keywords=["seguro"], actor="crawl-setup", reason="a routing draft")
     return components_in_every_state
 
 
@@ -135,6 +138,12 @@ def test_crawl__reaches_every_change_form_state(client, django_user_model, popul
             for page in pages:
                 url = f"/admin/{app}/{kind}/{obj.pk}/{page}/"
                 assert url in visited, f"the {page} page of the {kind} with {state} was not crawled: {url}"
+    from typification.models import RoutingTable
+
+    routing = RoutingTable.objects.get().pk
+    for page in ("change", "publish", "versions"):
+        url = f"/admin/typification/routingtable/{routing}/{page}/"
+        assert url in visited, f"the routing's {page} page was not crawled: {url}"
 
 
 def test_form_checker__finds_a_nested_form_and_an_orphan_button():

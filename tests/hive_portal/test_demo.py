@@ -115,6 +115,30 @@ def test_load_demo__has_typification_knowledge_and_metrics():
     assert RoutingDecision.objects.exists()
 
 
+def test_load_demo__publishes_the_routing__production_routes_the_demo_queries():
+    from typification.classifier import classify
+    from typification.selectors import routing_config
+
+    load_demo()
+
+    routing = published_version("routing", "routing")
+    assert routing is not None and routing.published_by_name == "demo-loader"
+    assert routing.config == routing_config()  # no draft left behind
+    best = classify("Quero aumentar meu limite", use_knowledge=False)
+    assert best.route.id == "cards-specialist" and best.routing_version == routing.version
+
+
+def test_load_demo__someone_is_drafting_routing__their_draft_is_not_published():
+    from typification.services import typification_create
+    from versioning.selectors import component_status
+
+    typification_create(level1="Seguros", actor="editor", reason="insurance, not reviewed yet")
+    load_demo()
+
+    status = component_status("routing", "routing")
+    assert status.published is None and "Seguros" in status.draft.config["paths"]
+
+
 def _load_demo_only_embedded() -> str:
     out = io.StringIO()
     call_command("load_demo", "--only-embedded", stdout=out)

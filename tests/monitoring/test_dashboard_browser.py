@@ -1,5 +1,5 @@
 """The business user's path of issue 6 in a real browser (Debian's Chromium driven by Playwright):
-import the hierarchy, ask the routing console where a message would go, and compare an agent's
+import the hierarchy, publish the routing, ask the routing console where a message would go, and compare an agent's
 metrics before and after a prompt change on charts drawn by the vendored Chart.js (no network)."""
 
 from datetime import timedelta
@@ -56,6 +56,15 @@ def test_import__console__dashboard_compare(live_server, browser, django_user_mo
     page.click("input[type=submit][value=Import]")
     page.wait_for_url(f"{base}/admin/typification/typificationhierarchy/")
     assert "5 created" in page.content()
+
+    # The import is the routing's draft: publish it from the routing page, so production (and the console) use it.
+    assert "differs from what is live" in page.locator("#routing-status").inner_text()
+    page.click("#routing-link")
+    page.click("#publish-link")
+    assert "path added: PagBank › Pix › Pix não recebido" in page.locator("table.hive-diff-table").inner_text()
+    page.click("#publish-button")
+    page.wait_for_url("**/typification/routingtable/*/change/")
+    assert "The runtime serves it now" in page.content()
 
     # Ask where a message would go.
     page.goto(f"{base}/admin/typification/typificationhierarchy/console/")

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from agents.models import Agent
 from typification.models import BusinessUnitRoute, TypificationHierarchy
-from typification.services import business_unit_route_create, typification_create
+from typification.services import business_unit_route_create, routing_publish, typification_create
 from versioning.models import VersionHistory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite_smoke]
@@ -116,9 +116,10 @@ def test_tree__counts_expand_and_accent_insensitive_search(client, reader, hiera
     assert "1 path matching" in found and "Pix não recebido" in found and "Adquirência" not in found
 
 
-def test_console__ranked_paths_why_and_handler(client, reader, hierarchy):
-    agent = Agent.objects.create(agent_id="adquirencia-specialist", name="Adquirência Specialist", model_name="gpt-4o")
+def test_console__ranked_paths_why_and_handler(client, reader, hierarchy, make_agent):
+    agent = make_agent("adquirencia-specialist", publish=True, name="Adquirência Specialist")
     business_unit_route_create(business_unit="Adquirência Web", agent=agent)
+    routing_publish(actor="test-setup")
     client.force_login(reader)
 
     response = client.get(f"{BASE}console/", {"text": "quero fazer uma antecipacao", "limit": 5})
@@ -137,6 +138,7 @@ def test_console__ranked_paths_why_and_handler(client, reader, hierarchy):
 
 
 def test_console__unrouted_business_unit__offers_to_add_a_route(client, reader, hierarchy):
+    routing_publish(actor="test-setup")
     client.force_login(reader)
     html = client.get(f"{BASE}console/", {"text": "meu pix sumiu"}).content.decode()
     assert "no agent or team handles that business unit yet" in html
@@ -208,7 +210,7 @@ def test_business_unit_routes__list_unrouted_and_save_through_service(client, ed
     audit = VersionHistory.objects.get(component_type="business_unit_route")
     assert (audit.action, audit.component_id, audit.actor_name, audit.after["agent"]) == ("created", "PagBank", "editor", "pix-specialist")
 
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):  # 9 + the routing status panel's two (live and draft, the page's URL)
         listing = client.get(ROUTES).content.decode()
     assert "agent Pix Specialist (pix-specialist)" in listing
     assert f'{BASE}?business_unit=PagBank">1<' in listing

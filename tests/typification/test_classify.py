@@ -1,11 +1,9 @@
 import pytest
 from django.urls import reverse
 
-from agents.models import Agent
 from hive_portal.testing import error_of, key_client
-from teams.models import Team
 from typification.classifier import KEYWORD_WEIGHT, KNOWLEDGE_WEIGHT, classify, knowledge_search_function, squash
-from typification.services import business_unit_route_create, typification_create
+from typification.services import business_unit_route_create, routing_publish, typification_create
 from typification.text import fold, tokens
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +14,8 @@ TREE = "/api/v1/typification/tree"
 
 @pytest.fixture
 def hierarchy():
-    """Three business units; the acquiring unit has two motives under one product."""
+    """Three business units; the acquiring unit has two motives under one product (published: classify
+    and the tree serve the published routing)."""
     rows = {
         "duvida": typification_create(
             level1="Adquirência Web",
@@ -47,15 +46,17 @@ def hierarchy():
             routing_keywords=["pix", "transferência"],
         ),
     }
+    routing_publish(actor="test-setup")
     return rows
 
 
 @pytest.fixture
-def routes(hierarchy):
-    agent = Agent.objects.create(agent_id="adquirencia-specialist", name="Adquirência Specialist", model_name="gpt-4o")
-    team = Team.objects.create(team_id="emissao-team", name="Emissão Team")
+def routes(hierarchy, make_agent, make_team):
+    agent = make_agent("adquirencia-specialist", publish=True, name="Adquirência Specialist")
+    team = make_team("emissao-team", publish=True, name="Emissão Team")
     business_unit_route_create(business_unit="Adquirência Web", agent=agent)
     business_unit_route_create(business_unit="Emissão", team=team)
+    routing_publish(actor="test-setup")
     return agent, team
 
 
@@ -124,7 +125,8 @@ def test_classify_api__contract(runtime_client, routes):
 
     assert response.status_code == 200, response.content
     body = response.json()
-    assert set(body) == {"text", "results", "route", "knowledge_available"}
+    assert set(body) == {"text", "results", "route", "knowledge_available", "routing_version"}
+    assert body["routing_version"] == 2  # the hierarchy's version, then the one with the routes
     assert len(body["results"]) == 1
     best = body["results"][0]
     assert best["path"] == ["Adquirência Web", "Antecipação de Vendas", "Cliente deseja fazer a Antecipação"]
@@ -192,6 +194,7 @@ def test_tree_api__nested_counts_and_routes(runtime_client, routes):
     leaf = product["children"][1]
     assert leaf["name"] == "Dúvidas sobre a Antecipação" and leaf["id"] and leaf["routing_keywords"] == ["antecipação", "antecipar"]
     assert body["routes"]["Emissão"] == {"type": "team", "id": "emissao-team", "name": "Emissão Team"}
+    assert body["routing_version"] == 2
 
 
 

@@ -8,8 +8,9 @@ from django.core.management import CommandError, call_command
 from runtime.models import RuntimeState
 from typification.formats import HierarchyFileError, parse, to_csv, to_json
 from typification.models import TypificationHierarchy
-from typification.selectors import typification_rows
+from typification.selectors import typification_rows, typification_tree_document
 from versioning.models import VersionHistory
+from versioning.selectors import component_status
 
 DATA = Path(__file__).parent / "data"
 
@@ -79,15 +80,50 @@ def test_import__csv__keywords_and_business_unit_default():
     assert card.routing_keywords == ["limite", "aumentar limite"]  # JSON list form
 
 
-def test_import__json_after_csv__keeps_keywords_and_bumps_generation_on_change(tmp_path):
-    run_import(DATA / "hierarchy.csv")
+def test_import__json_after_csv__keeps_keywords__change_goes_to_the_draft_not_the_runtime(tmp_path):
+    run_import(DATA / "hierarchy.csv", "--publish")
     before = generation()
 
     output = run_import(DATA / "hierarchy.json")
 
     assert "1 created, 0 updated, 4 unchanged" in output  # the "via máquina" leaf is new
+    assert "routing draft" in output
     assert TypificationHierarchy.objects.get(level1="PagBank").routing_keywords == ["pix", "transferência"]
+    assert generation() == before  # the runtime keeps serving the published routing
+    status = component_status("routing", "routing")
+    assert (status.published.version, status.draft.version) == (1, 2)
+    assert len(status.draft.config["paths"]) == 5 and len(status.published.config["paths"]) == 4
+    assert status.draft.change_note == "Imported hierarchy.json"
+
+
+def test_import__publish__publishes_the_routing_in_the_same_transaction():
+    before = generation()
+    output = run_import(DATA / "hierarchy.csv", "--publish", "--reason", "first load")
+
+    assert "Published routing v1" in output
     assert generation() == before + 1
+    published = component_status("routing", "routing").published
+    assert (published.version, published.change_note, published.published_by_name) == (1, "first load", "system")
+    assert len(published.config["paths"]) == 4
+    assert typification_tree_document()["count"] == 4
+
+
+def test_import__publish_refused__nothing_imported(make_agent):
+    """--publish is all or nothing: a routing that cannot go live leaves the tables and versions untouched."""
+    from agents.models import Agent
+    from typification.services import business_unit_route_create
+
+    agent = make_agent("draft-only")  # never published: a route to it cannot go live
+    business_unit_route_create(business_unit="Emissão", agent=agent, reason="set up")
+    draft = component_status("routing", "routing").draft
+
+    with pytest.raises(CommandError, match="Emissão → agent draft-only has no published version yet"):
+        run_import(DATA / "hierarchy.csv", "--publish")
+
+    assert TypificationHierarchy.objects.count() == 0
+    status = component_status("routing", "routing")
+    assert status.published is None and status.draft.content_hash == draft.content_hash
+    assert Agent.objects.filter(agent_id="draft-only").exists()
 
 
 def test_import__csv_again_with_new_keywords__updates_and_audits(tmp_path):

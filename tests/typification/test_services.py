@@ -34,7 +34,7 @@ def team():
     return Team.objects.create(team_id="routing-team", name="Routing Team")
 
 
-def test_typification_create__normalises_audits_and_bumps_generation():
+def test_typification_create__normalises_audits_and_saves_a_draft_without_touching_the_runtime():
     before = generation()
     row = typification_create(level1=" PagBank ", level2="Pix", routing_keywords=["pix", " PIX ", "", "transferência"])
 
@@ -42,7 +42,9 @@ def test_typification_create__normalises_audits_and_bumps_generation():
     audit = VersionHistory.objects.get(component_type="typification", action="created")
     assert audit.component_id == str(row.pk)
     assert audit.after["routing_keywords"] == ["pix", "transferência"] and audit.before is None
-    assert generation() == before + 1
+    assert generation() == before  # a draft is not what the runtime serves
+    draft = VersionHistory.objects.get(component_type="routing", action="draft_saved")
+    assert draft.reason == "Added the typification path PagBank › Pix"
 
 
 def test_typification_create__gap_or_duplicate__refused_nothing_written():
@@ -52,7 +54,8 @@ def test_typification_create__gap_or_duplicate__refused_nothing_written():
     with pytest.raises(ValidationError):
         typification_create(level1="PagBank", level3="Pix")
     assert TypificationHierarchy.objects.count() == 1
-    assert VersionHistory.objects.count() == 1
+    assert VersionHistory.objects.filter(component_type="typification").count() == 1
+    assert VersionHistory.objects.filter(component_type="routing").count() == 1  # the first path's draft only
 
 
 def test_typification_update__records_before_and_after_and_skips_no_op():
@@ -112,3 +115,15 @@ def test_business_unit_route__protects_its_agent(agent):
     business_unit_route_create(business_unit="PagBank", agent=agent)
     with pytest.raises(ProtectedError):
         agent.delete()
+
+
+def test_every_write__the_draft_equals_the_working_tables():
+    """The working tables and the draft agree after every service call."""
+    from typification.selectors import routing_config
+    from versioning.selectors import component_status
+
+    row = typification_create(level1="PagBank", level2="Pix")
+    typification_create(level1="PagBank", level2="TED")
+    typification_delete(typification=row)
+    assert component_status("routing", "routing").draft.config == routing_config()
+    assert list(routing_config()["paths"]) == ["PagBank › TED"]

@@ -12,12 +12,18 @@ MATRIX = [
     ("agents.delete_agent", False, False, True, True),
     ("teams.change_team", False, True, True, True),
     ("teams.change_teammember", False, True, True, True),
-    # typification, routes and knowledge are served as soon as they are saved: publishers only
-    ("typification.change_typificationhierarchy", False, False, True, True),
-    ("typification.add_typificationhierarchy", False, False, True, True),
-    ("typification.delete_typificationhierarchy", False, False, True, True),
-    ("typification.change_businessunitroute", False, False, True, True),
-    ("typification.add_businessunitroute", False, False, True, True),
+    # typification paths and routes are the routing's draft: editors propose, publishers publish
+    ("typification.view_routingtable", True, True, True, True),
+    ("typification.change_routingtable", False, True, True, True),
+    ("typification.add_routingtable", False, False, False, True),
+    ("typification.delete_routingtable", False, False, False, True),
+    ("typification.change_typificationhierarchy", False, True, True, True),
+    ("typification.add_typificationhierarchy", False, True, True, True),
+    ("typification.delete_typificationhierarchy", False, True, True, True),
+    ("typification.change_businessunitroute", False, True, True, True),
+    ("typification.add_businessunitroute", False, True, True, True),
+    ("typification.delete_businessunitroute", False, True, True, True),
+    # knowledge entries are served as soon as they are saved: publishers only
     ("knowledge.change_knowledgeentry", False, False, True, True),
     ("knowledge.add_knowledgeentry", False, False, True, True),
     ("knowledge.delete_knowledgeentry", False, False, True, True),
@@ -38,10 +44,7 @@ def test_permission_matrix(perm, expected, viewer, editor, publisher, portal_adm
     assert got == list(expected), perm
 
 
-@pytest.mark.parametrize(
-    "name",
-    ["knowledge_knowledgeentry_add", "typification_typificationhierarchy_add", "typification_businessunitroute_add"],
-)
+@pytest.mark.parametrize("name", ["knowledge_knowledgeentry_add"])
 def test_prompt_editor__cannot_change_what_is_live_on_save(client, editor, name):
     from django.urls import reverse
 

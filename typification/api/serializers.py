@@ -51,6 +51,10 @@ class ClassifyResponseSerializer(serializers.Serializer):
     knowledge_available = serializers.BooleanField(
         help_text="False while knowledge search is unavailable; scores are then keyword scores only."
     )
+    routing_version = serializers.IntegerField(
+        allow_null=True,
+        help_text="The published routing version classified against; null while routing was never published.",
+    )
 
 
 class TreeNodeSerializer(serializers.Serializer):
@@ -66,3 +70,7 @@ class TreeResponseSerializer(serializers.Serializer):
     count = serializers.IntegerField(help_text="Number of typification paths.")
     tree = TreeNodeSerializer(many=True)
     routes = serializers.DictField(child=HandlerSerializer(), help_text="Business unit → its handler.")
+    routing_version = serializers.IntegerField(
+        allow_null=True,
+        help_text="The published routing version this tree is; null while routing was never published.",
+    )

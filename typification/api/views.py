@@ -42,6 +42,7 @@ CLASSIFY_EXAMPLE = {
     ],
     "route": {"type": "agent", "id": "adquirencia-specialist", "name": "Adquirência Specialist"},
     "knowledge_available": True,
+    "routing_version": 3,
 }
 
 
@@ -56,8 +57,8 @@ class ClassifyView(APIView):
         description=(
             "Ranked typification paths for a message, with scores and why: the routing keywords and label "
             "words found (accent- and case-insensitive), the most similar knowledge entries of each "
-            "business unit, and the agent or team that handles the path's business unit. "
-            "Scope `typification:read`."
+            "business unit, and the agent or team that handles the path's business unit — all from the "
+            "published routing version (unpublished edits of paths and routes are not used). Scope `typification:read`."
         ),
         request=ClassifyRequestSerializer,
         responses={
@@ -89,7 +90,10 @@ class TreeView(APIView):
     @extend_schema(
         operation_id="typification_tree",
         summary="The typification tree",
-        description="Every path as nested nodes with counts, and the handler of each business unit. Scope `typification:read`.",
+        description=(
+            "Every path of the published routing version as nested nodes with counts, and the handler of "
+            "each business unit. Scope `typification:read`."
+        ),
         responses={
             200: TreeResponseSerializer,
             **error_responses(e401="Missing or invalid API key.", e403="The key lacks the typification:read scope."),

@@ -1,4 +1,4 @@
-"""``manage.py publish_component {agent|team} ID --message TEXT``."""
+"""``manage.py publish_component {agent|team|routing} ID --message TEXT``."""
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.management.base import BaseCommand, CommandError
@@ -12,7 +12,7 @@ class Command(BaseCommand):
     help = "Publish a component's open draft (the previous published version is archived)."
 
     def add_arguments(self, parser):
-        parser.add_argument("kind", choices=["agent", "team"])
+        parser.add_argument("kind", choices=["agent", "team", "routing"])
         parser.add_argument("component_id", metavar="ID")
         parser.add_argument("--message", "-m", required=True, help="Why (recorded in the audit trail).")
 

@@ -1,4 +1,4 @@
-"""``manage.py rollback_component {agent|team} ID --to VERSION --message TEXT``."""
+"""``manage.py rollback_component {agent|team|routing} ID --to VERSION --message TEXT``."""
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.management.base import BaseCommand, CommandError
@@ -16,7 +16,7 @@ class Command(BaseCommand):
     help = "Publish a new version whose configuration equals version VERSION's (history is kept)."
 
     def add_arguments(self, parser):
-        parser.add_argument("kind", choices=["agent", "team"])
+        parser.add_argument("kind", choices=["agent", "team", "routing"])
         parser.add_argument("component_id", metavar="ID")
         parser.add_argument("--to", dest="to_version", required=True, type=_version_number, metavar="VERSION",
                             help="The version to go back to, e.g. 3 or v3.")
