@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -24,7 +25,7 @@ from versioning.services import component_publish
 
 DEMO_ACTOR = "demo-loader"
 
-AGENTS = [
+AGENTS: list[dict[str, Any]] = [
     {
         "agent_id": "cards-specialist",
         "name": "Especialista em Cartões",
@@ -76,7 +77,7 @@ AGENTS = [
     },
 ]
 
-TEAM = {
+TEAM: dict[str, Any] = {
     "team_id": "customer-service-router",
     "name": "Atendimento — Roteamento",
     "mode": "route",

@@ -59,7 +59,7 @@ def routing_status_context(page: str = "") -> dict:
     }
 
 
-class TypificationPages:
+class TypificationPages(admin.ModelAdmin):
     """Helpers shared by the extra pages."""
 
     def _page(self, request, template: str, title: str, **context) -> TemplateResponse:
@@ -74,7 +74,7 @@ class TypificationPages:
 
 
 @admin.register(TypificationHierarchy)
-class TypificationHierarchyAdmin(TypificationPages, admin.ModelAdmin):
+class TypificationHierarchyAdmin(TypificationPages):
     form = TypificationForm
     list_display = ("path_display", "business_unit", "keyword_list", "updated_at")
     list_filter = ("business_unit",)
@@ -274,7 +274,7 @@ def _handler_url(handler) -> str | None:
 
 
 @admin.register(BusinessUnitRoute)
-class BusinessUnitRouteAdmin(TypificationPages, admin.ModelAdmin):
+class BusinessUnitRouteAdmin(TypificationPages):
     form = BusinessUnitRouteForm
     list_display = ("business_unit", "target_display", "path_count", "note")
     list_select_related = ("agent", "team")

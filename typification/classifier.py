@@ -133,8 +133,8 @@ def keyword_evidence(text: str, rows: list[dict]) -> dict[int, list[KeywordMatch
     # How rare each label word is across paths: idf scaled to [0, 1] (1 = only one path has it).
     label_words = [{level: content_tokens(row[level]) for level in LEVELS if row[level]} for row in rows]
     document_frequency: dict[str, int] = {}
-    for words in label_words:
-        for word in set().union(*words.values()) if words else ():
+    for by_level in label_words:
+        for word in set().union(*by_level.values()) if by_level else ():
             document_frequency[word] = document_frequency.get(word, 0) + 1
     total = len(rows)
 

@@ -41,6 +41,12 @@ class HierarchyFileError(ValueError):
         super().__init__(text)
 
 
+def _padded(levels: list[str]) -> tuple[str, str, str, str, str]:
+    """The five levels of a path, the missing deeper ones empty."""
+    first, second, third, fourth, fifth = (*levels, "", "", "", "", "")[: len(LEVELS)]
+    return first, second, third, fourth, fifth
+
+
 @dataclass(frozen=True)
 class HierarchyRow:
     """One typification path read from a file. ``keywords`` is None when the format has no keywords (JSON)."""
@@ -133,7 +139,7 @@ def parse_json(text: str, *, source: str) -> list[HierarchyRow]:
     errors: list[str] = []
 
     def leaf(levels: list[str], where: str) -> None:
-        padded = tuple(levels + [""] * (len(LEVELS) - len(levels)))
+        padded = _padded(levels)
         unit = _business_unit("", levels[0], f"{source}: {where}", errors)
         rows.append(HierarchyRow(levels=padded, business_unit=unit, keywords=None, where=f"{source}: {where}"))
 
@@ -262,7 +268,7 @@ def parse_csv(text: str, *, source: str) -> list[HierarchyRow]:
             keywords = _split_keywords(cell("routing_keywords"), where, errors)
             rows.append(
                 HierarchyRow(
-                    levels=tuple(levels),
+                    levels=_padded(levels),
                     business_unit=unit,
                     keywords=tuple(keywords) if "routing_keywords" in index else None,
                     where=where,

@@ -133,8 +133,11 @@ class BusinessUnitRoute(models.Model):
 
     @property
     def target_id(self) -> str:
-        target = self.agent if self.agent_id else self.team
-        return target.agent_id if self.agent_id else target.team_id
+        if self.agent is not None:
+            return self.agent.agent_id
+        if self.team is not None:
+            return self.team.team_id
+        return ""
 
     @property
     def target_label(self) -> str:

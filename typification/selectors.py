@@ -175,6 +175,8 @@ def typification_tree(*, search: str | None = None, rows: list[dict] | None = No
                 siblings[name] = node
             node.count += 1
             siblings = node.children
+        if node is None:  # a row without levels: the database refuses it (level1 is required)
+            continue
         node.typification_id = row["id"]
         node.business_unit = row["business_unit"]
         node.routing_keywords = list(row["routing_keywords"])

@@ -257,8 +257,8 @@ def typification_import(
 def business_unit_route_snapshot(route: BusinessUnitRoute) -> dict[str, Any]:
     return {
         "business_unit": route.business_unit,
-        "agent": route.agent.agent_id if route.agent_id else None,
-        "team": route.team.team_id if route.team_id else None,
+        "agent": route.agent.agent_id if route.agent is not None else None,
+        "team": route.team.team_id if route.team is not None else None,
         "note": route.note,
     }
 

@@ -5,21 +5,24 @@ from __future__ import annotations
 import getpass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, User
 
 from versioning.models import VersionHistory
 
 SYSTEM_ACTOR = "system"
 
 
-def actor_parts(actor: Any) -> tuple[AbstractBaseUser | None, str]:
-    """(user or None, display name) for a Django user, an API-key user, a name, or None (system)."""
+def actor_parts(actor: Any) -> tuple[User | None, str]:
+    """(user or None, display name) for a Django user, an API-key user, a name, or None (system). The portal
+    uses Django's own ``User`` model (AUTH_USER_MODEL is not swapped)."""
     if actor is None:
         return None, SYSTEM_ACTOR
     if isinstance(actor, str):
         return None, actor or SYSTEM_ACTOR
-    if isinstance(actor, AbstractBaseUser):
+    if isinstance(actor, User):
         return (actor if actor.pk else None), actor.get_username() or SYSTEM_ACTOR
+    if isinstance(actor, AbstractBaseUser):  # not stored as a user: only its name is recorded
+        return None, actor.get_username() or SYSTEM_ACTOR
     return None, str(getattr(actor, "username", None) or actor)
 
 

@@ -7,6 +7,7 @@ what must hold before a configuration may go live.
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -16,7 +17,7 @@ from django.db import models
 @dataclass(frozen=True)
 class ComponentKind:
     type: str  # ComponentType value
-    model: type[models.Model]
+    model: builtins.type[models.Model]
     id_field: str  # the slug field: "agent_id" / "team_id"
     snapshot: Callable[[Any], dict]  # working copy -> runtime configuration
     restore: Callable[[Any, dict], None]  # configuration -> working copy fields (not saved)
@@ -30,7 +31,7 @@ class ComponentKind:
         return getattr(obj, self.id_field)
 
     def get_locked(self, component_id: str):
-        return self.model.objects.select_for_update().get(**{self.id_field: component_id})
+        return self.model._default_manager.select_for_update().get(**{self.id_field: component_id})
 
 
 _registry: dict[str, ComponentKind] = {}

@@ -23,7 +23,7 @@ def word_diff_html(before: str, after: str) -> SafeString:
     """HTML of ``after`` with inserted words in <ins> and removed words in <del>."""
     a = _TOKEN.findall(before or "")
     b = _TOKEN.findall(after or "")
-    out = []
+    out: list[str] = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
         if op == "equal":
             out.append(escape("".join(a[i1:i2])))

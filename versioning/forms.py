@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html, format_html_join
 
 from versioning.admin_mixins import sign_snapshot, unsign_snapshot
+from versioning.components import ComponentKind
 from versioning.diffs import summarize_changes
 from versioning.services import ConcurrentEditError, check_revision
 
@@ -20,7 +23,8 @@ class VersionedFormMixin(forms.Form):
     base_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
     base_snapshot = forms.CharField(widget=forms.HiddenInput, required=False)
 
-    versioned_kind = None  # set by the admin
+    versioned_kind: ComponentKind  # set by the admin
+    instance: Any
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

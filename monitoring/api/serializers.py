@@ -1,4 +1,5 @@
 from datetime import timedelta
+from typing import Any
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -203,7 +204,9 @@ class AgentMetricBatchSerializer(StrictFieldsMixin, serializers.Serializer):
 
 
 class RoutingDecisionBatchSerializer(StrictFieldsMixin, serializers.Serializer):
-    records = serializers.ListSerializer(child=RoutingDecisionRecordSerializer(), allow_empty=False, max_length=MAX_BATCH)
+    records: serializers.ListSerializer[Any] = serializers.ListSerializer(
+        child=RoutingDecisionRecordSerializer(), allow_empty=False, max_length=MAX_BATCH
+    )
 
 
 class IngestResultSerializer(serializers.Serializer):

@@ -14,7 +14,8 @@ class ClassifyRequestSerializer(StrictFieldsMixin, serializers.Serializer):
 
 class KeywordMatchSerializer(serializers.Serializer):
     term = serializers.CharField(help_text="The keyword or label word, as the hierarchy spells it.")
-    source = serializers.CharField(help_text="“keyword” for a routing keyword, or the level (“level2”) of a label word.")
+    # The response's key is "source"; as a field name DRF's own Field.source attribute is set from it.
+    source = serializers.CharField(help_text="“keyword” for a routing keyword, or the level (“level2”) of a label word.")  # type: ignore[assignment]
     weight = serializers.FloatField()
 
 
