@@ -9,6 +9,7 @@ from django.db import transaction
 
 from agents.models import Agent
 from common.agno_spec import (
+    DEFAULT_TEAM_PARAMETERS,
     TEAM_MODES,
     collect_errors,
     normalize_provider,
@@ -19,7 +20,7 @@ from common.agno_spec import (
     validate_parameters,
 )
 from teams.models import Team, TeamMember
-from teams.selectors import DEFAULT_TEAM_PARAMETERS, team_config
+from teams.selectors import team_config
 from versioning.components import ComponentKind, get_kind
 from versioning.models import ComponentVersion, VersionStatus
 from versioning.services import check_revision, draft_save, record_created
