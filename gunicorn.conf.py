@@ -41,7 +41,8 @@ proc_name = "hive-portal"
 
 
 def _data_dir() -> Path:
-    # As the settings resolve HIVE_DATA_DIR (importing them here would start the embedded database).
+    # As the settings resolve HIVE_DATA_DIR (importing them here would turn a bad variable into a traceback:
+    # on_starting reports it in one sentence).
     raw = os.environ.get("HIVE_DATA_DIR", "").strip()
     if not raw and (BASE_DIR / ".env").is_file():
         for line in (BASE_DIR / ".env").read_text(encoding="utf-8", errors="replace").splitlines():
@@ -61,14 +62,15 @@ if len(control_socket.encode()) > 100:  # a unix socket path has at most 107 byt
 
 
 def on_starting(server):
-    # Validate settings once, in the master: a bad variable is one sentence, not a traceback per worker.
+    # Validate settings and start the embedded database once, in the master: a bad variable is one sentence,
+    # not a traceback per worker, and the workers fork from a prepared process (hive_portal.startup).
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hive_portal.settings")
     from django.core.exceptions import ImproperlyConfigured
 
     try:
-        from django.conf import settings
+        from hive_portal.startup import prepare
 
-        settings.INSTALLED_APPS
+        prepare()
     except ImproperlyConfigured as exc:
         sys.stderr.write(f"Configuration error: {exc}\n")
         sys.exit(2)

@@ -7,14 +7,14 @@ import sys
 
 def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hive_portal.settings")
-    if sys.argv[1:2] == ["embedded_db"]:
-        os.environ["HIVE_EMBEDDED_DB_COMMAND"] = "1"  # the settings then leave the server as it is
     from django.core.exceptions import ImproperlyConfigured
 
     try:
-        from django.conf import settings
+        from hive_portal.startup import prepare
 
-        settings.INSTALLED_APPS  # load settings now: a bad variable is reported in one sentence
+        # Settings, data folder, secret and (zero configuration) the embedded PostgreSQL — which
+        # `embedded_db start|stop|status` manages itself, so it is left as it is for that command.
+        prepare(start_database=sys.argv[1:2] != ["embedded_db"])
     except ImproperlyConfigured as exc:
         sys.stderr.write(f"Configuration error: {exc}\n")
         sys.exit(2)

@@ -1,16 +1,11 @@
 import uuid
 
-from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
 from common.agno_spec import MODEL_PROVIDER_CHOICES, MODEL_PROVIDERS
 from common.db import TimeStampedModel, json_array_constraint, json_object_constraint
-
-slug_validator = RegexValidator(
-    r"^[a-z0-9][a-z0-9_-]*$",
-    "Use lowercase letters, digits, hyphens and underscores, starting with a letter or digit.",
-)
+from common.validators import SLUG_PATTERN, slug_validator
 
 
 class Agent(TimeStampedModel):
@@ -101,7 +96,7 @@ class Agent(TimeStampedModel):
         verbose_name_plural = "agents"
         constraints = [
             models.CheckConstraint(
-                condition=Q(agent_id__regex=r"^[a-z0-9][a-z0-9_-]*$"),
+                condition=Q(agent_id__regex=SLUG_PATTERN),
                 name="%(app_label)s_%(class)s_agent_id_slug",
                 violation_error_message="Agent ID must be lowercase letters, digits, hyphens and underscores.",
             ),

@@ -5,15 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from agents.models import Agent
-
-# Keys every agent configuration carries, so runtimes can rely on them (Agno's defaults otherwise).
-DEFAULT_AGENT_PARAMETERS = {
-    "expected_output": None,
-    "markdown": False,
-    "add_history_to_context": False,
-    "num_history_runs": None,
-    "knowledge": None,
-}
+from common.agno_spec import DEFAULT_AGENT_PARAMETERS
 
 
 def agent_config(agent: Agent) -> dict:

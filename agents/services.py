@@ -8,9 +8,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from agents.models import Agent
-from agents.selectors import DEFAULT_AGENT_PARAMETERS
 from common.services import apply_fields
 from common.agno_spec import (
+    DEFAULT_AGENT_PARAMETERS,
     collect_errors,
     normalize_provider,
     validate_instructions,

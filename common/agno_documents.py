@@ -33,11 +33,10 @@ from common.agno_spec import (
     DEFAULT_KNOWLEDGE_NAME,
     KNOWLEDGE_BINDING_KEYS,
     MODEL_CLASSES,
+    MODEL_KEYS,
     TEAM_MODE_FLAGS,
 )
 
-# Parameters whose value is a model specification.
-MODEL_KEYS = ("model", "reasoning_model", "output_model", "parser_model", "followup_model")
 # A function without declared parameters, as ``Function`` defaults it.
 EMPTY_PARAMETERS = {"type": "object", "properties": {}, "required": []}
 # Tool keys that are part of Agno's serialized Function; anything else on a portal tool is portal data.

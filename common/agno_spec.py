@@ -177,6 +177,26 @@ _STR = "text"
 _NUM = "number"
 _ANY = "any"
 
+# Parameters whose value is a model specification (``{"provider", "id", "params"}`` in a configuration).
+MODEL_KEYS = ("model", "reasoning_model", "output_model", "parser_model", "followup_model")
+# Parameters holding prose: diffs compare them word by word, importers keep them as written.
+PROSE_KEYS = ("system_message", "description", "role", "expected_output", "additional_context")
+
+# Keys every agent / team configuration carries, so runtimes can rely on them (Agno's defaults otherwise).
+DEFAULT_AGENT_PARAMETERS = {
+    "expected_output": None,
+    "markdown": False,
+    "add_history_to_context": False,
+    "num_history_runs": None,
+    "knowledge": None,
+}
+DEFAULT_TEAM_PARAMETERS = {
+    "expected_output": None,
+    "markdown": False,
+    "add_history_to_context": False,
+    "num_history_runs": None,
+}
+
 # Agent parameters the portal models beyond the dedicated columns, with their types.
 AGENT_PARAMETERS: dict[str, str] = {
     "markdown": _BOOL,

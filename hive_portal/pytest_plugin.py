@@ -28,8 +28,8 @@ _TEMP_DATA_DIR: Path | None = None
 def _remove_temp_server() -> None:
     """Stop the session's server and delete its folder (idempotent).
 
-    Registered with atexit, not only pytest_unconfigure: pytest-django starts the server while it loads
-    the settings, and a usage error or an interrupted start exits before pytest_unconfigure would run.
+    Registered with atexit, not only pytest_unconfigure: the server starts when this plugin is imported,
+    and a usage error or an interrupted start exits before pytest_unconfigure would run.
     """
     global _TEMP_DATA_DIR
     if _TEMP_DATA_DIR is None:
@@ -48,6 +48,12 @@ if not (os.environ.get("HIVE_DATABASE_URL") or os.environ.get("DATABASE_URL")):
     _TEMP_DATA_DIR = Path(tempfile.mkdtemp(prefix="hivetest-", dir="/tmp"))
     os.environ["HIVE_DATA_DIR"] = str(_TEMP_DATA_DIR)
     atexit.register(_remove_temp_server)
+    # The session is an entry point like manage.py: it starts the server before pytest-django loads the
+    # settings, which only compute its address (hive_portal.startup).
+    from hive_portal.embedded_db import ensure_server, installation_secret_key
+
+    ensure_server(_TEMP_DATA_DIR / "pgdata")
+    installation_secret_key(_TEMP_DATA_DIR)
 else:
     os.environ.setdefault("HIVE_SECRET_KEY", "test-secret-key-" + "x9Q2" * 12)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
+import secrets
 import warnings
 from datetime import timedelta
 from pathlib import Path
@@ -69,13 +69,8 @@ if not DATA_DIR.is_absolute():
     DATA_DIR = (BASE_DIR / DATA_DIR).resolve()
 if DATA_DIR.exists() and not DATA_DIR.is_dir():
     raise _config_error("HIVE_DATA_DIR", f"points to {DATA_DIR}, which is a file, not a folder.")
-try:
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    # Write a file rather than ask os.access(): root passes access checks on read-only file systems.
-    with tempfile.TemporaryFile(dir=DATA_DIR):
-        pass
-except OSError as exc:
-    raise _config_error("HIVE_DATA_DIR", f"points to {DATA_DIR}, which is not a writable folder ({exc.strerror}).") from None
+# Creating the folder and checking it is writable is the entry points' job (hive_portal.startup): importing
+# the settings computes and reads, it starts no server and writes no file.
 
 _hosts = env.str("HIVE_ALLOWED_HOSTS", default="localhost,127.0.0.1,[::1]")
 ALLOWED_HOSTS = [h.strip() for h in _hosts.split(",") if h.strip()]
@@ -171,18 +166,16 @@ AGNO_SCHEMA = "agno"
 _database_url = env.str("HIVE_DATABASE_URL", default="").strip() or env.str("DATABASE_URL", default="").strip()
 _url_variable = "HIVE_DATABASE_URL" if env.str("HIVE_DATABASE_URL", default="").strip() else "DATABASE_URL"
 if not _database_url:
-    # Zero configuration: an embedded PostgreSQL 18 + pgvector in the data folder, unix socket only.
-    # `manage.py embedded_db start|stop|status` manages that server itself: it must not be started here.
-    if os.environ.get("HIVE_EMBEDDED_DB_COMMAND") == "1":
-        _database_url = "postgresql://postgres@localhost/hive"  # never connected to by that command
-    else:
-        from hive_portal.embedded_db import ensure_server, serving_url
+    # Zero configuration: an embedded PostgreSQL 18 + pgvector in the data folder, unix socket only. Only its
+    # address is computed here; manage.py, wsgi.py and gunicorn.conf.py start it (hive_portal.startup).
+    from hive_portal.embedded_db import embedded_url, serving_url
 
-        _database_url = ensure_server(DATA_DIR / "pgdata")
-        if os.environ.get("HIVE_SERVING") == "1":
-            # gunicorn serves as hive_app, which cannot alter or erase history; commands (migrate,
-            # flush, load_demo) run as the owner (hive_portal.db_roles).
-            _database_url = serving_url(_database_url)
+    HIVE_EMBEDDED_PGDATA = DATA_DIR / "pgdata"
+    _database_url = embedded_url(HIVE_EMBEDDED_PGDATA)
+    if os.environ.get("HIVE_SERVING") == "1":
+        # gunicorn serves as hive_app, which cannot alter or erase history; commands (migrate,
+        # flush, load_demo) run as the owner (hive_portal.db_roles).
+        _database_url = serving_url(_database_url)
     _url_variable = "HIVE_DATA_DIR"
     HIVE_EMBEDDED_DATABASE = True
 else:
@@ -191,14 +184,18 @@ else:
 # `make run` loads the demo into the embedded database only; into a database of yours only when asked.
 HIVE_LOAD_DEMO = _bool("HIVE_LOAD_DEMO", False)
 
+# The key is the installation's own, kept in the data folder (zero-configuration mode only).
+HIVE_INSTALLATION_SECRET = not SECRET_KEY
 if not SECRET_KEY:
     if not HIVE_EMBEDDED_DATABASE:
         # No secret has a production default: a deployment with its own database sets its own key.
         raise _config_error("HIVE_SECRET_KEY", "must be set when a database URL is given (50+ random characters).")
-    # Zero-configuration mode: a random key generated once and kept in the data folder.
-    from hive_portal.embedded_db import installation_secret_key
+    # Zero-configuration mode: a random key generated once and kept in the data folder. The entry points
+    # create it (hive_portal.startup keeps the key chosen here); a process that only imports the settings
+    # before any entry point ran (mypy's Django plugin, a script) gets a key of its own, kept nowhere.
+    from hive_portal.embedded_db import read_secret_key
 
-    SECRET_KEY = installation_secret_key(DATA_DIR)
+    SECRET_KEY = read_secret_key(DATA_DIR) or secrets.token_urlsafe(64)
 
 try:
     with warnings.catch_warnings():

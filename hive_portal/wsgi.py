@@ -10,6 +10,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hive_portal.settings")
 try:
     from django.core.wsgi import get_wsgi_application
 
+    from hive_portal.startup import prepare
+
+    prepare()  # done already when gunicorn's master prepared before forking this worker
     application = get_wsgi_application()
 except ImproperlyConfigured as exc:  # pragma: no cover - exercised through gunicorn
     sys.stderr.write(f"Configuration error: {exc}\n")

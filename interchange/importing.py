@@ -2,7 +2,8 @@
 
 ``components_import`` is all or nothing: every file is read and checked first, then everything is
 written in one transaction through the agents/teams services, so a bad file anywhere means nothing
-is written. The file formats live in ``interchange.yaml_io``.
+is written. Reading the files is ``interchange.reading`` (one module per format), writing them
+``interchange.writer``.
 """
 
 from __future__ import annotations
@@ -32,17 +33,9 @@ from versioning.diffs import summarize_changes
 from versioning.models import HistoryAction
 from versioning.selectors import component_status, component_statuses
 from versioning.services import component_publish, config_hash
-from interchange.yaml_io import (
-    ComponentDocument,
-    ConfigFileError,
-    ConfigFileErrors,
-    SkippedDocument,
-    collect_files,
-    dump_document,
-    export_path,
-    read_document,
-    read_file,
-)
+from interchange.documents import ComponentDocument, ConfigFileError, ConfigFileErrors, SkippedDocument
+from interchange.reading import collect_files, read_document, read_file
+from interchange.writer import dump_document, export_path
 
 DEFAULT_NOTE = "Imported from YAML"
 _FIELDS = {"agent": AGENT_FIELDS, "team": TEAM_FIELDS}

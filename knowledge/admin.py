@@ -1,5 +1,6 @@
 """The knowledge base in the admin, for business users: edit entries, spot near-duplicates, search by
-meaning, import and export CSV, recompute embeddings. Every write goes through ``knowledge.services``."""
+meaning, import and export CSV, recompute embeddings. Every write goes through ``knowledge.services``,
+``knowledge.embedding`` or ``knowledge.importing``."""
 
 from __future__ import annotations
 
@@ -26,15 +27,9 @@ from knowledge.selectors import (
     knowledge_search,
     knowledge_similar_entries,
 )
-from knowledge.services import (
-    EDITABLE_FIELDS,
-    KnowledgeImportError,
-    knowledge_embed_pending,
-    knowledge_entry_create,
-    knowledge_entry_delete,
-    knowledge_entry_update,
-    knowledge_import_csv,
-)
+from knowledge.embedding import knowledge_embed_pending
+from knowledge.importing import KnowledgeImportError, knowledge_import_csv
+from knowledge.services import EDITABLE_FIELDS, knowledge_entry_create, knowledge_entry_delete, knowledge_entry_update
 
 SIMILAR_PARAM = "similar"
 NEAR_DUPLICATE_DISTANCE = 0.1

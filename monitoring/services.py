@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connections, models, router, transaction
 
+from common.hashing import canonical_hash
 from monitoring.models import AgentMetric, IngestionBatch, IngestionKind, RoutingDecision
 
 MAX_BATCH = 1000
@@ -47,8 +45,7 @@ class IngestResult:
 
 def batch_hash(payload: Any) -> str:
     """SHA-256 of the canonical JSON of a batch as the client sent it (key order and spacing ignored)."""
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, cls=DjangoJSONEncoder)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return canonical_hash(payload)
 
 
 def _claim_key(*, kind: str, idempotency_key: str, request_hash: str, count: int, sent_by: str) -> IngestionBatch | None:

@@ -64,6 +64,7 @@ def request_generations(request) -> Generations:
     return cached
 
 
+# The channel every change the runtime must see is announced on (runtime.watcher LISTENs to it).
 NOTIFY_CHANNEL = "hive_runtime"
 
 

@@ -23,9 +23,8 @@ import time
 from django.conf import settings
 from django.db import connection
 
-from runtime.state import Generations
+from runtime.state import NOTIFY_CHANNEL, Generations
 
-CHANNEL = "hive_runtime"
 RECONNECT_INTERVAL = 3.0
 _logger = logging.getLogger(__name__)
 
@@ -156,7 +155,7 @@ class GenerationWatcher:
 
             try:
                 conn = psycopg.connect(**_conninfo())
-                conn.execute(f"LISTEN {CHANNEL}")
+                conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
                 # Read the counters only after LISTEN, so no announcement can fall in between.
                 row = conn.execute("SELECT config_generation, keys_generation FROM runtime_state WHERE id = 1").fetchone()
             except Exception as exc:  # noqa: BLE001

@@ -5,9 +5,10 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
-from agents.models import Agent, slug_validator
+from agents.models import Agent
 from common.agno_spec import MODEL_PROVIDER_CHOICES, MODEL_PROVIDERS, TEAM_MODE_CHOICES, TEAM_MODES
 from common.db import TimeStampedModel, json_array_constraint, json_object_constraint
+from common.validators import SLUG_PATTERN, slug_validator
 
 
 class Team(TimeStampedModel):
@@ -71,7 +72,7 @@ class Team(TimeStampedModel):
         ordering = ["name", "team_id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(team_id__regex=r"^[a-z0-9][a-z0-9_-]*$"),
+                condition=Q(team_id__regex=SLUG_PATTERN),
                 name="%(app_label)s_%(class)s_team_id_slug",
                 violation_error_message="Team ID must be lowercase letters, digits, hyphens and underscores.",
             ),

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from common.agno_spec import DEFAULT_TEAM_PARAMETERS
 from teams.models import Team
-
-DEFAULT_TEAM_PARAMETERS = {
-    "expected_output": None,
-    "markdown": False,
-    "add_history_to_context": False,
-    "num_history_runs": None,
-}
 
 
 def team_members(team: Team) -> list[dict]:

@@ -10,6 +10,7 @@ from django.db import transaction
 from agents.models import Agent
 from common.services import apply_fields
 from common.agno_spec import (
+    DEFAULT_TEAM_PARAMETERS,
     TEAM_MODES,
     collect_errors,
     normalize_provider,
@@ -20,7 +21,6 @@ from common.agno_spec import (
     validate_parameters,
 )
 from teams.models import Team, TeamMember
-from teams.selectors import DEFAULT_TEAM_PARAMETERS
 from versioning.components import get_kind
 from versioning.services import check_revision, draft_save, record_created
 

@@ -11,10 +11,10 @@ from typing import Any
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from common.agno_spec import PROSE_KEYS
 from versioning.audit import json_diff
 
-# Texts a business user writes: compared word by word.
-PROSE_KEYS = ("system_message", "description", "role", "expected_output", "additional_context")
+# Texts a business user writes are compared word by word: PROSE_KEYS (one text each) and these lists.
 LIST_PROSE_KEYS = ("instructions",)
 _TOKEN = re.compile(r"\s+|[^\s]+")
 

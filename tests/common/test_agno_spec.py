@@ -1,9 +1,17 @@
 """Rules the portal applies so a runtime document is one Agno (and the model providers) accept."""
 
+import inspect
+
 import pytest
 from django.core.exceptions import ValidationError
 
-from common.agno_spec import validate_mode_flags, validate_parameters, validate_tools
+from common.agno_spec import (
+    AGNO_AGENT_PARAMETERS,
+    AGNO_TEAM_PARAMETERS,
+    validate_mode_flags,
+    validate_parameters,
+    validate_tools,
+)
 
 
 @pytest.mark.parametrize("name", ["card lookup", "x" * 65, "docs.search", "agno-docs:*"])
@@ -50,3 +58,12 @@ def test_knowledge_binding__good_shape__accepted():
         {"knowledge": {"business_unit": "pix", "max_results": 3, "max_distance": 0.3, "valid_metadata_filters": ["category"]}},
         kind="agent",
     )
+
+
+def test_agno_parameter_lists__match_agno():
+    # agno is pinned in requirements-dev.txt: without it this test fails rather than skips.
+    from agno.agent import Agent
+    from agno.team import Team
+
+    assert AGNO_AGENT_PARAMETERS == set(inspect.signature(Agent.__init__).parameters) - {"self"}
+    assert AGNO_TEAM_PARAMETERS == set(inspect.signature(Team.__init__).parameters) - {"self"}

@@ -155,3 +155,49 @@ def test_serving__embedded_database__as_the_application_role_that_cannot_rewrite
     assert "ALLOWED" not in out
     assert out.count("REFUSED") == 3 and "must be owner" in out
     assert "Audit trail intact: 1 rows" in manage_ok("verify_audit", env=env).stdout
+
+
+IMPORT_SETTINGS = """
+import hashlib
+import django
+import hive_portal.settings as settings
+django.setup()
+print("HOST", settings.DATABASES["default"]["HOST"])
+print("KEY", hashlib.sha256(settings.SECRET_KEY.encode()).hexdigest())
+"""
+
+
+def _import_settings(env: dict[str, str]) -> dict[str, str]:
+    # What mypy's Django plugin or a script does: import the settings (and set Django up) without an entry point.
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORT_SETTINGS],
+        cwd=BASE_DIR,
+        env={**env, "DJANGO_SETTINGS_MODULE": "hive_portal.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return dict(line.split(" ", 1) for line in result.stdout.splitlines())
+
+
+def test_settings_import__zero_configuration__starts_no_server_and_writes_no_file(subprocess_env, data_dir):
+    env = subprocess_env(HIVE_DATABASE_URL="", HIVE_SECRET_KEY="", HIVE_DATA_DIR=str(data_dir))
+    pgdata = data_dir / "pgdata"
+
+    first = _import_settings(env)
+
+    assert list(data_dir.iterdir()) == []  # no pgdata, no secret_key, nothing
+    assert not _running(pgdata)
+    assert first["HOST"] == str(pgdata)  # where the server will listen once an entry point starts it
+    missing = _import_settings(subprocess_env(HIVE_DATABASE_URL="", HIVE_SECRET_KEY="", HIVE_DATA_DIR=str(data_dir / "new")))
+    assert not (data_dir / "new").exists()
+    assert missing["KEY"] != first["KEY"]  # no kept secret yet: each such process has a key of its own
+
+    # The entry point starts the server and keeps the secret; settings imported afterwards read both.
+    manage_ok("check", env=env)
+    assert _running(pgdata)
+    kept = _import_settings(env)
+    assert kept["KEY"] == _import_settings(env)["KEY"]
+    assert kept["HOST"] == str(pgdata)
+    assert len((data_dir / "secret_key").read_text().strip()) >= 50

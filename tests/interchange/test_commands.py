@@ -15,7 +15,8 @@ from interchange.importing import components_import
 from versioning.models import ComponentVersion, HistoryAction, VersionHistory
 from versioning.selectors import component_status
 from versioning.services import component_delete, component_publish, config_hash
-from interchange.yaml_io import ConfigFileErrors, read_file
+from interchange.documents import ConfigFileErrors
+from interchange.reading import read_file
 
 pytestmark = pytest.mark.django_db
 

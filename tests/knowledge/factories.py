@@ -6,8 +6,10 @@ import numpy as np
 from django.conf import settings
 from django.utils import timezone
 
-from knowledge.embedders import current_signature
+from knowledge.embedders import EmbedderError, HashingEmbedder, current_signature
 from knowledge.models import KnowledgeEntry
+from knowledge.services import knowledge_entry_create
+from versioning.models import VersionHistory
 
 
 def unit_vectors(count: int, *, seed: int, dimensions: int | None = None) -> np.ndarray:
@@ -37,3 +39,24 @@ def make_entries(vectors, *, business_units, category: str = "General", prefix: 
         entry.embedding_hash = entry.content_hash
         entries.append(entry)
     return KnowledgeEntry.objects.bulk_create(entries, batch_size=200)
+
+
+class BrokenEmbedder(HashingEmbedder):
+    def embed(self, texts):
+        raise EmbedderError("service down")
+
+
+def create_entry(**overrides) -> KnowledgeEntry:
+    """An entry created through the service (validated, embedded, audited)."""
+    values = {"business_unit": "pagbank", "category": "Cards", "question": "How do I block my card?", "answer": "In the app."}
+    values.update(overrides)
+    return knowledge_entry_create(**values)
+
+
+def audit_actions(entry_or_id) -> list[str]:
+    """The audit trail's actions for one entry, oldest first."""
+    return list(
+        VersionHistory.objects.filter(component_type="knowledge", component_id=str(getattr(entry_or_id, "pk", entry_or_id)))
+        .order_by("id")
+        .values_list("action", flat=True)
+    )

@@ -238,7 +238,7 @@ def test_export_view__invalid_filter__400_not_500(admin_client):
 
 
 def test_export__formulas_neutralised_and_import_gives_them_back(admin_client):
-    from knowledge.services import knowledge_import_csv
+    from knowledge.importing import knowledge_import_csv
 
     _entry(question="=1+1", answer="-5 points", category="@Cards", metadata={"tags": ["+tag"]}, business_unit="pagbank")
     rows = _csv_rows(admin_client.get(EXPORT))

@@ -1,44 +1,24 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from knowledge.embedders import EmbedderError, HashingEmbedder
 from knowledge.models import EmbeddingStatus, KnowledgeEntry
-from knowledge.selectors import knowledge_embedding_counts
 from knowledge.services import (
-    knowledge_embed_pending,
     knowledge_entry_create,
     knowledge_entry_delete,
     knowledge_entry_update,
 )
 from versioning.models import VersionHistory
 
+from .factories import BrokenEmbedder, audit_actions, create_entry
+
 pytestmark = pytest.mark.django_db
 
 SIGNATURE = "hashing-v1/1536"
 
 
-class BrokenEmbedder(HashingEmbedder):
-    def embed(self, texts):
-        raise EmbedderError("service down")
-
-
-def _create(**overrides):
-    values = {"business_unit": "pagbank", "category": "Cards", "question": "How do I block my card?", "answer": "In the app."}
-    values.update(overrides)
-    return knowledge_entry_create(**values)
-
-
-def _audit(entry_or_id):
-    return list(
-        VersionHistory.objects.filter(component_type="knowledge", component_id=str(getattr(entry_or_id, "pk", entry_or_id)))
-        .order_by("id")
-        .values_list("action", flat=True)
-    )
-
-
 @pytest.mark.sqlite_smoke
 def test_create__embeds_and_audits_without_the_vector():
-    entry = _create(question="  How do I block my card?  ")
+    entry = create_entry(question="  How do I block my card?  ")
     assert entry.question == "How do I block my card?"
     assert entry.embedding_status(SIGNATURE) == EmbeddingStatus.CURRENT
     assert len(KnowledgeEntry.objects.get(pk=entry.pk).embedding) == 1536
@@ -49,9 +29,9 @@ def test_create__embeds_and_audits_without_the_vector():
 
 
 def test_create__duplicate_is_a_validation_error():
-    _create()
+    create_entry()
     with pytest.raises(ValidationError, match="already exists"):
-        _create(question="How do I block my card?  ")
+        create_entry(question="How do I block my card?  ")
     assert KnowledgeEntry.objects.count() == 1
 
 
@@ -65,7 +45,7 @@ def test_create__embedder_failure_still_saves_without_embedding():
 
 
 def test_update__text_change_reembeds_and_audits_the_diff():
-    entry = _create()
+    entry = create_entry()
     old_embedding = KnowledgeEntry.objects.get(pk=entry.pk).embedding
     knowledge_entry_update(entry=entry, data={"answer": "Open Cards, tap Block."}, reason="clearer")
     stored = KnowledgeEntry.objects.get(pk=entry.pk)
@@ -78,20 +58,20 @@ def test_update__text_change_reembeds_and_audits_the_diff():
 
 
 def test_update__subcategory_only_keeps_the_embedding():
-    entry = _create()
+    entry = create_entry()
     embedded_at = entry.embedded_at
     knowledge_entry_update(entry=entry, data={"subcategory": "Lost"})
     assert KnowledgeEntry.objects.get(pk=entry.pk).embedded_at == embedded_at
 
 
 def test_update__without_change_writes_no_audit_row():
-    entry = _create()
+    entry = create_entry()
     knowledge_entry_update(entry=entry, data={"question": "How do I block my card?"})
-    assert _audit(entry) == ["created"]
+    assert audit_actions(entry) == ["created"]
 
 
 def test_update__refuses_unknown_fields_and_blank_values():
-    entry = _create()
+    entry = create_entry()
     with pytest.raises(ValidationError):
         knowledge_entry_update(entry=entry, data={"embedding": [1.0]})
     with pytest.raises(ValidationError) as info:
@@ -101,67 +81,12 @@ def test_update__refuses_unknown_fields_and_blank_values():
 
 @pytest.mark.sqlite_smoke
 def test_delete__audits_the_last_content():
-    entry = _create()
+    entry = create_entry()
     pk = entry.pk
     knowledge_entry_delete(entry=entry, actor="tester", reason="obsolete")
     assert not KnowledgeEntry.objects.filter(pk=pk).exists()
     record = VersionHistory.objects.get(component_id=str(pk), action="deleted")
     assert record.before["answer"] == "In the app." and record.actor_name == "tester"
-
-
-def test_embed_pending__only_missing_or_stale_in_batches_and_resumable():
-    broken = BrokenEmbedder(dimensions=1536)
-    entries = [
-        knowledge_entry_create(business_unit="bu", category="c", question=f"question {i}", answer="a", embedder=broken)
-        for i in range(5)
-    ]
-    fresh = _create()
-    assert knowledge_embedding_counts() == {"total": 6, "missing": 5, "current": 1, "stale": 0}
-    calls = []
-
-    class Counting(HashingEmbedder):
-        def embed(self, texts):
-            calls.append(len(texts))
-            return super().embed(texts)
-
-    report = knowledge_embed_pending(embedder=Counting(dimensions=1536), batch_size=2, limit=3)
-    assert report.embedded == 3 and calls == [2, 1]
-    report = knowledge_embed_pending(embedder=Counting(dimensions=1536), batch_size=2)
-    assert report.embedded == 2
-    assert knowledge_embedding_counts()["current"] == 6
-    assert _audit(fresh) == ["created"], "a current embedding is not recomputed"
-    assert _audit(entries[0]) == ["created", "updated"]
-
-
-def test_embed_pending__other_embedder_makes_everything_stale():
-    _create()
-
-    class Other(HashingEmbedder):
-        @property
-        def signature(self):
-            return "other/1536"
-
-    assert knowledge_embedding_counts(signature="other/1536")["stale"] == 1
-    assert knowledge_embed_pending(embedder=Other(dimensions=1536)).embedded == 1
-    assert KnowledgeEntry.objects.get().embedding_model == "other/1536"
-
-
-def test_embed_pending__failure_keeps_earlier_batches_and_reports():
-    for i in range(3):
-        knowledge_entry_create(business_unit="bu", category="c", question=f"q{i}", answer="a", embed=False)
-
-    class FailsSecond(HashingEmbedder):
-        calls = 0
-
-        def embed(self, texts):
-            FailsSecond.calls += 1
-            if FailsSecond.calls == 2:
-                raise EmbedderError("quota exceeded")
-            return super().embed(texts)
-
-    report = knowledge_embed_pending(embedder=FailsSecond(dimensions=1536), batch_size=2)
-    assert report.embedded == 2 and report.failed == 1 and report.error == "quota exceeded"
-    assert knowledge_embedding_counts()["missing"] == 1
 
 
 def _nested(depth):

@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.db import DatabaseError, connection, transaction
 
-from monitoring.admin import agno_sessions_url
+from monitoring.agno_admin import agno_sessions_url
 from monitoring.models import AgnoMemory, AgnoRun, AgnoSession
 
 pytestmark = pytest.mark.django_db

@@ -23,7 +23,7 @@ from agno.registry import Registry  # noqa: E402
 from agno.team import Team as AgnoTeam  # noqa: E402
 
 from common.agno_spec import MODEL_CLASSES  # noqa: E402
-from common.agno_documents import MODEL_KEYS  # noqa: E402
+from common.agno_spec import MODEL_KEYS  # noqa: E402
 
 pytestmark = pytest.mark.django_db
 
@@ -234,7 +234,7 @@ def test_model_classes__match_agno_provider_table():
 def test_pagbank_style_agent__knowledge_binding_by_name_and_flags_on_the_agent(runtime_client, tmp_path):
     from django.core.management import call_command
 
-    from tests.interchange.test_yaml_io import PAGBANK_AGENT
+    from tests.interchange.test_hive_format import PAGBANK_AGENT
 
     (tmp_path / "config.yaml").write_text(PAGBANK_AGENT, encoding="utf-8")
     out, err = StringIO(), StringIO()

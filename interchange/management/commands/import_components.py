@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from interchange.importing import Action, components_import, components_import_agno_db
 from versioning.audit import cli_actor
-from interchange.yaml_io import ConfigFileError, ConfigFileErrors
+from interchange.documents import ConfigFileError, ConfigFileErrors
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ from tqdm import tqdm
 
 from knowledge.embedders import EmbedderError, get_embedder
 from knowledge.selectors import knowledge_entries_needing_embedding
-from knowledge.services import knowledge_embed_pending
+from knowledge.embedding import knowledge_embed_pending
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from knowledge.services import KnowledgeImportError, knowledge_import_csv
+from knowledge.importing import KnowledgeImportError, knowledge_import_csv
 
 
 class Command(BaseCommand):

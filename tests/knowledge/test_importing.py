@@ -8,7 +8,7 @@ from knowledge.csv_format import write_rows
 from knowledge.embedders import EmbedderError, HashingEmbedder
 from knowledge.models import KnowledgeEntry
 from knowledge.selectors import knowledge_export_rows
-from knowledge.services import KnowledgeImportError, knowledge_import_csv
+from knowledge.importing import KnowledgeImportError, knowledge_import_csv
 from versioning.models import VersionHistory
 
 pytestmark = pytest.mark.django_db
