@@ -8,6 +8,7 @@ from operator import itemgetter
 from typing import Any
 
 from django.db import IntegrityError, connections, models, router, transaction
+from django.utils import timezone
 
 from common.hashing import canonical_hash
 from monitoring.models import AgentMetric, IngestionBatch, IngestionKind, RoutingDecision
@@ -54,23 +55,43 @@ def _claim_key(*, kind: str, idempotency_key: str, request_hash: str, count: int
     A concurrent request with the same key blocks on the unique index until the first one commits,
     then sees its row here: the batch is stored exactly once.
     """
-    existing = IngestionBatch.objects.filter(kind=kind, idempotency_key=idempotency_key).first()
-    if existing is None:
-        try:
-            with transaction.atomic():
-                IngestionBatch.objects.create(
-                    kind=kind,
-                    idempotency_key=idempotency_key,
-                    request_hash=request_hash,
-                    record_count=count,
-                    api_key_name=sent_by[:150],
-                )
+    fields = {
+        "kind": kind,
+        "idempotency_key": idempotency_key,
+        "request_hash": request_hash,
+        "record_count": count,
+        "api_key_name": sent_by[:150],
+    }
+    connection = connections[router.db_for_write(IngestionBatch)]
+    if connection.vendor == "postgresql":
+        if _insert_unless_taken(connection, fields):  # one round trip where the ORM needs four
             return None
-        except IntegrityError:
-            existing = IngestionBatch.objects.get(kind=kind, idempotency_key=idempotency_key)
+    else:
+        existing = IngestionBatch.objects.filter(kind=kind, idempotency_key=idempotency_key).first()
+        if existing is None:
+            try:
+                with transaction.atomic():
+                    IngestionBatch.objects.create(**fields)
+                return None
+            except IntegrityError:
+                pass
+    existing = IngestionBatch.objects.get(kind=kind, idempotency_key=idempotency_key)
     if existing.request_hash != request_hash:
         raise IdempotencyKeyReused(existing)
     return existing
+
+
+def _insert_unless_taken(connection, fields: dict[str, Any]) -> bool:
+    """INSERT … ON CONFLICT (kind, idempotency_key) DO NOTHING: True when this request took the key."""
+    quote = connection.ops.quote_name
+    columns = [*fields, "created_at"]
+    sql = (
+        f"INSERT INTO {quote(IngestionBatch._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))}) ON CONFLICT (kind, idempotency_key) DO NOTHING RETURNING id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*fields.values(), timezone.now()])
+        return cursor.fetchone() is not None
 
 
 def _ingest(

