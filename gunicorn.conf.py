@@ -20,7 +20,9 @@ def _int(variable: str, default: int, *, minimum: int) -> int:
     except ValueError:
         value = None
     if value is None or value < minimum:
-        sys.stderr.write(f"Configuration error: {variable} must be a whole number of at least {minimum}, not {raw!r}.\n")
+        sys.stderr.write(
+            f"Configuration error: {variable} must be a whole number of at least {minimum}, not {raw!r}.\n"
+        )
         sys.exit(2)
     return value
 
@@ -82,7 +84,9 @@ def when_ready(server):
         from hive_portal.db_roles import serving_role_problems
 
         for problem in serving_role_problems():
-            server.log.warning("Database role: %s Serve with a role granted by hive_portal.db_roles (see README).", problem)
+            server.log.warning(
+                "Database role: %s Serve with a role granted by hive_portal.db_roles (see README).", problem
+            )
     except Exception as exc:  # noqa: BLE001 - a warning must never stop the server
         server.log.warning("Database role could not be checked: %s", exc)
     for address in bind:

@@ -1,8 +1,8 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from django.utils.http import urlencode
 from django.utils.html import format_html
+from django.utils.http import urlencode
 
 from agents.forms import AgentForm
 from agents.models import Agent
@@ -97,7 +97,11 @@ class AgentAdmin(VersionedComponentAdmin):
         for agent in queryset:
             try:
                 versioning_services.component_set_active(
-                    kind=self.kind, component_id=agent.agent_id, active=active, actor=request.user, reason="Changed in the admin list"
+                    kind=self.kind,
+                    component_id=agent.agent_id,
+                    active=active,
+                    actor=request.user,
+                    reason="Changed in the admin list",
                 )
                 done += 1
             except ValidationError as exc:

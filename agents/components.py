@@ -17,9 +17,7 @@ def _validate_live(agent: Agent, config: dict) -> None:
 
 
 def _check_deactivate(agent: Agent) -> None:
-    teams = sorted(
-        agent.memberships.filter(team__is_active=True).values_list("team__team_id", flat=True)
-    )
+    teams = sorted(agent.memberships.filter(team__is_active=True).values_list("team__team_id", flat=True))
     if teams:
         raise ValidationError(
             f"{agent.agent_id} is a member of the active team(s) {', '.join(teams)}: "

@@ -34,10 +34,16 @@ class AgentForm(ComponentFormMixin, forms.ModelForm):
     )
     markdown = forms.BooleanField(required=False, help_text="Format answers with Markdown.")
     add_history_to_context = forms.BooleanField(
-        required=False, label="Use conversation history", help_text="Add earlier turns of the conversation to the prompt."
+        required=False,
+        label="Use conversation history",
+        help_text="Add earlier turns of the conversation to the prompt.",
     )
     num_history_runs = forms.IntegerField(
-        required=False, min_value=0, max_value=1000, label="History runs", help_text="How many earlier turns (Agno uses 3 when empty)."
+        required=False,
+        min_value=0,
+        max_value=1000,
+        label="History runs",
+        help_text="How many earlier turns (Agno uses 3 when empty).",
     )
     add_datetime_to_context = forms.BooleanField(required=False, label="Tell the agent the date and time")
     expected_output = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Expected output")

@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from agents.models import Agent
-from common.services import apply_fields
 from common.agno_spec import (
     DEFAULT_AGENT_PARAMETERS,
     collect_errors,
@@ -18,6 +17,7 @@ from common.agno_spec import (
     validate_parameters,
     validate_tools,
 )
+from common.services import apply_fields
 from versioning.components import get_kind
 from versioning.services import check_revision, draft_save, record_created
 

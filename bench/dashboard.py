@@ -133,7 +133,9 @@ def run(args) -> int:
     from monitoring import selectors
     from monitoring.selectors import Period
 
-    print(f"PostgreSQL: {connection.cursor().connection.info.server_version}  data: {args.metrics:,} metrics, {args.decisions:,} routing decisions")
+    print(
+        f"PostgreSQL: {connection.cursor().connection.info.server_version}  data: {args.metrics:,} metrics, {args.decisions:,} routing decisions"
+    )
     call_command("migrate", verbosity=0)
 
     started = time.perf_counter()
@@ -147,7 +149,9 @@ def run(args) -> int:
         cursor.execute("VACUUM ANALYZE routing_decisions")
         cursor.execute("SELECT pg_size_pretty(pg_total_relation_size('agent_metrics'))")
         size = cursor.fetchone()[0]
-    print(f"filled in {fill:.1f} s, vacuum analyze {time.perf_counter() - started:.1f} s; agent_metrics with indexes: {size}")
+    print(
+        f"filled in {fill:.1f} s, vacuum analyze {time.perf_counter() - started:.1f} s; agent_metrics with indexes: {size}"
+    )
 
     now = timezone.now()
     tz = timezone.get_current_timezone()
@@ -162,18 +166,42 @@ def run(args) -> int:
         p = period(days, granularity)
         items += [
             (f"query agent_overview {label}", lambda p=p: selectors.agent_overview(period=p)),
-            (f"query agent_series {label} by {granularity} ({busiest})", lambda p=p: selectors.agent_series(agent_id=busiest, period=p)),
-            (f"query routing_by_destination {label}", lambda p=p: selectors.routing_by_destination(period=p, threshold=0.5)),
-            (f"query routing_series {label} by {granularity}", lambda p=p: selectors.routing_series(period=p, threshold=0.5)),
-            (f"query routing_by_typification {label}", lambda p=p: selectors.routing_by_typification(period=p, threshold=0.5)),
-            (f"query routing_low_confidence {label}", lambda p=p: selectors.routing_low_confidence(period=p, threshold=0.5)),
+            (
+                f"query agent_series {label} by {granularity} ({busiest})",
+                lambda p=p: selectors.agent_series(agent_id=busiest, period=p),
+            ),
+            (
+                f"query routing_by_destination {label}",
+                lambda p=p: selectors.routing_by_destination(period=p, threshold=0.5),
+            ),
+            (
+                f"query routing_series {label} by {granularity}",
+                lambda p=p: selectors.routing_series(period=p, threshold=0.5),
+            ),
+            (
+                f"query routing_by_typification {label}",
+                lambda p=p: selectors.routing_by_typification(period=p, threshold=0.5),
+            ),
+            (
+                f"query routing_low_confidence {label}",
+                lambda p=p: selectors.routing_low_confidence(period=p, threshold=0.5),
+            ),
             (f"query routing_totals {label}", lambda p=p: selectors.routing_totals(period=p, threshold=0.5)),
         ]
     items += [
-        (f"query agent_series 90d by day ({quiet}, quietest)", lambda: selectors.agent_series(agent_id=quiet, period=period(90, "day"))),
+        (
+            f"query agent_series 90d by day ({quiet}, quietest)",
+            lambda: selectors.agent_series(agent_id=quiet, period=period(90, "day")),
+        ),
         (f"query agent_versions ({busiest})", lambda: selectors.agent_versions(agent_id=busiest)),
-        (f"query agent_version_comparison v1/v2 all time ({busiest})", lambda: selectors.agent_version_comparison(agent_id=busiest, versions=[1, 2])),
-        (f"query agent_version_series v1/v2 90d by day ({busiest})", lambda: selectors.agent_version_series(agent_id=busiest, versions=[1, 2], period=period(90, "day"))),
+        (
+            f"query agent_version_comparison v1/v2 all time ({busiest})",
+            lambda: selectors.agent_version_comparison(agent_id=busiest, versions=[1, 2]),
+        ),
+        (
+            f"query agent_version_series v1/v2 90d by day ({busiest})",
+            lambda: selectors.agent_version_series(agent_id=busiest, versions=[1, 2], period=period(90, "day")),
+        ),
     ]
 
     user = User.objects.create_superuser("bench", password="b" * 16)
@@ -199,7 +227,10 @@ def run(args) -> int:
         ("page compare v2 vs v3", page("/admin/monitoring/agentmetric/compare/", {"agent": busiest, "a": 2, "b": 3})),
         ("page routing dashboard 7d", page("/admin/monitoring/routingdecision/dashboard/", {"range": "7d"})),
         ("page routing dashboard 30d", page("/admin/monitoring/routingdecision/dashboard/", {"range": "30d"})),
-        ("page routing dashboard 90d", page("/admin/monitoring/routingdecision/dashboard/", {"range": "90d", "threshold": "0.6"})),
+        (
+            "page routing dashboard 90d",
+            page("/admin/monitoring/routingdecision/dashboard/", {"range": "90d", "threshold": "0.6"}),
+        ),
         ("page agent metric list", page("/admin/monitoring/agentmetric/")),
         ("page agent metric list, search agent", page("/admin/monitoring/agentmetric/", {"q": busiest})),
         ("page routing decision list", page("/admin/monitoring/routingdecision/")),
@@ -216,8 +247,10 @@ def run(args) -> int:
         if flag:
             failures.append(name)
         print(f"{name.ljust(width)}  {cold * 1000:7.0f}ms  {median * 1000:7.0f}ms  {worst * 1000:7.0f}ms{flag}")
-    print(f"\n{len(items)} items; slowest warm run {slowest * 1000:.0f} ms; target < {TARGET_SECONDS * 1000:.0f} ms each: "
-          + ("met" if not failures else f"NOT met by {len(failures)}"))
+    print(
+        f"\n{len(items)} items; slowest warm run {slowest * 1000:.0f} ms; target < {TARGET_SECONDS * 1000:.0f} ms each: "
+        + ("met" if not failures else f"NOT met by {len(failures)}")
+    )
     return 0 if not failures else 1
 
 

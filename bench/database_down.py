@@ -60,7 +60,9 @@ def writers(base: str, key: str, count: int, stop: threading.Event, answers: lis
             i += 1
             metric = {"records": [{"agent_id": "cards-specialist", "session_id": f"w{n}-{i}", "response_time_ms": 900}]}
             answers.append(("metrics",) + post(f"{base}/api/v1/metrics", metric, key))
-            answers.append(("classify",) + post(f"{base}/api/v1/typification/classify", {"text": "meu pix não caiu"}, key))
+            answers.append(
+                ("classify",) + post(f"{base}/api/v1/typification/classify", {"text": "meu pix não caiu"}, key)
+            )
             stop.wait(0.2)
 
     threads = [threading.Thread(target=loop, args=(n,), daemon=True) for n in range(count)]
@@ -97,9 +99,21 @@ def main() -> None:
         run([PYTHON, "manage.py", "migrate", "--no-input", "-v", "0"], env)
         run([PYTHON, "manage.py", "collectstatic", "--no-input", "-v", "0"], env)
         run([PYTHON, "manage.py", "load_demo"], env)
-        key = run(
-            [PYTHON, "manage.py", "create_api_key", "bench", "--scopes", "config:read,metrics:write,typification:read"], env
-        ).strip().splitlines()[-1]
+        key = (
+            run(
+                [
+                    PYTHON,
+                    "manage.py",
+                    "create_api_key",
+                    "bench",
+                    "--scopes",
+                    "config:read,metrics:write,typification:read",
+                ],
+                env,
+            )
+            .strip()
+            .splitlines()[-1]
+        )
         server = subprocess.Popen(
             [str(Path(PYTHON).parent / "gunicorn"), "-c", "gunicorn.conf.py", "hive_portal.wsgi"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
@@ -108,22 +122,35 @@ def main() -> None:
         wait_until_up(f"{base}/health/")
         auth = f"Authorization: Bearer {key}"
         config_url = f"{base}/api/v1/agents/cards-specialist/config"
-        wrk(config_url, headers=[auth], duration=3, connections=args.connections, threads=args.threads)  # warm all workers
+        wrk(
+            config_url, headers=[auth], duration=3, connections=args.connections, threads=args.threads
+        )  # warm all workers
         workers = os.environ.get("HIVE_WORKERS", "gunicorn.conf.py default")
-        print(f"gunicorn workers: {workers}; wrk: {args.connections} connections, {args.duration}s; {args.writers} writers", flush=True)
+        print(
+            f"gunicorn workers: {workers}; wrk: {args.connections} connections, {args.duration}s; {args.writers} writers",
+            flush=True,
+        )
 
         up = wrk(config_url, headers=[auth], duration=args.duration, connections=args.connections, threads=args.threads)
-        print(f"  (a) up    {up['rps']:8.0f} req/s  p50 {up['p50']:7.2f} ms  p99 {up['p99']:8.2f} ms  non-2xx {up['non2xx']}", flush=True)
+        print(
+            f"  (a) up    {up['rps']:8.0f} req/s  p50 {up['p50']:7.2f} ms  p99 {up['p99']:8.2f} ms  non-2xx {up['non2xx']}",
+            flush=True,
+        )
 
         run([PYTHON, "manage.py", "embedded_db", "stop"], env)
         stop = threading.Event()
         answers: list = []
         threads = writers(base, key, args.writers, stop, answers)
-        down = wrk(config_url, headers=[auth], duration=args.duration, connections=args.connections, threads=args.threads)
+        down = wrk(
+            config_url, headers=[auth], duration=args.duration, connections=args.connections, threads=args.threads
+        )
         stop.set()
         for thread in threads:
             thread.join(timeout=60)
-        print(f"  (b) down  {down['rps']:8.0f} req/s  p50 {down['p50']:7.2f} ms  p99 {down['p99']:8.2f} ms  non-2xx {down['non2xx']}", flush=True)
+        print(
+            f"  (b) down  {down['rps']:8.0f} req/s  p50 {down['p50']:7.2f} ms  p99 {down['p99']:8.2f} ms  non-2xx {down['non2xx']}",
+            flush=True,
+        )
         codes: dict[str, int] = {}
         for _, status, _, _ in answers:
             codes[str(status)] = codes.get(str(status), 0) + 1
@@ -156,7 +183,11 @@ def main() -> None:
         print(f"config errors while down (target 0)        {down['non2xx']}")
         print(f"writes while down answered 503 (target all) {codes.get('503', 0)}/{len(answers)}")
         print(f"first write accepted after restart          {first_ok:.2f} s" if first_ok else "first write: never")
-        print(f"40 writes in a row accepted after restart   {all_ok:.2f} s (target <= 2)" if all_ok else "40 in a row: never")
+        print(
+            f"40 writes in a row accepted after restart   {all_ok:.2f} s (target <= 2)"
+            if all_ok
+            else "40 in a row: never"
+        )
     finally:
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)

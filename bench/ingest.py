@@ -27,7 +27,7 @@ import time
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -36,7 +36,7 @@ from runtime_api import PYTHON, ROOT, free_port, run, wait_until_up  # noqa: E40
 
 
 def batches(total: int, size: int) -> list[bytes]:
-    start = datetime.now(timezone.utc) - timedelta(days=1, seconds=total)  # all in the past
+    start = datetime.now(UTC) - timedelta(days=1, seconds=total)  # all in the past
     out = []
     for b in range(total // size):
         records = [
@@ -61,7 +61,11 @@ def post(url: str, key: str, body: bytes) -> int:
         url,
         data=body,
         method="POST",
-        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4())},
+        headers={
+            "Authorization": f"Bearer {key}",
+            "Content-Type": "application/json",
+            "Idempotency-Key": str(uuid.uuid4()),
+        },
     )
     with urllib.request.urlopen(request, timeout=120) as response:
         return response.status
@@ -84,7 +88,13 @@ print(time.perf_counter() - started)
 """
     payload = json.dumps([b.decode() for b in bodies])
     out = subprocess.run(
-        [PYTHON, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, input=payload, capture_output=True, text=True, check=True
+        [PYTHON, "manage.py", "shell", "-c", script],
+        cwd=ROOT,
+        env=env,
+        input=payload,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return float(out.strip().splitlines()[-1])
 
@@ -112,7 +122,11 @@ def main() -> None:
     try:
         print(f"Setting up in {data_dir} (embedded PostgreSQL, migrate)...", flush=True)
         run([PYTHON, "manage.py", "migrate", "--no-input", "-v", "0"], env)
-        key = run([PYTHON, "manage.py", "create_api_key", "bench", "--scopes", "metrics:write"], env).strip().splitlines()[-1]
+        key = (
+            run([PYTHON, "manage.py", "create_api_key", "bench", "--scopes", "metrics:write"], env)
+            .strip()
+            .splitlines()[-1]
+        )
         server = subprocess.Popen(
             [str(Path(PYTHON).parent / "gunicorn"), "-c", "gunicorn.conf.py", "hive_portal.wsgi"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
@@ -126,7 +140,10 @@ def main() -> None:
         with ThreadPoolExecutor(args.clients) as pool:
             assert set(pool.map(lambda b: post(url, key, b), warm)) == {201}
         workers = os.environ.get("HIVE_WORKERS", "gunicorn.conf.py default")
-        print(f"gunicorn workers: {workers}; {total} records in batches of {args.batch}, {args.clients} clients", flush=True)
+        print(
+            f"gunicorn workers: {workers}; {total} records in batches of {args.batch}, {args.clients} clients",
+            flush=True,
+        )
 
         started = time.perf_counter()
         with ThreadPoolExecutor(args.clients) as pool:

@@ -37,7 +37,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -63,7 +63,8 @@ def parse_args():
         "--threads", type=int, default=1, help="gunicorn threads (default 1: sync worker, a new connection per request)"
     )
     parser.add_argument(
-        "--precision-only", action="store_true",
+        "--precision-only",
+        action="store_true",
         help="only compare the full- and half-precision indexes (size, build time, recall, raw SQL latency)",
     )
     parser.add_argument(
@@ -99,7 +100,7 @@ def make_data(rows: int, dimensions: int, queries: int, seed: int):
     def points(count):
         labels = rng.integers(0, CLUSTERS, count)
         latent = centres[labels] + rng.standard_normal((count, LATENT_DIMENSIONS)) * 0.5
-        out = (latent.astype(np.float32) @ projection)
+        out = latent.astype(np.float32) @ projection
         out /= np.linalg.norm(out, axis=1, keepdims=True)
         out += rng.standard_normal((count, dimensions)).astype(np.float32) * (0.15 / np.sqrt(dimensions))
         out /= np.linalg.norm(out, axis=1, keepdims=True)
@@ -175,15 +176,15 @@ def setup_django(url: str, data_dir: Path):
 
 def raw_connection(url: str):
     import psycopg
+
+    # The same session settings every portal connection carries (hive_portal/settings.py): search path,
+    # random_page_cost and the HNSW scan options.
+    from django.conf import settings
     from pgvector.psycopg import register_vector
 
     # Server-side binding with the vector in binary, as knowledge.selectors sends its statements: "raw
     # SQL" is the same statements and parameters without the HTTP, Django and DRF layers.
     from knowledge.selectors import PgVector, PgVectorBinaryDumper
-
-    # The same session settings every portal connection carries (hive_portal/settings.py): search path,
-    # random_page_cost and the HNSW scan options.
-    from django.conf import settings
 
     conn = psycopg.connect(url, options=settings.DATABASES["default"]["OPTIONS"]["options"], autocommit=True)
     register_vector(conn)
@@ -197,7 +198,7 @@ def load(conn, data, units, signature: str):
     for name in (VECTOR_INDEX, HALFVEC_INDEX):
         conn.execute(f"DROP INDEX IF EXISTS {name}")
     conn.execute("TRUNCATE knowledge_base")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     columns = (
         "id, business_unit, category, subcategory, question, answer, embedding, metadata, content_hash, "
         "embedding_hash, embedding_model, embedded_at, created_at, updated_at"
@@ -206,8 +207,22 @@ def load(conn, data, units, signature: str):
 
     with conn.cursor() as cur, cur.copy(f"COPY knowledge_base ({columns}) FROM STDIN WITH (FORMAT BINARY)") as copy:
         copy.set_types(
-            ["uuid", "varchar", "varchar", "varchar", "text", "text", "vector", "jsonb", "varchar", "varchar",
-             "varchar", "timestamptz", "timestamptz", "timestamptz"]
+            [
+                "uuid",
+                "varchar",
+                "varchar",
+                "varchar",
+                "text",
+                "text",
+                "vector",
+                "jsonb",
+                "varchar",
+                "varchar",
+                "varchar",
+                "timestamptz",
+                "timestamptz",
+                "timestamptz",
+            ]
         )
         for i, (vector, unit) in enumerate(zip(data, units)):
             business_unit = f"bu-{unit:02d}"
@@ -216,8 +231,22 @@ def load(conn, data, units, signature: str):
             answer = f"Synthetic answer {i}"
             digest = content_hash(business_unit=business_unit, category=category, question=question, answer=answer)
             copy.write_row(
-                (uuid.uuid4(), business_unit, category, "", question, answer, vector, Jsonb({}), digest, digest,
-                 signature, now, now, now)
+                (
+                    uuid.uuid4(),
+                    business_unit,
+                    category,
+                    "",
+                    question,
+                    answer,
+                    vector,
+                    Jsonb({}),
+                    digest,
+                    digest,
+                    signature,
+                    now,
+                    now,
+                    now,
+                )
             )
     conn.execute("VACUUM ANALYZE knowledge_base")
 
@@ -322,8 +351,10 @@ def compare_precisions(conn, memory, data_ids, queries, query_units, truth_unfil
         )
         if precision == "vector":
             conn.execute(f"DROP INDEX {VECTOR_INDEX}")
-    say(f"{'index':<8} {'build s':>8} {'size MB':>8} {'recall unf.':>11} {'worst':>6} {'p50 ms':>7} "
-        f"{'recall 1% (HNSW)':>16} {'worst':>6} {'rows':>6} {'p50 ms':>7}")
+    say(
+        f"{'index':<8} {'build s':>8} {'size MB':>8} {'recall unf.':>11} {'worst':>6} {'p50 ms':>7} "
+        f"{'recall 1% (HNSW)':>16} {'worst':>6} {'rows':>6} {'p50 ms':>7}"
+    )
     for precision, r in report.items():
         u, f = r["unfiltered"], r["filtered"]
         say(
@@ -389,7 +420,9 @@ def forced_hnsw_filtered(conn, data_ids, queries, query_units, truth_filtered):
             plan = " ".join(r[0] for r in conn.execute("EXPLAIN " + sql, params))
             assert HALFVEC_INDEX in plan, plan
             for i, query in enumerate(queries):
-                params = search_params(PgVector(query), business_unit=f"bu-{query_units[i]:02d}", category=None, limit=K)
+                params = search_params(
+                    PgVector(query), business_unit=f"bu-{query_units[i]:02d}", category=None, limit=K
+                )
                 rows = conn.execute(sql, params).fetchall()
                 expected = {data_ids[j] for j in truth_filtered[i]}
                 recalls.append(len({str(r[0]) for r in rows} & expected) / K)
@@ -411,7 +444,16 @@ def start_gunicorn(port: int, threads: int = 1, *, workers: int = 1, app: str = 
         HIVE_LOG_LEVEL="warning",
     )  # fmt: skip
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "--pythonpath", str(ROOT / "bench"), app],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            str(ROOT / "gunicorn.conf.py"),
+            "--pythonpath",
+            str(ROOT / "bench"),
+            app,
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -515,11 +557,15 @@ def precision_checks(report) -> list[tuple[str, bool]]:
     return [
         ("halfvec index <= 0.55x the vector index", h["size"] <= 0.55 * v["size"]),
         ("halfvec recall@10 >= 0.95 unfiltered", h["unfiltered"]["recall"] >= 0.95),
-        ("halfvec recall@10 >= 0.95 filtered 1% (HNSW forced), full pages",
-         h["filtered"]["recall"] >= 0.95 and h["filtered"]["rows"][0] == K),
+        (
+            "halfvec recall@10 >= 0.95 filtered 1% (HNSW forced), full pages",
+            h["filtered"]["recall"] >= 0.95 and h["filtered"]["rows"][0] == K,
+        ),
         # "No worse" with 10% for timer noise on a shared machine: both are measured in this run.
-        ("halfvec p50 latency no worse than vector (<= 1.1x, both ways)",
-         all(h[kind]["p50"] <= 1.1 * v[kind]["p50"] for kind in ("unfiltered", "filtered"))),
+        (
+            "halfvec p50 latency no worse than vector (<= 1.1x, both ways)",
+            all(h[kind]["p50"] <= 1.1 * v[kind]["p50"] for kind in ("unfiltered", "filtered")),
+        ),
     ]
 
 
@@ -557,7 +603,9 @@ def main():
 
         dimensions = settings.HIVE_EMBEDDING_DIMENSIONS
         conn = raw_connection(url)
-        version = conn.execute("SELECT version(), (SELECT extversion FROM pg_extension WHERE extname='vector')").fetchone()
+        version = conn.execute(
+            "SELECT version(), (SELECT extversion FROM pg_extension WHERE extname='vector')"
+        ).fetchone()
         say(f"PostgreSQL: {version[0].split(' on ')[0]}, pgvector {version[1]}; {os.cpu_count()} CPU cores")
         say(
             f"Data: {args.rows:,} rows x {dimensions} dims, {CLUSTERS} clusters, {BUSINESS_UNITS} business units "
@@ -629,7 +677,9 @@ def main():
             latency[kind] = {name: (percentile(t, 50), percentile(t, 95)) for name, t in timings.items()}
             sql50, sql95 = latency[kind]["sql"]
             say(f"Latency {kind} (same {len(queries)} queries, interleaved):")
-            say(f"  raw SQL           p50 {sql50 * 1000:6.2f} ms  p95 {sql95 * 1000:6.2f} ms  rows {min(counts['sql'])}-{max(counts['sql'])}")
+            say(
+                f"  raw SQL           p50 {sql50 * 1000:6.2f} ms  p95 {sql95 * 1000:6.2f} ms  rows {min(counts['sql'])}-{max(counts['sql'])}"
+            )
             for name, label in (("http", "HTTP API (gunicorn)"), ("in-process", "API, Django test client")):
                 p50, p95 = latency[kind][name]
                 say(

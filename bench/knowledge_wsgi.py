@@ -28,7 +28,9 @@ def _connect():
 
         # The portal's own session settings (search path, planner and HNSW scan options).
         _connection = psycopg.connect(
-            os.environ["HIVE_DATABASE_URL"], options=settings.DATABASES["default"]["OPTIONS"]["options"], autocommit=True
+            os.environ["HIVE_DATABASE_URL"],
+            options=settings.DATABASES["default"]["OPTIONS"]["options"],
+            autocommit=True,
         )
         _connection.adapters.register_dumper(PgVector, PgVectorBinaryDumper)
     return _connection
@@ -44,11 +46,18 @@ def bare_search(environ, start_response):
     vector = np.asarray(body["embedding"], dtype=np.float32)
     unit, category, limit = body.get("business_unit"), body.get("category"), body.get("limit", 10)
     params = search_params(PgVector(vector), business_unit=unit, category=category, limit=limit)
-    rows = _connect().execute(search_sql(business_unit=unit is not None, category=category is not None), params).fetchall()
+    rows = (
+        _connect().execute(search_sql(business_unit=unit is not None, category=category is not None), params).fetchall()
+    )
     results = [
         {
-            "id": str(row[0]), "question": row[1], "answer": row[2], "business_unit": row[3], "category": row[4],
-            "subcategory": row[5], "distance": float(row[6]),
+            "id": str(row[0]),
+            "question": row[1],
+            "answer": row[2],
+            "business_unit": row[3],
+            "category": row[4],
+            "subcategory": row[5],
+            "distance": float(row[6]),
         }
         for row in rows
         if row[6] is not None and not math.isnan(row[6])

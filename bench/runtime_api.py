@@ -84,8 +84,12 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=15, help="seconds per measurement (default 15)")
     parser.add_argument("--connections", type=int, default=32, help="concurrent connections (default 32)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
-    parser.add_argument("--instructions", type=int, default=40, help="instructions in the benchmarked agent (config size)")
-    parser.add_argument("--rounds", type=int, default=2, help="rounds of the four measurements, interleaved (default 2)")
+    parser.add_argument(
+        "--instructions", type=int, default=40, help="instructions in the benchmarked agent (config size)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="rounds of the four measurements, interleaved (default 2)"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
@@ -118,7 +122,11 @@ def main() -> None:
             "component_publish(kind=get_kind('agent'), component_id='cards-specialist', actor='bench')"
         )
         run([PYTHON, "manage.py", "shell", "-c", script], env)
-        key = run([PYTHON, "manage.py", "create_api_key", "bench", "--scopes", "config:read"], env).strip().splitlines()[-1]
+        key = (
+            run([PYTHON, "manage.py", "create_api_key", "bench", "--scopes", "config:read"], env)
+            .strip()
+            .splitlines()[-1]
+        )
         server = subprocess.Popen(
             [str(Path(PYTHON).parent / "gunicorn"), "-c", "gunicorn.conf.py", "hive_portal.wsgi"],
             cwd=ROOT,
@@ -153,10 +161,15 @@ def main() -> None:
         results: dict[str, dict] = {}
         for round_number in range(args.rounds):
             for name, (url, headers) in cases.items():
-                r = wrk(url, headers=headers, duration=args.duration, connections=args.connections, threads=args.threads)
+                r = wrk(
+                    url, headers=headers, duration=args.duration, connections=args.connections, threads=args.threads
+                )
                 if r["non2xx"]:
                     raise SystemExit(f"{name}: {r['non2xx']} non-2xx/3xx responses: {url}")
-                print(f"  round {round_number + 1} {name:11s} {r['rps']:9.0f} req/s  p50 {r['p50']:7.2f} ms  p99 {r['p99']:7.2f} ms", flush=True)
+                print(
+                    f"  round {round_number + 1} {name:11s} {r['rps']:9.0f} req/s  p50 {r['p50']:7.2f} ms  p99 {r['p99']:7.2f} ms",
+                    flush=True,
+                )
                 if name not in results or r["rps"] > results[name]["rps"]:
                     results[name] = r
         a, b, c, d = (results[k] for k in cases)

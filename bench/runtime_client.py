@@ -114,7 +114,9 @@ def publish_credit(temperature: float) -> float:
     from versioning.services import component_publish
 
     agent = Agent.objects.get(agent_id="credit-specialist")
-    agent_update(agent=agent, actor="bench", note="bench", model_settings={"temperature": temperature, "max_tokens": 1000})
+    agent_update(
+        agent=agent, actor="bench", note="bench", model_settings={"temperature": temperature, "max_tokens": 1000}
+    )
     component_publish(kind=get_kind("agent"), component_id="credit-specialist", actor="bench")
     return time.monotonic()
 
@@ -268,9 +270,21 @@ def main() -> None:
         run([PYTHON, "manage.py", "migrate", "--no-input", "-v", "0"], env)
         run([PYTHON, "manage.py", "collectstatic", "--no-input", "-v", "0"], env)
         run([PYTHON, "manage.py", "load_demo"], env)
-        key = run(
-            [PYTHON, "manage.py", "create_api_key", "bench", "--scopes", "config:read,metrics:write,knowledge:search"], env
-        ).strip().splitlines()[-1]
+        key = (
+            run(
+                [
+                    PYTHON,
+                    "manage.py",
+                    "create_api_key",
+                    "bench",
+                    "--scopes",
+                    "config:read,metrics:write,knowledge:search",
+                ],
+                env,
+            )
+            .strip()
+            .splitlines()[-1]
+        )
         server = subprocess.Popen(
             [str(Path(PYTHON).parent / "gunicorn"), "-c", "gunicorn.conf.py", "hive_portal.wsgi"],
             cwd=ROOT,
@@ -314,14 +328,20 @@ def main() -> None:
 
         tools = [card_lookup, block_card, pix_transaction_lookup]
         workers = os.environ.get("HIVE_WORKERS", "gunicorn.conf.py default")
-        print(f"gunicorn workers: {workers}; revalidation interval {args.interval}s; {args.publishes} publishes per N", flush=True)
+        print(
+            f"gunicorn workers: {workers}; revalidation interval {args.interval}s; {args.publishes} publishes per N",
+            flush=True,
+        )
 
         print("\n(1) publish → visible in N running clients")
         print(
             f"{'freshness':>22s} {'clients':>8s} {'p50 ms':>8s} {'p95 ms':>8s} {'max ms':>8s} "
             f"{'idle req/s':>11s} {'req/s w/ publishes':>19s} {'missed (30 s)':>14s}"
         )
-        for label, events_url in ((f"long-poll ({args.events_threads} thr)", events), (f"poll every {args.interval}s", None)):
+        for label, events_url in (
+            (f"long-poll ({args.events_threads} thr)", events),
+            (f"poll every {args.interval}s", None),
+        ):
             for n in [int(x) for x in args.clients.split(",")]:
                 r = freshness(base, key, n, args.publishes, args.interval, tools, events=events_url)
                 print(
@@ -339,7 +359,9 @@ def main() -> None:
         r = hook_overhead(base, key, args.runs)
         print(f"  without hook  median {r['without_ms']:7.3f} ms  mean {r['mean_without_ms']:7.3f} ms")
         print(f"  with hook     median {r['with_ms']:7.3f} ms  mean {r['mean_with_ms']:7.3f} ms")
-        print(f"  overhead      median {r['with_ms'] - r['without_ms']:7.3f} ms  mean {r['mean_with_ms'] - r['mean_without_ms']:7.3f} ms  (target <= 1 ms)")
+        print(
+            f"  overhead      median {r['with_ms'] - r['without_ms']:7.3f} ms  mean {r['mean_with_ms'] - r['mean_without_ms']:7.3f} ms  (target <= 1 ms)"
+        )
         print(f"  reported: {r['sent']} sent, {r['dropped']} dropped, all flushed: {r['flushed']}")
     finally:
         for process in (events_server, server):

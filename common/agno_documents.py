@@ -53,7 +53,9 @@ def agno_model(spec: Any) -> Any:
     if not isinstance(spec, dict):
         return spec
     provider_key = spec.get("provider")
-    name, provider = MODEL_CLASSES.get(provider_key, (None, provider_key)) if isinstance(provider_key, str) else (None, provider_key)
+    name, provider = (
+        MODEL_CLASSES.get(provider_key, (None, provider_key)) if isinstance(provider_key, str) else (None, provider_key)
+    )
     model: dict[str, Any] = {"provider": provider, "id": spec.get("id")}
     if name:
         model["name"] = name
@@ -204,7 +206,9 @@ def portal_model(spec: Any, key: str = "model") -> dict | None:
     if provider_key is None and isinstance(agno_provider, str) and agno_provider.lower() in MODEL_CLASSES:
         provider_key = agno_provider.lower()
     if provider_key is None:
-        raise AgnoDocumentError(f"{key}.provider", f"{key}: unknown model class {name!r} of provider {agno_provider!r}.")
+        raise AgnoDocumentError(
+            f"{key}.provider", f"{key}: unknown model class {name!r} of provider {agno_provider!r}."
+        )
     params = {k: v for k, v in spec.items() if k not in ("provider", "name", "id")}
     return {"provider": provider_key, "id": spec["id"], "params": params}
 
@@ -252,7 +256,8 @@ def portal_config(kind: str, document: dict) -> dict:
             for index, member in enumerate(value or []):
                 if not isinstance(member, dict) or member.get("type") != "agent" or not member.get("agent_id"):
                     raise AgnoDocumentError(
-                        f"members.{index}", f"member {index + 1}: the portal's teams have agent members only, not {member!r}."
+                        f"members.{index}",
+                        f"member {index + 1}: the portal's teams have agent members only, not {member!r}.",
                     )
                 members.append({"agent_id": member["agent_id"], "position": index + 1})
             config["members"] = members

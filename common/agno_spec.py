@@ -65,34 +65,141 @@ LEGACY_PARAMETER_KEYS: dict[str, str] = {
 
 # Agno 3.1 keyword parameters (agno.agent.Agent / agno.team.Team), checked against Agno in the tests.
 _AGNO_COMMON = frozenset(
-    """add_datetime_to_context add_dependencies_to_context add_history_to_context add_knowledge_to_context
-    add_learnings_to_context add_location_to_context add_memories_to_context add_name_to_context
-    add_search_knowledge_instructions add_session_state_to_context add_session_summary_to_context
-    additional_context additional_input cache_callables cache_session callable_knowledge_cache_key
-    callable_tools_cache_key checkpoint compress_tool_results compression_manager datetime_format db
-    debug_level debug_mode delay_between_retries dependencies description enable_agentic_knowledge_filters
-    enable_agentic_memory enable_agentic_state enable_session_summaries events_to_skip expected_output
-    exponential_backoff fallback_config fallback_models followup_model followups id input_schema
-    instructions introduction knowledge knowledge_filters knowledge_retriever learning markdown
-    max_tool_calls_from_history media_storage memory_manager metadata model name num_followups
-    num_history_messages num_history_runs num_past_session_runs_in_search num_past_sessions_to_search
-    offload_tool_results output_model output_model_prompt output_schema overwrite_db_session_state
-    parse_response parser_model parser_model_prompt post_hooks pre_hooks read_chat_history reasoning_agent
-    reasoning_model references_format resolve_in_context retries role search_knowledge search_past_sessions
-    send_media_to_model session_id session_state session_summary_manager skills store_events
-    store_history_messages store_media store_tool_messages stream stream_events system_message
-    system_message_role telemetry timezone_identifier tool_call_limit tool_choice tool_hooks tools
-    update_knowledge update_memory_on_run use_instruction_tags use_json_mode user_id""".split()
+    [
+        "add_datetime_to_context",
+        "add_dependencies_to_context",
+        "add_history_to_context",
+        "add_knowledge_to_context",
+        "add_learnings_to_context",
+        "add_location_to_context",
+        "add_memories_to_context",
+        "add_name_to_context",
+        "add_search_knowledge_instructions",
+        "add_session_state_to_context",
+        "add_session_summary_to_context",
+        "additional_context",
+        "additional_input",
+        "cache_callables",
+        "cache_session",
+        "callable_knowledge_cache_key",
+        "callable_tools_cache_key",
+        "checkpoint",
+        "compress_tool_results",
+        "compression_manager",
+        "datetime_format",
+        "db",
+        "debug_level",
+        "debug_mode",
+        "delay_between_retries",
+        "dependencies",
+        "description",
+        "enable_agentic_knowledge_filters",
+        "enable_agentic_memory",
+        "enable_agentic_state",
+        "enable_session_summaries",
+        "events_to_skip",
+        "expected_output",
+        "exponential_backoff",
+        "fallback_config",
+        "fallback_models",
+        "followup_model",
+        "followups",
+        "id",
+        "input_schema",
+        "instructions",
+        "introduction",
+        "knowledge",
+        "knowledge_filters",
+        "knowledge_retriever",
+        "learning",
+        "markdown",
+        "max_tool_calls_from_history",
+        "media_storage",
+        "memory_manager",
+        "metadata",
+        "model",
+        "name",
+        "num_followups",
+        "num_history_messages",
+        "num_history_runs",
+        "num_past_session_runs_in_search",
+        "num_past_sessions_to_search",
+        "offload_tool_results",
+        "output_model",
+        "output_model_prompt",
+        "output_schema",
+        "overwrite_db_session_state",
+        "parse_response",
+        "parser_model",
+        "parser_model_prompt",
+        "post_hooks",
+        "pre_hooks",
+        "read_chat_history",
+        "reasoning_agent",
+        "reasoning_model",
+        "references_format",
+        "resolve_in_context",
+        "retries",
+        "role",
+        "search_knowledge",
+        "search_past_sessions",
+        "send_media_to_model",
+        "session_id",
+        "session_state",
+        "session_summary_manager",
+        "skills",
+        "store_events",
+        "store_history_messages",
+        "store_media",
+        "store_tool_messages",
+        "stream",
+        "stream_events",
+        "system_message",
+        "system_message_role",
+        "telemetry",
+        "timezone_identifier",
+        "tool_call_limit",
+        "tool_choice",
+        "tool_hooks",
+        "tools",
+        "update_knowledge",
+        "update_memory_on_run",
+        "use_instruction_tags",
+        "use_json_mode",
+        "user_id",
+    ]
 )
 AGNO_AGENT_PARAMETERS = _AGNO_COMMON | frozenset(
-    """build_context build_user_context compaction filesystem read_tool_call_history sandbox
-    save_response_to_file structured_outputs user_message_role""".split()
+    [
+        "build_context",
+        "build_user_context",
+        "compaction",
+        "filesystem",
+        "read_tool_call_history",
+        "sandbox",
+        "save_response_to_file",
+        "structured_outputs",
+        "user_message_role",
+    ]
 )
 AGNO_TEAM_PARAMETERS = _AGNO_COMMON | frozenset(
-    """add_member_tools_to_context add_team_history_to_members callable_members_cache_key
-    delegate_to_all_members determine_input_for_members get_member_information_tool max_iterations members
-    mode num_team_history_runs respond_directly share_member_interactions show_members_responses
-    store_member_responses stream_member_events""".split()
+    [
+        "add_member_tools_to_context",
+        "add_team_history_to_members",
+        "callable_members_cache_key",
+        "delegate_to_all_members",
+        "determine_input_for_members",
+        "get_member_information_tool",
+        "max_iterations",
+        "members",
+        "mode",
+        "num_team_history_runs",
+        "respond_directly",
+        "share_member_interactions",
+        "show_members_responses",
+        "store_member_responses",
+        "stream_member_events",
+    ]
 )
 
 # Agno 3's provider key → the model class's ``name`` and ``provider`` as ``Model.to_dict()`` writes them
@@ -355,10 +462,7 @@ def knowledge_binding_errors(binding: Any, *, kind: str) -> list[str]:
         elif key in AGNO_AGENT_PARAMETERS:
             errors.append(f"knowledge.{key} is an agent parameter: set “{key}” beside knowledge, not inside it.")
         else:
-            errors.append(
-                f"knowledge.{key} is not part of a knowledge binding "
-                f"({', '.join(KNOWLEDGE_BINDING_KEYS)})."
-            )
+            errors.append(f"knowledge.{key} is not part of a knowledge binding ({', '.join(KNOWLEDGE_BINDING_KEYS)}).")
     return errors
 
 

@@ -65,7 +65,9 @@ class DatabaseGate:
     def mark_down(self) -> None:
         with self._lock:
             if not self._down:
-                _logger.warning("The database is unavailable: refusing requests that need it, probing every %ss.", PROBE_INTERVAL)
+                _logger.warning(
+                    "The database is unavailable: refusing requests that need it, probing every %ss.", PROBE_INTERVAL
+                )
             self._down = True
             self._retry_at = time.monotonic() + PROBE_INTERVAL
 

@@ -124,7 +124,6 @@ def text_may_hold_bad_characters(text: str) -> bool:
 def loads_limited(text: str, *, max_depth: int = MAX_JSON_DEPTH):
     """``json.loads`` that raises ``JSONLimitError`` instead of ``RecursionError``, and for values the limits
     refuse. Other syntax errors stay ``ValueError`` (``json.JSONDecodeError``)."""
-    import json
 
     try:
         value = json.loads(text)

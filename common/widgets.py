@@ -235,7 +235,9 @@ class ToolListField(forms.Field):
                     errors.append(f"Tool {number} ({name}): the parameters: {_limit_message(exc)}")
                     continue
                 except json.JSONDecodeError as exc:
-                    errors.append(f"Tool {number} ({name}): the parameters are not valid JSON ({exc.msg}, line {exc.lineno}).")
+                    errors.append(
+                        f"Tool {number} ({name}): the parameters are not valid JSON ({exc.msg}, line {exc.lineno})."
+                    )
                     continue
                 if not isinstance(parsed, dict):
                     errors.append(f"Tool {number} ({name}): the parameters must be a JSON object {{...}}.")

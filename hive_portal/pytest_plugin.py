@@ -24,7 +24,6 @@ os.environ.setdefault("HIVE_RUNTIME_LISTEN", "false")
 _TEMP_DATA_DIR: Path | None = None
 
 
-
 def _remove_temp_server() -> None:
     """Stop the session's server and delete its folder (idempotent).
 

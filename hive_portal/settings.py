@@ -62,7 +62,10 @@ DEBUG = _bool("HIVE_DEBUG", False)
 
 SECRET_KEY = env.str("HIVE_SECRET_KEY", default="").strip()
 if SECRET_KEY and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
-    raise _config_error("HIVE_SECRET_KEY", "must be at least 50 random characters (python -c \"import secrets; print(secrets.token_urlsafe(50))\").")
+    raise _config_error(
+        "HIVE_SECRET_KEY",
+        'must be at least 50 random characters (python -c "import secrets; print(secrets.token_urlsafe(50))").',
+    )
 
 DATA_DIR = Path(env.str("HIVE_DATA_DIR", default=str(BASE_DIR / ".hive"))).expanduser()
 if not DATA_DIR.is_absolute():
@@ -224,7 +227,9 @@ if _db.get("ENGINE") in {"django.db.backends.postgresql", "django.db.backends.po
     _db.setdefault("TEST", {})["NAME"] = env.str("HIVE_TEST_DATABASE_NAME", default="") or None
 elif _db.get("ENGINE") == "django.db.backends.sqlite3":
     if not _db.get("NAME") or _db["NAME"] == ":memory:":
-        raise _config_error(_url_variable, "must give a file path for SQLite, such as sqlite:////var/lib/hive/hive.sqlite3.")
+        raise _config_error(
+            _url_variable, "must give a file path for SQLite, such as sqlite:////var/lib/hive/hive.sqlite3."
+        )
     _db.setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
     _db["OPTIONS"]["init_command"] = "PRAGMA foreign_keys=ON; PRAGMA journal_mode=WAL;"
 else:
@@ -274,7 +279,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in env.str("HIVE_CSRF_TRUSTED_ORIGINS", default="").split(",") if o.strip()]
 for _origin in CSRF_TRUSTED_ORIGINS:
     if not re.match(r"https?://[^/\s]+", _origin):
-        raise _config_error("HIVE_CSRF_TRUSTED_ORIGINS", f"must list origins with their scheme, such as https://hive.example.com, not {_origin!r}.")
+        raise _config_error(
+            "HIVE_CSRF_TRUSTED_ORIGINS",
+            f"must list origins with their scheme, such as https://hive.example.com, not {_origin!r}.",
+        )
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = _int("HIVE_MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1024, maximum=512 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
@@ -287,7 +295,9 @@ TIME_ZONE = env.str("HIVE_TIME_ZONE", default="UTC").strip()
 try:
     ZoneInfo(TIME_ZONE)
 except (ZoneInfoNotFoundError, ValueError):
-    raise _config_error("HIVE_TIME_ZONE", f"must be an IANA time zone such as UTC or America/Sao_Paulo, not {TIME_ZONE!r}.") from None
+    raise _config_error(
+        "HIVE_TIME_ZONE", f"must be an IANA time zone such as UTC or America/Sao_Paulo, not {TIME_ZONE!r}."
+    ) from None
 USE_I18N = True
 USE_TZ = True
 
@@ -374,9 +384,13 @@ if os.environ.get("HIVE_TESTING") == "1":
 # indexes at most 4,000 half-precision dimensions) and then `manage.py embed_knowledge --force`.
 
 _KNOWLEDGE_EMBEDDERS = ("hashing", "openai", "sentence-transformers")
-HIVE_EMBEDDING_API_KEY = env.str("HIVE_EMBEDDING_API_KEY", default="").strip() or env.str("OPENAI_API_KEY", default="").strip()
+HIVE_EMBEDDING_API_KEY = (
+    env.str("HIVE_EMBEDDING_API_KEY", default="").strip() or env.str("OPENAI_API_KEY", default="").strip()
+)
 # Lexical `hashing` needs nothing and works offline; `openai` is the default once an API key is configured.
-HIVE_EMBEDDER = env.str("HIVE_EMBEDDER", default="").strip().lower() or ("openai" if HIVE_EMBEDDING_API_KEY else "hashing")
+HIVE_EMBEDDER = env.str("HIVE_EMBEDDER", default="").strip().lower() or (
+    "openai" if HIVE_EMBEDDING_API_KEY else "hashing"
+)
 if HIVE_EMBEDDER not in _KNOWLEDGE_EMBEDDERS:
     raise _config_error("HIVE_EMBEDDER", f"must be one of {', '.join(_KNOWLEDGE_EMBEDDERS)}, not {HIVE_EMBEDDER!r}.")
 HIVE_EMBEDDING_MODEL = env.str("HIVE_EMBEDDING_MODEL", default="").strip() or {
@@ -385,12 +399,17 @@ HIVE_EMBEDDING_MODEL = env.str("HIVE_EMBEDDING_MODEL", default="").strip() or {
 }.get(HIVE_EMBEDDER, "")
 HIVE_EMBEDDING_BASE_URL = env.str("HIVE_EMBEDDING_BASE_URL", default="https://api.openai.com/v1").strip().rstrip("/")
 if not re.match(r"https?://[^/\s]+", HIVE_EMBEDDING_BASE_URL):
-    raise _config_error("HIVE_EMBEDDING_BASE_URL", f"must be an http(s) URL such as https://api.openai.com/v1, not {HIVE_EMBEDDING_BASE_URL!r}.")
+    raise _config_error(
+        "HIVE_EMBEDDING_BASE_URL",
+        f"must be an http(s) URL such as https://api.openai.com/v1, not {HIVE_EMBEDDING_BASE_URL!r}.",
+    )
 if HIVE_EMBEDDER == "openai" and not HIVE_EMBEDDING_API_KEY and "api.openai.com" in HIVE_EMBEDDING_BASE_URL:
     raise _config_error("HIVE_EMBEDDING_API_KEY", "(or OPENAI_API_KEY) must be set for HIVE_EMBEDDER=openai.")
 # text-embedding-3-* models shorten their vectors to the column's size when asked; older models and most
 # self-hosted OpenAI-compatible servers refuse the parameter.
-HIVE_EMBEDDING_SEND_DIMENSIONS = _bool("HIVE_EMBEDDING_SEND_DIMENSIONS", HIVE_EMBEDDING_MODEL.startswith("text-embedding-3"))
+HIVE_EMBEDDING_SEND_DIMENSIONS = _bool(
+    "HIVE_EMBEDDING_SEND_DIMENSIONS", HIVE_EMBEDDING_MODEL.startswith("text-embedding-3")
+)
 HIVE_EMBEDDING_BATCH_SIZE = _int("HIVE_EMBEDDING_BATCH_SIZE", 100, minimum=1, maximum=2048)
 HIVE_EMBEDDING_TIMEOUT = _int("HIVE_EMBEDDING_TIMEOUT", 30, minimum=1, maximum=600)
 HIVE_EMBEDDING_MAX_RETRIES = _int("HIVE_EMBEDDING_MAX_RETRIES", 5, minimum=0, maximum=20)
@@ -405,7 +424,10 @@ HIVE_KNOWLEDGE_RERANK_FACTOR = _int("HIVE_KNOWLEDGE_RERANK_FACTOR", 1, minimum=1
 HIVE_KNOWLEDGE_ITERATIVE_SCAN = env.str("HIVE_KNOWLEDGE_ITERATIVE_SCAN", default="relaxed_order").strip().lower()
 if HIVE_KNOWLEDGE_ITERATIVE_SCAN not in {"relaxed_order", "strict_order"}:
     # pgvector ignores an unknown value with a warning and falls back to `off`: refuse it here instead.
-    raise _config_error("HIVE_KNOWLEDGE_ITERATIVE_SCAN", f"must be relaxed_order or strict_order, not {HIVE_KNOWLEDGE_ITERATIVE_SCAN!r}.")
+    raise _config_error(
+        "HIVE_KNOWLEDGE_ITERATIVE_SCAN",
+        f"must be relaxed_order or strict_order, not {HIVE_KNOWLEDGE_ITERATIVE_SCAN!r}.",
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Session settings of every connection, so a search is one statement with no SET round trips.
     # (pgvector picks them up when it loads; ef_search is at least the largest page, 50.)

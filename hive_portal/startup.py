@@ -26,7 +26,7 @@ def prepare(*, start_database: bool = True) -> None:
         return
     from django.conf import settings
 
-    settings.INSTALLED_APPS  # load the settings now: a bad variable is reported in one sentence
+    _ = settings.INSTALLED_APPS  # load the settings now: a bad variable is reported in one sentence
     _data_folder(Path(settings.DATA_DIR))
     if settings.HIVE_EMBEDDED_DATABASE:
         from hive_portal.embedded_db import installation_secret_key

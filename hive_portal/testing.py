@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from html.parser import HTMLParser
-from typing import Iterable
 
 from rest_framework.test import APIClient
 
@@ -66,7 +66,9 @@ class _FormStructure(HTMLParser):
             if attrs.get("id"):
                 self.form_ids.add(attrs["id"])
             if self._open:
-                self.problems.append(f"nested form: {self._describe(tag, attrs)} inside {self._open[-1]} (line {self.getpos()[0]})")
+                self.problems.append(
+                    f"nested form: {self._describe(tag, attrs)} inside {self._open[-1]} (line {self.getpos()[0]})"
+                )
             self._open.append(self._describe(tag, attrs))
             return
         # A <button> with no type outside any form is a script's button (Django's theme and sidebar toggles);

@@ -8,8 +8,9 @@ Agno 3's parameter names, the same shape ``agent_config`` / ``team_config`` prod
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 KINDS = ("agent", "team")
 
@@ -82,7 +83,8 @@ def members_in_order(doc: ComponentDocument, value: Any, item_lines: list[int | 
         raise doc.error("members", "members must be a list of agent ids.")
     entries = []
     for index, item in enumerate(value):
-        line = item_lines[index] if index < len(item_lines) and item_lines[index] else doc.line_for("members")
+        found = item_lines[index] if index < len(item_lines) else None
+        line = found or doc.line_for("members")
         if isinstance(item, str):
             agent_id, position = item, index + 1
         elif isinstance(item, dict) and isinstance(item.get("agent_id"), str):

@@ -255,7 +255,6 @@ class _HiveReader:
         return self.doc
 
 
-
 def _block_text(text: str) -> str:
     """Drop the blank lines a YAML block scalar adds around a text; keep everything inside as written."""
     return text.lstrip("\n").rstrip()

@@ -11,19 +11,22 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import DatabaseError, transaction
 
 from agents.models import Agent
-from common import agno_documents
 from agents.selectors import agent_list
 from agents.services import EDITABLE_FIELDS as AGENT_FIELDS
 from agents.services import agent_create, agent_update, agent_validate
+from common import agno_documents
+from interchange.documents import ComponentDocument, ConfigFileError, ConfigFileErrors, SkippedDocument
+from interchange.reading import collect_files, read_document, read_file
+from interchange.writer import dump_document, export_path
 from teams.selectors import team_list
 from teams.services import EDITABLE_FIELDS as TEAM_FIELDS
 from teams.services import team_create, team_update, team_validate
@@ -33,9 +36,6 @@ from versioning.diffs import summarize_changes
 from versioning.models import HistoryAction
 from versioning.selectors import component_status, component_statuses
 from versioning.services import component_publish, config_hash
-from interchange.documents import ComponentDocument, ConfigFileError, ConfigFileErrors, SkippedDocument
-from interchange.reading import collect_files, read_document, read_file
-from interchange.writer import dump_document, export_path
 
 DEFAULT_NOTE = "Imported from YAML"
 _FIELDS = {"agent": AGENT_FIELDS, "team": TEAM_FIELDS}
@@ -181,7 +181,9 @@ def components_import_agno_db(
             [schema],
         )
         if cursor.fetchone()[0] != 2:
-            raise ConfigFileError(schema, None, "Agno's component tables (agno_components, agno_component_configs) are not there.")
+            raise ConfigFileError(
+                schema, None, "Agno's component tables (agno_components, agno_component_configs) are not there."
+            )
         cursor.execute(_AGNO_PUBLISHED_SQL.format(schema=connection.ops.quote_name(schema)))
         rows = cursor.fetchall()
     documents: list[ComponentDocument] = []
@@ -203,7 +205,14 @@ def components_import_agno_db(
         documents.append(result)
     if errors:
         raise ConfigFileErrors(errors)
-    return _import_documents(documents, skipped, actor=actor, note=note or "Imported from Agno's component store", publish=False, dry_run=dry_run)
+    return _import_documents(
+        documents,
+        skipped,
+        actor=actor,
+        note=note or "Imported from Agno's component store",
+        publish=False,
+        dry_run=dry_run,
+    )
 
 
 def _import_documents(documents, skipped, *, actor, note, publish, dry_run) -> ImportReport:
@@ -284,7 +293,9 @@ def _plan(doc: ComponentDocument) -> _Plan:
     existing = kind.model._default_manager.filter(**{kind.id_field: doc.component_id}).first()
     # A detached copy of the working copy (or a new one) receives the file's configuration, so the same
     # restore and validation code as rollback and the admin decide what the file means; it is never saved.
-    candidate = kind.model._default_manager.get(pk=existing.pk) if existing else kind.model(**{kind.id_field: doc.component_id})
+    candidate = (
+        kind.model._default_manager.get(pk=existing.pk) if existing else kind.model(**{kind.id_field: doc.component_id})
+    )
     config = dict(doc.config)
     members = config.pop("members", None)
     try:
@@ -413,7 +424,9 @@ def _agno_json(kind_type: str, config: dict, exported: dict) -> str:
     return json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
-def components_export(*, directory: str | Path, published_only: bool = False, format: str = "yaml") -> list[ExportedFile]:
+def components_export(
+    *, directory: str | Path, published_only: bool = False, format: str = "yaml"
+) -> list[ExportedFile]:
     """Write every agent and team as ``<directory>/agents/<id>.yaml`` / ``teams/<id>.yaml`` (with
     ``format="agno"``: ``<id>.json`` in Agno's own ``to_dict()`` shape, which AgentOS/Studio read).
 

@@ -37,13 +37,13 @@ def read_portal(value: dict, lines: dict[tuple, int], source: str) -> ComponentD
         kind=kind, config={}, source=source, origin=FORMAT, lines=config_lines, line=lines.get(("config",), 1)
     )
     for key, item in config.items():
-        new = LEGACY_PARAMETER_KEYS.get(key, key)
-        if new != key:
+        if isinstance(key, str) and LEGACY_PARAMETER_KEYS.get(key, key) != key:
+            new = LEGACY_PARAMETER_KEYS[key]
             if new in config and config[new] != item:
-                raise doc.error(
-                    key, f"“{key}” (Agno 3: “{new}”) conflicts with “{new}” (line {doc.line_for(new)})."
-                )
+                raise doc.error(key, f"“{key}” (Agno 3: “{new}”) conflicts with “{new}” (line {doc.line_for(new)}).")
             doc.lines.setdefault(new, doc.line_for(key))
+        else:
+            new = key
         doc.config[new] = item
     if not isinstance(doc.config.get("id"), str) or not doc.config["id"]:
         raise doc.error("id", f"config.id must name the {kind}.")
@@ -64,9 +64,7 @@ def check_shapes(doc: ComponentDocument) -> None:
         if isinstance(model, str) and ":" in model:  # Agno's "provider:model_id" string form
             provider, model_id = model.split(":", 1)
             config[key] = {"provider": provider, "id": model_id, "params": {}}
-        elif model is not None and not (
-            isinstance(model, dict) and isinstance(model.get("params", {}), dict)
-        ):
+        elif model is not None and not (isinstance(model, dict) and isinstance(model.get("params", {}), dict)):
             raise doc.error(key, f"{key} must be a mapping with provider, id and params (or “provider:model_id”).")
     if isinstance(config.get("instructions"), str):
         config["instructions"] = [config["instructions"]]

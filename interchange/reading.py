@@ -14,8 +14,8 @@ Every problem is reported as ``FILE:LINE: message`` (``documents.ConfigFileError
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from interchange.agno_format import looks_like_agno, read_agno
 from interchange.documents import KINDS, ComponentDocument, ConfigFileError, ConfigFileErrors, SkippedDocument
@@ -36,8 +36,10 @@ def collect_files(paths: Iterable[str | Path]) -> list[Path]:
         if path.is_dir():
             for candidate in sorted(path.rglob("*")):
                 relative = candidate.relative_to(path).parts
-                if candidate.suffix.lower() in YAML_SUFFIXES and candidate.is_file() and not any(
-                    part.startswith(".") for part in relative
+                if (
+                    candidate.suffix.lower() in YAML_SUFFIXES
+                    and candidate.is_file()
+                    and not any(part.startswith(".") for part in relative)
                 ):
                     found.append(candidate)
         elif path.is_file():
@@ -64,10 +66,11 @@ def read_file(path: str | Path) -> ComponentDocument | SkippedDocument:
 def read_document(data: str | bytes, *, source: str) -> ComponentDocument | SkippedDocument:
     """Parse one file's text. Raises ``ConfigFileError`` naming the line of the first problem."""
     if isinstance(data, bytes):
+        raw = data
         try:
-            data = data.decode("utf-8-sig")
+            data = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
+            line = raw[: exc.start].count(b"\n") + 1
             raise ConfigFileError(source, line, "is not UTF-8 text.") from None
     node, value = load(data, source)
     if value is None:
@@ -87,7 +90,9 @@ def read_document(data: str | bytes, *, source: str) -> ComponentDocument | Skip
     if len(present) != 1:
         what = "both agent: and team:" if len(present) == 2 else "no agent:, team: or format: key"
         raise ConfigFileError(
-            source, 1, f"not an agent or team configuration ({what}); expected Automagik Hive's "
-            f"agent:/team: block or the portal's format: {FORMAT}."
+            source,
+            1,
+            f"not an agent or team configuration ({what}); expected Automagik Hive's "
+            f"agent:/team: block or the portal's format: {FORMAT}.",
         )
     return read_hive(value, lines, source, present[0])

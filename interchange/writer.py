@@ -14,7 +14,7 @@ from interchange.documents import KINDS
 from interchange.portal_format import FORMAT
 
 # Texts PyYAML may write as literal blocks: printable characters and plain newlines only.
-_BLOCK_SAFE = re.compile("[\n\x20-\x7E\xA0-\u2027\u202A-\uD7FF\uE000-\uFEFE\uFF00-\uFFFD\U00010000-\U0010FFFF]*")
+_BLOCK_SAFE = re.compile("[\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*")
 
 
 class _Dumper(yaml.SafeDumper):
@@ -35,6 +35,7 @@ def _represent_str(dumper: yaml.SafeDumper, value: str):
     # Multi-line texts as literal blocks where YAML allows it (the emitter falls back to quotes otherwise).
     # YAML's other line breaks (NEL, LS, PS) do not survive PyYAML's unquoted or single-quoted styles:
     # double quotes escape them.
+    style: str | None
     if any(ch in value for ch in "\x85\u2028\u2029"):
         style = '"'
     else:

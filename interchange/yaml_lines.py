@@ -30,7 +30,8 @@ class _BoundedLoader(yaml.SafeLoader):
         try:
             if self.depth > MAX_DEPTH:
                 raise ConfigFileError(
-                    self.source, self.peek_event().start_mark.line + 1,
+                    self.source,
+                    self.peek_event().start_mark.line + 1,
                     f"nested more than {MAX_DEPTH} levels deep.",
                 )
             return self._compose_bounded(parent, index)

@@ -18,7 +18,9 @@ from common.admin import ServiceBackedAdmin
 from common.admin_exports import changelist_queryset
 from knowledge.csv_format import stream_rows
 from knowledge.embedders import EmbedderError, current_signature
+from knowledge.embedding import knowledge_embed_pending
 from knowledge.forms import KnowledgeEntryForm, KnowledgeImportForm
+from knowledge.importing import KnowledgeImportError, knowledge_import_csv
 from knowledge.models import EmbeddingStatus, KnowledgeEntry
 from knowledge.selectors import (
     MAX_SEARCH_LIMIT,
@@ -27,8 +29,6 @@ from knowledge.selectors import (
     knowledge_search,
     knowledge_similar_entries,
 )
-from knowledge.embedding import knowledge_embed_pending
-from knowledge.importing import KnowledgeImportError, knowledge_import_csv
 from knowledge.services import EDITABLE_FIELDS, knowledge_entry_create, knowledge_entry_delete, knowledge_entry_update
 
 SIMILAR_PARAM = "similar"
@@ -68,7 +68,14 @@ class KnowledgeEntryAdmin(ServiceBackedAdmin):
         (
             "Search index",
             {
-                "fields": ("embedding_state", "embedding_model", "embedded_at", "content_hash", "created_at", "updated_at"),
+                "fields": (
+                    "embedding_state",
+                    "embedding_model",
+                    "embedded_at",
+                    "content_hash",
+                    "created_at",
+                    "updated_at",
+                ),
                 "description": "Filled automatically when the entry is saved.",
             },
         ),
@@ -196,7 +203,8 @@ class KnowledgeEntryAdmin(ServiceBackedAdmin):
 
     def update(self, request, obj, form):
         return self._warn_unembedded(
-            request, knowledge_entry_update(entry=obj, data=self._data(form), actor=request.user, reason="Edited in the admin.")
+            request,
+            knowledge_entry_update(entry=obj, data=self._data(form), actor=request.user, reason="Edited in the admin."),
         )
 
     def delete(self, request, obj):
@@ -216,7 +224,9 @@ class KnowledgeEntryAdmin(ServiceBackedAdmin):
 
     @admin.action(permissions=["change"], description="Recompute search embeddings of the selected entries")
     def reembed_selected(self, request, queryset):
-        report = knowledge_embed_pending(ids=list(queryset.values_list("pk", flat=True)), force=True, actor=request.user)
+        report = knowledge_embed_pending(
+            ids=list(queryset.values_list("pk", flat=True)), force=True, actor=request.user
+        )
         if report.error:
             messages.error(
                 request,

@@ -119,8 +119,7 @@ def detect_layout(header: list[str], *, has_default_business_unit: bool) -> tupl
             return layout, names
     raise CsvFileError(
         1,
-        "unrecognised header "
-        f"“{','.join(header)}”; expected {QUESTION_ANSWER.name} or {PROBLEM_SOLUTION.name}.",
+        f"unrecognised header “{','.join(header)}”; expected {QUESTION_ANSWER.name} or {PROBLEM_SOLUTION.name}.",
     )
 
 

@@ -70,12 +70,107 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 # Function words in English and Portuguese (the portal's two languages): they match everything and so
 # carry no signal for a lexical embedder. Dropped only when the text has other words.
 _STOPWORDS = frozenset(
-    """
-    a an and are as at be by can do does for from has have how i if in is it its me my no not of on or
-    so that the their them there these this to was we what when where which who why will with you your
-    o os as um uma uns umas e de do da dos das em no na nos nas por para com sem que se ao aos meu minha
-    eu voce ele ela isso este esta qual quais como quando onde porque ser sao foi tem ter nao mais muito
-    """.split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "can",
+        "do",
+        "does",
+        "for",
+        "from",
+        "has",
+        "have",
+        "how",
+        "i",
+        "if",
+        "in",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "no",
+        "not",
+        "of",
+        "on",
+        "or",
+        "so",
+        "that",
+        "the",
+        "their",
+        "them",
+        "there",
+        "these",
+        "this",
+        "to",
+        "was",
+        "we",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "you",
+        "your",
+        "o",
+        "os",
+        "as",
+        "um",
+        "uma",
+        "uns",
+        "umas",
+        "e",
+        "de",
+        "do",
+        "da",
+        "dos",
+        "das",
+        "em",
+        "no",
+        "na",
+        "nos",
+        "nas",
+        "por",
+        "para",
+        "com",
+        "sem",
+        "que",
+        "se",
+        "ao",
+        "aos",
+        "meu",
+        "minha",
+        "eu",
+        "voce",
+        "ele",
+        "ela",
+        "isso",
+        "este",
+        "esta",
+        "qual",
+        "quais",
+        "como",
+        "quando",
+        "onde",
+        "porque",
+        "ser",
+        "sao",
+        "foi",
+        "tem",
+        "ter",
+        "nao",
+        "mais",
+        "muito",
+    ]
 )
 
 
@@ -187,9 +282,7 @@ class OpenAIEmbedder(Embedder):
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
         self._httpx = httpx
-        self._client = httpx.Client(
-            headers=headers, timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0))
-        )
+        self._client = httpx.Client(headers=headers, timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)))
         self._lock = threading.Lock()
 
     @property

@@ -115,7 +115,10 @@ def knowledge_embed_pending(
         with transaction.atomic():
             for row, vector in zip(rows, vectors):
                 updated = KnowledgeEntry.objects.filter(pk=row["pk"], content_hash=row["content_hash"]).update(
-                    embedding=vector, embedding_hash=row["content_hash"], embedding_model=embedder.signature, embedded_at=now
+                    embedding=vector,
+                    embedding_hash=row["content_hash"],
+                    embedding_model=embedder.signature,
+                    embedded_at=now,
                 )
                 if not updated:
                     report.skipped += 1
@@ -132,7 +135,11 @@ def knowledge_embed_pending(
                         "embedding_hash": row["embedding_hash"],
                         "embedded_at": row["embedded_at"].isoformat() if row["embedded_at"] else None,
                     },
-                    after={"embedding_model": embedder.signature, "embedding_hash": row["content_hash"], "embedded_at": now.isoformat()},
+                    after={
+                        "embedding_model": embedder.signature,
+                        "embedding_hash": row["content_hash"],
+                        "embedded_at": now.isoformat(),
+                    },
                     keep_snapshots=False,
                 )
         done += len(rows)

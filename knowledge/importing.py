@@ -160,12 +160,14 @@ def knowledge_import_csv(
                 component_type=AuditSubject.KNOWLEDGE,
                 component_id=file_name,
                 actor=actor,
-                reason=f"CSV import ({layout.name})" + (f", {len(problems)} invalid row(s) skipped" if problems else ""),
+                reason=f"CSV import ({layout.name})"
+                + (f", {len(problems)} invalid row(s) skipped" if problems else ""),
                 after=report.counts(),
             )
     except IntegrityError as exc:
         report.created, report.created_ids = 0, []
         raise KnowledgeImportError(
-            file_name, [ImportProblem(0, f"the knowledge base changed during the import ({exc}); import the file again.")]
+            file_name,
+            [ImportProblem(0, f"the knowledge base changed during the import ({exc}); import the file again.")],
         ) from exc
     return report

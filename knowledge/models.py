@@ -1,8 +1,8 @@
 import uuid
 
 from django.conf import settings
-from django.db import models
 from django.contrib.postgres.indexes import OpClass
+from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Cast
 from pgvector.django import HalfVectorField, HnswIndex, VectorField
@@ -23,6 +23,7 @@ def half_precision(field: str = "embedding") -> Cast:
     re-ranks the index's candidates (knowledge/selectors.py). The search's ORDER BY must be this very
     expression for PostgreSQL to use the index."""
     return Cast(field, HalfVectorField(dimensions=settings.HIVE_EMBEDDING_DIMENSIONS))
+
 
 DUPLICATE_MESSAGE = "An entry with the same business unit, category, question and answer already exists."
 
@@ -65,7 +66,7 @@ class KnowledgeEntry(models.Model):
         default=dict,
         blank=True,
         verbose_name="extra data",
-        help_text="Optional JSON object, e.g. {\"tags\": [\"cards\", \"beginner\"]}.",
+        help_text='Optional JSON object, e.g. {"tags": ["cards", "beginner"]}.',
     )
     content_hash = models.CharField(
         max_length=64,
@@ -153,16 +154,16 @@ class KnowledgeEntry(models.Model):
             ),
         ]
 
+    #: Not a column: set by the services on the entry they return when the embedder failed (why), else None.
+    embedding_error: str | None = None
+
     def __str__(self):
         return self.question if len(self.question) <= 80 else self.question[:79] + "…"
 
-    def compute_content_hash(self) -> str:
-        return content_hash(
-            business_unit=self.business_unit,
-            category=self.category,
-            question=self.question,
-            answer=self.answer,
-        )
+    def save(self, *args, **kwargs):
+        # Derived from the row's own fields, like auto_now: kept right on every save path.
+        self.content_hash = self.compute_content_hash()
+        super().save(*args, **kwargs)
 
     def clean_fields(self, exclude=None):
         # Trim before the field checks, so "   " is reported as a blank question, not a constraint.
@@ -173,10 +174,13 @@ class KnowledgeEntry(models.Model):
     def clean(self):
         self.content_hash = self.compute_content_hash()
 
-    def save(self, *args, **kwargs):
-        # Derived from the row's own fields, like auto_now: kept right on every save path.
-        self.content_hash = self.compute_content_hash()
-        super().save(*args, **kwargs)
+    def compute_content_hash(self) -> str:
+        return content_hash(
+            business_unit=self.business_unit,
+            category=self.category,
+            question=self.question,
+            answer=self.answer,
+        )
 
     def embedding_status(self, signature: str) -> str:
         """``EmbeddingStatus`` of this entry for the embedder whose signature is given."""

@@ -12,12 +12,12 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import psycopg
-from psycopg.adapt import Dumper
-from psycopg.pq import Format
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Count, F, Q, QuerySet
+from psycopg.adapt import Dumper
+from psycopg.pq import Format
 
 from knowledge.embedders import Embedder, EmbedderError, current_signature, get_embedder
 from knowledge.models import KnowledgeEntry
@@ -69,9 +69,13 @@ def validate_embedding(embedding: Sequence, *, field: str = "embedding") -> np.n
     except (TypeError, ValueError, OverflowError):
         raise ValidationError({field: ["Every value must be a number."]}) from None
     if exact.ndim != 1 or not np.isfinite(exact).all() or np.abs(exact).max() > FLOAT32_MAX:
-        raise ValidationError({field: [f"Every value must be a finite number between -{FLOAT32_MAX:.8g} and {FLOAT32_MAX:.8g}."]})
+        raise ValidationError(
+            {field: [f"Every value must be a finite number between -{FLOAT32_MAX:.8g} and {FLOAT32_MAX:.8g}."]}
+        )
     if np.abs(exact).max() <= MIN_DIRECTION:
-        raise ValidationError({field: [f"An all-zero embedding has no direction to compare (every value is within ±{MIN_DIRECTION:g})."]})
+        raise ValidationError(
+            {field: [f"An all-zero embedding has no direction to compare (every value is within ±{MIN_DIRECTION:g})."]}
+        )
     # Cosine distance ignores length: a unit vector searches the same and cannot overflow float32 arithmetic
     # in the database (a value near float32's maximum made pgvector's norm infinite: a 500).
     return (exact / np.linalg.norm(exact)).astype(np.float32)
@@ -331,7 +335,9 @@ def _search_exact(vector, *, business_unit, category, limit, chunk: int = 2000) 
     return [SearchResult(**rows[pk], distance=distance) for distance, pk in ranked if pk in rows]
 
 
-def knowledge_similar_entries(*, entry: KnowledgeEntry, limit: int = 5, same_business_unit: bool = True) -> list[SearchResult]:
+def knowledge_similar_entries(
+    *, entry: KnowledgeEntry, limit: int = 5, same_business_unit: bool = True
+) -> list[SearchResult]:
     """The entries nearest to ``entry`` (itself excluded), to spot near-duplicates; [] without an embedding."""
     embedding = (
         KnowledgeEntry.objects.filter(pk=entry.pk).values_list("embedding", flat=True).first()
@@ -344,7 +350,9 @@ def knowledge_similar_entries(*, entry: KnowledgeEntry, limit: int = 5, same_bus
     if not vector.any():
         return []
     results = search_by_vector(
-        vector, business_unit=entry.business_unit if same_business_unit else None, limit=min(limit + 1, MAX_SEARCH_LIMIT)
+        vector,
+        business_unit=entry.business_unit if same_business_unit else None,
+        limit=min(limit + 1, MAX_SEARCH_LIMIT),
     )
     return [r for r in results if r.id != entry.pk][:limit]
 

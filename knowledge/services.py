@@ -12,8 +12,8 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from common.services import apply_fields
 from common.json_limits import validate_json_value
+from common.services import apply_fields
 from knowledge.content import clean_text
 from knowledge.embedders import Embedder
 from knowledge.embedding import attach_embedding, clear_embedding

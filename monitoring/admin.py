@@ -52,7 +52,15 @@ class RecordsAdmin(admin.ModelAdmin):
 
 @admin.register(AgentMetric)
 class AgentMetricAdmin(RecordsAdmin):
-    list_display = ("created_at", "agent_id", "config_version", "response_time_ms", "tokens_used", "success", "session_id")
+    list_display = (
+        "created_at",
+        "agent_id",
+        "config_version",
+        "response_time_ms",
+        "tokens_used",
+        "success",
+        "session_id",
+    )
     list_filter = ("success",)
     search_fields = ("=agent_id", "=session_id")
     ordering = ("-created_at",)
@@ -73,8 +81,10 @@ class AgentMetricAdmin(RecordsAdmin):
         agent_id, versions = dashboard["agent_id"], dashboard["versions"]
         compare_url = None
         if len(versions) >= 2:
-            compare_url = reverse(self._url("compare")) + "?" + urlencode(
-                {"agent": agent_id, "a": versions[1]["config_version"], "b": versions[0]["config_version"]}
+            compare_url = (
+                reverse(self._url("compare"))
+                + "?"
+                + urlencode({"agent": agent_id, "a": versions[1]["config_version"], "b": versions[0]["config_version"]})
             )
         return self._page(
             request,
@@ -101,7 +111,15 @@ class AgentMetricAdmin(RecordsAdmin):
 
 @admin.register(RoutingDecision)
 class RoutingDecisionAdmin(RecordsAdmin):
-    list_display = ("created_at", "routed_to", "confidence_score", "short_query", "business_unit", "config_version", "session_id")
+    list_display = (
+        "created_at",
+        "routed_to",
+        "confidence_score",
+        "short_query",
+        "business_unit",
+        "config_version",
+        "session_id",
+    )
     search_fields = ("=routed_to", "=session_id")
     ordering = ("-created_at",)
     change_list_template = "admin/monitoring/routingdecision/change_list.html"

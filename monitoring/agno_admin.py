@@ -7,8 +7,7 @@ refuse. When Agno has not created a table yet, its page says so instead of faili
 
 from __future__ import annotations
 
-from datetime import datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -27,7 +26,7 @@ from monitoring.models import AgnoMemory, AgnoRun, AgnoSession
 def unix_time(value: int | None) -> datetime | None:
     if value is None:
         return None
-    return timezone.localtime(datetime.fromtimestamp(value, tz=dt_timezone.utc))
+    return timezone.localtime(datetime.fromtimestamp(value, tz=UTC))
 
 
 def agno_sessions_url(*, agent_id: str | None = None, team_id: str | None = None) -> str:

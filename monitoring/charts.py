@@ -28,7 +28,13 @@ def dataset(label: str, values: list, index: int, *, kind: str = "line", dashed:
 
 
 def chart(
-    *, type: str, labels: list[str], datasets: list[dict], title: str = "", format: str = "number", stacked: bool = False
+    *,
+    type: str,
+    labels: list[str],
+    datasets: list[dict],
+    title: str = "",
+    format: str = "number",
+    stacked: bool = False,
 ) -> dict[str, Any]:
     return {"type": type, "labels": labels, "datasets": datasets, "title": title, "format": format, "stacked": stacked}
 

@@ -78,7 +78,9 @@ def _version_labels(agent_id: str, versions: list[int]) -> dict[int, dict]:
     rows = ComponentVersion.objects.filter(component_type="agent", component_id=agent_id, version__in=versions).only(
         "version", "change_note", "published_at", "status"
     )
-    return {row.version: {"note": row.change_note, "published_at": row.published_at, "status": row.status} for row in rows}
+    return {
+        row.version: {"note": row.change_note, "published_at": row.published_at, "status": row.status} for row in rows
+    }
 
 
 COMPARED = [
@@ -102,7 +104,18 @@ def _comparison_rows(a: dict | None, b: dict | None) -> list[dict]:
         verdict = ""
         if better and delta:
             verdict = "better" if (delta > 0) == (better == "higher") else "worse"
-        rows.append({"key": key, "label": label, "kind": kind, "a": va, "b": vb, "delta": delta, "relative": relative, "verdict": verdict})
+        rows.append(
+            {
+                "key": key,
+                "label": label,
+                "kind": kind,
+                "a": va,
+                "b": vb,
+                "delta": delta,
+                "relative": relative,
+                "verdict": verdict,
+            }
+        )
     return rows
 
 
@@ -118,7 +131,12 @@ def _version_charts(rows: list[dict], versions: list[int], granularity: str) -> 
         return data
 
     charts = {}
-    for key, title, fmt in (("p95_ms", "p95 response time", "ms"), ("p50_ms", "p50 response time", "ms"), ("success_rate", "Success rate", "percent"), ("requests", "Requests", "number")):
+    for key, title, fmt in (
+        ("p95_ms", "p95 response time", "ms"),
+        ("p50_ms", "p50 response time", "ms"),
+        ("success_rate", "Success rate", "percent"),
+        ("requests", "Requests", "number"),
+    ):
         charts[key] = chart(
             type="line",
             labels=labels,
@@ -141,7 +159,12 @@ def routing_dashboard(*, period: Period, threshold: float) -> dict:
             title="Decisions per destination",
             stacked=True,
             datasets=[
-                dataset(f"confidence ≥ {threshold:g} or none", [d["decisions"] - d["low_confidence"] for d in destinations], 0, kind="bar"),
+                dataset(
+                    f"confidence ≥ {threshold:g} or none",
+                    [d["decisions"] - d["low_confidence"] for d in destinations],
+                    0,
+                    kind="bar",
+                ),
                 dataset(f"confidence < {threshold:g}", [d["low_confidence"] for d in destinations], 1, kind="bar"),
             ],
         )

@@ -32,9 +32,7 @@ class PeriodForm(forms.Form):
         label="Period",
     )
     start = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(
-        required=False, label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    end = forms.DateField(required=False, label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"}))
     granularity = forms.ChoiceField(
         choices=[("auto", "Automatic"), ("hour", "By hour"), ("day", "By day")],
         initial="auto",

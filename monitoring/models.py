@@ -81,7 +81,7 @@ class RoutingDecision(models.Model):
         default=dict,
         blank=True,
         verbose_name="typification",
-        help_text="The typification the router chose: {\"business_unit\": …, \"path\": [level1, …]}.",
+        help_text='The typification the router chose: {"business_unit": …, "path": [level1, …]}.',
     )
     config_version = models.PositiveIntegerField(
         null=True,
@@ -97,7 +97,9 @@ class RoutingDecision(models.Model):
         verbose_name = "routing decision"
         indexes = [
             # Routing dashboards: decisions of a period by destination and confidence.
-            CoveringIndex(fields=["created_at"], name="routing_decisions_time", covering=("routed_to", "confidence_score")),
+            CoveringIndex(
+                fields=["created_at"], name="routing_decisions_time", covering=("routed_to", "confidence_score")
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -49,7 +49,9 @@ def batch_hash(payload: Any) -> str:
     return canonical_hash(payload)
 
 
-def _claim_key(*, kind: str, idempotency_key: str, request_hash: str, count: int, sent_by: str) -> IngestionBatch | None:
+def _claim_key(
+    *, kind: str, idempotency_key: str, request_hash: str, count: int, sent_by: str
+) -> IngestionBatch | None:
     """Record the key; return the earlier batch instead when the key was used before.
 
     A concurrent request with the same key blocks on the unique index until the first one commits,
@@ -217,7 +219,9 @@ def _delete_in_batches(model: type[models.Model], *, before: datetime, batch_siz
     while True:
         with transaction.atomic():
             ids = list(
-                model._default_manager.filter(created_at__lt=before).order_by("created_at").values_list("pk", flat=True)[:batch_size]
+                model._default_manager.filter(created_at__lt=before)
+                .order_by("created_at")
+                .values_list("pk", flat=True)[:batch_size]
             )
             if not ids:
                 break

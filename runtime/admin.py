@@ -55,7 +55,13 @@ class ApiKeyAdmin(ServiceBackedAdmin):
         return TemplateResponse(
             request,
             "admin/runtime/apikey/created.html",
-            {**self.admin_site.each_context(request), "opts": self.model._meta, "key": obj, "raw_key": raw, "title": "API key created"},
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "key": obj,
+                "raw_key": raw,
+                "title": "API key created",
+            },
         )
 
     def delete(self, request, obj):

@@ -167,7 +167,9 @@ class ApiKeyAuthentication(BaseAuthentication):
         except DatabaseUnavailable as exc:
             from common.api.errors import ServiceUnavailable
 
-            raise ServiceUnavailable("The database is unavailable and this key is not known to this worker yet.") from exc
+            raise ServiceUnavailable(
+                "The database is unavailable and this key is not known to this worker yet."
+            ) from exc
         if info is None or not hmac.compare_digest(info.key_hash, key_hash):
             raise exceptions.AuthenticationFailed("Invalid API key.")
         if info.revoked:

@@ -18,8 +18,8 @@ _PRECOMPUTED: dict[str, bytes] = {}
 def baseline(request, agent_id):
     body = _PRECOMPUTED.get(agent_id)
     if body is None:
-        from runtime.selectors import agent_document
         from runtime.documents import render
+        from runtime.selectors import agent_document
 
         body = _PRECOMPUTED[agent_id] = render(agent_document(agent_id), generation=0).body
     return HttpResponse(body, content_type="application/json")

@@ -12,8 +12,8 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from django.core.serializers.json import DjangoJSONEncoder
 

@@ -31,7 +31,9 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(null=True, blank=True, help_text="Leave empty for a key that does not expire.")
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False, help_text="Recorded at most once a minute.")
+    last_used_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="Recorded at most once a minute."
+    )
 
     class Meta:
         db_table = "api_keys"

@@ -9,6 +9,15 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return [
-            {"type": "http", "scheme": "bearer", "description": "Authorization: Bearer <API key> (create one in the admin or with manage.py create_api_key)."},
-            {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "The same key, as Automagik Hive clients send it."},
+            {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "Authorization: Bearer <API key> (create one in the admin or with manage.py create_api_key).",
+            },
+            {
+                "type": "apiKey",
+                "in": "header",
+                "name": "X-API-Key",
+                "description": "The same key, as Automagik Hive clients send it.",
+            },
         ]

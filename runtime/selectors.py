@@ -114,8 +114,15 @@ def team_document(team_id: str) -> dict:
 def agent_index() -> list[dict]:
     active = _active_ids(Agent, "agent_id")
     return [
-        {"id": r["component_id"], "version": r["version"], "published_at": r["published_at"].isoformat(), "content_hash": r["content_hash"]}
-        for r in _published("agent").order_by("component_id").values("component_id", "version", "published_at", "content_hash")
+        {
+            "id": r["component_id"],
+            "version": r["version"],
+            "published_at": r["published_at"].isoformat(),
+            "content_hash": r["content_hash"],
+        }
+        for r in _published("agent")
+        .order_by("component_id")
+        .values("component_id", "version", "published_at", "content_hash")
         if r["component_id"] in active
     ]
 
@@ -123,8 +130,15 @@ def agent_index() -> list[dict]:
 def team_index() -> list[dict]:
     active = _active_ids(Team, "team_id")
     return [
-        {"id": r["component_id"], "version": r["version"], "published_at": r["published_at"].isoformat(), "content_hash": r["content_hash"]}
-        for r in _published("team").order_by("component_id").values("component_id", "version", "published_at", "content_hash")
+        {
+            "id": r["component_id"],
+            "version": r["version"],
+            "published_at": r["published_at"].isoformat(),
+            "content_hash": r["content_hash"],
+        }
+        for r in _published("team")
+        .order_by("component_id")
+        .values("component_id", "version", "published_at", "content_hash")
         if r["component_id"] in active
     ]
 
@@ -142,7 +156,12 @@ def bundle_document(generation: int) -> dict[str, Any]:
         for r in sorted(_published("team"), key=lambda r: r.component_id)
         if r.component_id in active_teams
     }
-    return {"bundle_version": generation, "agents": agents, "teams": teams, "typification": typification_tree_document()}
+    return {
+        "bundle_version": generation,
+        "agents": agents,
+        "teams": teams,
+        "typification": typification_tree_document(),
+    }
 
 
 def snapshot_generation() -> int:

@@ -82,7 +82,13 @@ def api_key_create(
 
 @transaction.atomic
 def api_key_update(
-    *, key: ApiKey, scopes: list[str] | None = None, expires_at=None, name: str | None = None, actor=None, reason: str = ""
+    *,
+    key: ApiKey,
+    scopes: list[str] | None = None,
+    expires_at=None,
+    name: str | None = None,
+    actor=None,
+    reason: str = "",
 ) -> ApiKey:
     """Change a key's name, scopes or expiry; audited as "updated" when anything changed."""
     before = api_key_snapshot(ApiKey.objects.get(pk=key.pk))

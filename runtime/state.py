@@ -24,6 +24,7 @@ class Generations:
 
 _SQL = 'SELECT config_generation, keys_generation FROM "runtime_state" WHERE id = 1'
 
+
 def reset_backoff() -> None:
     database_gate.reset()
 

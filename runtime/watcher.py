@@ -157,7 +157,9 @@ class GenerationWatcher:
                 conn = psycopg.connect(**_conninfo())
                 conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
                 # Read the counters only after LISTEN, so no announcement can fall in between.
-                row = conn.execute("SELECT config_generation, keys_generation FROM runtime_state WHERE id = 1").fetchone()
+                row = conn.execute(
+                    "SELECT config_generation, keys_generation FROM runtime_state WHERE id = 1"
+                ).fetchone()
             except Exception as exc:  # noqa: BLE001
                 _logger.warning("Runtime listener could not connect (%s); checking the database per request.", exc)
                 return

@@ -37,7 +37,13 @@ class TeamAdmin(VersionedComponentAdmin):
         (
             "Behaviour",
             {
-                "fields": ("respond_directly", "determine_input_for_members", "max_iterations", "markdown", "other_parameters"),
+                "fields": (
+                    "respond_directly",
+                    "determine_input_for_members",
+                    "max_iterations",
+                    "markdown",
+                    "other_parameters",
+                ),
                 "classes": ("collapse",),
             },
         ),

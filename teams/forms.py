@@ -27,7 +27,16 @@ class TeamForm(ComponentFormMixin, forms.ModelForm):
 
     class Meta:
         model = Team
-        fields = ("team_id", "name", "mode", "description", "instructions", "model_provider", "model_name", "model_settings")
+        fields = (
+            "team_id",
+            "name",
+            "mode",
+            "description",
+            "instructions",
+            "model_provider",
+            "model_name",
+            "model_settings",
+        )
         widgets = {"description": forms.Textarea(attrs={"rows": 3, "cols": 100})}
 
     id_field = "team_id"

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from agents.models import Agent
-from common.services import apply_fields
 from common.agno_spec import (
     DEFAULT_TEAM_PARAMETERS,
     TEAM_MODES,
@@ -20,6 +20,7 @@ from common.agno_spec import (
     validate_model_settings,
     validate_parameters,
 )
+from common.services import apply_fields
 from teams.models import Team, TeamMember
 from versioning.components import get_kind
 from versioning.services import check_revision, draft_save, record_created

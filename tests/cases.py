@@ -389,7 +389,9 @@ class APICreateCase(APICase):
         assert response.status_code == self.created_status, response.content
         assert self.stored() - before == self.expected_stored(body)
         if self.audit_action:
-            assert [(a, s, who) for a, s, _, who in audit_since(mark)] == [(self.audit_action, self.audit_subject, "api-key:writer")]
+            assert [(a, s, who) for a, s, _, who in audit_since(mark)] == [
+                (self.audit_action, self.audit_subject, "api-key:writer")
+            ]
         else:
             assert audit_since(mark) == []
 

@@ -49,6 +49,7 @@ def runtime_client(api_key_factory):
 
 # --- People in each role ---------------------------------------------------------------------
 
+
 def _user_in(role: str, username: str):
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
@@ -160,7 +161,13 @@ def browser():
         with sync_playwright() as playwright:
             launched = playwright.chromium.launch(
                 executable_path=CHROMIUM,
-                args=["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
+                args=[
+                    "--no-sandbox",
+                    "--headless",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--no-first-run",
+                ],
             )
             yield launched
             launched.close()

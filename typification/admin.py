@@ -25,11 +25,11 @@ from typification.forms import BusinessUnitRouteForm, ConsoleForm, ImportForm, T
 from typification.models import LEVELS, ROUTING_ID, BusinessUnitRoute, RoutingTable, TypificationHierarchy
 from typification.selectors import business_units, typification_rows, typification_tree
 from typification.services import (
-    ensure_routing_table,
     TYPIFICATION_FIELDS,
     business_unit_route_create,
     business_unit_route_delete,
     business_unit_route_update,
+    ensure_routing_table,
     typification_create,
     typification_delete,
     typification_delete_many,
@@ -107,7 +107,8 @@ class TypificationHierarchyAdmin(TypificationPages):
         ids = [
             row["id"]
             for row in typification_rows()
-            if needle in fold(" | ".join([*(row[level] for level in LEVELS), row["business_unit"], *row["routing_keywords"]]))
+            if needle
+            in fold(" | ".join([*(row[level] for level in LEVELS), row["business_unit"], *row["routing_keywords"]]))
         ]
         return queryset.filter(pk__in=ids), False
 
@@ -230,7 +231,9 @@ class TypificationHierarchyAdmin(TypificationPages):
                     f"{result.unchanged} unchanged, {result.deleted} deleted.",
                 )
                 return HttpResponseRedirect(reverse("admin:typification_typificationhierarchy_changelist"))
-        return self._page(request, "admin/typification/import.html", "Import the typification hierarchy", form=form, errors=errors)
+        return self._page(
+            request, "admin/typification/import.html", "Import the typification hierarchy", form=form, errors=errors
+        )
 
     def export_view(self, request):
         if not self.has_view_permission(request):
@@ -302,7 +305,11 @@ class BusinessUnitRouteAdmin(TypificationPages):
 
     @admin.display(description="typification paths", ordering="paths")
     def path_count(self, obj):
-        url = reverse("admin:typification_typificationhierarchy_changelist") + "?" + urlencode({"business_unit": obj.business_unit})
+        url = (
+            reverse("admin:typification_typificationhierarchy_changelist")
+            + "?"
+            + urlencode({"business_unit": obj.business_unit})
+        )
         return format_html('<a href="{}">{}</a>', url, obj.paths)
 
     def changelist_view(self, request, extra_context=None):
@@ -366,7 +373,9 @@ class RoutingTableAdmin(VersionedComponentAdmin):
 
     @admin.display(description="tree")
     def tree_link(self, obj):
-        return format_html('<a href="{}">{}</a>', reverse("admin:typification_typificationhierarchy_tree"), "Browse the tree")
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:typification_typificationhierarchy_tree"), "Browse the tree"
+        )
 
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_or_change_permission(request):

@@ -116,9 +116,7 @@ def _check_level(value: str, where: str, errors: list[str]) -> str:
 def _business_unit(value: str, level1: str, where: str, errors: list[str]) -> str:
     unit = nfc(value) or level1
     if len(unit) > MAX_BUSINESS_UNIT_LENGTH:
-        errors.append(
-            f"{where}: business unit “{unit[:60]}” is longer than {MAX_BUSINESS_UNIT_LENGTH} characters."
-        )
+        errors.append(f"{where}: business unit “{unit[:60]}” is longer than {MAX_BUSINESS_UNIT_LENGTH} characters.")
     return unit
 
 
@@ -175,9 +173,7 @@ def parse_json(text: str, *, source: str) -> list[HierarchyRow]:
         elif node is None:
             leaf(levels, where)
         else:
-            errors.append(
-                f"{source}: {where}: expected an object or a list of names, got {type(node).__name__}."
-            )
+            errors.append(f"{source}: {where}: expected an object or a list of names, got {type(node).__name__}.")
 
     for key, child in document.items():
         where = _json_key("$", key)
@@ -236,9 +232,7 @@ def parse_csv(text: str, *, source: str) -> list[HierarchyRow]:
             problems.append(f"unknown column(s) {', '.join(unknown)}")
         if duplicated:
             problems.append(f"repeated column(s) {', '.join(duplicated)}")
-        raise HierarchyFileError(
-            [f"{source}:1: {'; '.join(problems)}. Expected the header {','.join(CSV_COLUMNS)}."]
-        )
+        raise HierarchyFileError([f"{source}:1: {'; '.join(problems)}. Expected the header {','.join(CSV_COLUMNS)}."])
     index = {name: i for i, name in enumerate(names)}
     rows: list[HierarchyRow] = []
     errors: list[str] = []
@@ -252,7 +246,7 @@ def parse_csv(text: str, *, source: str) -> list[HierarchyRow]:
                 errors.append(f"{where}: {len(record)} fields, the header has {len(names)}.")
                 continue
 
-            def cell(column: str) -> str:
+            def cell(column: str, record: list[str] = record) -> str:
                 # csv_unescape: the export's formula neutralisation
                 return csv_unescape(record[index[column]]) if column in index else ""
 

@@ -60,10 +60,14 @@ class BusinessUnitRouteForm(forms.ModelForm):
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(help_text="Nested JSON ({business unit: {product: {motive: [sub-motive, …]}}}) or CSV "
-                           "(level1..level5,business_unit,routing_keywords).")
+    file = forms.FileField(
+        help_text="Nested JSON ({business unit: {product: {motive: [sub-motive, …]}}}) or CSV "
+        "(level1..level5,business_unit,routing_keywords)."
+    )
     replace = forms.BooleanField(
-        required=False, label="Delete the paths that are not in the file", help_text="Leave unticked to only add and update."
+        required=False,
+        label="Delete the paths that are not in the file",
+        help_text="Leave unticked to only add and update.",
     )
     reason = forms.CharField(required=False, label="Why", help_text="Recorded in the audit log.")
 

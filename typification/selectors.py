@@ -53,14 +53,20 @@ def build_routing_config(paths, routes) -> dict[str, Any]:
         }
     by_unit: dict[str, dict[str, Any]] = {}
     for route in routes:
-        target = {"type": "agent", "id": route["agent_id"]} if route["agent_id"] else {"type": "team", "id": route["team_id"]}
+        target = (
+            {"type": "agent", "id": route["agent_id"]}
+            if route["agent_id"]
+            else {"type": "team", "id": route["team_id"]}
+        )
         by_unit[route["business_unit"]] = {**target, "note": route["note"] or ""}
     return {"paths": dict(sorted(by_path.items())), "routes": dict(sorted(by_unit.items()))}
 
 
 def routing_config() -> dict[str, Any]:
     """The working copy as a routing configuration (the draft's content), in two queries."""
-    routes = BusinessUnitRoute.objects.values("business_unit", "note", agent_slug=F("agent__agent_id"), team_slug=F("team__team_id"))
+    routes = BusinessUnitRoute.objects.values(
+        "business_unit", "note", agent_slug=F("agent__agent_id"), team_slug=F("team__team_id")
+    )
     return build_routing_config(
         typification_rows(),
         ({**r, "agent_id": r["agent_slug"], "team_id": r["team_slug"]} for r in routes),
@@ -109,15 +115,19 @@ def published_routing() -> PublishedRouting:
     return PublishedRouting(version=row.version if row else None, config=row.config if row else {})
 
 
-def routing_targets(routes: dict[str, dict[str, Any]]) -> dict[str, "RouteTarget"]:
+def routing_targets(routes: dict[str, dict[str, Any]]) -> dict[str, RouteTarget]:
     """business unit → its handler with the agent's or team's current name (a query per kind used)."""
     from agents.models import Agent
     from teams.models import Team
 
     wanted = {kind: {r["id"] for r in routes.values() if r["type"] == kind} for kind in ("agent", "team")}
     names = {
-        "agent": dict(Agent.objects.filter(agent_id__in=wanted["agent"]).values_list("agent_id", "name")) if wanted["agent"] else {},
-        "team": dict(Team.objects.filter(team_id__in=wanted["team"]).values_list("team_id", "name")) if wanted["team"] else {},
+        "agent": dict(Agent.objects.filter(agent_id__in=wanted["agent"]).values_list("agent_id", "name"))
+        if wanted["agent"]
+        else {},
+        "team": dict(Team.objects.filter(team_id__in=wanted["team"]).values_list("team_id", "name"))
+        if wanted["team"]
+        else {},
     }
     return {
         unit: RouteTarget(route["type"], route["id"], names[route["type"]].get(route["id"], ""))
@@ -128,7 +138,9 @@ def routing_targets(routes: dict[str, dict[str, Any]]) -> dict[str, "RouteTarget
 def published_routes_to(component_type: str, component_id: str) -> tuple[int | None, list[str]]:
     """(published routing version, the business units it sends to that agent or team)."""
     routing = published_routing()
-    units = [unit for unit, route in routing.routes.items() if (route["type"], route["id"]) == (component_type, component_id)]
+    units = [
+        unit for unit, route in routing.routes.items() if (route["type"], route["id"]) == (component_type, component_id)
+    ]
     return routing.version, sorted(units)
 
 
@@ -141,7 +153,7 @@ class TreeNode:
     typification_id: Any = None  # the row whose path ends exactly here, if any
     business_unit: str = ""
     routing_keywords: list[str] = field(default_factory=list)
-    children: dict[str, "TreeNode"] = field(default_factory=dict)
+    children: dict[str, TreeNode] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -196,8 +196,7 @@ def typification_import(
     """
     table = _lock_routing()
     existing = {
-        tuple(getattr(row, level) for level in LEVELS): row
-        for row in TypificationHierarchy.objects.select_for_update()
+        tuple(getattr(row, level) for level in LEVELS): row for row in TypificationHierarchy.objects.select_for_update()
     }
     to_create: list[TypificationHierarchy] = []
     to_update: list[TypificationHierarchy] = []
@@ -333,7 +332,6 @@ def business_unit_route_delete(*, route: BusinessUnitRoute, actor=None, reason: 
     _save_draft(table, actor=actor, note=reason or f"Removed the route of {before['business_unit']}")
 
 
-
 # --- The routing component -----------------------------------------------------------------------
 
 
@@ -355,7 +353,9 @@ def routing_restore(table: RoutingTable, config: dict) -> None:
     wanted = {kind: {r["id"] for r in routes.values() if r["type"] == kind} for kind in ("agent", "team")}
     agents = {a.agent_id: a for a in Agent.objects.filter(agent_id__in=wanted["agent"])}
     teams = {t.team_id: t for t in Team.objects.filter(team_id__in=wanted["team"])}
-    missing = sorted(f"{kind} {slug}" for kind, found in (("agent", agents), ("team", teams)) for slug in wanted[kind] - set(found))
+    missing = sorted(
+        f"{kind} {slug}" for kind, found in (("agent", agents), ("team", teams)) for slug in wanted[kind] - set(found)
+    )
     if missing:
         raise ValidationError(f"The routes point at what no longer exists: {', '.join(missing)}.")
     BusinessUnitRoute.objects.all().delete()
@@ -394,7 +394,9 @@ def routing_validate_live(table: RoutingTable, config: dict) -> None:
         ids = {route["id"] for route in routes.values() if route["type"] == kind}
         if not ids:
             continue
-        active = set(model.objects.filter(**{f"{id_field}__in": ids, "is_active": True}).values_list(id_field, flat=True))
+        active = set(
+            model.objects.filter(**{f"{id_field}__in": ids, "is_active": True}).values_list(id_field, flat=True)
+        )
         published = set(
             ComponentVersion.objects.filter(
                 component_type=kind, component_id__in=ids, status=VersionStatus.PUBLISHED

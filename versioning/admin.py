@@ -6,8 +6,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from common.admin_exports import changelist_queryset
 from common.admin import ReadOnlyAdmin
+from common.admin_exports import changelist_queryset
 from common.csv_safety import csv_safe_row
 from versioning.models import ComponentVersion, VersionHistory
 
@@ -36,7 +36,16 @@ def _component_link(component_type: str, component_id: str) -> str:
 
 @admin.register(VersionHistory)
 class VersionHistoryAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "actor_name", "action", "component_type", "component_link", "versions", "reason_short", "changed_keys")
+    list_display = (
+        "created_at",
+        "actor_name",
+        "action",
+        "component_type",
+        "component_link",
+        "versions",
+        "reason_short",
+        "changed_keys",
+    )
     list_filter = ("action", "component_type", ActorFilter, ("created_at", admin.DateFieldListFilter))
     search_fields = ("component_id", "actor_name", "reason")
     date_hierarchy = "created_at"
@@ -70,7 +79,11 @@ class VersionHistoryAdmin(ReadOnlyAdmin):
 
     @admin.display(description="changed")
     def changed_keys(self, obj):
-        keys = list((obj.diff or {}).get("changed", {})) + list((obj.diff or {}).get("added", {})) + list((obj.diff or {}).get("removed", {}))
+        keys = (
+            list((obj.diff or {}).get("changed", {}))
+            + list((obj.diff or {}).get("added", {}))
+            + list((obj.diff or {}).get("removed", {}))
+        )
         return ", ".join(keys[:6]) + (" …" if len(keys) > 6 else "")
 
     def get_urls(self):
@@ -100,7 +113,9 @@ class VersionHistoryAdmin(ReadOnlyAdmin):
             yield writer.writerow(header)
             for h in queryset.iterator(chunk_size=2000):
                 diff = h.diff or {}
-                changed = ";".join(list(diff.get("changed", {})) + list(diff.get("added", {})) + list(diff.get("removed", {})))
+                changed = ";".join(
+                    list(diff.get("changed", {})) + list(diff.get("added", {})) + list(diff.get("removed", {}))
+                )
                 yield writer.writerow(csv_safe_row(
                     [h.created_at.isoformat(), h.actor_name, h.action, h.component_type, h.component_id,
                      h.from_version or "", h.to_version or "", h.reason, changed]
@@ -114,7 +129,16 @@ class VersionHistoryAdmin(ReadOnlyAdmin):
 
 @admin.register(ComponentVersion)
 class ComponentVersionAdmin(ReadOnlyAdmin):
-    list_display = ("component_type", "component_id", "label", "status", "review_state", "change_note", "created_by_name", "published_at")
+    list_display = (
+        "component_type",
+        "component_id",
+        "label",
+        "status",
+        "review_state",
+        "change_note",
+        "created_by_name",
+        "published_at",
+    )
     list_filter = ("component_type", "status", "review_state")
     search_fields = ("component_id", "change_note")
     list_per_page = 100

@@ -10,7 +10,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
@@ -232,7 +231,9 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
             else:
                 messages.success(request, f"Published {component_id} {version.label}. The runtime serves it now.")
                 return HttpResponseRedirect(self._url("change", obj.pk))
-        diff = self.config_diff(status.published.config if status.published else {}, status.draft.config if status.draft else {})
+        diff = self.config_diff(
+            status.published.config if status.published else {}, status.draft.config if status.draft else {}
+        )
         return TemplateResponse(
             request,
             "admin/versioning/publish.html",
@@ -263,7 +264,9 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
                 messages.success(request, f"{component_id} was submitted for review.")
             elif action == "discard":
                 services.draft_discard(kind=self.kind, component_id=component_id, actor=request.user, reason=note)
-                messages.success(request, f"The draft of {component_id} was discarded; the form shows the live version again.")
+                messages.success(
+                    request, f"The draft of {component_id} was discarded; the form shows the live version again."
+                )
             elif action == "approve":
                 services.draft_approve(kind=self.kind, component_id=component_id, actor=request.user, note=note)
                 messages.success(request, f"The draft of {component_id} is approved and can be published.")
@@ -387,7 +390,9 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
             except (ValidationError, PermissionDenied) as exc:
                 messages.error(request, _errors(exc) if isinstance(exc, ValidationError) else str(exc))
             else:
-                messages.success(request, f"Rolled back: {component_id} {new.label} now carries v{version}'s configuration.")
+                messages.success(
+                    request, f"Rolled back: {component_id} {new.label} now carries v{version}'s configuration."
+                )
                 return HttpResponseRedirect(self._url("versions", obj.pk))
         return TemplateResponse(
             request,

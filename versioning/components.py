@@ -8,8 +8,9 @@ what must hold before a configuration may go live.
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from django.db import models
 
@@ -60,7 +61,9 @@ def get_kind(component_type: str) -> ComponentKind:
     try:
         return _registry[component_type]
     except KeyError:
-        raise LookupError(f"Unknown component type “{component_type}”; expected one of {', '.join(_registry)}.") from None
+        raise LookupError(
+            f"Unknown component type “{component_type}”; expected one of {', '.join(_registry)}."
+        ) from None
 
 
 def kind_for_model(model) -> ComponentKind:

@@ -98,7 +98,11 @@ def config_diff(before: dict | None, after: dict | None) -> ConfigDiff:
     result = ConfigDiff()
     for key in PROSE_KEYS:
         if _text(before.get(key)) != _text(after.get(key)):
-            status = "added" if key not in before or not before.get(key) else ("removed" if not after.get(key) else "changed")
+            status = (
+                "added"
+                if key not in before or not before.get(key)
+                else ("removed" if not after.get(key) else "changed")
+            )
             result.texts.append(TextChange(key, word_diff_html(_text(before.get(key)), _text(after.get(key))), status))
     for key in LIST_PROSE_KEYS:
         b, a = before.get(key) or [], after.get(key) or []

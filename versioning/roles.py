@@ -55,16 +55,24 @@ def role_permissions(role: str, permissions) -> set:
             if app == "runtime":
                 continue  # API keys are for admins only
             chosen.add(perm)
-        elif role in (PROMPT_EDITOR, PUBLISHER) and action in ("add", "change") and model in EDITABLE_MODELS.get(app, ()):
+        elif (
+            role in (PROMPT_EDITOR, PUBLISHER) and action in ("add", "change") and model in EDITABLE_MODELS.get(app, ())
+        ):
             if model != "routingtable" or action == "change":  # the routing is one row, never added
                 chosen.add(perm)
-        elif role in (PROMPT_EDITOR, PUBLISHER) and action == "delete" and model in DRAFT_DELETABLE_MODELS.get(app, ()):
-            chosen.add(perm)
-        elif role == PUBLISHER and action in ("add", "change") and model in LIVE_ON_SAVE_MODELS.get(app, ()):
-            chosen.add(perm)
-        elif role == PUBLISHER and action == "delete" and model in DELETABLE_MODELS.get(app, ()):
-            chosen.add(perm)
-        elif role == PUBLISHER and perm.codename in ("publish_component", "review_component"):
+        elif (
+            role in (PROMPT_EDITOR, PUBLISHER)
+            and action == "delete"
+            and model in DRAFT_DELETABLE_MODELS.get(app, ())
+            or role == PUBLISHER
+            and action in ("add", "change")
+            and model in LIVE_ON_SAVE_MODELS.get(app, ())
+            or role == PUBLISHER
+            and action == "delete"
+            and model in DELETABLE_MODELS.get(app, ())
+            or role == PUBLISHER
+            and perm.codename in ("publish_component", "review_component")
+        ):
             chosen.add(perm)
     return chosen
 

@@ -16,7 +16,9 @@ class ComponentStatus:
 
     @property
     def has_unpublished_changes(self) -> bool:
-        return self.draft is not None and (self.published is None or self.draft.content_hash != self.published.content_hash)
+        return self.draft is not None and (
+            self.published is None or self.draft.content_hash != self.published.content_hash
+        )
 
 
 def component_status(component_type: str, component_id: str) -> ComponentStatus:

@@ -18,10 +18,10 @@ from django.db import transaction
 from django.db.models import Max, ProtectedError
 from django.utils import timezone
 
-from versioning.signals import announce_config_change
 from versioning.audit import actor_parts, audit_record, json_diff
 from versioning.components import ComponentKind, check_delete
 from versioning.models import ComponentVersion, HistoryAction, ReviewState, VersionStatus
+from versioning.signals import announce_config_change
 
 PUBLISH_PERMISSION = "versioning.publish_component"
 REVIEW_PERMISSION = "versioning.review_component"
@@ -237,7 +237,9 @@ def draft_discard(*, kind: ComponentKind, component_id: str, actor: Any, reason:
     draft = _open_draft(kind, component_id)
     published = _versions(kind, component_id).filter(status=VersionStatus.PUBLISHED).first()
     if published is None:
-        raise ValidationError("This component was never published, so there is nothing to go back to; delete it instead.")
+        raise ValidationError(
+            "This component was never published, so there is nothing to go back to; delete it instead."
+        )
     _archive(draft, kind=kind, actor=actor, reason=reason or "Draft discarded")
     kind.restore(obj, published.config)
     obj.revision += 1

@@ -16,8 +16,9 @@ import logging
 import os
 import tempfile
 import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import httpx
 
@@ -143,7 +144,12 @@ class HivePortal:
         self._listeners.append(listener)
 
     def watch(
-        self, interval: float = 0.5, *, events_url: str | None = None, wait: int = 25, events_http: httpx.Client | None = None
+        self,
+        interval: float = 0.5,
+        *,
+        events_url: str | None = None,
+        wait: int = 25,
+        events_http: httpx.Client | None = None,
     ) -> None:
         """Keep the bundle current in a daemon thread.
 
@@ -315,7 +321,11 @@ class HivePortal:
         label = f"Team “{document.get('id')}”"
         TeamMode(document["mode"])  # Agno silently accepts an unknown mode string
         components = document["metadata"]["hive"].get("components", {}).get("agents", {})
-        members = [self._build_agent(components[m["agent_id"]]) for m in document.get("members", []) if m["agent_id"] in components]
+        members = [
+            self._build_agent(components[m["agent_id"]])
+            for m in document.get("members", [])
+            if m["agent_id"] in components
+        ]
         registry, _, models = self._registry(document, label)
         registry.agents.extend(members)
         try:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 
@@ -40,7 +41,7 @@ class HivePortalKnowledge:
         self.valid_metadata_filters = [f for f in allowed if f in SEARCHABLE_FILTERS]
 
     @classmethod
-    def from_binding(cls, binding: dict, http: httpx.Client) -> "HivePortalKnowledge":
+    def from_binding(cls, binding: dict, http: httpx.Client) -> HivePortalKnowledge:
         return cls(
             name=binding["name"],
             http=http,

@@ -12,7 +12,7 @@ import queue
 import threading
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -178,7 +178,9 @@ class Reporter:
             key = str(uuid.uuid4())
             for attempt in range(self.retries):
                 try:
-                    response = self.http.post(ENDPOINTS[kind], json={"records": records}, headers={"Idempotency-Key": key})
+                    response = self.http.post(
+                        ENDPOINTS[kind], json={"records": records}, headers={"Idempotency-Key": key}
+                    )
                     if response.status_code < 500:
                         if response.status_code < 300:
                             self.sent += len(records)
@@ -212,7 +214,7 @@ class Reporter:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
 def _hive(component) -> dict:

@@ -86,7 +86,9 @@ class KnowledgeSearchResultSerializer(serializers.Serializer):
 class KnowledgeSearchResponseSerializer(serializers.Serializer):
     results = KnowledgeSearchResultSerializer(many=True)
     count = serializers.IntegerField()
-    embedder = serializers.CharField(help_text="Signature of the embedder that embedded the query, or null.", allow_null=True)
+    embedder = serializers.CharField(
+        help_text="Signature of the embedder that embedded the query, or null.", allow_null=True
+    )
 
 
 __all__ = ["KnowledgeSearchRequestSerializer", "KnowledgeSearchResponseSerializer", "OpenApiTypes"]

@@ -69,7 +69,13 @@ class KnowledgeSearchView(APIView):
             ),
             OpenApiExample(
                 "Limit too large",
-                value={"error": {"code": "invalid", "message": "limit: Ensure this value is less than or equal to 50.", "fields": {"limit": ["Ensure this value is less than or equal to 50."]}}},
+                value={
+                    "error": {
+                        "code": "invalid",
+                        "message": "limit: Ensure this value is less than or equal to 50.",
+                        "fields": {"limit": ["Ensure this value is less than or equal to 50."]},
+                    }
+                },
                 response_only=True,
                 status_codes=["400"],
             ),

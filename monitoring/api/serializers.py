@@ -6,10 +6,9 @@ from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from common.json_limits import text_problem
-
 from common.api.schema import JSON_VALUE_REF, KEYS_WITHOUT_NUL
 from common.api.serializers import StrictFieldsMixin
+from common.json_limits import text_problem
 from monitoring.services import MAX_BATCH
 
 INT_MAX = 2_147_483_647
@@ -74,14 +73,25 @@ class AgentMetricRecordSerializer(StrictFieldsMixin, serializers.Serializer):
         help_text="The published configuration version the runtime ran with.",
     )
     created_at = serializers.DateTimeField(
-        required=False, validators=[_not_in_future], help_text="When the run happened (ISO 8601, at most an hour in the future); default: now."
+        required=False,
+        validators=[_not_in_future],
+        help_text="When the run happened (ISO 8601, at most an hour in the future); default: now.",
     )
 
     class Meta:
         list_serializer_class = FastPathListSerializer
 
     FIELDS = frozenset(
-        ("agent_id", "session_id", "response_time_ms", "tokens_used", "success", "error_message", "config_version", "created_at")
+        (
+            "agent_id",
+            "session_id",
+            "response_time_ms",
+            "tokens_used",
+            "success",
+            "error_message",
+            "config_version",
+            "created_at",
+        )
     )
 
     def validate(self, attrs):
@@ -173,7 +183,7 @@ class RoutingDecisionRecordSerializer(StrictFieldsMixin, serializers.Serializer)
     typification_result = TypificationResultField(
         required=False,
         default=dict,
-        help_text="The chosen typification: {\"business_unit\": …, \"path\": [level1, …]} (more keys allowed).",
+        help_text='The chosen typification: {"business_unit": …, "path": [level1, …]} (more keys allowed).',
     )
     config_version = serializers.IntegerField(
         min_value=1,

@@ -2,7 +2,7 @@ import re
 from collections.abc import Callable
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -61,9 +61,7 @@ def _idempotency_key(request) -> str | None:
         return None
     key = key.strip()
     if not _KEY_PATTERN.match(key):
-        raise exceptions.ValidationError(
-            {IDEMPOTENCY_HEADER: ["Use 1 to 255 visible ASCII characters, e.g. a UUID."]}
-        )
+        raise exceptions.ValidationError({IDEMPOTENCY_HEADER: ["Use 1 to 255 visible ASCII characters, e.g. a UUID."]})
     return key
 
 
@@ -175,10 +173,16 @@ class AgentMetricIngestView(_IngestView):
         examples=[
             OpenApiExample("Batch", value=METRIC_EXAMPLE, request_only=True),
             OpenApiExample(
-                "Stored", value={"accepted": 2, "stored": 2, "replayed": False, "idempotency_key": "5b0f…"}, response_only=True, status_codes=["201"]
+                "Stored",
+                value={"accepted": 2, "stored": 2, "replayed": False, "idempotency_key": "5b0f…"},
+                response_only=True,
+                status_codes=["201"],
             ),
             OpenApiExample(
-                "Retry", value={"accepted": 2, "stored": 0, "replayed": True, "idempotency_key": "5b0f…"}, response_only=True, status_codes=["200"]
+                "Retry",
+                value={"accepted": 2, "stored": 0, "replayed": True, "idempotency_key": "5b0f…"},
+                response_only=True,
+                status_codes=["200"],
             ),
         ],
         tags=["monitoring"],
@@ -196,9 +200,7 @@ class RoutingDecisionIngestView(_IngestView):
     @extend_schema(
         operation_id="routing_decisions_ingest",
         summary="Post routing decisions",
-        description=(
-            f"Up to {MAX_BATCH} records per request, all or nothing, as for metrics. Scope `metrics:write`."
-        ),
+        description=(f"Up to {MAX_BATCH} records per request, all or nothing, as for metrics. Scope `metrics:write`."),
         parameters=[IDEMPOTENCY_PARAMETER],
         request=RoutingDecisionBatchSerializer,
         responses={201: IngestResultSerializer, 200: IngestResultSerializer, **ERROR_RESPONSES},

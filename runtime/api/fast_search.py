@@ -40,7 +40,9 @@ def _limit(value: float | None) -> float:
     return value
 
 
-TEXT_LIMITS = {name: _limit(cast(serializers.CharField, _FIELDS[name]).max_length) for name in ("business_unit", "category")}
+TEXT_LIMITS = {
+    name: _limit(cast(serializers.CharField, _FIELDS[name]).max_length) for name in ("business_unit", "category")
+}
 _LIMIT = cast(serializers.IntegerField, _FIELDS["limit"])
 _LIMIT_RANGE = (_limit(_LIMIT.min_value), _limit(_LIMIT.max_value))
 _MAX_DISTANCE = cast(serializers.FloatField, _FIELDS["max_distance"])
@@ -67,7 +69,13 @@ def _plain_request(data) -> dict | None:
         value = data.get(name)
         if value is not None:
             # DRF trims; a value that changes when trimmed, or is empty, is left to it.
-            if type(value) is not str or not value or value != value.strip() or len(value) > max_length or text_problem(value):
+            if (
+                type(value) is not str
+                or not value
+                or value != value.strip()
+                or len(value) > max_length
+                or text_problem(value)
+            ):
                 return None
         texts[name] = value
     try:

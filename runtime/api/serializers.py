@@ -18,7 +18,9 @@ class ModelSpecSerializer(serializers.Serializer):
     provider = serializers.CharField(help_text="The model class's provider as Agno writes it, e.g. OpenAI, Anthropic.")
     name = serializers.CharField(help_text="The model class's name, e.g. OpenAIChat, OpenAIResponses, Claude.")
     id = serializers.CharField(help_text="The provider's model id.")
-    temperature = serializers.FloatField(required=False, help_text="Example of a setting: any other (max_tokens, top_p, ...) may follow.")
+    temperature = serializers.FloatField(
+        required=False, help_text="Example of a setting: any other (max_tokens, top_p, ...) may follow."
+    )
 
 
 class FunctionSerializer(serializers.Serializer):
@@ -30,7 +32,9 @@ class FunctionSerializer(serializers.Serializer):
 
 
 class KnowledgeReferenceSerializer(serializers.Serializer):
-    name = serializers.CharField(help_text="Resolved by the runtime (e.g. a HivePortalKnowledge registered under this name).")
+    name = serializers.CharField(
+        help_text="Resolved by the runtime (e.g. a HivePortalKnowledge registered under this name)."
+    )
 
 
 class MemberReferenceSerializer(serializers.Serializer):
@@ -67,9 +71,15 @@ class HiveMetadataSerializer(serializers.Serializer):
     missing_members = serializers.ListField(child=serializers.CharField(), required=False)
     components = ComponentsSerializer(required=False, help_text="Teams: the members' documents.")
     knowledge = KnowledgeBindingSerializer(required=False, help_text="The binding behind `knowledge.name`.")
-    tools = serializers.DictField(required=False, help_text="Tool name → portal-only settings (e.g. toolkit instructions).")
-    db = serializers.DictField(required=False, help_text="Storage settings from an import; the runtime supplies the db.")
-    parameters = serializers.DictField(required=False, help_text="Keys that are not Agno 3 parameters, kept as they were.")
+    tools = serializers.DictField(
+        required=False, help_text="Tool name → portal-only settings (e.g. toolkit instructions)."
+    )
+    db = serializers.DictField(
+        required=False, help_text="Storage settings from an import; the runtime supplies the db."
+    )
+    parameters = serializers.DictField(
+        required=False, help_text="Keys that are not Agno 3 parameters, kept as they were."
+    )
     mode_flags = serializers.ListField(
         child=serializers.CharField(), required=False, help_text="Teams: flags present only because the mode sets them."
     )
@@ -138,7 +148,9 @@ class TeamMapField(serializers.DictField):
 
 
 class BundleSerializer(serializers.Serializer):
-    bundle_version = serializers.IntegerField(help_text="Moves on every publish, rollback, activation or typification change.")
+    bundle_version = serializers.IntegerField(
+        help_text="Moves on every publish, rollback, activation or typification change."
+    )
     agents = AgentMapField(help_text="Agent id → configuration.")
     teams = TeamMapField(help_text="Team id → configuration with members inline.")
     typification = serializers.DictField(help_text="The typification tree and the business-unit routes.")

@@ -349,7 +349,9 @@ class BundleWaitView(APIView):
         try:
             current = request_generations(request).config
         except DatabaseUnavailable:
-            raise ServiceUnavailable("The configuration database is unavailable.", retry_after=RETRY_AFTER_SECONDS)
+            raise ServiceUnavailable(
+                "The configuration database is unavailable.", retry_after=RETRY_AFTER_SECONDS
+            ) from None
         waited = bool(settings.HIVE_LONG_POLL and timeout)
         if waited and current == after:
             connection.close()  # give the pooled connection back while this thread only waits

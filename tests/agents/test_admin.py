@@ -3,8 +3,8 @@
 import json
 
 import pytest
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from agents.models import Agent
@@ -113,15 +113,47 @@ def test_edit__change_note_is_required(client, editor, make_agent):
         ({"model_settings__key": ["temperature"], "model_settings__value": ["9"]}, "model_settings", "between"),
         ({"model_name": ""}, "model_name", "required"),
         ({"agent_id": "Has Spaces"}, "agent_id", "lowercase"),
-        ({"other_parameters__key": ["num_history_runs"], "other_parameters__value": ["-2"]}, "other_parameters", "negative"),
+        (
+            {"other_parameters__key": ["num_history_runs"], "other_parameters__value": ["-2"]},
+            "other_parameters",
+            "negative",
+        ),
         # hostile input: deep JSON, NUL characters, lone surrogates (were RecursionError / database errors)
-        ({"tools__name": ["t"], "tools__description": [""], "tools__parameters": ["[" * 100_000 + "]" * 100_000]}, "tools", "nested"),
-        ({"tools__name": ["t"], "tools__description": [""], "tools__parameters": ['{"a": ' + "[" * 40 + "]" * 40 + "}"]}, "tools", "32 levels"),
-        ({"tools__name": ["t"], "tools__description": [""], "tools__parameters": ['{"a": "\\ud800"}']}, "tools", "surrogate"),
+        (
+            {"tools__name": ["t"], "tools__description": [""], "tools__parameters": ["[" * 100_000 + "]" * 100_000]},
+            "tools",
+            "nested",
+        ),
+        (
+            {
+                "tools__name": ["t"],
+                "tools__description": [""],
+                "tools__parameters": ['{"a": ' + "[" * 40 + "]" * 40 + "}"],
+            },
+            "tools",
+            "32 levels",
+        ),
+        (
+            {"tools__name": ["t"], "tools__description": [""], "tools__parameters": ['{"a": "\\ud800"}']},
+            "tools",
+            "surrogate",
+        ),
         ({"tools__name": ["t\x00"], "tools__description": [""], "tools__parameters": [""]}, "tools", "NUL"),
-        ({"other_parameters__key": ["metadata"], "other_parameters__value": ["[" * 100_000 + "]" * 100_000]}, "other_parameters", "nested"),
-        ({"other_parameters__key": ["metadata"], "other_parameters__value": ['{"a": "x\\u0000"}']}, "other_parameters", "NUL"),
-        ({"other_parameters__key": ["metadata"], "other_parameters__value": ["plain \x00 text"]}, "other_parameters", "NUL"),
+        (
+            {"other_parameters__key": ["metadata"], "other_parameters__value": ["[" * 100_000 + "]" * 100_000]},
+            "other_parameters",
+            "nested",
+        ),
+        (
+            {"other_parameters__key": ["metadata"], "other_parameters__value": ['{"a": "x\\u0000"}']},
+            "other_parameters",
+            "NUL",
+        ),
+        (
+            {"other_parameters__key": ["metadata"], "other_parameters__value": ["plain \x00 text"]},
+            "other_parameters",
+            "NUL",
+        ),
         ({"other_parameters__key": ["meta\x00data"], "other_parameters__value": ["1"]}, "other_parameters", "NUL"),
         ({"instructions__item": ["Be kind.\x00"]}, "instructions", "NUL"),
     ],

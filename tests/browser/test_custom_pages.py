@@ -16,7 +16,6 @@ from runtime.models import ApiKey
 from tests.browser.helpers import assert_message
 from typification.models import BusinessUnitRoute, TypificationHierarchy
 from typification.services import routing_publish, typification_create
-from versioning.selectors import component_status
 from versioning.components import get_kind
 from versioning.selectors import component_status
 from versioning.services import component_publish
@@ -28,7 +27,9 @@ KNOWLEDGE_CSV = Path(__file__).resolve().parent.parent / "fixtures" / "automagik
 
 def test_history__compare_two_versions__then_roll_back(live_server, page_as, make_agent):
     agent = make_agent("cards", publish=True)
-    agent_update(agent=agent, actor="eddie", note="Warmer tone", instructions=["Seja cordial.", "Never ask for the CVV."])
+    agent_update(
+        agent=agent, actor="eddie", note="Warmer tone", instructions=["Seja cordial.", "Never ask for the CVV."]
+    )
     component_publish(kind=get_kind("agent"), component_id="cards", actor="paula")
     base = live_server.url
     page = page_as("Publisher")

@@ -8,18 +8,23 @@ import urllib.request
 import pytest
 
 from hive_portal.testing import make_api_key
-from tests.browser.helpers import login as _login, make_person
+from tests.browser.helpers import login as _login
+from tests.browser.helpers import make_person
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _runtime_config(base, raw_key):
-    request = urllib.request.Request(f"{base}/api/v1/agents/cards/config", headers={"Authorization": f"Bearer {raw_key}"})
+    request = urllib.request.Request(
+        f"{base}/api/v1/agents/cards/config", headers={"Authorization": f"Bearer {raw_key}"}
+    )
     with urllib.request.urlopen(request) as response:
         return json.loads(response.read())
 
 
-def test_editor_edits__publisher_reviews_and_publishes__runtime_sees_it(live_server, browser, make_agent, django_user_model):
+def test_editor_edits__publisher_reviews_and_publishes__runtime_sees_it(
+    live_server, browser, make_agent, django_user_model
+):
     agent = make_agent("cards", publish=True)
     make_person(django_user_model, "eddie", "Prompt editor")
     make_person(django_user_model, "paula", "Publisher")

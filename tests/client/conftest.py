@@ -28,7 +28,11 @@ class PortalTransport(httpx.BaseTransport):
             self.requests.append(request)
         if self.down:
             raise httpx.ConnectError("portal down", request=request)
-        headers = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in request.headers.items() if k.lower() not in ("content-type", "content-length", "host")}
+        headers = {
+            f"HTTP_{k.upper().replace('-', '_')}": v
+            for k, v in request.headers.items()
+            if k.lower() not in ("content-type", "content-length", "host")
+        }
         response = Client().generic(
             request.method,
             request.url.raw_path.decode(),

@@ -17,7 +17,11 @@ def test_agent__model_built_with_every_setting_and_tools_bound(portal_factory, d
     assert [t.name for t in pix.tools] == ["pix_transaction_lookup"]
     assert pix.tools[0].entrypoint("E123") == "pix E123: completed"
     cards = portal.agent("cards-specialist")
-    assert (type(cards.model).__name__, cards.model.temperature, cards.model.max_output_tokens) == ("OpenAIResponses", 0.3, 1200)
+    assert (type(cards.model).__name__, cards.model.temperature, cards.model.max_output_tokens) == (
+        "OpenAIResponses",
+        0.3,
+        1200,
+    )
     assert cards.metadata["hive"]["version"] == 2
 
 
@@ -32,7 +36,9 @@ def test_missing_tool__error_names_the_agent_and_the_tool(portal_factory, demo):
     from hive_portal_client import HivePortalError
 
     portal = portal_factory(tools=[DEMO_TOOLS[0]])
-    with pytest.raises(HivePortalError, match=r"Agent “cards-specialist” uses tool\(s\) block_card .*HivePortal\(tools="):
+    with pytest.raises(
+        HivePortalError, match=r"Agent “cards-specialist” uses tool\(s\) block_card .*HivePortal\(tools="
+    ):
         portal.agent("cards-specialist")
 
 

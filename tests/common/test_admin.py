@@ -14,8 +14,8 @@ from agents.models import Agent
 from agents.services import agent_update
 from knowledge.models import KnowledgeEntry
 from knowledge.services import knowledge_entry_create, knowledge_entry_update
-from teams.services import team_update
 from runtime.models import ApiKey
+from teams.services import team_update
 from versioning.models import VersionHistory
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +33,14 @@ def test_knowledge_entry_added_in_the_admin__audited_once_and_no_log_entry(clien
     client.force_login(publisher)
     response = client.post(
         reverse("admin:knowledge_knowledgeentry_add"),
-        {"business_unit": "pagbank", "category": "Cards", "subcategory": "", "question": "Lost card?", "answer": "Block it.", "metadata": "{}"},
+        {
+            "business_unit": "pagbank",
+            "category": "Cards",
+            "subcategory": "",
+            "question": "Lost card?",
+            "answer": "Block it.",
+            "metadata": "{}",
+        },
     )
     assert response.status_code == 302, response.content
     entry = KnowledgeEntry.objects.get()
@@ -42,7 +49,9 @@ def test_knowledge_entry_added_in_the_admin__audited_once_and_no_log_entry(clien
 
 
 def test_knowledge_entry_history__is_its_audit_trail(client, publisher):
-    entry = knowledge_entry_create(business_unit="pagbank", category="Cards", question="Lost card?", answer="Block it.", embed=False)
+    entry = knowledge_entry_create(
+        business_unit="pagbank", category="Cards", question="Lost card?", answer="Block it.", embed=False
+    )
     client.force_login(publisher)
     path, query = _history_target(client, reverse("admin:knowledge_knowledgeentry_history", args=[entry.pk]))
     assert (path, query) == (AUDIT_LOG, {"component_type": "knowledge", "component_id": str(entry.pk)})
@@ -81,7 +90,9 @@ def test_history_of_a_missing_object__back_to_the_list(client, publisher):
 
 def test_api_key_added_in_the_admin__no_log_entry(client, portal_admin):
     client.force_login(portal_admin)
-    response = client.post(reverse("admin:runtime_apikey_add"), {"name": "runtime-prod", "scopes": ["config:read"], "expires_at": ""})
+    response = client.post(
+        reverse("admin:runtime_apikey_add"), {"name": "runtime-prod", "scopes": ["config:read"], "expires_at": ""}
+    )
     assert response.status_code == 200  # the page that shows the key once
     assert ApiKey.objects.filter(name="runtime-prod").exists()
     assert LogEntry.objects.count() == 0
@@ -94,7 +105,9 @@ def test_component_bulk_delete__all_or_nothing(make_team, make_agent, portal_adm
     request = RequestFactory().post("/")
     request.user = portal_admin
     with pytest.raises(ValidationError):
-        model_admin.delete_queryset(request, Agent.objects.filter(agent_id__in=["spare", "cards"]).order_by("agent_id").reverse())
+        model_admin.delete_queryset(
+            request, Agent.objects.filter(agent_id__in=["spare", "cards"]).order_by("agent_id").reverse()
+        )
     assert set(Agent.objects.values_list("agent_id", flat=True)) == {"cards", "pix", "spare"}
 
 
@@ -113,11 +126,15 @@ def _entry_embedding(agent, team, entry):
     knowledge_entry_update(entry=entry, data={"embedding": [1]})
 
 
-@pytest.mark.parametrize(("update", "field"), [(_agent_pk, "pk"), (_team_revision, "revision"), (_entry_embedding, "embedding")])
+@pytest.mark.parametrize(
+    ("update", "field"), [(_agent_pk, "pk"), (_team_revision, "revision"), (_entry_embedding, "embedding")]
+)
 def test_services__a_field_they_do_not_edit__validation_error_naming_it(make_team, update, field):
     team = make_team("router")
     agent = team.members.first()
-    entry = knowledge_entry_create(business_unit="pagbank", category="Cards", question="Lost card?", answer="Block it.", embed=False)
+    entry = knowledge_entry_create(
+        business_unit="pagbank", category="Cards", question="Lost card?", answer="Block it.", embed=False
+    )
     before = VersionHistory.objects.count()
     with pytest.raises(ValidationError) as caught:
         update(agent, team, entry)

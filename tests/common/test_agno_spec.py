@@ -24,7 +24,10 @@ def test_tool_names__letters_digits_underscores_hyphens__accepted():
     validate_tools(["card_lookup", "ShellTools", {"name": "block-card", "description": "Bloqueia"}, "x" * 64])
 
 
-@pytest.mark.parametrize("old, new", [("search_session_history", "search_past_sessions"), ("num_history_sessions", "num_past_sessions_to_search")])
+@pytest.mark.parametrize(
+    "old, new",
+    [("search_session_history", "search_past_sessions"), ("num_history_sessions", "num_past_sessions_to_search")],
+)
 def test_parameters__agno_3_renamed_names__refused_with_the_new_name(old, new):
     with pytest.raises(ValidationError, match=f"Agno 3 calls it “{new}”"):
         validate_parameters({old: True}, kind="agent")
@@ -55,7 +58,14 @@ def test_knowledge_binding__bad_shapes__refused_naming_the_key(binding, message)
 
 def test_knowledge_binding__good_shape__accepted():
     validate_parameters(
-        {"knowledge": {"business_unit": "pix", "max_results": 3, "max_distance": 0.3, "valid_metadata_filters": ["category"]}},
+        {
+            "knowledge": {
+                "business_unit": "pix",
+                "max_results": 3,
+                "max_distance": 0.3,
+                "valid_metadata_filters": ["category"],
+            }
+        },
         kind="agent",
     )
 
@@ -65,5 +75,5 @@ def test_agno_parameter_lists__match_agno():
     from agno.agent import Agent
     from agno.team import Team
 
-    assert AGNO_AGENT_PARAMETERS == set(inspect.signature(Agent.__init__).parameters) - {"self"}
-    assert AGNO_TEAM_PARAMETERS == set(inspect.signature(Team.__init__).parameters) - {"self"}
+    assert set(inspect.signature(Agent.__init__).parameters) - {"self"} == AGNO_AGENT_PARAMETERS
+    assert set(inspect.signature(Team.__init__).parameters) - {"self"} == AGNO_TEAM_PARAMETERS

@@ -85,7 +85,9 @@ def test_parser__what_orjson_refuses_gets_the_standard_errors(body):
     with pytest.raises((exceptions.ParseError, exceptions.ValidationError)) as exc:
         LimitedJSONParser().parse(io.BytesIO(body))
     if b"ud800" in body:
-        assert exc.value.detail == {"a": ["Contains a lone UTF-16 surrogate (e.g. \\ud800), which is not valid Unicode."]}
+        assert exc.value.detail == {
+            "a": ["Contains a lone UTF-16 surrogate (e.g. \\ud800), which is not valid Unicode."]
+        }
 
 
 def test_parser__a_long_integer_is_never_read_as_a_float():

@@ -164,6 +164,7 @@ def scratch_database():
 
 # --- Migrations -----------------------------------------------------------------------------------
 
+
 def schema_tables(conn) -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for schema, table in conn.execute(

@@ -104,7 +104,9 @@ def populated_portal(components_in_every_state):
 
 @pytest.mark.parametrize("role", ROLES)
 @override_settings(HIVE_REQUIRE_REVIEW=True)
-def test_every_admin_page__has_no_nested_form_and_no_orphan_submit_button(client, django_user_model, populated_portal, role):
+def test_every_admin_page__has_no_nested_form_and_no_orphan_submit_button(
+    client, django_user_model, populated_portal, role
+):
     if role == "superuser":
         user = django_user_model.objects.create_superuser(username="crawl-root", password="x-crawl-123")
     else:

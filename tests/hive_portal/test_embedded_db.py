@@ -190,7 +190,9 @@ def test_settings_import__zero_configuration__starts_no_server_and_writes_no_fil
     assert list(data_dir.iterdir()) == []  # no pgdata, no secret_key, nothing
     assert not _running(pgdata)
     assert first["HOST"] == str(pgdata)  # where the server will listen once an entry point starts it
-    missing = _import_settings(subprocess_env(HIVE_DATABASE_URL="", HIVE_SECRET_KEY="", HIVE_DATA_DIR=str(data_dir / "new")))
+    missing = _import_settings(
+        subprocess_env(HIVE_DATABASE_URL="", HIVE_SECRET_KEY="", HIVE_DATA_DIR=str(data_dir / "new"))
+    )
     assert not (data_dir / "new").exists()
     assert missing["KEY"] != first["KEY"]  # no kept secret yet: each such process has a key of its own
 

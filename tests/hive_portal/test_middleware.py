@@ -1,5 +1,7 @@
 """Guards that run before any view."""
 
+import re as _re
+
 import pytest
 
 from hive_portal.testing import error_of
@@ -27,7 +29,6 @@ def test_nul_character_in_the_address__400_not_a_database_error(client, runtime_
 
 # --- Content-Security-Policy ------------------------------------------------------------------------
 
-import re as _re
 
 INLINE_SCRIPT = _re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", _re.I)
 INLINE_HANDLER = _re.compile(r"<[^>]+\son[a-z]+=", _re.I)

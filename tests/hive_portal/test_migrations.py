@@ -62,9 +62,12 @@ def test_migrate__populated_postgresql__to_zero_and_forward(scratch_database, su
         with db.connect() as conn:
             assert schema_tables(conn) == {"hive": {"django_migrations"}}
             # The triggers' functions go with their tables; pgvector stays (Agno may use it too).
-            assert conn.execute(
-                "SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'hive'"
-            ).fetchall() == []
+            assert (
+                conn.execute(
+                    "SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'hive'"
+                ).fetchall()
+                == []
+            )
             assert conn.execute("SELECT extname FROM pg_extension WHERE extname = 'vector'").fetchone()
 
     _populated_zero_and_forward(env, assert_emptied=assert_emptied)

@@ -31,7 +31,9 @@ def test_allow_migrate__agno_model_by_name__refused(model_name):
 @pytest.mark.parametrize("label", ["monitoring.AgnoSession", "monitoring.AgnoMemory", "monitoring.AgnoRun"])
 def test_allow_migrate__agno_model_as_hint__refused(label):
     model = apps.get_model(label)
-    assert router.allow_migrate("default", model._meta.app_label, model_name=model._meta.model_name, model=model) is False
+    assert (
+        router.allow_migrate("default", model._meta.app_label, model_name=model._meta.model_name, model=model) is False
+    )
 
 
 @pytest.mark.sqlite_smoke
@@ -53,7 +55,9 @@ def test_allow_migrate__agno_model_as_hint__refused(label):
 def test_allow_migrate__portal_model__left_to_django(label):
     model = apps.get_model(label)
     assert router.allow_migrate("default", model._meta.app_label, model_name=model._meta.model_name) is None
-    assert router.allow_migrate("default", model._meta.app_label, model_name=model._meta.model_name, model=model) is None
+    assert (
+        router.allow_migrate("default", model._meta.app_label, model_name=model._meta.model_name, model=model) is None
+    )
 
 
 @pytest.mark.sqlite_smoke
@@ -83,7 +87,11 @@ def test_is_agno_table(db_table, expected):
 @pytest.mark.sqlite_smoke
 def test_agno_models__all_unmanaged_and_no_portal_model_maps_agno():
     agno_models = [m for m in apps.get_models() if is_agno_model(m)]
-    assert {m._meta.label for m in agno_models} >= {"monitoring.AgnoSession", "monitoring.AgnoMemory", "monitoring.AgnoRun"}
+    assert {m._meta.label for m in agno_models} >= {
+        "monitoring.AgnoSession",
+        "monitoring.AgnoMemory",
+        "monitoring.AgnoRun",
+    }
     assert all(not m._meta.managed for m in agno_models)
     assert all(m._meta.app_label != "agents" for m in agno_models)
 
@@ -92,7 +100,7 @@ def test_agno_models__all_unmanaged_and_no_portal_model_maps_agno():
 def test_allow_relation__portal_row_and_agno_row__refused():
     from django.contrib.auth.models import User
 
-    from monitoring.models import AgnoSession, AgentMetric
+    from monitoring.models import AgentMetric, AgnoSession
 
     assert router.allow_relation(User(), AgnoSession()) is False
     assert router.allow_relation(AgnoSession(), AgentMetric()) is False

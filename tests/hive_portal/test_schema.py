@@ -36,7 +36,9 @@ def test_migrate__role_cannot_create_pgvector__one_sentence_then_works_once_inst
 
     assert result.returncode == 2, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
-    assert result.stderr.strip().splitlines()[-1].startswith("Database error: The pgvector extension could not be created")
+    assert (
+        result.stderr.strip().splitlines()[-1].startswith("Database error: The pgvector extension could not be created")
+    )
     assert "CREATE EXTENSION vector WITH SCHEMA public" in result.stderr
     with db.connect() as conn:
         # Nothing that needs the extension was attempted (other apps' tables may exist: migrate resumes).

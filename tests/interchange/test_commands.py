@@ -9,14 +9,14 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from agents.models import Agent
+from interchange.documents import ConfigFileErrors
+from interchange.importing import components_import
+from interchange.reading import read_file
 from teams.models import Team
 from versioning.components import get_kind
-from interchange.importing import components_import
 from versioning.models import ComponentVersion, HistoryAction, VersionHistory
 from versioning.selectors import component_status
-from versioning.services import component_delete, component_publish, config_hash
-from interchange.documents import ConfigFileErrors
-from interchange.reading import read_file
+from versioning.services import component_delete, config_hash
 
 pytestmark = pytest.mark.django_db
 

@@ -121,9 +121,7 @@ def test_hive_agent__same_setting_twice_differently__names_the_second_line():
     text = MINIMAL_AGENT.format(version=1) + "display:\n  markdown: true\nmarkdown: false\n"
     with pytest.raises(ConfigFileError) as exc:
         _hive(text)
-    assert str(exc.value).startswith(
-        "config.yaml:11: “markdown” sets markdown again, differently (first at line 10)"
-    )
+    assert str(exc.value).startswith("config.yaml:11: “markdown” sets markdown again, differently (first at line 10)")
 
 
 def test_hive_agent__missing_agent_id__names_the_block():
@@ -226,7 +224,9 @@ def test_hive_agent__agno_3_renames__mapped_with_a_warning_naming_file_and_line(
 
 def test_hive_agent__relevance_threshold_out_of_range__names_its_line():
     text = PAGBANK_AGENT.replace("relevance_threshold: 0.7", "relevance_threshold: 70")
-    with pytest.raises(ConfigFileError, match=r"^config.yaml:16: knowledge_filter.relevance_threshold must be a number between 0 and 1"):
+    with pytest.raises(
+        ConfigFileError, match=r"^config.yaml:16: knowledge_filter.relevance_threshold must be a number between 0 and 1"
+    ):
         _hive(text)
 
 

@@ -48,7 +48,12 @@ class BrokenEmbedder(HashingEmbedder):
 
 def create_entry(**overrides) -> KnowledgeEntry:
     """An entry created through the service (validated, embedded, audited)."""
-    values = {"business_unit": "pagbank", "category": "Cards", "question": "How do I block my card?", "answer": "In the app."}
+    values = {
+        "business_unit": "pagbank",
+        "category": "Cards",
+        "question": "How do I block my card?",
+        "answer": "In the app.",
+    }
     values.update(overrides)
     return knowledge_entry_create(**values)
 
@@ -56,7 +61,9 @@ def create_entry(**overrides) -> KnowledgeEntry:
 def audit_actions(entry_or_id) -> list[str]:
     """The audit trail's actions for one entry, oldest first."""
     return list(
-        VersionHistory.objects.filter(component_type="knowledge", component_id=str(getattr(entry_or_id, "pk", entry_or_id)))
+        VersionHistory.objects.filter(
+            component_type="knowledge", component_id=str(getattr(entry_or_id, "pk", entry_or_id))
+        )
         .order_by("id")
         .values_list("action", flat=True)
     )

@@ -24,8 +24,12 @@ def change_url(entry):
     return reverse("admin:knowledge_knowledgeentry_change", args=[entry.pk])
 
 
-def _entry(question="How do I block a lost card?", business_unit="pagbank", category="Cards", answer="Tap Block card.", **kw):
-    return knowledge_entry_create(business_unit=business_unit, category=category, question=question, answer=answer, **kw)
+def _entry(
+    question="How do I block a lost card?", business_unit="pagbank", category="Cards", answer="Tap Block card.", **kw
+):
+    return knowledge_entry_create(
+        business_unit=business_unit, category=category, question=question, answer=answer, **kw
+    )
 
 
 def _form(**overrides):
@@ -197,7 +201,9 @@ def test_delete__single_and_bulk_are_audited(admin_client):
 
 def test_reembed_action__recomputes_selected_and_audits(admin_client):
     entry = _entry(embed=False)
-    response = admin_client.post(CHANGELIST, {"action": "reembed_selected", "_selected_action": [entry.pk]}, follow=True)
+    response = admin_client.post(
+        CHANGELIST, {"action": "reembed_selected", "_selected_action": [entry.pk]}, follow=True
+    )
     assert "1 embedding(s) recomputed." in response.content.decode()
     entry.refresh_from_db()
     assert entry.embedding_model == "hashing-v1/1536"
@@ -222,7 +228,10 @@ def _csv_rows(response):
 def test_export_action_and_view(admin_client):
     _entry(metadata={"tags": ["cards", "beginner"]})
     _entry(question="Machine off", business_unit="adquirencia", category="Machines")
-    response = admin_client.post(CHANGELIST, {"action": "export_selected", "_selected_action": list(KnowledgeEntry.objects.values_list("pk", flat=True))})
+    response = admin_client.post(
+        CHANGELIST,
+        {"action": "export_selected", "_selected_action": list(KnowledgeEntry.objects.values_list("pk", flat=True))},
+    )
     rows = _csv_rows(response)
     assert rows[0] == ["question", "answer", "category", "tags", "business_unit", "subcategory"]
     assert ["How do I block a lost card?", "Tap Block card.", "Cards", "cards,beginner", "pagbank", ""] in rows
@@ -247,7 +256,12 @@ def test_export__formulas_neutralised_and_import_gives_them_back(admin_client):
     KnowledgeEntry.objects.all().delete()
     knowledge_import_csv(data=exported, file_name="kb.csv")
     entry = KnowledgeEntry.objects.get()
-    assert (entry.question, entry.answer, entry.category, entry.metadata) == ("=1+1", "-5 points", "@Cards", {"tags": ["+tag"]})
+    assert (entry.question, entry.answer, entry.category, entry.metadata) == (
+        "=1+1",
+        "-5 points",
+        "@Cards",
+        {"tags": ["+tag"]},
+    )
 
 
 def test_export_view__viewer_may_export(viewer):
@@ -289,7 +303,11 @@ def test_import_page__bad_file_shows_line_errors_and_imports_nothing(admin_clien
 def test_import_page__skip_invalid(admin_client):
     response = admin_client.post(
         IMPORT,
-        {"file": _upload("question,answer,category,tags\nq,,c,\nq2,a2,c,\n"), "business_unit": "bu", "skip_invalid": "on"},
+        {
+            "file": _upload("question,answer,category,tags\nq,,c,\nq2,a2,c,\n"),
+            "business_unit": "bu",
+            "skip_invalid": "on",
+        },
         follow=True,
     )
     html = response.content.decode()

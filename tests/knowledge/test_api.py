@@ -107,7 +107,9 @@ def test_search__key_with_only_the_knowledge_scope_is_enough(api_key_factory, en
 
 
 def test_search__embedder_down_is_503(runtime_client, entries):
-    with override_settings(HIVE_EMBEDDER="openai", HIVE_EMBEDDING_BASE_URL="http://127.0.0.1:9/v1", HIVE_EMBEDDING_MAX_RETRIES=0):
+    with override_settings(
+        HIVE_EMBEDDER="openai", HIVE_EMBEDDING_BASE_URL="http://127.0.0.1:9/v1", HIVE_EMBEDDING_MAX_RETRIES=0
+    ):
         response = runtime_client.post(URL, {"query": "card"}, format="json")
     assert response.status_code == 503
     assert "could not be embedded" in error_of(response)["message"]
@@ -135,7 +137,10 @@ def test_search__nesting_over_the_limit__400_naming_the_field(runtime_client):
     assert any(name.startswith("category") for name in error_of(response)["fields"])
 
 
-@pytest.mark.parametrize(("body", "field"), [('{"query": "card \\ud800"}', "query"), ('{"query": "c", "business_unit": "\\udfff"}', "business_unit")])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [('{"query": "card \\ud800"}', "query"), ('{"query": "c", "business_unit": "\\udfff"}', "business_unit")],
+)
 def test_search__lone_surrogate__400_naming_the_field(runtime_client, body, field):
     response = runtime_client.generic("POST", URL, body, content_type="application/json")
     assert response.status_code == 400, response.content
@@ -151,7 +156,9 @@ def test_search__embedding_of_any_float32_magnitude__searched_by_direction(runti
     huge = (vectors[2] / abs(vectors[2]).max() * 3.4028234663852886e38).tolist()
     response = runtime_client.post("/api/v1/knowledge/search", {"embedding": huge, "limit": 3}, format="json")
     assert response.status_code == 200, response.content
-    unit = runtime_client.post("/api/v1/knowledge/search", {"embedding": vectors[2].tolist(), "limit": 3}, format="json")
+    unit = runtime_client.post(
+        "/api/v1/knowledge/search", {"embedding": vectors[2].tolist(), "limit": 3}, format="json"
+    )
     assert [r["id"] for r in response.json()["results"]] == [r["id"] for r in unit.json()["results"]]
 
 

@@ -144,7 +144,12 @@ class FakeEmbeddingsServer:
 
 def _client(server, **kwargs):
     sleeps = []
-    options = {"dimensions": server.dimensions, "base_url": server.base_url, "api_key": "sk-test", "sleep": sleeps.append}
+    options = {
+        "dimensions": server.dimensions,
+        "base_url": server.base_url,
+        "api_key": "sk-test",
+        "sleep": sleeps.append,
+    }
     options.update(kwargs)
     return OpenAIEmbedder(**options), sleeps
 

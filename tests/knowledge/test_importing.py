@@ -6,9 +6,9 @@ from django.core.management import CommandError, call_command
 
 from knowledge.csv_format import write_rows
 from knowledge.embedders import EmbedderError, HashingEmbedder
+from knowledge.importing import KnowledgeImportError, knowledge_import_csv
 from knowledge.models import KnowledgeEntry
 from knowledge.selectors import knowledge_export_rows
-from knowledge.importing import KnowledgeImportError, knowledge_import_csv
 from versioning.models import VersionHistory
 
 pytestmark = pytest.mark.django_db
@@ -110,8 +110,11 @@ def test_import__skip_invalid_imports_the_rest_and_lists_skipped_lines():
         (b"title,body\nx,y\n", "kb.csv:1: unrecognised header"),
         (b"question,answer\nq,a\n", "kb.csv:1: the header lacks the column(s) category"),
         (b"question,answer,category\nq,a,c\n", "kb.csv:1: the file has no business_unit column"),
-        (b"problem,solution,typification,business_unit\n\"p,s,t,bu\n", "kb.csv:2: the row cannot be read"),
-        ("question,answer,category,business_unit\nq,a,c,bu\nç,a,c,bu\n".encode("latin-1"), "kb.csv:3: the file is not UTF-8"),
+        (b'problem,solution,typification,business_unit\n"p,s,t,bu\n', "kb.csv:2: the row cannot be read"),
+        (
+            "question,answer,category,business_unit\nq,a,c,bu\nç,a,c,bu\n".encode("latin-1"),
+            "kb.csv:3: the file is not UTF-8",
+        ),
     ],
 )
 def test_import__unreadable_files_are_refused_with_a_line(data, message):
@@ -134,7 +137,7 @@ def test_import__embedder_failure_imports_without_embeddings():
 @pytest.mark.sqlite_smoke
 def test_export__round_trips_through_import():
     _import(PROBLEM_SOLUTION)
-    _import("question,answer,category,tags\nq,a,c,\"t1,t2\"\n", business_unit="bu")
+    _import('question,answer,category,tags\nq,a,c,"t1,t2"\n', business_unit="bu")
     out = io.StringIO()
     write_rows(knowledge_export_rows(), out)
     KnowledgeEntry.objects.all().delete()

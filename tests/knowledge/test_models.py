@@ -9,7 +9,12 @@ pytestmark = pytest.mark.django_db
 
 
 def _entry(**overrides):
-    values = {"business_unit": "pagbank", "category": "Cards", "question": "How do I block my card?", "answer": "In the app."}
+    values = {
+        "business_unit": "pagbank",
+        "category": "Cards",
+        "question": "How do I block my card?",
+        "answer": "In the app.",
+    }
     values.update(overrides)
     return KnowledgeEntry(**values)
 

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.conf import settings
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
@@ -205,7 +205,10 @@ def test_search__connections_carry_the_scan_settings(db):
     knowledge_search(query="pix", limit=5)  # loads pgvector in this session
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('hnsw.iterative_scan'), current_setting('hnsw.max_scan_tuples')")
-        assert cursor.fetchone() == (settings.HIVE_KNOWLEDGE_ITERATIVE_SCAN, str(settings.HIVE_KNOWLEDGE_MAX_SCAN_TUPLES))
+        assert cursor.fetchone() == (
+            settings.HIVE_KNOWLEDGE_ITERATIVE_SCAN,
+            str(settings.HIVE_KNOWLEDGE_MAX_SCAN_TUPLES),
+        )
         # Without it the half-precision index lost to an exact scan at mid sizes (bench/knowledge_api.py).
         cursor.execute("SELECT current_setting('random_page_cost')")
         assert cursor.fetchone() == ("1.1",)

@@ -119,7 +119,12 @@ def test_sessions__list_type_owner_user_created_runs(client, viewer, agno_data, 
     html = response.content.decode()
     # newest first: s-1000 (an agent session, created T0 + 1000 = 2026-01-01 00:16:40 UTC), then s-0999 (team)
     first, second = response.context["cl"].result_list[:2]
-    assert (first.session_id, first.session_type, first.agent_id, first.run_count) == ("s-1000", "agent", "pix-specialist", 0)
+    assert (first.session_id, first.session_type, first.agent_id, first.run_count) == (
+        "s-1000",
+        "agent",
+        "pix-specialist",
+        0,
+    )
     assert (second.session_id, second.session_type, second.team_id) == ("s-0999", "team", "routing-team")
     assert "team <code>routing-team</code>" in html and "agent <code>pix-specialist</code>" in html
     assert "Jan. 1, 2026, 12:16 a.m." in html
@@ -208,7 +213,9 @@ def test_agno_models__refuse_writes(agno_data):
 def test_sessions__runs_table_missing__lists_sessions_without_counts(client, viewer, agno_schema):
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE agno.agno_runs")
-        cursor.execute("INSERT INTO agno.agno_sessions (session_id, session_type, created_at) VALUES ('s-x', 'agent', %s)", [T0])
+        cursor.execute(
+            "INSERT INTO agno.agno_sessions (session_id, session_type, created_at) VALUES ('s-x', 'agent', %s)", [T0]
+        )
     client.force_login(viewer)
     response = client.get(SESSIONS)
     assert response.status_code == 200

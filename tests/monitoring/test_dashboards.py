@@ -6,7 +6,7 @@ fraction p, position = p × (n − 1) and the result interpolates between the tw
 
 import json
 import re
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -28,7 +28,7 @@ from monitoring.selectors import (
 
 pytestmark = pytest.mark.django_db
 
-UTC = dt_timezone.utc
+UTC = UTC
 DASHBOARD = "/admin/monitoring/agentmetric/dashboard/"
 COMPARE = "/admin/monitoring/agentmetric/compare/"
 ROUTING = "/admin/monitoring/routingdecision/dashboard/"
@@ -74,7 +74,9 @@ def decisions():
         ("old", "pix", 0.1, pix, datetime(2025, 12, 1, tzinfo=UTC)),
     ]
     RoutingDecision.objects.bulk_create(
-        RoutingDecision(session_id=s, query=f"message {s}", routed_to=to, confidence_score=c, typification_result=t, created_at=when)
+        RoutingDecision(
+            session_id=s, query=f"message {s}", routed_to=to, confidence_score=c, typification_result=t, created_at=when
+        )
         for s, to, c, t, when in rows
     )
 
@@ -132,7 +134,11 @@ def test_agent_series__day_buckets_follow_the_time_zone(metrics):
     rows = agent_series(agent_id="pix", period=within)
     assert [(r["bucket"].date().isoformat(), r["requests"]) for r in rows] == [("2026-01-01", 4), ("2026-01-02", 3)]
     utc = agent_series(agent_id="pix", period=Period(start=at(1, 3), end=at(3, 1), granularity="day", tz=UTC))
-    assert [(r["bucket"].date().isoformat(), r["requests"]) for r in utc] == [("2026-01-01", 4), ("2026-01-02", 2), ("2026-01-03", 1)]
+    assert [(r["bucket"].date().isoformat(), r["requests"]) for r in utc] == [
+        ("2026-01-01", 4),
+        ("2026-01-02", 2),
+        ("2026-01-03", 1),
+    ]
 
 
 @pytest.mark.sqlite_smoke
@@ -186,9 +192,7 @@ def test_routing__by_destination_typification_low_confidence_totals(decisions):
 @pytest.fixture
 def staff(db):
     user = User.objects.create_user("analyst", password="x" * 12, is_staff=True)
-    user.user_permissions.add(
-        *Permission.objects.filter(codename__in=["view_agentmetric", "view_routingdecision"])
-    )
+    user.user_permissions.add(*Permission.objects.filter(codename__in=["view_agentmetric", "view_routingdecision"]))
     return user
 
 
@@ -236,7 +240,9 @@ def test_agent_dashboard__page_shows_the_numbers_and_charts(client, staff, metri
 @pytest.mark.sqlite_smoke
 def test_agent_dashboard__hourly_series_limited_to_31_days(client, staff, metrics):
     client.force_login(staff)
-    response = client.get(DASHBOARD, {"range": "custom", "start": "2026-01-01", "end": "2026-03-01", "granularity": "hour"})
+    response = client.get(
+        DASHBOARD, {"range": "custom", "start": "2026-01-01", "end": "2026-03-01", "granularity": "hour"}
+    )
     assert "Hourly series are limited to 31 days" in response.content.decode()
 
 
@@ -320,10 +326,12 @@ def test_indexes__cover_the_dashboard_columns_on_postgresql():
             "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('agent_metrics', 'routing_decisions')"
         )
         definitions = dict(cursor.fetchall())
-    assert "(agent_id, created_at) INCLUDE (response_time_ms, tokens_used, success)" in definitions["agent_metrics_agent_time"]
+    assert (
+        "(agent_id, created_at) INCLUDE (response_time_ms, tokens_used, success)"
+        in definitions["agent_metrics_agent_time"]
+    )
     assert "(agent_id, config_version, created_at) INCLUDE" in definitions["agent_metrics_agent_version"]
     assert "(created_at) INCLUDE (routed_to, confidence_score)" in definitions["routing_decisions_time"]
-
 
 
 @pytest.mark.parametrize("url", [DASHBOARD, ROUTING])

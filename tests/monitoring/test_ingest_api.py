@@ -1,5 +1,5 @@
 import threading
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -51,7 +51,11 @@ def writer(api_key_factory):
 
 @pytest.mark.sqlite_smoke
 def test_metrics__batch_stored_with_every_field(writer):
-    response = writer.post(METRICS, {"records": [metric(), metric(success=False, error_message="timeout", response_time_ms=30000)]}, format="json")
+    response = writer.post(
+        METRICS,
+        {"records": [metric(), metric(success=False, error_message="timeout", response_time_ms=30000)]},
+        format="json",
+    )
 
     assert response.status_code == 201, response.content
     assert response.json() == {"accepted": 2, "stored": 2, "replayed": False, "idempotency_key": None}
@@ -61,7 +65,7 @@ def test_metrics__batch_stored_with_every_field(writer):
         ("pix-specialist", 30000, 800, False, 3),
     ]
     assert stored[1].error_message == "timeout"
-    assert stored[0].created_at == datetime(2026, 11, 20, 14, 3, 11, tzinfo=dt_timezone.utc)
+    assert stored[0].created_at == datetime(2026, 11, 20, 14, 3, 11, tzinfo=UTC)
 
 
 @pytest.mark.sqlite_smoke
@@ -182,7 +186,9 @@ def test_metrics__retry_with_same_idempotency_key__stored_once(writer):
 @pytest.mark.sqlite_smoke
 def test_metrics__same_key_different_records__409_nothing_stored(writer):
     writer.post(METRICS, {"records": [metric()]}, format="json", HTTP_IDEMPOTENCY_KEY="batch-42")
-    response = writer.post(METRICS, {"records": [metric(response_time_ms=1)]}, format="json", HTTP_IDEMPOTENCY_KEY="batch-42")
+    response = writer.post(
+        METRICS, {"records": [metric(response_time_ms=1)]}, format="json", HTTP_IDEMPOTENCY_KEY="batch-42"
+    )
     assert response.status_code == 409
     assert error_of(response)["code"] == "idempotency_key_reused"
     assert AgentMetric.objects.count() == 1
@@ -243,7 +249,9 @@ def test_ingest__without_a_valid_key__401_with_a_challenge(url, client, code, me
 
 @pytest.mark.sqlite_smoke
 def test_routing_decisions__batch_stored(writer):
-    response = writer.post(DECISIONS, {"records": [decision(), decision(confidence_score=None, typification_result={})]}, format="json")
+    response = writer.post(
+        DECISIONS, {"records": [decision(), decision(confidence_score=None, typification_result={})]}, format="json"
+    )
     assert response.status_code == 201, response.content
     rows = RoutingDecision.objects.order_by("id")
     assert [(r.routed_to, r.confidence_score, r.config_version) for r in rows] == [

@@ -29,7 +29,10 @@ def aged_rows():
         RoutingDecision(session_id="s", query="q", routed_to="a", created_at=now - timedelta(days=days))
         for days in [5, 95, 100]
     )
-    batches = [IngestionBatch.objects.create(kind="metrics", idempotency_key=f"k{d}", request_hash="0" * 64, record_count=1) for d in (1, 200)]
+    batches = [
+        IngestionBatch.objects.create(kind="metrics", idempotency_key=f"k{d}", request_hash="0" * 64, record_count=1)
+        for d in (1, 200)
+    ]
     IngestionBatch.objects.filter(pk=batches[1].pk).update(created_at=now - timedelta(days=200))
 
 

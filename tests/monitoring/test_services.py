@@ -1,6 +1,6 @@
 """Ingestion services: stored with COPY on PostgreSQL, all or nothing, the same values as before."""
 
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -11,7 +11,7 @@ from monitoring.services import agent_metrics_ingest, routing_decisions_ingest
 
 pytestmark = pytest.mark.django_db
 
-WHEN = datetime(2026, 11, 20, 14, 3, 11, tzinfo=dt_timezone.utc)
+WHEN = datetime(2026, 11, 20, 14, 3, 11, tzinfo=UTC)
 
 
 def test_unvalidated_records__model_rules_applied_and_values_converted():
@@ -27,17 +27,23 @@ def test_validated_records__a_row_the_database_refuses_rolls_the_whole_batch_bac
     good = {"agent_id": "a", "session_id": "", "response_time_ms": 1, "tokens_used": 0, "success": True,
             "error_message": "", "config_version": None, "created_at": WHEN}  # fmt: skip
     with pytest.raises(IntegrityError):
-        agent_metrics_ingest(
-            records=[good, {**good, "response_time_ms": -1}], idempotency_key="k-1", validated=True
-        )
+        agent_metrics_ingest(records=[good, {**good, "response_time_ms": -1}], idempotency_key="k-1", validated=True)
     assert AgentMetric.objects.count() == 0 and not IngestionBatch.objects.exists()
 
 
 def test_routing_decisions__json_stored_as_json():
     routing_decisions_ingest(
-        records=[{"session_id": "s", "query": "pix", "routed_to": "pix", "confidence_score": 0.5,
-                  "typification_result": {"path": ["PagBank", "Pix"], "ação": "ç"}, "config_version": 2,
-                  "created_at": WHEN}],  # fmt: skip
+        records=[
+            {
+                "session_id": "s",
+                "query": "pix",
+                "routed_to": "pix",
+                "confidence_score": 0.5,
+                "typification_result": {"path": ["PagBank", "Pix"], "ação": "ç"},
+                "config_version": 2,
+                "created_at": WHEN,
+            }
+        ],  # fmt: skip
         validated=True,
     )
     stored = RoutingDecision.objects.get()

@@ -27,7 +27,12 @@ class TestApiKeyAdmin(AdminChangelistCase, AdminAddCase, AdminChangeCase, AdminD
         return obj.name
 
     def add_data(self):
-        return {"name": "runtime-new", "scopes": ["config:read", "knowledge:search"], "expires_at_0": "", "expires_at_1": ""}
+        return {
+            "name": "runtime-new",
+            "scopes": ["config:read", "knowledge:search"],
+            "expires_at_0": "",
+            "expires_at_1": "",
+        }
 
     def change_data(self, obj):
         return {"name": obj.name, "scopes": ["config:read", "metrics:write"], "expires_at_0": "", "expires_at_1": ""}

@@ -22,8 +22,10 @@ from agno.models.utils import get_model_from_dict  # noqa: E402
 from agno.registry import Registry  # noqa: E402
 from agno.team import Team as AgnoTeam  # noqa: E402
 
-from common.agno_spec import MODEL_CLASSES  # noqa: E402
-from common.agno_spec import MODEL_KEYS  # noqa: E402
+from common.agno_spec import (
+    MODEL_CLASSES,  # noqa: E402
+    MODEL_KEYS,  # noqa: E402
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -102,14 +104,19 @@ def assert_round_trip(document: dict, rebuilt: dict, defaults) -> None:
             continue
         if key == "model" or key in MODEL_KEYS:
             for setting, expected in value.items():
-                assert rebuilt[key].get(setting, getattr(defaults.live_models[key], setting)) == expected, (key, setting)
+                assert rebuilt[key].get(setting, getattr(defaults.live_models[key], setting)) == expected, (
+                    key,
+                    setting,
+                )
             continue
         if key in rebuilt:
             assert rebuilt[key] == value, key
         else:
             assert getattr(defaults.fresh, key) == value, f"{key}: Agno left it out, but it is not Agno's default"
     # Agno writes a few defaults anyway (add_search_knowledge_instructions=True): those only.
-    extra = {k: v for k, v in rebuilt.items() if k not in document and k != "team_id" and getattr(defaults.fresh, k) != v}
+    extra = {
+        k: v for k, v in rebuilt.items() if k not in document and k != "team_id" and getattr(defaults.fresh, k) != v
+    }
     assert not extra, f"Agno wrote values the document does not have: {extra}"
 
 
@@ -188,7 +195,13 @@ def test_fixtures__automagik_agent_and_team__load_strictly_and_round_trip(runtim
     agent = load_agent(agent_doc)
     assert agent.update_memory_on_run is True and agent.enable_session_summaries is True
     assert agent.num_history_runs == 30 and agent.tool_call_limit == 15
-    assert agent_doc["model"] == {"provider": "OpenAI", "name": "OpenAIChat", "id": "gpt-5", "temperature": 0.3, "max_tokens": 4000}
+    assert agent_doc["model"] == {
+        "provider": "OpenAI",
+        "name": "OpenAIChat",
+        "id": "gpt-5",
+        "temperature": 0.3,
+        "max_tokens": 4000,
+    }
     # What Agno cannot rebuild from a document stays with the portal's data, not dropped.
     assert agent_doc["metadata"]["hive"]["db"] == {"table_name": "template_agent", "auto_upgrade_schema": True}
     assert agent_doc["metadata"]["hive"]["tools"] == {
@@ -199,7 +212,12 @@ def test_fixtures__automagik_agent_and_team__load_strictly_and_round_trip(runtim
 
     team_doc = runtime_client.get("/api/v1/teams/template-team/config").json()
     assert team_doc["members"] == [{"type": "agent", "agent_id": "template-agent"}]
-    assert team_doc["output_model"] == {"provider": "Anthropic", "name": "Claude", "id": "claude-haiku-4-20250201", "temperature": 0.5}
+    assert team_doc["output_model"] == {
+        "provider": "Anthropic",
+        "name": "Claude",
+        "id": "claude-haiku-4-20250201",
+        "temperature": 0.5,
+    }
     team = load_team(team_doc)
     assert [m.id for m in team.members] == ["template-agent"]
     assert (team.model.temperature, team.model.max_tokens) == (0.7, 2000)
@@ -239,7 +257,10 @@ def test_pagbank_style_agent__knowledge_binding_by_name_and_flags_on_the_agent(r
     (tmp_path / "config.yaml").write_text(PAGBANK_AGENT, encoding="utf-8")
     out, err = StringIO(), StringIO()
     call_command("import_components", str(tmp_path), "--publish", stdout=out, stderr=err)
-    assert f"warning: {tmp_path / 'config.yaml'}:18: “memory.enable_user_memories” is called “update_memory_on_run”" in err.getvalue()
+    assert (
+        f"warning: {tmp_path / 'config.yaml'}:18: “memory.enable_user_memories” is called “update_memory_on_run”"
+        in err.getvalue()
+    )
 
     document = runtime_client.get("/api/v1/agents/pagbank/config").json()
     assert document["knowledge"] == {"name": "hive-portal:PagBank"}
@@ -247,7 +268,13 @@ def test_pagbank_style_agent__knowledge_binding_by_name_and_flags_on_the_agent(r
         "name": "hive-portal:PagBank", "business_unit": "PagBank", "max_results": 3, "max_distance": 0.3,
         "valid_metadata_filters": ["business_unit", "category"],
     }  # fmt: skip
-    assert document["model"] == {"provider": "Anthropic", "name": "Claude", "id": "claude-sonnet-4-20250514", "temperature": 0.1, "max_tokens": 2000}
+    assert document["model"] == {
+        "provider": "Anthropic",
+        "name": "Claude",
+        "id": "claude-sonnet-4-20250514",
+        "temperature": 0.1,
+        "max_tokens": 2000,
+    }
     agent = load_agent(document)
     assert agent.knowledge.name == "hive-portal:PagBank"
     assert agent.search_knowledge is True and agent.enable_agentic_knowledge_filters is True

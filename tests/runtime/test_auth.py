@@ -149,9 +149,7 @@ def test_create_api_key_command__unknown_scope_is_a_clear_error(db):
 
 def test_admin__creates_a_key_and_shows_it_once(client, portal_admin, published):
     client.force_login(portal_admin)
-    response = client.post(
-        reverse("admin:runtime_apikey_add"), {"name": "staging-runtime", "scopes": ["config:read"]}
-    )
+    response = client.post(reverse("admin:runtime_apikey_add"), {"name": "staging-runtime", "scopes": ["config:read"]})
     assert response.status_code == 200
     raw = response.context["raw_key"]
     assert raw in response.content.decode()
@@ -163,16 +161,15 @@ def test_admin__creates_a_key_and_shows_it_once(client, portal_admin, published)
 def test_admin__past_expiry_is_a_form_error(client, portal_admin):
     client.force_login(portal_admin)
     response = client.post(
-        reverse("admin:runtime_apikey_add"), {"name": "x", "scopes": ["config:read"], "expires_at_0": "2000-01-01", "expires_at_1": "00:00"}
+        reverse("admin:runtime_apikey_add"),
+        {"name": "x", "scopes": ["config:read"], "expires_at_0": "2000-01-01", "expires_at_1": "00:00"},
     )
     assert response.status_code == 200 and "expires_at" in response.context["adminform"].form.errors
 
 
 def test_api__body_over_the_limit__413_json(runtime_client, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
-    response = runtime_client.post(
-        reverse("api:v1:agent-index"), data="x" * 2048, content_type="application/json"
-    )
+    response = runtime_client.post(reverse("api:v1:agent-index"), data="x" * 2048, content_type="application/json")
     assert response.status_code == 413
     assert error_of(response)["code"] == "too_large"
 
@@ -182,7 +179,9 @@ def test_api__unknown_url__404_json(runtime_client):
     assert response.status_code == 404 and error_of(response)["code"] == "not_found"
 
 
-def test_unknown_keys__cache_is_bounded_and_known_keys_stay_cached(published, api_key_factory, django_assert_num_queries):
+def test_unknown_keys__cache_is_bounded_and_known_keys_stay_cached(
+    published, api_key_factory, django_assert_num_queries
+):
     import secrets
 
     from runtime.authentication import MAX_UNKNOWN_KEYS, key_cache

@@ -50,7 +50,9 @@ def test_long_poll_server__returns_when_a_publish_commits(runtime_client, make_a
     make_agent("cards", publish=True)
     current = _current(runtime_client)
     answers = []
-    waiter = threading.Thread(target=lambda: answers.append(runtime_client.get(URL, {"after": current, "timeout": 30}).json()))
+    waiter = threading.Thread(
+        target=lambda: answers.append(runtime_client.get(URL, {"after": current, "timeout": 30}).json())
+    )
     waiter.start()
     _publish_rename("Renamed")
     waiter.join(60)
@@ -68,7 +70,9 @@ def test_long_poll_server__nothing_changed__answers_after_the_timeout(runtime_cl
     }  # fmt: skip
 
 
-@pytest.mark.parametrize("query, field", [({}, "after"), ({"after": 1, "timeout": 31}, "timeout"), ({"after": -1}, "after")])
+@pytest.mark.parametrize(
+    "query, field", [({}, "after"), ({"after": 1, "timeout": 31}, "timeout"), ({"after": -1}, "after")]
+)
 def test_bad_query__400_naming_the_field(runtime_client, query, field):
     response = runtime_client.get(URL, query)
     assert response.status_code == 400 and field in error_of(response)["fields"]

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from agents.services import agent_update
-from hive_portal.testing import error_of, key_client
+from hive_portal.testing import error_of
 from versioning.components import get_kind
 from versioning.services import component_publish, component_rollback, component_set_active
 
@@ -27,7 +27,12 @@ def _republish(agent_id, **fields):
 
 
 def test_agent_config__agno_shape(runtime_client, make_agent):
-    make_agent("cards", publish=True, system_prompt="", parameters={"markdown": True, "num_history_runs": 4, "add_history_to_context": True})
+    make_agent(
+        "cards",
+        publish=True,
+        system_prompt="",
+        parameters={"markdown": True, "num_history_runs": 4, "add_history_to_context": True},
+    )
     response = runtime_client.get(agent_url("cards"))
     assert response.status_code == 200
     body = response.json()
@@ -37,7 +42,9 @@ def test_agent_config__agno_shape(runtime_client, make_agent):
     assert body["model"] == {"provider": "OpenAI", "name": "OpenAIResponses", "id": "gpt-4o", "temperature": 0.2}
     assert "system_message" not in body and body["markdown"] is True and body["num_history_runs"] == 4
     # Function.to_dict() shape, which Agno's Registry binds to the runtime's function of that name.
-    assert body["tools"] == [{"name": "card_lookup", "parameters": {"type": "object", "properties": {}, "required": []}}]
+    assert body["tools"] == [
+        {"name": "card_lookup", "parameters": {"type": "object", "properties": {}, "required": []}}
+    ]
     assert body["metadata"]["hive"]["version"] == 1 and body["metadata"]["hive"]["live"] is True
     assert response["X-Hive-Version"] == "1" and response["ETag"].startswith('"')
 
@@ -142,7 +149,9 @@ def test_bundle__everything_in_one_state_with_a_bundle_version(runtime_client, m
     assert second["teams"]["router"]["metadata"]["hive"]["components"]["agents"]["cards"]["name"] == "Renamed"
 
 
-def test_warm_request__one_small_query_whatever_the_config_size(runtime_client, make_agent, django_assert_max_num_queries):
+def test_warm_request__one_small_query_whatever_the_config_size(
+    runtime_client, make_agent, django_assert_max_num_queries
+):
     make_agent("big", publish=True, instructions=[f"Instruction {i}: " + "x" * 500 for i in range(300)])
     assert runtime_client.get(agent_url("big")).status_code == 200  # builds and caches
     with django_assert_max_num_queries(1):

@@ -77,7 +77,18 @@ def post_schema(openapi, path, status):
 POST_CASES = [
     (
         "/api/v1/metrics",
-        {"records": [{"agent_id": "cards", "session_id": "s1", "response_time_ms": 812, "tokens_used": 300, "success": True, "config_version": 1}]},
+        {
+            "records": [
+                {
+                    "agent_id": "cards",
+                    "session_id": "s1",
+                    "response_time_ms": 812,
+                    "tokens_used": 300,
+                    "success": True,
+                    "config_version": 1,
+                }
+            ]
+        },
         {"records": [{"agent_id": "cards", "response_time_ms": -5}]},
         201,
     ),
@@ -88,7 +99,12 @@ POST_CASES = [
         201,
     ),
     ("/api/v1/typification/classify", {"text": "meu pix não caiu", "limit": 3}, {"text": ""}, 200),
-    ("/api/v1/knowledge/search", {"query": "como cadastro uma chave pix", "limit": 5}, {"query": "x", "limit": 500}, 200),
+    (
+        "/api/v1/knowledge/search",
+        {"query": "como cadastro uma chave pix", "limit": 5},
+        {"query": "x", "limit": 500},
+        200,
+    ),
 ]
 
 
@@ -147,7 +163,9 @@ def test_agent_config__version_0__400_is_documented(openapi, runtime_client, mak
 
 
 def test_idempotency_key__format_is_documented(openapi, runtime_client):
-    header = next(p for p in openapi["paths"]["/api/v1/metrics"]["post"]["parameters"] if p["name"] == "Idempotency-Key")
+    header = next(
+        p for p in openapi["paths"]["/api/v1/metrics"]["post"]["parameters"] if p["name"] == "Idempotency-Key"
+    )
     pattern = header["schema"]["pattern"]
     import re
 

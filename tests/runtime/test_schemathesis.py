@@ -9,10 +9,8 @@ endpoints check that breaking them gives a 400 naming the field."""
 
 import io
 import os
-import itertools
 import re
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import schemathesis
@@ -71,7 +69,7 @@ def _conformance_failure(operation, mode, headers, checks) -> str | None:
 
 _WORD = re.compile(r"\w")
 # Every past instant is allowed; the future only up to the tolerance, so a generated far-future time is moved back.
-_LATEST = datetime.now(dt_timezone.utc)
+_LATEST = datetime.now(UTC)
 
 
 def _past(value):
@@ -81,7 +79,7 @@ def _past(value):
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return value  # not a date-time: the API must refuse it, leave it as generated
-    if moment.tzinfo is None or moment.astimezone(dt_timezone.utc) <= _LATEST:
+    if moment.tzinfo is None or moment.astimezone(UTC) <= _LATEST:
         return value
     return (_LATEST - timedelta(days=1)).isoformat()
 

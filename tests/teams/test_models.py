@@ -11,14 +11,27 @@ pytestmark = pytest.mark.django_db
 
 
 def _team(**override):
-    fields = {"team_id": "router", "name": "Router", "mode": "route", "instructions": [], "parameters": {}, "model_settings": {}}
+    fields = {
+        "team_id": "router",
+        "name": "Router",
+        "mode": "route",
+        "instructions": [],
+        "parameters": {},
+        "model_settings": {},
+    }
     return Team.objects.create(**{**fields, **override})
 
 
 @pytest.mark.sqlite_smoke
 @pytest.mark.parametrize(
     "override",
-    [{"mode": "collaborate"}, {"mode": "parallel"}, {"model_provider": "openai"}, {"model_name": "gpt-4o"}, {"team_id": "Bad ID"}],
+    [
+        {"mode": "collaborate"},
+        {"mode": "parallel"},
+        {"model_provider": "openai"},
+        {"model_name": "gpt-4o"},
+        {"team_id": "Bad ID"},
+    ],
     ids=lambda o: f"{next(iter(o))}={next(iter(o.values()))}",
 )
 def test_team__constraint_refuses(override):

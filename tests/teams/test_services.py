@@ -6,8 +6,8 @@ from django.core.exceptions import ValidationError
 from teams.models import Team
 from teams.services import team_create, team_update
 from versioning.components import get_kind
-from versioning.services import component_delete, component_publish, component_rollback
 from versioning.selectors import component_status
+from versioning.services import component_delete, component_publish, component_rollback
 
 pytestmark = pytest.mark.django_db
 TEAM = get_kind("team")
@@ -50,7 +50,12 @@ def test_publish__a_team_without_members_cannot_go_live():
 def test_rollback__restores_the_members_of_that_version(make_team, make_agent):
     team = make_team("router", publish=True)
     credit = make_agent("credit", publish=True, name="Credit")
-    team_update(team=team, actor="x", note="add credit", members=[*[m.agent for m in team.memberships.order_by("position")], credit])
+    team_update(
+        team=team,
+        actor="x",
+        note="add credit",
+        members=[*[m.agent for m in team.memberships.order_by("position")], credit],
+    )
     component_publish(kind=TEAM, component_id="router", actor="p")
     component_rollback(kind=TEAM, component_id="router", to_version=1, actor="p", note="without credit")
     assert list(team.memberships.order_by("position").values_list("agent__agent_id", flat=True)) == ["cards", "pix"]

@@ -33,7 +33,9 @@ def reader(db):
 
 @pytest.fixture
 def hierarchy():
-    typification_create(level1="Adquirência Web", level2="Antecipação de Vendas", level3="Dúvidas", routing_keywords=["antecipação"])
+    typification_create(
+        level1="Adquirência Web", level2="Antecipação de Vendas", level3="Dúvidas", routing_keywords=["antecipação"]
+    )
     typification_create(level1="Adquirência Web", level2="Antecipação de Vendas", level3="Fazer antecipação")
     typification_create(level1="PagBank", level2="Pix", level3="Pix não recebido", routing_keywords=["pix"])
 
@@ -44,7 +46,9 @@ def text_of(response) -> str:
 
 def test_changelist__1000_paths__pinned_queries(client, editor, django_assert_max_num_queries):
     TypificationHierarchy.objects.bulk_create(
-        TypificationHierarchy(level1=f"BU{i % 4}", level2=f"Product {i % 50}", level3=f"Motive {i}", business_unit=f"BU{i % 4}")
+        TypificationHierarchy(
+            level1=f"BU{i % 4}", level2=f"Product {i % 50}", level3=f"Motive {i}", business_unit=f"BU{i % 4}"
+        )
         for i in range(1000)
     )
     client.force_login(editor)
@@ -78,14 +82,24 @@ def test_edit_keywords__through_the_service_with_audit(client, editor, hierarchy
     assert row.routing_keywords == ["pix", "transferência", "ted"]
     assert row.business_unit == "PagBank"
     audit = VersionHistory.objects.filter(component_type="typification", action="updated").get()
-    assert (audit.actor_name, audit.reason, audit.after["routing_keywords"]) == ("editor", "more words", row.routing_keywords)
+    assert (audit.actor_name, audit.reason, audit.after["routing_keywords"]) == (
+        "editor",
+        "more words",
+        row.routing_keywords,
+    )
 
 
 def test_add_duplicate_path__form_error_nothing_written(client, editor, hierarchy):
     client.force_login(editor)
     response = client.post(
         f"{BASE}add/",
-        {"level1": "PagBank", "level2": "Pix", "level3": "Pix não recebido", "business_unit": "PagBank", "routing_keywords": ""},
+        {
+            "level1": "PagBank",
+            "level2": "Pix",
+            "level3": "Pix não recebido",
+            "business_unit": "PagBank",
+            "routing_keywords": "",
+        },
     )
     assert response.status_code == 200
     assert "already exists" in response.content.decode()
@@ -100,7 +114,9 @@ def test_add_and_delete__audited(client, editor):
     assert row.business_unit == "Emissão"
     client.post(f"{BASE}{row.pk}/delete/", {"post": "yes"})
     assert not TypificationHierarchy.objects.exists()
-    actions = list(VersionHistory.objects.filter(component_type="typification").order_by("id").values_list("action", "actor_name"))
+    actions = list(
+        VersionHistory.objects.filter(component_type="typification").order_by("id").values_list("action", "actor_name")
+    )
     assert actions == [("created", "editor"), ("deleted", "editor")]
 
 
@@ -154,9 +170,13 @@ def test_console__needs_view_permission(client, db):
 
 def test_import_upload__counts_and_audit(client, editor):
     client.force_login(editor)
-    upload = SimpleUploadedFile("hierarchy.json", (DATA / "hierarchy.json").read_bytes(), content_type="application/json")
+    upload = SimpleUploadedFile(
+        "hierarchy.json", (DATA / "hierarchy.json").read_bytes(), content_type="application/json"
+    )
     response = client.post(f"{BASE}import/", {"file": upload, "reason": "first load"}, follow=True)
-    assert "Imported hierarchy.json: 5 paths — 5 created, 0 updated, 0 unchanged, 0 deleted." in response.content.decode()
+    assert (
+        "Imported hierarchy.json: 5 paths — 5 created, 0 updated, 0 unchanged, 0 deleted." in response.content.decode()
+    )
     audit = VersionHistory.objects.get(action="imported")
     assert (audit.component_id, audit.actor_name, audit.reason) == ("hierarchy.json", "editor", "first load")
 
@@ -196,19 +216,35 @@ def test_export__csv_neutralises_formulas_and_imports_back(client, reader):
     assert row.levels[:2] == ("=Evil", "-Minus") and row.business_unit == "=Evil" and row.keywords == ("@at", "x")
 
 
-def test_business_unit_routes__list_unrouted_and_save_through_service(client, editor, hierarchy, django_assert_max_num_queries):
+def test_business_unit_routes__list_unrouted_and_save_through_service(
+    client, editor, hierarchy, django_assert_max_num_queries
+):
     agent = Agent.objects.create(agent_id="pix-specialist", name="Pix Specialist", model_name="gpt-4o")
     client.force_login(editor)
     page = client.get(ROUTES)
     unrouted = re.search(r'<div class="help" id="unrouted".*?</div>', page.content.decode(), re.S).group(0)
     assert "Adquirência Web" in unrouted and "PagBank" in unrouted
 
-    response = client.post(f"{ROUTES}add/", {"business_unit": "PagBank", "agent": agent.pk, "team": "", "note": "", "reason": "Pix goes to the Pix specialist"})
+    response = client.post(
+        f"{ROUTES}add/",
+        {
+            "business_unit": "PagBank",
+            "agent": agent.pk,
+            "team": "",
+            "note": "",
+            "reason": "Pix goes to the Pix specialist",
+        },
+    )
     assert response.status_code == 302
     route = BusinessUnitRoute.objects.get()
     assert route.agent == agent
     audit = VersionHistory.objects.get(component_type="business_unit_route")
-    assert (audit.action, audit.component_id, audit.actor_name, audit.after["agent"]) == ("created", "PagBank", "editor", "pix-specialist")
+    assert (audit.action, audit.component_id, audit.actor_name, audit.after["agent"]) == (
+        "created",
+        "PagBank",
+        "editor",
+        "pix-specialist",
+    )
 
     with django_assert_max_num_queries(11):  # 9 + the routing status panel's two (live and draft, the page's URL)
         listing = client.get(ROUTES).content.decode()

@@ -1,5 +1,4 @@
 import pytest
-from django.urls import reverse
 
 from hive_portal.testing import error_of, key_client
 from typification.classifier import KEYWORD_WEIGHT, KNOWLEDGE_WEIGHT, classify, knowledge_search_function, squash
@@ -192,10 +191,13 @@ def test_tree_api__nested_counts_and_routes(runtime_client, routes):
     product = adq["children"][0]
     assert (product["name"], product["count"], product["id"]) == ("Antecipação de Vendas", 2, None)
     leaf = product["children"][1]
-    assert leaf["name"] == "Dúvidas sobre a Antecipação" and leaf["id"] and leaf["routing_keywords"] == ["antecipação", "antecipar"]
+    assert (
+        leaf["name"] == "Dúvidas sobre a Antecipação"
+        and leaf["id"]
+        and leaf["routing_keywords"] == ["antecipação", "antecipar"]
+    )
     assert body["routes"]["Emissão"] == {"type": "team", "id": "emissao-team", "name": "Emissão Team"}
     assert body["routing_version"] == 2
-
 
 
 # --- Knowledge similarity (the knowledge app's search, with the test session's hashing embedder) ---

@@ -137,7 +137,11 @@ def test_import__csv_again_with_new_keywords__updates_and_audits(tmp_path):
 
 def test_import__replace__deletes_paths_not_in_file(tmp_path):
     run_import(DATA / "hierarchy.json")
-    only_pix = write(tmp_path, "pix.json", json.dumps({"PagBank": {"Pix": {"Pix não recebido": ["Cliente orientado sobre prazo do Pix"]}}}))
+    only_pix = write(
+        tmp_path,
+        "pix.json",
+        json.dumps({"PagBank": {"Pix": {"Pix não recebido": ["Cliente orientado sobre prazo do Pix"]}}}),
+    )
 
     output = run_import(only_pix, "--replace")
 
@@ -156,11 +160,15 @@ def test_import__accents_in_other_unicode_form__same_path(tmp_path):
     ("name", "text", "message"),
     [
         ("broken.json", '{"A": {"B": ["x",]}', "broken.json:1:18: invalid JSON"),
-        ("list.json", "[\"A\"]", "list.json: $: expected an object of business units"),
+        ("list.json", '["A"]', "list.json: $: expected an object of business units"),
         ("number.json", '{"A": {"B": 3}}', 'number.json: $."A"."B": expected an object or a list of names, got int'),
         ("item.json", '{"A": {"B": ["ok", {"x": 1}]}}', 'item.json: $."A"."B"[1]: expected a name (text), got dict'),
         ("empty.json", '{"A": {"  ": []}}', 'empty.json: $."A"."  ": empty name'),
-        ("deep.json", '{"A": {"B": {"C": {"D": {"E": ["F"]}}}}}', 'deep.json: $."A"."B"."C"."D"."E"[0]: deeper than 5 levels'),
+        (
+            "deep.json",
+            '{"A": {"B": {"C": {"D": {"E": ["F"]}}}}}',
+            'deep.json: $."A"."B"."C"."D"."E"[0]: deeper than 5 levels',
+        ),
         ("long.json", json.dumps({"U" * 51: ["x"]}), "business unit “" + "U" * 51 + "” is longer than 50"),
         ("gap.csv", "level1,level2,level3\nA,,C\n", "gap.csv:2: level3 is set while level2 is empty"),
         ("nolevel1.csv", "level1,level2\nA,B\n,C\n", "nolevel1.csv:3: level1 is empty"),
@@ -241,10 +249,42 @@ def test_export__nested_json_equals_the_imported_document(tmp_path):
 
 def test_export__nested_form__prefix_paths_and_single_levels():
     rows = [
-        {"level1": "A", "level2": "", "level3": "", "level4": "", "level5": "", "business_unit": "A", "routing_keywords": []},
-        {"level1": "B", "level2": "P", "level3": "", "level4": "", "level5": "", "business_unit": "B", "routing_keywords": []},
-        {"level1": "B", "level2": "P", "level3": "M", "level4": "", "level5": "", "business_unit": "B", "routing_keywords": []},
-        {"level1": "B", "level2": "Q", "level3": "", "level4": "", "level5": "", "business_unit": "B", "routing_keywords": []},
+        {
+            "level1": "A",
+            "level2": "",
+            "level3": "",
+            "level4": "",
+            "level5": "",
+            "business_unit": "A",
+            "routing_keywords": [],
+        },
+        {
+            "level1": "B",
+            "level2": "P",
+            "level3": "",
+            "level4": "",
+            "level5": "",
+            "business_unit": "B",
+            "routing_keywords": [],
+        },
+        {
+            "level1": "B",
+            "level2": "P",
+            "level3": "M",
+            "level4": "",
+            "level5": "",
+            "business_unit": "B",
+            "routing_keywords": [],
+        },
+        {
+            "level1": "B",
+            "level2": "Q",
+            "level3": "",
+            "level4": "",
+            "level5": "",
+            "business_unit": "B",
+            "routing_keywords": [],
+        },
     ]
     document = json.loads(to_json(rows))
     assert document == {"A": {}, "B": {"P": ["M"], "Q": []}}

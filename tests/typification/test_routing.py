@@ -84,8 +84,12 @@ def test_editor_edits__draft_only__runtime_keeps_the_published_routing(live, edi
     other = make_agent("credit", publish=True, name="Credit specialist")
     before = generation()
 
-    typification_update(typification=live.pix, routing_keywords=["pix", "transferência"], actor=editor, reason="TED words")
-    typification_create(level1="Crédito", level2="Empréstimo", routing_keywords=["empréstimo"], actor=editor, reason="new unit")
+    typification_update(
+        typification=live.pix, routing_keywords=["pix", "transferência"], actor=editor, reason="TED words"
+    )
+    typification_create(
+        level1="Crédito", level2="Empréstimo", routing_keywords=["empréstimo"], actor=editor, reason="new unit"
+    )
     business_unit_route_update(route=live.route, agent=other, actor=editor, reason="credit takes PagBank")
 
     assert generation() == before  # no runtime document went stale
@@ -111,10 +115,19 @@ def test_publish__serves_the_draft__audited__generation_moves(live, editor, publ
 
     assert version.version == 2 and generation() == before + 1
     assert served_paths() == ["Emissão › Cartão"]
-    assert typification_tree_document()["routes"]["PagBank"] == {"type": "agent", "id": "credit", "name": "Credit specialist"}
+    assert typification_tree_document()["routes"]["PagBank"] == {
+        "type": "agent",
+        "id": "credit",
+        "name": "Credit specialist",
+    }
     assert RoutingTable.objects.get().version == "v2"
     audit = VersionHistory.objects.filter(component_type="routing", action="published").latest("id")
-    assert (audit.actor_name, audit.reason, audit.from_version, audit.to_version) == ("paula-publisher", "ship it", 1, 2)
+    assert (audit.actor_name, audit.reason, audit.from_version, audit.to_version) == (
+        "paula-publisher",
+        "ship it",
+        1,
+        2,
+    )
     assert audit.diff["changed"] == {"routes.PagBank.id": {"from": "cards", "to": "credit"}}
     assert list(audit.diff["removed"]) == ["paths.PagBank › Pix"]
     saved = VersionHistory.objects.filter(component_type="routing", action="draft_saved", to_version=2)
@@ -138,12 +151,16 @@ def test_rollback__serves_the_old_version_and_restores_the_working_tables(live, 
     assert TypificationHierarchy.objects.get(level2="Pix").pk == pix_id
     assert BusinessUnitRoute.objects.get(business_unit="PagBank").agent == live.cards
     assert status().draft is None
-    assert VersionHistory.objects.filter(component_type="routing", action="rolled_back", actor_name="paula-publisher").exists()
+    assert VersionHistory.objects.filter(
+        component_type="routing", action="rolled_back", actor_name="paula-publisher"
+    ).exists()
 
 
 def test_discard__working_tables_back_to_the_published_routing(live, editor):
     typification_delete(typification=live.pix, actor=editor, reason="drop Pix")
-    business_unit_route_update(route=BusinessUnitRoute.objects.get(business_unit="Emissão"), note="changed", actor=editor, reason="x")
+    business_unit_route_update(
+        route=BusinessUnitRoute.objects.get(business_unit="Emissão"), note="changed", actor=editor, reason="x"
+    )
 
     draft_discard(kind=KIND, component_id=ROUTING_ID, actor=editor, reason="never mind")
 
@@ -202,7 +219,9 @@ def test_four_eyes__with_review_required(settings, live, editor, publisher, seco
     component_publish(kind=KIND, component_id=ROUTING_ID, actor=publisher)
 
     assert served_paths() == ["Crédito", "Câmbio", "Emissão › Cartão", "PagBank › Pix"]
-    actions = list(VersionHistory.objects.filter(component_type="routing", to_version=2).values_list("action", flat=True))
+    actions = list(
+        VersionHistory.objects.filter(component_type="routing", to_version=2).values_list("action", flat=True)
+    )
     assert {"draft_saved", "rejected", "approved", "published"} <= set(actions)
 
 
@@ -247,7 +266,9 @@ def test_validate_live__rollback_to_a_version_whose_agent_is_gone__refused(live,
     assert typification_tree_document()["routes"]["PagBank"]["id"] == "cards"
 
 
-def test_delete_agent__a_published_route_points_at_it__refused_even_when_the_draft_moved_away(live, make_agent, publisher):
+def test_delete_agent__a_published_route_points_at_it__refused_even_when_the_draft_moved_away(
+    live, make_agent, publisher
+):
     credit = make_agent("credit", publish=True, name="Credit")
     business_unit_route_update(route=live.route, agent=credit, actor="setup", reason="x")
     component_publish(kind=KIND, component_id=ROUTING_ID, actor=publisher)
@@ -281,8 +302,12 @@ def _run_migration_v1():
 def test_data_migration__publishes_v1_from_the_existing_rows__routing_unchanged(make_agent):
     """What an installation had before routing was versioned: rows written straight into the tables."""
     cards = make_agent("cards", publish=True)
-    TypificationHierarchy.objects.create(level1="PagBank", level2="Pix", business_unit="PagBank", routing_keywords=["pix"])
-    TypificationHierarchy.objects.create(level1="Emissão", level2="Cartão", business_unit="Emissão", routing_keywords=["cartão"])
+    TypificationHierarchy.objects.create(
+        level1="PagBank", level2="Pix", business_unit="PagBank", routing_keywords=["pix"]
+    )
+    TypificationHierarchy.objects.create(
+        level1="Emissão", level2="Cartão", business_unit="Emissão", routing_keywords=["cartão"]
+    )
     BusinessUnitRoute.objects.create(business_unit="PagBank", agent=cards, note="the card agent knows Pix too")
     working = routing_config()
     before = classify("meu pix e meu cartão", use_knowledge=False, routing=PublishedRouting(None, working))

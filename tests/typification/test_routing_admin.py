@@ -54,7 +54,8 @@ def test_routing_page__post__refused(client, publisher, live):
 def test_editor_adds_a_path_in_the_admin__draft__labelled__console_still_live(client, editor, live, make_agent):
     client.force_login(editor)
     response = client.post(
-        f"{PATHS}add/", {"level1": "Crédito", "level2": "Empréstimo", "routing_keywords": "empréstimo", "reason": "credit unit"}
+        f"{PATHS}add/",
+        {"level1": "Crédito", "level2": "Empréstimo", "routing_keywords": "empréstimo", "reason": "credit unit"},
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     draft = component_status("routing", ROUTING_ID).draft
@@ -91,7 +92,10 @@ def test_publish_page__readable_diff__publish(client, editor, publisher, live, m
     client.force_login(publisher)
 
     page = client.get(f"{routing_page()}publish/")
-    rows = [text_of_row for text_of_row in re.findall(r'<tr class="hive-setting-row">(.*?)</tr>', page.content.decode(), re.S)]
+    rows = [
+        text_of_row
+        for text_of_row in re.findall(r'<tr class="hive-setting-row">(.*?)</tr>', page.content.decode(), re.S)
+    ]
     cells = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip() for row in rows]
     assert cells == [
         "path added: Crédito business unit: Crédito keywords: empréstimo",
@@ -135,11 +139,18 @@ def test_delete_selected_paths__one_draft_save__each_row_audited(client, editor,
         typification_create(level1=name, actor="setup", reason="x")
     routing_publish(actor="setup")
     client.force_login(editor)
-    ids = [str(pk) for pk in TypificationHierarchy.objects.filter(level1__in=["A", "B", "C"]).values_list("pk", flat=True)]
+    ids = [
+        str(pk) for pk in TypificationHierarchy.objects.filter(level1__in=["A", "B", "C"]).values_list("pk", flat=True)
+    ]
     response = client.post(PATHS, {"action": "delete_selected", "_selected_action": ids, "post": "yes"})
     assert response.status_code == 302
     assert not TypificationHierarchy.objects.filter(level1__in=["A", "B", "C"]).exists()
-    assert VersionHistory.objects.filter(component_type="typification", action="deleted", actor_name="eddie-editor").count() == 3
+    assert (
+        VersionHistory.objects.filter(
+            component_type="typification", action="deleted", actor_name="eddie-editor"
+        ).count()
+        == 3
+    )
     saves = VersionHistory.objects.filter(component_type="routing", action="draft_saved", actor_name="eddie-editor")
     assert saves.count() == 1 and saves.get().reason == "Deleted in the admin list"
     assert sorted(component_status("routing", ROUTING_ID).draft.config["paths"]) == ["PagBank › Pix"]

@@ -94,11 +94,16 @@ def test_business_unit_route__agent_or_team__audited(agent, team):
     business_unit_route_delete(route=route)
 
     actions = list(
-        VersionHistory.objects.filter(component_type="business_unit_route").order_by("id").values_list("action", "component_id")
+        VersionHistory.objects.filter(component_type="business_unit_route")
+        .order_by("id")
+        .values_list("action", "component_id")
     )
     assert actions == [("created", "PagBank"), ("updated", "PagBank"), ("deleted", "PagBank")]
     update = VersionHistory.objects.get(component_type="business_unit_route", action="updated")
-    assert update.diff["changed"] == {"agent": {"from": "pix-specialist", "to": None}, "team": {"from": None, "to": "routing-team"}}
+    assert update.diff["changed"] == {
+        "agent": {"from": "pix-specialist", "to": None},
+        "team": {"from": None, "to": "routing-team"},
+    }
 
 
 def test_business_unit_route__both_or_neither__refused(agent, team):

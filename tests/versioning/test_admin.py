@@ -26,7 +26,11 @@ def _edit(agent, **fields):
 
 def test_publish_page__shows_a_word_level_diff_and_publishes(client, publisher, make_agent):
     agent = make_agent("cards", publish=True)
-    _edit(agent, instructions=["Be concise and friendly.", "Never ask for the card's CVV."], model_settings={"temperature": 0.5})
+    _edit(
+        agent,
+        instructions=["Be concise and friendly.", "Never ask for the card's CVV."],
+        model_settings={"temperature": 0.5},
+    )
     client.force_login(publisher)
     page = client.get(url("publish", agent))
     html = page.content.decode()
@@ -38,7 +42,12 @@ def test_publish_page__shows_a_word_level_diff_and_publishes(client, publisher, 
     status = component_status("agent", "cards")
     assert status.published.version == 2 and status.draft is None
     row = VersionHistory.objects.filter(component_id="cards", action="published").latest("id")
-    assert (row.actor_name, row.reason, row.from_version, row.to_version) == (publisher.username, "Friendlier tone", 1, 2)
+    assert (row.actor_name, row.reason, row.from_version, row.to_version) == (
+        publisher.username,
+        "Friendlier tone",
+        1,
+        2,
+    )
 
 
 def test_publish_page__editor_sees_the_changes_but_cannot_publish(client, editor, make_agent):
@@ -66,7 +75,9 @@ def test_review__submit_then_reject_with_reason_then_approve(client, editor, pub
     assert component_status("agent", "cards").draft.review_state == "approved"
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/phish", "//evil.example/x", "javascript:alert(1)", "\\\\evil.example"])
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/phish", "//evil.example/x", "javascript:alert(1)", "\\\\evil.example"]
+)
 def test_review__next_to_another_site__ignored(client, editor, make_agent, target):
     agent = make_agent("cards", actor=editor)
     client.force_login(editor)
@@ -111,7 +122,15 @@ def test_compare_page__any_two_versions(client, viewer, make_agent):
 
 def test_audit_log__filters_and_csv_export(client, viewer, make_agent):
     make_agent("cards", actor="alice")
-    audit_record(action="updated", component_type="knowledge", component_id="kb-1", actor="bob", reason="typo", before={"answer": "a"}, after={"answer": "b"})
+    audit_record(
+        action="updated",
+        component_type="knowledge",
+        component_id="kb-1",
+        actor="bob",
+        reason="typo",
+        before={"answer": "a"},
+        after={"answer": "b"},
+    )
     client.force_login(viewer)
     changelist = reverse("admin:versioning_versionhistory_changelist")
     html = client.get(changelist + "?actor=bob").content.decode()
@@ -140,12 +159,18 @@ def test_audit_log__export_neutralises_formulas(client, viewer):
     response = client.get(reverse("admin:versioning_versionhistory_export"))
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     row = rows[1]
-    assert row[1] == "'@mallory" and row[4] == "'=cmd|' /C calc'!A0" and row[7] == "'=HYPERLINK(\"http://evil\")"
+    assert row[1] == "'@mallory" and row[4] == "'=cmd|' /C calc'!A0" and row[7] == '\'=HYPERLINK("http://evil")'
 
 
 def test_audit_log__is_read_only_even_for_admins(client, portal_admin, make_agent):
     make_agent("cards")
     row = VersionHistory.objects.first()
     client.force_login(portal_admin)
-    assert client.post(reverse("admin:versioning_versionhistory_change", args=[row.pk]), {"reason": "x"}).status_code == 403
-    assert client.post(reverse("admin:versioning_versionhistory_delete", args=[row.pk]), {"post": "yes"}).status_code == 403
+    assert (
+        client.post(reverse("admin:versioning_versionhistory_change", args=[row.pk]), {"reason": "x"}).status_code
+        == 403
+    )
+    assert (
+        client.post(reverse("admin:versioning_versionhistory_delete", args=[row.pk]), {"post": "yes"}).status_code
+        == 403
+    )

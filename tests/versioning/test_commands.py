@@ -1,6 +1,5 @@
 """The publish and rollback commands, against the real database."""
 
-import shutil
 from io import StringIO
 from pathlib import Path
 
@@ -8,13 +7,10 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from agents.models import Agent
-from teams.models import Team
 from versioning.components import get_kind
-from interchange.importing import components_import
 from versioning.models import ComponentVersion, HistoryAction, VersionHistory
 from versioning.selectors import component_status
-from versioning.services import component_delete, component_publish, config_hash
+from versioning.services import component_publish
 
 pytestmark = pytest.mark.django_db
 

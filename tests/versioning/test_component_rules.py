@@ -165,4 +165,3 @@ def test_admin_delete_page__agent_in_no_team__deleted_through_the_service_and_au
     assert _versions("loner") == [(1, "archived")]
     record = VersionHistory.objects.get(component_type="agent", component_id="loner", action="deleted")
     assert (record.actor_name, record.reason) == (publisher.username, "Deleted in the admin")
-

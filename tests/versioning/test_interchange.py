@@ -34,10 +34,21 @@ def test_export_agno__to_dict_json_that_imports_back_unchanged(demo, tmp_path):
     out = run("export_components", str(tmp_path), "--format", "agno")
     assert "Exported 4 component(s)" in out
     pix = json.loads((tmp_path / "agents" / "pix-specialist.json").read_text(encoding="utf-8"))
-    assert pix["model"] == {"provider": "Anthropic", "name": "Claude", "id": "claude-sonnet-4-20250514", "temperature": 0.3, "max_tokens": 1500}
-    assert pix["tools"] == [{"name": "pix_transaction_lookup", "parameters": {"type": "object", "properties": {}, "required": []}}]
+    assert pix["model"] == {
+        "provider": "Anthropic",
+        "name": "Claude",
+        "id": "claude-sonnet-4-20250514",
+        "temperature": 0.3,
+        "max_tokens": 1500,
+    }
+    assert pix["tools"] == [
+        {"name": "pix_transaction_lookup", "parameters": {"type": "object", "properties": {}, "required": []}}
+    ]
     team = json.loads((tmp_path / "teams" / "customer-service-router.json").read_text(encoding="utf-8"))
-    assert team["members"][0] == {"type": "agent", "agent_id": "cards-specialist"} and "components" not in team["metadata"]["hive"]
+    assert (
+        team["members"][0] == {"type": "agent", "agent_id": "cards-specialist"}
+        and "components" not in team["metadata"]["hive"]
+    )
 
     report = run("import_components", str(tmp_path), "--publish")
     assert "4 unchanged" in report  # lossless: every configuration hashes the same
@@ -64,7 +75,17 @@ def test_import_agno__an_agno_agent_and_team_serialized_by_agno_itself(db, tmp_p
     out = run("import_components", str(tmp_path), "--publish")
     assert "agent orders: created" in out and "team desk: created" in out and "package.json: skipped" in out
     config = component_status("agent", "orders").published.config
-    assert config["model"] == {"provider": "anthropic", "id": "claude-sonnet-4-20250514", "params": {"temperature": 0.2, "max_tokens": 900, "cache_system_prompt": False, "extended_cache_time": False, "cache_tools": False}}
+    assert config["model"] == {
+        "provider": "anthropic",
+        "id": "claude-sonnet-4-20250514",
+        "params": {
+            "temperature": 0.2,
+            "max_tokens": 900,
+            "cache_system_prompt": False,
+            "extended_cache_time": False,
+            "cache_tools": False,
+        },
+    }
     assert config["tools"][0]["name"] == "lookup" and config["tools"][0]["description"] == "Look an order up."
     assert config["markdown"] is True and config["update_memory_on_run"] is True
     team_config = component_status("team", "desk").published.config
@@ -121,8 +142,12 @@ def test_import_from_agno_db__published_configs_become_drafts_and_agno_tables_ar
     from agno.models.openai import OpenAIChat
     from agno.team import Team
 
-    v1 = Agent(id="faq", name="FAQ", model=OpenAIChat(id="gpt-4o-mini", temperature=0.1, max_tokens=500), instructions=["v1"])
-    v2 = Agent(id="faq", name="FAQ", model=OpenAIChat(id="gpt-4o-mini", temperature=0.2, max_tokens=500), instructions=["v2"])
+    v1 = Agent(
+        id="faq", name="FAQ", model=OpenAIChat(id="gpt-4o-mini", temperature=0.1, max_tokens=500), instructions=["v1"]
+    )
+    v2 = Agent(
+        id="faq", name="FAQ", model=OpenAIChat(id="gpt-4o-mini", temperature=0.2, max_tokens=500), instructions=["v2"]
+    )
     draft = Agent(id="faq", name="FAQ draft", model=OpenAIChat(id="gpt-4o-mini"), instructions=["draft"])
     team = Team(id="help", name="Help", members=[v2], mode="route", model=OpenAIChat(id="gpt-4o"))
     before = _agno_store([
@@ -134,7 +159,10 @@ def test_import_from_agno_db__published_configs_become_drafts_and_agno_tables_ar
     assert "agent faq: created" in out and "team help: created" in out
     faq = component_status("agent", "faq")
     assert faq.published is None  # drafts only: people review and publish in the portal
-    assert faq.draft.config["instructions"] == ["v2"] and faq.draft.config["model"]["params"] == {"temperature": 0.2, "max_tokens": 500}
+    assert faq.draft.config["instructions"] == ["v2"] and faq.draft.config["model"]["params"] == {
+        "temperature": 0.2,
+        "max_tokens": 500,
+    }
     assert component_status("team", "help").draft.config["members"] == [{"agent_id": "faq", "position": 1}]
     from django.db import connection
 

@@ -87,7 +87,9 @@ def test_rollback__creates_a_new_version_with_the_old_configuration(make_agent):
     agent = make_agent("cards", publish=True)
     _edit(agent, instructions=["New instruction"])
     component_publish(kind=AGENT, component_id="cards", actor="paula")
-    new = component_rollback(kind=AGENT, component_id="cards", to_version=1, actor="paula", note="v2 confused customers")
+    new = component_rollback(
+        kind=AGENT, component_id="cards", to_version=1, actor="paula", note="v2 confused customers"
+    )
     assert new.version == 3 and new.rolled_back_from == 1
     v1 = ComponentVersion.objects.get(component_id="cards", version=1)
     assert new.config == v1.config and new.content_hash == v1.content_hash
@@ -129,7 +131,9 @@ def test_save__with_an_old_revision__is_refused_and_says_what_changed(make_agent
     from agents.selectors import agent_config
 
     base = agent_config(opened_by_b)
-    agent_update(agent=opened_by_a, actor="alice", note="a", expected_revision=opened_by_a.revision, name="Alice's name")
+    agent_update(
+        agent=opened_by_a, actor="alice", note="a", expected_revision=opened_by_a.revision, name="Alice's name"
+    )
     with pytest.raises(ConcurrentEditError) as caught:
         agent_update(
             agent=opened_by_b,
@@ -193,7 +197,9 @@ def test_review__a_co_author_who_edited_in_between_cannot_approve(make_agent, ed
     assert component_status("agent", "cards").draft.review_state == ReviewState.NONE
 
 
-def test_review__an_edit_of_an_earlier_draft_does_not_count(make_agent, editor, other_editor, publisher, second_publisher):
+def test_review__an_edit_of_an_earlier_draft_does_not_count(
+    make_agent, editor, other_editor, publisher, second_publisher
+):
     agent = make_agent("cards", actor=editor)
     _edit(agent, actor=publisher, name="Publisher's edit in v1")
     component_publish(kind=AGENT, component_id="cards", actor=second_publisher)

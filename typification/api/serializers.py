@@ -1,7 +1,6 @@
 from rest_framework import serializers
 
 from common.api.serializers import StrictCharField, StrictFieldsMixin
-
 from typification.classifier import MAX_LIMIT
 
 
@@ -15,7 +14,9 @@ class ClassifyRequestSerializer(StrictFieldsMixin, serializers.Serializer):
 class KeywordMatchSerializer(serializers.Serializer):
     term = serializers.CharField(help_text="The keyword or label word, as the hierarchy spells it.")
     # The response's key is "source"; as a field name DRF's own Field.source attribute is set from it.
-    source = serializers.CharField(help_text="“keyword” for a routing keyword, or the level (“level2”) of a label word.")  # type: ignore[assignment]
+    source = serializers.CharField(
+        help_text="“keyword” for a routing keyword, or the level (“level2”) of a label word."
+    )  # type: ignore[assignment]
     weight = serializers.FloatField()
 
 
@@ -34,7 +35,9 @@ class HandlerSerializer(serializers.Serializer):
 
 
 class ClassificationResultSerializer(serializers.Serializer):
-    id = serializers.UUIDField(allow_null=True, help_text="The typification path's id; null for a business-unit-level result.")
+    id = serializers.UUIDField(
+        allow_null=True, help_text="The typification path's id; null for a business-unit-level result."
+    )
     path = serializers.ListField(child=serializers.CharField())
     business_unit = serializers.CharField()
     score = serializers.FloatField(help_text="0–1; results are sorted by it.")

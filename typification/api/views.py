@@ -1,9 +1,8 @@
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework.response import Response
-
-from common.api.schema import error_responses
 from rest_framework.views import APIView
 
+from common.api.schema import error_responses
 from typification.api.serializers import (
     ClassifyRequestSerializer,
     ClassifyResponseSerializer,
@@ -70,7 +69,9 @@ class ClassifyView(APIView):
             ),
         },
         examples=[
-            OpenApiExample("Request", value={"text": "quero fazer a antecipacao das minhas vendas", "limit": 3}, request_only=True),
+            OpenApiExample(
+                "Request", value={"text": "quero fazer a antecipacao das minhas vendas", "limit": 3}, request_only=True
+            ),
             OpenApiExample("Response", value=CLASSIFY_EXAMPLE, response_only=True),
         ],
         tags=["typification"],

@@ -24,7 +24,9 @@ class Command(BaseCommand):
         info = running_server(pgdata)
         if action == "status":
             if info is None:
-                self.stdout.write(f"Embedded PostgreSQL in {pgdata} is not running (start it: manage.py embedded_db start).")
+                self.stdout.write(
+                    f"Embedded PostgreSQL in {pgdata} is not running (start it: manage.py embedded_db start)."
+                )
                 sys.exit(NOT_RUNNING_EXIT_CODE)
             self.stdout.write(
                 f"Embedded PostgreSQL running in {pgdata} (pid {info.pid}, socket {info.socket_dir}, database hive)."

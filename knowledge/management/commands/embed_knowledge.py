@@ -6,8 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from knowledge.embedders import EmbedderError, get_embedder
-from knowledge.selectors import knowledge_entries_needing_embedding
 from knowledge.embedding import knowledge_embed_pending
+from knowledge.selectors import knowledge_entries_needing_embedding
 
 
 class Command(BaseCommand):
@@ -19,7 +19,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="Recompute every embedding.")
         parser.add_argument("--business-unit", help="Only entries of this business unit.")
-        parser.add_argument("--batch-size", type=int, help="Texts per embedder call (default HIVE_EMBEDDING_BATCH_SIZE).")
+        parser.add_argument(
+            "--batch-size", type=int, help="Texts per embedder call (default HIVE_EMBEDDING_BATCH_SIZE)."
+        )
         parser.add_argument("--limit", type=int, help="Stop after this many entries.")
         parser.add_argument("--no-progress", action="store_true", help="No progress bar on stderr.")
 

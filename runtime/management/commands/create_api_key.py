@@ -34,5 +34,7 @@ class Command(BaseCommand):
         except ValidationError as exc:
             messages = "; ".join(f"{field}: {' '.join(errs)}" for field, errs in exc.message_dict.items())
             raise CommandError(messages) from None
-        self.stderr.write(f"Created API key “{key.name}” with scopes {', '.join(key.scopes)}. Store it now: it is not shown again.")
+        self.stderr.write(
+            f"Created API key “{key.name}” with scopes {', '.join(key.scopes)}. Store it now: it is not shown again."
+        )
         self.stdout.write(raw)

@@ -21,12 +21,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="A .json or .csv file.")
-        parser.add_argument(
-            "--format", choices=["json", "csv"], help="Override the format guessed from the file name."
-        )
-        parser.add_argument(
-            "--replace", action="store_true", help="Also delete every path that is not in the file."
-        )
+        parser.add_argument("--format", choices=["json", "csv"], help="Override the format guessed from the file name.")
+        parser.add_argument("--replace", action="store_true", help="Also delete every path that is not in the file.")
         parser.add_argument("--reason", default="", help="Why (recorded in the audit log and the draft).")
         parser.add_argument(
             "--publish",
@@ -63,4 +59,6 @@ class Command(BaseCommand):
         if published is not None:
             self.stdout.write(f"Published routing {published.label}: production routes by it now.")
         elif result.changed:
-            self.stdout.write("The changes are in the routing draft: publish it (admin → Routing, or --publish) to make them live.")
+            self.stdout.write(
+                "The changes are in the routing draft: publish it (admin → Routing, or --publish) to make them live."
+            )

@@ -3,8 +3,8 @@
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from versioning.components import get_kind
 from versioning.audit import cli_actor
+from versioning.components import get_kind
 from versioning.services import component_publish
 
 

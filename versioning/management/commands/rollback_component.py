@@ -3,8 +3,8 @@
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from versioning.components import get_kind
 from versioning.audit import cli_actor
+from versioning.components import get_kind
 from versioning.services import component_rollback
 
 
@@ -18,8 +18,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("kind", choices=["agent", "team", "routing"])
         parser.add_argument("component_id", metavar="ID")
-        parser.add_argument("--to", dest="to_version", required=True, type=_version_number, metavar="VERSION",
-                            help="The version to go back to, e.g. 3 or v3.")
+        parser.add_argument(
+            "--to",
+            dest="to_version",
+            required=True,
+            type=_version_number,
+            metavar="VERSION",
+            help="The version to go back to, e.g. 3 or v3.",
+        )
         parser.add_argument("--message", "-m", required=True, help="Why (recorded in the audit trail).")
 
     def handle(self, *args, **options):
