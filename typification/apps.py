@@ -8,11 +8,17 @@ class TypificationConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from typification.services import ROUTING_KIND, ensure_routing_table, routing_check_delete
-        from versioning.components import register, register_delete_check
+        from typification.services import (
+            ROUTING_KIND,
+            ensure_routing_table,
+            routing_check_deactivate,
+            routing_check_delete,
+        )
+        from versioning.components import register, register_deactivate_check, register_delete_check
 
         register(ROUTING_KIND)
         register_delete_check(routing_check_delete)
+        register_deactivate_check(routing_check_deactivate)
 
         def _ensure(sender, using="default", **kwargs):
             if sender.name == self.name:

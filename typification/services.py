@@ -413,18 +413,27 @@ def routing_validate_live(table: RoutingTable, config: dict) -> None:
         raise ValidationError({"routes": f"Routes not ready to go live: {'; '.join(sorted(problems))}."})
 
 
-def routing_check_delete(kind: ComponentKind, obj) -> None:
-    """An agent or team the published routing sends business units to may not be deleted (registered
-    with versioning in ``TypificationConfig.ready``): route them elsewhere and publish first."""
+def _refuse_if_routed(kind: ComponentKind, obj, what: str) -> None:
     if kind.type not in ("agent", "team"):
         return
     component_id = kind.component_id(obj)
     version, units = published_routes_to(kind.type, component_id)
     if units:
         raise ValidationError(
-            f"{component_id} handles {', '.join(units)} in the published routing (v{version}): "
-            "route those business units elsewhere and publish the routing first."
+            f"{component_id} handles {', '.join(units)} in the published routing (v{version}), so it cannot be "
+            f"{what}: route those business units elsewhere and publish the routing first."
         )
+
+
+def routing_check_delete(kind: ComponentKind, obj) -> None:
+    """An agent or team the published routing sends business units to may not be deleted (registered
+    with versioning in ``TypificationConfig.ready``): route them elsewhere and publish first."""
+    _refuse_if_routed(kind, obj, "deleted")
+
+
+def routing_check_deactivate(kind: ComponentKind, obj) -> None:
+    """Nor deactivated: the runtime would stop serving what production routes to."""
+    _refuse_if_routed(kind, obj, "deactivated")
 
 
 def _routing_check_never(table: RoutingTable) -> None:

@@ -53,6 +53,22 @@ def check_delete(kind: ComponentKind, obj) -> None:
         check(kind, obj)
 
 
+# The same for deactivating: the runtime stops serving a deactivated component at once.
+_deactivate_checks: list[Callable[[ComponentKind, Any], None]] = []
+
+
+def register_deactivate_check(check: Callable[[ComponentKind, Any], None]) -> None:
+    if check not in _deactivate_checks:
+        _deactivate_checks.append(check)
+
+
+def check_deactivate(kind: ComponentKind, obj) -> None:
+    """The kind's own check, then every registered one."""
+    kind.check_deactivate(obj)
+    for check in _deactivate_checks:
+        check(kind, obj)
+
+
 def register(kind: ComponentKind) -> None:
     _registry[kind.type] = kind
 

@@ -19,7 +19,7 @@ from django.db.models import Max, ProtectedError
 from django.utils import timezone
 
 from versioning.audit import actor_parts, audit_record, json_diff
-from versioning.components import ComponentKind, check_delete
+from versioning.components import ComponentKind, check_deactivate, check_delete
 from versioning.models import ComponentVersion, HistoryAction, ReviewState, VersionStatus
 from versioning.signals import announce_config_change
 
@@ -374,7 +374,7 @@ def component_set_active(*, kind: ComponentKind, component_id: str, active: bool
     if obj.is_active == active:
         return obj
     if not active:
-        kind.check_deactivate(obj)
+        check_deactivate(kind, obj)
     obj.is_active = active
     obj.save(update_fields=["is_active", "updated_at"])
     audit_record(

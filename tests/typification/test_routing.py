@@ -244,10 +244,12 @@ def test_validate_live__route_to_an_unpublished_agent__refused(live, make_agent,
     assert status().published.version == 1
 
 
-def test_validate_live__route_to_an_inactive_team__refused(live, publisher):
-    typification_create(level1="Crédito", actor="setup", reason="x")
-    component_set_active(kind=get_kind("team"), component_id="router", active=False, actor="setup")
-    with pytest.raises(ValidationError, match="Emissão → team router is missing or inactive"):
+def test_validate_live__route_to_an_inactive_team__refused(live, make_agent, make_team, publisher):
+    backup = make_team("backup", members=[make_agent("loans", publish=True, name="Loans")], publish=True)
+    component_set_active(kind=get_kind("team"), component_id="backup", active=False, actor="setup")  # not routed yet
+    typification_create(level1="Crédito", business_unit="Crédito", actor="setup", reason="x")
+    business_unit_route_create(business_unit="Crédito", team=backup, actor="setup", reason="x")
+    with pytest.raises(ValidationError, match="Crédito → team backup is missing or inactive"):
         component_publish(kind=KIND, component_id=ROUTING_ID, actor=publisher)
 
 
@@ -285,6 +287,26 @@ def test_delete_agent__a_published_route_points_at_it__refused_even_when_the_dra
 def test_delete_team__a_published_route_points_at_it__refused(live, publisher):
     with pytest.raises(ValidationError, match="router handles Emissão in the published routing"):
         component_delete(kind=get_kind("team"), component_id="router", actor=publisher)
+
+
+def test_deactivate_agent__a_published_route_points_at_it__refused(live, make_agent, publisher):
+    from versioning.services import component_set_active
+
+    credit = make_agent("credit", publish=True, name="Credit")
+    business_unit_route_update(route=live.route, agent=credit, actor="setup", reason="x")
+    component_publish(kind=KIND, component_id=ROUTING_ID, actor=publisher)
+
+    with pytest.raises(ValidationError, match=r"credit handles PagBank in the published routing .* cannot be deactivated"):
+        component_set_active(kind=get_kind("agent"), component_id="credit", active=False, actor=publisher)
+    credit.refresh_from_db()
+    assert credit.is_active
+
+
+def test_deactivate_team__a_published_route_points_at_it__refused(live, publisher):
+    from versioning.services import component_set_active
+
+    with pytest.raises(ValidationError, match="router handles Emissão in the published routing"):
+        component_set_active(kind=get_kind("team"), component_id="router", active=False, actor=publisher)
 
 
 # --- The data migration ---------------------------------------------------------------------------------
