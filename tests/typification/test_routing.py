@@ -296,7 +296,9 @@ def test_deactivate_agent__a_published_route_points_at_it__refused(live, make_ag
     business_unit_route_update(route=live.route, agent=credit, actor="setup", reason="x")
     component_publish(kind=KIND, component_id=ROUTING_ID, actor=publisher)
 
-    with pytest.raises(ValidationError, match=r"credit handles PagBank in the published routing .* cannot be deactivated"):
+    with pytest.raises(
+        ValidationError, match=r"credit handles PagBank in the published routing .* cannot be deactivated"
+    ):
         component_set_active(kind=get_kind("agent"), component_id="credit", active=False, actor=publisher)
     credit.refresh_from_db()
     assert credit.is_active
