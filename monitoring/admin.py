@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import urlencode
 
+from common.admin import ReadOnlyAdmin
 from monitoring import agno_admin  # noqa: F401  (registers the read-only admins of Agno's tables)
 from monitoring.agno_admin import agno_sessions_url
 from monitoring.dashboards import agent_dashboard, routing_dashboard, version_comparison
@@ -22,20 +23,11 @@ from monitoring.models import AgentMetric, IngestionBatch, RoutingDecision
 from monitoring.selectors import agent_versions
 
 
-class RecordsAdmin(admin.ModelAdmin):
+class RecordsAdmin(ReadOnlyAdmin):
     """View-only: the rows are the runtime's records."""
 
     list_per_page = 100
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def _page(self, request, template: str, title: str, **context) -> TemplateResponse:
         if not self.has_view_permission(request):

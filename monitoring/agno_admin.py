@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
+from common.admin import ReadOnlyAdmin
 from common.db_schema import table_exists
 from monitoring.models import AgnoMemory, AgnoRun, AgnoSession
 
@@ -39,21 +40,12 @@ def agno_sessions_url(*, agent_id: str | None = None, team_id: str | None = None
     return url
 
 
-class AgnoReadOnlyAdmin(admin.ModelAdmin):
+class AgnoReadOnlyAdmin(ReadOnlyAdmin):
     """Lists a table of Agno's schema when it exists, says so when it does not; never writes."""
 
     agno_table = ""
     list_per_page = 100
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_actions(self, request):
         return {}
