@@ -7,6 +7,7 @@ from django.utils.http import urlencode
 from agents.forms import AgentForm
 from agents.models import Agent
 from agents.services import EDITABLE_FIELDS, agent_create, agent_update
+from common.admin import adopt
 from versioning import services as versioning_services
 from versioning.admin_mixins import VersionedComponentAdmin, unsign_snapshot
 
@@ -88,9 +89,7 @@ class AgentAdmin(VersionedComponentAdmin):
             )
         else:
             saved = agent_create(actor=request.user, note=note, **fields)
-        obj.pk = saved.pk
-        obj.revision = saved.revision
-        obj._state.adding = False
+        adopt(obj, saved)
 
     def _set_active(self, request, queryset, active: bool):
         done = 0

@@ -14,7 +14,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from common.admin import ServiceBackedAdmin
+from common.admin import ServiceBackedAdmin, page_context
 from common.admin_exports import changelist_queryset
 from knowledge.csv_format import stream_rows
 from knowledge.embedders import EmbedderError, current_signature
@@ -300,12 +300,12 @@ class KnowledgeEntryAdmin(ServiceBackedAdmin):
                         "select the new entries and use “Recompute search embeddings”.",
                     )
                 return HttpResponseRedirect(reverse("admin:knowledge_knowledgeentry_changelist"))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": "Import knowledge from a CSV file",
-            "form": form,
-            "problems": problems,
-            "has_view_permission": self.has_view_permission(request),
-        }
+        context = page_context(
+            self,
+            request,
+            title="Import knowledge from a CSV file",
+            form=form,
+            problems=problems,
+            has_view_permission=self.has_view_permission(request),
+        )
         return TemplateResponse(request, "admin/knowledge/knowledgeentry/import.html", context)

@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import urlencode
 
-from common.admin import ReadOnlyAdmin
+from common.admin import ReadOnlyAdmin, page_context
 from monitoring import agno_admin  # noqa: F401  (registers the read-only admins of Agno's tables)
 from monitoring.agno_admin import agno_sessions_url
 from monitoring.dashboards import agent_dashboard, routing_dashboard, version_comparison
@@ -35,7 +35,7 @@ class RecordsAdmin(ReadOnlyAdmin):
         return TemplateResponse(
             request,
             template,
-            {**self.admin_site.each_context(request), "opts": self.model._meta, "title": title, **context},
+            page_context(self, request, title=title, **context),
         )
 
     def _url(self, name: str) -> str:

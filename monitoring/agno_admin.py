@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from common.admin import ReadOnlyAdmin
+from common.admin import ReadOnlyAdmin, page_context
 from common.db_schema import table_exists
 from monitoring.models import AgnoMemory, AgnoRun, AgnoSession
 
@@ -54,12 +54,7 @@ class AgnoReadOnlyAdmin(ReadOnlyAdmin):
         return TemplateResponse(
             request,
             "admin/monitoring/agno_missing.html",
-            {
-                **self.admin_site.each_context(request),
-                "opts": self.model._meta,
-                "title": self.model._meta.verbose_name_plural.capitalize(),
-                "table": self.agno_table,
-            },
+            page_context(self, request, title=self.model._meta.verbose_name_plural.capitalize(), table=self.agno_table),
         )
 
     def changelist_view(self, request, extra_context=None):

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from common.admin import ServiceBackedAdmin
+from common.admin import ServiceBackedAdmin, page_context
 from runtime.forms import ApiKeyForm
 from runtime.models import ApiKey
 from runtime.services import api_key_create, api_key_revoke, api_key_update
@@ -55,13 +55,7 @@ class ApiKeyAdmin(ServiceBackedAdmin):
         return TemplateResponse(
             request,
             "admin/runtime/apikey/created.html",
-            {
-                **self.admin_site.each_context(request),
-                "opts": self.model._meta,
-                "key": obj,
-                "raw_key": raw,
-                "title": "API key created",
-            },
+            page_context(self, request, title="API key created", key=obj, raw_key=raw),
         )
 
     def delete(self, request, obj):

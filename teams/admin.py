@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.utils.html import format_html_join
 
+from common.admin import adopt
 from teams.forms import TeamForm, TeamMemberForm, TeamMemberInlineFormSet
 from teams.models import Team, TeamMember
 from teams.services import EDITABLE_FIELDS, team_create, team_update
@@ -64,9 +65,7 @@ class TeamAdmin(VersionedComponentAdmin):
         if not change:
             fields = {name: getattr(obj, name) for name in EDITABLE_FIELDS}
             created = team_create(actor=request.user, note=form.cleaned_data["change_note"], **fields)
-            obj.pk = created.pk
-            obj.revision = created.revision
-            obj._state.adding = False
+            adopt(obj, created)
 
     def save_formset(self, request, form, formset, change):
         # Membership rows are written by the team service (save_related), not by the formset.

@@ -19,6 +19,7 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
+from common.admin import page_context
 from typification.classifier import KEYWORD_WEIGHT, KNOWLEDGE_WEIGHT, classify
 from typification.formats import HierarchyFileError, parse, to_csv, to_json
 from typification.forms import BusinessUnitRouteForm, ConsoleForm, ImportForm, TypificationForm
@@ -66,7 +67,7 @@ class TypificationPages(admin.ModelAdmin):
         return TemplateResponse(
             request,
             template,
-            {**self.admin_site.each_context(request), "opts": self.model._meta, "title": title, **context},
+            page_context(self, request, title=title, **context),
         )
 
     def changelist_view(self, request, extra_context=None):

@@ -15,7 +15,7 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
-from common.admin import PortalHistoryAdmin
+from common.admin import PortalHistoryAdmin, page_context
 from versioning import services
 from versioning.components import get_kind
 from versioning.diffs import config_diff
@@ -201,16 +201,16 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
         return obj
 
     def _context(self, request, obj, title: str, **extra):
-        return {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "original": obj,
-            "title": title,
-            "component_label": self.component_id_of(obj),
-            "change_url": self._url("change", obj.pk),
-            "versions_url": self._url("versions", obj.pk),
+        return page_context(
+            self,
+            request,
+            title=title,
+            original=obj,
+            component_label=self.component_id_of(obj),
+            change_url=self._url("change", obj.pk),
+            versions_url=self._url("versions", obj.pk),
             **extra,
-        }
+        )
 
     def publish_view(self, request, object_id):
         """The draft's changes against the live version: anyone who may view the component reads them
