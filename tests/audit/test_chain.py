@@ -99,3 +99,31 @@ def test_migration__chains_the_rows_written_before_it():
         cursor.execute(migration.CHAIN_EXISTING)
     report = verify_audit_chain()
     assert report.intact and report.rows == 4
+
+
+def test_verify_audit__rows_with_and_without_a_batch_id__intact():
+    from common.batches import batch
+
+    _rows(2)  # no batch: hashed exactly as before the batch_id column existed
+    with batch():
+        _rows(2)
+    _rows(1)
+    assert AuditRecord.objects.filter(batch_id__isnull=False).count() == 2
+    report = verify_audit_chain()
+    assert report.intact and report.rows == 5
+
+
+def test_row_text__null_batch_id_left_out__a_batch_id_kept():
+    from common.batches import batch
+
+    plain = _rows(1)[0]
+    with batch() as batch_id:
+        batched = _rows(1)[-1]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, version_history_row_text(to_jsonb(v)) FROM version_history v WHERE id IN (%s, %s)",
+            [plain.pk, batched.pk],
+        )
+        texts = dict(cursor.fetchall())
+    assert '"batch_id"' not in texts[plain.pk]
+    assert f'"batch_id": "{batch_id}"' in texts[batched.pk]
