@@ -20,8 +20,10 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import urlencode
 
-# The audit trail's list (versioning's admin), found by URL name: common imports no portal app.
-AUDIT_LOG_URL_NAME = "admin:versioning_versionhistory_changelist"
+from common.batches import batch
+
+# The audit trail's list (the audit app's admin), found by URL name: common imports no portal app.
+AUDIT_LOG_URL_NAME = "admin:audit_auditrecord_changelist"
 
 
 def adopt(obj: models.Model, saved: models.Model) -> None:
@@ -48,7 +50,7 @@ class PortalHistoryAdmin(admin.ModelAdmin):
     """History is the portal's audit trail; Django's ``LogEntry`` is not written (the services write the
     audit row of every change, with its reason and diff)."""
 
-    #: The audit subject type of this model's rows (``versioning.models.AuditSubject``).
+    #: The audit subject type of this model's rows (``audit.models.AuditSubject``).
     audit_subject_type: str = ""
 
     def audit_subject_id(self, obj: models.Model) -> str:
@@ -61,7 +63,7 @@ class PortalHistoryAdmin(admin.ModelAdmin):
             return self._get_obj_does_not_exist_redirect(request, self.model._meta, object_id)
         if not self.has_view_or_change_permission(request, obj):
             raise PermissionDenied
-        query = urlencode({"component_type": self.audit_subject_type, "component_id": self.audit_subject_id(obj)})
+        query = urlencode({"subject_type": self.audit_subject_type, "subject_id": self.audit_subject_id(obj)})
         return HttpResponseRedirect(f"{reverse(AUDIT_LOG_URL_NAME)}?{query}")
 
     def log_addition(self, request, obj, message):
@@ -98,7 +100,8 @@ class ServiceBackedAdmin(PortalHistoryAdmin):
         self.delete(request, obj)
 
     def delete_queryset(self, request, queryset):
-        with transaction.atomic():  # all or nothing: one refused row leaves every row in place
+        # All or nothing: one refused row leaves every row in place; one batch id on every audit row.
+        with transaction.atomic(), batch():
             for obj in queryset:
                 self.delete(request, obj)
 

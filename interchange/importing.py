@@ -23,6 +23,8 @@ from agents.models import Agent
 from agents.selectors import agent_list
 from agents.services import EDITABLE_FIELDS as AGENT_FIELDS
 from agents.services import agent_create, agent_update, agent_validate
+from audit.models import AuditAction
+from audit.services import audit_record, json_diff
 from common import agno_documents
 from interchange.documents import ComponentDocument, ConfigFileError, ConfigFileErrors, SkippedDocument
 from interchange.reading import collect_files, read_document, read_file
@@ -30,10 +32,8 @@ from interchange.writer import dump_document, export_path
 from teams.selectors import team_list
 from teams.services import EDITABLE_FIELDS as TEAM_FIELDS
 from teams.services import team_create, team_update, team_validate
-from versioning.audit import audit_record, json_diff
 from versioning.components import ComponentKind, get_kind
 from versioning.diffs import summarize_changes
-from versioning.models import HistoryAction
 from versioning.selectors import component_status, component_statuses
 from versioning.services import component_publish, config_hash
 
@@ -348,9 +348,9 @@ def _apply(plan: _Plan, *, actor: Any, note: str, publish: bool) -> ComponentCha
         diff=json_diff(before, plan.config),
     )
     audit_record(
-        action=HistoryAction.IMPORTED,
-        component_type=kind.type,
-        component_id=doc.component_id,
+        action=AuditAction.IMPORTED,
+        subject_type=kind.type,
+        subject_id=doc.component_id,
         actor=actor,
         reason=f"{note} ({doc.source})",
         diff=change.diff,

@@ -13,12 +13,12 @@ from dataclasses import asdict, dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from audit.models import AuditAction, AuditSubject
+from audit.services import audit_record
 from knowledge.content import embedding_text
 from knowledge.embedders import Embedder, EmbedderError, get_embedder
 from knowledge.models import KnowledgeEntry
 from knowledge.selectors import knowledge_entries_needing_embedding
-from versioning.audit import audit_record
-from versioning.models import AuditSubject, HistoryAction
 
 logger = logging.getLogger(__name__)
 
@@ -125,9 +125,9 @@ def knowledge_embed_pending(
                     continue
                 report.embedded += 1
                 audit_record(
-                    action=HistoryAction.UPDATED,
-                    component_type=AuditSubject.KNOWLEDGE,
-                    component_id=str(row["pk"]),
+                    action=AuditAction.UPDATED,
+                    subject_type=AuditSubject.KNOWLEDGE,
+                    subject_id=str(row["pk"]),
                     actor=actor,
                     reason=f"Embedding computed with {embedder.signature}.",
                     before={

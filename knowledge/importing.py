@@ -1,5 +1,5 @@
 """Importing a knowledge CSV (either Automagik Hive layout): all rows checked first, new entries embedded before
-the write, one "imported" audit row with the counts. The file layouts themselves are ``knowledge.csv_format``."""
+the write, one "imported" audit row per new entry, all in one batch. The file layouts themselves are ``knowledge.csv_format``."""
 
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from audit.models import AuditAction, AuditSubject
+from audit.services import audit_record
+from common.batches import batch
 from knowledge import csv_format
 from knowledge.content import clean_text
 from knowledge.embedders import Embedder, get_embedder
 from knowledge.embedding import Progress, attach_embedding, clear_embedding
 from knowledge.models import KnowledgeEntry
-from versioning.audit import audit_record
-from versioning.models import AuditSubject, HistoryAction
+from knowledge.services import entry_snapshot
 
 
 @dataclass
@@ -138,15 +140,15 @@ def knowledge_import_csv(
         embedder = embedder or get_embedder()
         step = getattr(embedder, "batch_size", None) or 100
         for start in range(0, len(new_entries), step):
-            batch = new_entries[start : start + step]
-            error = attach_embedding(batch, embedder)
+            chunk = new_entries[start : start + step]
+            error = attach_embedding(chunk, embedder)
             if error:
                 report.embedding_error = error
                 for entry in new_entries:
                     clear_embedding(entry)
                 break
             if progress:
-                progress(len(batch))
+                progress(len(chunk))
         else:
             report.embedded = len(new_entries)
 
@@ -155,15 +157,20 @@ def knowledge_import_csv(
             KnowledgeEntry.objects.bulk_create(new_entries, batch_size=500)
             report.created = len(new_entries)
             report.created_ids = [e.pk for e in new_entries]
-            audit_record(
-                action=HistoryAction.IMPORTED,
-                component_type=AuditSubject.KNOWLEDGE,
-                component_id=file_name,
-                actor=actor,
-                reason=f"CSV import ({layout.name})"
-                + (f", {len(problems)} invalid row(s) skipped" if problems else ""),
-                after=report.counts(),
+            # One row per new entry, its subject the entry; the batch ties them to this file.
+            reason = f"CSV import of {file_name} ({layout.name})" + (
+                f", {len(problems)} invalid row(s) skipped" if problems else ""
             )
+            with batch():
+                for entry in new_entries:
+                    audit_record(
+                        action=AuditAction.IMPORTED,
+                        subject_type=AuditSubject.KNOWLEDGE,
+                        subject_id=entry.pk,
+                        actor=actor,
+                        reason=reason,
+                        after=entry_snapshot(entry),
+                    )
     except IntegrityError as exc:
         report.created, report.created_ids = 0, []
         raise KnowledgeImportError(

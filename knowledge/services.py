@@ -1,7 +1,7 @@
 """Writes to knowledge entries (create, update, delete). The admin, the API and the management commands all come
 through here; bulk embedding is ``knowledge.embedding``, CSV import ``knowledge.importing``.
 
-Every change is audited (``versioning.audit.audit_record``) in the transaction that makes it.
+Every change is audited (``audit.services.audit_record``) in the transaction that makes it.
 Embeddings are computed before a write's transaction opens: an HTTP call to an embeddings service
 never holds row locks. When the embedder fails, the entry is saved without an embedding (its status
 shows "Missing") and ``embed_knowledge`` or the admin's re-embed action fills it in later.
@@ -12,14 +12,14 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from audit.models import AuditAction, AuditSubject
+from audit.services import audit_record
 from common.json_limits import validate_json_value
 from common.services import apply_fields
 from knowledge.content import clean_text
 from knowledge.embedders import Embedder
 from knowledge.embedding import attach_embedding, clear_embedding
 from knowledge.models import DUPLICATE_MESSAGE, KnowledgeEntry
-from versioning.audit import audit_record
-from versioning.models import AuditSubject, HistoryAction
 
 EDITABLE_FIELDS = ("business_unit", "category", "subcategory", "question", "answer", "metadata")
 
@@ -81,9 +81,9 @@ def knowledge_entry_create(
     with transaction.atomic():
         _save(entry)
         audit_record(
-            action=HistoryAction.CREATED,
-            component_type=AuditSubject.KNOWLEDGE,
-            component_id=str(entry.pk),
+            action=AuditAction.CREATED,
+            subject_type=AuditSubject.KNOWLEDGE,
+            subject_id=str(entry.pk),
             actor=actor,
             reason=reason,
             before=None,
@@ -129,9 +129,9 @@ def knowledge_entry_update(
         after = entry_snapshot(entry)
         if before != after:
             audit_record(
-                action=HistoryAction.UPDATED,
-                component_type=AuditSubject.KNOWLEDGE,
-                component_id=str(entry.pk),
+                action=AuditAction.UPDATED,
+                subject_type=AuditSubject.KNOWLEDGE,
+                subject_id=str(entry.pk),
                 actor=actor,
                 reason=reason,
                 before=before,
@@ -145,9 +145,9 @@ def knowledge_entry_delete(*, entry: KnowledgeEntry, actor=None, reason: str = "
     """Delete an entry, keeping its last content in the audit trail ("deleted")."""
     stored = KnowledgeEntry.objects.select_for_update().defer("embedding").get(pk=entry.pk)
     audit_record(
-        action=HistoryAction.DELETED,
-        component_type=AuditSubject.KNOWLEDGE,
-        component_id=str(stored.pk),
+        action=AuditAction.DELETED,
+        subject_type=AuditSubject.KNOWLEDGE,
+        subject_id=str(stored.pk),
         actor=actor,
         reason=reason,
         before=entry_snapshot(stored),

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from audit.models import AuditSubject
 from common.admin import ServiceBackedAdmin, page_context
 from runtime.forms import ApiKeyForm
 from runtime.models import ApiKey
@@ -29,10 +30,7 @@ class ApiKeyAdmin(ServiceBackedAdmin):
             return "expired"
         return "active"
 
-    audit_subject_type = "api_key"
-
-    def audit_subject_id(self, obj):
-        return obj.name
+    audit_subject_type = AuditSubject.API_KEY
 
     def create(self, request, form):
         data = form.cleaned_data

@@ -10,10 +10,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from audit.models import AuditAction, AuditSubject
+from audit.services import audit_record
 from runtime.models import SCOPES, ApiKey
 from runtime.state import bump_keys_generation
-from versioning.audit import audit_record
-from versioning.models import AuditSubject, HistoryAction
 
 KEY_PREFIX = "hive_"
 
@@ -38,8 +38,8 @@ def api_key_snapshot(key: ApiKey) -> dict:
 def _audit(key: ApiKey, action: str, *, actor, reason: str, before: dict | None) -> None:
     audit_record(
         action=action,
-        component_type=AuditSubject.API_KEY,
-        component_id=key.name,
+        subject_type=AuditSubject.API_KEY,
+        subject_id=key.pk,
         actor=actor,
         reason=reason,
         before=before,
@@ -75,7 +75,7 @@ def api_key_create(
         raise ValidationError({"expires_at": "The expiry must be in the future."})
     key.full_clean()
     key.save()
-    _audit(key, HistoryAction.CREATED, actor=actor if actor is not None else created_by, reason=reason, before=None)
+    _audit(key, AuditAction.CREATED, actor=actor if actor is not None else created_by, reason=reason, before=None)
     bump_keys_generation()
     return key, raw_key
 
@@ -100,7 +100,7 @@ def api_key_update(
     key.full_clean()
     key.save()
     if api_key_snapshot(key) != before:
-        _audit(key, HistoryAction.UPDATED, actor=actor, reason=reason, before=before)
+        _audit(key, AuditAction.UPDATED, actor=actor, reason=reason, before=before)
     bump_keys_generation()
     return key
 
@@ -112,6 +112,6 @@ def api_key_revoke(*, key: ApiKey, actor=None, reason: str = "") -> ApiKey:
         before = api_key_snapshot(key)
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
-        _audit(key, HistoryAction.DEACTIVATED, actor=actor, reason=reason or "API key revoked", before=before)
+        _audit(key, AuditAction.DEACTIVATED, actor=actor, reason=reason or "API key revoked", before=before)
         bump_keys_generation()
     return key

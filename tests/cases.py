@@ -14,7 +14,7 @@ A subject gets the standard checks by declaring a class of a few attributes::
         change_expected = {"answer": "New answer."}
 
 Every check runs once per role: roles that may act must succeed, and every successful write must leave exactly
-the audit rows it promises (``versioning.models.VersionHistory``: action, subject, object id, the acting user);
+the audit rows it promises (``audit.models.AuditRecord``: action, subject, object id, the acting user);
 roles that may not (and an anonymous visitor) must be refused with nothing changed and no audit row.
 
 The classes are plain pytest classes (no ``unittest``): the methods take pytest-django's ``client`` and the
@@ -34,8 +34,8 @@ from django.db.models import Max, Model
 from django.forms.models import model_to_dict
 from django.urls import reverse
 
+from audit.models import AuditRecord
 from hive_portal.testing import error_of, key_client
-from versioning.models import VersionHistory
 
 ALL_ROLES = ("Viewer", "Prompt editor", "Publisher", "Admin")
 ANONYMOUS = "anonymous"
@@ -58,12 +58,12 @@ def login_as(client, role: str):
 
 def audit_mark() -> int:
     """The newest audit row's id: rows written after it are the ones the action under test wrote."""
-    return VersionHistory.objects.aggregate(last=Max("id"))["last"] or 0
+    return AuditRecord.objects.aggregate(last=Max("id"))["last"] or 0
 
 
 def audit_since(mark: int) -> list[tuple[str, str, str, str]]:
-    rows = VersionHistory.objects.filter(id__gt=mark).order_by("id")
-    return [(r.action, r.component_type, r.component_id, r.actor_name) for r in rows]
+    rows = AuditRecord.objects.filter(id__gt=mark).order_by("id")
+    return [(r.action, r.subject_type, r.subject_id, r.actor_name) for r in rows]
 
 
 def by_role(attribute: str, *, refused: bool = False):
@@ -99,7 +99,7 @@ class AdminCase(_RoleCases):
     rows name it."""
 
     model: ClassVar[type[Model]]
-    audit_subject: ClassVar[str]  # VersionHistory.component_type of this model's rows
+    audit_subject: ClassVar[str]  # AuditRecord.subject_type of this model's rows
     view_roles: ClassVar[tuple[str, ...]] = ()
 
     def create_object(self, n: int) -> Model:
@@ -107,7 +107,7 @@ class AdminCase(_RoleCases):
         raise NotImplementedError
 
     def audit_id(self, obj: Model) -> str:
-        """VersionHistory.component_id of ``obj``'s rows."""
+        """AuditRecord.subject_id of ``obj``'s rows."""
         return str(obj.pk)
 
     def url(self, name: str, *args) -> str:
@@ -124,7 +124,7 @@ class AdminCase(_RoleCases):
     def assert_audited(self, mark: int, action: str, objects, user) -> None:
         expected = [(action, self.audit_subject, self.audit_id(obj), user.username) for obj in objects]
         assert audit_since(mark) == expected
-        assert set(VersionHistory.objects.filter(id__gt=mark).values_list("actor_id", flat=True)) == {user.pk}
+        assert set(AuditRecord.objects.filter(id__gt=mark).values_list("actor_id", flat=True)) == {user.pk}
 
     @staticmethod
     def form_errors(response) -> Any:
@@ -242,6 +242,8 @@ class AdminDeleteCase(AdminCase):
         assert sorted(audit_since(mark)) == sorted(
             (self.delete_action, self.audit_subject, self.audit_id(o), user.username) for o in objects
         )
+        batches = set(AuditRecord.objects.filter(id__gt=mark).values_list("batch_id", flat=True))
+        assert len(batches) == 1 and None not in batches  # one operation, one batch id on all its rows
 
     @by_role("delete_roles", refused=True)
     def test_delete__other_role__refused_nothing_deleted_nothing_audited(self, client, db, role):

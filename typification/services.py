@@ -1,11 +1,12 @@
 """Writes for the typification hierarchy and the business-unit routes, and the ``routing`` component.
 
 The two tables are the routing's working copy: every change to them is audited row by row
-(``versioning.audit.audit_record``) and saved, in the same transaction, into the routing's draft
+(``audit.services.audit_record``) and saved, in the same transaction, into the routing's draft
 (``versioning.services.draft_save``) with a change note. Production is not affected until that draft is
 published (``routing_publish`` or the admin's publish page, through ``component_publish``), which also
 bumps the runtime's configuration generation. Every writer locks the routing row first, so concurrent
-edits serialise and each draft snapshot is consistent.
+edits serialise and each draft snapshot is consistent. Each writer is one audit batch: its rows' audit
+and the draft save it causes share a batch id (``common.batches``).
 """
 
 from __future__ import annotations
@@ -17,15 +18,17 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from agents.models import Agent
+from audit.models import AuditAction, AuditSubject
+from audit.services import audit_record
+from common.batches import batch
 from teams.models import Team
 from typification.diffs import routing_diff
 from typification.formats import HierarchyRow, clean_keywords
 from typification.models import LEVELS, ROUTING_ID, BusinessUnitRoute, RoutingTable, TypificationHierarchy
 from typification.selectors import published_routes_to, routing_config
 from typification.text import nfc
-from versioning.audit import audit_record
 from versioning.components import ComponentKind, get_kind
-from versioning.models import AuditSubject, ComponentVersion, HistoryAction, VersionStatus
+from versioning.models import ComponentVersion, VersionStatus
 from versioning.selectors import component_status
 from versioning.services import component_publish, draft_save
 
@@ -50,6 +53,7 @@ def _normalise(row: TypificationHierarchy) -> None:
 
 
 @transaction.atomic
+@batch()
 def typification_create(
     *,
     level1: str,
@@ -77,9 +81,9 @@ def typification_create(
     row.full_clean()
     row.save()
     audit_record(
-        action=HistoryAction.CREATED,
-        component_type=AuditSubject.TYPIFICATION,
-        component_id=str(row.pk),
+        action=AuditAction.CREATED,
+        subject_type=AuditSubject.TYPIFICATION,
+        subject_id=str(row.pk),
         actor=actor,
         reason=reason,
         after=typification_snapshot(row),
@@ -89,6 +93,7 @@ def typification_create(
 
 
 @transaction.atomic
+@batch()
 def typification_update(
     *, typification: TypificationHierarchy, actor=None, reason: str = "", **changes: Any
 ) -> TypificationHierarchy:
@@ -110,9 +115,9 @@ def typification_update(
         return typification
     typification.save()
     audit_record(
-        action=HistoryAction.UPDATED,
-        component_type=AuditSubject.TYPIFICATION,
-        component_id=str(typification.pk),
+        action=AuditAction.UPDATED,
+        subject_type=AuditSubject.TYPIFICATION,
+        subject_id=str(typification.pk),
         actor=actor,
         reason=reason,
         before=before,
@@ -123,6 +128,7 @@ def typification_update(
 
 
 @transaction.atomic
+@batch()
 def typification_delete(*, typification: TypificationHierarchy, actor=None, reason: str = "") -> None:
     """Remove a path from the routing draft."""
     table = _lock_routing()
@@ -131,9 +137,9 @@ def typification_delete(*, typification: TypificationHierarchy, actor=None, reas
     pk = typification.pk
     typification.delete()
     audit_record(
-        action=HistoryAction.DELETED,
-        component_type=AuditSubject.TYPIFICATION,
-        component_id=str(pk),
+        action=AuditAction.DELETED,
+        subject_type=AuditSubject.TYPIFICATION,
+        subject_id=str(pk),
         actor=actor,
         reason=reason,
         before=before,
@@ -142,6 +148,7 @@ def typification_delete(*, typification: TypificationHierarchy, actor=None, reas
 
 
 @transaction.atomic
+@batch()
 def typification_delete_many(*, typifications, actor=None, reason: str = "") -> int:
     """Remove several paths from the routing draft: an audit row each, one draft save for all."""
     table = _lock_routing()
@@ -151,9 +158,9 @@ def typification_delete_many(*, typifications, actor=None, reason: str = "") -> 
         pk = row.pk
         row.delete()
         audit_record(
-            action=HistoryAction.DELETED,
-            component_type=AuditSubject.TYPIFICATION,
-            component_id=str(pk),
+            action=AuditAction.DELETED,
+            subject_type=AuditSubject.TYPIFICATION,
+            subject_id=str(pk),
             actor=actor,
             reason=reason,
             before=before,
@@ -179,6 +186,7 @@ class ImportResult:
 
 
 @transaction.atomic
+@batch()
 def typification_import(
     *,
     rows: list[HierarchyRow],
@@ -191,8 +199,8 @@ def typification_import(
 
     Idempotent: an existing path keeps its id; its business unit changes if the file says so and its
     keywords are replaced only when the file carries keywords (CSV) — a JSON file leaves them alone.
-    With ``replace`` every path not in the file is deleted. One audit row records the counts, and the
-    result goes into the routing draft (``routing_publish`` makes it live).
+    With ``replace`` every path not in the file is deleted. One audit row about the routing records the
+    counts and the file, and the result goes into the routing draft (``routing_publish`` makes it live).
     """
     table = _lock_routing()
     existing = {
@@ -236,13 +244,15 @@ def typification_import(
         TypificationHierarchy.objects.bulk_update(to_update, ["business_unit", "routing_keywords"], batch_size=500)
     deleted = TypificationHierarchy.objects.filter(pk__in=stale).delete()[0] if stale else 0
     result = ImportResult(created=len(to_create), updated=len(to_update), unchanged=unchanged, deleted=deleted)
+    # The subject is what the file changed, the routing's working copy; the file is named in the reason.
+    # Its draft save (below) shares the batch.
     audit_record(
-        action=HistoryAction.IMPORTED,
-        component_type=AuditSubject.TYPIFICATION,
-        component_id=source_name,
+        action=AuditAction.IMPORTED,
+        subject_type=AuditSubject.ROUTING,
+        subject_id=ROUTING_ID,
         actor=actor,
-        reason=reason,
-        after={**result.as_dict(), "replace": replace, "paths_in_file": len(rows)},
+        reason=f"Imported {source_name}" + (f": {reason}" if reason else ""),
+        after={**result.as_dict(), "replace": replace, "paths_in_file": len(rows), "file": source_name},
         diff={},
     )
     if result.changed:
@@ -263,6 +273,7 @@ def business_unit_route_snapshot(route: BusinessUnitRoute) -> dict[str, Any]:
 
 
 @transaction.atomic
+@batch()
 def business_unit_route_create(
     *, business_unit: str, agent=None, team=None, note: str = "", actor=None, reason: str = ""
 ) -> BusinessUnitRoute:
@@ -272,9 +283,9 @@ def business_unit_route_create(
     route.full_clean()
     route.save()
     audit_record(
-        action=HistoryAction.CREATED,
-        component_type=AuditSubject.BUSINESS_UNIT_ROUTE,
-        component_id=route.business_unit,
+        action=AuditAction.CREATED,
+        subject_type=AuditSubject.BUSINESS_UNIT_ROUTE,
+        subject_id=route.business_unit,
         actor=actor,
         reason=reason,
         after=business_unit_route_snapshot(route),
@@ -284,6 +295,7 @@ def business_unit_route_create(
 
 
 @transaction.atomic
+@batch()
 def business_unit_route_update(
     *, route: BusinessUnitRoute, actor=None, reason: str = "", **changes: Any
 ) -> BusinessUnitRoute:
@@ -303,9 +315,9 @@ def business_unit_route_update(
         return route
     route.save()
     audit_record(
-        action=HistoryAction.UPDATED,
-        component_type=AuditSubject.BUSINESS_UNIT_ROUTE,
-        component_id=route.business_unit,
+        action=AuditAction.UPDATED,
+        subject_type=AuditSubject.BUSINESS_UNIT_ROUTE,
+        subject_id=route.business_unit,
         actor=actor,
         reason=reason,
         before=before,
@@ -316,15 +328,16 @@ def business_unit_route_update(
 
 
 @transaction.atomic
+@batch()
 def business_unit_route_delete(*, route: BusinessUnitRoute, actor=None, reason: str = "") -> None:
     """Remove a route from the routing draft."""
     table = _lock_routing()
     before = business_unit_route_snapshot(route)
     route.delete()
     audit_record(
-        action=HistoryAction.DELETED,
-        component_type=AuditSubject.BUSINESS_UNIT_ROUTE,
-        component_id=before["business_unit"],
+        action=AuditAction.DELETED,
+        subject_type=AuditSubject.BUSINESS_UNIT_ROUTE,
+        subject_id=before["business_unit"],
         actor=actor,
         reason=reason,
         before=before,

@@ -4,7 +4,7 @@ from django.db.models.signals import post_migrate
 
 class VersioningConfig(AppConfig):
     name = "versioning"
-    verbose_name = "Versions and audit"
+    verbose_name = "Versions"
 
     def ready(self):
         from versioning.roles import sync_roles

@@ -11,8 +11,8 @@ from typing import Any
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from audit.services import json_diff
 from common.agno_spec import PROSE_KEYS
-from versioning.audit import json_diff
 
 # Texts a business user writes are compared word by word: PROSE_KEYS (one text each) and these lists.
 LIST_PROSE_KEYS = ("instructions",)

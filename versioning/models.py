@@ -9,18 +9,6 @@ class ComponentType(models.TextChoices):
     ROUTING = "routing", "Routing"  # the typification tree and business-unit routes, as one component
 
 
-class AuditSubject(models.TextChoices):
-    """What an audit row is about: versioned components and the other audited tables."""
-
-    AGENT = "agent", "Agent"
-    TEAM = "team", "Team"
-    ROUTING = "routing", "Routing"
-    TYPIFICATION = "typification", "Typification"
-    KNOWLEDGE = "knowledge", "Knowledge entry"
-    BUSINESS_UNIT_ROUTE = "business_unit_route", "Business unit route"
-    API_KEY = "api_key", "API key"
-
-
 class VersionStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     PUBLISHED = "published", "Published"
@@ -147,77 +135,3 @@ class ComponentVersion(models.Model):
     @property
     def label(self) -> str:
         return f"v{self.version}"
-
-
-class HistoryAction(models.TextChoices):
-    CREATED = "created", "Created"
-    DRAFT_SAVED = "draft_saved", "Draft saved"
-    SUBMITTED = "submitted", "Submitted for review"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-    PUBLISHED = "published", "Published"
-    ROLLED_BACK = "rolled_back", "Rolled back"
-    ARCHIVED = "archived", "Archived"
-    ACTIVATED = "activated", "Activated"
-    DEACTIVATED = "deactivated", "Deactivated"
-    IMPORTED = "imported", "Imported"
-    DELETED = "deleted", "Deleted"
-    UPDATED = "updated", "Updated"
-
-
-class VersionHistory(models.Model):
-    """The audit trail: append-only; on PostgreSQL a trigger refuses UPDATE, DELETE and TRUNCATE."""
-
-    action = models.CharField(max_length=20, choices=HistoryAction.choices)
-    component_type = models.CharField(max_length=30, choices=AuditSubject.choices, verbose_name="type")
-    component_id = models.CharField(max_length=255, verbose_name="component")
-    from_version = models.PositiveIntegerField(null=True, blank=True)
-    to_version = models.PositiveIntegerField(null=True, blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        db_constraint=False,  # an audit row outlives the user; actor_name keeps who it was
-        related_name="+",
-    )
-    actor_name = models.CharField(max_length=150, verbose_name="by", help_text="User name or API key name.")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="when")
-    reason = models.TextField(blank=True, default="")
-    diff = models.JSONField(default=dict, blank=True, help_text="What changed, key by key.")
-    before = models.JSONField(null=True, blank=True)
-    after = models.JSONField(null=True, blank=True)
-    # Tamper evidence (PostgreSQL): set by a trigger on INSERT, whatever wrote the row; checked by
-    # ``manage.py verify_audit`` (versioning.audit_chain). Empty on SQLite.
-    previous_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
-    row_hash = models.CharField(
-        max_length=64,
-        blank=True,
-        default="",
-        editable=False,
-        help_text="SHA-256 of the previous row's hash and this row's content.",
-    )
-
-    class Meta:
-        db_table = "version_history"
-        ordering = ["-created_at", "-id"]
-        verbose_name = "audit record"
-        verbose_name_plural = "audit log"
-        indexes = [
-            models.Index(fields=["component_type", "component_id", "-created_at"], name="version_history_component"),
-            models.Index(fields=["actor_name", "-created_at"], name="version_history_actor"),
-        ]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(action__in=HistoryAction.values),
-                name="%(app_label)s_%(class)s_action_known",
-            ),
-            models.CheckConstraint(
-                condition=~Q(actor_name=""),
-                name="%(app_label)s_%(class)s_actor_set",
-                violation_error_message="Every change names who made it.",
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.get_action_display()} {self.component_type} {self.component_id} by {self.actor_name}"

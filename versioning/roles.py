@@ -13,7 +13,7 @@ ADMIN = "Admin"
 ROLES = (VIEWER, PROMPT_EDITOR, PUBLISHER, ADMIN)
 
 # Apps whose models every role may view (audit included).
-PORTAL_APPS = ("agents", "teams", "typification", "knowledge", "monitoring", "versioning", "runtime")
+PORTAL_APPS = ("agents", "teams", "typification", "knowledge", "monitoring", "versioning", "audit", "runtime")
 # What a prompt editor edits: drafts only (publishing is a separate permission). The typification paths
 # and business-unit routes are the routing component's working copy, so editing them edits its draft.
 EDITABLE_MODELS = {

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from versioning.models import ComponentVersion, HistoryAction, VersionHistory, VersionStatus
+from audit.models import AuditAction, AuditRecord
+from versioning.models import ComponentVersion, VersionStatus
 
 
 @dataclass
@@ -64,8 +65,8 @@ def component_version(component_type: str, component_id: str, version: int) -> C
     return component_versions(component_type, component_id).filter(version=version).first()
 
 
-def component_history(component_type: str, component_id: str) -> QuerySet[VersionHistory]:
-    return VersionHistory.objects.filter(component_type=component_type, component_id=component_id).order_by(
+def component_history(component_type: str, component_id: str) -> QuerySet[AuditRecord]:
+    return AuditRecord.objects.filter(subject_type=component_type, subject_id=component_id).order_by(
         "-created_at", "-id"
     )
 
@@ -79,7 +80,7 @@ def published_version(component_type: str, component_id: str) -> ComponentVersio
 def last_editor(component_type: str, component_id: str) -> str | None:
     """Who changed the component last, per the audit trail."""
     return (
-        VersionHistory.objects.filter(component_type=component_type, component_id=component_id)
+        AuditRecord.objects.filter(subject_type=component_type, subject_id=component_id)
         .order_by("-created_at", "-id")
         .values_list("actor_name", flat=True)
         .first()
@@ -89,10 +90,10 @@ def last_editor(component_type: str, component_id: str) -> str | None:
 def draft_authors(draft) -> tuple[set[int], set[str]]:
     """Everyone who wrote into ``draft`` at any point: its creator, its last editor and every actor of a
     "draft saved" audit row for its version (ids of users, and names for actors without a user)."""
-    rows = VersionHistory.objects.filter(
-        component_type=draft.component_type,
-        component_id=draft.component_id,
-        action=HistoryAction.DRAFT_SAVED,
+    rows = AuditRecord.objects.filter(
+        subject_type=draft.component_type,
+        subject_id=draft.component_id,
+        action=AuditAction.DRAFT_SAVED,
         to_version=draft.version,
     ).values_list("actor_id", "actor_name")
     ids = {draft.created_by_id, draft.edited_by_id}

@@ -18,9 +18,10 @@ from django.db import transaction
 from django.db.models import Max, ProtectedError
 from django.utils import timezone
 
-from versioning.audit import actor_parts, audit_record, json_diff
+from audit.models import AuditAction
+from audit.services import actor_parts, audit_record, json_diff
 from versioning.components import ComponentKind, check_deactivate, check_delete
-from versioning.models import ComponentVersion, HistoryAction, ReviewState, VersionStatus
+from versioning.models import ComponentVersion, ReviewState, VersionStatus
 from versioning.signals import announce_config_change
 
 PUBLISH_PERMISSION = "versioning.publish_component"
@@ -138,9 +139,9 @@ def draft_save(*, kind: ComponentKind, obj, actor: Any, note: str) -> ComponentV
         draft.full_clean()
         draft.save()
     audit_record(
-        action=HistoryAction.DRAFT_SAVED,
-        component_type=kind.type,
-        component_id=component_id,
+        action=AuditAction.DRAFT_SAVED,
+        subject_type=kind.type,
+        subject_id=component_id,
         actor=actor,
         reason=note,
         diff=json_diff(before, config),
@@ -168,9 +169,9 @@ def draft_submit(*, kind: ComponentKind, component_id: str, actor: Any, note: st
     draft.review_comment = ""
     draft.save(update_fields=["review_state", "review_comment", "updated_at"])
     audit_record(
-        action=HistoryAction.SUBMITTED,
-        component_type=kind.type,
-        component_id=component_id,
+        action=AuditAction.SUBMITTED,
+        subject_type=kind.type,
+        subject_id=component_id,
         actor=actor,
         reason=note,
         to_version=draft.version,
@@ -199,7 +200,7 @@ def _review(*, kind: ComponentKind, component_id: str, actor: Any, state: str, c
     draft.review_comment = comment
     draft.save(update_fields=["review_state", "reviewed_by", "reviewed_at", "review_comment", "updated_at"])
     audit_record(
-        action=action, component_type=kind.type, component_id=component_id, actor=actor, reason=comment,
+        action=action, subject_type=kind.type, subject_id=component_id, actor=actor, reason=comment,
         to_version=draft.version,
     )  # fmt: skip
     return draft
@@ -211,7 +212,7 @@ def draft_approve(*, kind: ComponentKind, component_id: str, actor: Any, note: s
     _require_permission(actor, REVIEW_PERMISSION, "approve drafts")
     return _review(
         kind=kind, component_id=component_id, actor=actor, state=ReviewState.APPROVED, comment=(note or "").strip(),
-        action=HistoryAction.APPROVED,
+        action=AuditAction.APPROVED,
     )  # fmt: skip
 
 
@@ -223,7 +224,7 @@ def draft_reject(*, kind: ComponentKind, component_id: str, actor: Any, reason: 
         raise ValidationError({"reason": "Say what must change: a reason is required to reject."})
     return _review(
         kind=kind, component_id=component_id, actor=actor, state=ReviewState.REJECTED, comment=reason.strip(),
-        action=HistoryAction.REJECTED,
+        action=AuditAction.REJECTED,
     )  # fmt: skip
 
 
@@ -252,9 +253,9 @@ def _archive(version: ComponentVersion, *, kind: ComponentKind, actor: Any, reas
     version.status = VersionStatus.ARCHIVED
     version.save(update_fields=["status", "updated_at"])
     audit_record(
-        action=HistoryAction.ARCHIVED,
-        component_type=kind.type,
-        component_id=version.component_id,
+        action=AuditAction.ARCHIVED,
+        subject_type=kind.type,
+        subject_id=version.component_id,
         actor=actor,
         reason=reason,
         from_version=version.version,
@@ -265,8 +266,8 @@ def _went_live(action: str, *, kind, actor, reason: str, before: ComponentVersio
     """Record what the runtime now sees instead of what it saw, and tell every worker."""
     audit_record(
         action=action,
-        component_type=kind.type,
-        component_id=after.component_id,
+        subject_type=kind.type,
+        subject_id=after.component_id,
         actor=actor,
         reason=reason,
         diff=json_diff(before.config if before else {}, after.config),
@@ -299,7 +300,7 @@ def component_publish(*, kind: ComponentKind, component_id: str, actor: Any, not
     draft.published_at = timezone.now()
     draft.save(update_fields=["status", "published_by", "published_by_name", "published_at", "updated_at"])
     _set_label(kind, obj, draft.version)
-    _went_live(HistoryAction.PUBLISHED, kind=kind, actor=actor, reason=note, before=published, after=draft)
+    _went_live(AuditAction.PUBLISHED, kind=kind, actor=actor, reason=note, before=published, after=draft)
     return draft
 
 
@@ -362,7 +363,7 @@ def component_rollback(
     obj.version = new.label
     obj.full_clean()
     obj.save()
-    _went_live(HistoryAction.ROLLED_BACK, kind=kind, actor=actor, reason=note, before=published, after=new)
+    _went_live(AuditAction.ROLLED_BACK, kind=kind, actor=actor, reason=note, before=published, after=new)
     return new
 
 
@@ -378,9 +379,9 @@ def component_set_active(*, kind: ComponentKind, component_id: str, active: bool
     obj.is_active = active
     obj.save(update_fields=["is_active", "updated_at"])
     audit_record(
-        action=HistoryAction.ACTIVATED if active else HistoryAction.DEACTIVATED,
-        component_type=kind.type,
-        component_id=component_id,
+        action=AuditAction.ACTIVATED if active else AuditAction.DEACTIVATED,
+        subject_type=kind.type,
+        subject_id=component_id,
         actor=actor,
         reason=reason,
     )
@@ -402,9 +403,9 @@ def component_delete(*, kind: ComponentKind, component_id: str, actor: Any, reas
         names = sorted({str(o) for o in exc.protected_objects})
         raise ValidationError(f"{component_id} is still used: {', '.join(names)}.") from None
     audit_record(
-        action=HistoryAction.DELETED,
-        component_type=kind.type,
-        component_id=component_id,
+        action=AuditAction.DELETED,
+        subject_type=kind.type,
+        subject_id=component_id,
         actor=actor,
         reason=reason,
         before=snapshot,
@@ -414,9 +415,9 @@ def component_delete(*, kind: ComponentKind, component_id: str, actor: Any, reas
 
 def record_created(*, kind: ComponentKind, obj, actor: Any, note: str) -> None:
     audit_record(
-        action=HistoryAction.CREATED,
-        component_type=kind.type,
-        component_id=kind.component_id(obj),
+        action=AuditAction.CREATED,
+        subject_type=kind.type,
+        subject_id=kind.component_id(obj),
         actor=actor,
         reason=note,
         keep_snapshots=False,

@@ -12,14 +12,14 @@ from django.urls import reverse
 
 from agents.models import Agent
 from agents.services import agent_update
+from audit.models import AuditRecord
 from knowledge.models import KnowledgeEntry
 from knowledge.services import knowledge_entry_create, knowledge_entry_update
 from runtime.models import ApiKey
 from teams.services import team_update
-from versioning.models import VersionHistory
 
 pytestmark = pytest.mark.django_db
-AUDIT_LOG = reverse("admin:versioning_versionhistory_changelist")
+AUDIT_LOG = reverse("admin:audit_auditrecord_changelist")
 
 
 def _history_target(client, url) -> tuple[str, dict]:
@@ -44,7 +44,7 @@ def test_knowledge_entry_added_in_the_admin__audited_once_and_no_log_entry(clien
     )
     assert response.status_code == 302, response.content
     entry = KnowledgeEntry.objects.get()
-    assert VersionHistory.objects.filter(component_type="knowledge", component_id=str(entry.pk)).count() == 1
+    assert AuditRecord.objects.filter(subject_type="knowledge", subject_id=str(entry.pk)).count() == 1
     assert LogEntry.objects.count() == 0
 
 
@@ -54,11 +54,11 @@ def test_knowledge_entry_history__is_its_audit_trail(client, publisher):
     )
     client.force_login(publisher)
     path, query = _history_target(client, reverse("admin:knowledge_knowledgeentry_history", args=[entry.pk]))
-    assert (path, query) == (AUDIT_LOG, {"component_type": "knowledge", "component_id": str(entry.pk)})
+    assert (path, query) == (AUDIT_LOG, {"subject_type": "knowledge", "subject_id": str(entry.pk)})
     listed = client.get(path, query)
     assert listed.status_code == 200
     assert list(listed.context["cl"].result_list) == list(
-        VersionHistory.objects.filter(component_type="knowledge", component_id=str(entry.pk))
+        AuditRecord.objects.filter(subject_type="knowledge", subject_id=str(entry.pk))
     )
 
 
@@ -67,18 +67,18 @@ def test_agent_history__is_the_audit_trail_of_its_agent_id(client, viewer, make_
     make_agent("pix")
     client.force_login(viewer)
     path, query = _history_target(client, reverse("admin:agents_agent_history", args=[agent.pk]))
-    assert (path, query) == (AUDIT_LOG, {"component_type": "agent", "component_id": "cards"})
+    assert (path, query) == (AUDIT_LOG, {"subject_type": "agent", "subject_id": "cards"})
     rows = list(client.get(path, query).context["cl"].result_list)
-    assert rows and {row.component_id for row in rows} == {"cards"}
+    assert rows and {row.subject_id for row in rows} == {"cards"}
 
 
-def test_api_key_history__named_by_the_key_name(client, portal_admin):
+def test_api_key_history__named_by_the_key_id(client, portal_admin):
     from runtime.services import api_key_create
 
     key, _ = api_key_create(name="runtime-prod", scopes=["config:read"], created_by=None)
     client.force_login(portal_admin)
     _, query = _history_target(client, reverse("admin:runtime_apikey_history", args=[key.pk]))
-    assert query == {"component_type": "api_key", "component_id": "runtime-prod"}
+    assert query == {"subject_type": "api_key", "subject_id": str(key.pk)}
 
 
 def test_history_of_a_missing_object__back_to_the_list(client, publisher):
@@ -135,8 +135,8 @@ def test_services__a_field_they_do_not_edit__validation_error_naming_it(make_tea
     entry = knowledge_entry_create(
         business_unit="pagbank", category="Cards", question="Lost card?", answer="Block it.", embed=False
     )
-    before = VersionHistory.objects.count()
+    before = AuditRecord.objects.count()
     with pytest.raises(ValidationError) as caught:
         update(agent, team, entry)
     assert list(caught.value.message_dict) == [field]
-    assert VersionHistory.objects.count() == before
+    assert AuditRecord.objects.count() == before

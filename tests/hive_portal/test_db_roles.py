@@ -5,8 +5,8 @@ trigger or turn triggers off for its session."""
 import pytest
 from django.db import DatabaseError, connection, transaction
 
+from audit.services import audit_record
 from hive_portal.db_roles import grant_application_role
-from versioning.audit import audit_record
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres_only]
 
@@ -51,7 +51,7 @@ def test_app_role__appends_to_and_reads_the_audit_trail(as_app_role):
     ],
 )
 def test_app_role__cannot_rewrite_history(as_app_role, sql, refusal):
-    audit_record(action="updated", component_type="knowledge", component_id="k1", actor="alice", reason="r")
+    audit_record(action="updated", subject_type="knowledge", subject_id="k1", actor="alice", reason="r")
     with pytest.raises(DatabaseError, match=refusal):
         as_app_role(sql)
 

@@ -131,11 +131,11 @@ def test_zero_configuration__manage_py_starts_reports_and_stops_the_server(subpr
 
 SERVING_PROBE = """
 from django.db import DatabaseError, connection, transaction
-from versioning.audit import audit_record
+from audit.services import audit_record
 with connection.cursor() as cursor:
     cursor.execute("SELECT current_user, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)")
     print("ROLE", *cursor.fetchone())
-audit_record(action="updated", component_type="knowledge", component_id="k", actor="serving", reason="r")
+audit_record(action="updated", subject_type="knowledge", subject_id="k", actor="serving", reason="r")
 for sql in ("UPDATE version_history SET reason = 'x'", "TRUNCATE version_history",
             "ALTER TABLE version_history DISABLE TRIGGER version_history_no_update_delete"):
     try:

@@ -73,7 +73,7 @@ def test_admin_pages__no_inline_scripts_or_handlers(admin_client, make_agent):
         reverse("admin:typification_typificationhierarchy_tree"),
         reverse("admin:typification_typificationhierarchy_console"),
         reverse("admin:monitoring_agentmetric_dashboard"),
-        reverse("admin:versioning_versionhistory_changelist"),
+        reverse("admin:audit_auditrecord_changelist"),
     ]
     for page in pages:
         response = admin_client.get(page)

@@ -86,3 +86,61 @@ def test_migrate__populated_sqlite__to_zero_and_forward(subprocess_env, tmp_path
         assert tables - {"sqlite_sequence"} == {"django_migrations"}
 
     _populated_zero_and_forward(env, assert_emptied=assert_emptied)
+
+
+# Rows written while the trail was still versioning's model (raw SQL: today's model has columns the old
+# schema lacks); the trigger chains them.
+OLD_ROWS = textwrap.dedent(
+    """
+    from django.db import connection
+    with connection.cursor() as cursor:
+        for i in range(3):
+            cursor.execute(
+                "INSERT INTO version_history (action, component_type, component_id, actor_name, created_at, reason,"
+                " diff) VALUES ('updated', 'knowledge', %s, 'alice', now(), 'before the move', '{}')",
+                [str(i)],
+            )
+    print("written")
+    """
+)
+NEW_ROWS = textwrap.dedent(
+    """
+    from audit.services import audit_record
+    from common.batches import batch
+    with batch():
+        for i in range(2):
+            audit_record(action="deleted", subject_type="knowledge", subject_id=str(10 + i), actor="bob")
+    audit_record(action="updated", subject_type="api_key", subject_id="1", actor="bob")
+    from django.contrib.auth.models import Permission
+    print(Permission.objects.filter(content_type__app_label="audit", codename="view_auditrecord").count(),
+          Permission.objects.filter(content_type__app_label="versioning", codename__endswith="versionhistory").count())
+    """
+)
+
+
+@pytest.mark.postgres_only
+def test_migrate__audit_moves_to_its_app__rows_and_hash_chain_survive(scratch_database, subprocess_env):
+    db = scratch_database()
+    env = subprocess_env(HIVE_DATABASE_URL=db.url(), HIVE_ADMIN_PASSWORD="demo-admin-password")
+    manage_ok("migrate", "--no-input", env=env)
+    # Back to the schema before the audit app (versioning's VersionHistory, no batch_id), with its permissions.
+    manage_ok("migrate", "audit", "zero", "--no-input", env=env)
+    with db.connect() as conn:
+        assert conn.execute("SELECT model FROM hive.django_content_type WHERE app_label = 'versioning'").fetchall()
+        columns = {
+            r[0]
+            for r in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'version_history'"
+            )
+        }
+        assert "batch_id" not in columns and {"component_type", "component_id", "row_hash"} <= columns
+    assert "written" in manage_ok("shell", "-c", OLD_ROWS, env=env).stdout
+    assert "intact: 3 rows" in manage_ok("verify_audit", env=env).stdout
+
+    manage_ok("migrate", "--no-input", env=env)
+    assert "intact: 3 rows" in manage_ok("verify_audit", env=env).stdout  # same table, same chain
+    # The content type and its permissions moved with the model (the roles keep theirs).
+    assert manage_ok("shell", "-c", NEW_ROWS, env=env).stdout.strip().splitlines()[-1].split() == ["1", "0"]
+    assert "intact: 6 rows" in manage_ok("verify_audit", env=env).stdout
+    with db.connect() as conn:
+        assert conn.execute("SELECT count(DISTINCT batch_id) FROM hive.version_history").fetchone() == (1,)

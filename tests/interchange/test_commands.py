@@ -9,12 +9,13 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from agents.models import Agent
+from audit.models import AuditAction, AuditRecord
 from interchange.documents import ConfigFileErrors
 from interchange.importing import components_import
 from interchange.reading import read_file
 from teams.models import Team
 from versioning.components import get_kind
-from versioning.models import ComponentVersion, HistoryAction, VersionHistory
+from versioning.models import ComponentVersion
 from versioning.selectors import component_status
 from versioning.services import component_delete, config_hash
 
@@ -46,7 +47,7 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 
 def _counts():
-    return tuple(model.objects.count() for model in (Agent, Team, ComponentVersion, VersionHistory))
+    return tuple(model.objects.count() for model in (Agent, Team, ComponentVersion, AuditRecord))
 
 
 # --- import_components -------------------------------------------------------------------------
@@ -81,8 +82,8 @@ def test_import__hive_directory__creates_drafts_with_agno_configuration(hive_dir
 
 def test_import__records_an_imported_audit_row_per_component(hive_dir):
     run("import_components", str(hive_dir), "-m", "Seed")
-    rows = VersionHistory.objects.filter(action=HistoryAction.IMPORTED).order_by("id")
-    assert [(r.component_type, r.component_id, r.to_version) for r in rows] == [
+    rows = AuditRecord.objects.filter(action=AuditAction.IMPORTED).order_by("id")
+    assert [(r.subject_type, r.subject_id, r.to_version) for r in rows] == [
         ("agent", "template-agent", 1),
         ("team", "template-team", 1),
     ]

@@ -6,10 +6,10 @@ import numpy as np
 from django.conf import settings
 from django.utils import timezone
 
+from audit.models import AuditRecord
 from knowledge.embedders import EmbedderError, HashingEmbedder, current_signature
 from knowledge.models import KnowledgeEntry
 from knowledge.services import knowledge_entry_create
-from versioning.models import VersionHistory
 
 
 def unit_vectors(count: int, *, seed: int, dimensions: int | None = None) -> np.ndarray:
@@ -61,9 +61,7 @@ def create_entry(**overrides) -> KnowledgeEntry:
 def audit_actions(entry_or_id) -> list[str]:
     """The audit trail's actions for one entry, oldest first."""
     return list(
-        VersionHistory.objects.filter(
-            component_type="knowledge", component_id=str(getattr(entry_or_id, "pk", entry_or_id))
-        )
+        AuditRecord.objects.filter(subject_type="knowledge", subject_id=str(getattr(entry_or_id, "pk", entry_or_id)))
         .order_by("id")
         .values_list("action", flat=True)
     )

@@ -8,9 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from audit.models import AuditRecord
 from knowledge.models import KnowledgeEntry
 from knowledge.services import knowledge_entry_create
-from versioning.models import VersionHistory
 
 pytestmark = pytest.mark.django_db
 
@@ -137,7 +137,7 @@ def test_add__goes_through_the_service_embeds_and_audits(admin_client):
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
     entry = KnowledgeEntry.objects.get()
     assert entry.embedding_model == "hashing-v1/1536"
-    record = VersionHistory.objects.get(component_id=str(entry.pk))
+    record = AuditRecord.objects.get(subject_id=str(entry.pk))
     assert record.action == "created" and record.actor_name == "admin"
 
 
@@ -180,7 +180,7 @@ def test_edit__reembeds_and_records_the_change(admin_client):
     assert response.status_code == 302
     entry.refresh_from_db()
     assert entry.answer == "New answer." and entry.embedding_hash == entry.content_hash
-    record = VersionHistory.objects.get(component_id=str(entry.pk), action="updated")
+    record = AuditRecord.objects.get(subject_id=str(entry.pk), action="updated")
     assert record.diff["changed"]["answer"]["to"] == "New answer." and record.actor_name == "admin"
 
 
@@ -193,7 +193,7 @@ def test_delete__single_and_bulk_are_audited(admin_client):
     )
     assert response.status_code == 302
     assert KnowledgeEntry.objects.count() == 0
-    assert VersionHistory.objects.filter(action="deleted").count() == 3
+    assert AuditRecord.objects.filter(action="deleted").count() == 3
 
 
 # --- actions -----------------------------------------------------------------------------------------------
@@ -207,7 +207,7 @@ def test_reembed_action__recomputes_selected_and_audits(admin_client):
     assert "1 embedding(s) recomputed." in response.content.decode()
     entry.refresh_from_db()
     assert entry.embedding_model == "hashing-v1/1536"
-    assert VersionHistory.objects.filter(component_id=str(entry.pk), action="updated").count() == 1
+    assert AuditRecord.objects.filter(subject_id=str(entry.pk), action="updated").count() == 1
 
 
 def test_reembed_action__needs_change_permission(viewer):
@@ -287,7 +287,7 @@ def test_import_page__imports_and_reports(admin_client):
     assert response.redirect_chain[-1][0] == CHANGELIST
     assert "Imported kb.csv: 2 entries added, 0 already present" in response.content.decode()
     assert KnowledgeEntry.objects.filter(embedding__isnull=False).count() == 2
-    assert VersionHistory.objects.get(action="imported").actor_name == "admin"
+    assert list(AuditRecord.objects.filter(action="imported").values_list("actor_name", flat=True)) == ["admin"] * 2
 
 
 def test_import_page__bad_file_shows_line_errors_and_imports_nothing(admin_client):

@@ -4,12 +4,12 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from audit.models import AuditRecord
 from knowledge.csv_format import write_rows
 from knowledge.embedders import EmbedderError, HashingEmbedder
 from knowledge.importing import KnowledgeImportError, knowledge_import_csv
 from knowledge.models import KnowledgeEntry
 from knowledge.selectors import knowledge_export_rows
-from versioning.models import VersionHistory
 
 pytestmark = pytest.mark.django_db
 
@@ -42,9 +42,15 @@ def test_import__automagik_question_answer_layout():
     assert entry.business_unit == "automagik" and entry.category == "Operations"
     assert entry.metadata == {"tags": ["security", "https", "beginner"]}
     assert entry.embedding_model == "hashing-v1/1536"
-    record = VersionHistory.objects.get(action="imported")
-    assert record.component_id == "knowledge_rag.csv"
-    assert record.after["created"] == 32 and record.after["skipped"] == 0
+    # One row per new entry, its subject the entry (never the file), all in one batch; the reason names the file.
+    records = list(AuditRecord.objects.filter(action="imported").order_by("id"))
+    assert sorted((r.subject_type, r.subject_id) for r in records) == sorted(
+        ("knowledge", str(pk)) for pk in KnowledgeEntry.objects.values_list("pk", flat=True)
+    )
+    assert {r.batch_id for r in records} == {records[0].batch_id} and records[0].batch_id is not None
+    assert {r.reason for r in records} == {"CSV import of knowledge_rag.csv (question,answer,category,tags)"}
+    mine = next(r for r in records if r.subject_id == str(entry.pk))
+    assert mine.after["question"] == "How do I enable HTTPS in production?" and mine.before is None
 
 
 @pytest.mark.sqlite_smoke
@@ -89,7 +95,7 @@ def test_import__bad_rows_report_lines_and_write_nothing():
         "bad.csv:6: category: is empty.",
     ]
     assert KnowledgeEntry.objects.count() == 0
-    assert not VersionHistory.objects.filter(action="imported").exists()
+    assert not AuditRecord.objects.filter(action="imported").exists()
 
 
 def test_import__skip_invalid_imports_the_rest_and_lists_skipped_lines():
@@ -100,7 +106,8 @@ def test_import__skip_invalid_imports_the_rest_and_lists_skipped_lines():
         "ps.csv:3: problem: is empty.",
         "ps.csv:4: business_unit: Ensure this value has at most 50 characters (it has 51).",
     ]
-    assert VersionHistory.objects.get(action="imported").after["skipped"] == 2
+    record = AuditRecord.objects.get(action="imported")
+    assert record.after["question"] == "p1" and record.reason.endswith(", 2 invalid row(s) skipped")
 
 
 @pytest.mark.parametrize(

@@ -1,13 +1,13 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from audit.models import AuditRecord
 from knowledge.models import EmbeddingStatus, KnowledgeEntry
 from knowledge.services import (
     knowledge_entry_create,
     knowledge_entry_delete,
     knowledge_entry_update,
 )
-from versioning.models import VersionHistory
 
 from .factories import BrokenEmbedder, audit_actions, create_entry
 
@@ -22,7 +22,7 @@ def test_create__embeds_and_audits_without_the_vector():
     assert entry.question == "How do I block my card?"
     assert entry.embedding_status(SIGNATURE) == EmbeddingStatus.CURRENT
     assert len(KnowledgeEntry.objects.get(pk=entry.pk).embedding) == 1536
-    record = VersionHistory.objects.get(component_type="knowledge", component_id=str(entry.pk))
+    record = AuditRecord.objects.get(subject_type="knowledge", subject_id=str(entry.pk))
     assert record.action == "created"
     assert record.after["question"] == "How do I block my card?"
     assert "embedding" not in record.after and record.after["embedding_model"] == SIGNATURE
@@ -52,7 +52,7 @@ def test_update__text_change_reembeds_and_audits_the_diff():
     assert stored.answer == "Open Cards, tap Block."
     assert stored.embedding_hash == stored.content_hash
     assert stored.embedding != old_embedding
-    record = VersionHistory.objects.filter(component_id=str(entry.pk), action="updated").get()
+    record = AuditRecord.objects.filter(subject_id=str(entry.pk), action="updated").get()
     assert record.diff["changed"]["answer"] == {"from": "In the app.", "to": "Open Cards, tap Block."}
     assert record.reason == "clearer"
 
@@ -85,7 +85,7 @@ def test_delete__audits_the_last_content():
     pk = entry.pk
     knowledge_entry_delete(entry=entry, actor="tester", reason="obsolete")
     assert not KnowledgeEntry.objects.filter(pk=pk).exists()
-    record = VersionHistory.objects.get(component_id=str(pk), action="deleted")
+    record = AuditRecord.objects.get(subject_id=str(pk), action="deleted")
     assert record.before["answer"] == "In the app." and record.actor_name == "tester"
 
 

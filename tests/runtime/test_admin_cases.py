@@ -1,5 +1,5 @@
 """The API key admin through the shared declarative cases (tests/cases.py): admins only; creating, changing
-and revoking a key are audited under the key's name. "Delete" revokes: the row stays, so the audit and the
+and revoking a key are audited under the key's id. "Delete" revokes: the row stays, so the audit and the
 runtime's refusal can still name it."""
 
 import pytest
@@ -22,9 +22,6 @@ class TestApiKeyAdmin(AdminChangelistCase, AdminAddCase, AdminChangeCase, AdminD
     def create_object(self, n):
         key, _ = api_key_create(name=f"runtime-{n}", scopes=["config:read"])
         return key
-
-    def audit_id(self, obj):
-        return obj.name
 
     def add_data(self):
         return {

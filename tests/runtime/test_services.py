@@ -3,15 +3,15 @@
 import pytest
 from django.urls import reverse
 
+from audit.models import AuditAction, AuditRecord, AuditSubject
 from runtime.models import ApiKey
 from runtime.services import api_key_create, api_key_revoke, api_key_update
-from versioning.models import AuditSubject, HistoryAction, VersionHistory
 
 pytestmark = pytest.mark.django_db
 
 
 def _rows():
-    return list(VersionHistory.objects.filter(component_type=AuditSubject.API_KEY).order_by("id"))
+    return list(AuditRecord.objects.filter(subject_type=AuditSubject.API_KEY).order_by("id"))
 
 
 def test_create_update_revoke__each_audited_with_actor_and_without_secrets(portal_admin):
@@ -21,9 +21,9 @@ def test_create_update_revoke__each_audited_with_actor_and_without_secrets(porta
     api_key_revoke(key=key, actor=portal_admin)  # twice: nothing more
 
     rows = _rows()
-    assert [r.action for r in rows] == [HistoryAction.CREATED, HistoryAction.UPDATED, HistoryAction.DEACTIVATED]
+    assert [r.action for r in rows] == [AuditAction.CREATED, AuditAction.UPDATED, AuditAction.DEACTIVATED]
     assert {r.actor_name for r in rows} == {portal_admin.username}
-    assert all(r.component_id == "prod-runtime" for r in rows)
+    assert all((r.subject_type, r.subject_id) == ("api_key", str(key.pk)) for r in rows)
     assert rows[0].after["scopes"] == ["config:read"] and rows[0].before is None
     assert rows[1].diff["changed"]["scopes"]["to"] == ["config:read", "metrics:write"]
     assert rows[2].reason == "Leaked in a log" and rows[2].after["revoked_at"]
@@ -52,8 +52,8 @@ def test_admin__create_and_revoke_are_audited_as_the_admin(client, portal_admin)
     key = ApiKey.objects.get(name="staging")
     client.post(reverse("admin:runtime_apikey_changelist"), {"action": "revoke_selected", "_selected_action": [key.pk]})
     assert [(r.action, r.actor_name) for r in _rows()] == [
-        (HistoryAction.CREATED, portal_admin.username),
-        (HistoryAction.DEACTIVATED, portal_admin.username),
+        (AuditAction.CREATED, portal_admin.username),
+        (AuditAction.DEACTIVATED, portal_admin.username),
     ]
 
 
@@ -61,4 +61,4 @@ def test_command__create_is_audited(capsys):
     from django.core.management import call_command
 
     call_command("create_api_key", "cli-key", "--scopes", "config:read")
-    assert [(r.action, r.actor_name) for r in _rows()] == [(HistoryAction.CREATED, "manage.py create_api_key")]
+    assert [(r.action, r.actor_name) for r in _rows()] == [(AuditAction.CREATED, "manage.py create_api_key")]

@@ -6,9 +6,9 @@ from django.contrib.auth.models import Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from agents.models import Agent
+from audit.models import AuditRecord
 from typification.models import BusinessUnitRoute, TypificationHierarchy
 from typification.services import business_unit_route_create, routing_publish, typification_create
-from versioning.models import VersionHistory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite_smoke]
 
@@ -81,7 +81,7 @@ def test_edit_keywords__through_the_service_with_audit(client, editor, hierarchy
     row.refresh_from_db()
     assert row.routing_keywords == ["pix", "transferência", "ted"]
     assert row.business_unit == "PagBank"
-    audit = VersionHistory.objects.filter(component_type="typification", action="updated").get()
+    audit = AuditRecord.objects.filter(subject_type="typification", action="updated").get()
     assert (audit.actor_name, audit.reason, audit.after["routing_keywords"]) == (
         "editor",
         "more words",
@@ -115,7 +115,7 @@ def test_add_and_delete__audited(client, editor):
     client.post(f"{BASE}{row.pk}/delete/", {"post": "yes"})
     assert not TypificationHierarchy.objects.exists()
     actions = list(
-        VersionHistory.objects.filter(component_type="typification").order_by("id").values_list("action", "actor_name")
+        AuditRecord.objects.filter(subject_type="typification").order_by("id").values_list("action", "actor_name")
     )
     assert actions == [("created", "editor"), ("deleted", "editor")]
 
@@ -177,8 +177,12 @@ def test_import_upload__counts_and_audit(client, editor):
     assert (
         "Imported hierarchy.json: 5 paths — 5 created, 0 updated, 0 unchanged, 0 deleted." in response.content.decode()
     )
-    audit = VersionHistory.objects.get(action="imported")
-    assert (audit.component_id, audit.actor_name, audit.reason) == ("hierarchy.json", "editor", "first load")
+    audit = AuditRecord.objects.get(action="imported")
+    assert (audit.subject_type, audit.subject_id, audit.actor_name) == ("routing", "routing", "editor")
+    assert audit.reason == "Imported hierarchy.json: first load" and audit.after["file"] == "hierarchy.json"
+    # The routing draft the import saved is the same operation: one batch id on both rows.
+    draft_saved = AuditRecord.objects.get(action="draft_saved", subject_type="routing")
+    assert audit.batch_id is not None and draft_saved.batch_id == audit.batch_id
 
 
 def test_import_upload__bad_file__lists_problems_writes_nothing(client, editor):
@@ -238,8 +242,8 @@ def test_business_unit_routes__list_unrouted_and_save_through_service(
     assert response.status_code == 302
     route = BusinessUnitRoute.objects.get()
     assert route.agent == agent
-    audit = VersionHistory.objects.get(component_type="business_unit_route")
-    assert (audit.action, audit.component_id, audit.actor_name, audit.after["agent"]) == (
+    audit = AuditRecord.objects.get(subject_type="business_unit_route")
+    assert (audit.action, audit.subject_id, audit.actor_name, audit.after["agent"]) == (
         "created",
         "PagBank",
         "editor",

@@ -5,11 +5,11 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from audit.models import AuditRecord
 from runtime.models import RuntimeState
 from typification.formats import HierarchyFileError, parse, to_csv, to_json
 from typification.models import TypificationHierarchy
 from typification.selectors import typification_rows, typification_tree_document
-from versioning.models import VersionHistory
 from versioning.selectors import component_status
 
 DATA = Path(__file__).parent / "data"
@@ -63,8 +63,9 @@ def test_import__twice__is_idempotent_and_audited_once_per_import():
     assert "0 created, 0 updated, 5 unchanged, 0 deleted" in output
     assert set(TypificationHierarchy.objects.values_list("id", flat=True)) == ids
     assert generation() == before  # nothing changed, runtime caches stay valid
-    audits = list(VersionHistory.objects.filter(component_type="typification", action="imported").order_by("id"))
-    assert [a.component_id for a in audits] == ["hierarchy.json", "hierarchy.json"]
+    audits = list(AuditRecord.objects.filter(subject_type="routing", action="imported").order_by("id"))
+    assert [(a.subject_id, a.after["file"]) for a in audits] == [("routing", "hierarchy.json")] * 2
+    assert audits[0].batch_id != audits[1].batch_id  # two imports, two operations
     assert audits[0].after["created"] == 5 and audits[1].after["unchanged"] == 5
     assert audits[0].actor_name == "system"
 
@@ -189,7 +190,7 @@ def test_import__accents_in_other_unicode_form__same_path(tmp_path):
 def test_import__bad_file__names_the_place_and_writes_nothing(tmp_path, name, text, message):
     run_import(DATA / "hierarchy.csv")
     before = list(typification_rows())
-    audits = VersionHistory.objects.count()
+    audits = AuditRecord.objects.count()
 
     with pytest.raises(CommandError) as excinfo:
         run_import(write(tmp_path, name, text))
@@ -197,7 +198,7 @@ def test_import__bad_file__names_the_place_and_writes_nothing(tmp_path, name, te
     assert message in str(excinfo.value)
     assert str(excinfo.value).startswith("Nothing imported.")
     assert typification_rows() == before
-    assert VersionHistory.objects.count() == audits
+    assert AuditRecord.objects.count() == audits
 
 
 def test_import__not_utf8__says_so(tmp_path):

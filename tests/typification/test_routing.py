@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.urls import reverse
 
+from audit.models import AuditRecord
 from runtime.models import RuntimeState
 from typification.classifier import classify
 from typification.models import ROUTING_ID, BusinessUnitRoute, RoutingTable, TypificationHierarchy
@@ -21,7 +22,7 @@ from typification.services import (
     typification_update,
 )
 from versioning.components import get_kind
-from versioning.models import ComponentVersion, VersionHistory
+from versioning.models import ComponentVersion
 from versioning.selectors import component_status
 from versioning.services import (
     component_delete,
@@ -121,7 +122,7 @@ def test_publish__serves_the_draft__audited__generation_moves(live, editor, publ
         "name": "Credit specialist",
     }
     assert RoutingTable.objects.get().version == "v2"
-    audit = VersionHistory.objects.filter(component_type="routing", action="published").latest("id")
+    audit = AuditRecord.objects.filter(subject_type="routing", action="published").latest("id")
     assert (audit.actor_name, audit.reason, audit.from_version, audit.to_version) == (
         "paula-publisher",
         "ship it",
@@ -130,7 +131,7 @@ def test_publish__serves_the_draft__audited__generation_moves(live, editor, publ
     )
     assert audit.diff["changed"] == {"routes.PagBank.id": {"from": "cards", "to": "credit"}}
     assert list(audit.diff["removed"]) == ["paths.PagBank › Pix"]
-    saved = VersionHistory.objects.filter(component_type="routing", action="draft_saved", to_version=2)
+    saved = AuditRecord.objects.filter(subject_type="routing", action="draft_saved", to_version=2)
     assert {row.actor_name for row in saved} == {"eddie-editor"}
 
 
@@ -151,8 +152,8 @@ def test_rollback__serves_the_old_version_and_restores_the_working_tables(live, 
     assert TypificationHierarchy.objects.get(level2="Pix").pk == pix_id
     assert BusinessUnitRoute.objects.get(business_unit="PagBank").agent == live.cards
     assert status().draft is None
-    assert VersionHistory.objects.filter(
-        component_type="routing", action="rolled_back", actor_name="paula-publisher"
+    assert AuditRecord.objects.filter(
+        subject_type="routing", action="rolled_back", actor_name="paula-publisher"
     ).exists()
 
 
@@ -219,9 +220,7 @@ def test_four_eyes__with_review_required(settings, live, editor, publisher, seco
     component_publish(kind=KIND, component_id=ROUTING_ID, actor=publisher)
 
     assert served_paths() == ["Crédito", "Câmbio", "Emissão › Cartão", "PagBank › Pix"]
-    actions = list(
-        VersionHistory.objects.filter(component_type="routing", to_version=2).values_list("action", flat=True)
-    )
+    actions = list(AuditRecord.objects.filter(subject_type="routing", to_version=2).values_list("action", flat=True))
     assert {"draft_saved", "rejected", "approved", "published"} <= set(actions)
 
 
@@ -317,8 +316,11 @@ def test_deactivate_team__a_published_route_points_at_it__refused(live, publishe
 def _run_migration_v1():
     from importlib import import_module
 
-    from django.apps import apps
+    from django.db.migrations.loader import MigrationLoader
 
+    # The models as the migration saw them (the audit trail was still versioning's VersionHistory).
+    node = ("typification", "0004_publish_routing_v1")
+    apps = MigrationLoader(connection).project_state(node, at_end=False).apps
     migration = import_module("typification.migrations.0004_publish_routing_v1")
     migration.publish_v1(apps, SimpleNamespace(connection=connection))
 
@@ -346,7 +348,7 @@ def test_data_migration__publishes_v1_from_the_existing_rows__routing_unchanged(
     assert RoutingTable.objects.get().version == "v1"
     after = classify("meu pix e meu cartão", use_knowledge=False)
     assert after.as_dict() | {"routing_version": None} == before.as_dict()
-    assert VersionHistory.objects.filter(component_type="routing", action="published", to_version=1).exists()
+    assert AuditRecord.objects.filter(subject_type="routing", action="published", to_version=1).exists()
     _run_migration_v1()  # idempotent
     assert ComponentVersion.objects.filter(component_type="routing").count() == 1
 

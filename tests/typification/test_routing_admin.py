@@ -133,7 +133,7 @@ def test_compare_page__paths_and_routes(client, viewer, live):
 
 
 def test_delete_selected_paths__one_draft_save__each_row_audited(client, editor, live):
-    from versioning.models import VersionHistory
+    from audit.models import AuditRecord
 
     for name in ("A", "B", "C"):
         typification_create(level1=name, actor="setup", reason="x")
@@ -146,11 +146,9 @@ def test_delete_selected_paths__one_draft_save__each_row_audited(client, editor,
     assert response.status_code == 302
     assert not TypificationHierarchy.objects.filter(level1__in=["A", "B", "C"]).exists()
     assert (
-        VersionHistory.objects.filter(
-            component_type="typification", action="deleted", actor_name="eddie-editor"
-        ).count()
+        AuditRecord.objects.filter(subject_type="typification", action="deleted", actor_name="eddie-editor").count()
         == 3
     )
-    saves = VersionHistory.objects.filter(component_type="routing", action="draft_saved", actor_name="eddie-editor")
+    saves = AuditRecord.objects.filter(subject_type="routing", action="draft_saved", actor_name="eddie-editor")
     assert saves.count() == 1 and saves.get().reason == "Deleted in the admin list"
     assert sorted(component_status("routing", ROUTING_ID).draft.config["paths"]) == ["PagBank › Pix"]

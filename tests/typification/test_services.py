@@ -4,6 +4,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
 from agents.models import Agent
+from audit.models import AuditRecord
 from runtime.models import RuntimeState
 from teams.models import Team
 from typification.models import BusinessUnitRoute, TypificationHierarchy
@@ -15,7 +16,6 @@ from typification.services import (
     typification_delete,
     typification_update,
 )
-from versioning.models import VersionHistory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite_smoke]
 
@@ -39,11 +39,11 @@ def test_typification_create__normalises_audits_and_saves_a_draft_without_touchi
     row = typification_create(level1=" PagBank ", level2="Pix", routing_keywords=["pix", " PIX ", "", "transferência"])
 
     assert (row.level1, row.business_unit, row.routing_keywords) == ("PagBank", "PagBank", ["pix", "transferência"])
-    audit = VersionHistory.objects.get(component_type="typification", action="created")
-    assert audit.component_id == str(row.pk)
+    audit = AuditRecord.objects.get(subject_type="typification", action="created")
+    assert audit.subject_id == str(row.pk)
     assert audit.after["routing_keywords"] == ["pix", "transferência"] and audit.before is None
     assert generation() == before  # a draft is not what the runtime serves
-    draft = VersionHistory.objects.get(component_type="routing", action="draft_saved")
+    draft = AuditRecord.objects.get(subject_type="routing", action="draft_saved")
     assert draft.reason == "Added the typification path PagBank › Pix"
 
 
@@ -54,8 +54,8 @@ def test_typification_create__gap_or_duplicate__refused_nothing_written():
     with pytest.raises(ValidationError):
         typification_create(level1="PagBank", level3="Pix")
     assert TypificationHierarchy.objects.count() == 1
-    assert VersionHistory.objects.filter(component_type="typification").count() == 1
-    assert VersionHistory.objects.filter(component_type="routing").count() == 1  # the first path's draft only
+    assert AuditRecord.objects.filter(subject_type="typification").count() == 1
+    assert AuditRecord.objects.filter(subject_type="routing").count() == 1  # the first path's draft only
 
 
 def test_typification_update__records_before_and_after_and_skips_no_op():
@@ -63,7 +63,7 @@ def test_typification_update__records_before_and_after_and_skips_no_op():
     typification_update(typification=row, routing_keywords=["pix", "ted"], reason="TED goes there too")
     typification_update(typification=row, routing_keywords=["pix", "ted", "TED"])  # the duplicate folds away: no change
 
-    updates = VersionHistory.objects.filter(action="updated")
+    updates = AuditRecord.objects.filter(action="updated")
     assert updates.count() == 1
     audit = updates.get()
     assert audit.before["routing_keywords"] == ["pix"] and audit.after["routing_keywords"] == ["pix", "ted"]
@@ -75,7 +75,7 @@ def test_typification_update__form_modified_instance__before_is_the_stored_row()
     row = typification_create(level1="PagBank", level2="Pix")
     row.level2 = "Pix e TED"  # what a ModelForm does before save_model
     typification_update(typification=row)
-    audit = VersionHistory.objects.get(action="updated")
+    audit = AuditRecord.objects.get(action="updated")
     assert audit.before["level2"] == "Pix" and audit.after["level2"] == "Pix e TED"
 
 
@@ -83,8 +83,8 @@ def test_typification_delete__audited():
     row = typification_create(level1="PagBank")
     pk = row.pk
     typification_delete(typification=row, reason="obsolete")
-    audit = VersionHistory.objects.get(action="deleted")
-    assert audit.component_id == str(pk) and audit.before["level1"] == "PagBank"
+    audit = AuditRecord.objects.get(action="deleted")
+    assert audit.subject_id == str(pk) and audit.before["level1"] == "PagBank"
     assert not TypificationHierarchy.objects.exists()
 
 
@@ -94,12 +94,12 @@ def test_business_unit_route__agent_or_team__audited(agent, team):
     business_unit_route_delete(route=route)
 
     actions = list(
-        VersionHistory.objects.filter(component_type="business_unit_route")
+        AuditRecord.objects.filter(subject_type="business_unit_route")
         .order_by("id")
-        .values_list("action", "component_id")
+        .values_list("action", "subject_id")
     )
     assert actions == [("created", "PagBank"), ("updated", "PagBank"), ("deleted", "PagBank")]
-    update = VersionHistory.objects.get(component_type="business_unit_route", action="updated")
+    update = AuditRecord.objects.get(subject_type="business_unit_route", action="updated")
     assert update.diff["changed"] == {
         "agent": {"from": "pix-specialist", "to": None},
         "team": {"from": None, "to": "routing-team"},

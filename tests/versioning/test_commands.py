@@ -7,8 +7,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from audit.models import AuditAction, AuditRecord
 from versioning.components import get_kind
-from versioning.models import ComponentVersion, HistoryAction, VersionHistory
+from versioning.models import ComponentVersion
 from versioning.selectors import component_status
 from versioning.services import component_publish
 
@@ -32,7 +33,7 @@ def test_publish_component__publishes_the_draft_as_the_cli_user(make_agent):
     assert "Published agent cards as v1." in out
     version = component_status("agent", "cards").published
     assert version.version == 1 and version.published_by_name.startswith("cli:")
-    row = VersionHistory.objects.filter(component_id="cards", action=HistoryAction.PUBLISHED).get()
+    row = AuditRecord.objects.filter(subject_id="cards", action=AuditAction.PUBLISHED).get()
     assert row.reason == "Ship it"
 
 

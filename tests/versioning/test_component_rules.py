@@ -16,12 +16,13 @@ from django.urls import reverse
 
 from agents.models import Agent
 from agents.services import agent_update
+from audit.models import AuditRecord
 from teams.models import Team
 from teams.services import team_update
 from tests.agents.test_admin import form_data as agent_form_data
 from tests.teams.test_admin import _post_data as team_form_data
 from versioning.components import get_kind
-from versioning.models import ComponentVersion, VersionHistory
+from versioning.models import ComponentVersion
 from versioning.services import component_delete
 
 pytestmark = pytest.mark.django_db
@@ -36,13 +37,13 @@ def _versions(component_id):
 
 def test_agent_update__published_id_change__refused_with_nothing_written(make_agent):
     agent = make_agent("cards", publish=True)
-    audit, versions = VersionHistory.objects.count(), _versions("cards")
+    audit, versions = AuditRecord.objects.count(), _versions("cards")
     with pytest.raises(ValidationError) as exc:
         agent_update(agent=agent, actor="eddie", note="Rename", agent_id="cards-new", role="New role")
     assert exc.value.message_dict == {"agent_id": ["The agent ID cannot change once the agent has been published."]}
     stored = Agent.objects.get(pk=agent.pk)
     assert (stored.agent_id, stored.role, stored.revision) == ("cards", agent.role, agent.revision)
-    assert VersionHistory.objects.count() == audit
+    assert AuditRecord.objects.count() == audit
     assert _versions("cards") == versions and _versions("cards-new") == []
 
 
@@ -54,12 +55,12 @@ def test_agent_update__published_id_sent_unchanged__is_an_ordinary_edit(make_age
 
 def test_team_update__published_id_change__refused_with_nothing_written(make_team):
     team = make_team("router", publish=True)
-    audit, versions = VersionHistory.objects.count(), _versions("router")
+    audit, versions = AuditRecord.objects.count(), _versions("router")
     with pytest.raises(ValidationError) as exc:
         team_update(team=team, actor="eddie", note="Rename", team_id="router-new")
     assert exc.value.message_dict == {"team_id": ["The team ID cannot change once the team has been published."]}
     assert Team.objects.get(pk=team.pk).team_id == "router"
-    assert VersionHistory.objects.count() == audit
+    assert AuditRecord.objects.count() == audit
     assert _versions("router") == versions and _versions("router-new") == []
 
 
@@ -120,32 +121,32 @@ def agent_in_a_team(make_team):
 
 
 def test_component_delete__agent_in_a_team__refused_nothing_archived_audit_unchanged(agent_in_a_team):
-    audit, versions = VersionHistory.objects.count(), _versions("cards")
+    audit, versions = AuditRecord.objects.count(), _versions("cards")
     with pytest.raises(ValidationError) as exc:
         component_delete(kind=get_kind("agent"), component_id="cards", actor="paula")
     assert exc.value.messages == ["cards is a member of team(s) router: remove it from them first."]
     assert Agent.objects.filter(agent_id="cards").exists()
     assert _versions("cards") == versions == [(1, "published")]
-    assert VersionHistory.objects.count() == audit
+    assert AuditRecord.objects.count() == audit
 
 
 def test_admin_delete_page__agent_in_a_team__refused_nothing_deleted(client, publisher, agent_in_a_team):
     client.force_login(publisher)
     url = reverse("admin:agents_agent_delete", args=[agent_in_a_team.pk])
-    audit, versions = VersionHistory.objects.count(), _versions("cards")
+    audit, versions = AuditRecord.objects.count(), _versions("cards")
     response = client.post(url, {"post": "yes"})
     # Django's admin finds the PROTECT reference and shows it instead of deleting.
     assert response.status_code == 200
     assert response.context["protected"], response.context.get("protected")
     assert "would require deleting the following protected related objects" in response.content.decode()
     assert Agent.objects.filter(pk=agent_in_a_team.pk).exists()
-    assert _versions("cards") == versions and VersionHistory.objects.count() == audit
+    assert _versions("cards") == versions and AuditRecord.objects.count() == audit
 
 
 def test_admin_bulk_delete__agent_in_a_team__refused_nothing_deleted(client, publisher, agent_in_a_team):
     client.force_login(publisher)
     free = Agent.objects.get(agent_id="pix")  # also in the team: neither may go
-    audit = VersionHistory.objects.count()
+    audit = AuditRecord.objects.count()
     response = client.post(
         reverse("admin:agents_agent_changelist"),
         {"action": "delete_selected", "_selected_action": [agent_in_a_team.pk, free.pk], "post": "yes"},
@@ -153,7 +154,7 @@ def test_admin_bulk_delete__agent_in_a_team__refused_nothing_deleted(client, pub
     assert response.status_code == 200
     assert "would require deleting the following protected related objects" in response.content.decode()
     assert Agent.objects.filter(agent_id__in=["cards", "pix"]).count() == 2
-    assert VersionHistory.objects.count() == audit
+    assert AuditRecord.objects.count() == audit
 
 
 def test_admin_delete_page__agent_in_no_team__deleted_through_the_service_and_audited(client, publisher, make_agent):
@@ -163,5 +164,5 @@ def test_admin_delete_page__agent_in_no_team__deleted_through_the_service_and_au
     assert response.status_code == 302
     assert not Agent.objects.filter(agent_id="loner").exists()
     assert _versions("loner") == [(1, "archived")]
-    record = VersionHistory.objects.get(component_type="agent", component_id="loner", action="deleted")
+    record = AuditRecord.objects.get(subject_type="agent", subject_id="loner", action="deleted")
     assert (record.actor_name, record.reason) == (publisher.username, "Deleted in the admin")

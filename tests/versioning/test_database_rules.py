@@ -5,7 +5,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.utils import DatabaseError
 
-from versioning.audit import audit_record
+from audit.services import audit_record
 from versioning.models import ComponentVersion
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres_only]
@@ -25,7 +25,7 @@ def _raw(sql, params=None):
     ],
 )
 def test_audit_trail__refuses_update_delete_truncate(sql):
-    audit_record(action="updated", component_type="knowledge", component_id="k1", actor="alice", reason="r")
+    audit_record(action="updated", subject_type="knowledge", subject_id="k1", actor="alice", reason="r")
     with pytest.raises(DatabaseError, match="append-only"):
         _raw(sql)
     with connection.cursor() as cursor:

@@ -5,8 +5,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from agents.models import Agent
 from agents.services import agent_update
+from audit.models import AuditAction, AuditRecord
 from versioning.components import get_kind
-from versioning.models import ComponentVersion, HistoryAction, ReviewState, VersionHistory
+from versioning.models import ComponentVersion, ReviewState
 from versioning.selectors import component_status
 from versioning.services import (
     ConcurrentEditError,
@@ -58,8 +59,8 @@ def test_publish__archives_the_previous_version_atomically(make_agent):
     component_publish(kind=AGENT, component_id="cards", actor="paula")
     statuses = dict(ComponentVersion.objects.filter(component_id="cards").values_list("version", "status"))
     assert statuses == {1: "archived", 2: "published"}
-    actions = list(VersionHistory.objects.filter(component_id="cards").order_by("id").values_list("action", flat=True))
-    assert actions[-2:] == [HistoryAction.ARCHIVED, HistoryAction.PUBLISHED]
+    actions = list(AuditRecord.objects.filter(subject_id="cards").order_by("id").values_list("action", flat=True))
+    assert actions[-2:] == [AuditAction.ARCHIVED, AuditAction.PUBLISHED]
 
 
 def test_publish__identical_draft__is_refused(make_agent):
@@ -99,7 +100,7 @@ def test_rollback__creates_a_new_version_with_the_old_configuration(make_agent):
     assert set(ComponentVersion.objects.filter(component_id="cards").values_list("version", "status")) == {
         (1, "archived"), (2, "archived"), (3, "published"),
     }  # fmt: skip
-    row = VersionHistory.objects.filter(component_id="cards", action=HistoryAction.ROLLED_BACK).get()
+    row = AuditRecord.objects.filter(subject_id="cards", action=AuditAction.ROLLED_BACK).get()
     assert (row.from_version, row.to_version, row.reason) == (2, 3, "v2 confused customers")
 
 
@@ -235,16 +236,14 @@ def test_deactivate_and_activate__are_recorded(make_agent):
     make_agent("solo", publish=True)
     component_set_active(kind=AGENT, component_id="solo", active=False, actor="paula", reason="pause")
     component_set_active(kind=AGENT, component_id="solo", active=True, actor="paula")
-    actions = list(VersionHistory.objects.filter(component_id="solo").order_by("id").values_list("action", flat=True))
-    assert actions[-2:] == [HistoryAction.DEACTIVATED, HistoryAction.ACTIVATED]
+    actions = list(AuditRecord.objects.filter(subject_id="solo").order_by("id").values_list("action", flat=True))
+    assert actions[-2:] == [AuditAction.DEACTIVATED, AuditAction.ACTIVATED]
 
 
 def test_every_change__names_its_actor(make_agent, editor):
     agent = make_agent("cards", actor=editor)
     _edit(agent, actor=editor, name="x")
-    assert set(VersionHistory.objects.filter(component_id="cards").values_list("actor_name", flat=True)) == {
-        editor.username
-    }
+    assert set(AuditRecord.objects.filter(subject_id="cards").values_list("actor_name", flat=True)) == {editor.username}
 
 
 def test_discard__archives_the_draft_and_restores_the_live_configuration(make_agent, editor):

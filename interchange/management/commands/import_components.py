@@ -3,9 +3,9 @@ and ``manage.py import_components --from-agno-db [--agno-schema agno]``."""
 
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.services import cli_actor
 from interchange.documents import ConfigFileError, ConfigFileErrors
 from interchange.importing import Action, components_import, components_import_agno_db
-from versioning.audit import cli_actor
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from versioning.audit import cli_actor
+from audit.services import cli_actor
 from versioning.components import get_kind
 from versioning.services import component_rollback
 

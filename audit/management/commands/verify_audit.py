@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from versioning.audit_chain import verify_audit_chain
+from audit.chain import verify_audit_chain
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 """Proof that the audit trail was not rewritten: each row's ``row_hash`` is SHA-256 of the previous row's
 hash and the row itself (as PostgreSQL's JSON of the row, without the two hash columns), chained in id
-order from 64 zeros. The chain is written by a trigger (migration ``versioning.0005``); this module
+order from 64 zeros. The chain is written by a trigger (migrations ``versioning.0005`` and ``audit.0002``); this module
 recomputes it, so a row edited, deleted or inserted out of band by someone who could bypass the
 triggers (a table owner, a superuser) is found."""
 

@@ -5,18 +5,18 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
-from versioning.audit import audit_record
-from versioning.audit_chain import GENESIS, verify_audit_chain
-from versioning.models import VersionHistory
+from audit.chain import GENESIS, verify_audit_chain
+from audit.models import AuditRecord
+from audit.services import audit_record
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres_only]
 
 
 def _rows(n=3):
     for i in range(n):
-        audit_record(action="updated", component_type="knowledge", component_id=f"k{i}", actor="alice", reason=f"r{i}",
+        audit_record(action="updated", subject_type="knowledge", subject_id=f"k{i}", actor="alice", reason=f"r{i}",
                      before={"answer": "a"}, after={"answer": f"b{i}", "ação": "ç"})  # fmt: skip
-    return list(VersionHistory.objects.order_by("id"))
+    return list(AuditRecord.objects.order_by("id"))
 
 
 def _as_owner(sql, params=None):
@@ -29,7 +29,7 @@ def _as_owner(sql, params=None):
 
 def test_rows_are_chained_by_the_database():
     _rows()
-    stored = list(VersionHistory.objects.order_by("id").values_list("previous_hash", "row_hash"))
+    stored = list(AuditRecord.objects.order_by("id").values_list("previous_hash", "row_hash"))
     assert stored[0][0] == GENESIS
     assert all(len(h) == 64 for _, h in stored)
     assert [p for p, _ in stored[1:]] == [h for _, h in stored[:-1]]
@@ -74,14 +74,14 @@ def test_truncate_escape_setting__gone():
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL hive.allow_audit_truncate = 'on'")
         cursor.execute("TRUNCATE version_history")
-    assert VersionHistory.objects.count() == 1
+    assert AuditRecord.objects.count() == 1
 
 
 @pytest.mark.django_db(transaction=True)
 def test_flush__as_the_owner__empties_the_trail_and_keeps_the_trigger():
     _rows(2)
     call_command("flush", "--no-input", verbosity=0)
-    assert VersionHistory.objects.count() == 0
+    assert AuditRecord.objects.count() == 0
     _rows(1)
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("TRUNCATE version_history")
@@ -99,3 +99,31 @@ def test_migration__chains_the_rows_written_before_it():
         cursor.execute(migration.CHAIN_EXISTING)
     report = verify_audit_chain()
     assert report.intact and report.rows == 4
+
+
+def test_verify_audit__rows_with_and_without_a_batch_id__intact():
+    from common.batches import batch
+
+    _rows(2)  # no batch: hashed exactly as before the batch_id column existed
+    with batch():
+        _rows(2)
+    _rows(1)
+    assert AuditRecord.objects.filter(batch_id__isnull=False).count() == 2
+    report = verify_audit_chain()
+    assert report.intact and report.rows == 5
+
+
+def test_row_text__null_batch_id_left_out__a_batch_id_kept():
+    from common.batches import batch
+
+    plain = _rows(1)[0]
+    with batch() as batch_id:
+        batched = _rows(1)[-1]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, version_history_row_text(to_jsonb(v)) FROM version_history v WHERE id IN (%s, %s)",
+            [plain.pk, batched.pk],
+        )
+        texts = dict(cursor.fetchall())
+    assert '"batch_id"' not in texts[plain.pk]
+    assert f'"batch_id": "{batch_id}"' in texts[batched.pk]

@@ -1,13 +1,16 @@
-"""Recording the audit trail. Every service that changes audited data calls ``audit_record``."""
+"""Recording the audit trail: every service that changes audited data calls ``audit_record`` once per
+changed row, inside the transaction that made the change."""
 
 from __future__ import annotations
 
 import getpass
+import uuid
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, User
 
-from versioning.models import VersionHistory
+from audit.models import AuditRecord
+from common.batches import current_batch
 
 SYSTEM_ACTOR = "system"
 
@@ -57,8 +60,8 @@ def json_diff(before: Any, after: Any, *, prefix: str = "") -> dict:
 def audit_record(
     *,
     action: str,
-    component_type: str,
-    component_id: str,
+    subject_type: str,
+    subject_id: Any,
     actor: Any = None,
     reason: str = "",
     before: dict | None = None,
@@ -66,20 +69,23 @@ def audit_record(
     diff: dict | None = None,
     from_version: int | None = None,
     to_version: int | None = None,
+    batch: uuid.UUID | None = None,
     keep_snapshots: bool = True,
-) -> VersionHistory:
-    """Append one audit row. Call it inside the transaction that made the change, so both land or neither.
+) -> AuditRecord:
+    """Append one audit row about ``subject_type``/``subject_id`` (a component's id, or the row's primary
+    key). Call it inside the transaction that made the change, so both land or neither.
 
-    ``before``/``after`` are JSON snapshots of the changed row (omit large blobs such as embeddings);
-    the diff is computed from them unless given.
+    ``before``/``after`` are JSON snapshots of the changed row (omit large blobs such as embeddings); the
+    diff is computed from them unless given; ``keep_snapshots=False`` stores the diff alone (large configurations). ``batch`` defaults to the batch being run
+    (``common.batches.batch``), so every row of a multi-row operation shares one id.
     """
     user, name = actor_parts(actor)
     if diff is None:
         diff = json_diff(before or {}, after or {}) if (before is not None or after is not None) else {}
-    return VersionHistory.objects.create(
+    return AuditRecord.objects.create(
         action=action,
-        component_type=component_type,
-        component_id=str(component_id)[:255],
+        subject_type=subject_type,
+        subject_id=str(subject_id)[:255],
         from_version=from_version,
         to_version=to_version,
         actor=user,
@@ -88,6 +94,7 @@ def audit_record(
         diff=diff,
         before=before if keep_snapshots else None,
         after=after if keep_snapshots else None,
+        batch_id=batch if batch is not None else current_batch(),
     )
 
 
