@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from audit.models import AuditAction, AuditSubject
 from audit.services import audit_record
+from common.batches import batch
 from knowledge.content import embedding_text
 from knowledge.embedders import Embedder, EmbedderError, get_embedder
 from knowledge.models import KnowledgeEntry
@@ -62,6 +63,7 @@ class EmbedReport:
         return asdict(self)
 
 
+@batch()  # one batch id for every entry this run embeds
 def knowledge_embed_pending(
     *,
     ids: Iterable | None = None,

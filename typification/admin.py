@@ -19,7 +19,7 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from common.admin import page_context
+from common.admin import adopt, page_context
 from typification.classifier import KEYWORD_WEIGHT, KNOWLEDGE_WEIGHT, classify
 from typification.formats import HierarchyFileError, parse, to_csv, to_json
 from typification.forms import BusinessUnitRouteForm, ConsoleForm, ImportForm, TypificationForm
@@ -121,9 +121,7 @@ class TypificationHierarchyAdmin(TypificationPages):
         if change:
             typification_update(typification=obj, actor=request.user, reason=reason, **fields)
         else:
-            created = typification_create(actor=request.user, reason=reason, **fields)
-            obj.pk = created.pk
-            obj._state.adding = False
+            adopt(obj, typification_create(actor=request.user, reason=reason, **fields))
         _saved_to_draft(request)
 
     def delete_model(self, request, obj):
@@ -326,9 +324,7 @@ class BusinessUnitRouteAdmin(TypificationPages):
         if change:
             business_unit_route_update(route=obj, actor=request.user, reason=reason, **fields)
         else:
-            created = business_unit_route_create(actor=request.user, reason=reason, **fields)
-            obj.pk = created.pk
-            obj._state.adding = False
+            adopt(obj, business_unit_route_create(actor=request.user, reason=reason, **fields))
         _saved_to_draft(request)
 
     def delete_model(self, request, obj):

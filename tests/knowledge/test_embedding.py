@@ -68,3 +68,23 @@ def test_embed_pending__failure_keeps_earlier_batches_and_reports():
     report = knowledge_embed_pending(embedder=FailsSecond(dimensions=1536), batch_size=2)
     assert report.embedded == 2 and report.failed == 1 and report.error == "quota exceeded"
     assert knowledge_embedding_counts()["missing"] == 1
+
+
+def test_embed_pending__one_batch_id_for_every_entry_of_a_run():
+    from audit.models import AuditRecord
+
+    broken = BrokenEmbedder(dimensions=1536)
+    entries = [
+        knowledge_entry_create(business_unit="bu", category="c", question=f"question {i}", answer="a", embedder=broken)
+        for i in range(3)
+    ]
+    knowledge_embed_pending(embedder=HashingEmbedder(dimensions=1536))
+    knowledge_embed_pending(embedder=HashingEmbedder(dimensions=1536), force=True)
+    runs = AuditRecord.objects.filter(
+        subject_type="knowledge", subject_id__in=[str(e.pk) for e in entries], reason__startswith="Embedding computed"
+    )
+    batches = {}
+    for row in runs:
+        batches.setdefault(row.batch_id, set()).add(row.subject_id)
+    assert None not in batches
+    assert len(batches) == 2 and all(len(ids) == 3 for ids in batches.values())
