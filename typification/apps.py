@@ -8,12 +8,12 @@ class TypificationConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from typification.services import (
+        from typification.components import (
             ROUTING_KIND,
-            ensure_routing_table,
             routing_check_deactivate,
             routing_check_delete,
         )
+        from typification.services import ensure_routing_table
         from versioning.components import register, register_deactivate_check, register_delete_check
 
         register(ROUTING_KIND)

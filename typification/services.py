@@ -17,18 +17,15 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from agents.models import Agent
 from audit.models import AuditAction, AuditSubject
 from audit.services import audit_record
 from common.batches import batch
-from teams.models import Team
-from typification.diffs import routing_diff
+from typification.components import ROUTING_KIND
 from typification.formats import HierarchyRow, clean_keywords
 from typification.models import LEVELS, ROUTING_ID, BusinessUnitRoute, RoutingTable, TypificationHierarchy
-from typification.selectors import published_routes_to, routing_config
 from typification.text import nfc
-from versioning.components import ComponentKind, get_kind
-from versioning.models import ComponentVersion, VersionStatus
+from versioning.components import get_kind
+from versioning.models import ComponentVersion
 from versioning.selectors import component_status
 from versioning.services import component_publish, draft_save
 
@@ -357,119 +354,6 @@ def _save_draft(table: RoutingTable, *, actor, note: str) -> ComponentVersion | 
     table.revision += 1
     table.save(update_fields=["revision", "updated_at"])
     return draft_save(kind=ROUTING_KIND, obj=table, actor=actor, note=note)
-
-
-def routing_restore(table: RoutingTable, config: dict) -> None:
-    """Make the working tables hold ``config`` exactly (rollback, discard): paths keep their ids."""
-    paths = list((config or {}).get("paths", {}).values())
-    routes = (config or {}).get("routes", {})
-    wanted = {kind: {r["id"] for r in routes.values() if r["type"] == kind} for kind in ("agent", "team")}
-    agents = {a.agent_id: a for a in Agent.objects.filter(agent_id__in=wanted["agent"])}
-    teams = {t.team_id: t for t in Team.objects.filter(team_id__in=wanted["team"])}
-    missing = sorted(
-        f"{kind} {slug}" for kind, found in (("agent", agents), ("team", teams)) for slug in wanted[kind] - set(found)
-    )
-    if missing:
-        raise ValidationError(f"The routes point at what no longer exists: {', '.join(missing)}.")
-    BusinessUnitRoute.objects.all().delete()
-    TypificationHierarchy.objects.all().delete()
-    TypificationHierarchy.objects.bulk_create(
-        [
-            TypificationHierarchy(
-                id=path["id"],
-                **dict(zip(LEVELS, list(path["levels"]) + [""] * (len(LEVELS) - len(path["levels"])))),
-                business_unit=path["business_unit"],
-                routing_keywords=list(path["routing_keywords"]),
-            )
-            for path in paths
-        ],
-        batch_size=500,
-    )
-    BusinessUnitRoute.objects.bulk_create(
-        [
-            BusinessUnitRoute(
-                business_unit=unit,
-                agent=agents.get(route["id"]) if route["type"] == "agent" else None,
-                team=teams.get(route["id"]) if route["type"] == "team" else None,
-                note=route.get("note", ""),
-            )
-            for unit, route in routes.items()
-        ]
-    )
-
-
-def routing_validate_live(table: RoutingTable, config: dict) -> None:
-    """Every route must point at an agent or team that exists, is active and has a published version:
-    otherwise production would send customers to something it cannot serve."""
-    routes = (config or {}).get("routes", {})
-    problems = []
-    for kind, model, id_field in (("agent", Agent, "agent_id"), ("team", Team, "team_id")):
-        ids = {route["id"] for route in routes.values() if route["type"] == kind}
-        if not ids:
-            continue
-        active = set(
-            model.objects.filter(**{f"{id_field}__in": ids, "is_active": True}).values_list(id_field, flat=True)
-        )
-        published = set(
-            ComponentVersion.objects.filter(
-                component_type=kind, component_id__in=ids, status=VersionStatus.PUBLISHED
-            ).values_list("component_id", flat=True)
-        )
-        for unit, route in routes.items():
-            if route["type"] != kind:
-                continue
-            if route["id"] not in active:
-                problems.append(f"{unit} → {kind} {route['id']} is missing or inactive")
-            elif route["id"] not in published:
-                problems.append(f"{unit} → {kind} {route['id']} has no published version yet")
-    if problems:
-        raise ValidationError({"routes": f"Routes not ready to go live: {'; '.join(sorted(problems))}."})
-
-
-def _refuse_if_routed(kind: ComponentKind, obj, what: str) -> None:
-    if kind.type not in ("agent", "team"):
-        return
-    component_id = kind.component_id(obj)
-    version, units = published_routes_to(kind.type, component_id)
-    if units:
-        raise ValidationError(
-            f"{component_id} handles {', '.join(units)} in the published routing (v{version}), so it cannot be "
-            f"{what}: route those business units elsewhere and publish the routing first."
-        )
-
-
-def routing_check_delete(kind: ComponentKind, obj) -> None:
-    """An agent or team the published routing sends business units to may not be deleted (registered
-    with versioning in ``TypificationConfig.ready``): route them elsewhere and publish first."""
-    _refuse_if_routed(kind, obj, "deleted")
-
-
-def routing_check_deactivate(kind: ComponentKind, obj) -> None:
-    """Nor deactivated: the runtime would stop serving what production routes to."""
-    _refuse_if_routed(kind, obj, "deactivated")
-
-
-def _routing_check_never(table: RoutingTable) -> None:
-    raise ValidationError("The routing cannot be deactivated or deleted; publish an empty routing instead.")
-
-
-class RoutingKind(ComponentKind):
-    def get_locked(self, component_id: str):
-        RoutingTable.objects.get_or_create(routing_id=ROUTING_ID)
-        return super().get_locked(component_id)
-
-
-ROUTING_KIND = RoutingKind(
-    type="routing",
-    model=RoutingTable,
-    id_field="routing_id",
-    snapshot=lambda table: routing_config(),
-    restore=routing_restore,
-    validate_live=routing_validate_live,
-    check_deactivate=_routing_check_never,
-    check_delete=_routing_check_never,
-    diff=routing_diff,
-)
 
 
 @transaction.atomic
