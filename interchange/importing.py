@@ -26,6 +26,7 @@ from agents.services import agent_create, agent_update, agent_validate
 from audit.models import AuditAction
 from audit.services import audit_record, json_diff
 from common import agno_documents
+from common.hashing import canonical_hash
 from interchange.documents import ComponentDocument, ConfigFileError, ConfigFileErrors, SkippedDocument
 from interchange.reading import collect_files, read_document, read_file
 from interchange.writer import dump_document, export_path
@@ -35,7 +36,7 @@ from teams.services import team_create, team_update, team_validate
 from versioning.components import ComponentKind, get_kind
 from versioning.diffs import summarize_changes
 from versioning.selectors import component_status, component_statuses
-from versioning.services import component_publish, config_hash
+from versioning.services import component_publish
 
 DEFAULT_NOTE = "Imported from YAML"
 _FIELDS = {"agent": AGENT_FIELDS, "team": TEAM_FIELDS}
@@ -128,7 +129,7 @@ class _Plan:
 
     @property
     def digest(self) -> str:
-        return config_hash(self.config)
+        return canonical_hash(self.config)
 
 
 def components_import(
@@ -452,7 +453,7 @@ def components_export(
             exported: dict[str, Any] = {
                 "version": version.version if version else None,
                 "status": version.status if version else "working copy",
-                "config_hash": version.content_hash if version else config_hash(config),
+                "config_hash": version.content_hash if version else canonical_hash(config),
             }
             path = directory / export_path(kind_type, component_id)
             if format == "agno":

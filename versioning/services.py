@@ -8,8 +8,6 @@ sees changes.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 from django.conf import settings
@@ -20,20 +18,13 @@ from django.utils import timezone
 
 from audit.models import AuditAction
 from audit.services import actor_parts, audit_record, json_diff
+from common.hashing import canonical_hash
 from versioning.components import ComponentKind, check_deactivate, check_delete
 from versioning.models import ComponentVersion, ReviewState, VersionStatus
 from versioning.signals import announce_config_change
 
 PUBLISH_PERMISSION = "versioning.publish_component"
 REVIEW_PERMISSION = "versioning.review_component"
-
-
-def canonical_json(config: Any) -> str:
-    return json.dumps(config, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def config_hash(config: Any) -> str:
-    return hashlib.sha256(canonical_json(config).encode("utf-8")).hexdigest()
 
 
 class ConcurrentEditError(ValidationError):
@@ -97,7 +88,7 @@ def draft_save(*, kind: ComponentKind, obj, actor: Any, note: str) -> ComponentV
         raise ValidationError({"change_note": "Say why: a change note is required."})
     component_id = kind.component_id(obj)
     config = kind.snapshot(obj)
-    digest = config_hash(config)
+    digest = canonical_hash(config)
     user, name = actor_parts(actor)
     versions = _versions(kind, component_id)
     draft = versions.select_for_update().filter(status=VersionStatus.DRAFT).first()

@@ -10,6 +10,7 @@ from django.core.management.base import CommandError
 
 from agents.models import Agent
 from audit.models import AuditAction, AuditRecord
+from common.hashing import canonical_hash
 from interchange.documents import ConfigFileErrors
 from interchange.importing import components_import
 from interchange.reading import read_file
@@ -17,7 +18,7 @@ from teams.models import Team
 from versioning.components import get_kind
 from versioning.models import ComponentVersion
 from versioning.selectors import component_status
-from versioning.services import component_delete, config_hash
+from versioning.services import component_delete
 
 pytestmark = pytest.mark.django_db
 
@@ -275,7 +276,7 @@ def test_export_then_import__identical_configuration(tmp_path, make_agent, make_
     assert text.index("  id: cards") < text.index("  name:") < text.index("  model:") < text.index("  instructions:")
     for kind, component_id in stored:
         doc = read_file(tmp_path / "export" / f"{kind}s" / f"{component_id}.yaml")
-        assert config_hash(doc.config) == stored[(kind, component_id)]
+        assert canonical_hash(doc.config) == stored[(kind, component_id)]
     # Into the same database: nothing to do.
     assert "0 created, 0 updated, 3 unchanged" in run("import_components", str(tmp_path / "export"))
 

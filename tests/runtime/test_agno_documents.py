@@ -289,14 +289,14 @@ def test_stored_knowledge_grouping__agent_flags_lifted_out_of_knowledge(runtime_
     from django.utils import timezone
 
     from agents.selectors import agent_config
+    from common.hashing import canonical_hash
     from runtime.state import bump_config_generation
     from versioning.models import ComponentVersion, VersionStatus
-    from versioning.services import config_hash
 
     agent = make_agent("legacy")  # never published through today's rules, which refuse flags inside knowledge
     config = {**agent_config(agent), "knowledge": {"search_knowledge": True, "business_unit": "cards"}}
     ComponentVersion.objects.create(
-        component_type="agent", component_id="legacy", version=99, config=config, content_hash=config_hash(config),
+        component_type="agent", component_id="legacy", version=99, config=config, content_hash=canonical_hash(config),
         status=VersionStatus.PUBLISHED, change_note="published by an older portal", published_at=timezone.now(),
     )  # fmt: skip
     bump_config_generation()

@@ -342,9 +342,9 @@ def test_data_migration__publishes_v1_from_the_existing_rows__routing_unchanged(
 
     v1 = status().published
     assert (v1.version, v1.published_by_name, v1.config) == (1, "migration", working)
-    from versioning.services import config_hash
+    from common.hashing import canonical_hash
 
-    assert v1.content_hash == config_hash(working)
+    assert v1.content_hash == canonical_hash(working)
     assert RoutingTable.objects.get().version == "v1"
     after = classify("meu pix e meu cartão", use_knowledge=False)
     assert after.as_dict() | {"routing_version": None} == before.as_dict()
