@@ -124,41 +124,56 @@ def _contains_phrase(message: list[str], phrase: list[str]) -> bool:
     return False
 
 
-def keyword_evidence(text: str, rows: list[dict]) -> dict[int, list[KeywordMatch]]:
-    """For each row index with evidence, the keywords and label words of that path found in ``text``."""
+@dataclass(frozen=True)
+class KeywordIndex:
+    """What keyword evidence needs from a hierarchy, tokenised once: each path's keyword phrases and label
+    words, and how rare each label word is across paths (idf scaled to [0, 1]; 1 = only one path has it)."""
+
+    phrases: list[list[tuple[str, list[str]]]]  # per row: (keyword as written, its tokens)
+    label_words: list[dict[str, set[str]]]  # per row: level -> content tokens of its label
+    rarity: dict[str, float]
+
+    @classmethod
+    def of(cls, rows: list[dict]) -> KeywordIndex:
+        label_words = [{level: content_tokens(row[level]) for level in LEVELS if row[level]} for row in rows]
+        document_frequency: dict[str, int] = {}
+        for by_level in label_words:
+            for word in set().union(*by_level.values()) if by_level else ():
+                document_frequency[word] = document_frequency.get(word, 0) + 1
+        total = len(rows)
+        rarity = {
+            word: 1.0 if total <= 1 else math.log(total / count) / math.log(total)
+            for word, count in document_frequency.items()
+        }
+        phrases = [[(keyword, tokens(keyword)) for keyword in row["routing_keywords"]] for row in rows]
+        return cls(phrases=phrases, label_words=label_words, rarity=rarity)
+
+
+def keyword_evidence(text: str, rows: list[dict], index: KeywordIndex | None = None) -> dict[int, list[KeywordMatch]]:
+    """For each row index with evidence, the keywords and label words of that path found in ``text``.
+    ``index``: ``KeywordIndex.of(rows)``, when the caller keeps it for the same rows."""
     message = tokens(text)
     message_set = set(message)
     if not message_set:
         return {}
-    # How rare each label word is across paths: idf scaled to [0, 1] (1 = only one path has it).
-    label_words = [{level: content_tokens(row[level]) for level in LEVELS if row[level]} for row in rows]
-    document_frequency: dict[str, int] = {}
-    for by_level in label_words:
-        for word in set().union(*by_level.values()) if by_level else ():
-            document_frequency[word] = document_frequency.get(word, 0) + 1
-    total = len(rows)
-
-    def rarity(word: str) -> float:
-        if total <= 1:
-            return 1.0
-        return math.log(total / document_frequency[word]) / math.log(total)
+    index = index or KeywordIndex.of(rows)
+    rarity = index.rarity
 
     evidence: dict[int, list[KeywordMatch]] = {}
-    for index, row in enumerate(rows):
+    for position, row in enumerate(rows):
         matches: list[KeywordMatch] = []
-        for keyword in row["routing_keywords"]:
-            phrase = tokens(keyword)
+        for keyword, phrase in index.phrases[position]:
             if _contains_phrase(message, phrase):
                 matches.append(KeywordMatch(keyword, "keyword", 1.0 + 0.25 * (len(phrase) - 1)))
         counted: set[str] = set()
-        for level, words in label_words[index].items():
+        for level, words in index.label_words[position].items():
             for word in sorted(words & message_set - counted):
                 counted.add(word)
-                weight = LABEL_WORD_WEIGHT * rarity(word)
+                weight = LABEL_WORD_WEIGHT * rarity[word]
                 if weight > 0:
                     matches.append(KeywordMatch(_spelling(row[level], word), level, weight))
         if matches:
-            evidence[index] = matches
+            evidence[position] = matches
     return evidence
 
 
@@ -232,7 +247,10 @@ def classify(
     limit = max(1, min(int(limit), MAX_LIMIT))
     routing = published_routing() if routing is None else routing
     rows = routing.rows
-    evidence = keyword_evidence(text, rows)
+    keyword_index = routing.derived.get("keyword_index")
+    if keyword_index is None:  # once per published version (kept on it), or per call for a draft routing
+        keyword_index = routing.derived["keyword_index"] = KeywordIndex.of(rows)
+    evidence = keyword_evidence(text, rows, keyword_index)
     available, knowledge = knowledge_evidence(text) if use_knowledge and fold(text) else (False, {})
     targets = routing_targets(routing.routes)
 

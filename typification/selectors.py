@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.db.models import F
@@ -90,15 +91,17 @@ def rows_of(config: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PublishedRouting:
     """What production routes by: the published routing version (``version`` None: never published,
-    nothing is routed)."""
+    nothing is routed). Its rows are worked out once, and what the classifier derives from them is kept on
+    it (``derived``): a published version never changes, so both hold for as long as it is published."""
 
     version: int | None
     config: dict[str, Any]
+    derived: dict[str, Any] = field(default_factory=dict, repr=False)
 
-    @property
+    @cached_property
     def rows(self) -> list[dict[str, Any]]:
         return rows_of(self.config)
 
@@ -107,12 +110,31 @@ class PublishedRouting:
         return dict(self.config.get("routes", {}))
 
 
-def published_routing() -> PublishedRouting:
-    """The published routing version, in one query."""
-    from versioning.selectors import published_version
+# This process's copy of the published routing, by its version and content hash (which name its content).
+_published: tuple[tuple[int, str], PublishedRouting] | None = None
 
-    row = published_version("routing", ROUTING_ID)
-    return PublishedRouting(version=row.version if row else None, config=row.config if row else {})
+
+def published_routing() -> PublishedRouting:
+    """The published routing version. One small query (which version is published) when this process
+    already holds it; the configuration (thousands of paths) is read and parsed once per published version."""
+    global _published
+    from versioning.models import ComponentVersion, VersionStatus
+
+    published = ComponentVersion.objects.filter(
+        component_type="routing", component_id=ROUTING_ID, status=VersionStatus.PUBLISHED
+    )
+    current = published.values_list("version", "content_hash").first()
+    if current is None:
+        return PublishedRouting(version=None, config={})
+    held = _published
+    if held is not None and held[0] == current:
+        return held[1]
+    config = published.filter(version=current[0]).values_list("config", flat=True).first()
+    if config is None:  # replaced between the two queries: read what is published now
+        return published_routing()
+    routing = PublishedRouting(version=current[0], config=config)
+    _published = (current, routing)
+    return routing
 
 
 def routing_targets(routes: dict[str, dict[str, Any]]) -> dict[str, RouteTarget]:

@@ -288,6 +288,25 @@ def test_delete_team__a_published_route_points_at_it__refused(live, publisher):
         component_delete(kind=get_kind("team"), component_id="router", actor=publisher)
 
 
+def test_published_routing__read_once_per_version_then_one_small_query(live, make_agent, publisher):
+    from django.test.utils import CaptureQueriesContext
+
+    from typification.selectors import published_routing
+
+    first = published_routing()
+    with CaptureQueriesContext(connection) as queries:
+        again = published_routing()
+    assert again is first and len(queries) == 1 and "config" not in queries[0]["sql"].split("FROM")[0]
+    assert classify("cartão", use_knowledge=False).routing_version == first.version
+
+    credit = make_agent("credit", publish=True, name="Credit")
+    business_unit_route_update(route=live.route, agent=credit, actor="setup", reason="credit takes PagBank")
+    component_publish(kind=KIND, component_id=ROUTING_ID, actor=publisher)
+    newer = published_routing()
+    assert newer is not first and newer.version == first.version + 1
+    assert newer.routes["PagBank"]["id"] == "credit"
+
+
 def test_deactivate_agent__a_published_route_points_at_it__refused(live, make_agent, publisher):
     from versioning.services import component_set_active
 
