@@ -91,6 +91,20 @@ if HIVE_ADMIN_PASSWORD and len(HIVE_ADMIN_PASSWORD) < 10:
     raise _config_error("HIVE_ADMIN_PASSWORD", "must be at least 10 characters long.")
 
 HIVE_REQUIRE_REVIEW = _bool("HIVE_REQUIRE_REVIEW", False)
+# The release pipeline, in order: publishing puts a version in the first environment; each later one only
+# receives versions promoted from the one before it (the same immutable version, so the same hash).
+HIVE_ENVIRONMENTS = [name.strip() for name in env.str("HIVE_ENVIRONMENTS", default="").split(",") if name.strip()] or [
+    "staging",
+    "production",
+]
+for _name in HIVE_ENVIRONMENTS:
+    if not re.fullmatch(r"[a-z][a-z0-9-]{0,29}", _name):
+        raise _config_error(
+            "HIVE_ENVIRONMENTS",
+            f"names environments in lower case letters, digits and dashes (at most 30), not {_name!r}.",
+        )
+if len(set(HIVE_ENVIRONMENTS)) != len(HIVE_ENVIRONMENTS):
+    raise _config_error("HIVE_ENVIRONMENTS", "names an environment twice.")
 HIVE_BENCH_VIEWS = _bool("HIVE_BENCH_VIEWS", False)  # comparison views for bench/runtime_api.py
 # Each worker LISTENs for configuration changes, so warm runtime requests need no query (PostgreSQL).
 HIVE_RUNTIME_LISTEN = _bool("HIVE_RUNTIME_LISTEN", True)

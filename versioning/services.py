@@ -21,7 +21,7 @@ from audit.services import actor_parts, audit_record, json_diff
 from common.hashing import canonical_hash
 from versioning.components import ComponentKind, check_deactivate, check_delete
 from versioning.models import ComponentVersion, ReviewState, VersionStatus
-from versioning.signals import announce_config_change
+from versioning.signals import announce_config_change, announce_release
 
 PUBLISH_PERMISSION = "versioning.publish_component"
 REVIEW_PERMISSION = "versioning.review_component"
@@ -267,6 +267,28 @@ def _went_live(action: str, *, kind, actor, reason: str, before: ComponentVersio
         keep_snapshots=False,
     )
     announce_config_change()
+    announce_release(
+        "component.published" if action == AuditAction.PUBLISHED else "component.rolled_back",
+        release_payload(kind=kind, version=after, previous=before, actor=actor, reason=reason),
+    )
+
+
+def release_payload(
+    *, kind: ComponentKind, version: ComponentVersion, previous, actor: Any, reason: str, environment=None
+) -> dict:
+    """What a release event says: the component, the environment, the version and the one it replaced."""
+    _, name = actor_parts(actor)
+    return {
+        "component_type": kind.type,
+        "component_id": version.component_id,
+        "environment": environment or settings.HIVE_ENVIRONMENTS[0],
+        "version": version.version,
+        "content_hash": version.content_hash,
+        "previous_version": previous.version if previous is not None else None,
+        "actor": name,
+        "reason": reason,
+        "at": timezone.now().isoformat(),
+    }
 
 
 @transaction.atomic

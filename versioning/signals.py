@@ -11,6 +11,28 @@ from django.dispatch import Signal
 
 config_changed = Signal()
 
+# ``release_event`` is sent inside the transaction of every release step, with ``event`` (one of
+# RELEASE_EVENTS) and ``payload`` (a JSON-able dict: component_type, component_id, environment, version,
+# previous_version, content_hash, actor, reason, at). Webhooks subscribe to it (an outbox row written in the
+# same transaction, so an event exists exactly when its change committed).
+release_event = Signal()
+
+RELEASE_EVENTS = (
+    "component.published",
+    "component.rolled_back",
+    "component.promoted",
+    "rollout.started",
+    "rollout.aborted",
+    "rollout.completed",
+)
+
+
+def announce_release(event: str, payload: dict, sender: object = None) -> None:
+    """Tell the subscribers that a release step happened (call inside the changing transaction)."""
+    if event not in RELEASE_EVENTS:
+        raise ValueError(f"Unknown release event {event!r}.")
+    release_event.send(sender=sender, event=event, payload=payload)
+
 
 def announce_config_change(sender: object = None) -> None:
     """Tell the subscribers that what the runtime serves changed (call inside the changing transaction)."""
