@@ -25,6 +25,8 @@ class AuditAction(models.TextChoices):
     REJECTED = "rejected", "Rejected"
     PUBLISHED = "published", "Published"
     ROLLED_BACK = "rolled_back", "Rolled back"
+    PROMOTED = "promoted", "Promoted"
+    CANCELLED = "cancelled", "Cancelled"
     ARCHIVED = "archived", "Archived"
     ACTIVATED = "activated", "Activated"
     DEACTIVATED = "deactivated", "Deactivated"
@@ -78,6 +80,13 @@ class AuditRecord(models.Model):
         verbose_name="batch",
         help_text="Shared by every row of one multi-row operation (an import, a bulk delete).",
     )
+    environment = models.CharField(
+        max_length=30,
+        null=True,
+        blank=True,
+        help_text="The environment a release step changed (empty: not environment-specific, or the first "
+        "environment for rows written before environments existed).",
+    )
     # Tamper evidence (PostgreSQL): set by a trigger on INSERT, whatever wrote the row; checked by
     # ``manage.py verify_audit`` (audit.chain). Empty on SQLite.
     previous_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
@@ -98,6 +107,12 @@ class AuditRecord(models.Model):
             models.Index(fields=["subject_type", "subject_id", "-created_at"], name="version_history_component"),
             models.Index(fields=["actor_name", "-created_at"], name="version_history_actor"),
             models.Index(fields=["batch_id"], condition=Q(batch_id__isnull=False), name="version_history_batch"),
+            # "What was live in an environment at time T": the last release step per component before T.
+            models.Index(
+                fields=["subject_type", "subject_id", "created_at"],
+                condition=Q(action__in=["published", "rolled_back", "promoted", "deleted", "activated", "deactivated"]),
+                name="version_history_releases",
+            ),
         ]
         # Named as when the model lived in versioning, so the database keeps its constraints untouched.
         constraints = [

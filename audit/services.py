@@ -71,6 +71,7 @@ def audit_record(
     to_version: int | None = None,
     batch: uuid.UUID | None = None,
     keep_snapshots: bool = True,
+    environment: str | None = None,
 ) -> AuditRecord:
     """Append one audit row about ``subject_type``/``subject_id`` (a component's id, or the row's primary
     key). Call it inside the transaction that made the change, so both land or neither.
@@ -95,6 +96,7 @@ def audit_record(
         before=before if keep_snapshots else None,
         after=after if keep_snapshots else None,
         batch_id=batch if batch is not None else current_batch(),
+        environment=environment or None,
     )
 
 

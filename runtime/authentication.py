@@ -38,6 +38,7 @@ class KeyInfo:
     key_hash: str
     expires_at: datetime | None
     revoked: bool
+    environment: str = ""  # whose configuration the key's runtime is served
 
 
 class ApiKeyUser:
@@ -84,7 +85,7 @@ class _KeyCache:
             raise DatabaseUnavailable("key not cached")
         row = (
             ApiKey.objects.filter(key_hash=key_hash)
-            .values("id", "name", "scopes", "key_hash", "expires_at", "revoked_at")
+            .values("id", "name", "scopes", "key_hash", "expires_at", "revoked_at", "environment")
             .first()
         )
         info = None
@@ -96,6 +97,7 @@ class _KeyCache:
                 key_hash=row["key_hash"],
                 expires_at=row["expires_at"],
                 revoked=row["revoked_at"] is not None,
+                environment=row["environment"],
             )
         with self.lock:
             if generation == self.generation:

@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 
 from common.db import json_array_constraint
+from versioning.models import first_environment
 
 SCOPES = {
     "config:read": "Fetch published agent and team configurations and the bundle.",
@@ -20,6 +21,11 @@ class ApiKey(models.Model):
     prefix = models.CharField(max_length=16, editable=False, help_text="The start of the key, to recognise it.")
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     scopes = models.JSONField(default=list, help_text="What the key may do.")
+    environment = models.CharField(
+        max_length=30,
+        default=first_environment,
+        help_text="The environment whose configuration this key's runtime is served (one of HIVE_ENVIRONMENTS).",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -41,6 +47,10 @@ class ApiKey(models.Model):
         verbose_name = "API key"
         constraints = [
             json_array_constraint("scopes"),
+            models.CheckConstraint(
+                condition=Q(environment__regex=r"^[a-z][a-z0-9-]{0,29}$"),
+                name="%(app_label)s_%(class)s_environment_name",
+            ),
             models.CheckConstraint(
                 condition=~Q(name=""),
                 name="%(app_label)s_%(class)s_name_set",

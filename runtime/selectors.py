@@ -16,7 +16,8 @@ from agents.models import Agent
 from common import agno_documents
 from runtime.state import read_generations
 from teams.models import Team
-from versioning.models import ComponentVersion, VersionStatus
+from versioning.models import ComponentVersion, VersionStatus, first_environment
+from versioning.selectors import live_versions
 
 
 class NotServed(LookupError):
@@ -47,11 +48,9 @@ def _hive_metadata(version: ComponentVersion, **extra) -> dict:
     }
 
 
-def _published(component_type: str, component_ids=None):
-    qs = ComponentVersion.objects.filter(component_type=component_type, status=VersionStatus.PUBLISHED)
-    if component_ids is not None:
-        qs = qs.filter(component_id__in=list(component_ids))
-    return qs
+def _published(component_type: str, environment: str, component_ids=None):
+    """The versions ``environment`` serves (see ``versioning.selectors.live_versions``)."""
+    return live_versions(component_type, environment, component_ids)
 
 
 def _active_ids(model, id_field: str, ids=None) -> set[str]:
@@ -61,14 +60,16 @@ def _active_ids(model, id_field: str, ids=None) -> set[str]:
     return set(qs.values_list(id_field, flat=True))
 
 
-def agent_document(agent_id: str, *, version: int | None = None) -> dict:
-    """An agent's published configuration (or an older immutable version that was live)."""
+def agent_document(agent_id: str, *, version: int | None = None, environment: str | None = None) -> dict:
+    """An agent's configuration as ``environment`` serves it (or an older immutable version that was live)."""
+    environment = environment or first_environment()
     if not Agent.objects.filter(agent_id=agent_id, is_active=True).exists():
         raise NotServed(f"No active agent “{agent_id}”.")
+    live = _published("agent", environment, [agent_id]).first()
     if version is None:
-        row = _published("agent", [agent_id]).first()
+        row = live
         if row is None:
-            raise NotServed(f"Agent “{agent_id}” has not been published yet.")
+            raise NotServed(f"Agent “{agent_id}” is not live in {environment}.")
     else:
         row = (
             ComponentVersion.objects.filter(component_type="agent", component_id=agent_id, version=version)
@@ -78,7 +79,8 @@ def agent_document(agent_id: str, *, version: int | None = None) -> dict:
         )
         if row is None:
             raise NotServed(f"Agent “{agent_id}” has no published version {version}.")
-    return agno_documents.agent_document(row.config, _hive_metadata(row, live=row.status == VersionStatus.PUBLISHED))
+    is_live = live is not None and live.pk == row.pk
+    return agno_documents.agent_document(row.config, _hive_metadata(row, live=is_live))
 
 
 def _team_document_from(team_row: ComponentVersion, members: dict[str, ComponentVersion], active: set[str]) -> dict:
@@ -99,19 +101,21 @@ def _team_document_from(team_row: ComponentVersion, members: dict[str, Component
     return agno_documents.team_document(team_row.config, hive, member_ids, documents)
 
 
-def team_document(team_id: str) -> dict:
-    """A team's published configuration with each member's currently published configuration inline."""
+def team_document(team_id: str, *, environment: str | None = None) -> dict:
+    """A team's configuration as ``environment`` serves it, with each member's live configuration inline."""
+    environment = environment or first_environment()
     if not Team.objects.filter(team_id=team_id, is_active=True).exists():
         raise NotServed(f"No active team “{team_id}”.")
-    row = _published("team", [team_id]).first()
+    row = _published("team", environment, [team_id]).first()
     if row is None:
-        raise NotServed(f"Team “{team_id}” has not been published yet.")
+        raise NotServed(f"Team “{team_id}” is not live in {environment}.")
     member_ids = [m["agent_id"] for m in row.config.get("members", [])]
-    members = {r.component_id: r for r in _published("agent", member_ids)}
+    members = {r.component_id: r for r in _published("agent", environment, member_ids)}
     return _team_document_from(row, members, _active_ids(Agent, "agent_id", member_ids))
 
 
-def agent_index() -> list[dict]:
+def agent_index(environment: str | None = None) -> list[dict]:
+    environment = environment or first_environment()
     active = _active_ids(Agent, "agent_id")
     return [
         {
@@ -120,14 +124,15 @@ def agent_index() -> list[dict]:
             "published_at": r["published_at"].isoformat(),
             "content_hash": r["content_hash"],
         }
-        for r in _published("agent")
+        for r in _published("agent", environment)
         .order_by("component_id")
         .values("component_id", "version", "published_at", "content_hash")
         if r["component_id"] in active
     ]
 
 
-def team_index() -> list[dict]:
+def team_index(environment: str | None = None) -> list[dict]:
+    environment = environment or first_environment()
     active = _active_ids(Team, "team_id")
     return [
         {
@@ -136,31 +141,33 @@ def team_index() -> list[dict]:
             "published_at": r["published_at"].isoformat(),
             "content_hash": r["content_hash"],
         }
-        for r in _published("team")
+        for r in _published("team", environment)
         .order_by("component_id")
         .values("component_id", "version", "published_at", "content_hash")
         if r["component_id"] in active
     ]
 
 
-def bundle_document(generation: int) -> dict[str, Any]:
-    """Every published, active agent and team and the typification tree: one request, one state."""
+def bundle_document(generation: int, environment: str | None = None) -> dict[str, Any]:
+    """Every active agent and team ``environment`` serves and its typification tree: one request, one state."""
     from typification.selectors import typification_tree_document
 
+    environment = environment or first_environment()
     active_agents = _active_ids(Agent, "agent_id")
-    agent_rows = {r.component_id: r for r in _published("agent") if r.component_id in active_agents}
+    agent_rows = {r.component_id: r for r in _published("agent", environment) if r.component_id in active_agents}
     agents = {aid: agno_documents.agent_document(r.config, _hive_metadata(r)) for aid, r in sorted(agent_rows.items())}
     active_teams = _active_ids(Team, "team_id")
     teams = {
         r.component_id: _team_document_from(r, agent_rows, active_agents)
-        for r in sorted(_published("team"), key=lambda r: r.component_id)
+        for r in sorted(_published("team", environment), key=lambda r: r.component_id)
         if r.component_id in active_teams
     }
     return {
         "bundle_version": generation,
+        "environment": environment,
         "agents": agents,
         "teams": teams,
-        "typification": typification_tree_document(),
+        "typification": typification_tree_document(environment),
     }
 
 

@@ -42,4 +42,5 @@ TEAM_KIND = ComponentKind(
     snapshot=team_config,
     restore=team_restore,
     validate_live=_validate_live,
+    references=lambda config: [("agent", m["agent_id"], f"member {m['agent_id']}") for m in config.get("members", [])],
 )

@@ -127,4 +127,8 @@ ROUTING_KIND = RoutingKind(
     check_deactivate=_routing_check_never,
     check_delete=_routing_check_never,
     diff=routing_diff,
+    references=lambda config: [
+        (route["type"], route["id"], f"{unit} → {route['type']} {route['id']}")
+        for unit, route in sorted((config or {}).get("routes", {}).items())
+    ],
 )

@@ -114,15 +114,15 @@ class PublishedRouting:
 _published: tuple[tuple[int, str], PublishedRouting] | None = None
 
 
-def published_routing() -> PublishedRouting:
-    """The published routing version. One small query (which version is published) when this process
-    already holds it; the configuration (thousands of paths) is read and parsed once per published version."""
+def published_routing(environment: str | None = None) -> PublishedRouting:
+    """The routing version ``environment`` serves (default: the first environment, where publishing puts
+    it). One small query (which version is live) when this process already holds it; the configuration
+    (thousands of paths) is read and parsed once per version."""
     global _published
-    from versioning.models import ComponentVersion, VersionStatus
+    from versioning.models import first_environment
+    from versioning.selectors import live_versions
 
-    published = ComponentVersion.objects.filter(
-        component_type="routing", component_id=ROUTING_ID, status=VersionStatus.PUBLISHED
-    )
+    published = live_versions("routing", environment or first_environment(), [ROUTING_ID])
     current = published.values_list("version", "content_hash").first()
     if current is None:
         return PublishedRouting(version=None, config={})
@@ -130,8 +130,8 @@ def published_routing() -> PublishedRouting:
     if held is not None and held[0] == current:
         return held[1]
     config = published.filter(version=current[0]).values_list("config", flat=True).first()
-    if config is None:  # replaced between the two queries: read what is published now
-        return published_routing()
+    if config is None:  # replaced between the two queries: read what is live now
+        return published_routing(environment)
     routing = PublishedRouting(version=current[0], config=config)
     _published = (current, routing)
     return routing
@@ -217,10 +217,10 @@ def typification_tree(*, search: str | None = None, rows: list[dict] | None = No
     return list(roots.values())
 
 
-def typification_tree_document() -> dict[str, Any]:
-    """The published routing's tree as JSON-ready data (the API's ``tree`` endpoint and the runtime
-    bundle): the working copy's unpublished changes are not in it."""
-    routing = published_routing()
+def typification_tree_document(environment: str | None = None) -> dict[str, Any]:
+    """The published routing's tree (``environment``'s; default the first) as JSON-ready data (the API's
+    ``tree`` endpoint and the runtime bundle): the working copy's unpublished changes are not in it."""
+    routing = published_routing(environment)
     rows = routing.rows
     return {
         "count": len(rows),

@@ -27,6 +27,9 @@ class ComponentKind:
     check_delete: Callable[[Any], None] = lambda obj: None
     # (before config, after config) -> versioning.diffs.ConfigDiff for people; None: the generic config_diff
     diff: Callable[[dict, dict], Any] | None = None
+    # config -> the components it needs live beside it, as (type, id, what for people): a team's members,
+    # the routing's route targets. Promotion refuses a version whose references the environment lacks.
+    references: Callable[[dict], list[tuple[str, str, str]]] = lambda config: []
 
     def component_id(self, obj) -> str:
         return getattr(obj, self.id_field)

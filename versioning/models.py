@@ -135,3 +135,121 @@ class ComponentVersion(models.Model):
     @property
     def label(self) -> str:
         return f"v{self.version}"
+
+
+def first_environment() -> str:
+    """Where publishing puts a version (the first of ``HIVE_ENVIRONMENTS``)."""
+    return settings.HIVE_ENVIRONMENTS[0]
+
+
+class EnvironmentRelease(models.Model):
+    """The version of a component that an environment after the first serves.
+
+    The first environment serves the version whose status is ``published`` (publishing and rollback put it
+    there). Every later environment only receives a version promoted from the environment before it: the
+    same immutable row, so the same content hash. A row moves by promotion, completion of a rollout, or an
+    environment rollback; deleting the component removes its rows.
+    """
+
+    environment = models.CharField(max_length=30)
+    component_type = models.CharField(max_length=10, choices=ComponentType.choices, verbose_name="type")
+    component_id = models.CharField(max_length=255, verbose_name="component ID")
+    version = models.ForeignKey(ComponentVersion, on_delete=models.PROTECT, related_name="releases")
+    released_at = models.DateTimeField()
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    released_by_name = models.CharField(max_length=150)
+    note = models.TextField(help_text="Why this version went live in this environment.")
+
+    class Meta:
+        db_table = "environment_releases"
+        ordering = ["environment", "component_type", "component_id"]
+        verbose_name = "environment release"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["environment", "component_type", "component_id"],
+                name="%(app_label)s_%(class)s_one_per_environment",
+                violation_error_message="An environment serves one version of a component.",
+            ),
+            models.CheckConstraint(
+                condition=Q(environment__regex=r"^[a-z][a-z0-9-]{0,29}$"),
+                name="%(app_label)s_%(class)s_environment_name",
+            ),
+            models.CheckConstraint(
+                condition=~Q(note=""),
+                name="%(app_label)s_%(class)s_note_set",
+                violation_error_message="Say why: a note is required.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.environment}: {self.component_type} {self.component_id} v{self.version.version}"
+
+
+class PromotionState(models.TextChoices):
+    REQUESTED = "requested", "Waiting for review"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Changes requested"
+    CANCELLED = "cancelled", "Cancelled"
+    DONE = "done", "Promoted"
+
+
+OPEN_PROMOTION_STATES = (PromotionState.REQUESTED, PromotionState.APPROVED)
+
+
+class PromotionRequest(models.Model):
+    """A request to promote one version to an environment, reviewed by another publisher (four eyes) when
+    ``HIVE_REQUIRE_REVIEW`` is on. Approving does not promote: a publisher promotes the approved version."""
+
+    environment = models.CharField(max_length=30)
+    component_type = models.CharField(max_length=10, choices=ComponentType.choices, verbose_name="type")
+    component_id = models.CharField(max_length=255, verbose_name="component ID")
+    version = models.ForeignKey(ComponentVersion, on_delete=models.PROTECT, related_name="promotion_requests")
+    state = models.CharField(max_length=10, choices=PromotionState.choices, default=PromotionState.REQUESTED)
+    note = models.TextField(help_text="Why this version should go to the environment.")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_by_name = models.CharField(max_length=150)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_by_name = models.CharField(max_length=150, blank=True, default="")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_comment = models.TextField(blank=True, default="")
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "promotion_requests"
+        ordering = ["-requested_at", "-id"]
+        verbose_name = "promotion request"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["environment", "component_type", "component_id"],
+                condition=Q(state__in=["requested", "approved"]),
+                name="%(app_label)s_%(class)s_one_open",
+                violation_error_message="This component already has an open promotion request for the environment.",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=PromotionState.values),
+                name="%(app_label)s_%(class)s_state_known",
+            ),
+            models.CheckConstraint(
+                condition=~Q(note=""),
+                name="%(app_label)s_%(class)s_note_set",
+                violation_error_message="Say why: a note is required.",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["requested", "cancelled"]) | Q(reviewed_at__isnull=False),
+                name="%(app_label)s_%(class)s_reviewed_has_time",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.component_type} {self.component_id} v{self.version.version} → {self.environment}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_PROMOTION_STATES

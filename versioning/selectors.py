@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import Q, QuerySet
 
 from audit.models import AuditAction, AuditRecord
-from versioning.models import ComponentVersion, VersionStatus
+from versioning.models import (
+    OPEN_PROMOTION_STATES,
+    ComponentVersion,
+    EnvironmentRelease,
+    PromotionRequest,
+    VersionStatus,
+)
 
 
 @dataclass
@@ -102,3 +110,129 @@ def draft_authors(draft) -> tuple[set[int], set[str]]:
         ids.add(actor_id)
         names.add(actor_name)
     return ids - {None}, names - {None, ""}
+
+
+# --- Environments ------------------------------------------------------------------------------------
+
+
+def environments() -> list[str]:
+    """The release pipeline, in order (``HIVE_ENVIRONMENTS``)."""
+    return list(settings.HIVE_ENVIRONMENTS)
+
+
+def is_first_environment(environment: str) -> bool:
+    return environment == settings.HIVE_ENVIRONMENTS[0]
+
+
+def live_versions(component_type: str, environment: str, component_ids=None) -> QuerySet[ComponentVersion]:
+    """The versions ``environment`` serves for components of one type (all, or those in ``component_ids``):
+    the published ones in the first environment, the released ones in later environments."""
+    if is_first_environment(environment):
+        qs = ComponentVersion.objects.filter(component_type=component_type, status=VersionStatus.PUBLISHED)
+    else:
+        qs = ComponentVersion.objects.filter(
+            component_type=component_type,
+            releases__environment=environment,
+            releases__component_type=component_type,
+        )
+    if component_ids is not None:
+        qs = qs.filter(component_id__in=list(component_ids))
+    return qs
+
+
+def live_version(component_type: str, component_id: str, environment: str) -> ComponentVersion | None:
+    return live_versions(component_type, environment, [component_id]).first()
+
+
+def environment_versions(component_type: str, component_id: str) -> dict[str, ComponentVersion | None]:
+    """Each environment's live version of one component, in pipeline order (two queries)."""
+    names = environments()
+    result: dict[str, ComponentVersion | None] = dict.fromkeys(names)
+    result[names[0]] = published_version(component_type, component_id)
+    releases = EnvironmentRelease.objects.filter(
+        component_type=component_type, component_id=component_id, environment__in=names[1:]
+    ).select_related("version")
+    for release in releases:
+        result[release.environment] = release.version
+    return result
+
+
+def open_promotion(component_type: str, component_id: str, environment: str) -> PromotionRequest | None:
+    return (
+        PromotionRequest.objects.filter(
+            component_type=component_type,
+            component_id=component_id,
+            environment=environment,
+            state__in=OPEN_PROMOTION_STATES,
+        )
+        .select_related("version")
+        .first()
+    )
+
+
+# The audit actions that change what an environment serves, and those that change it everywhere.
+_RELEASE_ACTIONS = (AuditAction.PUBLISHED, AuditAction.ROLLED_BACK, AuditAction.PROMOTED)
+_PRESENCE_ACTIONS = (AuditAction.DELETED, AuditAction.ACTIVATED, AuditAction.DEACTIVATED)
+
+
+@dataclass(frozen=True)
+class LiveAt:
+    component_type: str
+    component_id: str
+    version: int
+    since: datetime
+    by: str
+    reason: str
+    active: bool
+    content_hash: str = ""
+
+
+def live_at(environment: str, at: datetime) -> list[LiveAt]:
+    """What ``environment`` served at ``at``, from the audit trail alone (two indexed queries): per
+    component the last release step into that environment before ``at``, unless the component was deleted
+    after it; ``active`` says whether it was deactivated at the time (the runtime then served nothing)."""
+    first = is_first_environment(environment)
+    env_filter = Q(environment=environment) | (Q(environment__isnull=True) if first else Q(pk__in=[]))
+    releases = (
+        AuditRecord.objects.filter(action__in=_RELEASE_ACTIONS, created_at__lte=at)
+        .filter(env_filter)
+        .order_by("subject_type", "subject_id", "-created_at", "-id")
+        .distinct("subject_type", "subject_id")
+        .values("subject_type", "subject_id", "to_version", "created_at", "actor_name", "reason")
+    )
+    presence = {
+        (row["subject_type"], row["subject_id"]): (row["action"], row["created_at"])
+        for row in AuditRecord.objects.filter(action__in=_PRESENCE_ACTIONS, created_at__lte=at)
+        .order_by("subject_type", "subject_id", "-created_at", "-id")
+        .distinct("subject_type", "subject_id")
+        .values("subject_type", "subject_id", "action", "created_at")
+    }
+    result = []
+    for row in releases:
+        key = (row["subject_type"], row["subject_id"])
+        action, when = presence.get(key, (None, None))
+        if action == AuditAction.DELETED and when is not None and when >= row["created_at"]:
+            continue
+        result.append(
+            LiveAt(
+                component_type=row["subject_type"],
+                component_id=row["subject_id"],
+                version=row["to_version"],
+                since=row["created_at"],
+                by=row["actor_name"],
+                reason=row["reason"],
+                active=action != AuditAction.DEACTIVATED,
+            )
+        )
+    ids = {x.component_id for x in result}
+    numbers = {x.version for x in result}
+    hashes = {
+        (row[0], row[1], row[2]): row[3]
+        for row in ComponentVersion.objects.filter(component_id__in=ids, version__in=numbers).values_list(
+            "component_type", "component_id", "version", "content_hash"
+        )
+    }
+    return [
+        LiveAt(**{**x.__dict__, "content_hash": hashes.get((x.component_type, x.component_id, x.version), "")})
+        for x in result
+    ]

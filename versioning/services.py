@@ -20,7 +20,16 @@ from audit.models import AuditAction
 from audit.services import actor_parts, audit_record, json_diff
 from common.hashing import canonical_hash
 from versioning.components import ComponentKind, check_deactivate, check_delete
-from versioning.models import ComponentVersion, ReviewState, VersionStatus
+from versioning.models import (
+    OPEN_PROMOTION_STATES,
+    ComponentVersion,
+    EnvironmentRelease,
+    PromotionRequest,
+    PromotionState,
+    ReviewState,
+    VersionStatus,
+    first_environment,
+)
 from versioning.signals import announce_config_change, announce_release
 
 PUBLISH_PERMISSION = "versioning.publish_component"
@@ -265,6 +274,7 @@ def _went_live(action: str, *, kind, actor, reason: str, before: ComponentVersio
         from_version=before.version if before else None,
         to_version=after.version,
         keep_snapshots=False,
+        environment=first_environment(),
     )
     announce_config_change()
     announce_release(
@@ -281,7 +291,7 @@ def release_payload(
     return {
         "component_type": kind.type,
         "component_id": version.component_id,
-        "environment": environment or settings.HIVE_ENVIRONMENTS[0],
+        "environment": environment or first_environment(),
         "version": version.version,
         "content_hash": version.content_hash,
         "previous_version": previous.version if previous is not None else None,
@@ -410,6 +420,11 @@ def component_delete(*, kind: ComponentKind, component_id: str, actor: Any, reas
     snapshot = kind.snapshot(obj)
     for version in _versions(kind, component_id).select_for_update().exclude(status=VersionStatus.ARCHIVED):
         _archive(version, kind=kind, actor=actor, reason=f"{component_id} was deleted")
+    # Every environment stops serving it (its versions stay, as history).
+    EnvironmentRelease.objects.filter(component_type=kind.type, component_id=component_id).delete()
+    PromotionRequest.objects.filter(
+        component_type=kind.type, component_id=component_id, state__in=OPEN_PROMOTION_STATES
+    ).update(state=PromotionState.CANCELLED, closed_at=timezone.now())
     try:
         obj.delete()
     except ProtectedError as exc:

@@ -151,6 +151,7 @@ class BundleSerializer(serializers.Serializer):
     bundle_version = serializers.IntegerField(
         help_text="Moves on every publish, rollback, activation or typification change."
     )
+    environment = serializers.CharField(help_text="The environment served: the API key's (HIVE_ENVIRONMENTS).")
     agents = AgentMapField(help_text="Agent id → configuration.")
     teams = TeamMapField(help_text="Team id → configuration with members inline.")
     typification = serializers.DictField(help_text="The typification tree and the business-unit routes.")

@@ -15,6 +15,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.api import key_environment
 from common.api.errors import ServiceUnavailable, error_body
 from common.api.schema import error_responses
 from runtime.api.serializers import (
@@ -38,6 +39,7 @@ from runtime.selectors import (
 )
 from runtime.state import DatabaseUnavailable, request_generations
 from runtime.watcher import watcher
+from versioning.models import first_environment
 
 RETRY_AFTER_SECONDS = 5
 MAX_WAIT_SECONDS = 30
@@ -101,11 +103,12 @@ class RuntimeDocumentView(APIView):
         """The cache key of the document a request asks for (raises ValidationError for bad input)."""
         raise NotImplementedError
 
-    def build(self, request, generation: int, **kwargs) -> tuple[dict, dict[str, str]]:
+    def build(self, request, generation: int, environment: str, **kwargs) -> tuple[dict, dict[str, str]]:
         raise NotImplementedError
 
     def get(self, request, **kwargs):
-        key = self.document_key(request.query_params, kwargs)
+        environment = key_environment(request) or first_environment()
+        key = (environment, *self.document_key(request.query_params, kwargs))
         try:
             generation = request_generations(request).config
         except DatabaseUnavailable:
@@ -113,17 +116,17 @@ class RuntimeDocumentView(APIView):
         doc = document_cache.get(key)
         if doc is None or doc.generation != generation:
             try:
-                doc = self._build(request, key, **kwargs)
+                doc = self._build(request, key, environment, **kwargs)
             except (DatabaseError, InterfaceError):
                 return self._stale(request, key)
         return self._respond(request, doc)
 
-    def _build(self, request, key, **kwargs) -> Document:
+    def _build(self, request, key, environment: str, **kwargs) -> Document:
         with consistent_snapshot():
             generation = snapshot_generation()
             try:
-                data, headers = self.build(request, generation, **kwargs)
-                headers = {"X-Hive-Generation": str(generation), **headers}
+                data, headers = self.build(request, generation, environment, **kwargs)
+                headers = {"X-Hive-Generation": str(generation), "X-Hive-Environment": environment, **headers}
                 doc = render(data, generation=generation, headers=headers)
             except NotServed as exc:
                 doc = render(error_body("not_found", str(exc)), generation=generation, status=404)
@@ -212,7 +215,7 @@ def fast_response(view_class, request, kwargs) -> HttpResponse | None:
     if info is None:
         return None
     try:
-        key = view_class.document_key(request.GET, kwargs)
+        key = (info.environment or first_environment(), *view_class.document_key(request.GET, kwargs))
     except serializers.ValidationError:
         return None
     doc = document_cache.get(key)
@@ -248,9 +251,9 @@ class AgentConfigView(RuntimeDocumentView):
             version = checked.validated_data["version"]
         return ("agent", kwargs["agent_id"], version)
 
-    def build(self, request, generation, agent_id):
+    def build(self, request, generation, environment, agent_id):
         version = self.document_key(request.query_params, {"agent_id": agent_id})[2]
-        data = agent_document(agent_id, version=version)
+        data = agent_document(agent_id, version=version, environment=environment)
         return data, {self.version_header: str(data["metadata"]["hive"]["version"])}
 
 
@@ -267,8 +270,8 @@ class TeamConfigView(RuntimeDocumentView):
     def document_key(cls, query, kwargs):
         return ("team", kwargs["team_id"])
 
-    def build(self, request, generation, team_id):
-        data = team_document(team_id)
+    def build(self, request, generation, environment, team_id):
+        data = team_document(team_id, environment=environment)
         return data, {self.version_header: str(data["metadata"]["hive"]["version"])}
 
 
@@ -278,8 +281,8 @@ class AgentIndexView(RuntimeDocumentView):
     def document_key(cls, query, kwargs):
         return ("agents",)
 
-    def build(self, request, generation):
-        return {"agents": agent_index()}, {}
+    def build(self, request, generation, environment):
+        return {"agents": agent_index(environment)}, {}
 
 
 @extend_schema(tags=["runtime"], summary="Published teams", responses={200: TeamIndexSerializer, **ERRORS})
@@ -288,8 +291,8 @@ class TeamIndexView(RuntimeDocumentView):
     def document_key(cls, query, kwargs):
         return ("teams",)
 
-    def build(self, request, generation):
-        return {"teams": team_index()}, {}
+    def build(self, request, generation, environment):
+        return {"teams": team_index(environment)}, {}
 
 
 @extend_schema(
@@ -304,8 +307,8 @@ class BundleView(RuntimeDocumentView):
     def document_key(cls, query, kwargs):
         return ("bundle",)
 
-    def build(self, request, generation):
-        return bundle_document(generation), {"X-Hive-Bundle-Version": str(generation)}
+    def build(self, request, generation, environment):
+        return bundle_document(generation, environment), {"X-Hive-Bundle-Version": str(generation)}
 
 
 class BundleWaitQuerySerializer(serializers.Serializer):

@@ -2,6 +2,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.api import key_environment
 from common.api.schema import error_responses
 from typification.api.serializers import (
     ClassifyRequestSerializer,
@@ -9,7 +10,7 @@ from typification.api.serializers import (
     TreeResponseSerializer,
 )
 from typification.classifier import classify
-from typification.selectors import typification_tree_document
+from typification.selectors import published_routing, typification_tree_document
 
 CLASSIFY_EXAMPLE = {
     "text": "quero fazer a antecipacao das minhas vendas",
@@ -79,7 +80,11 @@ class ClassifyView(APIView):
     def post(self, request):
         serializer = ClassifyRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        result = classify(serializer.validated_data["text"], limit=serializer.validated_data["limit"])
+        result = classify(
+            serializer.validated_data["text"],
+            limit=serializer.validated_data["limit"],
+            routing=published_routing(key_environment(request)),
+        )
         return Response(result.as_dict())
 
 
@@ -102,4 +107,4 @@ class TreeView(APIView):
         tags=["typification"],
     )
     def get(self, request):
-        return Response(typification_tree_document())
+        return Response(typification_tree_document(key_environment(request)))

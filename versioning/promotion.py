@@ -1,0 +1,321 @@
+"""Environments: promotion of the exact version one environment serves to the next, with review when
+``HIVE_REQUIRE_REVIEW`` is on, and rollback inside an environment.
+
+Publishing (``versioning.services``) puts a version in the first environment; a later environment only
+ever receives the version the environment before it serves — the same immutable row, so the same content
+hash. Every step runs in one transaction that locks the component's working copy first (so it serialises
+with publishing), writes its audit row with the environment, moves the runtime's config generation and
+sends a release event (webhooks).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from audit.models import AuditAction
+from audit.services import actor_parts, audit_record, json_diff
+from versioning.components import ComponentKind, get_kind
+from versioning.models import (
+    OPEN_PROMOTION_STATES,
+    ComponentVersion,
+    EnvironmentRelease,
+    PromotionRequest,
+    PromotionState,
+)
+from versioning.selectors import environments, live_version, open_promotion
+from versioning.services import PUBLISH_PERMISSION, REVIEW_PERMISSION, _require_permission, release_payload
+from versioning.signals import announce_config_change, announce_release
+
+
+def source_environment(environment: str) -> str:
+    """The environment ``environment`` is promoted from; a ValidationError naming the field if there is
+    none (the first environment is published to, not promoted to) or the name is unknown."""
+    names = environments()
+    if environment not in names:
+        raise ValidationError(
+            {"environment": f"Unknown environment “{environment}”; expected one of {', '.join(names)}."}
+        )
+    index = names.index(environment)
+    if index == 0:
+        raise ValidationError(
+            {"environment": f"{environment} is the first environment: publish a draft to it instead of promoting."}
+        )
+    return names[index - 1]
+
+
+def _candidate(kind: ComponentKind, component_id: str, environment: str, version: int | None) -> ComponentVersion:
+    """The version the source environment serves now (locked), checked against ``version`` when given (the
+    page showed it: refuse if the source moved meanwhile)."""
+    source = source_environment(environment)
+    row = live_version(kind.type, component_id, source)
+    if row is None:
+        raise ValidationError(f"{component_id} is not live in {source}, so there is nothing to promote.")
+    if version is not None and row.version != version:
+        raise ValidationError(
+            {"version": f"{source} now serves v{row.version}, not v{version}: review that version before promoting it."}
+        )
+    return row
+
+
+def _check_references(kind: ComponentKind, candidate: ComponentVersion, environment: str) -> None:
+    """Everything the version needs beside it (a team's members, the routing's targets) is live in the
+    environment: otherwise that environment's runtime could not serve it whole."""
+    missing = [
+        what
+        for ref_type, ref_id, what in kind.references(candidate.config)
+        if live_version(ref_type, ref_id, environment) is None
+    ]
+    if missing:
+        raise ValidationError(f"Not live in {environment} yet: {'; '.join(missing)}. Promote those first.")
+
+
+def _release(
+    *, kind: ComponentKind, component_id: str, environment: str, version: ComponentVersion, actor: Any, note: str,
+    action: str, event: str,
+) -> EnvironmentRelease:  # fmt: skip
+    user, name = actor_parts(actor)
+    current = (
+        EnvironmentRelease.objects.select_for_update()
+        .select_related("version")
+        .filter(environment=environment, component_type=kind.type, component_id=component_id)
+        .first()
+    )
+    before = current.version if current is not None else None
+    if before is not None and before.pk == version.pk:
+        raise ValidationError(f"{environment} already serves {component_id} v{version.version}.")
+    release = current or EnvironmentRelease(
+        environment=environment, component_type=kind.type, component_id=component_id
+    )
+    release.version = version
+    release.released_at = timezone.now()
+    release.released_by = user
+    release.released_by_name = name
+    release.note = note
+    release.full_clean()
+    release.save()
+    audit_record(
+        action=action,
+        subject_type=kind.type,
+        subject_id=component_id,
+        actor=actor,
+        reason=note,
+        diff=json_diff(before.config if before else {}, version.config),
+        from_version=before.version if before else None,
+        to_version=version.version,
+        keep_snapshots=False,
+        environment=environment,
+    )
+    announce_config_change()
+    announce_release(
+        event,
+        release_payload(kind=kind, version=version, previous=before, actor=actor, reason=note, environment=environment),
+    )
+    return release
+
+
+def _note(note: str, what: str) -> str:
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": f"Say why: a note is required to {what}."})
+    return note
+
+
+@transaction.atomic
+def component_promote(
+    *, kind: ComponentKind, component_id: str, environment: str, actor: Any, note: str, version: int | None = None
+) -> EnvironmentRelease:
+    """Make ``environment`` serve exactly the version the environment before it serves.
+
+    Under ``HIVE_REQUIRE_REVIEW`` the version needs an approved promotion request (someone other than the
+    requester approved it); the request is closed by the promotion.
+    """
+    _require_permission(actor, PUBLISH_PERMISSION, "promote")
+    note = _note(note, "promote")
+    kind.get_locked(component_id)
+    candidate = _candidate(kind, component_id, environment, version)
+    request = open_promotion(kind.type, component_id, environment)
+    if settings.HIVE_REQUIRE_REVIEW:
+        if request is None or request.state != PromotionState.APPROVED:
+            raise ValidationError(
+                f"Promoting to {environment} needs an approved promotion request: request it, and another "
+                "publisher approves it."
+            )
+        if request.version_id != candidate.pk:
+            raise ValidationError(
+                f"The approved request is for v{request.version.version}, but v{candidate.version} is live in "
+                f"{source_environment(environment)} now: request a review of that version."
+            )
+    _check_references(kind, candidate, environment)
+    release = _release(
+        kind=kind, component_id=component_id, environment=environment, version=candidate, actor=actor, note=note,
+        action=AuditAction.PROMOTED, event="component.promoted",
+    )  # fmt: skip
+    if request is not None:
+        request.state = PromotionState.DONE if request.version_id == candidate.pk else PromotionState.CANCELLED
+        request.closed_at = timezone.now()
+        request.save(update_fields=["state", "closed_at"])
+    return release
+
+
+@transaction.atomic
+def environment_rollback(
+    *, kind: ComponentKind, component_id: str, environment: str, to_version: int, actor: Any, note: str
+) -> EnvironmentRelease:
+    """Make a later environment serve again a version it served before (no review: a rollback restores what
+    was already approved and live there). The first environment rolls back with ``component_rollback``."""
+    _require_permission(actor, PUBLISH_PERMISSION, "roll back")
+    note = _note(note, "roll back")
+    source_environment(environment)  # validates the name; the first environment has no release rows
+    kind.get_locked(component_id)
+    from audit.models import AuditRecord
+
+    was_live = (
+        AuditRecord.objects.filter(
+            subject_type=kind.type,
+            subject_id=component_id,
+            environment=environment,
+            action=AuditAction.PROMOTED,
+            to_version=to_version,
+        ).exists()
+        or EnvironmentRelease.objects.filter(
+            environment=environment, component_type=kind.type, component_id=component_id, version__version=to_version
+        ).exists()
+    )
+    target = ComponentVersion.objects.filter(
+        component_type=kind.type, component_id=component_id, version=to_version
+    ).first()
+    if target is None or not was_live:
+        raise ValidationError({"to_version": f"v{to_version} of {component_id} was never live in {environment}."})
+    _check_references(kind, target, environment)
+    return _release(
+        kind=kind, component_id=component_id, environment=environment, version=target, actor=actor, note=note,
+        action=AuditAction.ROLLED_BACK, event="component.rolled_back",
+    )  # fmt: skip
+
+
+# --- Promotion requests (review) ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def promotion_request(
+    *, kind: ComponentKind, component_id: str, environment: str, actor: Any, note: str, version: int | None = None
+) -> PromotionRequest:
+    """Ask another publisher to approve promoting the source environment's current version."""
+    _require_permission(actor, PUBLISH_PERMISSION, "request a promotion")
+    note = _note(note, "request a promotion")
+    kind.get_locked(component_id)
+    candidate = _candidate(kind, component_id, environment, version)
+    current = live_version(kind.type, component_id, environment)
+    if current is not None and current.pk == candidate.pk:
+        raise ValidationError(f"{environment} already serves {component_id} v{candidate.version}.")
+    existing = open_promotion(kind.type, component_id, environment)
+    if existing is not None:
+        if existing.version_id == candidate.pk:
+            return existing
+        _close(
+            existing, PromotionState.CANCELLED, actor=actor, reason=f"Replaced by a request for v{candidate.version}"
+        )
+    user, name = actor_parts(actor)
+    request = PromotionRequest(
+        environment=environment, component_type=kind.type, component_id=component_id, version=candidate,
+        note=note, requested_by=user, requested_by_name=name,
+    )  # fmt: skip
+    request.full_clean()
+    request.save()
+    audit_record(
+        action=AuditAction.SUBMITTED, subject_type=kind.type, subject_id=component_id, actor=actor, reason=note,
+        to_version=candidate.version, environment=environment,
+    )  # fmt: skip
+    return request
+
+
+def _locked_open(kind: ComponentKind, component_id: str, environment: str) -> PromotionRequest:
+    kind.get_locked(component_id)
+    request = (
+        PromotionRequest.objects.select_for_update()
+        .select_related("version")
+        .filter(
+            component_type=kind.type,
+            component_id=component_id,
+            environment=environment,
+            state__in=OPEN_PROMOTION_STATES,
+        )
+        .first()
+    )
+    if request is None:
+        raise ValidationError(f"{component_id} has no open promotion request for {environment}.")
+    return request
+
+
+def _close(request: PromotionRequest, state: str, *, actor: Any, reason: str) -> None:
+    request.state = state
+    request.closed_at = timezone.now()
+    request.save(update_fields=["state", "closed_at"])
+    audit_record(
+        action=AuditAction.CANCELLED, subject_type=request.component_type, subject_id=request.component_id,
+        actor=actor, reason=reason, to_version=request.version.version, environment=request.environment,
+    )  # fmt: skip
+
+
+def _review(*, kind, component_id, environment, actor, state, comment, action) -> PromotionRequest:
+    request = _locked_open(kind, component_id, environment)
+    user, name = actor_parts(actor)
+    if (user is not None and user.pk == request.requested_by_id) or (
+        user is None and name == request.requested_by_name
+    ):
+        raise PermissionDenied("Someone other than the requester must review a promotion; you requested it.")
+    request.state = state
+    request.reviewed_by = user
+    request.reviewed_by_name = name
+    request.reviewed_at = timezone.now()
+    request.review_comment = comment
+    if state == PromotionState.REJECTED:
+        request.closed_at = request.reviewed_at
+    request.save()
+    audit_record(
+        action=action, subject_type=kind.type, subject_id=component_id, actor=actor, reason=comment,
+        to_version=request.version.version, environment=environment,
+    )  # fmt: skip
+    return request
+
+
+@transaction.atomic
+def promotion_approve(*, kind: ComponentKind, component_id: str, environment: str, actor: Any, note: str = ""):
+    """Approve another publisher's promotion request (four eyes); a publisher then promotes it."""
+    _require_permission(actor, REVIEW_PERMISSION, "approve promotions")
+    return _review(
+        kind=kind, component_id=component_id, environment=environment, actor=actor, state=PromotionState.APPROVED,
+        comment=(note or "").strip(), action=AuditAction.APPROVED,
+    )  # fmt: skip
+
+
+@transaction.atomic
+def promotion_reject(*, kind: ComponentKind, component_id: str, environment: str, actor: Any, reason: str):
+    _require_permission(actor, REVIEW_PERMISSION, "reject promotions")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say what must change: a reason is required to reject."})
+    return _review(
+        kind=kind, component_id=component_id, environment=environment, actor=actor, state=PromotionState.REJECTED,
+        comment=reason, action=AuditAction.REJECTED,
+    )  # fmt: skip
+
+
+@transaction.atomic
+def promotion_cancel(*, kind: ComponentKind, component_id: str, environment: str, actor: Any, reason: str = ""):
+    _require_permission(actor, PUBLISH_PERMISSION, "cancel promotions")
+    request = _locked_open(kind, component_id, environment)
+    _close(
+        request, PromotionState.CANCELLED, actor=actor, reason=(reason or "").strip() or "Promotion request cancelled"
+    )
+    return request
+
+
+def promote_by_type(*, component_type: str, **kwargs) -> EnvironmentRelease:
+    """``component_promote`` for callers that hold a type name (commands, the API)."""
+    return component_promote(kind=get_kind(component_type), **kwargs)
