@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from datetime import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -30,6 +31,7 @@ def api_key_snapshot(key: ApiKey) -> dict:
         "name": key.name,
         "prefix": key.prefix,
         "scopes": list(key.scopes),
+        "environment": key.environment,
         "expires_at": key.expires_at.isoformat() if key.expires_at else None,
         "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
     }
@@ -57,8 +59,25 @@ def validate_scopes(scopes: list[str]) -> list[str]:
 
 
 @transaction.atomic
+def validate_environment(environment: str) -> str:
+    if environment not in settings.HIVE_ENVIRONMENTS:
+        raise ValidationError(
+            {
+                "environment": f"Unknown environment “{environment}”; expected one of {', '.join(settings.HIVE_ENVIRONMENTS)}."
+            }
+        )
+    return environment
+
+
 def api_key_create(
-    *, name: str, scopes: list[str], created_by=None, expires_at: datetime | None = None, actor=None, reason: str = ""
+    *,
+    name: str,
+    scopes: list[str],
+    created_by=None,
+    expires_at: datetime | None = None,
+    actor=None,
+    reason: str = "",
+    environment: str | None = None,
 ) -> tuple[ApiKey, str]:
     """Create a key and return it with its secret, which is shown once and never stored. Audited as
     "created" by ``actor`` (default: ``created_by``)."""
@@ -70,6 +89,7 @@ def api_key_create(
         scopes=validate_scopes(list(scopes)),
         created_by=created_by,
         expires_at=expires_at,
+        environment=validate_environment(environment or settings.HIVE_ENVIRONMENTS[0]),
     )
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationError({"expires_at": "The expiry must be in the future."})
@@ -89,6 +109,7 @@ def api_key_update(
     name: str | None = None,
     actor=None,
     reason: str = "",
+    environment: str | None = None,
 ) -> ApiKey:
     """Change a key's name, scopes or expiry; audited as "updated" when anything changed."""
     before = api_key_snapshot(ApiKey.objects.get(pk=key.pk))
@@ -96,6 +117,8 @@ def api_key_update(
         key.scopes = validate_scopes(list(scopes))
     if name is not None:
         key.name = name.strip()
+    if environment is not None:
+        key.environment = validate_environment(environment)
     key.expires_at = expires_at
     key.full_clean()
     key.save()
