@@ -228,8 +228,10 @@ def _load_components() -> bool:
     for spec in AGENTS:
         agent = agent_create(actor=DEMO_ACTOR, note="Demo: first version", **spec)
         component_publish(kind=agent_kind, component_id=agent.agent_id, actor=DEMO_ACTOR)
+        _promote_everywhere(agent_kind, agent.agent_id)
         agents.append(agent)
-    # A second published version, so history, diff and rollback have something to show.
+    # A second published version, so history, diff and rollback have something to show; it stays in the
+    # first environment (staging ahead of production), so promotion has something to show too.
     cards = agents[0]
     agent_update(
         agent=cards,
@@ -241,7 +243,20 @@ def _load_components() -> bool:
     component_publish(kind=agent_kind, component_id=cards.agent_id, actor=DEMO_ACTOR)
     team = team_create(actor=DEMO_ACTOR, note="Demo: routing team", members=agents, **TEAM)
     component_publish(kind=team_kind, component_id=team.team_id, actor=DEMO_ACTOR)
+    _promote_everywhere(team_kind, team.team_id)
     return True
+
+
+def _promote_everywhere(kind, component_id: str) -> None:
+    """Promote what the first environment serves down the whole pipeline (the demo is a system caller)."""
+    from django.conf import settings
+
+    from versioning.promotion import component_promote
+
+    for environment in settings.HIVE_ENVIRONMENTS[1:]:
+        component_promote(
+            kind=kind, component_id=component_id, environment=environment, actor=DEMO_ACTOR, note="Demo: promoted"
+        )
 
 
 def _load_typification() -> int:
@@ -269,6 +284,7 @@ def _load_typification() -> int:
                 routed += 1
     if (created or routed) and not someone_drafting:
         routing_publish(actor=DEMO_ACTOR, note="Demo typification and routing")
+        _promote_everywhere(get_kind("routing"), ROUTING_ID)
     return created
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from audit.models import AuditAction, AuditRecord
@@ -193,19 +194,15 @@ def live_at(environment: str, at: datetime) -> list[LiveAt]:
     after it; ``active`` says whether it was deactivated at the time (the runtime then served nothing)."""
     first = is_first_environment(environment)
     env_filter = Q(environment=environment) | (Q(environment__isnull=True) if first else Q(pk__in=[]))
-    releases = (
-        AuditRecord.objects.filter(action__in=_RELEASE_ACTIONS, created_at__lte=at)
-        .filter(env_filter)
-        .order_by("subject_type", "subject_id", "-created_at", "-id")
-        .distinct("subject_type", "subject_id")
-        .values("subject_type", "subject_id", "to_version", "created_at", "actor_name", "reason")
-    )
+    releases = _last_per_component(
+        AuditRecord.objects.filter(action__in=_RELEASE_ACTIONS, created_at__lte=at).filter(env_filter),
+        "to_version", "created_at", "actor_name", "reason",
+    )  # fmt: skip
     presence = {
         (row["subject_type"], row["subject_id"]): (row["action"], row["created_at"])
-        for row in AuditRecord.objects.filter(action__in=_PRESENCE_ACTIONS, created_at__lte=at)
-        .order_by("subject_type", "subject_id", "-created_at", "-id")
-        .distinct("subject_type", "subject_id")
-        .values("subject_type", "subject_id", "action", "created_at")
+        for row in _last_per_component(
+            AuditRecord.objects.filter(action__in=_PRESENCE_ACTIONS, created_at__lte=at), "action", "created_at"
+        )
     }
     result = []
     for row in releases:
@@ -236,3 +233,16 @@ def live_at(environment: str, at: datetime) -> list[LiveAt]:
         LiveAt(**{**x.__dict__, "content_hash": hashes.get((x.component_type, x.component_id, x.version), "")})
         for x in result
     ]
+
+
+def _last_per_component(rows: QuerySet[AuditRecord], *fields: str) -> list[dict]:
+    """The newest of ``rows`` per component: DISTINCT ON in PostgreSQL (one index scan); the SQLite
+    fallback, which lacks it, keeps the first row per component in Python."""
+    ordered = rows.order_by("subject_type", "subject_id", "-created_at", "-id")
+    values = ("subject_type", "subject_id", *fields)
+    if connection.features.can_distinct_on_fields:
+        return list(ordered.distinct("subject_type", "subject_id").values(*values))
+    newest: dict[tuple[str, str], dict] = {}
+    for row in ordered.values(*values):
+        newest.setdefault((row["subject_type"], row["subject_id"]), row)
+    return list(newest.values())

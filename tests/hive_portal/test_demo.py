@@ -163,3 +163,14 @@ def test_load_demo_only_embedded__asked_with_hive_load_demo__loads():
 def test_load_demo_only_embedded__embedded_database__loads():
     _load_demo_only_embedded()
     assert Team.objects.filter(team_id=TEAM_ID).exists()
+
+
+def test_load_demo__every_environment_serves_the_demo__staging_one_version_ahead():
+    from versioning.selectors import environment_versions
+
+    load_demo()
+    cards = environment_versions("agent", "cards-specialist")
+    assert (cards["staging"].version, cards["production"].version) == (2, 1)  # something to promote
+    for component_type, component_id in (("team", TEAM_ID), ("routing", "routing"), ("agent", "pix-specialist")):
+        versions = environment_versions(component_type, component_id)
+        assert versions["staging"] is not None and versions["staging"] == versions["production"]

@@ -253,6 +253,7 @@ def test_api_key__unknown_environment_is_refused_naming_the_field(db):
 # --- What was live when ------------------------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_smoke
 def test_live_at__answers_from_the_audit_trail(make_agent):
     make_agent("cards", publish=True)
     make_agent("pix", publish=True)
