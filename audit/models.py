@@ -107,11 +107,19 @@ class AuditRecord(models.Model):
             models.Index(fields=["subject_type", "subject_id", "-created_at"], name="version_history_component"),
             models.Index(fields=["actor_name", "-created_at"], name="version_history_actor"),
             models.Index(fields=["batch_id"], condition=Q(batch_id__isnull=False), name="version_history_batch"),
-            # "What was live in an environment at time T": the last release step per component before T.
+            # "What was live in an environment at time T" (versioning.selectors.live_at): the newest release
+            # step per component before T, and the newest (de)activation or deletion, each read from the
+            # index alone (DISTINCT ON walks it in order; the rows found are then fetched by id).
             models.Index(
-                fields=["subject_type", "subject_id", "created_at"],
-                condition=Q(action__in=["published", "rolled_back", "promoted", "deleted", "activated", "deactivated"]),
+                fields=["environment", "subject_type", "subject_id", "-created_at", "-id"],
+                condition=Q(action__in=["published", "rolled_back", "promoted"]),
                 name="version_history_releases",
+            ),
+            models.Index(
+                fields=["subject_type", "subject_id", "-created_at", "-id"],
+                include=["action"],
+                condition=Q(action__in=["deleted", "activated", "deactivated"]),
+                name="version_history_presence",
             ),
         ]
         # Named as when the model lived in versioning, so the database keeps its constraints untouched.

@@ -189,23 +189,31 @@ class LiveAt:
 
 
 def live_at(environment: str, at: datetime) -> list[LiveAt]:
-    """What ``environment`` served at ``at``, from the audit trail alone (two indexed queries): per
-    component the last release step into that environment before ``at``, unless the component was deleted
-    after it; ``active`` says whether it was deactivated at the time (the runtime then served nothing)."""
-    first = is_first_environment(environment)
-    env_filter = Q(environment=environment) | (Q(environment__isnull=True) if first else Q(pk__in=[]))
-    releases = _last_per_component(
-        AuditRecord.objects.filter(action__in=_RELEASE_ACTIONS, created_at__lte=at).filter(env_filter),
-        "to_version", "created_at", "actor_name", "reason",
-    )  # fmt: skip
+    """What ``environment`` served at ``at``, from the audit trail alone: per component the last release
+    step into that environment before ``at``, unless the component was deleted after it; ``active`` says
+    whether it was deactivated at the time (the runtime then served nothing). Each part is one index-only
+    scan (``audit`` 0003's partial indexes) and a fetch by primary key of the rows it found."""
+    environments_filter = [Q(environment=environment)]
+    if is_first_environment(environment):  # rows written before environments existed have none
+        environments_filter.append(Q(environment__isnull=True))
+    newest: dict[tuple[str, str], tuple] = {}
+    for condition in environments_filter:
+        rows = AuditRecord.objects.filter(condition, action__in=_RELEASE_ACTIONS, created_at__lte=at)
+        for row in _last_per_component(rows, "created_at", "id"):
+            key = (row["subject_type"], row["subject_id"])
+            if key not in newest or (row["created_at"], row["id"]) > newest[key]:
+                newest[key] = (row["created_at"], row["id"])
     presence = {
         (row["subject_type"], row["subject_id"]): (row["action"], row["created_at"])
         for row in _last_per_component(
             AuditRecord.objects.filter(action__in=_PRESENCE_ACTIONS, created_at__lte=at), "action", "created_at"
         )
     }
+    steps = AuditRecord.objects.filter(pk__in=[pk for _, pk in newest.values()]).values(
+        "subject_type", "subject_id", "to_version", "created_at", "actor_name", "reason"
+    )
     result = []
-    for row in releases:
+    for row in steps:
         key = (row["subject_type"], row["subject_id"])
         action, when = presence.get(key, (None, None))
         if action == AuditAction.DELETED and when is not None and when >= row["created_at"]:
@@ -221,18 +229,35 @@ def live_at(environment: str, at: datetime) -> list[LiveAt]:
                 active=action != AuditAction.DEACTIVATED,
             )
         )
-    ids = {x.component_id for x in result}
-    numbers = {x.version for x in result}
-    hashes = {
-        (row[0], row[1], row[2]): row[3]
-        for row in ComponentVersion.objects.filter(component_id__in=ids, version__in=numbers).values_list(
-            "component_type", "component_id", "version", "content_hash"
-        )
-    }
+    result.sort(key=lambda x: (x.component_type, x.component_id))
+    hashes = _content_hashes([(x.component_type, x.component_id, x.version) for x in result])
     return [
         LiveAt(**{**x.__dict__, "content_hash": hashes.get((x.component_type, x.component_id, x.version), "")})
         for x in result
     ]
+
+
+def _content_hashes(keys: list[tuple[str, str, int]]) -> dict[tuple[str, str, int], str]:
+    """The content hash of each (type, id, version): one join on PostgreSQL, a superset read elsewhere."""
+    if not keys:
+        return {}
+    if connection.vendor == "postgresql":
+        table = ComponentVersion._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT v.component_type, v.component_id, v.version, v.content_hash FROM {table} v "
+                "JOIN unnest(%s::text[], %s::text[], %s::int[]) AS k(t, i, n) "
+                "ON v.component_type = k.t AND v.component_id = k.i AND v.version = k.n",
+                [[k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]],
+            )
+            rows = cursor.fetchall()
+    else:
+        rows = list(
+            ComponentVersion.objects.filter(
+                component_id__in={k[1] for k in keys}, version__in={k[2] for k in keys}
+            ).values_list("component_type", "component_id", "version", "content_hash")
+        )
+    return {(row[0], row[1], row[2]): row[3] for row in rows}
 
 
 def _last_per_component(rows: QuerySet[AuditRecord], *fields: str) -> list[dict]:

@@ -86,11 +86,18 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="auditrecord",
             index=models.Index(
-                condition=models.Q(
-                    ("action__in", ["published", "rolled_back", "promoted", "deleted", "activated", "deactivated"])
-                ),
-                fields=["subject_type", "subject_id", "created_at"],
+                condition=models.Q(("action__in", ["published", "rolled_back", "promoted"])),
+                fields=["environment", "subject_type", "subject_id", "-created_at", "-id"],
                 name="version_history_releases",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="auditrecord",
+            index=models.Index(
+                condition=models.Q(("action__in", ["deleted", "activated", "deactivated"])),
+                fields=["subject_type", "subject_id", "-created_at", "-id"],
+                include=["action"],
+                name="version_history_presence",
             ),
         ),
         migrations.AddConstraint(
