@@ -17,7 +17,7 @@ from common import agno_documents
 from runtime.state import read_generations
 from teams.models import Team
 from versioning.models import ComponentVersion, VersionStatus, first_environment
-from versioning.selectors import live_versions
+from versioning.selectors import live_versions, running_rollout, running_rollouts
 
 
 class NotServed(LookupError):
@@ -60,12 +60,29 @@ def _active_ids(model, id_field: str, ids=None) -> set[str]:
     return set(qs.values_list(id_field, flat=True))
 
 
-def agent_document(agent_id: str, *, version: int | None = None, environment: str | None = None) -> dict:
-    """An agent's configuration as ``environment`` serves it (or an older immutable version that was live)."""
+def _rollout_candidate(component_type: str, component_id: str, environment: str):
+    """(candidate row, rollout metadata) of the rollout running for the component, or (None, None)."""
+    rollout = running_rollout(component_type, component_id, environment)
+    if rollout is None:
+        return None, None
+    meta = {"id": rollout.pk, "percent": rollout.percent, "variant": "candidate",
+            "baseline_version": rollout.baseline.version}  # fmt: skip
+    return rollout.candidate, meta
+
+
+def agent_document(
+    agent_id: str, *, version: int | None = None, environment: str | None = None, candidate: bool = False
+) -> dict:
+    """An agent's configuration as ``environment`` serves it (or an older immutable version that was live;
+    or, ``candidate``, the running rollout's candidate — the baseline when none runs any more)."""
     environment = environment or first_environment()
     if not Agent.objects.filter(agent_id=agent_id, is_active=True).exists():
         raise NotServed(f"No active agent “{agent_id}”.")
     live = _published("agent", environment, [agent_id]).first()
+    if candidate and version is None:
+        row, rollout = _rollout_candidate("agent", agent_id, environment)
+        if row is not None:
+            return agno_documents.agent_document(row.config, _hive_metadata(row, live=True, rollout=rollout))
     if version is None:
         row = live
         if row is None:
@@ -101,17 +118,23 @@ def _team_document_from(team_row: ComponentVersion, members: dict[str, Component
     return agno_documents.team_document(team_row.config, hive, member_ids, documents)
 
 
-def team_document(team_id: str, *, environment: str | None = None) -> dict:
-    """A team's configuration as ``environment`` serves it, with each member's live configuration inline."""
+def team_document(team_id: str, *, environment: str | None = None, candidate: bool = False) -> dict:
+    """A team's configuration as ``environment`` serves it (``candidate``: its running rollout's candidate),
+    with each member's live configuration inline."""
     environment = environment or first_environment()
     if not Team.objects.filter(team_id=team_id, is_active=True).exists():
         raise NotServed(f"No active team “{team_id}”.")
-    row = _published("team", environment, [team_id]).first()
+    row, rollout = _rollout_candidate("team", team_id, environment) if candidate else (None, None)
+    if row is None:
+        row = _published("team", environment, [team_id]).first()
     if row is None:
         raise NotServed(f"Team “{team_id}” is not live in {environment}.")
     member_ids = [m["agent_id"] for m in row.config.get("members", [])]
     members = {r.component_id: r for r in _published("agent", environment, member_ids)}
-    return _team_document_from(row, members, _active_ids(Agent, "agent_id", member_ids))
+    document = _team_document_from(row, members, _active_ids(Agent, "agent_id", member_ids))
+    if rollout is not None:
+        document["metadata"]["hive"]["rollout"] = rollout
+    return document
 
 
 def agent_index(environment: str | None = None) -> list[dict]:
@@ -168,7 +191,32 @@ def bundle_document(generation: int, environment: str | None = None) -> dict[str
         "agents": agents,
         "teams": teams,
         "typification": typification_tree_document(environment),
+        "rollouts": _bundle_rollouts(environment, agent_rows, active_agents, teams),
     }
+
+
+def _bundle_rollouts(environment: str, agent_rows: dict, active_agents: set[str], teams: dict) -> dict:
+    """The rollouts running in ``environment``, each with its candidate's document, so a runtime picks a
+    session's variant locally (``common.rollout.picks_candidate(salt, session key, percent)``)."""
+    result: dict[str, dict] = {"agents": {}, "teams": {}}
+    for rollout in running_rollouts(environment):
+        if rollout.component_type == "agent" and rollout.component_id in agent_rows:
+            document = agno_documents.agent_document(rollout.candidate.config, _hive_metadata(rollout.candidate))
+            section = "agents"
+        elif rollout.component_type == "team" and rollout.component_id in teams:
+            document = _team_document_from(rollout.candidate, agent_rows, active_agents)
+            section = "teams"
+        else:
+            continue  # inactive: nothing is served
+        result[section][rollout.component_id] = {
+            "id": rollout.pk,
+            "percent": rollout.percent,
+            "salt": rollout.salt,
+            "baseline_version": rollout.baseline.version,
+            "candidate_version": rollout.candidate.version,
+            "candidate": document,
+        }
+    return result
 
 
 def snapshot_generation() -> int:

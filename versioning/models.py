@@ -253,3 +253,99 @@ class PromotionRequest(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_PROMOTION_STATES
+
+
+class RolloutState(models.TextChoices):
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed (100%)"
+    ABORTED = "aborted", "Aborted"
+
+
+class Rollout(models.Model):
+    """A candidate version served to a percentage of an environment's traffic beside the version the
+    environment serves (the baseline), sticky per session: ``common.rollout.picks_candidate(salt, key,
+    percent)`` over the session or user id the runtime sends. Completing it promotes the candidate (100%);
+    aborting it leaves the baseline. Guard thresholds (any may be empty) let the portal abort it on its own
+    when the candidate's metrics are worse (``monitoring.rollout_guard``)."""
+
+    environment = models.CharField(max_length=30)
+    component_type = models.CharField(max_length=10, choices=ComponentType.choices, verbose_name="type")
+    component_id = models.CharField(max_length=255, verbose_name="component ID")
+    baseline = models.ForeignKey(ComponentVersion, on_delete=models.PROTECT, related_name="+")
+    candidate = models.ForeignKey(ComponentVersion, on_delete=models.PROTECT, related_name="rollouts")
+    percent = models.PositiveSmallIntegerField(help_text="Share of sessions (1–99) that get the candidate.")
+    salt = models.CharField(max_length=32, editable=False, help_text="Makes each rollout's split independent.")
+    state = models.CharField(max_length=10, choices=RolloutState.choices, default=RolloutState.RUNNING)
+    max_success_drop_points = models.FloatField(
+        null=True,
+        blank=True,
+        verbose_name="max success-rate drop (points)",
+        help_text="Abort when the candidate's success rate is this many percentage points below the baseline's.",
+    )
+    max_p95_increase_percent = models.FloatField(
+        null=True,
+        blank=True,
+        verbose_name="max p95 latency increase (%)",
+        help_text="Abort when the candidate's p95 response time is this much higher than the baseline's.",
+    )
+    min_runs = models.PositiveIntegerField(
+        default=50, help_text="The guard judges only once each version has at least this many runs in the rollout."
+    )
+    note = models.TextField(help_text="Why this rollout.")
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    started_by_name = models.CharField(max_length=150)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by_name = models.CharField(max_length=150, blank=True, default="")
+    end_reason = models.TextField(blank=True, default="")
+    figures = models.JSONField(
+        default=dict, blank=True, help_text="The guard's last figures (the ones that aborted it, if it did)."
+    )
+
+    class Meta:
+        db_table = "rollouts"
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["environment", "component_type", "component_id"],
+                condition=Q(state="running"),
+                name="%(app_label)s_%(class)s_one_running",
+                violation_error_message="This component already has a rollout running in the environment.",
+            ),
+            models.CheckConstraint(
+                condition=Q(percent__gte=1, percent__lte=99),
+                name="%(app_label)s_%(class)s_percent_range",
+                violation_error_message="A rollout serves the candidate to 1–99% of sessions; 100% is a promotion.",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=RolloutState.values), name="%(app_label)s_%(class)s_state_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(state="running") | Q(ended_at__isnull=False),
+                name="%(app_label)s_%(class)s_ended_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(baseline=models.F("candidate")),
+                name="%(app_label)s_%(class)s_two_versions",
+                violation_error_message="The candidate must differ from the baseline.",
+            ),
+            models.CheckConstraint(
+                condition=(Q(max_success_drop_points__isnull=True) | Q(max_success_drop_points__gte=0))
+                & (Q(max_p95_increase_percent__isnull=True) | Q(max_p95_increase_percent__gte=0)),
+                name="%(app_label)s_%(class)s_thresholds_positive",
+                violation_error_message="Guard thresholds are zero or more.",
+            ),
+            models.CheckConstraint(condition=~Q(note=""), name="%(app_label)s_%(class)s_note_set"),
+        ]
+
+    def __str__(self):
+        return (
+            f"{self.component_type} {self.component_id}: v{self.candidate.version} to {self.percent}% of "
+            f"{self.environment}"
+        )
+
+    @property
+    def guarded(self) -> bool:
+        return self.max_success_drop_points is not None or self.max_p95_increase_percent is not None

@@ -74,6 +74,15 @@ def _check_references(kind: ComponentKind, candidate: ComponentVersion, environm
         raise ValidationError(f"Not live in {environment} yet: {'; '.join(missing)}. Promote those first.")
 
 
+def _refuse_during_rollout(kind: ComponentKind, component_id: str, environment: str) -> None:
+    from versioning.models import Rollout, RolloutState
+
+    if Rollout.objects.filter(
+        environment=environment, component_type=kind.type, component_id=component_id, state=RolloutState.RUNNING
+    ).exists():
+        raise ValidationError(f"{component_id} has a rollout running in {environment}: complete or abort it first.")
+
+
 def _release(
     *, kind: ComponentKind, component_id: str, environment: str, version: ComponentVersion, actor: Any, note: str,
     action: str, event: str,
@@ -151,6 +160,7 @@ def component_promote(
                 f"{source_environment(environment)} now: request a review of that version."
             )
     _check_references(kind, candidate, environment)
+    _refuse_during_rollout(kind, component_id, environment)
     release = _release(
         kind=kind, component_id=component_id, environment=environment, version=candidate, actor=actor, note=note,
         action=AuditAction.PROMOTED, event="component.promoted",
@@ -192,6 +202,7 @@ def environment_rollback(
     if target is None or not was_live:
         raise ValidationError({"to_version": f"v{to_version} of {component_id} was never live in {environment}."})
     _check_references(kind, target, environment)
+    _refuse_during_rollout(kind, component_id, environment)
     return _release(
         kind=kind, component_id=component_id, environment=environment, version=target, actor=actor, note=note,
         action=AuditAction.ROLLED_BACK, event="component.rolled_back",

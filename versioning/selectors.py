@@ -15,6 +15,8 @@ from versioning.models import (
     ComponentVersion,
     EnvironmentRelease,
     PromotionRequest,
+    Rollout,
+    RolloutState,
     VersionStatus,
 )
 
@@ -271,3 +273,12 @@ def _last_per_component(rows: QuerySet[AuditRecord], *fields: str) -> list[dict]
     for row in ordered.values(*values):
         newest.setdefault((row["subject_type"], row["subject_id"]), row)
     return list(newest.values())
+
+
+def running_rollouts(environment: str | None = None) -> QuerySet[Rollout]:
+    qs = Rollout.objects.filter(state=RolloutState.RUNNING).select_related("baseline", "candidate")
+    return qs.filter(environment=environment) if environment is not None else qs
+
+
+def running_rollout(component_type: str, component_id: str, environment: str) -> Rollout | None:
+    return running_rollouts(environment).filter(component_type=component_type, component_id=component_id).first()

@@ -27,6 +27,8 @@ from versioning.models import (
     PromotionRequest,
     PromotionState,
     ReviewState,
+    Rollout,
+    RolloutState,
     VersionStatus,
     first_environment,
 )
@@ -425,6 +427,9 @@ def component_delete(*, kind: ComponentKind, component_id: str, actor: Any, reas
     PromotionRequest.objects.filter(
         component_type=kind.type, component_id=component_id, state__in=OPEN_PROMOTION_STATES
     ).update(state=PromotionState.CANCELLED, closed_at=timezone.now())
+    Rollout.objects.filter(component_type=kind.type, component_id=component_id, state=RolloutState.RUNNING).update(
+        state=RolloutState.ABORTED, ended_at=timezone.now(), end_reason=f"{component_id} was deleted"
+    )
     try:
         obj.delete()
     except ProtectedError as exc:

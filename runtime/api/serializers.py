@@ -69,6 +69,9 @@ class HiveMetadataSerializer(serializers.Serializer):
         child=serializers.IntegerField(), required=False, help_text="Teams: agent id → the version combined."
     )
     missing_members = serializers.ListField(child=serializers.CharField(), required=False)
+    rollout = serializers.DictField(
+        required=False, help_text="A rollout's candidate: `{id, percent, variant, baseline_version}`."
+    )
     components = ComponentsSerializer(required=False, help_text="Teams: the members' documents.")
     knowledge = KnowledgeBindingSerializer(required=False, help_text="The binding behind `knowledge.name`.")
     tools = serializers.DictField(
@@ -155,3 +158,8 @@ class BundleSerializer(serializers.Serializer):
     agents = AgentMapField(help_text="Agent id → configuration.")
     teams = TeamMapField(help_text="Team id → configuration with members inline.")
     typification = serializers.DictField(help_text="The typification tree and the business-unit routes.")
+    rollouts = serializers.DictField(
+        help_text="Rollouts running in the environment: `{agents: {id: {...}}, teams: {id: {...}}}`, each with `id`, "
+        "`percent`, `salt`, `baseline_version`, `candidate_version` and the `candidate` document. A session gets "
+        "the candidate when `int(sha256(f'{salt}:{session_key}')[:8 bytes]) % 10000 < percent * 100`."
+    )

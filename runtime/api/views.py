@@ -27,6 +27,7 @@ from runtime.api.serializers import (
 )
 from runtime.authentication import key_cache, warm_key
 from runtime.documents import Document, document_cache, render
+from runtime.rollouts import rollout_cache, variant
 from runtime.selectors import (
     NotServed,
     agent_document,
@@ -97,6 +98,16 @@ class RuntimeDocumentView(APIView):
     required_scope = "config:read"
     serves_without_database = True  # answers stale from its cache (hive_portal.middleware lets it through)
     version_header = "X-Hive-Version"
+    # Agents and teams: the component type and the URL keyword of its id, for rollouts' session variants.
+    rollout_type: str | None = None
+    rollout_id_kwarg = ""
+    variant: str | None = None
+
+    @classmethod
+    def variant_of(cls, rollouts, environment: str, query, kwargs) -> str | None:
+        if cls.rollout_type is None or not rollouts:
+            return None
+        return variant(rollouts, environment, cls.rollout_type, kwargs[cls.rollout_id_kwarg], query)
 
     @classmethod
     def document_key(cls, query, kwargs) -> tuple:
@@ -112,7 +123,13 @@ class RuntimeDocumentView(APIView):
         try:
             generation = request_generations(request).config
         except DatabaseUnavailable:
-            return self._stale(request, key)
+            return self._stale(request, self._with_variant(key, rollout_cache.last(), environment, kwargs))
+        if self.rollout_type is not None:
+            try:
+                rollouts = rollout_cache.load(generation)
+            except (DatabaseError, InterfaceError):
+                return self._stale(request, self._with_variant(key, rollout_cache.last(), environment, kwargs))
+            key = self._with_variant(key, rollouts, environment, kwargs)
         doc = document_cache.get(key)
         if doc is None or doc.generation != generation:
             try:
@@ -121,12 +138,18 @@ class RuntimeDocumentView(APIView):
                 return self._stale(request, key)
         return self._respond(request, doc)
 
+    def _with_variant(self, key: tuple, rollouts, environment: str, kwargs) -> tuple:
+        self.variant = self.variant_of(rollouts, environment, self.request.query_params, kwargs)
+        return (*key, self.variant) if self.variant else key
+
     def _build(self, request, key, environment: str, **kwargs) -> Document:
         with consistent_snapshot():
             generation = snapshot_generation()
             try:
                 data, headers = self.build(request, generation, environment, **kwargs)
                 headers = {"X-Hive-Generation": str(generation), "X-Hive-Environment": environment, **headers}
+                if self.variant:
+                    headers["X-Hive-Variant"] = self.variant
                 doc = render(data, generation=generation, headers=headers)
             except NotServed as exc:
                 doc = render(error_body("not_found", str(exc)), generation=generation, status=404)
@@ -214,15 +237,36 @@ def fast_response(view_class, request, kwargs) -> HttpResponse | None:
     info = warm_key(request, view_class.required_scope, generations.keys)
     if info is None:
         return None
+    environment = info.environment or first_environment()
     try:
-        key = (info.environment or first_environment(), *view_class.document_key(request.GET, kwargs))
+        key = (environment, *view_class.document_key(request.GET, kwargs))
     except serializers.ValidationError:
         return None
+    if view_class.rollout_type is not None:
+        rollouts = rollout_cache.peek(generations.config)
+        if rollouts is None:
+            return None  # not read for this generation yet: the full path reads them
+        chosen = view_class.variant_of(rollouts, environment, request.GET, kwargs)
+        if chosen:
+            key = (*key, chosen)
     doc = document_cache.get(key)
     if doc is None or doc.generation != generations.config:
         return None
     key_cache.touch(info)
     return document_response(request, doc)
+
+
+ROLLOUT_PARAMETERS = [
+    OpenApiParameter(
+        name,
+        str,
+        description=f"The runtime's {what}: while a rollout of this component runs in the key's environment, the "
+        "session gets the candidate (`X-Hive-Variant: candidate`, `metadata.hive.rollout`) when "
+        "`sha256(salt:key)` falls in the rollout's share — the same pick the client makes from the bundle"
+        + (" (`session_id` wins when both are sent)." if name == "user_id" else "."),
+    )
+    for name, what in (("session_id", "session id"), ("user_id", "user id"))
+]
 
 
 class VersionQuerySerializer(serializers.Serializer):
@@ -236,12 +280,16 @@ class VersionQuerySerializer(serializers.Serializer):
     parameters=[
         OpenApiParameter(
             "version", {"type": "integer", "minimum": 1}, description="An older published (immutable) version."
-        )
+        ),
+        *ROLLOUT_PARAMETERS,
     ],
     responses={200: AgentConfigSerializer, **ERRORS, **error_responses(e400="`version` is not a positive integer.")},
     examples=[OpenApiExample("Cards specialist", value=AGENT_EXAMPLE, response_only=True)],
 )
 class AgentConfigView(RuntimeDocumentView):
+    rollout_type = "agent"
+    rollout_id_kwarg = "agent_id"
+
     @classmethod
     def document_key(cls, query, kwargs):
         version = None
@@ -253,7 +301,7 @@ class AgentConfigView(RuntimeDocumentView):
 
     def build(self, request, generation, environment, agent_id):
         version = self.document_key(request.query_params, {"agent_id": agent_id})[2]
-        data = agent_document(agent_id, version=version, environment=environment)
+        data = agent_document(agent_id, version=version, environment=environment, candidate=bool(self.variant))
         return data, {self.version_header: str(data["metadata"]["hive"]["version"])}
 
 
@@ -263,15 +311,19 @@ class AgentConfigView(RuntimeDocumentView):
     description="What Agno 3's `Team.to_dict()` writes: `members` are references `{type: agent, agent_id}` in "
     "position order; each member's currently published document is in `metadata.hive.components.agents` (one "
     "fetch, one state) and `metadata.hive.members` says which versions were combined. " + CACHING_DOC,
+    parameters=ROLLOUT_PARAMETERS,
     responses={200: TeamConfigSerializer, **ERRORS},
 )
 class TeamConfigView(RuntimeDocumentView):
+    rollout_type = "team"
+    rollout_id_kwarg = "team_id"
+
     @classmethod
     def document_key(cls, query, kwargs):
         return ("team", kwargs["team_id"])
 
     def build(self, request, generation, environment, team_id):
-        data = team_document(team_id, environment=environment)
+        data = team_document(team_id, environment=environment, candidate=bool(self.variant))
         return data, {self.version_header: str(data["metadata"]["hive"]["version"])}
 
 

@@ -138,7 +138,7 @@ def test_bundle__everything_in_one_state_with_a_bundle_version(runtime_client, m
     make_team("router", publish=True)
     first = runtime_client.get(reverse("api:v1:bundle"))
     body = first.json()
-    assert set(body) == {"bundle_version", "environment", "agents", "teams", "typification"}
+    assert set(body) == {"bundle_version", "environment", "agents", "teams", "typification", "rollouts"}
     assert body["environment"] == "staging"  # the key's environment: the first by default
     assert set(body["agents"]) == {"cards", "pix"} and set(body["teams"]) == {"router"}
     assert body["teams"]["router"]["members"][0] == {"type": "agent", "agent_id": "cards"}
