@@ -63,7 +63,9 @@ def run(args) -> int:
         cursor.execute(FILL % {"components": args.components, "steps": args.steps, "steps_gap": 600 // args.steps})
         cursor.execute(EXTRA % {"components": args.components})
         cursor.execute("VACUUM ANALYZE version_history")
-        cursor.execute("SELECT count(*), pg_size_pretty(pg_total_relation_size('version_history')) FROM version_history")
+        cursor.execute(
+            "SELECT count(*), pg_size_pretty(pg_total_relation_size('version_history')) FROM version_history"
+        )
         rows, size = cursor.fetchone()
     print(
         f"PostgreSQL {connection.cursor().connection.info.server_version}: {rows:,} audit rows ({size}), "
