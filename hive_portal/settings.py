@@ -136,6 +136,7 @@ INSTALLED_APPS = [
     "knowledge",
     "monitoring",
     "runtime",
+    "webhooks",  # before versioning: the roles are synced after its migrate, once every app's permissions exist
     "versioning",
     "interchange",
 ]
@@ -469,3 +470,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         f" -c hnsw.max_scan_tuples={HIVE_KNOWLEDGE_MAX_SCAN_TUPLES}"
     )
 
+# --- Webhooks ----------------------------------------------------------------------------------------
+# Each delivery: at most HIVE_WEBHOOK_MAX_ATTEMPTS attempts, waiting base x 2^(n-1) seconds after failed attempt n
+# (30 s, 1 min, 2 min, ...) up to the cap; an endpoint is disabled after HIVE_WEBHOOK_DISABLE_AFTER deliveries in
+# a row were abandoned. Hosts resolving to private/loopback/link-local addresses are refused unless allowed.
+HIVE_WEBHOOK_TIMEOUT = _int("HIVE_WEBHOOK_TIMEOUT", 5, minimum=1, maximum=60)
+HIVE_WEBHOOK_MAX_ATTEMPTS = _int("HIVE_WEBHOOK_MAX_ATTEMPTS", 8, minimum=1, maximum=50)
+HIVE_WEBHOOK_RETRY_BASE_SECONDS = _int("HIVE_WEBHOOK_RETRY_BASE_SECONDS", 30, minimum=1, maximum=3600)
+HIVE_WEBHOOK_RETRY_MAX_SECONDS = _int("HIVE_WEBHOOK_RETRY_MAX_SECONDS", 3600, minimum=1, maximum=7 * 24 * 3600)
+HIVE_WEBHOOK_DISABLE_AFTER = _int("HIVE_WEBHOOK_DISABLE_AFTER", 5, minimum=1, maximum=1000)
+HIVE_WEBHOOK_ALLOW_PRIVATE = _bool("HIVE_WEBHOOK_ALLOW_PRIVATE", False)
