@@ -42,8 +42,10 @@ migrate: install
 demo: install
 	$(BIN)/python manage.py load_demo
 
-## stop: stop the embedded PostgreSQL of this data folder (make run leaves it running for the next start).
+## stop: stop the job worker if one outlived gunicorn, then the embedded PostgreSQL of this data folder (make run
+## leaves the database running for the next start; the worker stops with gunicorn).
 stop: install
+	$(BIN)/python manage.py job_worker stop
 	$(BIN)/python manage.py embedded_db stop
 
 ## test: the whole suite on a real PostgreSQL + pgvector started by the test session, then the SQLite smoke subset.

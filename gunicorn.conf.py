@@ -89,8 +89,43 @@ def when_ready(server):
             )
     except Exception as exc:  # noqa: BLE001 - a warning must never stop the server
         server.log.warning("Database role could not be checked: %s", exc)
+    _start_job_worker(server)
     for address in bind:
         if address.startswith("unix:"):
             server.log.info("Hive Portal is ready on %s", address)
         else:
             server.log.info("Hive Portal is ready: http://%s/admin/  (health: http://%s/health/)", address, address)
+
+
+def _start_job_worker(server):
+    # The job queue's worker (hive_portal/job_worker.py) runs beside the server and stops with it. Not on the
+    # long-poll server (the main one has it), nor with HIVE_JOB_WORKER=false (a worker run elsewhere, e.g. its own
+    # systemd unit), nor on SQLite (no queue: jobs run in-process).
+    if os.environ.get("HIVE_JOB_WORKER", "true").strip().lower() in {"0", "false", "no", "off"}:
+        return
+    if os.environ.get("HIVE_LONG_POLL", "").strip().lower() in {"1", "true", "yes", "on"}:
+        return
+    try:
+        from django.conf import settings
+
+        from hive_portal import job_worker
+
+        if not settings.HIVE_JOB_QUEUE:
+            server.log.info("No job worker: the SQLite fallback runs jobs in-process after each commit.")
+            return
+        pid = job_worker.start(settings.DATA_DIR)
+        server.log.info("Job worker started (pid %s): manage.py procrastinate worker", pid)
+    except Exception as exc:  # noqa: BLE001 - the portal serves without it; /health/ shows the missing worker
+        server.log.error("The job worker could not be started: %s", exc)
+
+
+def on_exit(server):
+    try:
+        from django.conf import settings
+
+        from hive_portal import job_worker
+
+        if job_worker.stop(settings.DATA_DIR):
+            server.log.info("Job worker stopped.")
+    except Exception as exc:  # noqa: BLE001 - exiting anyway
+        server.log.warning("The job worker could not be stopped: %s", exc)

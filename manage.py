@@ -14,7 +14,8 @@ def main():
 
         # Settings, data folder, secret and (zero configuration) the embedded PostgreSQL — which
         # `embedded_db start|stop|status` manages itself, so it is left as it is for that command.
-        prepare(start_database=sys.argv[1:2] != ["embedded_db"])
+        # `job_worker stop|status` (make stop) needs no database either.
+        prepare(start_database=sys.argv[1:2] not in (["embedded_db"], ["job_worker"]))
     except ImproperlyConfigured as exc:
         sys.stderr.write(f"Configuration error: {exc}\n")
         sys.exit(2)

@@ -15,6 +15,7 @@ class AuditSubject(models.TextChoices):
     KNOWLEDGE = "knowledge", "Knowledge entry"
     BUSINESS_UNIT_ROUTE = "business_unit_route", "Business unit route"
     API_KEY = "api_key", "API key"
+    WEBHOOK_ENDPOINT = "webhook_endpoint", "Webhook endpoint"
 
 
 class AuditAction(models.TextChoices):

@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from common.database_gate import answers_without_database, database_gate
-from common.db_schema import pgvector_version, schema_exists
+from common.db_schema import pgvector_version, schema_exists, table_exists
 
 REQUIRED_PGVECTOR = (0, 8, 0)  # iterative index scans (knowledge search with filters)
 MIN_PGVECTOR = (0, 8, 4)  # below it: a warning
@@ -41,6 +41,49 @@ def masked_database_url(db: dict | None = None) -> str:
 
 def _version_tuple(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", version)[:3])
+
+
+# procrastinate's worker writes its heartbeat every 10 s and counts a worker silent for 30 s as stalled.
+WORKER_STALLED_SECONDS = 30
+
+
+def job_queue_report() -> dict:
+    """The job queue's state from procrastinate's tables: running workers (heartbeat in the last 30 s), the
+    last heartbeat, and jobs waiting, running and failed."""
+    if not table_exists(f"{settings.HIVE_SCHEMA}.procrastinate_workers"):
+        return {
+            "queue": "procrastinate",
+            "workers": 0,
+            "detail": "The job queue is not migrated: run manage.py migrate.",
+        }
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM procrastinate_workers"
+            "        WHERE last_heartbeat > now() - make_interval(secs => %s)),"
+            "       (SELECT max(last_heartbeat) FROM procrastinate_workers),"
+            "       (SELECT count(*) FROM procrastinate_jobs WHERE status = 'todo'"
+            "        AND (scheduled_at IS NULL OR scheduled_at <= now())),"
+            "       (SELECT count(*) FROM procrastinate_jobs WHERE status = 'todo' AND scheduled_at > now()),"
+            "       (SELECT count(*) FROM procrastinate_jobs WHERE status = 'doing'),"
+            "       (SELECT count(*) FROM procrastinate_jobs WHERE status = 'failed')",
+            [WORKER_STALLED_SECONDS],
+        )
+        workers, last_seen, queued, scheduled, running, failed = cursor.fetchone()
+    report = {
+        "queue": "procrastinate",
+        "workers": workers,
+        "last_heartbeat": last_seen.isoformat() if last_seen else None,
+        "queued": queued,
+        "scheduled": scheduled,
+        "running": running,
+        "failed": failed,
+    }
+    if not workers:
+        report["detail"] = (
+            "No job worker is running (none sent a heartbeat in the last 30 s): jobs wait in the queue. "
+            "make run starts one; or run manage.py procrastinate worker."
+        )
+    return report
 
 
 def health_report() -> tuple[dict, bool]:
@@ -85,9 +128,15 @@ def health_report() -> tuple[dict, bool]:
         if not report["schemas"][settings.HIVE_SCHEMA]:
             healthy = False
             report["error"] = "Schema “hive” is missing: run manage.py migrate."
+        if settings.HIVE_JOB_QUEUE:
+            # Reported, never a 503: a load balancer takes a portal out of rotation on 503, and the requests it
+            # serves (admin, runtime API) work without the worker — jobs wait in the queue until one runs. Taking
+            # every portal out because the worker is down would turn a delay into an outage.
+            report["jobs"] = job_queue_report()
     else:
         report["pgvector"] = None
         report["warning"] = "SQLite fallback: no schemas, vector search is exact and in Python."
+        report["jobs"] = {"queue": None, "detail": "SQLite fallback: no job queue, jobs run in-process after commit."}
     if not healthy:
         report["status"] = "unavailable"
     return report, healthy

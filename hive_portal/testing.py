@@ -97,3 +97,52 @@ def html_form_problems(html: str) -> list[str]:
         elif form_id not in parser.form_ids:
             problems.append(f"submit button names a form that does not exist (form={form_id!r}): {button}")
     return problems
+
+
+# --- The job queue -------------------------------------------------------------------------------
+
+
+def run_pending_jobs() -> None:
+    """Run every job that is due with a real procrastinate worker (its own connection, so only committed jobs
+    are seen: use it with ``transactional_db``), returning once the queue has no due job left."""
+    from procrastinate.contrib.django import app
+    from procrastinate.contrib.django.django_connector import DjangoConnector
+
+    assert isinstance(app.connector, DjangoConnector)  # the app procrastinate.contrib.django configures
+    worker_app = app.with_connector(app.connector.get_worker_connector())
+    worker_app.run_worker(wait=False, listen_notify=False, install_signal_handlers=False, name="test-worker")
+
+
+def make_jobs_due() -> int:
+    """Bring every job scheduled for later forward to now (a retry's back-off, a scheduled publish); returns
+    how many. The jobs' own ``scheduled_at`` is what a test reads first to assert the delay."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE procrastinate_jobs SET scheduled_at = now() WHERE status = 'todo' AND scheduled_at > now()"
+        )
+        return cursor.rowcount
+
+
+def queued_jobs(task_name: str | None = None) -> list[dict]:
+    """The waiting jobs (status todo), oldest first: task name, arguments, scheduled time, queueing lock."""
+    import json
+
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT task_name, args, scheduled_at, queueing_lock FROM procrastinate_jobs"
+            " WHERE status = 'todo' AND (%s::text IS NULL OR task_name = %s) ORDER BY id",
+            [task_name, task_name],
+        )
+        return [
+            {
+                "task_name": name,
+                "args": json.loads(args) if isinstance(args, str) else args,
+                "scheduled_at": at,
+                "queueing_lock": lock,
+            }
+            for name, args, at, lock in cursor.fetchall()
+        ]

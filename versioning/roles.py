@@ -14,6 +14,9 @@ ROLES = (VIEWER, PROMPT_EDITOR, PUBLISHER, ADMIN)
 
 # Apps whose models every role may view (audit included).
 PORTAL_APPS = ("agents", "teams", "typification", "knowledge", "monitoring", "versioning", "audit", "runtime")
+# Apps only the Admin role sees at all: webhook endpoints hold secrets and URLs into other systems, and their
+# delivery log shows those systems' answers.
+ADMIN_ONLY_APPS = ("webhooks",)
 # What a prompt editor edits: drafts only (publishing is a separate permission). The typification paths
 # and business-unit routes are the routing component's working copy, so editing them edits its draft.
 EDITABLE_MODELS = {
@@ -46,7 +49,7 @@ def role_permissions(role: str, permissions) -> set:
         model = perm.content_type.model
         action = perm.codename.split("_", 1)[0]
         if role == ADMIN:
-            if app in PORTAL_APPS or app in ("auth", "axes", "admin"):
+            if app in PORTAL_APPS or app in ADMIN_ONLY_APPS or app in ("auth", "axes", "admin"):
                 chosen.add(perm)
             continue
         if app not in PORTAL_APPS:

@@ -185,7 +185,8 @@ ZERO_ALL_APPS = textwrap.dedent(
     from django.core.management import call_command
     from django.db.migrations.loader import MigrationLoader
     from django.db import connection
-    for app in sorted(MigrationLoader(connection).migrated_apps):
+    # procrastinate's migrations (the job queue) are forward-only upstream: its tables stay.
+    for app in sorted(MigrationLoader(connection).migrated_apps - {"procrastinate"}):
         call_command("migrate", app, "zero", verbosity=0, interactive=False)
     print("zeroed")
     """

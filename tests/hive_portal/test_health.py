@@ -201,3 +201,34 @@ def test_health__details_with_a_valid_key_not_with_a_wrong_one(client, api_key_f
 def test_health__non_staff_session__status_only(client, django_user_model):
     client.force_login(django_user_model.objects.create_user("someone", password="x-not-used-123"))
     assert client.get("/health/").json() == {"status": "ok"}
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db
+def test_health__no_job_worker__said_in_the_details_but_still_200(staff_client):
+    response = staff_client.get("/health/")
+
+    assert response.status_code == 200
+    jobs = response.json()["jobs"]
+    assert jobs["queue"] == "procrastinate"
+    assert jobs["workers"] == 0
+    assert "No job worker is running" in jobs["detail"]
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db
+def test_health__worker_heartbeat_and_jobs__reported(staff_client):
+    from common import jobs as job_queue
+    from tests.common.test_jobs import record_call
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT procrastinate_register_worker_v1()")  # what a starting worker does
+    job_queue.defer(record_call, marker="waiting")
+
+    jobs = staff_client.get("/health/").json()["jobs"]
+
+    assert jobs["workers"] == 1
+    assert jobs["last_heartbeat"] is not None
+    assert jobs["queued"] == 1
+    assert jobs["failed"] == 0
+    assert "detail" not in jobs

@@ -6,12 +6,21 @@ inside the flush's own transaction, so the protection is back when it commits or
 does not own the table cannot flush it. Flushing is a development and test operation
 (TransactionTestCase uses it between tests); it never touches Agno's schema because Agno's models are
 unmanaged and routed away from migrations.
+
+The job queue's tables (procrastinate's, created by its SQL migrations) are unmanaged models too, so
+Django's flush would leave queued jobs behind: they are emptied here in the same transaction.
 """
 
 from django.core.management.commands.flush import Command as FlushCommand
 from django.db import connections, transaction
 
 TRIGGER = "version_history_no_truncate"
+JOB_QUEUE_TABLES = (
+    "procrastinate_jobs",
+    "procrastinate_periodic_defers",
+    "procrastinate_events",
+    "procrastinate_workers",
+)
 
 
 class Command(FlushCommand):
@@ -19,10 +28,23 @@ class Command(FlushCommand):
         connection = connections[options["database"]]
         if connection.vendor != "postgresql" or "version_history" not in connection.introspection.table_names():
             return super().handle(**options)
+        if options["interactive"]:
+            # Asked here rather than by Django's flush, so the queue is emptied only when the rest is.
+            answer = input(
+                f"You have requested a flush of the database {connection.settings_dict['NAME']!r}: every row,"
+                " the audit trail and queued jobs included, is IRREVERSIBLY deleted. Type 'yes' to continue: "
+            )
+            if answer != "yes":
+                self.stdout.write("Flush cancelled.")
+                return None
+            options = {**options, "interactive": False}
         with transaction.atomic(using=options["database"]):
             with connection.cursor() as cursor:
                 cursor.execute(f"ALTER TABLE version_history DISABLE TRIGGER {TRIGGER}")
             result = super().handle(**options)
             with connection.cursor() as cursor:
                 cursor.execute(f"ALTER TABLE version_history ENABLE TRIGGER {TRIGGER}")
+                queue_tables = [t for t in JOB_QUEUE_TABLES if t in connection.introspection.table_names(cursor)]
+                if queue_tables:
+                    cursor.execute(f"TRUNCATE {', '.join(queue_tables)} RESTART IDENTITY CASCADE")
         return result
