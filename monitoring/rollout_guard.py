@@ -10,7 +10,7 @@ versions have ``min_runs`` runs in the rollout, so a handful of early failures c
 from __future__ import annotations
 
 import logging
-from datetime import UTC
+from datetime import UTC, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -30,8 +30,8 @@ logger = logging.getLogger(__name__)
 def rollout_figures(rollout: Rollout) -> dict[str, Any]:
     """Runs, success rate (percent) and p95 response time of each version since the rollout started."""
     now = timezone.now()
-    start = min(rollout.started_at, now - timezone.timedelta(seconds=1))
-    period = Period(start=start, end=now + timezone.timedelta(seconds=1), granularity="hour", tz=UTC)
+    start = min(rollout.started_at, now - timedelta(seconds=1))
+    period = Period(start=start, end=now + timedelta(seconds=1), granularity="hour", tz=UTC)
     versions = [rollout.baseline.version, rollout.candidate.version]
     stats = agent_version_comparison(agent_id=rollout.component_id, versions=versions, period=period)
 

@@ -215,19 +215,19 @@ def live_at(environment: str, at: datetime) -> list[LiveAt]:
         "subject_type", "subject_id", "to_version", "created_at", "actor_name", "reason"
     )
     result = []
-    for row in steps:
-        key = (row["subject_type"], row["subject_id"])
+    for step in steps:
+        key = (step["subject_type"], step["subject_id"])
         action, when = presence.get(key, (None, None))
-        if action == AuditAction.DELETED and when is not None and when >= row["created_at"]:
+        if action == AuditAction.DELETED and when is not None and when >= step["created_at"]:
             continue
         result.append(
             LiveAt(
-                component_type=row["subject_type"],
-                component_id=row["subject_id"],
-                version=row["to_version"],
-                since=row["created_at"],
-                by=row["actor_name"],
-                reason=row["reason"],
+                component_type=step["subject_type"],
+                component_id=step["subject_id"],
+                version=step["to_version"],
+                since=step["created_at"],
+                by=step["actor_name"],
+                reason=step["reason"],
                 active=action != AuditAction.DEACTIVATED,
             )
         )

@@ -41,7 +41,7 @@ def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("audit", "0002_batch_id")]
+    dependencies = [("audit", "0003_alter_auditrecord_subject_type")]
 
     operations = [
         migrations.AddField(
