@@ -224,7 +224,7 @@ def live_at(environment: str, at: datetime) -> list[LiveAt]:
             LiveAt(
                 component_type=step["subject_type"],
                 component_id=step["subject_id"],
-                version=step["to_version"],
+                version=step["to_version"] or 0,  # release steps always name the version they made live
                 since=step["created_at"],
                 by=step["actor_name"],
                 reason=step["reason"],
