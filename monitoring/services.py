@@ -8,6 +8,7 @@ from operator import itemgetter
 from typing import Any
 
 from django.db import IntegrityError, connections, models, router, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from common.hashing import canonical_hash
@@ -126,7 +127,23 @@ def _ingest(
         names = [f.attname for f in model._meta.concrete_fields if not f.primary_key]
         records = [{name: getattr(row, name) for name in names} for row in rows]
     _store(model, records)
+    if model is AgentMetric:
+        _guard_rollouts_of({record["agent_id"] for record in records})
     return IngestResult(kind, len(records), len(records), False, idempotency_key)
+
+
+def _guard_rollouts_of(component_ids: set[str]) -> None:
+    """New metrics for a component under a guarded rollout: have the job queue judge it (after this batch
+    commits; one waiting job at most), so a bad candidate is aborted within seconds, not at the next minute."""
+    from common.jobs import defer
+    from monitoring.tasks import GUARD_LOCK, guard_rollouts_now
+    from versioning.models import Rollout, RolloutState
+
+    guarded = Rollout.objects.filter(state=RolloutState.RUNNING, component_id__in=component_ids).filter(
+        Q(max_success_drop_points__isnull=False) | Q(max_p95_increase_percent__isnull=False)
+    )
+    if guarded.exists():
+        defer(guard_rollouts_now, queueing_lock=GUARD_LOCK)
 
 
 def _store(model: type[models.Model], records: list[dict[str, Any]]) -> None:

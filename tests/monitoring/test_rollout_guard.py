@@ -102,3 +102,30 @@ def test_guard_rollouts_command(rollout):
     out = io.StringIO()
     call_command("guard_rollouts", stdout=out)
     assert "Aborted agent cards: v2 to 10% of production: Guard:" in out.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_guard__a_metrics_batch_through_the_api_queues_the_guard__the_worker_aborts(rollout, api_key_factory):
+
+    from hive_portal.testing import key_client, queued_jobs, run_pending_jobs
+
+    started = rollout(max_success_drop_points=5)
+    _, raw = api_key_factory("metrics:write", name="runtime-prod")
+    now = timezone.now().isoformat()
+
+    def batch(version, failures, count=25):
+        return [
+            {"agent_id": "cards", "session_id": f"s{version}-{i}", "response_time_ms": 900, "tokens_used": 10,
+             "success": i >= failures, "config_version": version, "created_at": now}
+            for i in range(count)
+        ]  # fmt: skip
+
+    url = "/api/v1/metrics"
+    client = key_client(raw)
+    assert client.post(url, {"records": batch(1, 0)}, format="json").status_code == 201
+    assert client.post(url, {"records": batch(2, 10)}, format="json").status_code == 201
+    guard_jobs = queued_jobs("monitoring.guard_rollouts")
+    assert len(guard_jobs) == 1  # one waiting job for a burst of batches (queueing lock)
+    run_pending_jobs()
+    started.refresh_from_db()
+    assert started.state == RolloutState.ABORTED and "down 40.00 points" in started.end_reason

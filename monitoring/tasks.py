@@ -1,0 +1,26 @@
+"""Monitoring jobs (autodiscovered by procrastinate; deferred through common.jobs.defer)."""
+
+from __future__ import annotations
+
+from procrastinate.contrib.django import app
+
+# One guard job waiting at a time: a burst of metric batches queues one check, not one per batch.
+GUARD_LOCK = "monitoring.guard_rollouts"
+
+
+@app.task(name="monitoring.guard_rollouts", queue="releases")
+def guard_rollouts_now() -> None:
+    """Judge every running, guarded rollout (deferred after a metrics batch for a component under rollout)."""
+    from monitoring.rollout_guard import guard_rollouts
+
+    guard_rollouts()
+
+
+@app.periodic(cron="* * * * *", periodic_id="rollout-guard")
+@app.task(name="monitoring.guard_rollouts_periodic", queue="releases", queueing_lock=GUARD_LOCK + ".periodic")
+def guard_rollouts_every_minute(timestamp: int) -> None:
+    """The same check every minute, so a rollout whose metrics stopped arriving is still judged; procrastinate
+    defers a periodic job once per minute whatever the number of workers."""
+    from monitoring.rollout_guard import guard_rollouts
+
+    guard_rollouts()
