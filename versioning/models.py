@@ -349,3 +349,76 @@ class Rollout(models.Model):
     @property
     def guarded(self) -> bool:
         return self.max_success_drop_points is not None or self.max_p95_increase_percent is not None
+
+
+class ScheduledAction(models.TextChoices):
+    PUBLISH = "publish", "Publish the draft"
+    PROMOTE = "promote", "Promote"
+    COMPLETE_ROLLOUT = "complete_rollout", "Complete the rollout"
+    ABORT_ROLLOUT = "abort_rollout", "Abort the rollout"
+
+
+class ScheduleState(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class ScheduledRelease(models.Model):
+    """A release step to run at a time: publish an approved draft, promote a version, or end a rollout.
+
+    It names exactly what was scheduled (the version and its content hash), so what goes live is what the
+    scheduler (and the reviewer) saw: if the draft changed meanwhile, the step fails instead. The job queue
+    runs it at ``run_at`` and a sweep every minute catches any it missed; the row lock and the state change
+    in the step's own transaction make it run exactly once, whatever the number of workers.
+    """
+
+    action = models.CharField(max_length=20, choices=ScheduledAction.choices)
+    component_type = models.CharField(max_length=10, choices=ComponentType.choices, verbose_name="type")
+    component_id = models.CharField(max_length=255, verbose_name="component ID")
+    environment = models.CharField(max_length=30)
+    version = models.ForeignKey(ComponentVersion, on_delete=models.PROTECT, related_name="+")
+    content_hash = models.CharField(max_length=64)
+    rollout = models.ForeignKey(Rollout, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    run_at = models.DateTimeField(verbose_name="go live at")
+    note = models.TextField()
+    state = models.CharField(max_length=10, choices=ScheduleState.choices, default=ScheduleState.SCHEDULED)
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    scheduled_by_name = models.CharField(max_length=150)
+    scheduled_at = models.DateTimeField(auto_now_add=True)
+    executed_at = models.DateTimeField(null=True, blank=True)
+    result = models.TextField(blank=True, default="", help_text="What happened when it ran (or why it failed).")
+    cancelled_by_name = models.CharField(max_length=150, blank=True, default="")
+
+    class Meta:
+        db_table = "scheduled_releases"
+        ordering = ["run_at", "id"]
+        verbose_name = "scheduled release"
+        indexes = [
+            models.Index(fields=["run_at"], condition=Q(state="scheduled"), name="scheduled_releases_due"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action__in=ScheduledAction.values), name="%(app_label)s_%(class)s_action_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=ScheduleState.values), name="%(app_label)s_%(class)s_state_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(action__in=["publish", "promote"]) | Q(rollout__isnull=False),
+                name="%(app_label)s_%(class)s_rollout_set",
+                violation_error_message="Ending a rollout names the rollout.",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["scheduled", "cancelled"]) | Q(executed_at__isnull=False),
+                name="%(app_label)s_%(class)s_ran_has_time",
+            ),
+            models.CheckConstraint(condition=~Q(note=""), name="%(app_label)s_%(class)s_note_set"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.component_type} {self.component_id} v{self.version.version} " \
+            f"({self.environment}) at {self.run_at:%Y-%m-%d %H:%M}"  # fmt: skip
