@@ -11,6 +11,7 @@ server, revalidation with ``If-None-Match`` every ``interval`` seconds, which th
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import logging
 import os
@@ -207,21 +208,41 @@ class HivePortal:
 
     # --- Agno objects --------------------------------------------------------------------------------------
 
-    def agent(self, agent_id: str):
-        """The published agent as an ``agno.agent.Agent`` (a fresh object per bundle version)."""
+    def agent(self, agent_id: str, *, session_id: str | None = None, user_id: str | None = None):
+        """The published agent as an ``agno.agent.Agent`` (a fresh object per bundle version). While a
+        rollout of it runs, pass the session (or user) id: the session gets the candidate or the current
+        version, always the same one — the same pick the portal makes (``variant``)."""
         bundle = self.bundle()
         document = bundle["agents"].get(agent_id)
         if document is None:
             raise HivePortalError(f"Agent “{agent_id}” is not published (or not active) in the portal.")
+        if self.variant("agents", agent_id, session_id or user_id) == "candidate":
+            candidate = bundle["rollouts"]["agents"][agent_id]["candidate"]
+            return self._cached(("agent", agent_id, "candidate"), lambda: self._build_agent(candidate, standalone=True))
         return self._cached(("agent", agent_id), lambda: self._build_agent(document, standalone=True))
 
-    def team(self, team_id: str):
-        """The published team as an ``agno.team.Team`` with its members, models and knowledge."""
+    def team(self, team_id: str, *, session_id: str | None = None, user_id: str | None = None):
+        """The published team as an ``agno.team.Team`` with its members, models and knowledge (the
+        session's variant while a rollout of the team runs, as for ``agent``)."""
         bundle = self.bundle()
         document = bundle["teams"].get(team_id)
         if document is None:
             raise HivePortalError(f"Team “{team_id}” is not published (or not active) in the portal.")
+        if self.variant("teams", team_id, session_id or user_id) == "candidate":
+            candidate = bundle["rollouts"]["teams"][team_id]["candidate"]
+            return self._cached(("team", team_id, "candidate"), lambda: self._build_team(candidate))
         return self._cached(("team", team_id), lambda: self._build_team(document))
+
+    def variant(self, section: str, component_id: str, session_key: str | None) -> str | None:
+        """ "candidate" when a rollout of the component runs and this session falls in its share, else None.
+        The same arithmetic as the portal (``common.rollout``): sha256 of ``salt:session key``, first 8 bytes
+        big-endian, modulo 10,000, below ``percent × 100``."""
+        rollout = (self.bundle().get("rollouts") or {}).get(section, {}).get(component_id)
+        if rollout is None or not session_key:
+            return None
+        digest = hashlib.sha256(f"{rollout['salt']}:{session_key}".encode()).digest()
+        in_share = int.from_bytes(digest[:8], "big") % 10_000 < round(rollout["percent"] * 10_000 / 100)
+        return "candidate" if in_share else None
 
     def _cached(self, key: tuple, build: Callable[[], Any]):
         version = self.version
