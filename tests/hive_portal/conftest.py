@@ -176,8 +176,10 @@ def schema_tables(conn) -> dict[str, set[str]]:
 
 
 def portal_tables() -> set[str]:
-    """Every table the portal's models and Django's contrib apps own, plus the migration ledger."""
-    return set(connection.introspection.django_table_names(include_views=False)) | {"django_migrations"}
+    """Every table the portal's models and Django's contrib apps own, plus the migration ledger and the job
+    queue's tables (procrastinate's models are unmanaged: its SQL migrations create them)."""
+    queue = {"procrastinate_jobs", "procrastinate_periodic_defers", "procrastinate_events", "procrastinate_workers"}
+    return set(connection.introspection.django_table_names(include_views=False)) | {"django_migrations"} | queue
 
 
 ZERO_ALL_APPS = textwrap.dedent(
