@@ -18,7 +18,6 @@ from common.admin import ServiceBackedAdmin, page_context
 from common.admin_exports import changelist_queryset
 from knowledge.csv_format import stream_rows
 from knowledge.embedders import EmbedderError, current_signature
-from knowledge.embedding import knowledge_embed_pending
 from knowledge.forms import KnowledgeEntryForm, KnowledgeImportForm
 from knowledge.importing import KnowledgeImportError, knowledge_import_csv
 from knowledge.models import EmbeddingStatus, KnowledgeEntry
@@ -224,16 +223,18 @@ class KnowledgeEntryAdmin(ServiceBackedAdmin):
 
     @admin.action(permissions=["change"], description="Recompute search embeddings of the selected entries")
     def reembed_selected(self, request, queryset):
-        report = knowledge_embed_pending(
-            ids=list(queryset.values_list("pk", flat=True)), force=True, actor=request.user
+        """Queued on the job queue: an embedding provider takes seconds per batch, which no request should
+        hold (on the SQLite fallback the job runs right after this request's transaction commits)."""
+        from common.jobs import defer
+        from knowledge.tasks import reembed_entries
+
+        ids = [str(pk) for pk in queryset.values_list("pk", flat=True)]  # UUIDs, as JSON
+        defer(reembed_entries, ids=ids, actor_id=request.user.pk, actor_name=request.user.get_username())
+        messages.success(
+            request,
+            f"Recomputing {len(ids)} embedding(s) in the background: the embedding column shows each one as it "
+            "is done, and the audit log records it.",
         )
-        if report.error:
-            messages.error(
-                request,
-                f"{report.embedded} embedding(s) recomputed, then the embedder failed: {report.error}",
-            )
-        else:
-            messages.success(request, f"{report.embedded} embedding(s) recomputed.")
 
     @admin.action(permissions=["view"], description="Export the selected entries to CSV")
     def export_selected(self, request, queryset):

@@ -199,15 +199,24 @@ def test_delete__single_and_bulk_are_audited(admin_client):
 # --- actions -----------------------------------------------------------------------------------------------
 
 
-def test_reembed_action__recomputes_selected_and_audits(admin_client):
+@pytest.mark.django_db(transaction=True)
+def test_reembed_action__queues_a_job_that_recomputes_selected_and_audits(admin_client):
+    from hive_portal.testing import queued_jobs, run_pending_jobs
+
     entry = _entry(embed=False)
     response = admin_client.post(
         CHANGELIST, {"action": "reembed_selected", "_selected_action": [entry.pk]}, follow=True
     )
-    assert "1 embedding(s) recomputed." in response.content.decode()
+    assert "Recomputing 1 embedding(s) in the background" in response.content.decode()
+    [job] = queued_jobs("knowledge.reembed")
+    assert job["args"]["ids"] == [str(entry.pk)]
+    entry.refresh_from_db()
+    assert entry.embedding_model == ""  # not in the request
+    run_pending_jobs()
     entry.refresh_from_db()
     assert entry.embedding_model == "hashing-v1/1536"
-    assert AuditRecord.objects.filter(subject_id=str(entry.pk), action="updated").count() == 1
+    row = AuditRecord.objects.get(subject_id=str(entry.pk), action="updated")
+    assert row.actor_name == "admin"
 
 
 def test_reembed_action__needs_change_permission(viewer):
