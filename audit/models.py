@@ -80,7 +80,8 @@ class AuditRecord(models.Model):
         verbose_name="batch",
         help_text="Shared by every row of one multi-row operation (an import, a bulk delete).",
     )
-    environment = models.CharField(
+    # NULL, not "": the hash chain leaves a null key out, so older rows hash as before (migration 0003).
+    environment = models.CharField(  # noqa: DJ001
         max_length=30,
         null=True,
         blank=True,
