@@ -19,10 +19,10 @@ def reset_process_caches() -> None:
     reset_backoff()
 
 
-def make_api_key(name: str = "test-runtime", scopes: Iterable[str] = ("config:read",)):
+def make_api_key(name: str = "test-runtime", scopes: Iterable[str] = ("config:read",), environment: str | None = None):
     from runtime.services import api_key_create
 
-    return api_key_create(name=name, scopes=list(scopes))
+    return api_key_create(name=name, scopes=list(scopes), environment=environment)
 
 
 def key_client(raw_key: str, *, header: str = "bearer") -> APIClient:

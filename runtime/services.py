@@ -14,6 +14,7 @@ from audit.models import AuditAction, AuditSubject
 from audit.services import audit_record
 from runtime.models import SCOPES, ApiKey
 from runtime.state import bump_keys_generation
+from versioning.selectors import environments
 
 KEY_PREFIX = "hive_"
 
@@ -30,6 +31,7 @@ def api_key_snapshot(key: ApiKey) -> dict:
         "name": key.name,
         "prefix": key.prefix,
         "scopes": list(key.scopes),
+        "environment": key.environment,
         "expires_at": key.expires_at.isoformat() if key.expires_at else None,
         "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
     }
@@ -56,18 +58,35 @@ def validate_scopes(scopes: list[str]) -> list[str]:
     return sorted(set(scopes))
 
 
+def validate_environment(environment: str) -> str:
+    names = environments()
+    if environment not in names:
+        raise ValidationError(
+            {"environment": f"Unknown environment “{environment}”; expected one of {', '.join(names)}."}
+        )
+    return environment
+
+
 @transaction.atomic
 def api_key_create(
-    *, name: str, scopes: list[str], created_by=None, expires_at: datetime | None = None, actor=None, reason: str = ""
+    *,
+    name: str,
+    scopes: list[str],
+    created_by=None,
+    expires_at: datetime | None = None,
+    environment: str | None = None,
+    actor=None,
+    reason: str = "",
 ) -> tuple[ApiKey, str]:
-    """Create a key and return it with its secret, which is shown once and never stored. Audited as
-    "created" by ``actor`` (default: ``created_by``)."""
+    """Create a key for ``environment`` (default: the first of ``HIVE_ENVIRONMENTS``) and return it with its
+    secret, which is shown once and never stored. Audited as "created" by ``actor`` (default: ``created_by``)."""
     raw_key = KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(
         name=name.strip(),
         prefix=raw_key[: len(KEY_PREFIX) + 6],
         key_hash=hash_key(raw_key),
         scopes=validate_scopes(list(scopes)),
+        environment=validate_environment(environment if environment is not None else environments()[0]),
         created_by=created_by,
         expires_at=expires_at,
     )
@@ -87,15 +106,18 @@ def api_key_update(
     scopes: list[str] | None = None,
     expires_at=None,
     name: str | None = None,
+    environment: str | None = None,
     actor=None,
     reason: str = "",
 ) -> ApiKey:
-    """Change a key's name, scopes or expiry; audited as "updated" when anything changed."""
+    """Change a key's name, scopes, environment or expiry; audited as "updated" when anything changed."""
     before = api_key_snapshot(ApiKey.objects.get(pk=key.pk))
     if scopes is not None:
         key.scopes = validate_scopes(list(scopes))
     if name is not None:
         key.name = name.strip()
+    if environment is not None:
+        key.environment = validate_environment(environment)
     key.expires_at = expires_at
     key.full_clean()
     key.save()
