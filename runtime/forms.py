@@ -12,6 +12,7 @@ class ApiKeyForm(forms.ModelForm):
     scopes = forms.MultipleChoiceField(choices=SCOPE_CHOICES, widget=forms.CheckboxSelectMultiple)
     environment = forms.ChoiceField(
         choices=(),
+        required=False,  # a post without it (a script) gets the first environment, as the model's default
         help_text="The environment whose configuration this key's runtime is served (HIVE_ENVIRONMENTS).",
     )
 
@@ -26,6 +27,9 @@ class ApiKeyForm(forms.ModelForm):
         self.fields["environment"].choices = [(name, name) for name in names]
         if not self.instance.pk:
             self.fields["environment"].initial = names[0]
+
+    def clean_environment(self):
+        return self.cleaned_data.get("environment") or environments()[0]
 
     def clean_expires_at(self):
         value = self.cleaned_data.get("expires_at")
