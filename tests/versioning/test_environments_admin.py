@@ -368,3 +368,25 @@ def test_live_at__linked_from_the_audit_log(client, viewer):
     client.force_login(viewer)
     html = client.get(reverse("admin:audit_auditrecord_changelist")).content.decode()
     assert reverse(LIVE_AT) in html
+
+
+def test_routing__environments_on_its_page_and_promotion_after_its_agents(client, publisher, make_agent):
+    from typification.models import ROUTING_ID, RoutingTable
+    from typification.services import business_unit_route_create, routing_publish, typification_create
+
+    cards = make_agent("cards", publish=True)
+    typification_create(level1="PagBank", level2="Pix", routing_keywords=["pix"], actor="setup", reason="set up")
+    business_unit_route_create(business_unit="PagBank", agent=cards, actor="setup", reason="set up")
+    routing_publish(actor="setup")
+    routing = RoutingTable.objects.get()
+    client.force_login(publisher)
+    html = client.get(reverse("admin:typification_routingtable_change", args=[routing.pk])).content.decode()
+    assert 'id="environment-production"' in html and 'id="promote-production"' in html
+    promote_url = reverse("admin:typification_routingtable_promote", args=[routing.pk, "production"])
+    assert client.get(promote_url).status_code == 200
+    response = client.post(promote_url, {"action": "promote", "version": "1", "note": "go"})
+    assert any("agent cards" in m.lower() or "Not live in production" in m for m in messages_of(response))
+    assert live_version("routing", ROUTING_ID, "production") is None
+    _promote()  # its agent first
+    client.post(promote_url, {"action": "promote", "version": "1", "note": "go"})
+    assert live_version("routing", ROUTING_ID, "production").version == 1
