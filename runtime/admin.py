@@ -12,8 +12,10 @@ from runtime.services import api_key_create, api_key_revoke, api_key_update
 @admin.register(ApiKey)
 class ApiKeyAdmin(ServiceBackedAdmin):
     form = ApiKeyForm
-    list_display = ("name", "prefix", "scope_list", "state", "expires_at", "last_used_at", "created_at")
-    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    list_display = (
+        "name", "prefix", "environment", "scope_list", "state", "expires_at", "last_used_at", "created_at",
+    )  # fmt: skip
+    list_filter = ("environment", ("revoked_at", admin.EmptyFieldListFilter))
     search_fields = ("name", "prefix")
     readonly_fields = ("prefix", "created_by", "created_at", "revoked_at", "last_used_at")
     actions = ["revoke_selected"]
@@ -35,7 +37,11 @@ class ApiKeyAdmin(ServiceBackedAdmin):
     def create(self, request, form):
         data = form.cleaned_data
         key, raw = api_key_create(
-            name=data["name"], scopes=data["scopes"], created_by=request.user, expires_at=data.get("expires_at")
+            name=data["name"],
+            scopes=data["scopes"],
+            environment=data["environment"],
+            created_by=request.user,
+            expires_at=data.get("expires_at"),
         )
         request._hive_new_key = raw  # shown once on the next page, never stored
         return key
@@ -43,7 +49,12 @@ class ApiKeyAdmin(ServiceBackedAdmin):
     def update(self, request, obj, form):
         data = form.cleaned_data
         return api_key_update(
-            key=obj, scopes=data["scopes"], expires_at=data.get("expires_at"), name=data["name"], actor=request.user
+            key=obj,
+            scopes=data["scopes"],
+            environment=data["environment"],
+            expires_at=data.get("expires_at"),
+            name=data["name"],
+            actor=request.user,
         )
 
     def response_add(self, request, obj, post_url_continue=None):

@@ -6,7 +6,6 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -15,6 +14,7 @@ from audit.models import AuditAction, AuditSubject
 from audit.services import audit_record
 from runtime.models import SCOPES, ApiKey
 from runtime.state import bump_keys_generation
+from versioning.selectors import environments
 
 KEY_PREFIX = "hive_"
 
@@ -58,38 +58,37 @@ def validate_scopes(scopes: list[str]) -> list[str]:
     return sorted(set(scopes))
 
 
-@transaction.atomic
 def validate_environment(environment: str) -> str:
-    if environment not in settings.HIVE_ENVIRONMENTS:
+    names = environments()
+    if environment not in names:
         raise ValidationError(
-            {
-                "environment": f"Unknown environment “{environment}”; expected one of {', '.join(settings.HIVE_ENVIRONMENTS)}."
-            }
+            {"environment": f"Unknown environment “{environment}”; expected one of {', '.join(names)}."}
         )
     return environment
 
 
+@transaction.atomic
 def api_key_create(
     *,
     name: str,
     scopes: list[str],
     created_by=None,
     expires_at: datetime | None = None,
+    environment: str | None = None,
     actor=None,
     reason: str = "",
-    environment: str | None = None,
 ) -> tuple[ApiKey, str]:
-    """Create a key and return it with its secret, which is shown once and never stored. Audited as
-    "created" by ``actor`` (default: ``created_by``)."""
+    """Create a key for ``environment`` (default: the first of ``HIVE_ENVIRONMENTS``) and return it with its
+    secret, which is shown once and never stored. Audited as "created" by ``actor`` (default: ``created_by``)."""
     raw_key = KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(
         name=name.strip(),
         prefix=raw_key[: len(KEY_PREFIX) + 6],
         key_hash=hash_key(raw_key),
         scopes=validate_scopes(list(scopes)),
+        environment=validate_environment(environment if environment is not None else environments()[0]),
         created_by=created_by,
         expires_at=expires_at,
-        environment=validate_environment(environment or settings.HIVE_ENVIRONMENTS[0]),
     )
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationError({"expires_at": "The expiry must be in the future."})
@@ -107,11 +106,11 @@ def api_key_update(
     scopes: list[str] | None = None,
     expires_at=None,
     name: str | None = None,
+    environment: str | None = None,
     actor=None,
     reason: str = "",
-    environment: str | None = None,
 ) -> ApiKey:
-    """Change a key's name, scopes or expiry; audited as "updated" when anything changed."""
+    """Change a key's name, scopes, environment or expiry; audited as "updated" when anything changed."""
     before = api_key_snapshot(ApiKey.objects.get(pk=key.pk))
     if scopes is not None:
         key.scopes = validate_scopes(list(scopes))

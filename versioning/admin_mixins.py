@@ -1,5 +1,6 @@
-"""Admin machinery shared by versioned components (agents, teams): status, review, publish, rollback,
-timeline and compare pages. Every action calls a ``versioning.services`` function."""
+"""Admin machinery shared by versioned components (agents, teams, the routing): status, review, publish,
+rollback, timeline and compare pages, and each environment's version with promotion and environment
+rollback. Every action calls a ``versioning.services`` or ``versioning.promotion`` function."""
 
 from __future__ import annotations
 
@@ -16,11 +17,20 @@ from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from common.admin import PortalHistoryAdmin, page_context
-from versioning import services
+from versioning import promotion, services
 from versioning.components import get_kind
 from versioning.diffs import config_diff
-from versioning.models import ComponentVersion, ReviewState, VersionStatus
-from versioning.selectors import component_history, component_status, component_version, component_versions
+from versioning.models import ComponentVersion, EnvironmentRelease, PromotionState, ReviewState, VersionStatus
+from versioning.selectors import (
+    EnvironmentState,
+    component_history,
+    component_status,
+    component_version,
+    component_versions,
+    environment_served,
+    environment_states,
+    environments,
+)
 
 SNAPSHOT_SALT = "hive.versioning.base_snapshot"
 
@@ -50,6 +60,24 @@ def _errors(exc: ValidationError) -> str:
     if hasattr(exc, "error_dict"):
         return " ".join(f"{m}" for msgs in exc.message_dict.values() for m in msgs)
     return " ".join(exc.messages)
+
+
+def _refusal(exc: ValidationError | PermissionDenied) -> str:
+    """A service's refusal as a sentence for an admin message."""
+    if isinstance(exc, ValidationError):
+        return _errors(exc)
+    return str(exc) or "You do not have permission to do that."
+
+
+def _int_or_none(raw) -> int | None:
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return None
+
+
+def _later_environment_annotation(environment: str) -> str:
+    return f"environment_{environment.replace('-', '_')}_number"
 
 
 class VersionedComponentAdmin(PortalHistoryAdmin):
@@ -95,10 +123,20 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
         versions = ComponentVersion.objects.filter(
             component_type=self.kind_type, component_id=OuterRef(self.kind.id_field)
         )
+        # What each later environment serves: one subquery per environment, never a query per row.
+        releases = {
+            _later_environment_annotation(name): Subquery(
+                EnvironmentRelease.objects.filter(
+                    environment=name, component_type=self.kind_type, component_id=OuterRef(self.kind.id_field)
+                ).values("version__version")[:1]
+            )
+            for name in environments()[1:]
+        }
         return qs.annotate(
             published_number=Subquery(versions.filter(status=VersionStatus.PUBLISHED).values("version")[:1]),
             draft_number=Subquery(versions.filter(status=VersionStatus.DRAFT).values("version")[:1]),
             draft_review=Subquery(versions.filter(status=VersionStatus.DRAFT).values("review_state")[:1]),
+            **releases,
         )
 
     @admin.display(description="status")
@@ -110,6 +148,12 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
             parts.append(format_html('<span class="hive-badge hive-badge--published">live v{}</span>', published))
         else:
             parts.append(format_html('<span class="hive-badge hive-badge--archived">{}</span>', "never published"))
+        for name in environments()[1:]:
+            number = getattr(obj, _later_environment_annotation(name), None)
+            if number:
+                parts.append(
+                    format_html('<span class="hive-badge hive-badge--environment">{} v{}</span>', name, number)
+                )
         if draft:
             review = getattr(obj, "draft_review", "") or ""
             label = dict(ReviewState.choices).get(review, "") if review else "draft"
@@ -147,9 +191,35 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
                     "component_label": self.component_id_of(obj),
                     "agno_sessions_url": self.agno_sessions_url(obj),
                     "dashboard_url": self.dashboard_url(obj),
+                    "environment_rows": self._environment_rows(obj),
                 }
             )
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def _environment_rows(self, obj) -> list[dict]:
+        """The status panel's line per environment: what it serves, and against the environment before it a
+        Compare link and the promotion page when they differ."""
+        states = environment_states(self.kind_type, self.component_id_of(obj))
+        rows: list[dict] = []
+        for previous, state in zip([None, *states], states, strict=False):
+            row: dict = {
+                "state": state,
+                "source_version": previous.version if previous is not None else None,
+                "differs": False,
+                "compare_url": None,
+                "promote_url": None,
+            }
+            if previous is not None and previous.version is not None:
+                row["differs"] = state.version is None or state.version.pk != previous.version.pk
+                if row["differs"]:
+                    row["promote_url"] = self._url("promote", obj.pk, state.environment)
+                    if state.version is not None:
+                        row["compare_url"] = (
+                            f"{self._url('compare', obj.pk)}?"
+                            f"{urlencode({'a': state.version.version, 'b': previous.version.version})}"
+                        )
+            rows.append(row)
+        return rows
 
     def agno_sessions_url(self, obj) -> str | None:
         """The runtime's sessions of this component, read from Agno's own tables by the monitoring admin —
@@ -189,6 +259,12 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
                 "<path:object_id>/rollback/<int:version>/",
                 wrap(self.rollback_view),
                 name=f"{name}_rollback",
+            ),
+            path("<path:object_id>/promote/<str:environment>/", wrap(self.promote_view), name=f"{name}_promote"),
+            path(
+                "<path:object_id>/environments/<str:environment>/rollback/",
+                wrap(self.environment_rollback_view),
+                name=f"{name}_environment_rollback",
             ),
         ] + super().get_urls()
 
@@ -320,6 +396,20 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
             )
         )
         history = list(component_history(self.kind_type, component_id)[:500])
+        can_publish = self.has_publish_permission(request, obj)
+        environment_rows = [
+            {
+                "state": state,
+                "earlier": [
+                    n
+                    for n in environment_served(self.kind_type, component_id, state.environment)
+                    if state.version is None or n != state.version.version
+                ],
+                "rollback_url": self._url("environment_rollback", obj.pk, state.environment),
+            }
+            for state in environment_states(self.kind_type, component_id)
+            if not state.is_first
+        ]
         return TemplateResponse(
             request,
             "admin/versioning/timeline.html",
@@ -330,8 +420,9 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
                 versions=versions,
                 history=history,
                 compare_url=self._url("compare", obj.pk),
-                can_publish=self.has_publish_permission(request, obj),
+                can_publish=can_publish,
                 rollback_base=self._url("rollback", obj.pk, 0)[: -len("0/")],
+                environment_rows=environment_rows,
             ),
         )
 
@@ -406,3 +497,127 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
                 diff=self.config_diff(status.published.config if status.published else {}, target.config),
             ),
         )
+
+    # --- Environments: promotion and environment rollback ------------------------------------------
+
+    def promote_view(self, request, object_id, environment):
+        """What ``environment`` would serve if the environment before it were promoted: the diff, and —
+        depending on role, ``HIVE_REQUIRE_REVIEW`` and the open request — promote, request, approve, reject
+        or cancel. Anyone who may view the component reads the page."""
+        obj = self._object_or_404(request, object_id)
+        component_id = self.component_id_of(obj)
+        can_publish = self.has_publish_permission(request, obj)
+        can_review = self.has_review_permission(request, obj)
+        try:
+            source = promotion.source_environment(environment)
+        except ValidationError as exc:
+            messages.error(request, _errors(exc))
+            return HttpResponseRedirect(self._url("change", obj.pk))
+        if request.method == "POST":
+            if not (can_publish or can_review):
+                raise PermissionDenied
+            return self._promotion_action(request, obj, component_id, environment)
+        states = {state.environment: state for state in environment_states(self.kind_type, component_id)}
+        target: EnvironmentState = states[environment]
+        origin: EnvironmentState = states[source]
+        open_request = target.request
+        requested_by_me = open_request is not None and open_request.requested_by_id == request.user.pk
+        same = origin.version is not None and target.version is not None and origin.version.pk == target.version.pk
+        diff = self.config_diff(
+            target.version.config if target.version else {}, origin.version.config if origin.version else {}
+        )
+        return TemplateResponse(
+            request,
+            "admin/versioning/promote.html",
+            self._context(
+                request,
+                obj,
+                f"Promote {component_id} to {environment}",
+                environment=environment,
+                source=source,
+                origin=origin,
+                target=target,
+                same=same,
+                diff=diff,
+                open_request=open_request,
+                request_is_stale=open_request is not None
+                and (origin.version is None or open_request.version_id != origin.version.pk),
+                require_review=settings.HIVE_REQUIRE_REVIEW,
+                can_publish=can_publish,
+                # Four eyes: the requester does not see the review buttons (the service refuses them too).
+                can_review_request=can_review
+                and open_request is not None
+                and not requested_by_me
+                and open_request.state == PromotionState.REQUESTED,
+                can_cancel=open_request is not None and (can_publish or requested_by_me),
+            ),
+        )
+
+    def _promotion_action(self, request, obj, component_id: str, environment: str):
+        here = self._url("promote", obj.pk, environment)
+        action = request.POST.get("action")
+        note = request.POST.get("note", "")
+        common = {"kind": self.kind, "component_id": component_id, "environment": environment, "actor": request.user}
+        try:
+            if action == "promote":
+                release = promotion.component_promote(
+                    **common, note=note, version=_int_or_none(request.POST.get("version"))
+                )
+                messages.success(
+                    request,
+                    f"Promoted {component_id} v{release.version.version} to {environment}. "
+                    f"Runtimes with a {environment} key are served it now.",
+                )
+                return HttpResponseRedirect(self._url("change", obj.pk))
+            if action == "request":
+                promotion_request = promotion.promotion_request(
+                    **common, note=note, version=_int_or_none(request.POST.get("version"))
+                )
+                messages.success(
+                    request,
+                    f"Promotion of {component_id} v{promotion_request.version.version} to {environment} requested: "
+                    "another publisher reviews it.",
+                )
+            elif action == "approve":
+                promotion.promotion_approve(**common, note=note)
+                messages.success(request, f"Approved: a publisher can now promote {component_id} to {environment}.")
+            elif action == "reject":
+                promotion.promotion_reject(**common, reason=note)
+                messages.warning(request, f"The promotion of {component_id} to {environment} was rejected.")
+            elif action == "cancel":
+                promotion.promotion_cancel(**common, reason=note)
+                messages.success(request, f"The promotion request of {component_id} to {environment} was cancelled.")
+            else:
+                messages.error(request, "Unknown promotion action.")
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, _refusal(exc))
+        return HttpResponseRedirect(here)
+
+    def environment_rollback_view(self, request, object_id, environment):
+        """Make a later environment serve again a version it served before (publishers; from the history
+        page, which lists the versions it may go back to)."""
+        obj = self._object_or_404(request, object_id)
+        versions_url = self._url("versions", obj.pk)
+        if request.method != "POST":
+            return HttpResponseRedirect(versions_url)
+        if not self.has_publish_permission(request, obj):
+            raise PermissionDenied
+        component_id = self.component_id_of(obj)
+        to_version = _int_or_none(request.POST.get("to_version"))
+        if to_version is None:
+            messages.error(request, "Choose the version to roll back to.")
+            return HttpResponseRedirect(versions_url)
+        try:
+            promotion.environment_rollback(
+                kind=self.kind,
+                component_id=component_id,
+                environment=environment,
+                to_version=to_version,
+                actor=request.user,
+                note=request.POST.get("note", ""),
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, _refusal(exc))
+        else:
+            messages.success(request, f"Rolled back: {environment} serves {component_id} v{to_version} again.")
+        return HttpResponseRedirect(versions_url)

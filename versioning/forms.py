@@ -11,6 +11,7 @@ from django.utils.html import format_html, format_html_join
 from versioning.admin_mixins import sign_snapshot, unsign_snapshot
 from versioning.components import ComponentKind
 from versioning.diffs import summarize_changes
+from versioning.selectors import environments
 from versioning.services import ConcurrentEditError, check_revision
 
 
@@ -116,3 +117,21 @@ class ComponentFormMixin(VersionedFormMixin):
                 for message in messages:
                     if target is None or target not in self.errors:
                         self.add_error(target, message)
+
+
+class LiveAtForm(forms.Form):
+    """The "what was live when" question: an environment of the pipeline and a moment (default now)."""
+
+    environment = forms.ChoiceField(choices=())
+    at = forms.DateTimeField(
+        label="At",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "1"}, format="%Y-%m-%dT%H:%M:%S"),
+        help_text="Leave empty for now.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        names = environments()
+        self.fields["environment"].choices = [(name, name) for name in names]
+        self.fields["environment"].initial = names[-1]

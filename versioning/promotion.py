@@ -166,7 +166,10 @@ def component_promote(
         action=AuditAction.PROMOTED, event="component.promoted",
     )  # fmt: skip
     if request is not None:
-        request.state = PromotionState.DONE if request.version_id == candidate.pk else PromotionState.CANCELLED
+        # Done only when it was approved for this version: "done" means reviewed (a check constraint), and
+        # with review off a publisher may promote past an unreviewed request, which is then moot.
+        done = request.version_id == candidate.pk and request.state == PromotionState.APPROVED
+        request.state = PromotionState.DONE if done else PromotionState.CANCELLED
         request.closed_at = timezone.now()
         request.save(update_fields=["state", "closed_at"])
     return release

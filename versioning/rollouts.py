@@ -126,8 +126,9 @@ def rollout_start(
     )  # fmt: skip
     rollout.full_clean()
     rollout.save()
-    if request is not None and request.version_id == candidate.pk:
-        request.state = PromotionState.DONE
+    if request is not None:  # used by this rollout if approved for its candidate; moot otherwise
+        done = request.version_id == candidate.pk and request.state == PromotionState.APPROVED
+        request.state = PromotionState.DONE if done else PromotionState.CANCELLED
         request.closed_at = timezone.now()
         request.save(update_fields=["state", "closed_at"])
     _audit(rollout, AuditAction.ROLLOUT_STARTED, actor=actor, reason=note)

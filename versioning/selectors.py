@@ -188,6 +188,7 @@ class LiveAt:
     reason: str
     active: bool
     content_hash: str = ""
+    version_id: int | None = None  # the ComponentVersion row (None if it is gone)
 
 
 def live_at(environment: str, at: datetime) -> list[LiveAt]:
@@ -214,40 +215,45 @@ def live_at(environment: str, at: datetime) -> list[LiveAt]:
     steps = AuditRecord.objects.filter(pk__in=[pk for _, pk in newest.values()]).values(
         "subject_type", "subject_id", "to_version", "created_at", "actor_name", "reason"
     )
-    result = []
+    found = []
     for step in steps:
         key = (step["subject_type"], step["subject_id"])
         action, when = presence.get(key, (None, None))
         if action == AuditAction.DELETED and when is not None and when >= step["created_at"]:
             continue
-        result.append(
+        number = step["to_version"]
+        if number is None:  # every release step names the version it made live
+            continue
+        found.append(
             LiveAt(
                 component_type=step["subject_type"],
                 component_id=step["subject_id"],
-                version=step["to_version"] or 0,  # release steps always name the version they made live
+                version=number,
                 since=step["created_at"],
                 by=step["actor_name"],
                 reason=step["reason"],
                 active=action != AuditAction.DEACTIVATED,
             )
         )
-    result.sort(key=lambda x: (x.component_type, x.component_id))
-    hashes = _content_hashes([(x.component_type, x.component_id, x.version) for x in result])
-    return [
-        LiveAt(**{**x.__dict__, "content_hash": hashes.get((x.component_type, x.component_id, x.version), "")})
-        for x in result
-    ]
+    found.sort(key=lambda x: (x.component_type, x.component_id))
+    rows = _version_rows([(x.component_type, x.component_id, x.version) for x in found])
+    result = []
+    for x in found:
+        content_hash, pk = rows.get((x.component_type, x.component_id, x.version), ("", None))
+        result.append(LiveAt(**{**x.__dict__, "content_hash": content_hash, "version_id": pk}))
+    return result
 
 
-def _content_hashes(keys: list[tuple[str, str, int]]) -> dict[tuple[str, str, int], str]:
-    """The content hash of each (type, id, version): one join on PostgreSQL, a superset read elsewhere."""
+def _version_rows(keys: list[tuple[str, str, int]]) -> dict[tuple[str, str, int], tuple[str, int]]:
+    """(content hash, primary key) of each (type, id, version): one join on PostgreSQL, a superset read
+    elsewhere."""
     if not keys:
         return {}
     if connection.vendor == "postgresql":
         table = ComponentVersion._meta.db_table
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT v.component_type, v.component_id, v.version, v.content_hash FROM {table} v "
+                f"SELECT v.component_type, v.component_id, v.version, v.content_hash, v.id FROM {table} v "
                 "JOIN unnest(%s::text[], %s::text[], %s::int[]) AS k(t, i, n) "
                 "ON v.component_type = k.t AND v.component_id = k.i AND v.version = k.n",
                 [[k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]],
@@ -257,9 +263,9 @@ def _content_hashes(keys: list[tuple[str, str, int]]) -> dict[tuple[str, str, in
         rows = list(
             ComponentVersion.objects.filter(
                 component_id__in={k[1] for k in keys}, version__in={k[2] for k in keys}
-            ).values_list("component_type", "component_id", "version", "content_hash")
+            ).values_list("component_type", "component_id", "version", "content_hash", "pk")
         )
-    return {(row[0], row[1], row[2]): row[3] for row in rows}
+    return {(row[0], row[1], row[2]): (row[3], row[4]) for row in rows}
 
 
 def _last_per_component(rows: QuerySet[AuditRecord], *fields: str) -> list[dict]:

@@ -17,7 +17,7 @@ class TestApiKeyAdmin(AdminChangelistCase, AdminAddCase, AdminChangeCase, AdminD
     view_roles = add_roles = change_roles = delete_roles = ("Admin",)
     add_success_status = 200  # the page that shows the new secret, once
     delete_action = "deactivated"
-    change_expected = {"scopes": ["config:read", "metrics:write"]}
+    change_expected = {"scopes": ["config:read", "metrics:write"], "environment": "production"}
 
     def create_object(self, n):
         key, _ = api_key_create(name=f"runtime-{n}", scopes=["config:read"])
@@ -27,12 +27,19 @@ class TestApiKeyAdmin(AdminChangelistCase, AdminAddCase, AdminChangeCase, AdminD
         return {
             "name": "runtime-new",
             "scopes": ["config:read", "knowledge:search"],
+            "environment": "production",
             "expires_at_0": "",
             "expires_at_1": "",
         }
 
     def change_data(self, obj):
-        return {"name": obj.name, "scopes": ["config:read", "metrics:write"], "expires_at_0": "", "expires_at_1": ""}
+        return {
+            "name": obj.name,
+            "scopes": ["config:read", "metrics:write"],
+            "environment": "production",
+            "expires_at_0": "",
+            "expires_at_1": "",
+        }
 
     def assert_deleted(self, obj):
         obj.refresh_from_db()

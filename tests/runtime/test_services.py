@@ -48,7 +48,9 @@ def test_failed_create__no_key_and_no_audit_row():
 
 def test_admin__create_and_revoke_are_audited_as_the_admin(client, portal_admin):
     client.force_login(portal_admin)
-    client.post(reverse("admin:runtime_apikey_add"), {"name": "staging", "scopes": ["config:read"]})
+    client.post(
+        reverse("admin:runtime_apikey_add"), {"name": "staging", "scopes": ["config:read"], "environment": "staging"}
+    )
     key = ApiKey.objects.get(name="staging")
     client.post(reverse("admin:runtime_apikey_changelist"), {"action": "revoke_selected", "_selected_action": [key.pk]})
     assert [(r.action, r.actor_name) for r in _rows()] == [

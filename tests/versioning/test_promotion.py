@@ -275,3 +275,14 @@ def test_live_at__answers_from_the_audit_trail(make_agent):
     assert now["pix"].active is False
     assert live_at("production", after_first - timedelta(days=1)) == []
     assert {row.component_id: row.version for row in live_at("staging", timezone.now())} == {"cards": 2, "pix": 1}
+
+
+def test_promote_without_review__closes_an_unreviewed_request_for_the_same_version(make_agent):
+    from versioning.models import PromotionRequest
+
+    make_agent("cards", publish=True)
+    promotion_request(kind=AGENT, component_id="cards", environment="production", actor="rita", note="Please")
+    component_promote(kind=AGENT, component_id="cards", environment="production", actor="ops", note="Direct")
+    assert live_version("agent", "cards", "production").version == 1
+    request = PromotionRequest.objects.get()
+    assert request.state == PromotionState.CANCELLED and request.closed_at is not None

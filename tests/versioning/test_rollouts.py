@@ -170,3 +170,12 @@ def test_runtime__a_team_rollout_serves_the_candidate_team(make_team):
     picked = client.get(url, {"user_id": "u-1"}).json()["metadata"]["hive"]
     salt = client.get(reverse("api:v1:bundle")).json()["rollouts"]["teams"]["router"]["salt"]
     assert picked["version"] == (2 if picks_candidate(salt, "u-1", 99) else 1)
+
+
+def test_start__without_review_past_an_unreviewed_request__the_request_is_cancelled(staged):
+    from versioning.models import PromotionRequest, PromotionState
+    from versioning.promotion import promotion_request
+
+    promotion_request(kind=AGENT, component_id="cards", environment="production", actor="rita", note="Please")
+    _start()
+    assert PromotionRequest.objects.get().state == PromotionState.CANCELLED

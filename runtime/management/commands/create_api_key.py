@@ -18,9 +18,14 @@ class Command(BaseCommand):
             default="config:read",
             help=f"Comma-separated scopes: {', '.join(SCOPES)} (default: config:read).",
         )
+        parser.add_argument(
+            "--environment",
+            default=None,
+            help="The environment the key is served (default: the first of HIVE_ENVIRONMENTS).",
+        )
         parser.add_argument("--expires-in-days", type=int, default=None, help="Expire the key after N days.")
 
-    def handle(self, *args, name, scopes, expires_in_days, **options):
+    def handle(self, *args, name, scopes, environment, expires_in_days, **options):
         scope_list = [s.strip() for s in scopes.split(",") if s.strip()]
         expires_at = None
         if expires_in_days is not None:
@@ -29,12 +34,16 @@ class Command(BaseCommand):
             expires_at = timezone.now() + timedelta(days=expires_in_days)
         try:
             key, raw = api_key_create(
-                name=name, scopes=scope_list, expires_at=expires_at, actor="manage.py create_api_key"
+                name=name,
+                scopes=scope_list,
+                expires_at=expires_at,
+                environment=environment,
+                actor="manage.py create_api_key",
             )
         except ValidationError as exc:
             messages = "; ".join(f"{field}: {' '.join(errs)}" for field, errs in exc.message_dict.items())
             raise CommandError(messages) from None
         self.stderr.write(
-            f"Created API key “{key.name}” with scopes {', '.join(key.scopes)}. Store it now: it is not shown again."
+            f"Created API key “{key.name}” for {key.environment} with scopes {', '.join(key.scopes)}. Store it now: it is not shown again."
         )
         self.stdout.write(raw)
