@@ -236,10 +236,10 @@ def live_at(environment: str, at: datetime) -> list[LiveAt]:
             )
         )
     found.sort(key=lambda x: (x.component_type, x.component_id))
-    rows = _version_rows([(x.component_type, x.component_id, x.version) for x in found])
+    version_rows = _version_rows([(x.component_type, x.component_id, x.version) for x in found])
     result = []
     for x in found:
-        content_hash, pk = rows.get((x.component_type, x.component_id, x.version), ("", None))
+        content_hash, pk = version_rows.get((x.component_type, x.component_id, x.version), ("", None))
         result.append(LiveAt(**{**x.__dict__, "content_hash": content_hash, "version_id": pk}))
     return result
 
@@ -288,3 +288,78 @@ def running_rollouts(environment: str | None = None) -> QuerySet[Rollout]:
 
 def running_rollout(component_type: str, component_id: str, environment: str) -> Rollout | None:
     return running_rollouts(environment).filter(component_type=component_type, component_id=component_id).first()
+
+
+@dataclass(frozen=True)
+class EnvironmentState:
+    """What one environment serves of one component, for the admin's status panel."""
+
+    environment: str
+    source: str | None  # the environment it is promoted from (None: the first, which is published to)
+    version: ComponentVersion | None
+    since: datetime | None
+    by: str
+    request: PromotionRequest | None  # the open promotion request into this environment
+
+    @property
+    def is_first(self) -> bool:
+        return self.source is None
+
+
+def environment_states(component_type: str, component_id: str) -> list[EnvironmentState]:
+    """Per environment, in pipeline order: the version it serves, since when and by whom, and the open
+    promotion request into it (three queries)."""
+    names = environments()
+    published = published_version(component_type, component_id)
+    releases = {
+        r.environment: r
+        for r in EnvironmentRelease.objects.filter(
+            component_type=component_type, component_id=component_id, environment__in=names[1:]
+        ).select_related("version")
+    }
+    requests = {
+        r.environment: r
+        for r in PromotionRequest.objects.filter(
+            component_type=component_type, component_id=component_id, state__in=OPEN_PROMOTION_STATES
+        ).select_related("version")
+    }
+    states = [
+        EnvironmentState(
+            environment=names[0],
+            source=None,
+            version=published,
+            since=published.published_at if published else None,
+            by=published.published_by_name if published else "",
+            request=None,
+        )
+    ]
+    for previous, name in zip(names, names[1:], strict=False):
+        release = releases.get(name)
+        states.append(
+            EnvironmentState(
+                environment=name,
+                source=previous,
+                version=release.version if release else None,
+                since=release.released_at if release else None,
+                by=release.released_by_name if release else "",
+                request=requests.get(name),
+            )
+        )
+    return states
+
+
+def environment_served(component_type: str, component_id: str, environment: str) -> list[int]:
+    """The version numbers a later environment has served of one component (promoted or rolled back to
+    there), newest first: what ``environment_rollback`` may go back to."""
+    numbers = (
+        AuditRecord.objects.filter(
+            subject_type=component_type,
+            subject_id=component_id,
+            environment=environment,
+            action__in=(AuditAction.PROMOTED, AuditAction.ROLLED_BACK),
+            to_version__isnull=False,
+        )
+        .values_list("to_version", flat=True)
+        .distinct()
+    )
+    return sorted({n for n in numbers if n is not None}, reverse=True)
