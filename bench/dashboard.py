@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -22,6 +21,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from harness import timed  # noqa: E402 - bench/ is on sys.path when a script there runs
 
 TARGET_SECONDS = 1.0
 
@@ -87,19 +88,6 @@ def configure(data_dir: Path) -> None:
     import django
 
     django.setup()
-
-
-def timed(fn, repeat: int) -> tuple[float, float, float]:
-    """(cold, median, max) seconds: one first run, then ``repeat`` timed runs."""
-    start = time.perf_counter()
-    fn()
-    cold = time.perf_counter() - start
-    runs = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - start)
-    return cold, statistics.median(runs), max(runs)
 
 
 def main() -> int:
