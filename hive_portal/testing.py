@@ -105,12 +105,21 @@ def html_form_problems(html: str) -> list[str]:
 def run_pending_jobs() -> None:
     """Run every job that is due with a real procrastinate worker (its own connection, so only committed jobs
     are seen: use it with ``transactional_db``), returning once the queue has no due job left."""
+    from asgiref.sync import async_to_sync, sync_to_async
+    from django.db import connections
     from procrastinate.contrib.django import app
     from procrastinate.contrib.django.django_connector import DjangoConnector
+    from procrastinate.periodic import PeriodicRegistry
 
     assert isinstance(app.connector, DjangoConnector)  # the app procrastinate.contrib.django configures
     worker_app = app.with_connector(app.connector.get_worker_connector())
+    # No periodic deferrer: a test runs the jobs it queued, not the every-minute ones (guard, schedule sweep),
+    # which would appear in the queue and run against whatever the test left behind.
+    worker_app.periodic_registry = PeriodicRegistry()
     worker_app.run_worker(wait=False, listen_notify=False, install_signal_handlers=False, name="test-worker")
+    # Give back what the worker's thread-sensitive executor thread holds (it outlives the worker): the
+    # connection pool is shared by the whole test session.
+    async_to_sync(sync_to_async(connections.close_all, thread_sensitive=True))()
 
 
 def make_jobs_due() -> int:

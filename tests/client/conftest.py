@@ -33,13 +33,21 @@ class PortalTransport(httpx.BaseTransport):
             for k, v in request.headers.items()
             if k.lower() not in ("content-type", "content-length", "host")
         }
-        response = Client().generic(
-            request.method,
-            request.url.raw_path.decode(),
-            data=request.content,
-            content_type=request.headers.get("content-type", "application/octet-stream"),
-            **headers,
-        )
+        try:
+            response = Client().generic(
+                request.method,
+                request.url.raw_path.decode(),
+                data=request.content,
+                content_type=request.headers.get("content-type", "application/octet-stream"),
+                **headers,
+            )
+        finally:
+            if threading.current_thread() is not threading.main_thread():
+                # The client's reporter and watcher threads: give their connection back to the pool the
+                # whole test session shares, as a server thread does at the end of a request.
+                from django.db import connections
+
+                connections.close_all()
         return httpx.Response(response.status_code, headers=dict(response.items()), content=response.content)
 
 
