@@ -169,6 +169,7 @@ def test_status_panel__rollout_running__says_so_with_a_link(client, request, rol
     client.force_login(request.getfixturevalue(role))
     html = client.get(url("change", staged)).content.decode()
     assert "rolling out" in html and "to 10% (guarded)" in html and rollout_page(rollout) in html
+    assert 'id="promote-production"' not in html  # promoting waits for the rollout to end
 
 
 # --- The rollout's page ---------------------------------------------------------------------------------
