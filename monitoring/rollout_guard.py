@@ -30,8 +30,10 @@ logger = logging.getLogger(__name__)
 def rollout_figures(rollout: Rollout) -> dict[str, Any]:
     """Runs, success rate (percent) and p95 response time of each version since the rollout started."""
     now = timezone.now()
-    start = min(rollout.started_at, now - timedelta(seconds=1))
-    period = Period(start=start, end=now + timedelta(seconds=1), granularity="hour", tz=UTC)
+    # From the start itself: runs from before it (even a second before, when the guard runs right after the
+    # start) are not the rollout's. The end only needs to be after it, whatever the clocks say.
+    start = rollout.started_at
+    period = Period(start=start, end=max(now, start) + timedelta(seconds=1), granularity="hour", tz=UTC)
     versions = [rollout.baseline.version, rollout.candidate.version]
     stats = agent_version_comparison(agent_id=rollout.component_id, versions=versions, period=period)
 

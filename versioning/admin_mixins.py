@@ -13,23 +13,27 @@ from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from common.admin import PortalHistoryAdmin, page_context
-from versioning import promotion, services
+from versioning import promotion, rollouts, schedules, services
 from versioning.components import get_kind
 from versioning.diffs import config_diff
 from versioning.models import ComponentVersion, EnvironmentRelease, PromotionState, ReviewState, VersionStatus
+from versioning.release_forms import RolloutStartForm, ScheduleForm, add_service_errors
 from versioning.selectors import (
     EnvironmentState,
     component_history,
+    component_running_rollouts,
     component_status,
     component_version,
     component_versions,
     environment_served,
     environment_states,
     environments,
+    upcoming_schedules,
 )
 
 SNAPSHOT_SALT = "hive.versioning.base_snapshot"
@@ -78,6 +82,33 @@ def _int_or_none(raw) -> int | None:
 
 def _later_environment_annotation(environment: str) -> str:
     return f"environment_{environment.replace('-', '_')}_number"
+
+
+def rollout_url(rollout) -> str:
+    return reverse("admin:versioning_rollout_change", args=[rollout.pk])
+
+
+def schedule_cancel_url(schedule) -> str:
+    return reverse("admin:versioning_scheduledrelease_cancel", args=[schedule.pk])
+
+
+def scheduled_message(schedule) -> str:
+    at = timezone.localtime(schedule.run_at)
+    return f"Scheduled: {schedule.component_id} — {schedule.what} at {at:%Y-%m-%d %H:%M} ({at.tzname()})."
+
+
+def schedule_with(form: ScheduleForm, schedule, *, default_note: str = ""):
+    """Run ``schedule(run_at=..., note=...)`` with a valid ``form``'s values; its refusals become the
+    form's errors. Returns the schedule, or None (the form then says why)."""
+    if not form.is_valid():
+        return None
+    try:
+        return schedule(run_at=form.cleaned_data["run_at"], note=form.cleaned_data["note"] or default_note)
+    except ValidationError as exc:
+        add_service_errors(form, exc)
+    except PermissionDenied as exc:
+        form.add_error(None, _refusal(exc))
+    return None
 
 
 class VersionedComponentAdmin(PortalHistoryAdmin):
@@ -192,6 +223,10 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
                     "agno_sessions_url": self.agno_sessions_url(obj),
                     "dashboard_url": self.dashboard_url(obj),
                     "environment_rows": self._environment_rows(obj),
+                    "schedules": [
+                        {"schedule": schedule, "cancel_url": schedule_cancel_url(schedule)}
+                        for schedule in upcoming_schedules(self.kind_type, self.component_id_of(obj))
+                    ],
                 }
             )
         return super().change_view(request, object_id, form_url, extra_context)
@@ -200,14 +235,18 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
         """The status panel's line per environment: what it serves, and against the environment before it a
         Compare link and the promotion page when they differ."""
         states = environment_states(self.kind_type, self.component_id_of(obj))
+        running = component_running_rollouts(self.kind_type, self.component_id_of(obj))
         rows: list[dict] = []
         for previous, state in zip([None, *states], states, strict=False):
+            rollout = running.get(state.environment)
             row: dict = {
                 "state": state,
                 "source_version": previous.version if previous is not None else None,
                 "differs": False,
                 "compare_url": None,
                 "promote_url": None,
+                "rollout": rollout,
+                "rollout_url": rollout_url(rollout) if rollout is not None else None,
             }
             if previous is not None and previous.version is not None:
                 row["differs"] = state.version is None or state.version.pk != previous.version.pk
@@ -297,7 +336,24 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
             raise PermissionDenied
         component_id = self.component_id_of(obj)
         status = component_status(self.kind_type, component_id)
-        if request.method == "POST" and status.draft is not None:
+        schedule_form = ScheduleForm()
+        if request.method == "POST" and status.draft is not None and request.POST.get("action") == "schedule":
+            schedule_form = ScheduleForm(request.POST)
+            scheduled = schedule_with(
+                schedule_form,
+                lambda run_at, note: schedules.schedule_publish(
+                    component_type=self.kind_type,
+                    component_id=component_id,
+                    run_at=run_at,
+                    actor=request.user,
+                    note=note,
+                ),  # fmt: skip
+                default_note=status.draft.change_note,
+            )
+            if scheduled is not None:
+                messages.success(request, scheduled_message(scheduled))
+                return HttpResponseRedirect(self._url("change", obj.pk))
+        elif request.method == "POST" and status.draft is not None:
             try:
                 version = services.component_publish(
                     kind=self.kind, component_id=component_id, actor=request.user, note=request.POST.get("note", "")
@@ -322,6 +378,7 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
                 require_review=settings.HIVE_REQUIRE_REVIEW,
                 can_publish=can_publish,
                 can_review=self.has_review_permission(request, obj),
+                schedule_form=schedule_form,
             ),
         )
 
@@ -513,10 +570,34 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
         except ValidationError as exc:
             messages.error(request, _errors(exc))
             return HttpResponseRedirect(self._url("change", obj.pk))
+        rollout_form, schedule_form = None, None
         if request.method == "POST":
             if not (can_publish or can_review):
                 raise PermissionDenied
-            return self._promotion_action(request, obj, component_id, environment)
+            action = request.POST.get("action")
+            if action == "rollout":
+                rollout_form = RolloutStartForm(request.POST)
+                rollout = self._start_rollout(request, rollout_form, component_id, environment)
+                if rollout is not None:
+                    return HttpResponseRedirect(rollout_url(rollout))
+            elif action == "schedule":
+                schedule_form = ScheduleForm(request.POST)
+                scheduled = schedule_with(
+                    schedule_form,
+                    lambda run_at, note: schedules.schedule_promote(
+                        component_type=self.kind_type,
+                        component_id=component_id,
+                        environment=environment,
+                        run_at=run_at,
+                        actor=request.user,
+                        note=note,
+                    ),  # fmt: skip
+                )
+                if scheduled is not None:
+                    messages.success(request, scheduled_message(scheduled))
+                    return HttpResponseRedirect(self._url("change", obj.pk))
+            else:
+                return self._promotion_action(request, obj, component_id, environment)
         states = {state.environment: state for state in environment_states(self.kind_type, component_id)}
         target: EnvironmentState = states[environment]
         origin: EnvironmentState = states[source]
@@ -526,6 +607,7 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
         diff = self.config_diff(
             target.version.config if target.version else {}, origin.version.config if origin.version else {}
         )
+        running = component_running_rollouts(self.kind_type, component_id).get(environment)
         return TemplateResponse(
             request,
             "admin/versioning/promote.html",
@@ -550,8 +632,35 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
                 and not requested_by_me
                 and open_request.state == PromotionState.REQUESTED,
                 can_cancel=open_request is not None and (can_publish or requested_by_me),
+                can_roll_out=self.kind_type in rollouts.ROLLOUT_KINDS,
+                running_rollout=running,
+                running_rollout_url=rollout_url(running) if running is not None else None,
+                rollout_form=rollout_form or RolloutStartForm(),
+                schedule_form=schedule_form or ScheduleForm(),
             ),
         )
+
+    def _start_rollout(self, request, form: RolloutStartForm, component_id: str, environment: str):
+        """Start the rollout the form asks for; refusals become the form's errors. Returns the rollout."""
+        if not form.is_valid():
+            return None
+        try:
+            rollout = rollouts.rollout_start(
+                kind=self.kind, component_id=component_id, environment=environment, actor=request.user,
+                version=_int_or_none(request.POST.get("version")), **form.service_arguments(),
+            )  # fmt: skip
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+            return None
+        except PermissionDenied as exc:
+            form.add_error(None, _refusal(exc))
+            return None
+        messages.success(
+            request,
+            f"Rolling out {component_id} v{rollout.candidate.version} to {rollout.percent}% of {environment}"
+            f"{' (guarded)' if rollout.guarded else ''}. Runtimes pick it up on their next request.",
+        )
+        return rollout
 
     def _promotion_action(self, request, obj, component_id: str, environment: str):
         here = self._url("promote", obj.pk, environment)

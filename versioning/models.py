@@ -422,3 +422,15 @@ class ScheduledRelease(models.Model):
     def __str__(self):
         return f"{self.get_action_display()} {self.component_type} {self.component_id} v{self.version.version} " \
             f"({self.environment}) at {self.run_at:%Y-%m-%d %H:%M}"  # fmt: skip
+
+    @property
+    def what(self) -> str:
+        """The step in a sentence for people ("Publishes v3", "Promotes v3 to production")."""
+        number = self.version.version
+        sentences: dict[str, str] = {
+            ScheduledAction.PUBLISH: f"Publishes v{number}",
+            ScheduledAction.PROMOTE: f"Promotes v{number} to {self.environment}",
+            ScheduledAction.COMPLETE_ROLLOUT: f"Completes the rollout of v{number} in {self.environment}",
+            ScheduledAction.ABORT_ROLLOUT: f"Aborts the rollout of v{number} in {self.environment}",
+        }
+        return sentences.get(self.action, self.get_action_display())

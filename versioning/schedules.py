@@ -22,6 +22,7 @@ from audit.models import AuditAction
 from audit.services import actor_parts, audit_record
 from versioning.components import get_kind
 from versioning.models import (
+    PromotionState,
     ReviewState,
     Rollout,
     RolloutState,
@@ -32,7 +33,7 @@ from versioning.models import (
 )
 from versioning.promotion import _candidate, component_promote
 from versioning.rollouts import rollout_abort, rollout_complete
-from versioning.selectors import component_status
+from versioning.selectors import component_status, open_promotion
 from versioning.services import PUBLISH_PERMISSION, _require_permission, component_publish
 
 logger = logging.getLogger(__name__)
@@ -105,6 +106,15 @@ def schedule_promote(
     kind = get_kind(component_type)
     kind.get_locked(component_id)
     version = _candidate(kind, component_id, environment, None)
+    request = open_promotion(component_type, component_id, environment)
+    if settings.HIVE_REQUIRE_REVIEW and (
+        request is None or request.state != PromotionState.APPROVED or request.version_id != version.pk
+    ):
+        # As for publishing: checked now, not only when it runs, where it would fail with nobody there.
+        raise ValidationError(
+            f"Have the promotion of v{version.version} to {environment} approved first: a scheduled promotion "
+            "goes live without anyone there."
+        )
     return _create(
         actor=actor, note=note, action=ScheduledAction.PROMOTE, component_type=component_type,
         component_id=component_id, environment=environment, version=version, content_hash=version.content_hash,

@@ -17,6 +17,8 @@ from versioning.models import (
     PromotionRequest,
     Rollout,
     RolloutState,
+    ScheduledRelease,
+    ScheduleState,
     VersionStatus,
 )
 
@@ -288,6 +290,24 @@ def running_rollouts(environment: str | None = None) -> QuerySet[Rollout]:
 
 def running_rollout(component_type: str, component_id: str, environment: str) -> Rollout | None:
     return running_rollouts(environment).filter(component_type=component_type, component_id=component_id).first()
+
+
+def component_running_rollouts(component_type: str, component_id: str) -> dict[str, Rollout]:
+    """The running rollout of one component in each environment that has one (one query)."""
+    rollouts = running_rollouts().filter(component_type=component_type, component_id=component_id)
+    return {rollout.environment: rollout for rollout in rollouts.defer("baseline__config", "candidate__config")}
+
+
+def upcoming_schedules(component_type: str, component_id: str) -> QuerySet[ScheduledRelease]:
+    """The release steps still to run for one component, soonest first."""
+    return (
+        ScheduledRelease.objects.filter(
+            component_type=component_type, component_id=component_id, state=ScheduleState.SCHEDULED
+        )
+        .select_related("version")
+        .defer("version__config")
+        .order_by("run_at", "id")
+    )
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,23 @@ def test_guard__ignores_metrics_from_before_the_rollout(rollout):
     assert guard_rollouts() == []
 
 
+def test_guard__run_right_after_the_start__ignores_the_second_before_it(rollout):
+    """The guard often runs within a second of the start (after a metrics batch): what ran just before the
+    rollout started is not the rollout's."""
+    started = rollout(max_success_drop_points=5)
+    just_before = started.started_at - timedelta(milliseconds=500)
+    for version, failures in ((1, 0), (2, 30)):
+        AgentMetric.objects.bulk_create(
+            AgentMetric(
+                agent_id="cards", session_id=f"b{version}-{i}", response_time_ms=800, success=i >= failures,
+                config_version=version, created_at=just_before,
+            )
+            for i in range(30)
+        )  # fmt: skip
+    assert guard_rollouts() == []
+    assert Rollout.objects.get(pk=started.pk).figures["candidate"]["runs"] == 0
+
+
 def test_guard_rollouts_command(rollout):
     rollout(max_success_drop_points=1)
     _runs(1, 30)

@@ -136,6 +136,28 @@ def test_schedule_promote_and_rollout_end(make_agent, publisher):
     assert "rollout" in error.value.message_dict
 
 
+def test_schedule_promote__under_review__needs_the_approved_request_now(
+    make_agent, publisher, second_publisher, settings
+):
+    """Refused when scheduled (as a scheduled publish is), not only when it runs with nobody there."""
+    from versioning.promotion import promotion_approve, promotion_request
+
+    make_agent("cards", publish=True)
+    settings.HIVE_REQUIRE_REVIEW = True
+    kwargs = {"component_type": "agent", "component_id": "cards", "environment": "production", "actor": publisher}
+    with pytest.raises(ValidationError, match="approved first"):
+        schedule_promote(**kwargs, run_at=_soon(), note="go")
+    promotion_request(kind=AGENT, component_id="cards", environment="production", actor=publisher, note="v1")
+    with pytest.raises(ValidationError, match="approved first"):
+        schedule_promote(**kwargs, run_at=_soon(), note="go")  # requested, not yet approved
+    promotion_approve(kind=AGENT, component_id="cards", environment="production", actor=second_publisher)
+    schedule = schedule_promote(**kwargs, run_at=_soon(), note="go")
+    run_due_schedules(now=_later())
+    schedule.refresh_from_db()
+    assert schedule.state == ScheduleState.DONE
+    assert live_version("agent", "cards", "production").version == 1
+
+
 @pytest.mark.django_db(transaction=True)
 def test_schedule__two_workers_at_once__published_exactly_once(make_agent, publisher):
     make_agent("cards", publish=True)
