@@ -40,6 +40,21 @@ def backward(apps, schema_editor):
         schema_editor.execute(ROW_TEXT_WITH_BATCH, params=None)
 
 
+def widen_action_check(apps, schema_editor):
+    model = apps.get_model("audit", "AuditRecord")
+    name = "versioning_versionhistory_action_known"
+    old = next(c for c in model._meta.constraints if c.name == name)
+    schema_editor.remove_constraint(model, old)
+    schema_editor.add_constraint(model, models.CheckConstraint(condition=Q(action__in=ACTIONS), name=name))
+
+
+ACTIONS = [
+    "created", "draft_saved", "submitted", "approved", "rejected", "published", "rolled_back", "promoted",
+    "cancelled", "rollout_started", "rollout_aborted", "rollout_completed", "scheduled", "archived", "activated",
+    "deactivated", "imported", "deleted", "updated",
+]  # fmt: skip
+
+
 class Migration(migrations.Migration):
     dependencies = [("audit", "0003_alter_auditrecord_subject_type")]
 
@@ -55,10 +70,6 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(forward, backward, elidable=False),
-        migrations.RemoveConstraint(
-            model_name="auditrecord",
-            name="versioning_versionhistory_action_known",
-        ),
         migrations.AlterField(
             model_name="auditrecord",
             name="action",
@@ -104,36 +115,48 @@ class Migration(migrations.Migration):
                 name="version_history_presence",
             ),
         ),
-        migrations.AddConstraint(
-            model_name="auditrecord",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    (
-                        "action__in",
-                        [
-                            "created",
-                            "draft_saved",
-                            "submitted",
-                            "approved",
-                            "rejected",
-                            "published",
-                            "rolled_back",
-                            "promoted",
-                            "cancelled",
-                            "rollout_started",
-                            "rollout_aborted",
-                            "rollout_completed",
-                            "scheduled",
-                            "archived",
-                            "activated",
-                            "deactivated",
-                            "imported",
-                            "deleted",
-                            "updated",
-                        ],
-                    )
+        # The action check widens. Migrating back must not narrow it again: the audit trail is append-only
+        # and may hold the new actions by then, so the database keeps the wider check (only Django's state
+        # goes back); migrating forward again replaces it by the same definition.
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.RemoveConstraint(
+                    model_name="auditrecord",
+                    name="versioning_versionhistory_action_known",
                 ),
-                name="versioning_versionhistory_action_known",
-            ),
+                migrations.AddConstraint(
+                    model_name="auditrecord",
+                    constraint=models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "action__in",
+                                [
+                                    "created",
+                                    "draft_saved",
+                                    "submitted",
+                                    "approved",
+                                    "rejected",
+                                    "published",
+                                    "rolled_back",
+                                    "promoted",
+                                    "cancelled",
+                                    "rollout_started",
+                                    "rollout_aborted",
+                                    "rollout_completed",
+                                    "scheduled",
+                                    "archived",
+                                    "activated",
+                                    "deactivated",
+                                    "imported",
+                                    "deleted",
+                                    "updated",
+                                ],
+                            )
+                        ),
+                        name="versioning_versionhistory_action_known",
+                    ),
+                ),
+            ],
+            database_operations=[migrations.RunPython(widen_action_check, migrations.RunPython.noop)],
         ),
     ]
