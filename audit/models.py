@@ -126,6 +126,12 @@ class AuditRecord(models.Model):
                 condition=Q(action__in=["deleted", "activated", "deactivated"]),
                 name="version_history_presence",
             ),
+            models.Index(
+                fields=["environment", "subject_type", "subject_id", "-created_at", "-id"],
+                include=["action"],
+                condition=Q(action__in=["rollout_started", "rollout_aborted", "rollout_completed"]),
+                name="version_history_rollouts",
+            ),
         ]
         # Named as when the model lived in versioning, so the database keeps its constraints untouched.
         constraints = [

@@ -4,7 +4,7 @@ Starts its own embedded PostgreSQL, migrates, and fills the audit trail the way 
 years: ``--components`` agents, each with ``--steps`` release steps (publish to staging, promote to
 production, now and then a rollback) and ten draft saves per step, plus deactivations and deletions — all
 through the audit table's own insert trigger (hash chain). Then times ``versioning.selectors.live_at`` for
-production at now, at the middle of the history and at its start, and prints each against a baseline
+production (with a rollout before every fifth component's promotions) at now, at the middle of the history and at its start, and prints each against a baseline
 measured in the same run: one component's history page query (an indexed read of 50 rows).
 
     .venv/bin/python bench/releases.py [--components 2000] [--steps 25] [--repeat 5]
@@ -40,6 +40,16 @@ SELECT CASE WHEN c %% 2 = 0 THEN 'deactivated' ELSE 'deleted' END, 'agent', 'age
        'bench', now() - interval '10 days', 'bench', '{}'::jsonb
 FROM generate_series(1, %(components)s, 50) AS c
 """
+ROLLOUTS = """
+INSERT INTO version_history (action, component_type, component_id, from_version, to_version, actor_name,
+                             created_at, reason, diff, "after", environment)
+SELECT action, 'agent', 'agent-' || lpad(c::text, 5, '0'), s - 1, s, 'bench',
+       now() - interval '720 days' + (s * %(steps_gap)s + c * 0.001 + offset_h) * interval '1 hour',
+       'bench rollout', '{}'::jsonb, '{"percent": 10}'::jsonb, 'production'
+FROM generate_series(1, %(components)s, 5) AS c,
+     generate_series(2, %(steps)s) AS s,
+     LATERAL (VALUES ('rollout_started', -2), ('rollout_completed', -1)) AS steps(action, offset_h)
+"""
 
 
 def parse_args():
@@ -62,6 +72,7 @@ def run(args) -> int:
     with connection.cursor() as cursor:
         cursor.execute(FILL % {"components": args.components, "steps": args.steps, "steps_gap": 600 // args.steps})
         cursor.execute(EXTRA % {"components": args.components})
+        cursor.execute(ROLLOUTS % {"components": args.components, "steps": args.steps, "steps_gap": 600 // args.steps})
         cursor.execute("VACUUM ANALYZE version_history")
         cursor.execute(
             "SELECT count(*), pg_size_pretty(pg_total_relation_size('version_history')) FROM version_history"

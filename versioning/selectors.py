@@ -178,6 +178,7 @@ def open_promotion(component_type: str, component_id: str, environment: str) -> 
 # The audit actions that change what an environment serves, and those that change it everywhere.
 _RELEASE_ACTIONS = (AuditAction.PUBLISHED, AuditAction.ROLLED_BACK, AuditAction.PROMOTED)
 _PRESENCE_ACTIONS = (AuditAction.DELETED, AuditAction.ACTIVATED, AuditAction.DEACTIVATED)
+_ROLLOUT_ACTIONS = (AuditAction.ROLLOUT_STARTED, AuditAction.ROLLOUT_ABORTED, AuditAction.ROLLOUT_COMPLETED)
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,8 @@ class LiveAt:
     active: bool
     content_hash: str = ""
     version_id: int | None = None  # the ComponentVersion row (None if it is gone)
+    rollout_version: int | None = None  # a rollout running then: its candidate …
+    rollout_percent: int | None = None  # … and the share of sessions that got it
 
 
 def live_at(environment: str, at: datetime) -> list[LiveAt]:
@@ -212,6 +215,22 @@ def live_at(environment: str, at: datetime) -> list[LiveAt]:
         (row["subject_type"], row["subject_id"]): (row["action"], row["created_at"])
         for row in _last_per_component(
             AuditRecord.objects.filter(action__in=_PRESENCE_ACTIONS, created_at__lte=at), "action", "created_at"
+        )
+    }
+    # The newest rollout step per component in this environment: a start not yet ended was running at ``at``.
+    rollouts = {
+        (row["subject_type"], row["subject_id"]): row["id"]
+        for row in _last_per_component(
+            AuditRecord.objects.filter(environment=environment, action__in=_ROLLOUT_ACTIONS, created_at__lte=at),
+            "action",
+            "id",
+        )
+        if row["action"] == AuditAction.ROLLOUT_STARTED
+    }
+    running = {
+        (row["subject_type"], row["subject_id"]): (row["to_version"], (row["after"] or {}).get("percent"))
+        for row in AuditRecord.objects.filter(pk__in=list(rollouts.values())).values(
+            "subject_type", "subject_id", "to_version", "after"
         )
     }
     steps = AuditRecord.objects.filter(pk__in=[pk for _, pk in newest.values()]).values(
@@ -242,7 +261,18 @@ def live_at(environment: str, at: datetime) -> list[LiveAt]:
     result = []
     for x in found:
         content_hash, pk = version_rows.get((x.component_type, x.component_id, x.version), ("", None))
-        result.append(LiveAt(**{**x.__dict__, "content_hash": content_hash, "version_id": pk}))
+        candidate, percent = running.get((x.component_type, x.component_id), (None, None))
+        result.append(
+            LiveAt(
+                **{
+                    **x.__dict__,
+                    "content_hash": content_hash,
+                    "version_id": pk,
+                    "rollout_version": candidate,
+                    "rollout_percent": percent,
+                }
+            )
+        )
     return result
 
 

@@ -115,6 +115,15 @@ class Migration(migrations.Migration):
                 name="version_history_presence",
             ),
         ),
+        migrations.AddIndex(
+            model_name="auditrecord",
+            index=models.Index(
+                condition=models.Q(("action__in", ["rollout_started", "rollout_aborted", "rollout_completed"])),
+                fields=["environment", "subject_type", "subject_id", "-created_at", "-id"],
+                include=["action"],
+                name="version_history_rollouts",
+            ),
+        ),
         # The action check widens. Migrating back must not narrow it again: the audit trail is append-only
         # and may hold the new actions by then, so the database keeps the wider check (only Django's state
         # goes back); migrating forward again replaces it by the same definition.

@@ -179,3 +179,23 @@ def test_start__without_review_past_an_unreviewed_request__the_request_is_cancel
     promotion_request(kind=AGENT, component_id="cards", environment="production", actor="rita", note="Please")
     _start()
     assert PromotionRequest.objects.get().state == PromotionState.CANCELLED
+
+
+def test_live_at__says_which_rollout_was_running_then(staged):
+    from django.utils import timezone
+
+    from versioning.selectors import live_at
+
+    before = timezone.now()
+    rollout = _start(percent=10)
+    during = timezone.now()
+    rollout_complete(kind=AGENT, rollout_id=rollout.pk, actor="paula")
+    after = timezone.now()
+
+    def cards(at):
+        return next(row for row in live_at("production", at) if row.component_id == "cards")
+
+    assert (cards(before).version, cards(before).rollout_version) == (1, None)
+    assert (cards(during).version, cards(during).rollout_version, cards(during).rollout_percent) == (1, 2, 10)
+    assert (cards(after).version, cards(after).rollout_version) == (2, None)
+    assert all(row.rollout_version is None for row in live_at("staging", during))
