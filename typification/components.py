@@ -6,6 +6,7 @@ Registered with versioning in ``TypificationConfig.ready()``."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from agents.models import Agent
@@ -88,11 +89,17 @@ def _refuse_if_routed(kind: ComponentKind, obj, what: str) -> None:
     if kind.type not in ("agent", "team"):
         return
     component_id = kind.component_id(obj)
-    version, units = published_routes_to(kind.type, component_id)
-    if units:
+    for index, environment in enumerate(settings.HIVE_ENVIRONMENTS):
+        version, units = published_routes_to(kind.type, component_id, environment)
+        if not units:
+            continue
+        where = "the published routing" if index == 0 else f"the routing {environment} serves"
+        then = (
+            "publish the routing first" if index == 0 else f"publish the routing and promote it to {environment} first"
+        )
         raise ValidationError(
-            f"{component_id} handles {', '.join(units)} in the published routing (v{version}), so it cannot be "
-            f"{what}: route those business units elsewhere and publish the routing first."
+            f"{component_id} handles {', '.join(units)} in {where} (v{version}), so it cannot be {what}: route those "
+            f"business units elsewhere and {then}."
         )
 
 

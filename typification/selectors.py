@@ -157,9 +157,12 @@ def routing_targets(routes: dict[str, dict[str, Any]]) -> dict[str, RouteTarget]
     }
 
 
-def published_routes_to(component_type: str, component_id: str) -> tuple[int | None, list[str]]:
-    """(published routing version, the business units it sends to that agent or team)."""
-    routing = published_routing()
+def published_routes_to(
+    component_type: str, component_id: str, environment: str | None = None
+) -> tuple[int | None, list[str]]:
+    """(the routing version ``environment`` serves — default the first —, the business units it sends to that
+    agent or team)."""
+    routing = published_routing(environment)
     units = [
         unit for unit, route in routing.routes.items() if (route["type"], route["id"]) == (component_type, component_id)
     ]

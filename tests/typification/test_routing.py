@@ -424,3 +424,27 @@ def test_commands__publish_and_roll_back_the_routing(live):
     assert "as v2" in out.getvalue() and "Crédito" in served_paths()
     call_command("rollback_component", "routing", ROUTING_ID, "--to", "1", "--message", "too early", stdout=out)
     assert "Crédito" not in served_paths() and not TypificationHierarchy.objects.filter(level1="Crédito").exists()
+
+
+def test_delete_agent__the_routing_production_serves_points_at_it__refused_until_promoted(live, make_agent, publisher):
+    from typification.services import business_unit_route_delete
+    from versioning.promotion import component_promote
+
+    agent_kind = get_kind("agent")
+    solo = make_agent("solo", publish=True, name="Solo")
+    route = business_unit_route_create(business_unit="Conta", agent=solo, actor="setup", reason="set up")
+    component_publish(kind=KIND, component_id=ROUTING_ID, actor=publisher)
+    for component_type, component_id in (("agent", "cards"), ("agent", "pix"), ("agent", "solo"), ("team", "router")):
+        component_promote(
+            kind=get_kind(component_type), component_id=component_id, environment="production", actor=publisher,
+            note="go",
+        )  # fmt: skip
+    component_promote(kind=KIND, component_id=ROUTING_ID, environment="production", actor=publisher, note="go")
+    # Staging's routing no longer routes Conta; production's still sends it to solo.
+    business_unit_route_delete(route=route, actor="setup", reason="Conta goes away")
+    component_publish(kind=KIND, component_id=ROUTING_ID, actor=publisher)
+
+    with pytest.raises(ValidationError, match=r"solo handles Conta in the routing production serves \(v2\)"):
+        component_delete(kind=agent_kind, component_id="solo", actor=publisher)
+    component_promote(kind=KIND, component_id=ROUTING_ID, environment="production", actor=publisher, note="go")
+    component_delete(kind=agent_kind, component_id="solo", actor=publisher)  # no environment routes to it now
