@@ -20,7 +20,7 @@ from webhooks import signing
 from webhooks.models import TEST_EVENT, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from webhooks.selectors import endpoints_for_event
 from webhooks.tasks import deliver_webhook
-from webhooks.url_safety import validate_webhook_url
+from webhooks.url_safety import pinned_request, validate_webhook_url
 
 ERROR_LENGTH = 500
 SECRET_PREFIX = "whsec_"
@@ -174,9 +174,10 @@ def _send(delivery: WebhookDelivery, attempt: int) -> tuple[int | None, str]:
     """POST the signed body; (response code, error). No redirect is followed: a 3xx is a failure."""
     endpoint = delivery.endpoint
     try:
-        validate_webhook_url(endpoint.url)  # again: the name may resolve elsewhere since it was saved
+        addresses = validate_webhook_url(endpoint.url)  # again: the name may resolve elsewhere since it was saved
     except ValidationError as exc:
         return None, " ".join(exc.messages)
+    url, pinned_headers, extensions = pinned_request(endpoint.url, addresses)
     body = signing.body_bytes(
         event_id=str(delivery.event_id),
         event=delivery.event,
@@ -190,10 +191,12 @@ def _send(delivery: WebhookDelivery, attempt: int) -> tuple[int | None, str]:
         "Hive-Event": delivery.event,
         "Hive-Delivery-Attempt": str(attempt),
         signing.SIGNATURE_HEADER: signing.signature_header(endpoint.secret, body),
+        **pinned_headers,
     }
     try:
         with httpx.Client(timeout=settings.HIVE_WEBHOOK_TIMEOUT, follow_redirects=False, trust_env=False) as client:
-            response = client.post(endpoint.url, content=body, headers=headers)
+            # To the address just checked, not a second lookup of the name (which could answer otherwise).
+            response = client.post(url, content=body, headers=headers, extensions=extensions)
     except httpx.HTTPError as exc:
         return None, f"{exc.__class__.__name__}: {exc}"[:ERROR_LENGTH]
     if 200 <= response.status_code < 300:

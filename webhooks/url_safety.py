@@ -19,8 +19,10 @@ def _refused(address: str) -> bool:
     return not ip.is_global or ip.is_multicast
 
 
-def validate_webhook_url(url: str) -> None:
-    """Raise ``ValidationError`` (one sentence for the form) when ``url`` may not be called."""
+def validate_webhook_url(url: str) -> list[str]:
+    """Raise ``ValidationError`` (one sentence for the form) when ``url`` may not be called; return the public
+    addresses its host resolved to (none when HIVE_WEBHOOK_ALLOW_PRIVATE skips the check), so the caller can
+    connect to one of them rather than resolve the name a second time (DNS rebinding)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise ValidationError("A webhook URL must start with http:// or https://.")
@@ -29,7 +31,7 @@ def validate_webhook_url(url: str) -> None:
     if parts.username or parts.password:
         raise ValidationError("Put no user name or password in a webhook URL: requests are signed instead.")
     if settings.HIVE_WEBHOOK_ALLOW_PRIVATE:
-        return
+        return []
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
         addresses = {str(info[4][0]) for info in socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)}
@@ -41,3 +43,19 @@ def validate_webhook_url(url: str) -> None:
             f"The host {parts.hostname!r} resolves to a private, loopback or link-local address ({refused[0]}): "
             "webhooks call public addresses only (HIVE_WEBHOOK_ALLOW_PRIVATE=true allows private ones)."
         )
+    return sorted(addresses)
+
+
+def pinned_request(url: str, addresses: list[str]) -> tuple[str, dict[str, str], dict[str, str]]:
+    """(URL, extra headers, httpx extensions) that reach ``url``'s host at the checked ``addresses[0]``: the IP in
+    the URL, the name in ``Host`` and, for https, in the TLS server name (SNI, and the certificate is checked
+    against it). With no addresses, ``url`` as it is."""
+    if not addresses:
+        return url, {}, {}
+    parts = urlsplit(url)
+    address = addresses[0].split("%", 1)[0]
+    host = f"[{address}]" if ":" in address else address
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    host_header = parts.hostname + (f":{parts.port}" if parts.port else "")
+    extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
+    return parts._replace(netloc=netloc).geturl(), {"Host": host_header}, extensions
