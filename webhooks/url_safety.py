@@ -53,9 +53,10 @@ def pinned_request(url: str, addresses: list[str]) -> tuple[str, dict[str, str],
     if not addresses:
         return url, {}, {}
     parts = urlsplit(url)
+    hostname = parts.hostname or ""  # validate_webhook_url refused a URL without one
     address = addresses[0].split("%", 1)[0]
     host = f"[{address}]" if ":" in address else address
     netloc = host + (f":{parts.port}" if parts.port else "")
-    host_header = parts.hostname + (f":{parts.port}" if parts.port else "")
-    extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
+    host_header = hostname + (f":{parts.port}" if parts.port else "")
+    extensions = {"sni_hostname": hostname} if parts.scheme == "https" else {}
     return parts._replace(netloc=netloc).geturl(), {"Host": host_header}, extensions
