@@ -84,7 +84,7 @@ def guard_rollouts() -> list[Rollout]:
     Returns the aborted ones. Safe to run from several processes: aborting locks the rollout row and a
     rollout already ended is left alone."""
     aborted = []
-    for rollout in running_rollouts().filter(state="running"):
+    for rollout in running_rollouts():
         if not rollout.guarded:
             continue
         figures = rollout_figures(rollout)

@@ -165,14 +165,20 @@ def component_promote(
         kind=kind, component_id=component_id, environment=environment, version=candidate, actor=actor, note=note,
         action=AuditAction.PROMOTED, event="component.promoted",
     )  # fmt: skip
-    if request is not None:
-        # Done only when it was approved for this version: "done" means reviewed (a check constraint), and
-        # with review off a publisher may promote past an unreviewed request, which is then moot.
-        done = request.version_id == candidate.pk and request.state == PromotionState.APPROVED
-        request.state = PromotionState.DONE if done else PromotionState.CANCELLED
-        request.closed_at = timezone.now()
-        request.save(update_fields=["state", "closed_at"])
+    close_used_request(request, candidate)
     return release
+
+
+def close_used_request(request: PromotionRequest | None, candidate: ComponentVersion) -> None:
+    """Close the open request once its environment moved (a promotion, a rollout start): done when it was
+    approved for this version — "done" means reviewed (a check constraint) —, otherwise moot (with review off a
+    publisher may go past an unreviewed request), so cancelled."""
+    if request is None:
+        return
+    done = request.version_id == candidate.pk and request.state == PromotionState.APPROVED
+    request.state = PromotionState.DONE if done else PromotionState.CANCELLED
+    request.closed_at = timezone.now()
+    request.save(update_fields=["state", "closed_at"])
 
 
 @transaction.atomic

@@ -22,7 +22,7 @@ from audit.models import AuditAction
 from audit.services import actor_parts, audit_record
 from versioning.components import ComponentKind
 from versioning.models import PromotionState, Rollout, RolloutState
-from versioning.promotion import _candidate, _check_references, _note, _release
+from versioning.promotion import _candidate, _check_references, _note, _release, close_used_request
 from versioning.selectors import live_version, open_promotion
 from versioning.services import PUBLISH_PERMISSION, _require_permission, release_payload
 from versioning.signals import announce_config_change, announce_release
@@ -126,11 +126,7 @@ def rollout_start(
     )  # fmt: skip
     rollout.full_clean()
     rollout.save()
-    if request is not None:  # used by this rollout if approved for its candidate; moot otherwise
-        done = request.version_id == candidate.pk and request.state == PromotionState.APPROVED
-        request.state = PromotionState.DONE if done else PromotionState.CANCELLED
-        request.closed_at = timezone.now()
-        request.save(update_fields=["state", "closed_at"])
+    close_used_request(request, candidate)
     _audit(rollout, AuditAction.ROLLOUT_STARTED, actor=actor, reason=note)
     announce_config_change()
     announce_release("rollout.started", _payload(rollout, kind=kind, actor=actor, reason=note))
