@@ -16,6 +16,8 @@ class AuditSubject(models.TextChoices):
     BUSINESS_UNIT_ROUTE = "business_unit_route", "Business unit route"
     API_KEY = "api_key", "API key"
     WEBHOOK_ENDPOINT = "webhook_endpoint", "Webhook endpoint"
+    TEST_CASE = "test_case", "Test case"
+    TEST_SUITE = "test_suite", "Test suite"
 
 
 class AuditAction(models.TextChoices):
@@ -38,6 +40,7 @@ class AuditAction(models.TextChoices):
     IMPORTED = "imported", "Imported"
     DELETED = "deleted", "Deleted"
     UPDATED = "updated", "Updated"
+    GATE_OVERRIDDEN = "gate_overridden", "Released despite failing test cases"
 
 
 class AuditRecord(models.Model):

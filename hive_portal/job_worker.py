@@ -52,7 +52,8 @@ def start(data_dir: Path, *, python: str | None = None) -> int:
     """Start the worker (stopping one left from an earlier run first); returns its pid."""
     stop(data_dir)
     process = subprocess.Popen(
-        [python or sys.executable, str(BASE_DIR / "manage.py"), "procrastinate", "worker"],
+        # Two at once: an evaluation run (a minute or more) never holds up a webhook delivery or a schedule.
+        [python or sys.executable, str(BASE_DIR / "manage.py"), "procrastinate", "worker", "--concurrency", "2"],
         cwd=str(BASE_DIR),
         preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,  # noqa: PLW1509
     )

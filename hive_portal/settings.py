@@ -111,6 +111,20 @@ HIVE_RUNTIME_LISTEN = _bool("HIVE_RUNTIME_LISTEN", True)
 # Set only on a threaded server for runtimes' long-polls (GET bundle/wait holds a thread while it waits):
 # on the sync workers of the fast path the endpoint answers at once, so a wait never holds one of them.
 HIVE_LONG_POLL = _bool("HIVE_LONG_POLL", False)
+# Evaluation-gated publishing (evaluations app): test cases run through an OpenAI-compatible endpoint.
+HIVE_EVAL_BASE_URL = env.str("HIVE_EVAL_BASE_URL", default="").strip().rstrip("/")
+if HIVE_EVAL_BASE_URL and not re.match(r"https?://[^/\s]+", HIVE_EVAL_BASE_URL):
+    raise _config_error(
+        "HIVE_EVAL_BASE_URL", f"must be an http(s) URL such as https://gateway.example/v1, not {HIVE_EVAL_BASE_URL!r}."
+    )
+HIVE_EVAL_API_KEY = env.str("HIVE_EVAL_API_KEY", default="")
+HIVE_EVAL_JUDGE_MODEL = env.str("HIVE_EVAL_JUDGE_MODEL", default="").strip()
+HIVE_EVAL_GATE = env.str("HIVE_EVAL_GATE", default="").strip().lower() or ("enforce" if HIVE_EVAL_BASE_URL else "warn")
+if HIVE_EVAL_GATE not in ("off", "warn", "enforce"):
+    raise _config_error("HIVE_EVAL_GATE", f"must be off, warn or enforce, not {HIVE_EVAL_GATE!r}.")
+HIVE_EVAL_CONCURRENCY = _int("HIVE_EVAL_CONCURRENCY", 8, minimum=1, maximum=256)
+HIVE_EVAL_TIMEOUT = _int("HIVE_EVAL_TIMEOUT", 60, minimum=1, maximum=3600)
+HIVE_EVAL_MIN_PASS_RATE = _int("HIVE_EVAL_MIN_PASS_RATE", 80, minimum=0, maximum=100)
 HIVE_EMBEDDING_DIMENSIONS = _int("HIVE_EMBEDDING_DIMENSIONS", 1536, minimum=2, maximum=16000)
 
 # --- Applications -----------------------------------------------------------------------------
@@ -137,6 +151,7 @@ INSTALLED_APPS = [
     "monitoring",
     "runtime",
     "webhooks",  # before versioning: the roles are synced after its migrate, once every app's permissions exist
+    "evaluations",  # the same
     "versioning",
     "interchange",
 ]

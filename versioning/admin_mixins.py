@@ -18,9 +18,10 @@ from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from common.admin import PortalHistoryAdmin, page_context
-from versioning import promotion, rollouts, schedules, services
+from versioning import gates, promotion, rollouts, schedules, services
 from versioning.components import get_kind
 from versioning.diffs import config_diff
+from versioning.gates import GateRefused
 from versioning.models import ComponentVersion, EnvironmentRelease, PromotionState, ReviewState, VersionStatus
 from versioning.release_forms import RolloutStartForm, ScheduleForm, add_service_errors
 from versioning.selectors import (
@@ -337,6 +338,7 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
         component_id = self.component_id_of(obj)
         status = component_status(self.kind_type, component_id)
         schedule_form = ScheduleForm()
+        gate_refused: GateRefused | None = None
         if request.method == "POST" and status.draft is not None and request.POST.get("action") == "schedule":
             schedule_form = ScheduleForm(request.POST)
             scheduled = schedule_with(
@@ -356,8 +358,15 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
         elif request.method == "POST" and status.draft is not None:
             try:
                 version = services.component_publish(
-                    kind=self.kind, component_id=component_id, actor=request.user, note=request.POST.get("note", "")
+                    kind=self.kind,
+                    component_id=component_id,
+                    actor=request.user,
+                    note=request.POST.get("note", ""),
+                    override=request.POST.get("override", "") if request.POST.get("action") == "override" else "",
                 )
+            except GateRefused as exc:
+                gate_refused = exc
+                messages.error(request, _errors(exc))
             except (ValidationError, PermissionDenied) as exc:
                 messages.error(request, _errors(exc) if isinstance(exc, ValidationError) else str(exc))
             else:
@@ -366,6 +375,9 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
         diff = self.config_diff(
             status.published.config if status.published else {}, status.draft.config if status.draft else {}
         )
+        panels = gates.review_panels(
+            request, kind=self.kind, component_id=component_id, candidate=status.draft, baseline=status.published
+        ) if status.draft is not None else []  # fmt: skip
         return TemplateResponse(
             request,
             "admin/versioning/publish.html",
@@ -379,6 +391,9 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
                 can_publish=can_publish,
                 can_review=self.has_review_permission(request, obj),
                 schedule_form=schedule_form,
+                review_panels=panels,
+                gate_refused=gate_refused,
+                may_override=gate_refused is not None and gate_refused.may_override(request.user),
             ),
         )
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from audit.models import AuditAction
 from audit.services import actor_parts, audit_record, json_diff
 from versioning.components import ComponentKind, get_kind
+from versioning.gates import GateCheck, run_gates
 from versioning.models import (
     OPEN_PROMOTION_STATES,
     ComponentVersion,
@@ -136,7 +137,14 @@ def _note(note: str, what: str) -> str:
 
 @transaction.atomic
 def component_promote(
-    *, kind: ComponentKind, component_id: str, environment: str, actor: Any, note: str, version: int | None = None
+    *,
+    kind: ComponentKind,
+    component_id: str,
+    environment: str,
+    actor: Any,
+    note: str,
+    version: int | None = None,
+    override: str = "",
 ) -> EnvironmentRelease:
     """Make ``environment`` serve exactly the version the environment before it serves.
 
@@ -161,6 +169,18 @@ def component_promote(
             )
     _check_references(kind, candidate, environment)
     _refuse_during_rollout(kind, component_id, environment)
+    run_gates(
+        GateCheck(
+            action="promote",
+            kind=kind,
+            component_id=component_id,
+            candidate=candidate,
+            baseline=live_version(kind.type, component_id, environment),
+            environment=environment,
+            actor=actor,
+            override=(override or "").strip(),
+        )  # fmt: skip
+    )
     release = _release(
         kind=kind, component_id=component_id, environment=environment, version=candidate, actor=actor, note=note,
         action=AuditAction.PROMOTED, event="component.promoted",

@@ -13,7 +13,9 @@ ADMIN = "Admin"
 ROLES = (VIEWER, PROMPT_EDITOR, PUBLISHER, ADMIN)
 
 # Apps whose models every role may view (audit included).
-PORTAL_APPS = ("agents", "teams", "typification", "knowledge", "monitoring", "versioning", "audit", "runtime")
+PORTAL_APPS = (
+    "agents", "teams", "typification", "knowledge", "monitoring", "versioning", "audit", "runtime", "evaluations",
+)  # fmt: skip
 # Apps only the Admin role sees at all: webhook endpoints hold secrets and URLs into other systems, and their
 # delivery log shows those systems' answers.
 ADMIN_ONLY_APPS = ("webhooks",)
@@ -23,6 +25,7 @@ EDITABLE_MODELS = {
     "agents": ("agent",),
     "teams": ("team", "teammember"),
     "typification": ("typificationhierarchy", "businessunitroute", "routingtable"),
+    "evaluations": ("evalcase",),  # editors write the test cases their drafts are judged by
 }
 # Rows an editor may delete because deleting them changes a draft only (the routing's working copy).
 DRAFT_DELETABLE_MODELS = {
@@ -32,12 +35,14 @@ DRAFT_DELETABLE_MODELS = {
 # roles that may change production (publishers) add, change or delete it.
 LIVE_ON_SAVE_MODELS = {
     "knowledge": ("knowledgeentry",),
+    "evaluations": ("evalsuite",),  # a suite's pass rate is the gate itself: publishers set it
 }
 DELETABLE_MODELS = {
     "agents": ("agent",),
     "teams": ("team", "teammember"),
     **DRAFT_DELETABLE_MODELS,
     **LIVE_ON_SAVE_MODELS,
+    "evaluations": ("evalcase", "evalsuite"),  # deleting a case weakens the gate: publishers only
 }
 
 

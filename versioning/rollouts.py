@@ -21,6 +21,7 @@ from django.utils import timezone
 from audit.models import AuditAction
 from audit.services import actor_parts, audit_record
 from versioning.components import ComponentKind
+from versioning.gates import GateCheck, run_gates
 from versioning.models import PromotionState, Rollout, RolloutState
 from versioning.promotion import _candidate, _check_references, _note, _release, close_used_request
 from versioning.selectors import live_version, open_promotion
@@ -87,6 +88,7 @@ def rollout_start(
     max_success_drop_points: float | None = None,
     max_p95_increase_percent: float | None = None,
     min_runs: int = 50,
+    override: str = "",
 ) -> Rollout:
     """Serve the previous environment's version to ``percent``% of ``environment``'s sessions."""
     _require_permission(actor, PUBLISH_PERMISSION, "start rollouts")
@@ -118,6 +120,18 @@ def rollout_start(
             "it, and another publisher approves it."
         )
     _check_references(kind, candidate, environment)
+    run_gates(
+        GateCheck(
+            action="rollout",
+            kind=kind,
+            component_id=component_id,
+            candidate=candidate,
+            baseline=baseline,
+            environment=environment,
+            actor=actor,
+            override=(override or "").strip(),
+        )  # fmt: skip
+    )
     user, name = actor_parts(actor)
     rollout = Rollout(
         environment=environment, component_type=kind.type, component_id=component_id, baseline=baseline,

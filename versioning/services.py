@@ -20,6 +20,7 @@ from audit.models import AuditAction
 from audit.services import actor_parts, audit_record, json_diff
 from common.hashing import canonical_hash
 from versioning.components import ComponentKind, check_deactivate, check_delete
+from versioning.gates import GateCheck, run_gates
 from versioning.models import (
     OPEN_PROMOTION_STATES,
     ComponentVersion,
@@ -304,8 +305,11 @@ def release_payload(
 
 
 @transaction.atomic
-def component_publish(*, kind: ComponentKind, component_id: str, actor: Any, note: str = "") -> ComponentVersion:
-    """Make the open draft the published version and archive the previous one, atomically."""
+def component_publish(
+    *, kind: ComponentKind, component_id: str, actor: Any, note: str = "", override: str = ""
+) -> ComponentVersion:
+    """Make the open draft the published version and archive the previous one, atomically. The release gates
+    (``versioning.gates``) run last; ``override`` is the reason given to override a gate's refusal."""
     _require_permission(actor, PUBLISH_PERMISSION, "publish")
     obj = kind.get_locked(component_id)
     draft = _open_draft(kind, component_id)
@@ -316,6 +320,18 @@ def component_publish(*, kind: ComponentKind, component_id: str, actor: Any, not
         raise ValidationError("This draft needs approval by another publisher before it can be published.")
     kind.validate_live(obj, draft.config)
     note = (note or "").strip() or draft.change_note
+    run_gates(
+        GateCheck(
+            action="publish",
+            kind=kind,
+            component_id=component_id,
+            candidate=draft,
+            baseline=published,
+            environment=first_environment(),
+            actor=actor,
+            override=(override or "").strip(),
+        )  # fmt: skip
+    )
     if published is not None:
         _archive(published, kind=kind, actor=actor, reason=f"Replaced by v{draft.version}")
     user, name = actor_parts(actor)

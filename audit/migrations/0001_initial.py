@@ -78,7 +78,7 @@ class Migration(migrations.Migration):
                         "db_table": "version_history",
                         "ordering": ["-created_at", "-id"],
                         "indexes": [models.Index(fields=["subject_type", "subject_id", "-created_at"], name="version_history_component"), models.Index(fields=["actor_name", "-created_at"], name="version_history_actor")],
-                        "constraints": [models.CheckConstraint(condition=models.Q(("action__in", ["created", "draft_saved", "submitted", "approved", "rejected", "published", "rolled_back", "promoted", "cancelled", "rollout_started", "rollout_aborted", "rollout_completed", "scheduled", "archived", "activated", "deactivated", "imported", "deleted", "updated"])), name="versioning_versionhistory_action_known"), models.CheckConstraint(condition=models.Q(("actor_name", ""), _negated=True), name="versioning_versionhistory_actor_set", violation_error_message="Every change names who made it.")],
+                        "constraints": [models.CheckConstraint(condition=models.Q(("action__in", ["created", "draft_saved", "submitted", "approved", "rejected", "published", "rolled_back", "promoted", "cancelled", "rollout_started", "rollout_aborted", "rollout_completed", "scheduled", "archived", "activated", "deactivated", "imported", "deleted", "updated", "gate_overridden"])), name="versioning_versionhistory_action_known"), models.CheckConstraint(condition=models.Q(("actor_name", ""), _negated=True), name="versioning_versionhistory_actor_set", violation_error_message="Every change names who made it.")],
                     },
                 ),
             ],

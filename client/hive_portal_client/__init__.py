@@ -8,8 +8,9 @@ team = portal.team("customer-service-router")   # an agno.team.Team, members, mo
 team.run("Meu pix não caiu")                    # metrics and routing decisions go back to the portal
 """
 
-from hive_portal_client.client import HivePortal, HivePortalError, PortalUnavailable
+from hive_portal_client.builder import AgnoBuilder, HivePortalError
+from hive_portal_client.client import HivePortal, PortalUnavailable
 from hive_portal_client.knowledge import HivePortalKnowledge
 from hive_portal_client.reporting import Reporter
 
-__all__ = ["HivePortal", "HivePortalError", "PortalUnavailable", "HivePortalKnowledge", "Reporter"]
+__all__ = ["AgnoBuilder", "HivePortal", "HivePortalError", "PortalUnavailable", "HivePortalKnowledge", "Reporter"]

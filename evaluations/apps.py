@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class EvaluationsConfig(AppConfig):
+    name = "evaluations"
+    verbose_name = "Evaluations"
+
+    def ready(self):
+        from evaluations.admin_panels import review_panel
+        from evaluations.services import release_gate
+        from versioning.gates import register_gate, register_review_panel
+
+        register_gate(release_gate)
+        register_review_panel(review_panel)

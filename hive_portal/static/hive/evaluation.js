@@ -1,0 +1,22 @@
+// The evaluation panel's progress: polls the run while it is queued or running, then reloads the page so
+// the results appear (the publish form keeps nothing typed: the page only reloads when the run ends).
+(function () {
+  "use strict";
+  var box = document.getElementById("evaluation-progress");
+  if (!box) { return; }
+  var bar = box.querySelector("progress");
+  var count = box.querySelector(".hive-eval-count");
+  function poll() {
+    fetch(box.getAttribute("data-progress-url"), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (run) {
+        if (!run) { return; }
+        bar.max = Math.max(run.total, 1);
+        bar.value = run.completed;
+        count.textContent = run.completed + "/" + run.total;
+        if (run.active) { window.setTimeout(poll, 1500); } else { window.location.reload(); }
+      })
+      .catch(function () { window.setTimeout(poll, 5000); });
+  }
+  window.setTimeout(poll, 1000);
+})();
