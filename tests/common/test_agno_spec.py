@@ -71,7 +71,7 @@ def test_knowledge_binding__good_shape__accepted():
 
 
 def test_agno_parameter_lists__match_agno():
-    # agno is pinned in requirements-dev.txt: without it this test fails rather than skips.
+    # agno is pinned in requirements.txt: without it this test fails rather than skips.
     from agno.agent import Agent
     from agno.team import Team
 

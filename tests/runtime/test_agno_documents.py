@@ -1,7 +1,7 @@
 """The document contract: every runtime document is what Agno 3's own ``to_dict()`` writes, and Agno's own
 loader (``Agent.from_dict`` / ``Team.from_dict`` with ``strict=True``) accepts it and writes it back.
 
-Agno is a pinned test dependency (requirements-dev.txt), so these tests always run.
+Agno is a pinned dependency (requirements.txt: evaluations run it), so these tests always run.
 """
 
 from __future__ import annotations
