@@ -158,7 +158,10 @@ class CannedKnowledge:
         return self.get_tools()
 
     def retrieve(self, query: str, **kwargs: Any) -> list:
-        return []
+        """What Agno's own ``search_knowledge_base`` tool calls: the canned result as one document."""
+        from agno.knowledge.document import Document
+
+        return [Document(content=self.recorder.result(KNOWLEDGE_TOOL, {"query": query}))]
 
 
 def _tools_of(document: dict, component_type: str) -> list[dict]:
