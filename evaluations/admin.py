@@ -159,6 +159,7 @@ class EvalRunAdmin(ReadOnlyAdmin):
                 component_type=component_type, component_id=component_id, actor=request.user,
                 candidate_version=candidate.version,
                 baseline_version=int(baseline_number) if baseline_number.isdigit() else None,
+                environment=services.known_environment(request.POST.get("environment", "")),
             )  # fmt: skip
         except ValidationError as exc:
             messages.error(request, _messages_of(exc))

@@ -17,8 +17,11 @@ def may_run(user) -> bool:
     return any(user.has_perm(p) for p in RUN_PERMISSIONS)
 
 
-def panel_context(request, found: selectors.Comparison, run: EvalRun | None, *, next_url: str) -> dict:
+def panel_context(
+    request, found: selectors.Comparison, run: EvalRun | None, *, next_url: str, environment: str | None = None
+) -> dict:
     return {
+        "environment": environment or "",
         "found": found,
         "run": run,
         "problems": found.problems(),
@@ -38,12 +41,13 @@ def panel_context(request, found: selectors.Comparison, run: EvalRun | None, *, 
     }
 
 
-def review_panel(request, *, kind, component_id: str, candidate, baseline) -> str | None:
-    """The draft against the live version, case by case (agents and teams only)."""
+def review_panel(request, *, kind, component_id: str, candidate, baseline, environment=None) -> str | None:
+    """The candidate against what it replaces, case by case (agents and teams only)."""
     if kind.type not in ("agent", "team") or candidate is None:
         return None
-    found = selectors.comparison(kind.type, component_id, candidate, baseline)
+    if baseline is not None and baseline.pk == candidate.pk:
+        baseline = None
+    found = selectors.comparison(kind.type, component_id, candidate, baseline, environment)
     run = selectors.latest_run(kind.type, component_id, found.candidate.fingerprint)
-    return render_to_string(
-        "admin/evaluations/panel.html", panel_context(request, found, run, next_url=request.path), request=request
-    )
+    context = panel_context(request, found, run, next_url=request.path, environment=environment)
+    return render_to_string("admin/evaluations/panel.html", context, request=request)

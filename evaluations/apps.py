@@ -7,8 +7,8 @@ class EvaluationsConfig(AppConfig):
 
     def ready(self):
         from evaluations.admin_panels import review_panel
-        from evaluations.services import release_gate
+        from evaluations.services import OVERRIDE_PERMISSION, release_gate
         from versioning.gates import register_gate, register_review_panel
 
-        register_gate(release_gate)
+        register_gate(release_gate, override_permission=OVERRIDE_PERMISSION)
         register_review_panel(review_panel)

@@ -202,6 +202,11 @@ def evaluation_request(
     return run
 
 
+def known_environment(name: str) -> str | None:
+    """``name`` when it is one of ``HIVE_ENVIRONMENTS``, else None (the first environment)."""
+    return name if name in settings.HIVE_ENVIRONMENTS else None
+
+
 def _unavailable():
     raise ValidationError(
         "No evaluation model endpoint is configured: set HIVE_EVAL_BASE_URL (an OpenAI-compatible API) and, for "

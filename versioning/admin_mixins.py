@@ -623,6 +623,11 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
             target.version.config if target.version else {}, origin.version.config if origin.version else {}
         )
         running = component_running_rollouts(self.kind_type, component_id).get(environment)
+        panels = gates.review_panels(
+            request, kind=self.kind, component_id=component_id, candidate=origin.version, baseline=target.version,
+            environment=environment,
+        ) if origin.version is not None and not same else []  # fmt: skip
+        gate_refused = request.GET.get("gate") == "refused" or getattr(rollout_form, "gate_refused", False)
         return TemplateResponse(
             request,
             "admin/versioning/promote.html",
@@ -652,6 +657,8 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
                 running_rollout_url=rollout_url(running) if running is not None else None,
                 rollout_form=rollout_form or RolloutStartForm(),
                 schedule_form=schedule_form or ScheduleForm(),
+                review_panels=panels,
+                show_override=gate_refused and gates.may_override(request.user),
             ),
         )
 
@@ -662,9 +669,11 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
         try:
             rollout = rollouts.rollout_start(
                 kind=self.kind, component_id=component_id, environment=environment, actor=request.user,
-                version=_int_or_none(request.POST.get("version")), **form.service_arguments(),
+                version=_int_or_none(request.POST.get("version")), override=request.POST.get("override", ""),
+                **form.service_arguments(),
             )  # fmt: skip
         except ValidationError as exc:
+            form.gate_refused = isinstance(exc, GateRefused)  # type: ignore[attr-defined]
             add_service_errors(form, exc)
             return None
         except PermissionDenied as exc:
@@ -685,8 +694,9 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
         try:
             if action == "promote":
                 release = promotion.component_promote(
-                    **common, note=note, version=_int_or_none(request.POST.get("version"))
-                )
+                    **common, note=note, version=_int_or_none(request.POST.get("version")),
+                    override=request.POST.get("override", ""),
+                )  # fmt: skip
                 messages.success(
                     request,
                     f"Promoted {component_id} v{release.version.version} to {environment}. "
@@ -713,6 +723,9 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
                 messages.success(request, f"The promotion request of {component_id} to {environment} was cancelled.")
             else:
                 messages.error(request, "Unknown promotion action.")
+        except GateRefused as exc:
+            messages.error(request, _refusal(exc))
+            return HttpResponseRedirect(f"{here}?gate=refused")  # the page then offers the override to who may
         except (ValidationError, PermissionDenied) as exc:
             messages.error(request, _refusal(exc))
         return HttpResponseRedirect(here)

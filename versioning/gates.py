@@ -47,11 +47,20 @@ class GateCheck:
 
 
 _gates: list[Callable[[GateCheck], None]] = []
+_override_permissions: set[str] = set()
 
 
-def register_gate(gate: Callable[[GateCheck], None]) -> None:
+def register_gate(gate: Callable[[GateCheck], None], *, override_permission: str = "") -> None:
+    """Add ``gate``; ``override_permission``: who holds it may override its refusals (pages offer the field)."""
     if gate not in _gates:
         _gates.append(gate)
+    if override_permission:
+        _override_permissions.add(override_permission)
+
+
+def may_override(user) -> bool:
+    """Whether ``user`` may override some gate's refusal (release pages then offer a reason field)."""
+    return any(user.has_perm(permission) for permission in _override_permissions)
 
 
 def run_gates(check: GateCheck) -> None:
@@ -60,7 +69,8 @@ def run_gates(check: GateCheck) -> None:
         gate(check)
 
 
-# Panels on the publish page: ``panel(request, kind, component_id, candidate, baseline) -> str | None`` returns
+# Panels on the publish and promote pages: ``panel(request, kind, component_id, candidate, baseline, environment)
+# -> str | None`` returns
 # ready HTML (the app renders its own template) shown next to the diff.
 _review_panels: list[Callable[..., str | None]] = []
 
@@ -70,9 +80,19 @@ def register_review_panel(panel: Callable[..., str | None]) -> None:
         _review_panels.append(panel)
 
 
-def review_panels(request, *, kind: ComponentKind, component_id: str, candidate, baseline) -> list[str]:
+def review_panels(
+    request, *, kind: ComponentKind, component_id: str, candidate, baseline, environment: str | None = None
+) -> list[str]:
+    """The registered panels for ``candidate`` replacing ``baseline`` in ``environment`` (None: the first)."""
     rendered = (
-        panel(request, kind=kind, component_id=component_id, candidate=candidate, baseline=baseline)
+        panel(
+            request,
+            kind=kind,
+            component_id=component_id,
+            candidate=candidate,
+            baseline=baseline,
+            environment=environment,
+        )  # fmt: skip
         for panel in _review_panels
     )
     return [html for html in rendered if html]
