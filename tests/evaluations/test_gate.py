@@ -91,3 +91,46 @@ def test_gate_off__nothing_checked(routed_team, publisher, settings):
     edit_team(publisher, [i for i in routed_team.instructions if i != CARDS_RULE])
     publish("team", TEAM, publisher)
     assert not GateDecision.objects.filter(action="publish").exists()
+
+
+def test_rollout_start__refused_by_the_cases(routed_team, publisher):
+    from versioning.components import get_kind
+    from versioning.rollouts import rollout_start
+
+    # Staging serves the routed team; production the demo's version: the pair was never evaluated.
+    with pytest.raises(GateRefused, match="not been evaluated yet"):
+        rollout_start(
+            kind=get_kind("team"), component_id=TEAM, environment="production", percent=10, actor=publisher,
+            note="try it",
+        )  # fmt: skip
+
+
+def test_scheduled_publish__refused_by_the_cases__the_schedule_says_why(routed_team, publisher):
+    from django.utils import timezone
+
+    from versioning.models import ScheduledRelease
+    from versioning.schedules import run_scheduled_release, schedule_publish
+
+    edit_team(publisher, [i for i in routed_team.instructions if i != CARDS_RULE])
+    evaluate("team", TEAM)
+    schedule = schedule_publish(
+        component_type="team", component_id=TEAM, run_at=timezone.now() + timezone.timedelta(minutes=5),
+        actor=publisher, note="later",
+    )  # fmt: skip
+    ScheduledRelease.objects.filter(pk=schedule.pk).update(run_at=timezone.now())
+    result = run_scheduled_release(schedule.pk)
+    assert result is not None and "Critical case “Cartão perdido” fails" in result
+    schedule.refresh_from_db()
+    assert schedule.state == "failed"
+
+
+def test_evaluate_command__prints_cases__exit_1_when_refused(routed_team, publisher, capsys):
+    from django.core.management import call_command
+
+    edit_team(publisher, [i for i in routed_team.instructions if i != CARDS_RULE])
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("evaluate", "team", TEAM)
+    assert exit_info.value.code == 1
+    out, err = capsys.readouterr()
+    assert "regression Cartão perdido (critical): Routed to credit-specialist" in out
+    assert "REFUSED: Critical case “Cartão perdido” fails" in err
