@@ -250,7 +250,10 @@ async def _judge(definition: dict, output: str, endpoint: Endpoint) -> tuple[flo
         telemetry=False,
     )
     prompt = f"Rubric:\n{definition['judge_rubric']}\n\nCustomer message:\n{definition['message']}\n\nAnswer:\n{output}"
-    result = await judge.arun(prompt)
+    try:
+        result = await judge.arun(prompt)
+    finally:
+        await _close_clients(judge)
     if _failed(result):
         raise RuntimeError(f"the judge model failed: {_text(result.content)[:300]}")
     text = _text(result.content)
@@ -274,6 +277,7 @@ async def _run_one(job: Job, endpoint: Endpoint, in_flight: list[int]) -> Outcom
     started = time.perf_counter()
     in_flight[0] += 1
     in_flight[1] = max(in_flight[1], in_flight[0])
+    component = None
     try:
         component = build(job, endpoint, recorder)
         output = await asyncio.wait_for(component.arun(_messages(job.definition)), timeout=endpoint.timeout)
@@ -301,6 +305,20 @@ async def _run_one(job: Job, endpoint: Endpoint, in_flight: list[int]) -> Outcom
         return Outcome(error=f"{type(exc).__name__}: {exc}"[:1000], latency_ms=_ms(started))
     finally:
         in_flight[0] -= 1
+        await _close_clients(component)
+
+
+async def _close_clients(component: Any) -> None:
+    """Close the HTTP clients the case's models opened, inside the loop that opened them (left to the garbage
+    collector, they try to close after the loop has gone)."""
+    parts = [component, *(getattr(component, "members", None) or [])] if component is not None else []
+    for part in parts:
+        client = getattr(getattr(part, "model", None), "async_client", None)
+        if client is not None:
+            try:
+                await client.close()
+            except Exception:  # noqa: BLE001 - closing is best effort; the result is already taken
+                pass
 
 
 def _ms(started: float) -> int:
