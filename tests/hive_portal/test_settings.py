@@ -50,6 +50,10 @@ BAD_VALUES = [
     ("HIVE_TIME_ZONE", {"HIVE_TIME_ZONE": "Nowhere/Land"}),
     ("HIVE_LOG_LEVEL", {"HIVE_LOG_LEVEL": "loud"}),
     ("HIVE_CSRF_TRUSTED_ORIGINS", {"HIVE_CSRF_TRUSTED_ORIGINS": "hive.example.com"}),
+    ("HIVE_EVAL_GATE", {"HIVE_EVAL_GATE": "strict"}),
+    ("HIVE_EVAL_BASE_URL", {"HIVE_EVAL_BASE_URL": "llm-gateway.example/v1"}),
+    ("HIVE_EVAL_CONCURRENCY", {"HIVE_EVAL_CONCURRENCY": "0"}),
+    ("HIVE_EVAL_MIN_PASS_RATE", {"HIVE_EVAL_MIN_PASS_RATE": "101"}),
     (
         "HIVE_DB_POOL_MAX",
         {"HIVE_DATABASE_URL": "postgresql://hive@db.example.com:5432/hive", "HIVE_DB_POOL_MAX": "many"},
