@@ -6,7 +6,7 @@ import uuid
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, StreamingHttpResponse
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
@@ -38,6 +38,23 @@ def _subject_link(subject_type: str, subject_id: str) -> str:
     if subject_type == AuditSubject.TEAM:
         return reverse("admin:teams_team_changelist") + "?" + urlencode({"team_id": subject_id})
     return ""
+
+
+# Release steps of agents and teams: the evaluations app's page of the version shows the test cases the gate read.
+EVALUATED_ACTIONS = ("published", "promoted", "rollout_started", "gate_overridden")
+
+
+def _evaluation_link(record: AuditRecord) -> str:
+    """The test cases of the version a release step put live, against the one it replaced (found by URL name)."""
+    if record.action not in EVALUATED_ACTIONS or record.subject_type not in ("agent", "team") or not record.to_version:
+        return ""
+    try:
+        url = reverse(
+            "admin:evaluations_evalrun_review", args=[record.subject_type, record.subject_id, record.to_version]
+        )
+    except NoReverseMatch:  # the evaluations app is not installed
+        return ""
+    return url + (f"?baseline={record.from_version}" if record.from_version else "")
 
 
 class BatchFilter(admin.SimpleListFilter):
@@ -74,6 +91,7 @@ class AuditRecordAdmin(ReadOnlyAdmin):
         "reason_short",
         "changed_keys",
         "batch_link",
+        "evaluation",
     )
     list_filter = ("action", "subject_type", ActorFilter, BatchFilter, ("created_at", admin.DateFieldListFilter))
     search_fields = ("subject_id", "actor_name", "reason")
@@ -83,9 +101,14 @@ class AuditRecordAdmin(ReadOnlyAdmin):
     change_list_template = "admin/audit/auditrecord/change_list.html"
     readonly_fields = (
         "created_at", "actor_name", "action", "subject_type", "subject_id", "from_version", "to_version",
-        "reason", "diff", "before", "after", "batch_id",
+        "reason", "diff", "before", "after", "batch_id", "evaluation",
     )  # fmt: skip
     fields = readonly_fields
+
+    @admin.display(description="test cases")
+    def evaluation(self, obj):
+        url = _evaluation_link(obj)
+        return format_html('<a href="{}" class="evaluation-link">test cases</a>', url) if url else ""
 
     @admin.display(description="subject", ordering="subject_id")
     def subject_link(self, obj):

@@ -167,3 +167,16 @@ def test_promote__gate_refuses_unevaluated_pair__admin_sees_the_override(client,
     )
     assert response.status_code == 302 and "gate" not in response["Location"]
     assert AuditRecord.objects.get(action="gate_overridden").environment == "production"
+
+
+def test_audit_row_of_the_publish__links_the_test_cases(client, routed_team, publisher, viewer):
+    edit_team(publisher, [*routed_team.instructions, "Seja breve."])
+    evaluate("team", TEAM)
+    version = publish("team", TEAM, publisher)
+    record = AuditRecord.objects.get(action="published", subject_id=TEAM, to_version=version.version)
+    client.force_login(viewer)
+    page = client.get("/admin/audit/auditrecord/?subject_type=team").content.decode()
+    link = reverse("admin:evaluations_evalrun_review", args=["team", TEAM, version.version])
+    assert f'href="{link}?baseline={record.from_version}"' in page
+    review = client.get(f"{link}?baseline={record.from_version}").content.decode()
+    assert "Cartão perdido" in review and "✔ Passes" in review and "Passed" in review
