@@ -11,11 +11,13 @@ from rest_framework.test import APIClient
 def reset_process_caches() -> None:
     """Forget every per-worker cache: tests roll the database back, caches would outlive it."""
     from runtime.authentication import key_cache
+    from runtime.bundle import bundle_builder
     from runtime.documents import document_cache
     from runtime.rollouts import rollout_cache
     from runtime.state import reset_backoff
 
     key_cache.clear()
+    bundle_builder.clear()
     document_cache.clear()
     rollout_cache.clear()
     reset_backoff()

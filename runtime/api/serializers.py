@@ -157,7 +157,17 @@ class BundleSerializer(serializers.Serializer):
     environment = serializers.CharField(help_text="The environment served: the API key's (HIVE_ENVIRONMENTS).")
     agents = AgentMapField(help_text="Agent id → configuration.")
     teams = TeamMapField(help_text="Team id → configuration with members inline.")
-    typification = serializers.DictField(help_text="The typification tree and the business-unit routes.")
+    typification = serializers.DictField(
+        required=False,
+        help_text="The typification tree and the business-unit routes (in a delta: only when it changed).",
+    )
+    delta = serializers.BooleanField(
+        required=False, help_text="Present and true when the answer to `?since=` holds only what changed."
+    )
+    since = serializers.IntegerField(required=False, help_text="A delta's base: the `bundle_version` it applies to.")
+    removed = serializers.DictField(
+        required=False, help_text="In a delta: `{agents: [id, ...], teams: [id, ...]}` no longer served."
+    )
     rollouts = serializers.DictField(
         help_text="Rollouts running in the environment: `{agents: {id: {...}}, teams: {id: {...}}}`, each with `id`, "
         "`percent`, `salt`, `baseline_version`, `candidate_version` and the `candidate` document. A session gets "

@@ -9,7 +9,7 @@ import json
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, connection
 from django.http import HttpResponse
-from django.utils.http import parse_etags
+from django.utils.http import parse_etags, quote_etag
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -26,13 +26,13 @@ from runtime.api.serializers import (
     TeamIndexSerializer,
 )
 from runtime.authentication import key_cache, warm_key
+from runtime.bundle import bundle_builder
 from runtime.documents import Document, document_cache, render
 from runtime.rollouts import rollout_cache, variant
 from runtime.selectors import (
     NotServed,
     agent_document,
     agent_index,
-    bundle_document,
     consistent_snapshot,
     snapshot_generation,
     team_document,
@@ -167,7 +167,7 @@ class RuntimeDocumentView(APIView):
 
     def _respond(self, request, doc: Document, *, stale: bool = False):
         renderer = getattr(request, "accepted_renderer", None)
-        if renderer is not None and renderer.format == "api":  # a person browsing the API
+        if renderer is not None and renderer.format == "api" and doc.body:  # a person browsing the API
             headers = document_headers(doc, stale=stale)
             return Response(json.loads(doc.body), status=doc.status, headers=headers)
         return document_response(request, doc, stale=stale)
@@ -347,20 +347,63 @@ class TeamIndexView(RuntimeDocumentView):
         return {"teams": team_index(environment)}, {}
 
 
+class SinceQuerySerializer(serializers.Serializer):
+    since = serializers.IntegerField(required=False, min_value=0, help_text="The bundle_version the runtime holds.")
+
+
 @extend_schema(
     tags=["runtime"],
     summary="Everything a runtime needs in one document",
     description="Every published, active agent and team and the typification tree, taken from one state. "
-    "`bundle_version` (also in `X-Hive-Bundle-Version`) moves on every change the runtime should see. " + CACHING_DOC,
-    responses={200: BundleSerializer, **ERRORS},
+    "`bundle_version` (also in `X-Hive-Bundle-Version`) moves on every change the runtime should see. "
+    "With `?since=N` (the `bundle_version` the runtime holds) the answer is `304` when nothing changed, else "
+    "only what changed: `delta: true`, the changed agents and teams (a team whose only change is a member's new "
+    "version is not resent: put the member's new document into the team's `metadata.hive.components.agents` and "
+    "its version into `metadata.hive.members`), `removed` ids, `typification` when it changed, and `rollouts`. "
+    "A portal worker that does not know bundle N answers with the whole bundle (`delta` absent). " + CACHING_DOC,
+    parameters=[
+        OpenApiParameter(
+            "since", {"type": "integer", "minimum": 0}, description="The `bundle_version` the runtime holds."
+        )
+    ],
+    responses={200: BundleSerializer, **ERRORS, **error_responses(e400="`since` is not a whole number ≥ 0.")},
 )
 class BundleView(RuntimeDocumentView):
     @classmethod
     def document_key(cls, query, kwargs):
-        return ("bundle",)
+        since = None
+        if "since" in query:
+            checked = SinceQuerySerializer(data={"since": query.get("since")})
+            checked.is_valid(raise_exception=True)
+            since = checked.validated_data["since"]
+        return ("bundle", since)
 
-    def build(self, request, generation, environment):
-        return bundle_document(generation, environment), {"X-Hive-Bundle-Version": str(generation)}
+    def _build(self, request, key, environment: str, **kwargs) -> Document:
+        """The whole bundle from the worker's parts (``runtime.bundle``), or the delta since ``key``'s version."""
+        since = key[-1]
+        with consistent_snapshot():
+            generation = snapshot_generation()
+            built = bundle_builder.build(generation, environment)
+        headers = {
+            "X-Hive-Generation": str(generation),
+            "X-Hive-Environment": environment,
+            "X-Hive-Bundle-Version": str(generation),
+        }
+        full = Document(generation=generation, body=built.body, etag=built.etag, headers=headers)
+        document_cache.put((environment, "bundle", None), full)
+        if since is None:
+            return full
+        if since == generation:
+            doc = Document(generation=generation, body=b"", etag=built.etag, headers=headers, status=304)
+        else:
+            body = bundle_builder.delta(built, since)
+            if body is None:  # this worker did not build bundle ``since``: the whole bundle is always right
+                document_cache.put(key, full)
+                return full
+            etag = quote_etag(f"{built.etag.strip(chr(34))}-since-{since}")
+            doc = Document(generation=generation, body=body, etag=etag, headers=headers)
+        document_cache.put(key, doc)
+        return doc
 
 
 class BundleWaitQuerySerializer(serializers.Serializer):
