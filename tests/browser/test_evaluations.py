@@ -195,6 +195,24 @@ def test_progress__publisher_starts_a_run__page_reloads_itself_with_the_results(
     expect(progress).to_have_count(0)
 
 
+def test_progress__refused_publish_while_running__the_reload_does_not_publish_again(
+    live_server, page_as, team, publisher
+):
+    edit_team(publisher, [*team.instructions, "Seja breve."])  # keeps the routing rule: the cases pass
+    live = published_version()
+    page = page_as("Publisher")
+    page.goto(team_url(live_server.url, team, "publish"))
+    page.click("#run-evaluation")
+    expect(page.locator("#evaluation-progress")).to_be_visible()
+    page.click("#publish-button")  # too early: nothing is evaluated yet
+    expect(page.locator("#gate-refused")).to_contain_text("not been evaluated yet")
+    expect(page.locator("#evaluation-progress")).to_be_visible()
+    run_queued_jobs()
+    expect(case_row(page).locator(".hive-eval-status")).to_contain_text("Passes", timeout=15_000)
+    assert page.url == team_url(live_server.url, team, "publish")
+    assert published_version() == live  # the page loaded again; it did not send the publish form again
+
+
 def test_case_answers__open_from_the_keyboard(live_server, page_as, team, publisher):
     edit_team(publisher, without_cards_rule(team))
     evaluate("team", TEAM)
