@@ -1,5 +1,7 @@
-// The evaluation panel's progress: polls the run while it is queued or running, then reloads the page so
+// The evaluation panel's progress: polls the run while it is queued or running, then loads the page again so
 // the results appear (the publish form keeps nothing typed: the page only reloads when the run ends).
+// With a GET of the page's address, not location.reload(): the page may be the answer to a POST (a publish the
+// gate refused while the run was going), and reloading it would send that publish again without a click.
 (function () {
   "use strict";
   var box = document.getElementById("evaluation-progress");
@@ -14,7 +16,7 @@
         bar.max = Math.max(run.total, 1);
         bar.value = run.completed;
         count.textContent = run.completed + "/" + run.total;
-        if (run.active) { window.setTimeout(poll, 1500); } else { window.location.reload(); }
+        if (run.active) { window.setTimeout(poll, 1500); } else { window.location.replace(window.location.href.split("#")[0]); }
       })
       .catch(function () { window.setTimeout(poll, 5000); });
   }
