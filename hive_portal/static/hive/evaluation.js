@@ -12,7 +12,7 @@
     fetch(box.getAttribute("data-progress-url"), { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (run) {
-        if (!run) { return; }
+        if (!run) { window.setTimeout(poll, 5000); return; } // a 503 while the database is down: try again
         bar.max = Math.max(run.total, 1);
         bar.value = run.completed;
         count.textContent = run.completed + "/" + run.total;
