@@ -10,13 +10,12 @@ A runtime that holds bundle N asks ``GET /api/v1/bundle?since=N`` and gets only 
 new agents, the teams whose own version or served members changed, the ids removed, the typification when it
 changed, and the running rollouts. A team whose only change is a member's new version is not resent: the
 client puts the member's new document (which it received) into the team, as the full bundle would have it
-(``hive_portal_client`` does; ``merge_delta`` below is the reference). A worker that did not build bundle N itself
+(``hive_portal_client.client.merge_delta``). A worker that did not build bundle N itself
 answers with the whole bundle (``"delta": false``), so the answer is always right.
 """
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import threading
 from collections import OrderedDict
@@ -250,28 +249,6 @@ class _LiveAgentRows:
         if agent_id not in self._rows:
             self._rows[agent_id] = ComponentVersion.objects.get(pk=self._pks[agent_id])
         return self._rows[agent_id]
-
-
-def merge_delta(bundle: dict, delta: dict) -> dict:
-    """The full bundle a delta leads to (what a runtime does with ``?since=``): the reference for clients."""
-    merged = copy.deepcopy(bundle)
-    merged["bundle_version"] = delta["bundle_version"]
-    for section in ("agents", "teams"):
-        for cid in delta["removed"][section]:
-            merged[section].pop(cid, None)
-        merged[section].update(delta[section])
-        merged[section] = dict(sorted(merged[section].items()))
-    for team in merged["teams"].values():
-        hive = team["metadata"]["hive"]
-        inline = hive.get("components", {}).get("agents", {})
-        for member in list(inline):
-            if member in merged["agents"]:
-                inline[member] = merged["agents"][member]
-                hive["members"][member] = merged["agents"][member]["metadata"]["hive"]["version"]
-    if "typification" in delta:
-        merged["typification"] = delta["typification"]
-    merged["rollouts"] = delta["rollouts"]
-    return merged
 
 
 bundle_builder = BundleBuilder()

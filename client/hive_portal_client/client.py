@@ -10,6 +10,7 @@ server, revalidation with ``If-None-Match`` every ``interval`` seconds, which th
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
@@ -26,6 +27,31 @@ from hive_portal_client.builder import AgnoBuilder, HivePortalError
 from hive_portal_client.reporting import Reporter
 
 _logger = logging.getLogger("hive_portal_client")
+
+
+def merge_delta(bundle: dict, delta: dict) -> dict:
+    """The whole bundle a delta (``GET /api/v1/bundle?since=N``) leads to from bundle N: changed and new agents
+    and teams replaced, removed ones dropped, each team's inline member documents and member versions taken
+    from the agents (a team whose only change is a member's new version is not resent), the typification when
+    it changed, the rollouts."""
+    merged = copy.deepcopy(bundle)
+    merged["bundle_version"] = delta["bundle_version"]
+    for section in ("agents", "teams"):
+        for component_id in delta["removed"][section]:
+            merged[section].pop(component_id, None)
+        merged[section].update(delta[section])
+        merged[section] = dict(sorted(merged[section].items()))
+    for team in merged["teams"].values():
+        hive = team["metadata"]["hive"]
+        inline = hive.get("components", {}).get("agents", {})
+        for member in list(inline):
+            if member in merged["agents"]:
+                inline[member] = merged["agents"][member]
+                hive["members"][member] = merged["agents"][member]["metadata"]["hive"]["version"]
+    if "typification" in delta:
+        merged["typification"] = delta["typification"]
+    merged["rollouts"] = delta["rollouts"]
+    return merged
 
 
 class PortalUnavailable(HivePortalError):
@@ -78,11 +104,17 @@ class HivePortal:
         return None if self._bundle is None else self._bundle.get("bundle_version")
 
     def refresh(self) -> bool:
-        """Revalidate the bundle with its ETag. True when it changed. When the portal is down, keep (or
-        load from disk) the last-known-good bundle; raise ``PortalUnavailable`` only if there is none."""
-        headers = {"If-None-Match": self._etag} if self._etag else {}
+        """Revalidate the bundle: holding one, ask only for what changed since it (``?since=``; 304 when nothing
+        did), else fetch it whole (with its ETag). True when it changed. When the portal is down, keep (or load
+        from disk) the last-known-good bundle; raise ``PortalUnavailable`` only if there is none."""
+        held = self._bundle
+        return self._fetch(held.get("bundle_version") if held is not None else None)
+
+    def _fetch(self, since: int | None) -> bool:
+        headers = {"If-None-Match": self._etag} if self._etag and since is None else {}
+        params = {"since": since} if since is not None else {}
         try:
-            response = self.http.get("/api/v1/bundle", headers=headers)
+            response = self.http.get("/api/v1/bundle", headers=headers, params=params)
             if response.status_code == 304:
                 self.stale = False
                 return False
@@ -93,9 +125,15 @@ class HivePortal:
             self.stale = True
             return False
         bundle = response.json()
+        etag = response.headers.get("ETag")
+        if bundle.get("delta"):
+            held = self._bundle
+            if held is None or held.get("bundle_version") != bundle.get("since"):
+                return self._fetch(None)  # the bundle changed meanwhile (another refresh): fetch it whole
+            bundle, etag = merge_delta(held, bundle), None
         self.stale = response.headers.get("X-Hive-Stale") == "true"
-        self._set(bundle, response.headers.get("ETag"))
-        self._save_disk(bundle, response.headers.get("ETag"))
+        self._set(bundle, etag)
+        self._save_disk(bundle, etag)
         return True
 
     def _set(self, bundle: dict, etag: str | None) -> None:

@@ -405,6 +405,12 @@ class BundleView(RuntimeDocumentView):
         document_cache.put(key, doc)
         return doc
 
+    def _stale(self, request, key):
+        """Database down: the delta this worker holds for ``since``, else its last whole bundle."""
+        if document_cache.get(key) is None:
+            key = (*key[:-1], None)
+        return super()._stale(request, key)
+
 
 class BundleWaitQuerySerializer(serializers.Serializer):
     after = serializers.IntegerField(min_value=0, help_text="The bundle_version the runtime holds.")

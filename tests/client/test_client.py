@@ -49,7 +49,7 @@ def test_unknown_agent__error_says_it_is_not_published(portal_factory, demo):
         portal_factory(tools=DEMO_TOOLS).agent("nope")
 
 
-def test_etag__unchanged_bundle_is_a_304_and_a_publish_is_picked_up(portal_factory, transport, demo):
+def test_since__unchanged_bundle_is_a_304__a_publish_arrives_as_a_delta(portal_factory, transport, demo):
     from agents.models import Agent
     from agents.services import agent_update
     from versioning.components import get_kind
@@ -58,7 +58,7 @@ def test_etag__unchanged_bundle_is_a_304_and_a_publish_is_picked_up(portal_facto
     portal = portal_factory(tools=DEMO_TOOLS)
     first = portal.agent("credit-specialist")
     assert portal.refresh() is False  # 304: nothing changed
-    assert transport.requests[-1].headers["If-None-Match"] == portal._etag
+    assert transport.requests[-1].url.params["since"] == str(portal.version)
     assert portal.agent("credit-specialist") is first  # same bundle version, same object
     seen = []
     portal.on_change(lambda bundle: seen.append(bundle["bundle_version"]))
@@ -67,6 +67,9 @@ def test_etag__unchanged_bundle_is_a_304_and_a_publish_is_picked_up(portal_facto
     component_publish(kind=get_kind("agent"), component_id="credit-specialist", actor="p")
     assert portal.refresh() is True and seen == [portal.version]
     assert portal.agent("credit-specialist").model.temperature == 0.5
+    assert portal._etag is None  # a delta merged: the bundle is whole, the next refresh asks since it
+    whole = portal_factory(tools=DEMO_TOOLS, cache_dir=None).bundle()
+    assert portal.bundle() == whole
 
 
 def test_disk_cache__a_runtime_starts_while_the_portal_is_down(portal_factory, transport, demo):
