@@ -181,14 +181,18 @@ class RoutingDecisionAdmin(RecordsAdmin):
                     )
                     continue
                 (added if created else known).append(case)
-        for cases, verb in ((added, "Added"), (known, "Already test cases, left as they are")):
+        for cases, verb, level in (
+            (added, "Added", messages.SUCCESS),
+            (known, "Already test cases, left as they are", messages.INFO),
+        ):
             if cases:
                 links = format_html_join(
                     ", ",
                     '<a href="{}">{}</a>',
                     ((reverse("admin:evaluations_evalcase_change", args=[c.pk]), c.name) for c in cases),
                 )
-                messages.success(request, format_html("{} ({} of team {}): {}", verb, len(cases), team_id, links))
+                text = format_html("{} ({} of team {}): {}", verb, len(cases), team_id, links)
+                messages.add_message(request, level, text)
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name

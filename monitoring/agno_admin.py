@@ -27,6 +27,7 @@ from django.utils.http import urlencode
 
 from common.admin import ReadOnlyAdmin, page_context
 from common.db_schema import table_exists
+from evaluations.models import EvalCase
 from evaluations.selectors import free_case_name
 from monitoring.forms import RunCaseForm
 from monitoring.models import AgnoMemory, AgnoRun, AgnoSession
@@ -220,6 +221,7 @@ class AgnoRunAdmin(AgnoReadOnlyAdmin):
             page_context(
                 self, request, title="Add run as test case", run=run, found=found, form=form, problem=problem,
                 run_url=reverse("admin:monitoring_agnorun_change", args=[quote(run.pk)]), media=self.media + form.media,
+                earlier=EvalCase.objects.filter(source=found.source).order_by("name"),
             ),
         )  # fmt: skip
 

@@ -85,6 +85,11 @@ def test_add_as_test_case__team_run__case_for_the_team_routed_to_the_member_that
     assert (case.message, case.expected_member, case.must_contain) == (CARD, "cards", [])
     assert case.source == "Agno run r-team" and case.created_by_name == "eddie-editor"
     assert AgnoRun.objects.get(pk="r-team").run_data["content"] == "Bloqueei o cartão."  # read, never written
+    again = client.get(f"{RUNS}r-team/add-test-case/").content.decode()
+    assert (
+        f'Already made from this run: <a href="/admin/evaluations/evalcase/{case.pk}/change/">Cartão perdido</a>'
+        in again
+    )
 
 
 def test_agno_run_case__member_responses_not_stored__member_read_from_the_member_run_row(router):
