@@ -45,6 +45,69 @@ def pattern_error(text: str) -> str | None:
     return None
 
 
+# The texts of a case, and the roles an earlier message may have (what the runner sends to the model).
+TEXT_FIELDS = ("name", "message", "expected_member", "judge_rubric", "source")
+CONTEXT_ROLES = ("user", "assistant")
+
+
+def _is_text_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) and item for item in value)
+
+
+def shape_errors(fields: dict[str, Any]) -> dict[str, str]:
+    """Why each of ``fields`` (a case's fields, by name) has the wrong shape, by field: texts, lists of texts,
+    earlier messages, tool calls, canned results and the answer schema. The admin's form builds these shapes
+    itself; an import or a caller of the services may send anything, and the runner trusts them."""
+    found: dict[str, str] = {}
+    for key in TEXT_FIELDS:
+        if key in fields and not isinstance(fields[key], str):
+            found[key] = "Must be a text."
+    for key in ("must_contain", "must_not_contain", "tools_not_called"):
+        if key in fields and not _is_text_list(fields[key]):
+            found[key] = "Must be a list of texts."
+    for key in ("critical", "is_active"):
+        if key in fields and not isinstance(fields[key], bool):
+            found[key] = "Must be true or false."
+    for key in ("max_length", "judge_min_score"):
+        value = fields.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            found[key] = "Must be a number."
+    if "context" in fields:
+        context = fields["context"]
+        if not isinstance(context, list) or not all(
+            isinstance(m, dict)
+            and set(m) == {"role", "content"}
+            and m["role"] in CONTEXT_ROLES
+            and isinstance(m["content"], str)
+            for m in context
+        ):
+            found["context"] = "Must be a list of {role, content}, the role user or assistant, the content a text."
+    if "tools_called" in fields:
+        calls = fields["tools_called"]
+        if not isinstance(calls, list) or not all(
+            isinstance(c, dict)
+            and set(c) <= {"name", "arguments"}
+            and isinstance(c.get("name"), str)
+            and c["name"]
+            and isinstance(c.get("arguments", {}), dict)
+            for c in calls
+        ):
+            found["tools_called"] = "Must be a list of {name, arguments}, the arguments a mapping."
+    if "tool_results" in fields:
+        results = fields["tool_results"]
+        if not isinstance(results, dict) or not all(isinstance(k, str) and k for k in results):
+            found["tool_results"] = "Must be a mapping of tool name to the result the tool returns."
+    schema = fields.get("output_schema")
+    if schema is not None:
+        try:
+            if not isinstance(schema, dict):
+                raise jsonschema.SchemaError("the schema must be a mapping")
+            jsonschema.Draft202012Validator.check_schema(schema)
+        except jsonschema.SchemaError as exc:
+            found["output_schema"] = f"Not a valid JSON Schema: {exc.message}."
+    return found
+
+
 def _arguments_match(expected: dict, actual: Any) -> bool:
     if not isinstance(actual, dict):
         return False

@@ -51,6 +51,29 @@ def active_cases(component_type: str, component_id: str) -> QuerySet[EvalCase]:
     return EvalCase.objects.filter(component_type=component_type, component_id=component_id, is_active=True)
 
 
+NAME_LENGTH = 60  # a name read in a list; the message itself is on the case
+
+
+def free_case_name(component_type: str, component_id: str, text: str) -> str:
+    """A name for a new case of the component taken from ``text`` (a customer's message): its first words
+    on one line, cut at a word near ``NAME_LENGTH`` characters, with the first free “ (2)”, “ (3)”… when
+    the component already has a case of that name."""
+    words = " ".join(text.split()) or "Test case"
+    if len(words) > NAME_LENGTH:
+        cut = words[: NAME_LENGTH - 1]
+        words = (cut.rsplit(" ", 1)[0] if " " in cut[NAME_LENGTH // 2 :] else cut).rstrip(" ,.;:") + "…"
+    taken = set(
+        EvalCase.objects.filter(
+            component_type=component_type, component_id=component_id, name__startswith=words
+        ).values_list("name", flat=True)
+    )
+    name, number = words, 1
+    while name in taken:
+        number += 1
+        name = f"{words} ({number})"
+    return name
+
+
 def min_pass_rate(component_type: str, component_id: str) -> int:
     suite = EvalSuite.objects.filter(component_type=component_type, component_id=component_id).first()
     return suite.min_pass_rate if suite is not None else settings.HIVE_EVAL_MIN_PASS_RATE

@@ -53,6 +53,9 @@ def _check_component(case: EvalCase) -> None:
 
 
 def _save(case: EvalCase) -> None:
+    # Shapes before full_clean, which would turn a list given as a message into its text.
+    if problems := checks.shape_errors({key: getattr(case, key) for key in CASE_FIELDS}):
+        raise ValidationError(problems)
     case.full_clean()
     _check_component(case)
     try:

@@ -47,6 +47,9 @@ class ComponentDocument:
     lines: dict[str, int] = field(default_factory=dict)  # dotted config key → line in the file
     line: int = 1  # of the component's identity (its id or its block)
     warnings: list[str] = field(default_factory=list)  # "FILE:LINE: message", e.g. a renamed parameter
+    # The file's ``test_cases:`` (the portal's format only); None when the file has none, which leaves the
+    # component's cases as they are.
+    test_cases: list[CaseItem] | None = None
 
     @property
     def component_id(self) -> str:
@@ -64,6 +67,28 @@ class ComponentDocument:
 
     def error(self, key: str | None, message: str) -> ConfigFileError:
         return ConfigFileError(self.source, self.line_for(key) if key else self.line, message)
+
+
+@dataclass
+class CaseItem:
+    """One item of a file's ``test_cases:``: the test case's fields (``EvalCase``'s names) and where it is."""
+
+    fields: dict
+    source: str
+    number: int  # its position in test_cases, from 1
+    line: int
+    lines: dict[str, int] = field(default_factory=dict)  # key → line
+
+    @property
+    def name(self) -> str:
+        return self.fields["name"]
+
+    def error(self, key: str | None, message: str) -> ConfigFileError:
+        """An error at ``key``'s line (the item's line when the key is not in it), naming the case."""
+        name = self.fields.get("name")
+        label = f"test case {self.number}" + (f" “{name}”" if isinstance(name, str) and name else "")
+        line = self.lines.get(key, self.line) if key else self.line
+        return ConfigFileError(self.source, line, f"{label}: {message}")
 
 
 @dataclass

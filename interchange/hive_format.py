@@ -238,6 +238,8 @@ class _HiveReader:
     def read(self) -> ComponentDocument:
         self.identity()
         for key, item in self.value.items():
+            if key == "test_cases":
+                self.warn((key,), "test_cases are read from the portal's format only; kept as metadata.hive_source.")
             if key != self.kind:
                 self.key(str(key), item, (key,), flatten=True)
         config = self.doc.config

@@ -4,10 +4,16 @@
 written in one transaction through the agents/teams services, so a bad file anywhere means nothing
 is written. Reading the files is ``interchange.reading`` (one module per format), writing them
 ``interchange.writer``.
+
+A file in the portal's format may carry the component's test cases (``test_cases:``): the import creates
+or updates them by name through the evaluations services, in the same transaction. Cases the file does not
+name are left alone: a file exported before a case was added, or one holding a few cases written by hand,
+must not delete the others (a case is deleted in the admin, where publishers may delete cases).
 """
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
 import re
@@ -27,7 +33,10 @@ from audit.models import AuditAction
 from audit.services import audit_record, json_diff
 from common import agno_documents
 from common.hashing import canonical_hash
-from interchange.documents import ComponentDocument, ConfigFileError, ConfigFileErrors, SkippedDocument
+from evaluations.models import EvalCase
+from evaluations.services import case_create, case_update
+from interchange.documents import CaseItem, ComponentDocument, ConfigFileError, ConfigFileErrors, SkippedDocument
+from interchange.portal_format import CASE_DEFAULTS, CASE_KEYS
 from interchange.reading import collect_files, read_document, read_file
 from interchange.writer import dump_document, export_path
 from teams.selectors import team_list
@@ -70,6 +79,8 @@ class ComponentChange:
     from_version: int | None = None
     to_version: int | None = None
     diff: dict = field(default_factory=dict)
+    # The file's test cases by what the import did to them (Action → count); None when it has none.
+    test_cases: dict[str, int] | None = None
 
     def diff_lines(self, limit: int = 40) -> list[str]:
         """The diff for people: changed prompts line by line (``-``/``+``), other keys one line each.
@@ -224,9 +235,15 @@ def _import_documents(documents, skipped, *, actor, note, publish, dry_run) -> I
         for plan in sorted(plans, key=lambda p: p.kind.type != "agent"):  # agents first: teams need them
             try:
                 with transaction.atomic():
-                    changes.append(_apply(plan, actor=actor, note=note, publish=publish))
+                    change = _apply(plan, actor=actor, note=note, publish=publish)
+                    # After the component and its publish: the file's cases judge its next versions; a new
+                    # case, not evaluated yet, would otherwise refuse the very version it came with.
+                    change.test_cases = _apply_cases(plan.doc, actor=actor)
+                    changes.append(change)
             except ValidationError as exc:
                 errors.extend(_located(plan.doc, exc))
+            except ConfigFileErrors as exc:
+                errors.extend(exc.errors)
             except DatabaseError as exc:
                 errors.append(plan.doc.error(None, f"the database refused it: {exc}".strip()))
         if errors:
@@ -362,6 +379,52 @@ def _apply(plan: _Plan, *, actor: Any, note: str, publish: bool) -> ComponentCha
     return change
 
 
+def _apply_cases(doc: ComponentDocument, *, actor: Any) -> dict[str, int] | None:
+    """Create or update the file's test cases by (component, name); a case whose fields all equal the file's
+    is left untouched. A key a case leaves out takes its default, except ``source`` (where the case came
+    from), which an update keeps. Raises ``ConfigFileErrors`` naming each refused case's line."""
+    if doc.test_cases is None:
+        return None
+    counts = {Action.CREATED: 0, Action.UPDATED: 0, Action.UNCHANGED: 0}
+    errors: list[ConfigFileError] = []
+    existing = {
+        case.name: case
+        for case in EvalCase.objects.filter(
+            component_type=doc.kind, component_id=doc.component_id, name__in=[item.name for item in doc.test_cases]
+        )
+    }
+    for item in doc.test_cases:
+        fields = {**copy.deepcopy(CASE_DEFAULTS), **item.fields}
+        case = existing.get(item.name)
+        try:
+            if case is None:
+                case_create(actor=actor, component_type=doc.kind, component_id=doc.component_id, **fields)
+                counts[Action.CREATED] += 1
+                continue
+            if "source" not in item.fields:
+                del fields["source"]
+            changed = {key: value for key, value in fields.items() if getattr(case, key) != value}
+            if changed:
+                case_update(case=case, actor=actor, **changed)
+            counts[Action.UPDATED if changed else Action.UNCHANGED] += 1
+        except ValidationError as exc:
+            errors.extend(_case_located(item, exc))
+    if errors:
+        raise ConfigFileErrors(errors)
+    return counts
+
+
+def _case_located(item: CaseItem, exc: ValidationError) -> list[ConfigFileError]:
+    """The evaluations service's refusal of a case, at the line of the key it names (else of the case)."""
+    if not hasattr(exc, "error_dict"):
+        return [item.error(None, message) for message in exc.messages]
+    return [
+        item.error(key if key in CASE_KEYS else None, message if key == NON_FIELD_ERRORS else f"{key}: {message}")
+        for key, messages in exc.message_dict.items()
+        for message in messages
+    ]
+
+
 def _member_agents(members: list[dict]) -> list[tuple[Agent, int]]:
     agents = Agent.objects.in_bulk([m["agent_id"] for m in members], field_name="agent_id")
     missing = [m["agent_id"] for m in members if m["agent_id"] not in agents]
@@ -432,13 +495,20 @@ def components_export(
     ``format="agno"``: ``<id>.json`` in Agno's own ``to_dict()`` shape, which AgentOS/Studio read).
 
     A component's file holds its current configuration: the open draft if there is one, else the
-    published version (with ``published_only``, the published version; unpublished ones are skipped).
-    ``components_import`` reads these files back to the identical configuration.
+    published version (with ``published_only``, the published version; unpublished ones are skipped),
+    and, in YAML, its test cases by name (cases have no versions: always the current ones).
+    ``components_import`` reads these files back to the identical configuration and cases.
     """
     if format not in EXPORT_FORMATS:
         raise ValueError(f"format must be one of {', '.join(EXPORT_FORMATS)}, not {format!r}")
     directory = Path(directory)
     written = []
+    cases: dict[tuple[str, str], list[dict]] = {}
+    if format == "yaml":  # Agno's own format has no place for them
+        # Sorted here, not by the database's collation: the same cases make the same file everywhere.
+        for case in sorted(EvalCase.objects.all(), key=lambda c: c.name):
+            fields = {key: getattr(case, key) for key in CASE_KEYS}
+            cases.setdefault((case.component_type, case.component_id), []).append(fields)
     for kind_type, objects in (("agent", agent_list()), ("team", team_list())):
         kind = get_kind(kind_type)
         objects = list(objects)
@@ -460,7 +530,9 @@ def components_export(
                 path = path.with_suffix(".json")
                 text = _agno_json(kind_type, config, exported)
             else:
-                text = dump_document(kind=kind_type, config=config, exported=exported)
+                text = dump_document(
+                    kind=kind_type, config=config, exported=exported, test_cases=cases.get((kind_type, component_id))
+                )
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
             written.append(ExportedFile(kind_type, component_id, path, exported["version"], exported["status"]))

@@ -5,16 +5,34 @@ writes it; it reads back to the identical configuration::
     kind: agent                 # or team
     exported: {version: 3, status: published, config_hash: …}   # informative; ignored on import
     config: {id: …, name: …, model: {provider, id, params}, instructions: […], …}
+    test_cases:                 # optional: the component's test cases, by name
+      - {name: …, message: …, critical: true, expected_member: …, must_contain: […], …}
 
-Keys older Agno versions used are mapped to Agno 3's (``LEGACY_PARAMETER_KEYS``).
+Keys older Agno versions used are mapped to Agno 3's (``LEGACY_PARAMETER_KEYS``). A test case has the fields of
+``evaluations.models.EvalCase`` under the same names; what can be checked without the database (keys, required
+texts, shapes, regular expressions, a route on an agent) is checked here, at the line of the key.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from common.agno_spec import LEGACY_PARAMETER_KEYS, MODEL_KEYS
-from interchange.documents import KINDS, ComponentDocument, ConfigFileError, dotted, members_in_order
+from evaluations.checks import pattern_error, shape_errors
+from evaluations.models import EvalCase
+from evaluations.services import CASE_FIELDS
+from interchange.documents import KINDS, CaseItem, ComponentDocument, ConfigFileError, dotted, members_in_order
 
 FORMAT = "hive-portal/v1"
+TOP_KEYS = ("format", "kind", "exported", "config", "test_cases")
+# A test case in a file: EvalCase's fields, the component being the file's.
+CASE_KEYS = tuple(key for key in CASE_FIELDS if key not in ("component_type", "component_id"))
+# What a key a case leaves out means (the model's defaults; name and message are required).
+CASE_DEFAULTS: dict[str, Any] = {
+    f.name: f.get_default()
+    for f in EvalCase._meta.concrete_fields
+    if f.name in CASE_KEYS and f.name not in ("name", "message")
+}
 
 
 def read_portal(value: dict, lines: dict[tuple, int], source: str) -> ComponentDocument:
@@ -23,9 +41,9 @@ def read_portal(value: dict, lines: dict[tuple, int], source: str) -> ComponentD
 
     if value.get("format") != FORMAT:
         raise err("format", f"unknown format {value.get('format')!r}; this portal reads {FORMAT}.")
-    unknown = sorted(set(value) - {"format", "kind", "exported", "config"}, key=str)
+    unknown = sorted(set(value) - set(TOP_KEYS), key=str)
     if unknown:
-        raise err(unknown[0], f"unknown key “{unknown[0]}” (expected format, kind, exported and config).")
+        raise err(unknown[0], f"unknown key “{unknown[0]}” (expected format, kind, exported, config and test_cases).")
     kind = value.get("kind")
     if kind not in KINDS:
         raise err("kind" if "kind" in value else "format", f"kind must be agent or team, not {kind!r}.")
@@ -53,7 +71,53 @@ def read_portal(value: dict, lines: dict[tuple, int], source: str) -> ComponentD
         members = doc.config.get("members", [])
         item_lines = [doc.lines.get(f"members.{i}") for i in range(len(members))] if isinstance(members, list) else []
         doc.config["members"] = members_in_order(doc, members, item_lines)
+    if "test_cases" in value:
+        doc.test_cases = read_test_cases(value["test_cases"], lines, source, kind)
     return doc
+
+
+def read_test_cases(value: Any, lines: dict[tuple, int], source: str, kind: str) -> list[CaseItem]:
+    """The items of ``test_cases:``, each checked as far as no database is needed (the first problem raises)."""
+    where = lines.get(("test_cases",), 1)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ConfigFileError(source, where, "test_cases must be a list of test cases (name, message, …).")
+    items: list[CaseItem] = []
+    names: dict[str, int] = {}
+    for index, entry in enumerate(value):
+        path = ("test_cases", index)
+        item = CaseItem(
+            fields=dict(entry) if isinstance(entry, dict) else {},
+            source=source,
+            number=index + 1,
+            line=lines.get(path, where),
+            lines={str(p[2]): line for p, line in lines.items() if len(p) == 3 and p[:2] == path},
+        )
+        if not isinstance(entry, dict):
+            raise item.error(None, "must be a mapping of test case fields (name, message, …).")
+        unknown = sorted((key for key in entry if key not in CASE_KEYS), key=str)
+        if unknown:
+            raise item.error(unknown[0], f"unknown key “{unknown[0]}” (a test case has {', '.join(CASE_KEYS)}).")
+        for key in ("name", "message"):
+            if key not in entry:
+                raise item.error(None, f"{key} is missing.")
+            if not isinstance(entry[key], str) or not entry[key].strip():
+                raise item.error(key, f"{key} must be a text.")
+        if entry.get("expected_member") and kind != "team":
+            raise item.error("expected_member", "expected_member is for teams: an agent routes nowhere.")
+        problems = shape_errors(entry)
+        for key in (k for k in CASE_KEYS if k in problems):
+            raise item.error(key, f"{key}: {problems[key]}")
+        for key in ("must_contain", "must_not_contain"):
+            for text in entry.get(key) or []:
+                if problem := pattern_error(text):
+                    raise item.error(key, f"{key}: {problem}")
+        if entry["name"] in names:
+            raise item.error("name", f"test case {names[entry['name']]} has the same name (names are unique).")
+        names[entry["name"]] = item.number
+        items.append(item)
+    return items
 
 
 def check_shapes(doc: ComponentDocument) -> None:

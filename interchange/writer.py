@@ -11,7 +11,7 @@ import yaml
 
 from common.agno_spec import MODEL_KEYS
 from interchange.documents import KINDS
-from interchange.portal_format import FORMAT
+from interchange.portal_format import CASE_DEFAULTS, CASE_KEYS, FORMAT
 
 # Texts PyYAML may write as literal blocks: printable characters and plain newlines only.
 _BLOCK_SAFE = re.compile("[\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*")
@@ -46,14 +46,19 @@ def _represent_str(dumper: yaml.SafeDumper, value: str):
 _Dumper.add_representer(str, _represent_str)
 
 
-def dump_document(*, kind: str, config: dict, exported: dict | None = None) -> str:
-    """The portal's YAML for one component; ``reading.read_document`` gives back ``config`` unchanged."""
+def dump_document(
+    *, kind: str, config: dict, exported: dict | None = None, test_cases: list[dict] | None = None
+) -> str:
+    """The portal's YAML for one component; ``reading.read_document`` gives back ``config`` unchanged, and
+    ``test_cases`` (fields by ``EvalCase`` name) when given: each case without the fields at their defaults."""
     if kind not in KINDS:
         raise ValueError(f"kind must be agent or team, not {kind!r}")
     document: dict[str, Any] = {"format": FORMAT, "kind": kind}
     if exported:
         document["exported"] = exported
     document["config"] = _ordered(config)
+    if test_cases:
+        document["test_cases"] = [_case(case) for case in test_cases]
     header = f"# A Hive Portal {kind}. Import with: manage.py import_components <file or folder>\n"
     return header + yaml.dump(
         document, Dumper=_Dumper, allow_unicode=True, sort_keys=False, default_flow_style=False, width=100
@@ -81,6 +86,12 @@ def _ordered(config: dict) -> dict:
             value = {k: value[k] for k in sorted(value, key=rank(_MODEL_KEY_ORDER))}
         result[key] = value
     return result
+
+
+def _case(fields: dict) -> dict:
+    """A test case as a file holds it: keys in ``CASE_KEYS`` order, defaults left out (an import gives a key
+    that is left out its default)."""
+    return {key: fields[key] for key in CASE_KEYS if key in fields and fields[key] != CASE_DEFAULTS.get(key)}
 
 
 def export_path(kind: str, component_id: str) -> Path:

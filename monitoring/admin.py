@@ -3,24 +3,34 @@ batches) and the dashboards, as extra pages of the metric and routing-decision a
 
 Metrics and routing decisions are the runtime's records: nobody adds or edits them here (pruning is
 ``manage.py prune_metrics``). What the dashboards show is built in ``monitoring.dashboards``; Agno's own
-tables have read-only admins in ``monitoring.agno_admin``, registered by importing it here.
+tables have read-only admins in ``monitoring.agno_admin``, registered by importing it here. A routing decision
+can become a test case of the route team ("Add as test case", for users who may add test cases).
 """
 
 from __future__ import annotations
 
-from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
 from common.admin import ReadOnlyAdmin, page_context
+from common.batches import batch
+from evaluations.models import EvalCase
 from monitoring import agno_admin  # noqa: F401  (registers the read-only admins of Agno's tables)
-from monitoring.agno_admin import agno_sessions_url
+from monitoring.agno_admin import ADD_CASE_PERMISSION, agno_sessions_url
 from monitoring.dashboards import agent_dashboard, routing_dashboard, version_comparison
-from monitoring.forms import AgentPeriodForm, CompareForm, RoutingPeriodForm
+from monitoring.forms import AgentPeriodForm, CompareForm, RoutingCaseForm, RoutingPeriodForm
 from monitoring.models import AgentMetric, IngestionBatch, RoutingDecision
 from monitoring.selectors import agent_versions
+from monitoring.services import routing_decision_case_create
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class RecordsAdmin(ReadOnlyAdmin):
@@ -115,14 +125,74 @@ class RoutingDecisionAdmin(RecordsAdmin):
     search_fields = ("=routed_to", "=session_id")
     ordering = ("-created_at",)
     change_list_template = "admin/monitoring/routingdecision/change_list.html"
+    actions = ["add_as_test_case"]
+    #: Decisions one "Add as test case" takes: a confirmation page lists them all.
+    max_cases_at_once = 100
 
     @admin.display(description="query")
     def short_query(self, obj):
-        return obj.query if len(obj.query) <= 80 else obj.query[:79] + "…"
+        return _short(obj.query, 80)
 
     @admin.display(description="business unit")
     def business_unit(self, obj):
         return (obj.typification_result or {}).get("business_unit", "")
+
+    def has_add_test_case_permission(self, request) -> bool:
+        return request.user.has_perm(ADD_CASE_PERMISSION)
+
+    @admin.action(permissions=["add_test_case"], description="Add as test case")
+    def add_as_test_case(self, request, queryset):
+        """A confirmation page (which route team), then one test case per selected decision."""
+        decisions = list(queryset.order_by("created_at", "pk")[: self.max_cases_at_once + 1])
+        if len(decisions) > self.max_cases_at_once:
+            messages.error(request, f"Choose at most {self.max_cases_at_once} decisions at a time.")
+            return None
+        destinations = {d.routed_to for d in decisions}
+        form = RoutingCaseForm(request.POST if "post" in request.POST else None, destinations=destinations)
+        if form.is_bound and form.is_valid():
+            self._add_cases(request, decisions, form.cleaned_data["team"].team_id)
+            return None
+        return TemplateResponse(
+            request,
+            "admin/monitoring/routingdecision/add_test_cases.html",
+            page_context(
+                self, request, title="Add routing decisions as test cases", form=form, decisions=decisions,
+                action_checkbox_name=helpers.ACTION_CHECKBOX_NAME, media=self.media + form.media,
+            ),
+        )  # fmt: skip
+
+    def _add_cases(self, request, decisions: list[RoutingDecision], team_id: str) -> None:
+        # One transaction per decision, not all or nothing: each decision is an independent sample of traffic,
+        # and one that cannot become a case (it went to an agent since deleted or moved out of the team)
+        # should not keep the others out. Each refusal is a message naming its decision, and a decision added
+        # again finds its case instead of making a second one, so running the action again after a fix is
+        # safe. The audit rows of one run share a batch id.
+        added: list[EvalCase] = []
+        known: list[EvalCase] = []
+        with batch():
+            for decision in decisions:
+                try:
+                    case, created = routing_decision_case_create(decision=decision, team_id=team_id, actor=request.user)
+                except ValidationError as exc:
+                    messages.error(
+                        request,
+                        f"Routing decision #{decision.pk} ({_short(decision.query, 60)}) was not added: "
+                        + " ".join(exc.messages),
+                    )
+                    continue
+                (added if created else known).append(case)
+        for cases, verb, level in (
+            (added, "Added", messages.SUCCESS),
+            (known, "Already test cases, left as they are", messages.INFO),
+        ):
+            if cases:
+                links = format_html_join(
+                    ", ",
+                    '<a href="{}">{}</a>',
+                    ((reverse("admin:evaluations_evalcase_change", args=[c.pk]), c.name) for c in cases),
+                )
+                text = format_html("{} ({} of team {}): {}", verb, len(cases), team_id, links)
+                messages.add_message(request, level, text)
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name

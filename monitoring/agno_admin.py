@@ -3,25 +3,39 @@
 They are never written: no add, change or delete permission, no actions, and models whose ``save``/``delete``
 refuse. When Agno has not created a table yet, its page says so instead of failing. Registered when
 ``monitoring.admin`` imports this module.
+
+A run can become a test case of its agent or team ("Add as test case" on the run list and page, for users
+who may add test cases): that writes the portal's test case table only.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.contrib import admin, messages
+from django.contrib.admin.utils import quote, unquote
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from django.forms import Form
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from common.admin import ReadOnlyAdmin, page_context
 from common.db_schema import table_exists
+from evaluations.models import EvalCase
+from evaluations.selectors import free_case_name
+from monitoring.forms import RunCaseForm
 from monitoring.models import AgnoMemory, AgnoRun, AgnoSession
+from monitoring.selectors import agno_run_case
+from monitoring.services import agno_run_case_create
+
+#: Who may turn production traffic (routing decisions, Agno runs) into test cases.
+ADD_CASE_PERMISSION = "evaluations.add_evalcase"
 
 
 def unix_time(value: int | None) -> datetime | None:
@@ -137,6 +151,88 @@ class AgnoRunAdmin(AgnoReadOnlyAdmin):
     def session_link(self, obj):
         url = reverse("admin:monitoring_agnosession_change", args=[obj.session_id])
         return format_html('<a href="{}">{}</a>', url, obj.session_id)
+
+    # --- Add as test case ----------------------------------------------------------------------------
+
+    def may_add_case(self, request) -> bool:
+        return self.has_view_permission(request) and request.user.has_perm(ADD_CASE_PERMISSION)
+
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        return (*shown, "add_case_link") if self.may_add_case(request) else shown
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return (*fields, "add_case_link") if self.may_add_case(request) else fields
+
+    @admin.display(description="test case")
+    def add_case_link(self, obj):
+        if not (obj.agent_id or obj.team_id):
+            return "—"
+        url = reverse("admin:monitoring_agnorun_add_case", args=[quote(obj.pk)])
+        return format_html('<a href="{}" class="add-test-case">Add as test case</a>', url)
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:run_id>/add-test-case/",
+                self.admin_site.admin_view(self.add_case_view),
+                name="monitoring_agnorun_add_case",
+            ),
+        ] + super().get_urls()
+
+    def add_case_view(self, request, run_id):
+        """The run as a test case of its agent or team: its message, its route (teams), a name and whether it
+        is critical to confirm; the case's page then takes what the answer must contain."""
+        if not self.may_add_case(request):
+            raise PermissionDenied
+        if not table_exists(self.agno_table):
+            return self._missing(request)
+        run = AgnoRun.objects.filter(pk=unquote(run_id)).first()
+        if run is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, run_id)
+        found = agno_run_case(run)
+        problem = ""
+        if not found.component_type:
+            problem = "This run is neither an agent's nor a team's (a workflow's, say): there is nothing to test."
+        elif not found.message.strip():
+            problem = "This run stored no text input (only media, or nothing): there is no message to test with."
+        initial = {"expected_member": found.expected_member}
+        if not problem:
+            initial["name"] = free_case_name(found.component_type, found.component_id, found.message)
+        form = RunCaseForm(
+            request.POST if request.method == "POST" else None, initial=initial, team_run=found.component_type == "team"
+        )
+        if request.method == "POST" and not problem and form.is_valid():
+            try:
+                case = agno_run_case_create(run=run, actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(
+                    request,
+                    f"Test case “{case.name}” added to {case.component_type} {case.component_id}: write what the "
+                    "answer must (not) contain here.",
+                )
+                return HttpResponseRedirect(reverse("admin:evaluations_evalcase_change", args=[case.pk]))
+        return TemplateResponse(
+            request,
+            "admin/monitoring/agnorun/add_test_case.html",
+            page_context(
+                self, request, title="Add run as test case", run=run, found=found, form=form, problem=problem,
+                run_url=reverse("admin:monitoring_agnorun_change", args=[quote(run.pk)]), media=self.media + form.media,
+                earlier=EvalCase.objects.filter(source=found.source).order_by("name"),
+            ),
+        )  # fmt: skip
+
+
+def _add_errors(form: Form, exc: ValidationError) -> None:
+    """A service's refusal on the form: under the field it names when the form has that field, else on top."""
+    if hasattr(exc, "error_dict"):
+        for key, errors in exc.error_dict.items():
+            form.add_error(key if key in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
 
 
 @admin.register(AgnoMemory)

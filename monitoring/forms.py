@@ -1,4 +1,5 @@
-"""Dashboard filter forms: the period (preset or dates), the time-series granularity, the agent, versions."""
+"""Dashboard filter forms (the period, preset or dates; the time-series granularity, the agent, versions) and
+the confirmation forms of "Add as test case"."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from datetime import date, datetime, time, timedelta
 from django import forms
 from django.utils import timezone
 
+from evaluations.models import EvalCase
 from monitoring.selectors import Period
+from teams.models import Team
 
 RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30), "90d": timedelta(days=90)}
 MAX_HOURLY_SPAN = timedelta(days=31)
@@ -120,3 +123,51 @@ class CompareForm(forms.Form):
         if cleaned.get("a") is not None and cleaned.get("a") == cleaned.get("b"):
             raise forms.ValidationError("Choose two different versions.")
         return cleaned
+
+
+# --- Add as test case ----------------------------------------------------------------------------------
+
+
+class RoutingCaseForm(forms.Form):
+    """Which route team the selected routing decisions become test cases of: a decision does not record the
+    team that made it. Preselected when only one route team has every decision's destination as a member."""
+
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.none(),
+        to_field_name="team_id",
+        label="Routing team",
+        help_text="The team in route mode that made these decisions; the test cases are added to it.",
+    )
+
+    def __init__(self, *args, destinations: set[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        teams = Team.objects.filter(mode="route").order_by("team_id")
+        field = self.fields["team"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = teams
+        if not teams.exists():
+            field.help_text = "No team is in route mode: routing decisions can only become cases of a route team."
+        fitting = [
+            t for t in teams.prefetch_related("members") if destinations <= {a.agent_id for a in t.members.all()}
+        ]
+        if len(fitting) == 1:
+            self.initial.setdefault("team", fitting[0].team_id)
+
+
+class RunCaseForm(forms.Form):
+    """The parts of a test case made from an Agno run that a person decides before it is created."""
+
+    name = forms.CharField(max_length=EvalCase._meta.get_field("name").max_length, help_text="What this case checks.")
+    critical = forms.BooleanField(required=False, help_text=EvalCase._meta.get_field("critical").help_text)
+    expected_member = forms.CharField(
+        required=False,
+        max_length=255,
+        label="Must route to",
+        help_text="The member agent the team must hand this message to (from the run); empty: the route is not "
+        "checked.",
+    )
+
+    def __init__(self, *args, team_run: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not team_run:
+            del self.fields["expected_member"]

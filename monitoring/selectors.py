@@ -1,5 +1,7 @@
-"""Reads for the monitoring dashboards. Every number is aggregated by the database in one query per
-table or chart (``percentile_cont`` for percentiles); Python only reshapes the grouped rows.
+"""Reads for the monitoring dashboards, and what a logged Agno run says for a test case.
+
+Every dashboard number is aggregated by the database in one query per table or chart (``percentile_cont`` for
+percentiles); Python only reshapes the grouped rows.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Trunc
 
 from monitoring.aggregates import PercentileCont, Percentiles
-from monitoring.models import AgentMetric, RoutingDecision
+from monitoring.models import AgentMetric, AgnoRun, RoutingDecision
 
 GRANULARITIES = ("hour", "day")
 
@@ -196,4 +198,89 @@ def routing_totals(*, period: Period, threshold: float) -> dict[str, Any]:
     return RoutingDecision.objects.filter(_in_period(period)).aggregate(
         **_confidence_stats(threshold),
         p50_confidence=PercentileCont(Cast("confidence_score", FloatField()), 0.5),
+    )
+
+
+# --- Agno runs as test cases ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunCase:
+    """What a stored Agno run gives a test case: the component that ran, the customer's message (and the
+    conversation before it when the run was given one), and, for a team, the member that answered."""
+
+    component_type: str  # "agent" or "team"; "" when the run was neither's (a workflow's)
+    component_id: str
+    message: str
+    context: list[dict]
+    expected_member: str
+    source: str
+
+
+CONTEXT_ROLES = ("user", "assistant")
+
+
+def _message_of(item: Any) -> tuple[str, str] | None:
+    """(role, text) of one input item: a text, or a message as Agno's ``Message.to_dict()`` writes it."""
+    if isinstance(item, str):
+        return "user", item
+    if isinstance(item, dict) and isinstance(item.get("content"), str):
+        return str(item.get("role") or "user"), item["content"]
+    return None
+
+
+def _input_of(run_data: dict) -> tuple[str, list[dict]]:
+    """The run's input (Agno's ``RunInput.to_dict()``: ``{"input_content": …}``) as the message and the
+    earlier messages. A list of messages ends with the customer's; a structured input is kept as its JSON."""
+    run_input = run_data.get("input")
+    content = run_input.get("input_content") if isinstance(run_input, dict) else None
+    if isinstance(content, str):
+        return content, []
+    if isinstance(content, list):
+        items = [m for m in map(_message_of, content) if m is not None and m[0] in CONTEXT_ROLES]
+        last_user = max((i for i, (role, _) in enumerate(items) if role == "user"), default=None)
+        if last_user is None:
+            return "", []
+        context = [{"role": role, "content": text} for role, text in items[:last_user]]
+        return items[last_user][1], context
+    if isinstance(content, dict):
+        message = _message_of(content)
+        if message is not None and "role" in content:
+            return message[1], []
+        return json.dumps(content, ensure_ascii=False), []
+    return "", []
+
+
+def _answering_member(run: AgnoRun, run_data: dict) -> str:
+    """The member agent a team run handed to: its first member response. Agno 3 embeds member responses in
+    the team's run only with ``store_member_responses``; it always writes each member run as a row of its
+    own whose ``parent_run_id`` is the team run, so those rows are read when the run data has none."""
+    for response in run_data.get("member_responses") or []:
+        if isinstance(response, dict) and (response.get("agent_id") or response.get("team_id")):
+            return response.get("agent_id") or ""  # a nested team is not a member agent: route unchecked
+    child = (
+        AgnoRun.objects.filter(parent_run_id=run.run_id)
+        .order_by("run_index", "created_at")
+        .values_list("agent_id", "team_id")
+        .first()
+    )
+    return (child[0] or "") if child else ""
+
+
+def agno_run_case(run: AgnoRun) -> RunCase:
+    """The test case a stored Agno run suggests (read only: Agno's tables are never written)."""
+    run_data = run.run_data if isinstance(run.run_data, dict) else {}
+    message, context = _input_of(run_data)
+    if run.team_id:
+        component_type, component_id = "team", run.team_id
+        expected_member = _answering_member(run, run_data)
+    else:
+        component_type, component_id, expected_member = ("agent", run.agent_id, "") if run.agent_id else ("", "", "")
+    return RunCase(
+        component_type=component_type,
+        component_id=component_id,
+        message=message,
+        context=context,
+        expected_member=expected_member,
+        source=f"Agno run {run.run_id}",
     )

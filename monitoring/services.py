@@ -1,4 +1,5 @@
-"""Writes for monitoring: ingesting the runtime's metrics and routing decisions, and pruning old rows."""
+"""Writes for monitoring: ingesting the runtime's metrics and routing decisions, pruning old rows, and test
+cases made from production traffic (a logged routing decision or Agno run)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,19 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connections, models, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from agents.models import Agent
 from common.hashing import canonical_hash
-from monitoring.models import AgentMetric, IngestionBatch, IngestionKind, RoutingDecision
+from evaluations.models import EvalCase
+from evaluations.selectors import free_case_name
+from evaluations.services import case_create
+from monitoring.models import AgentMetric, AgnoRun, IngestionBatch, IngestionKind, RoutingDecision
+from monitoring.selectors import agno_run_case
+from teams.models import Team, TeamMember
 
 MAX_BATCH = 1000
 
@@ -259,4 +267,80 @@ def metrics_prune(*, before: datetime, batch_size: int = 10_000, progress=None) 
         agent_metrics=_delete_in_batches(AgentMetric, before=before, batch_size=batch_size, progress=progress),
         routing_decisions=_delete_in_batches(RoutingDecision, before=before, batch_size=batch_size, progress=progress),
         ingestion_batches=_delete_in_batches(IngestionBatch, before=before, batch_size=batch_size, progress=progress),
+    )
+
+
+# --- Test cases from production traffic ----------------------------------------------------------------
+
+
+def routing_decision_source(decision: RoutingDecision) -> str:
+    """How a case names the decision it came from (``EvalCase.source``)."""
+    return f"routing decision #{decision.pk} ({timezone.localtime(decision.created_at):%Y-%m-%d %H:%M:%S %Z})"
+
+
+@transaction.atomic
+def routing_decision_case_create(*, decision: RoutingDecision, team_id: str, actor: Any) -> tuple[EvalCase, bool]:
+    """A test case for the route team ``team_id`` from a logged decision: the customer's message must go to
+    the member it went to (``expected_member``), named after the message. Returns ``(case, created)``: a
+    decision already added to the team gives its case back instead of a second one.
+
+    A decision does not record which team made it (the runtime reports the member and the message only), so
+    the caller names the team. Raises ``ValidationError`` when the team does not route or the decision went
+    somewhere a case cannot expect: not a portal agent, or not one of the team's members.
+    """
+    # Two people adding the same decision at once: the second waits here and then finds the first one's case.
+    decision = RoutingDecision.objects.select_for_update().get(pk=decision.pk)
+    team = Team.objects.filter(team_id=team_id).first()
+    if team is None:
+        raise ValidationError(f"There is no team “{team_id}”.")
+    if team.mode != "route":
+        raise ValidationError(f"Team {team_id} does not route (its mode is {team.mode}).")
+    existing = EvalCase.objects.filter(
+        component_type="team", component_id=team_id, source__startswith=f"routing decision #{decision.pk} ("
+    ).first()
+    if existing is not None:
+        return existing, False
+    routed_to = decision.routed_to
+    if not Agent.objects.filter(agent_id=routed_to).exists():
+        raise ValidationError(
+            f"It went to “{routed_to}”, which is not an agent of the portal: a test case expects a member agent."
+        )
+    memberships = TeamMember.objects.filter(agent__agent_id=routed_to)
+    if not memberships.filter(team=team).exists():
+        where = "a member of no team" if not memberships.exists() else f"not a member of team {team_id}"
+        raise ValidationError(f"It went to {routed_to}, which is {where}.")
+    case = case_create(
+        actor=actor,
+        component_type="team",
+        component_id=team_id,
+        name=free_case_name("team", team_id, decision.query),
+        message=decision.query,
+        expected_member=routed_to,
+        critical=False,
+        source=routing_decision_source(decision),
+    )
+    return case, True
+
+
+def agno_run_case_create(
+    *, run: AgnoRun, actor: Any, name: str, critical: bool = False, expected_member: str | None = None
+) -> EvalCase:
+    """A test case from a stored Agno run (``monitoring.selectors.agno_run_case``): its agent or team, its
+    input message, for a team the member that answered (or ``expected_member`` when given, "" for none);
+    what the answer must contain is left for a person to write. Agno's tables are only read."""
+    found = agno_run_case(run)
+    if not found.component_type:
+        raise ValidationError(f"Run {run.run_id} is neither an agent's nor a team's run.")
+    if not found.message.strip():
+        raise ValidationError({"message": f"Run {run.run_id} stored no text input to test with."})
+    return case_create(
+        actor=actor,
+        component_type=found.component_type,
+        component_id=found.component_id,
+        name=name,
+        message=found.message,
+        context=found.context,
+        expected_member=found.expected_member if expected_member is None else expected_member,
+        critical=critical,
+        source=found.source,
     )

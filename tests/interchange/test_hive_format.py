@@ -234,3 +234,13 @@ def test_hive_agent__template_fixture__warns_for_each_renamed_key():
     warnings = read_file(AGENT_FILE).warnings
     assert any(":25: “memory.enable_user_memories” is called “update_memory_on_run”" in w for w in warnings)
     assert all(w.startswith(str(AGENT_FILE) + ":") for w in warnings) and len(warnings) == 7
+
+
+def test_hive_agent__test_cases__not_imported_from_hive_files_and_said_so():
+    text = "agent:\n  agent_id: a\n  name: A\ntest_cases:\n  - {name: Oi, message: oi}\n"
+    doc = _hive(text, source="config.yaml")
+    assert doc.test_cases is None
+    assert doc.warnings == [
+        "config.yaml:4: test_cases are read from the portal's format only; kept as metadata.hive_source."
+    ]
+    assert doc.config["metadata"]["hive_source"]["test_cases"] == [{"name": "Oi", "message": "oi"}]

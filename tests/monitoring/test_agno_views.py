@@ -1,17 +1,18 @@
 """Read-only admin views of Agno's tables, with and without the ``agno`` schema.
 
-The tables are created here with raw SQL in Agno's shape (agno 3.1 ``agno/db/postgres/schemas.py``),
-inside the test's transaction of the test database, and dropped again afterwards.
+The tables are created with raw SQL in Agno's shape (``tests/monitoring/agno_tables.py``, the ``agno_schema``
+fixture), inside the test's transaction of the test database, and dropped again afterwards.
 """
 
 import json
 
 import pytest
 from django.contrib.auth.models import Permission, User
-from django.db import DatabaseError, connection, transaction
+from django.db import connection
 
 from monitoring.agno_admin import agno_sessions_url
 from monitoring.models import AgnoMemory, AgnoRun, AgnoSession
+from tests.monitoring.agno_tables import drop_agno
 
 pytestmark = pytest.mark.django_db
 
@@ -19,45 +20,7 @@ SESSIONS = "/admin/monitoring/agnosession/"
 RUNS = "/admin/monitoring/agnorun/"
 MEMORIES = "/admin/monitoring/agnomemory/"
 
-AGNO_DDL = """
-CREATE SCHEMA agno;
-CREATE TABLE agno.agno_sessions (
-    session_id varchar PRIMARY KEY, session_type varchar NOT NULL, agent_id varchar, team_id varchar,
-    workflow_id varchar, user_id varchar, session_data jsonb, agent_data jsonb, team_data jsonb,
-    workflow_data jsonb, metadata jsonb, summary jsonb, created_at bigint NOT NULL, updated_at bigint
-);
-CREATE INDEX agno_sessions_created_at ON agno.agno_sessions (created_at);
-CREATE TABLE agno.agno_runs (
-    run_id varchar PRIMARY KEY,
-    session_id varchar NOT NULL REFERENCES agno.agno_sessions (session_id) ON DELETE CASCADE,
-    run_type varchar NOT NULL, agent_id varchar, team_id varchar, workflow_id varchar, user_id varchar,
-    parent_run_id varchar, status varchar, run_index bigint, run_data jsonb NOT NULL,
-    created_at bigint NOT NULL, updated_at bigint
-);
-CREATE INDEX agno_runs_session_id_run_index ON agno.agno_runs (session_id, run_index);
-CREATE TABLE agno.agno_memories (
-    memory_id varchar PRIMARY KEY, memory jsonb NOT NULL, feedback text, input text, agent_id varchar,
-    team_id varchar, user_id varchar, topics jsonb, created_at bigint NOT NULL, updated_at bigint
-);
-"""
-
 T0 = 1_767_225_600  # 2026-01-01 00:00:00 UTC
-
-
-def _drop_agno():
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("DROP SCHEMA IF EXISTS agno CASCADE")
-    except DatabaseError:
-        pass  # the test's transaction is rolled back anyway
-
-
-@pytest.fixture
-def agno_schema(db):
-    with connection.cursor() as cursor:
-        cursor.execute(AGNO_DDL)
-    yield
-    _drop_agno()
 
 
 @pytest.fixture
@@ -226,7 +189,7 @@ def test_sessions__runs_table_missing__lists_sessions_without_counts(client, vie
 @pytest.mark.sqlite_smoke
 @pytest.mark.parametrize("url", [SESSIONS, RUNS, MEMORIES])
 def test_agno_views__without_agno_schema__say_so(client, viewer, url):
-    _drop_agno()
+    drop_agno()
     client.force_login(viewer)
     response = client.get(url)
     assert response.status_code == 200

@@ -14,7 +14,8 @@ class Command(BaseCommand):
         "Agent/Team.to_dict() JSON) as drafts, or publish them with --publish. A folder is searched recursively "
         "for *.yaml/*.yml/*.json. With --from-agno-db, the published agents and teams of Agno's component store "
         "in this database (read only) become drafts. All or nothing: if any file is bad, nothing is written. "
-        "Unchanged files make no new version."
+        "Unchanged files make no new version. Test cases in a file (test_cases:) are created or updated by name; "
+        "cases a file does not name are left alone."
     )
 
     def add_arguments(self, parser):
@@ -59,13 +60,16 @@ class Command(BaseCommand):
             label = f"{change.kind} {change.component_id}"
             if change.action == Action.UNCHANGED:
                 self.stdout.write(f"{label}: unchanged (v{change.to_version}) ← {change.source}")
-                continue
-            state = "published" if change.published else "draft"
-            where = f"{state} v{change.to_version}" if change.to_version else state
-            self.stdout.write(f"{label}: {would}{change.action} ({where}) ← {change.source}")
-            if dry_run:
-                for line in change.diff_lines():
-                    self.stdout.write(f"    {line}")
+            else:
+                state = "published" if change.published else "draft"
+                where = f"{state} v{change.to_version}" if change.to_version else state
+                self.stdout.write(f"{label}: {would}{change.action} ({where}) ← {change.source}")
+                if dry_run:
+                    for line in change.diff_lines():
+                        self.stdout.write(f"    {line}")
+            if change.test_cases is not None:
+                counts = ", ".join(f"{n} {action}" for action, n in change.test_cases.items())
+                self.stdout.write(f"    test cases{' (would be)' if dry_run else ''}: {counts}")
         summary = ", ".join(
             f"{report.count(action)} {action}" for action in (Action.CREATED, Action.UPDATED, Action.UNCHANGED)
         )
