@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import orjson
@@ -232,9 +233,9 @@ class _NoPart:
 _NO = _NoPart()
 
 
-class _LiveAgentRows:
+class _LiveAgentRows(Mapping[str, ComponentVersion]):
     """The live agent rows by id as ``_bundle_rollouts`` reads them: whether one is served (``in``) from the ids
-    alone, a row (``get``) only for a team rollout's candidate, fetched then."""
+    alone, a row only for a team rollout's candidate, fetched then."""
 
     def __init__(self, agent_pks: dict[str, int]):
         self._pks = agent_pks
@@ -243,12 +244,16 @@ class _LiveAgentRows:
     def __contains__(self, agent_id: object) -> bool:
         return agent_id in self._pks
 
-    def get(self, agent_id: str, default=None):
-        if agent_id not in self._pks:
-            return default
+    def __getitem__(self, agent_id: str) -> ComponentVersion:
         if agent_id not in self._rows:
             self._rows[agent_id] = ComponentVersion.objects.get(pk=self._pks[agent_id])
         return self._rows[agent_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._pks)
+
+    def __len__(self) -> int:
+        return len(self._pks)
 
 
 bundle_builder = BundleBuilder()

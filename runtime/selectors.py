@@ -7,6 +7,7 @@ config generation of that same state.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -100,7 +101,7 @@ def agent_document(
     return agno_documents.agent_document(row.config, _hive_metadata(row, live=is_live))
 
 
-def _team_document_from(team_row: ComponentVersion, members: dict[str, ComponentVersion], active: set[str]) -> dict:
+def _team_document_from(team_row: ComponentVersion, members: Mapping[str, ComponentVersion], active: set[str]) -> dict:
     """The team's document with the currently published document of each active member."""
     member_ids, documents, combined, missing = [], {}, {}, []
     for member in sorted(team_row.config.get("members", []), key=lambda m: m["position"]):
@@ -195,7 +196,9 @@ def bundle_document(generation: int, environment: str | None = None) -> dict[str
     }
 
 
-def _bundle_rollouts(environment: str, agent_rows: dict, active_agents: set[str], teams: dict) -> dict:
+def _bundle_rollouts(
+    environment: str, agent_rows: Mapping[str, ComponentVersion], active_agents: set[str], teams: Mapping
+) -> dict:
     """The rollouts running in ``environment``, each with its candidate's document, so a runtime picks a
     session's variant locally (``common.rollout.picks_candidate(salt, session key, percent)``)."""
     result: dict[str, dict] = {"agents": {}, "teams": {}}
