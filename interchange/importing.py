@@ -32,6 +32,7 @@ from agents.services import agent_create, agent_update, agent_validate
 from audit.models import AuditAction
 from audit.services import audit_record, json_diff
 from common import agno_documents
+from common.batches import batch
 from common.hashing import canonical_hash
 from evaluations.models import EvalCase
 from evaluations.services import case_create, case_update
@@ -229,7 +230,7 @@ def components_import_agno_db(
 
 def _import_documents(documents, skipped, *, actor, note, publish, dry_run) -> ImportReport:
     note = (note or "").strip() or DEFAULT_NOTE
-    with transaction.atomic():
+    with transaction.atomic(), batch():  # every audit row of one import shares a batch id
         plans = _plan_all(documents)
         changes, errors = [], []
         for plan in sorted(plans, key=lambda p: p.kind.type != "agent"):  # agents first: teams need them

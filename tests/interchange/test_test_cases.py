@@ -183,3 +183,14 @@ def test_import__dry_run__reports_the_cases_and_writes_nothing(tmp_path, router)
 
     assert "test cases (would be): 1 created, 0 updated, 0 unchanged" in out
     assert cases_by_name() == before
+
+
+def test_import__every_audit_row_shares_one_batch(tmp_path):
+    for agent_id in ("batch-a", "batch-b"):
+        (tmp_path / f"{agent_id}.yaml").write_text(
+            f"format: {FORMAT}\nkind: agent\nconfig: {{id: {agent_id}, name: A, model: 'openai:gpt-4o'}}\n",
+            encoding="utf-8",
+        )
+    components_import(paths=[tmp_path], actor="test", publish=True)
+    batches = set(AuditRecord.objects.filter(subject_id__in=["batch-a", "batch-b"]).values_list("batch_id", flat=True))
+    assert len(batches) == 1 and None not in batches
