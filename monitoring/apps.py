@@ -1,5 +1,16 @@
 from django.apps import AppConfig
 from django.db.backends.signals import connection_created
+from django.db.models.signals import post_migrate
+
+
+def _ensure_partitions(using="default", **kwargs) -> None:
+    """After every migrate, the months ahead exist even where the daily job has not run yet."""
+    from django.db import connections
+
+    from monitoring.partitions import ensure_partitions
+
+    if connections[using].vendor == "postgresql":
+        ensure_partitions()
 
 
 class MonitoringConfig(AppConfig):
@@ -10,3 +21,4 @@ class MonitoringConfig(AppConfig):
         from monitoring.aggregates import register_sqlite_functions
 
         connection_created.connect(register_sqlite_functions, dispatch_uid="monitoring.sqlite_percentile")
+        post_migrate.connect(_ensure_partitions, sender=self, dispatch_uid="monitoring.ensure_partitions")

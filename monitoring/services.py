@@ -18,6 +18,7 @@ from common.hashing import canonical_hash
 from evaluations.models import EvalCase
 from evaluations.selectors import free_case_name
 from evaluations.services import case_create
+from monitoring import partitions
 from monitoring.models import AgentMetric, AgnoRun, IngestionBatch, IngestionKind, RoutingDecision
 from monitoring.selectors import agno_run_case
 from teams.models import Team, TeamMember
@@ -260,14 +261,25 @@ def _delete_in_batches(model: type[models.Model], *, before: datetime, batch_siz
 
 
 def metrics_prune(*, before: datetime, batch_size: int = 10_000, progress=None) -> PruneResult:
-    """Delete agent metrics, routing decisions and idempotency records created before ``before``."""
+    """Delete agent metrics, routing decisions and idempotency records created before ``before`` (the metric
+    tables' whole months by dropping their partitions)."""
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     return PruneResult(
-        agent_metrics=_delete_in_batches(AgentMetric, before=before, batch_size=batch_size, progress=progress),
-        routing_decisions=_delete_in_batches(RoutingDecision, before=before, batch_size=batch_size, progress=progress),
+        agent_metrics=_prune_partitioned(AgentMetric, before=before, batch_size=batch_size, progress=progress),
+        routing_decisions=_prune_partitioned(RoutingDecision, before=before, batch_size=batch_size, progress=progress),
         ingestion_batches=_delete_in_batches(IngestionBatch, before=before, batch_size=batch_size, progress=progress),
     )
+
+
+def _prune_partitioned(model: type[models.Model], *, before: datetime, batch_size: int, progress=None) -> int:
+    """Whole months before ``before`` are dropped (their partitions: no row-by-row delete, no bloat); the rows
+    left before ``before`` — in the month it falls in, or in the default partition — are deleted in batches."""
+    table = model._meta.db_table
+    dropped = partitions.drop_months_before(table, before) if partitions.is_partitioned(table) else 0
+    if dropped and progress:
+        progress(model, dropped)
+    return dropped + _delete_in_batches(model, before=before, batch_size=batch_size, progress=progress)
 
 
 # --- Test cases from production traffic ----------------------------------------------------------------

@@ -24,3 +24,13 @@ def guard_rollouts_every_minute(timestamp: int) -> None:
     from monitoring.rollout_guard import guard_rollouts
 
     guard_rollouts()
+
+
+@app.periodic(cron="17 3 * * *", periodic_id="metric-partitions")
+@app.task(name="monitoring.ensure_partitions", queue="maintenance", queueing_lock="monitoring.ensure_partitions")
+def ensure_partitions_daily(timestamp: int) -> None:
+    """Create the metric tables' partitions for this month and the next ones, every day (any one day is enough;
+    several are a margin for a worker that was down)."""
+    from monitoring.partitions import ensure_partitions
+
+    ensure_partitions()
