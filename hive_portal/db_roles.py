@@ -42,6 +42,9 @@ def grant_application_role(role: str, *, using: str = "default") -> None:
             return  # migrated back to zero: nothing to grant on
         for statement in statements:
             cursor.execute(statement)
+        cursor.execute("SELECT to_regprocedure('hive_add_month_partition(text, timestamptz)') IS NOT NULL")
+        if cursor.fetchone()[0]:  # the daily job makes the metric tables' months (monitoring.partitions)
+            cursor.execute(f"GRANT EXECUTE ON FUNCTION hive_add_month_partition(text, timestamptz) TO {who}")
         cursor.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [settings.AGNO_SCHEMA])
         if cursor.fetchone():  # the admin reads Agno's sessions, runs and memories
             agno = _quote(settings.AGNO_SCHEMA)

@@ -70,23 +70,11 @@ def month_partitions(table: str) -> dict[dt.datetime, str]:
 
 def add_month(table: str, start: dt.datetime) -> bool:
     """Create ``table``'s partition of the month starting ``start``, moving into it the rows the default
-    partition holds for that month. False when it exists."""
-    if start in month_partitions(table):
-        return False
-    end = next_month(start)
-    name = partition_name(table, start)
+    partition holds for that month (``hive_add_month_partition``, see ``ADD_MONTH_FUNCTION``). False when it
+    exists."""
     with transaction.atomic(), connection.cursor() as cursor:
-        # A new partition is checked against the default one: rows of that month there would refuse it. Build
-        # it on its own, move those rows in, then attach it.
-        cursor.execute(f'LOCK TABLE "{table}" IN SHARE ROW EXCLUSIVE MODE')
-        cursor.execute(f'CREATE TABLE "{name}" (LIKE "{table}" INCLUDING DEFAULTS INCLUDING CONSTRAINTS)')
-        cursor.execute(
-            f'WITH moved AS (DELETE FROM "{table}_default" WHERE created_at >= %s AND created_at < %s RETURNING *) '
-            f'INSERT INTO "{name}" SELECT * FROM moved',
-            [start, end],
-        )
-        cursor.execute(f'ALTER TABLE "{table}" ATTACH PARTITION "{name}" FOR VALUES FROM (%s) TO (%s)', [start, end])
-    return True
+        cursor.execute("SELECT hive_add_month_partition(%s, %s)", [table, start])
+        return bool(cursor.fetchone()[0])
 
 
 def ensure_partitions(*, now: dt.datetime | None = None, months_ahead: int = MONTHS_AHEAD) -> list[str]:
@@ -131,6 +119,41 @@ def drop_months_before(table: str, before: dt.datetime) -> int:
 
 
 # --- The migration's two directions ---------------------------------------------------------------------------
+
+# Making a month is DDL on a table the application role does not own (it owns nothing: see hive_portal.db_roles),
+# yet the daily job runs as that role. The function runs as its owner (SECURITY DEFINER) and does exactly one
+# thing: a month partition of one of the two metric tables. A new partition is checked against the default one,
+# and rows of that month there would refuse it: it is built on its own, those rows moved in, then attached.
+ADD_MONTH_FUNCTION = """
+CREATE OR REPLACE FUNCTION hive_add_month_partition(tbl text, month_start timestamptz) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
+DECLARE
+    part text;
+    month_end timestamptz;
+BEGIN
+    IF tbl NOT IN ('agent_metrics', 'routing_decisions') THEN
+        RAISE EXCEPTION 'not a partitioned metric table: %', tbl;
+    END IF;
+    IF month_start <> date_trunc('month', month_start, 'UTC') THEN
+        RAISE EXCEPTION 'not the first instant of a month in UTC: %', month_start;
+    END IF;
+    part := tbl || '_p' || to_char(month_start AT TIME ZONE 'UTC', 'YYYYMM');
+    IF to_regclass(part) IS NOT NULL THEN
+        RETURN false;
+    END IF;
+    month_end := ((month_start AT TIME ZONE 'UTC') + interval '1 month') AT TIME ZONE 'UTC';
+    EXECUTE format('LOCK TABLE %I IN SHARE ROW EXCLUSIVE MODE', tbl);
+    EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', part, tbl);
+    EXECUTE format(
+        'WITH moved AS (DELETE FROM %I WHERE created_at >= $1 AND created_at < $2 RETURNING *) '
+        'INSERT INTO %I SELECT * FROM moved', tbl || '_default', part
+    ) USING month_start, month_end;
+    EXECUTE format('ALTER TABLE %I ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)', tbl, part, month_start, month_end);
+    RETURN true;
+END
+$$;
+REVOKE ALL ON FUNCTION hive_add_month_partition(text, timestamptz) FROM PUBLIC;
+"""
 
 
 def partition_table(schema_editor, model) -> None:

@@ -6,7 +6,9 @@ kept; see ``monitoring.partitions``. Django's model state does not change: ``id`
 
 from django.db import migrations
 
-from monitoring.partitions import partition_table, unpartition_table
+from django.conf import settings
+
+from monitoring.partitions import ADD_MONTH_FUNCTION, partition_table, unpartition_table
 
 MODELS = ("AgentMetric", "RoutingDecision")
 
@@ -14,6 +16,7 @@ MODELS = ("AgentMetric", "RoutingDecision")
 def forward(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
+    schema_editor.execute(ADD_MONTH_FUNCTION.format(schema=settings.HIVE_SCHEMA), params=None)
     for name in MODELS:
         partition_table(schema_editor, apps.get_model("monitoring", name))
 
@@ -23,6 +26,7 @@ def backward(apps, schema_editor):
         return
     for name in MODELS:
         unpartition_table(schema_editor, apps.get_model("monitoring", name))
+    schema_editor.execute("DROP FUNCTION IF EXISTS hive_add_month_partition(text, timestamptz)")
 
 
 class Migration(migrations.Migration):

@@ -166,10 +166,12 @@ def scratch_database():
 
 
 def schema_tables(conn) -> dict[str, set[str]]:
+    """Tables and views by schema; a partition counts as its table (the metric tables' months)."""
     found: dict[str, set[str]] = {}
     for schema, table in conn.execute(
-        "SELECT table_schema, table_name FROM information_schema.tables"
-        " WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
+        "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT c.relispartition"
+        " AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'"
     ):
         found.setdefault(schema, set()).add(table)
     return found

@@ -63,6 +63,21 @@ def test_app_role__serves_the_portal_tables(as_app_role, make_agent):
     assert as_app_role("SELECT name FROM agents WHERE agent_id = 'cards'") == [("Renamed",)]
 
 
+def test_app_role__makes_a_metric_month_through_the_function_only(as_app_role):
+    """The daily partition job runs as the application role: it may make a month of a metric table through
+    ``hive_add_month_partition`` (which runs as the owner) and nothing else of the kind."""
+    assert as_app_role("SELECT hive_add_month_partition('agent_metrics', '2033-02-01T00:00:00Z')") == [(True,)]
+    assert as_app_role("SELECT hive_add_month_partition('agent_metrics', '2033-02-01T00:00:00Z')") == [(False,)]
+    with pytest.raises(DatabaseError, match="not a partitioned metric table"):
+        as_app_role("SELECT hive_add_month_partition('version_history', '2033-02-01T00:00:00Z')")
+    with pytest.raises(DatabaseError, match="not the first instant of a month"):
+        as_app_role("SELECT hive_add_month_partition('agent_metrics', '2033-02-03T00:00:00Z')")
+    with pytest.raises(DatabaseError, match="permission denied"):
+        as_app_role(
+            "CREATE TABLE agent_metrics_p203303 PARTITION OF agent_metrics FOR VALUES FROM ('2033-03-01') TO ('2033-04-01')"
+        )
+
+
 def test_app_role__missing__nothing_granted_no_error():
     grant_application_role("no_such_role_here")
 
