@@ -35,7 +35,10 @@ def _conninfo() -> dict:
     for key, name in (("USER", "user"), ("PASSWORD", "password"), ("HOST", "host"), ("PORT", "port")):
         if db.get(key):
             params[name] = db[key]
-    for key in ("sslmode", "sslrootcert", "sslcert", "sslkey", "options"):
+    # Keepalives above all (settings): this connection is idle until something is published, and a firewall
+    # that silently forgot it would leave the worker trusting a cache nobody invalidates.
+    keepalives = ("keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout")
+    for key in ("sslmode", "sslrootcert", "sslcert", "sslkey", "options", *keepalives):
         if key in db.get("OPTIONS", {}):
             params[key] = db["OPTIONS"][key]
     return params

@@ -65,3 +65,12 @@ def test_revoked_key__refused_on_the_next_request(make_agent, api_key_factory):
     assert client.get(url).status_code == 200
     api_key_revoke(key=key)
     assert client.get(url).status_code == 401
+
+
+def test_listening_connection__asks_for_tcp_keepalives():
+    # Idle until something is published: without keepalives a firewall or NAT between a node and the database
+    # may forget it, and the notifications would never arrive (README, "Several nodes").
+    watcher.ensure_listening()
+    assert watcher.current() is not None
+    parameters = watcher._conn.info.get_parameters()
+    assert (parameters["keepalives"], parameters["keepalives_idle"], parameters["keepalives_count"]) == ("1", "30", "3")
