@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +36,7 @@ GUNICORN = Path(sys.executable).with_name("gunicorn")
 FAILURE_LIMIT = 3
 PUBLISH_VISIBLE_WITHIN = 1.0  # seconds: the requirement
 POLL_EVERY = 0.02
+PASSWORD = "not-used-123"  # the people of tests/conftest.py
 
 
 @dataclass
@@ -146,7 +148,7 @@ def _post_form(client: httpx.Client, path: str, data: dict) -> httpx.Response:
 
 
 def test_publish_on_a__served_by_b_within_1s__key_revoked_on_a__refused_by_b_on_the_next_request(
-    nodes, portal_admin, make_agent, record_property
+    nodes, portal_admin, make_agent, record_property, request
 ):
     a, b = nodes
     make_agent("cards", publish=True)
@@ -158,7 +160,8 @@ def test_publish_on_a__served_by_b_within_1s__key_revoked_on_a__refused_by_b_on_
         assert response.status_code == 200 and response.json()["metadata"]["hive"]["version"] == 1
     agent = Agent.objects.get(agent_id="cards")
     agent_update(agent=agent, actor="eddie", note="a new name", name="Cards specialist v2")  # the draft
-    admin_on_a = _admin_session(a, portal_admin.username, "not-used-123")
+    admin_on_a = _admin_session(a, portal_admin.username, PASSWORD)
+    request.addfinalizer(admin_on_a.close)
 
     sent = time.perf_counter()
     published = _post_form(admin_on_a, reverse("admin:agents_agent_publish", args=[agent.pk]), {"note": "go live"})
@@ -196,27 +199,22 @@ def test_publish_on_a__served_by_b_within_1s__key_revoked_on_a__refused_by_b_on_
     refused = httpx.get(config, headers=auth)  # the very next request, on the other node
     assert refused.status_code == 401, refused.text
     assert "revoked" in refused.json()["error"]["message"]
-    admin_on_a.close()
 
 
 def test_login_lockout_on_a__enforced_on_b__a_session_from_a__valid_on_b(nodes, portal_admin, publisher):
     a, b = nodes
-    attacker = httpx.Client(base_url=a.base, timeout=10)
-    for attempt in range(1, FAILURE_LIMIT + 1):
-        response = _login(attacker, portal_admin.username, "wrong-password")
-        assert response.status_code == (429 if attempt == FAILURE_LIMIT else 200), attempt
-    attacker.close()
+    with httpx.Client(base_url=a.base, timeout=10) as attacker:
+        for attempt in range(1, FAILURE_LIMIT + 1):
+            response = _login(attacker, portal_admin.username, "wrong-password")
+            assert response.status_code == (429 if attempt == FAILURE_LIMIT else 200), attempt
 
-    on_b = httpx.Client(base_url=b.base, timeout=10)
-    response = _login(on_b, portal_admin.username, "not-used-123")  # the right password, on the other node
-    assert response.status_code == 429 and "Account locked" in response.text
-    assert "sessionid" not in on_b.cookies
-    on_b.close()
+    with httpx.Client(base_url=b.base, timeout=10) as on_b:
+        response = _login(on_b, portal_admin.username, PASSWORD)  # the right password, on the other node
+        assert response.status_code == 429 and "Account locked" in response.text
+        assert "sessionid" not in on_b.cookies
 
     # A session opened on A is a session on B: sessions live in the database and both nodes sign with one key.
-    on_a = _admin_session(a, publisher.username, "not-used-123")
-    carried = httpx.Client(base_url=b.base, timeout=10, cookies=on_a.cookies)
-    page = carried.get("/admin/")
+    with closing(_admin_session(a, publisher.username, PASSWORD)) as on_a:
+        with httpx.Client(base_url=b.base, timeout=10, cookies=on_a.cookies) as carried:
+            page = carried.get("/admin/")
     assert page.status_code == 200 and publisher.username in page.text
-    carried.close()
-    on_a.close()
