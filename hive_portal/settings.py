@@ -197,6 +197,9 @@ TEMPLATES = [
 HIVE_SCHEMA = "hive"
 AGNO_SCHEMA = "agno"
 
+# What every PostgreSQL connection of the portal asks libpq for unless the database URL says otherwise (below).
+_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
+
 _database_url = env.str("HIVE_DATABASE_URL", default="").strip() or env.str("DATABASE_URL", default="").strip()
 _url_variable = "HIVE_DATABASE_URL" if env.str("HIVE_DATABASE_URL", default="").strip() else "DATABASE_URL"
 if not _database_url:
@@ -248,6 +251,14 @@ if _db.get("ENGINE") in {"django.db.backends.postgresql", "django.db.backends.po
     # Every portal table lives in `hive`; `public` stays on the path so pgvector's types resolve
     # wherever the extension was installed. `agno` is never on the path.
     _options["options"] = f"-c search_path={HIVE_SCHEMA},public"
+    # TCP keepalives (a URL's own ?keepalives_idle=... wins). Each worker's LISTEN connection (runtime.watcher)
+    # is idle for as long as nothing is published: a firewall or NAT between a node and the database forgets an
+    # idle connection after minutes and the notifications then never arrive, so the node would serve what it
+    # cached for good. A probe every 30 s keeps such a path open, and a server that vanished (a failover) is
+    # noticed within about a minute (the worker then reads the generation per request and reconnects). Unix
+    # sockets ignore these.
+    for _name, _value in _KEEPALIVES.items():
+        _options.setdefault(_name, _value)
     _options["pool"] = {
         "min_size": _int("HIVE_DB_POOL_MIN", 1, minimum=0, maximum=100),
         "max_size": _int("HIVE_DB_POOL_MAX", 8, minimum=1, maximum=200),

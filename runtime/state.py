@@ -58,9 +58,9 @@ def request_generations(request) -> Generations:
         from runtime.watcher import watcher
 
         cached = watcher.current()  # announced by NOTIFY: no query
-        if cached is None:
+        if cached is None:  # not listening, or time to check that the notifications still arrive
             cached = read_generations()
-            watcher.ensure_listening()
+            watcher.confirm(cached)
         request._hive_generations = cached
     return cached
 

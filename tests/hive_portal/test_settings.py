@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from .conftest import BASE_DIR, manage, postgres_url, random_secret, server_params
+from .conftest import BASE_DIR, manage, manage_ok, postgres_url, random_secret, server_params
 
 pytestmark = pytest.mark.sqlite_smoke
 
@@ -149,3 +149,21 @@ def _gunicorn_check_config(env: dict[str, str]):
 )
 def test_gunicorn__bad_value__one_sentence_naming_the_variable(subprocess_env, variable, overrides):
     _assert_config_error(_gunicorn_check_config(subprocess_env(**overrides)), variable)
+
+
+KEEPALIVES_IN_SUBPROCESS = (
+    "from django.conf import settings; o = settings.DATABASES['default']['OPTIONS']; "
+    "print(o['keepalives'], o['keepalives_idle'], o['keepalives_interval'], o['keepalives_count'])"
+)
+
+
+def test_database__tcp_keepalives_by_default__the_url_may_change_them(subprocess_env):
+    # The LISTEN connections sit idle between publishes: a firewall that forgot one would leave a node serving
+    # its cache for good (README, "Several nodes").
+    url = "postgresql://hive@db.example.com:5432/hive"
+    default = manage_ok("shell", "-c", KEEPALIVES_IN_SUBPROCESS, env=subprocess_env(HIVE_DATABASE_URL=url))
+    assert default.stdout.strip().splitlines()[-1].split() == ["1", "30", "10", "3"]
+    tuned = manage_ok(
+        "shell", "-c", KEEPALIVES_IN_SUBPROCESS, env=subprocess_env(HIVE_DATABASE_URL=url + "?keepalives_idle=5")
+    )
+    assert tuned.stdout.strip().splitlines()[-1].split() == ["1", "5", "10", "3"]
