@@ -127,3 +127,49 @@ def test_row_text__null_batch_id_left_out__a_batch_id_kept():
         texts = dict(cursor.fetchall())
     assert '"batch_id"' not in texts[plain.pk]
     assert f'"batch_id": "{batch_id}"' in texts[batched.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers__ids_follow_the_chain__verify_audit_intact():
+    """One transaction writes a row, another starts writing (and waits for the chain), the first writes a second
+    row and commits: the waiting row comes after both, in the chain and by id (it used to get the smaller id)."""
+    import threading
+
+    from django.db import connections
+
+    first_row_written, second_started = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def first():
+        try:
+            with transaction.atomic():
+                audit_record(action="updated", subject_type="knowledge", subject_id="a1", actor="node-a")
+                first_row_written.set()
+                second_started.wait(5)
+                import time
+
+                time.sleep(0.3)  # the second writer now waits for the chain lock, its row already formed
+                audit_record(action="updated", subject_type="knowledge", subject_id="a2", actor="node-a")
+        except BaseException as exc:  # noqa: BLE001 - reported by the test's thread
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    def second():
+        try:
+            first_row_written.wait(5)
+            second_started.set()
+            audit_record(action="updated", subject_type="knowledge", subject_id="b1", actor="node-b")
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert errors == []
+    assert list(AuditRecord.objects.order_by("id").values_list("subject_id", flat=True)) == ["a1", "a2", "b1"]
+    assert verify_audit_chain().intact
