@@ -17,6 +17,7 @@ import logging
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -206,13 +207,16 @@ class HivePortal:
                 try:
                     if self._bundle is None:
                         self.refresh()
+                    started = time.monotonic()
                     response = events.get("/api/v1/bundle/wait", params={"after": self.version or 0, "timeout": wait})
                     response.raise_for_status()
                     answer = response.json()
                     if answer["changed"]:
                         self.refresh()
                         continue
-                    if answer["waited"]:
+                    # A wait that ended at once (a server reconnecting its listener says "waited" without
+                    # holding the request) is no wait: asking again at once would spin, so poll meanwhile.
+                    if answer["waited"] and time.monotonic() - started >= min(1.0, wait / 2):
                         continue
                 except Exception as exc:  # noqa: BLE001 - the keeper of freshness must not die
                     _logger.warning("Hive Portal long-poll failed (%s); revalidating every %ss.", exc, interval)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from tests.client.conftest import DEMO_TOOLS
@@ -129,3 +130,23 @@ def test_watch__long_poll_on_a_long_poll_server__picks_up_a_publish(portal_facto
     assert any(r.url.path == "/api/v1/bundle/wait" for r in transport.requests)
     portal.close()
     watcher.reset()
+
+
+def test_watch__long_poll_answering_at_once__polls_at_the_interval_instead_of_spinning(portal_factory, demo):
+    """A long-poll server whose listener is reconnecting answers ``waited: true`` without holding the request:
+    the client must not ask again in a tight loop."""
+    import time
+
+    asked = []
+
+    def answer_at_once(request: httpx.Request) -> httpx.Response:
+        asked.append(time.monotonic())
+        return httpx.Response(200, json={"changed": False, "waited": True, "bundle_version": 1})
+
+    portal = portal_factory(tools=DEMO_TOOLS)
+    portal.bundle()
+    events = httpx.Client(base_url="http://events.test", transport=httpx.MockTransport(answer_at_once))
+    portal.watch(interval=0.2, events_http=events, wait=25)
+    time.sleep(1.0)
+    portal.close()
+    assert 2 <= len(asked) <= 8, len(asked)  # about one per interval, not thousands
