@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from evaluations.checks import Outcome, failures, pattern_error
+
+pytestmark = pytest.mark.sqlite_smoke
 
 
 def test_text__plain_is_literal_and_case_insensitive__slashes_make_a_regex():

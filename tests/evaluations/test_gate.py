@@ -15,6 +15,7 @@ pytestmark = pytest.mark.django_db
 TEAM = "customer-service-router"
 
 
+@pytest.mark.sqlite_smoke
 def test_publish__draft_breaks_critical_routing_case__refused_then_a_fix_publishes(routed_team, publisher):
     edit_team(publisher, [i for i in routed_team.instructions if i != CARDS_RULE])
     run = evaluate("team", TEAM)
