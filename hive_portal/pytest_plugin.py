@@ -34,9 +34,10 @@ def _remove_temp_server() -> None:
     if _TEMP_DATA_DIR is None:
         return
     path, _TEMP_DATA_DIR = _TEMP_DATA_DIR, None
-    from hive_portal.embedded_db import stop_server
+    from hive_portal.embedded_db import REPLICA_FOLDER, stop_server
 
     try:
+        stop_server(path / REPLICA_FOLDER)  # a replica a test left running (tests/hive_portal/test_replicas.py)
         stop_server(path / "pgdata")
     finally:
         shutil.rmtree(path, ignore_errors=True)

@@ -3,24 +3,48 @@ import sys
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from hive_portal.embedded_db import ensure_server, running_server, stop_server
+from hive_portal.embedded_db import (
+    REPLICA_FOLDER,
+    REPLICA_PORT,
+    ReplicaError,
+    ensure_replica,
+    ensure_server,
+    running_server,
+    serving_url,
+    stop_server,
+)
 
 NOT_RUNNING_EXIT_CODE = 3  # as `systemctl status` and LSB init scripts say "not running"
 
 
 class Command(BaseCommand):
     help = (
-        "Start, stop or show the embedded PostgreSQL of this data folder (HIVE_DATA_DIR). "
-        "`status` exits with 3 when it is not running."
+        "Start, stop or show the embedded PostgreSQL of this data folder (HIVE_DATA_DIR), or a local streaming "
+        "replica of it (`replica start|stop|status`, for trying read replicas). `status` exits with 3 when it is "
+        "not running; `stop` stops the replica too."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=["start", "stop", "status"])
+        parser.add_argument("action", choices=["start", "stop", "status", "replica"])
+        parser.add_argument(
+            "replica_action",
+            nargs="?",
+            choices=["start", "stop", "status"],
+            help="With `replica`: start (making it the first time: a pg_basebackup of the primary), stop or status.",
+        )
+        parser.add_argument(
+            "--port", type=int, default=REPLICA_PORT, help=f"The replica's port (default {REPLICA_PORT})."
+        )
 
-    def handle(self, *args, action, **options):
+    def handle(self, *args, action, replica_action=None, port=REPLICA_PORT, **options):
         if not settings.HIVE_EMBEDDED_DATABASE:
             raise CommandError("This portal uses HIVE_DATABASE_URL, not the embedded PostgreSQL.")
+        if (action == "replica") != (replica_action is not None):
+            raise CommandError("Say `replica start`, `replica stop` or `replica status`; the others take no second word.")
         pgdata = settings.DATA_DIR / "pgdata"
+        if action == "replica":
+            self._replica(pgdata, settings.DATA_DIR / REPLICA_FOLDER, replica_action, port)
+            return
         info = running_server(pgdata)
         if action == "status":
             if info is None:
@@ -41,4 +65,31 @@ class Command(BaseCommand):
             from django.db import connections
 
             connections.close_all()
+            if stop_server(settings.DATA_DIR / REPLICA_FOLDER):
+                self.stdout.write("Stopped the replica.")
             self.stdout.write("Stopped." if stop_server(pgdata) else "It was not running.")
+
+    def _replica(self, pgdata, replica_pgdata, action, port):
+        info = running_server(replica_pgdata)
+        if action == "status":
+            if info is None:
+                self.stdout.write(
+                    f"No replica is running in {replica_pgdata} (start one: manage.py embedded_db replica start)."
+                )
+                sys.exit(NOT_RUNNING_EXIT_CODE)
+            self.stdout.write(f"Replica running in {replica_pgdata} (pid {info.pid}, port {info.port}).")
+        elif action == "stop":
+            self.stdout.write("Stopped the replica." if stop_server(replica_pgdata) else "No replica was running.")
+        else:
+            if running_server(pgdata) is None:
+                ensure_server(pgdata)
+            try:
+                url = ensure_replica(pgdata, replica_pgdata, port)
+            except ReplicaError as exc:
+                raise CommandError(f"The replica could not start: {exc}") from None
+            self.stdout.write(f"Replica running in {replica_pgdata} (port {running_server(replica_pgdata).port}).")
+            self.stdout.write(
+                "Use it: set HIVE_DATABASE_REPLICA_URLS to this URL (in .env or the environment) and restart the "
+                "portal; it reads as hive_app, the role gunicorn serves as."
+            )
+            self.stdout.write(serving_url(url))
