@@ -11,6 +11,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import psycopg
@@ -27,6 +28,7 @@ def data_dir():
     path = Path(tempfile.mkdtemp(prefix="hive-edb-", dir="/tmp"))
     os.chmod(path, 0o755)  # as root, the server runs as another user that must reach pgdata
     yield path
+    stop_server(path / "pgdata-replica")  # a replica a test made (or left behind when it failed)
     stop_server(path / "pgdata")
     shutil.rmtree(path, ignore_errors=True)
 
@@ -127,6 +129,46 @@ def test_zero_configuration__manage_py_starts_reports_and_stops_the_server(subpr
     manage_ok("check", env=env)
     assert key_file.read_text() == first_key
     manage_ok("embedded_db", "stop", env=env)
+
+
+def test_replica__manage_py_makes_starts_reports_and_stops_a_streaming_replica(subprocess_env, data_dir):
+    # `embedded_db replica start` makes a hot standby of the embedded server (pg_basebackup) and prints its URL;
+    # what is written on the primary is read there; `embedded_db stop` (make stop) stops it with the primary.
+    env = subprocess_env(HIVE_DATABASE_URL="", HIVE_SECRET_KEY="", HIVE_DATA_DIR=str(data_dir))
+    replica_pgdata = data_dir / "pgdata-replica"
+    missing = manage("embedded_db", "replica", "status", env=env)
+    assert missing.returncode == 3 and "No replica is running" in missing.stdout
+
+    started = manage_ok("embedded_db", "replica", "start", env=env).stdout
+    assert "Replica running" in started
+    url = started.strip().splitlines()[-1]
+    assert url.startswith("postgresql://hive_app@") and url.endswith(":5433/hive")
+    assert _running(replica_pgdata)
+    assert "(pid" in manage_ok("embedded_db", "replica", "status", env=env).stdout
+    assert manage_ok("embedded_db", "replica", "start", env=env).stdout.strip().splitlines()[-1] == url  # idempotent
+
+    primary = psycopg.connect(host=str(data_dir / "pgdata"), port=5432, user="postgres", dbname="hive", autocommit=True)
+    replica = psycopg.connect(host=str(data_dir / "pgdata"), port=5433, user="postgres", dbname="hive", autocommit=True)
+    with primary, replica:
+        primary.execute("CREATE TABLE replica_probe (x int)")
+        primary.execute("INSERT INTO replica_probe VALUES (42)")
+        for _ in range(200):
+            try:
+                if replica.execute("SELECT x FROM replica_probe").fetchone() == (42,):
+                    break
+            except psycopg.errors.UndefinedTable:
+                pass
+            time.sleep(0.01)
+        assert replica.execute("SELECT x FROM replica_probe").fetchone() == (42,)
+        assert replica.execute("SELECT pg_is_in_recovery()").fetchone() == (True,)
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            replica.execute("INSERT INTO replica_probe VALUES (1)")
+
+    stopped = manage_ok("embedded_db", "stop", env=env).stdout
+    assert "Stopped the replica." in stopped and "Stopped." in stopped
+    assert not _running(replica_pgdata) and not _running(data_dir / "pgdata")
+    bad = manage("embedded_db", "status", "stop", env=env)
+    assert bad.returncode != 0 and "replica start" in bad.stderr
 
 
 SERVING_PROBE = """
