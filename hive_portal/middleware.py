@@ -1,9 +1,14 @@
-"""Request guards: what must be refused before any view runs."""
+"""Request guards: what must be refused before any view runs; which database a request's reads may use."""
+
+import logging
+import re
 
 from django.conf import settings
 from django.http import HttpResponseBadRequest
 
 from common.api.errors import json_error_response
+
+_logger = logging.getLogger(__name__)
 
 
 class NulCharacterGuardMiddleware:
@@ -147,3 +152,134 @@ class DatabaseUnavailableMiddleware:
         # fresh connection fails too — a shutdown may still accept one for a moment, a deadlock always does.
         database_gate.confirm_down()
         return database_unavailable_response(request)
+
+
+# --- Read replicas -------------------------------------------------------------------------------------------------
+
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+# The pages whose reads may go to a read replica, by URL name, with the methods that only read. Chosen one by one:
+# heavy reads whose answer may be a few seconds old. Everything else reads the primary — every write, the login, the
+# change forms, and the runtime's configuration API (agents/teams/bundle: a runtime must never be handed a
+# configuration older than one it already received).
+REPLICA_READ_VIEWS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = tuple(
+    (re.compile(pattern), methods)
+    for pattern, methods in (
+        (r"admin:monitoring_agentmetric_(dashboard|compare)", SAFE_METHODS),  # agent dashboard, version comparison
+        (r"admin:monitoring_routingdecision_dashboard", SAFE_METHODS),  # routing dashboard
+        (r"admin:typification_typificationhierarchy_(console|tree)", SAFE_METHODS),  # routing console, tree
+        (r"admin:audit_auditrecord_export", SAFE_METHODS),  # the audit log as CSV (its list: a changelist)
+        (r"admin:versioning_live_at", SAFE_METHODS),  # what was live at a moment
+        (r"admin:\w+_(history|versions|compare)", SAFE_METHODS),  # history and version pages of every model
+        (r"admin:\w+_changelist", SAFE_METHODS),  # every list (a POST there runs an action: primary)
+        (r"api:v1:knowledge:search", frozenset({"POST"})),  # reads only, though a POST
+        (r"api:v1:typification:classify", frozenset({"POST"})),  # likewise; the routing itself from the primary
+        (r"api:v1:typification:tree", SAFE_METHODS),
+    )
+)
+READ_YOUR_WRITES_COOKIE = "hive_wrote"
+_COOKIE_SALT = "hive_portal.read_your_writes"
+
+
+def replica_eligible(request) -> bool:
+    """May this request's reads go to a replica (its page is on REPLICA_READ_VIEWS for its method)?"""
+    match = getattr(request, "resolver_match", None)
+    if match is None or not match.view_name:
+        return False
+    return any(
+        request.method in methods and pattern.fullmatch(match.view_name) for pattern, methods in REPLICA_READ_VIEWS
+    )
+
+
+class ReplicaReadMiddleware:
+    """Lets the reads of the pages in REPLICA_READ_VIEWS go to a read replica (``hive_portal.routers.ReplicaRouter``).
+
+    Read your writes: a request that writes reads the primary from then on, and a browser whose user wrote something
+    carries a signed cookie for ``HIVE_READ_YOUR_WRITES_SECONDS`` during which every page reads the primary. A page
+    whose replica fails under it (the server stopped before the health check noticed, a query cancelled by a
+    conflict with recovery) is served again from the primary, once, if it wrote nothing.
+
+    Last in MIDDLEWARE: its ``process_exception`` must be the first to see a view's error (Django calls them in
+    reverse order), before ``DatabaseUnavailableMiddleware`` turns an outage into a 503.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not settings.HIVE_REPLICA_ALIASES:
+            return self.get_response(request)
+        from django.db import DEFAULT_DB_ALIAS, connections
+
+        from common.read_routing import request_reads
+
+        with request_reads(outer_transactions=len(connections[DEFAULT_DB_ALIAS].atomic_blocks)) as state:
+            response = self.get_response(request)
+            if self._remember_write(request, state.wrote):
+                response.set_signed_cookie(
+                    READ_YOUR_WRITES_COOKIE,
+                    "1",
+                    salt=_COOKIE_SALT,
+                    max_age=settings.HIVE_READ_YOUR_WRITES_SECONDS,
+                    secure=settings.SESSION_COOKIE_SECURE,
+                    httponly=True,
+                    samesite="Lax",
+                )
+        return response
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        from common.read_routing import read_state
+
+        state = read_state()
+        if state is None or not replica_eligible(request) or self._wrote_recently(request):
+            return None
+        if request.method == "POST":
+            _ = request.body  # kept in memory, so a retry on the primary can parse it again
+        state.replica_allowed = True
+        return None
+
+    def process_exception(self, request, exception):
+        from common.database_gate import is_outage
+        from common.read_routing import read_state
+        from hive_portal.replicas import replica_monitor
+
+        state = read_state()
+        match = getattr(request, "resolver_match", None)
+        if state is None or state.replica is None or state.wrote or match is None or not is_outage(exception):
+            return None
+        replica = state.replica
+        status = replica_monitor.status(replica, fresh=True)  # down: skipped from now on; merely a conflict: kept
+        _logger.warning(
+            "Read replica %s failed a read (%s; now %s): serving %s from the primary.",
+            replica,
+            exception.__class__.__name__,
+            status.state if status else "unknown",
+            request.path,
+        )
+        state.replica_allowed = False
+        try:
+            response = match.func(request, *match.args, **match.kwargs)
+            if callable(getattr(response, "render", None)):
+                response = response.render()  # Django renders no response that process_exception returns
+        except Exception as again:
+            if is_outage(again):
+                return None  # the primary fails too: the original error goes on to DatabaseUnavailableMiddleware
+            raise
+        return response
+
+    @staticmethod
+    def _wrote_recently(request) -> bool:
+        value = request.get_signed_cookie(
+            READ_YOUR_WRITES_COOKIE, default=None, salt=_COOKIE_SALT, max_age=settings.HIVE_READ_YOUR_WRITES_SECONDS
+        )
+        return value is not None
+
+    @staticmethod
+    def _remember_write(request, wrote: bool) -> bool:
+        """Did a person (a logged-in browser, not a runtime's key) just change something?"""
+        unsafe = request.method not in SAFE_METHODS | {"OPTIONS", "TRACE"}
+        if not (wrote or (unsafe and not replica_eligible(request))):
+            return False
+        from django.contrib.auth.base_user import AbstractBaseUser
+
+        user = getattr(request, "user", None)
+        return isinstance(user, AbstractBaseUser) and user.is_authenticated

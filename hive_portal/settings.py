@@ -170,8 +170,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Last, as django-axes asks: it turns a lockout into the lockout page.
+    # As django-axes asks, after the others: it turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
+    # Last: its process_view sees the resolved page, its process_exception comes first (a replica failing a read).
+    "hive_portal.middleware.ReplicaReadMiddleware",
 ]
 
 ROOT_URLCONF = "hive_portal.urls"
@@ -288,7 +290,8 @@ if HIVE_JOB_QUEUE:
     PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
     # Every worker gives a task's database connection back after it and deletes the jobs that succeeded.
     PROCRASTINATE_ON_APP_READY = "common.jobs.on_app_ready"
-DATABASE_ROUTERS = ["hive_portal.routers.AgnoSchemaRouter"]
+# Agno's schema first (never migrated), then reads to a replica where a page allows it (see "Read replicas").
+DATABASE_ROUTERS = ["hive_portal.routers.AgnoSchemaRouter", "hive_portal.routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth and security -------------------------------------------------------------------------
@@ -495,6 +498,62 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         f" -c hnsw.ef_search={max(HIVE_KNOWLEDGE_EF_SEARCH, 50)}"
         f" -c hnsw.iterative_scan={HIVE_KNOWLEDGE_ITERATIVE_SCAN}"
         f" -c hnsw.max_scan_tuples={HIVE_KNOWLEDGE_MAX_SCAN_TUPLES}"
+    )
+
+# --- Read replicas -------------------------------------------------------------------------------
+# Zero or more streaming replicas of the database: heavy reads of chosen pages (hive_portal/middleware.py
+# ReplicaReadMiddleware) go to a healthy one (hive_portal/routers.py ReplicaRouter, hive_portal/replicas.py); writes,
+# listeners and the runtime's configuration always use the primary. Each is DATABASES["replica_<n>"], with the
+# primary's session options and pool; migrations and the test database's creation leave them alone.
+
+_replica_urls = [url.strip() for url in env.str("HIVE_DATABASE_REPLICA_URLS", default="").split(",") if url.strip()]
+if _replica_urls and DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise _config_error(
+        "HIVE_DATABASE_REPLICA_URLS", "needs PostgreSQL: the SQLite fallback has no replicas (leave it empty)."
+    )
+HIVE_REPLICA_ALIASES: list[str] = []
+for _number, _replica_url in enumerate(_replica_urls, start=1):
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _replica = environ.Env.db_url_config(_replica_url)
+    except (KeyError, ValueError, ImproperlyConfigured) as exc:
+        raise _config_error(
+            "HIVE_DATABASE_REPLICA_URLS", f"has an entry that is not a database URL ({exc}): entry {_number}."
+        ) from None
+    if _replica.get("ENGINE") not in {"django.db.backends.postgresql", "django.db.backends.postgresql_psycopg2"}:
+        raise _config_error(
+            "HIVE_DATABASE_REPLICA_URLS", f"must list postgresql:// URLs separated by commas; entry {_number} is not."
+        )
+    _replica["ENGINE"] = "django.db.backends.postgresql"
+    _replica["HOST"] = unquote(_replica.get("HOST") or "")
+    if not _replica.get("NAME"):
+        raise _config_error("HIVE_DATABASE_REPLICA_URLS", f"must name the database in entry {_number}.")
+    # The primary's connection options (keepalives, TLS…) unless the replica's URL gives its own, and always the
+    # primary's session settings (search path, the knowledge search's) and pool. No test database of its own: a
+    # test that needs a real replica starts one (tests/hive_portal/test_replicas.py).
+    _replica["OPTIONS"] = {
+        **DATABASES["default"]["OPTIONS"],
+        **_replica.get("OPTIONS", {}),
+        "options": DATABASES["default"]["OPTIONS"]["options"],
+        "pool": dict(DATABASES["default"]["OPTIONS"]["pool"]),
+    }
+    _replica["CONN_MAX_AGE"] = 0
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica_{_number}"] = _replica
+    HIVE_REPLICA_ALIASES.append(f"replica_{_number}")
+# A replica further behind than this (seconds) is skipped until it catches up.
+HIVE_REPLICA_MAX_LAG = _int("HIVE_REPLICA_MAX_LAG", 5, minimum=1, maximum=3600)
+# After a write, a browser reads from the primary for this long. At least the lag limit plus the health check's
+# interval (hive_portal/replicas.py, 1 s): only then has any replica the router may choose received the write.
+HIVE_READ_YOUR_WRITES_SECONDS = _int(
+    "HIVE_READ_YOUR_WRITES_SECONDS", HIVE_REPLICA_MAX_LAG + 1, minimum=1, maximum=86400
+)
+if HIVE_READ_YOUR_WRITES_SECONDS < HIVE_REPLICA_MAX_LAG + 1:
+    raise _config_error(
+        "HIVE_READ_YOUR_WRITES_SECONDS",
+        f"must be at least HIVE_REPLICA_MAX_LAG + 1 ({HIVE_REPLICA_MAX_LAG + 1}), not {HIVE_READ_YOUR_WRITES_SECONDS}: "
+        "a shorter time could show a user a replica that has not yet received their own change.",
     )
 
 # --- Webhooks ----------------------------------------------------------------------------------------

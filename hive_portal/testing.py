@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 def reset_process_caches() -> None:
     """Forget every per-worker cache: tests roll the database back, caches would outlive it."""
+    from hive_portal.replicas import replica_monitor
     from runtime.authentication import key_cache
     from runtime.bundle import bundle_builder
     from runtime.documents import document_cache
@@ -17,6 +18,7 @@ def reset_process_caches() -> None:
     from runtime.state import reset_backoff
 
     key_cache.clear()
+    replica_monitor.reset()
     bundle_builder.clear()
     document_cache.clear()
     rollout_cache.clear()

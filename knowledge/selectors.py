@@ -9,12 +9,13 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import psycopg
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections, router
 from django.db.models import Count, F, Q, QuerySet
 from psycopg.adapt import Dumper
 from psycopg.pq import Format
@@ -241,14 +242,15 @@ class PgVectorBinaryDumper(Dumper):
 
 
 @contextmanager
-def bound_cursor():
-    """A cursor on Django's connection that binds parameters on the server (Django binds them in the
+def bound_cursor(using: str = DEFAULT_DB_ALIAS):
+    """A cursor on Django's connection ``using`` that binds parameters on the server (Django binds them in the
     client), so a search sends its vector in binary and repeated searches reuse a prepared plan.
     Wrapped like Django's own cursors: query logging and execute wrappers still see it."""
-    connection.ensure_connection()
-    raw = psycopg.Cursor(connection.connection)
+    wrapper: Any = connections[using]  # the PostgreSQL backend's wrapper (_prepare_cursor)
+    wrapper.ensure_connection()
+    raw = psycopg.Cursor(wrapper.connection)
     raw.adapters.register_dumper(PgVector, PgVectorBinaryDumper)
-    cursor = connection._prepare_cursor(raw)
+    cursor = wrapper._prepare_cursor(raw)
     try:
         yield cursor
     finally:
@@ -260,8 +262,9 @@ def _search_postgresql(vector, *, business_unit, category, limit) -> list[Search
     has_bu, has_cat = business_unit is not None, category is not None
     params = search_params(PgVector(vector), business_unit=business_unit, category=category, limit=limit)
     # hnsw.ef_search, hnsw.iterative_scan and hnsw.max_scan_tuples are session settings of every
-    # connection (hive_portal/settings.py): the search is one statement, one round trip.
-    with bound_cursor() as cursor:
+    # connection (hive_portal/settings.py): the search is one statement, one round trip. A read replica's when the
+    # page allows one (the routers decide, as for the ORM's reads).
+    with bound_cursor(router.db_for_read(KnowledgeEntry)) as cursor:
         cursor.execute(search_sql(business_unit=has_bu, category=has_cat), params)
         rows = cursor.fetchall()
         if len(rows) < limit:

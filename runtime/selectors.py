@@ -15,6 +15,7 @@ from django.db import connection, transaction
 
 from agents.models import Agent
 from common import agno_documents
+from common.read_routing import primary_reads
 from runtime.state import read_generations
 from teams.models import Team
 from versioning.models import ComponentVersion, VersionStatus, first_environment
@@ -27,13 +28,14 @@ class NotServed(LookupError):
 
 @contextmanager
 def consistent_snapshot():
-    """A read-only transaction that sees one committed state (REPEATABLE READ on PostgreSQL).
+    """A read-only transaction on the primary that sees one committed state (REPEATABLE READ on PostgreSQL).
 
     Inside an outer transaction (a caller's, or a test's) the isolation level is already fixed and that
-    transaction is a single state anyway, so it is used as it is.
+    transaction is a single state anyway, so it is used as it is. Never on a read replica, whatever page asks: a
+    replica's lag could hand a runtime a configuration older than one it already received.
     """
     outer = connection.in_atomic_block
-    with transaction.atomic():
+    with primary_reads(), transaction.atomic():
         if connection.vendor == "postgresql" and not outer:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")

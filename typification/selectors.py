@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db.models import F
 
+from common.read_routing import primary_reads
 from typification.models import LEVELS, ROUTING_ID, BusinessUnitRoute, TypificationHierarchy
 from typification.text import fold
 
@@ -122,14 +123,17 @@ def published_routing(environment: str | None = None) -> PublishedRouting:
     from versioning.models import first_environment
     from versioning.selectors import live_versions
 
-    published = live_versions("routing", environment or first_environment(), [ROUTING_ID])
-    current = published.values_list("version", "content_hash").first()
-    if current is None:
-        return PublishedRouting(version=None, config={})
-    held = _published
-    if held is not None and held[0] == current:
-        return held[1]
-    config = published.filter(version=current[0]).values_list("config", flat=True).first()
+    # From the primary, even on a page that reads a replica (classify, tree): the routing is configuration a runtime
+    # also receives in its bundle, and an answer must not name a routing version older than that.
+    with primary_reads():
+        published = live_versions("routing", environment or first_environment(), [ROUTING_ID])
+        current = published.values_list("version", "content_hash").first()
+        if current is None:
+            return PublishedRouting(version=None, config={})
+        held = _published
+        if held is not None and held[0] == current:
+            return held[1]
+        config = published.filter(version=current[0]).values_list("config", flat=True).first()
     if config is None:  # replaced between the two queries: read what is live now
         return published_routing(environment)
     routing = PublishedRouting(version=current[0], config=config)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections, router
 from django.db.models import Q, QuerySet
 
 from audit.models import AuditAction, AuditRecord
@@ -283,7 +283,8 @@ def _version_rows(keys: list[tuple[str, str, int]]) -> dict[tuple[str, str, int]
         return {}
     if connection.vendor == "postgresql":
         table = ComponentVersion._meta.db_table
-        with connection.cursor() as cursor:
+        # Where the ORM's reads of the page go (a read replica for the history pages that allow one).
+        with connections[router.db_for_read(ComponentVersion)].cursor() as cursor:
             cursor.execute(
                 f"SELECT v.component_type, v.component_id, v.version, v.content_hash, v.id FROM {table} v "
                 "JOIN unnest(%s::text[], %s::text[], %s::int[]) AS k(t, i, n) "

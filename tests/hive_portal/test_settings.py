@@ -58,6 +58,23 @@ BAD_VALUES = [
         "HIVE_DB_POOL_MAX",
         {"HIVE_DATABASE_URL": "postgresql://hive@db.example.com:5432/hive", "HIVE_DB_POOL_MAX": "many"},
     ),
+    ("HIVE_DATABASE_REPLICA_URLS", {"HIVE_DATABASE_REPLICA_URLS": "postgresql://hive@replica.example.com/hive"}),
+    (
+        "HIVE_DATABASE_REPLICA_URLS",
+        {
+            "HIVE_DATABASE_URL": "postgresql://hive@db.example.com:5432/hive",
+            "HIVE_DATABASE_REPLICA_URLS": "postgresql://hive@r1.example.com/hive,mysql://hive@r2.example.com/hive",
+        },
+    ),
+    (
+        "HIVE_DATABASE_REPLICA_URLS",
+        {
+            "HIVE_DATABASE_URL": "postgresql://hive@db.example.com:5432/hive",
+            "HIVE_DATABASE_REPLICA_URLS": "postgresql://hive@r1.example.com:5432",
+        },
+    ),
+    ("HIVE_REPLICA_MAX_LAG", {"HIVE_REPLICA_MAX_LAG": "0"}),
+    ("HIVE_READ_YOUR_WRITES_SECONDS", {"HIVE_REPLICA_MAX_LAG": "10", "HIVE_READ_YOUR_WRITES_SECONDS": "5"}),
 ]
 
 
@@ -167,3 +184,46 @@ def test_database__tcp_keepalives_by_default__the_url_may_change_them(subprocess
         "shell", "-c", KEEPALIVES_IN_SUBPROCESS, env=subprocess_env(HIVE_DATABASE_URL=url + "?keepalives_idle=5")
     )
     assert tuned.stdout.strip().splitlines()[-1].split() == ["1", "5", "10", "3"]
+
+
+def test_replica_urls__one_database_each__primary_options_and_pool__no_test_database(subprocess_env):
+    script = (
+        "import json; from django.conf import settings as s; "
+        "print(json.dumps({'aliases': s.HIVE_REPLICA_ALIASES, 'routers': s.DATABASE_ROUTERS, "
+        "'lag': s.HIVE_REPLICA_MAX_LAG, 'ryw': s.HIVE_READ_YOUR_WRITES_SECONDS, "
+        "'dbs': {k: {'HOST': v['HOST'], 'PORT': v['PORT'], 'NAME': v['NAME'], 'TEST': v.get('TEST'), "
+        "'OPTIONS': v['OPTIONS']} for k, v in s.DATABASES.items()}}))"
+    )
+    env = subprocess_env(
+        HIVE_DATABASE_URL="postgresql://hive:pw@db.example.com:5432/hive",
+        HIVE_DATABASE_REPLICA_URLS=(
+            " postgresql://hive:pw@r1.example.com:5432/hive?sslmode=require&keepalives_idle=5 ,"
+            " postgresql://hive@%2Frun%2Fpg:5433/hive,"
+        ),
+        HIVE_REPLICA_MAX_LAG="3",
+        HIVE_DB_POOL_MAX="4",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {script}"],
+        cwd=BASE_DIR,
+        env={**env, "DJANGO_SETTINGS_MODULE": "hive_portal.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    import json
+
+    config = json.loads(result.stdout.strip().splitlines()[-1])
+    assert config["aliases"] == ["replica_1", "replica_2"]
+    assert config["routers"][-1] == "hive_portal.routers.ReplicaRouter"
+    assert config["lag"] == 3 and config["ryw"] == 4  # read your writes: at least the lag limit + 1 s by default
+    primary, first, second = (config["dbs"][k] for k in ("default", "replica_1", "replica_2"))
+    assert (first["HOST"], first["PORT"]) == ("r1.example.com", 5432)
+    assert (second["HOST"], second["PORT"]) == ("/run/pg", 5433)
+    # The primary's options (session settings, pool, keepalives) unless the replica's URL gives its own.
+    assert second["OPTIONS"] == primary["OPTIONS"]
+    assert first["OPTIONS"] == {**primary["OPTIONS"], "sslmode": "require", "keepalives_idle": 5}
+    for replica in (first, second):
+        assert replica["OPTIONS"]["pool"]["max_size"] == 4
+        assert replica["TEST"]["MIRROR"] == "default"

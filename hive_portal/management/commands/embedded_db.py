@@ -40,7 +40,9 @@ class Command(BaseCommand):
         if not settings.HIVE_EMBEDDED_DATABASE:
             raise CommandError("This portal uses HIVE_DATABASE_URL, not the embedded PostgreSQL.")
         if (action == "replica") != (replica_action is not None):
-            raise CommandError("Say `replica start`, `replica stop` or `replica status`; the others take no second word.")
+            raise CommandError(
+                "Say `replica start`, `replica stop` or `replica status`; the others take no second word."
+            )
         pgdata = settings.DATA_DIR / "pgdata"
         if action == "replica":
             self._replica(pgdata, settings.DATA_DIR / REPLICA_FOLDER, replica_action, port)

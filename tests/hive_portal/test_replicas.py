@@ -1,0 +1,455 @@
+"""Read replicas: what the router sends where, read-your-writes, skipped replicas, /health/ — and a real streaming
+replica of the test session's PostgreSQL.
+
+The first tests use a stand-in: ``replica_1`` is a second connection to the test database (so a page read there
+works, and sees committed rows only), and its health checks answer what the test says. The last ones start a real
+hot standby with ``pg_basebackup`` (``hive_portal.embedded_db.ensure_replica``) and stop it at the end.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from contextlib import contextmanager
+from types import SimpleNamespace
+
+import pytest
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connection, connections, router
+from django.http import HttpResponse
+from django.test import RequestFactory, override_settings
+from django.test.utils import CaptureQueriesContext
+from django.urls import resolve
+
+from common.read_routing import primary_reads, read_state, request_reads
+from hive_portal import replicas
+from hive_portal.middleware import READ_YOUR_WRITES_COOKIE, ReplicaReadMiddleware, replica_eligible
+from hive_portal.replicas import ReplicaStatus, replica_monitor
+from hive_portal.routers import ReplicaRouter
+
+REPLICA = "replica_1"
+DASHBOARD = "/admin/monitoring/agentmetric/dashboard/"
+AUDIT_LOG = "/admin/audit/auditrecord/"
+
+
+# Tests that read through replica_1 declare it (Django's test cases refuse connections to undeclared databases).
+DB = pytest.mark.django_db(databases=[DEFAULT_DB_ALIAS, REPLICA])
+DB_COMMITTED = pytest.mark.django_db(transaction=True, databases=[DEFAULT_DB_ALIAS, REPLICA])
+
+
+@pytest.fixture(scope="module")
+def replica_settings(django_db_setup):
+    """``replica_1`` registered with Django for this module: the test database's settings (the fixtures below point
+    its port elsewhere), TEST MIRROR default as HIVE_DATABASE_REPLICA_URLS makes it. Module-scoped, so it exists
+    before pytest-django sets up a test that declares it; removed, connection and pool closed, at the end."""
+    settings_dict = copy.deepcopy(connections.settings[DEFAULT_DB_ALIAS])  # NAME is the test database's
+    settings_dict["TEST"] = {**settings_dict.get("TEST", {}), "MIRROR": DEFAULT_DB_ALIAS}
+    # Django's handler configured settings.DATABASES in place and keeps that very dict: one entry serves both.
+    registries = [connections.settings] + (
+        [settings.DATABASES] if settings.DATABASES is not connections.settings else []
+    )
+    for registry in registries:
+        registry[REPLICA] = settings_dict
+    try:
+        yield settings_dict
+    finally:
+        close_replica_connections()
+        try:
+            del connections[REPLICA]
+        except AttributeError:
+            pass  # never opened in this thread
+        for registry in registries:
+            del registry[REPLICA]
+        replica_monitor.reset()
+
+
+def close_replica_connections() -> None:
+    wrapper = connections[REPLICA]
+    wrapper.close()
+    wrapper.close_pool()
+
+
+@contextmanager
+def replica_port(settings_dict: dict, port):
+    """replica_1 on ``port`` (its pool replaced) inside the block, back on the primary's afterwards."""
+    before = settings_dict["PORT"]
+    close_replica_connections()
+    settings_dict["PORT"] = port
+    try:
+        yield
+    finally:
+        close_replica_connections()
+        settings_dict["PORT"] = before
+
+
+def status_of(alias: str, state: str, lag: float | None = 0.1, error: str = "") -> ReplicaStatus:
+    return ReplicaStatus(alias, state, lag, time.monotonic(), error=error)
+
+
+@pytest.fixture
+def fake_replica(replica_settings, monkeypatch):
+    """``replica_1`` in HIVE_REPLICA_ALIASES: a second connection to the test database (seeing committed rows only)
+    whose health check answers ``states[alias]`` (state, lag). Yields ``states`` for the test to change."""
+    states = {REPLICA: (replicas.STREAMING, 0.1)}
+    monkeypatch.setattr(replica_monitor, "_check", lambda alias: status_of(alias, *states[alias]))
+    replica_monitor.reset()
+    with override_settings(HIVE_REPLICA_ALIASES=[REPLICA]):
+        yield states
+    replica_monitor.reset()
+
+
+@contextmanager
+def replica_page():
+    """Inside: reads as a request for a replica page would make them."""
+    with request_reads(outer_transactions=len(connection.atomic_blocks)) as state:
+        state.replica_allowed = True
+        yield state
+
+
+def knowledge_model():
+    from knowledge.models import KnowledgeEntry
+
+    return KnowledgeEntry
+
+
+# --- The router -------------------------------------------------------------------------------------------------
+
+
+def test_router__outside_a_request__reads_the_primary(fake_replica):
+    assert router.db_for_read(knowledge_model()) == DEFAULT_DB_ALIAS
+
+
+def test_router__request_not_marked__reads_the_primary(fake_replica):
+    with request_reads():
+        assert router.db_for_read(knowledge_model()) == DEFAULT_DB_ALIAS
+
+
+def test_router__replica_page__reads_the_replica_and_keeps_it(fake_replica):
+    with replica_page() as state:
+        assert router.db_for_read(knowledge_model()) == REPLICA
+        assert router.db_for_read(knowledge_model()) == REPLICA
+        assert state.replica == REPLICA
+
+
+def test_router__write__goes_to_the_primary_and_later_reads_too(fake_replica):
+    with replica_page() as state:
+        assert router.db_for_read(knowledge_model()) == REPLICA
+        assert router.db_for_write(knowledge_model()) == DEFAULT_DB_ALIAS
+        assert state.wrote is True
+        assert router.db_for_read(knowledge_model()) == DEFAULT_DB_ALIAS
+
+
+@pytest.mark.parametrize(
+    "model_path",
+    [
+        "django.contrib.auth.models.User",
+        "django.contrib.auth.models.Permission",
+        "django.contrib.sessions.models.Session",
+        "runtime.models.ApiKey",
+        "axes.models.AccessAttempt",
+    ],
+)
+def test_router__who_may_do_what__always_the_primary(fake_replica, model_path):
+    from django.utils.module_loading import import_string
+
+    with replica_page():
+        assert router.db_for_read(import_string(model_path)) == DEFAULT_DB_ALIAS
+
+
+@DB
+def test_router__inside_a_transaction_of_the_request__the_primary(fake_replica):
+    from django.db import transaction
+
+    with replica_page():
+        assert router.db_for_read(knowledge_model()) == REPLICA
+        with transaction.atomic():
+            assert router.db_for_read(knowledge_model()) == DEFAULT_DB_ALIAS
+        assert router.db_for_read(knowledge_model()) == REPLICA
+
+
+@DB
+def test_router__primary_reads_and_the_runtime_snapshot__the_primary(fake_replica):
+    from runtime.selectors import consistent_snapshot
+
+    with replica_page():
+        with primary_reads():
+            assert router.db_for_read(knowledge_model()) == DEFAULT_DB_ALIAS
+        with consistent_snapshot():
+            assert router.db_for_read(knowledge_model()) == DEFAULT_DB_ALIAS
+        assert router.db_for_read(knowledge_model()) == REPLICA
+
+
+@pytest.mark.parametrize(
+    ("state", "lag"),
+    [
+        (replicas.LAGGING, 12.0),
+        (replicas.DOWN, None),
+        (replicas.NOT_STREAMING, 0.0),
+        (replicas.NOT_A_REPLICA, None),
+    ],
+)
+def test_router__replica_lagging_or_down__the_primary(fake_replica, state, lag):
+    fake_replica[REPLICA] = (state, lag)
+    with replica_page() as request_state:
+        assert router.db_for_read(knowledge_model()) == DEFAULT_DB_ALIAS
+        # The whole request then reads the primary, even if the replica recovers meanwhile: one source per page.
+        fake_replica[REPLICA] = (replicas.STREAMING, 0.0)
+        replica_monitor.reset()
+        assert router.db_for_read(knowledge_model()) == DEFAULT_DB_ALIAS
+        assert request_state.replica_allowed is False
+
+
+def test_router__replica_recovers__chosen_again_after_the_next_check(fake_replica, monkeypatch):
+    monkeypatch.setattr(replica_monitor, "interval", 0.05)
+    monkeypatch.setattr("common.database_gate.retire_pool", lambda wrapper: None)
+    fake_replica[REPLICA] = (replicas.DOWN, None)
+    with replica_page():
+        assert router.db_for_read(knowledge_model()) == DEFAULT_DB_ALIAS
+    fake_replica[REPLICA] = (replicas.STREAMING, 0.3)
+    with replica_page():
+        assert router.db_for_read(knowledge_model()) == DEFAULT_DB_ALIAS  # the verdict is kept for `interval`
+    time.sleep(0.06)
+    with replica_page():
+        assert router.db_for_read(knowledge_model()) == REPLICA
+
+
+def test_router__migrations_never_on_a_replica__relations_across_databases_allowed(fake_replica):
+    from agents.models import Agent
+
+    replica_router = ReplicaRouter()
+    assert replica_router.allow_migrate(REPLICA, "agents", model_name="agent") is False
+    assert replica_router.allow_migrate(DEFAULT_DB_ALIAS, "agents", model_name="agent") is None
+    on_primary, on_replica = Agent(agent_id="a"), Agent(agent_id="b")
+    on_primary._state.db, on_replica._state.db = DEFAULT_DB_ALIAS, REPLICA
+    assert replica_router.allow_relation(on_primary, on_replica) is True
+
+
+def test_router__no_replicas_configured__every_read_on_the_primary():
+    assert settings.HIVE_REPLICA_ALIASES == []
+    with replica_page():
+        assert router.db_for_read(knowledge_model()) == DEFAULT_DB_ALIAS
+
+
+# --- The health check --------------------------------------------------------------------------------------------
+
+
+def test_monitor__keeps_a_verdict_for_the_interval_then_checks_again(fake_replica, monkeypatch):
+    calls = []
+    monkeypatch.setattr(replica_monitor, "_check", lambda alias: calls.append(alias) or status_of(alias, "streaming"))
+    monkeypatch.setattr(replica_monitor, "interval", 0.05)
+    assert replica_monitor.serving(REPLICA) and replica_monitor.serving(REPLICA)
+    assert len(calls) == 1
+    time.sleep(0.06)
+    assert replica_monitor.serving(REPLICA)
+    assert len(calls) == 2
+
+
+@pytest.mark.parametrize(
+    ("in_recovery", "lag", "receiving", "state"),
+    [
+        (True, 0, True, replicas.STREAMING),
+        (True, 4.9, True, replicas.STREAMING),
+        (True, 5.1, True, replicas.LAGGING),  # HIVE_REPLICA_MAX_LAG: 5
+        (True, None, True, replicas.LAGGING),  # behind, and no transaction replayed yet: lag unknown
+        (True, 0, False, replicas.NOT_STREAMING),  # cut off from the primary: "caught up" with nothing
+        (False, None, False, replicas.NOT_A_REPLICA),  # promoted
+    ],
+)
+def test_monitor__state_from_what_the_replica_says(replica_settings, monkeypatch, in_recovery, lag, receiving, state):
+    class Answer:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def execute(self, sql):
+            assert sql == replicas.STATUS_SQL
+            return self
+
+        def fetchone(self):
+            return (in_recovery, lag, receiving)
+
+    monkeypatch.setattr("psycopg.connect", Answer)
+    with override_settings(HIVE_REPLICA_ALIASES=[REPLICA]):
+        status = replica_monitor._check(REPLICA)
+    assert status.state == state
+    assert status.serving is (state == replicas.STREAMING)
+
+
+def test_monitor__replica_unreachable__down_without_waiting_for_the_pool(replica_settings):
+    with replica_port(replica_settings, 9), override_settings(HIVE_REPLICA_ALIASES=[REPLICA]):  # nobody listens there
+        started = time.monotonic()
+        status = replica_monitor.status(REPLICA)
+        assert time.monotonic() - started < 2
+    assert status is not None
+    assert status.state == replicas.DOWN
+    assert status.error
+
+
+# --- Which pages may read a replica -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "eligible"),
+    [
+        ("GET", DASHBOARD, True),
+        ("GET", "/admin/monitoring/agentmetric/compare/", True),
+        ("GET", "/admin/monitoring/routingdecision/dashboard/", True),
+        ("GET", "/admin/typification/typificationhierarchy/console/", True),
+        ("GET", "/admin/typification/typificationhierarchy/tree/", True),
+        ("GET", AUDIT_LOG, True),
+        ("GET", "/admin/audit/auditrecord/export.csv", True),
+        ("GET", "/admin/versioning/componentversion/live-at/", True),
+        ("GET", "/admin/agents/agent/cards/versions/", True),
+        ("GET", "/admin/agents/agent/cards/compare/", True),
+        ("GET", "/admin/agents/agent/cards/history/", True),
+        ("GET", "/admin/agents/agent/", True),
+        ("HEAD", "/admin/knowledge/knowledgeentry/", True),
+        ("POST", "/api/v1/knowledge/search", True),
+        ("POST", "/api/v1/typification/classify", True),
+        ("GET", "/api/v1/typification/tree", True),
+        # Writes, forms and everything of the runtime's configuration: the primary.
+        ("POST", "/admin/agents/agent/", False),  # an admin action
+        ("GET", "/admin/agents/agent/cards/change/", False),
+        ("POST", "/admin/agents/agent/cards/change/", False),
+        ("POST", "/admin/agents/agent/cards/publish/", False),
+        ("GET", "/admin/", False),
+        ("GET", "/admin/login/", False),
+        ("GET", "/api/v1/agents/", False),
+        ("GET", "/api/v1/agents/cards/config", False),
+        ("GET", "/api/v1/teams/", False),
+        ("GET", "/api/v1/teams/router/config", False),
+        ("GET", "/api/v1/bundle", False),
+        ("GET", "/api/v1/bundle/wait", False),
+        ("POST", "/api/v1/metrics", False),
+        ("POST", "/api/v1/routing-decisions", False),
+        ("GET", "/health/", False),
+    ],
+)
+def test_replica_pages__the_list(method, path, eligible):
+    request = RequestFactory().generic(method, path)
+    request.resolver_match = resolve(path)
+    assert replica_eligible(request) is eligible
+
+
+def test_replica_pages__no_runtime_configuration_endpoint_on_the_list():
+    from runtime.api import urls as runtime_urls
+
+    names = {f"api:v1:{pattern.name}" for pattern in runtime_urls.urlpatterns}
+    assert {"api:v1:bundle", "api:v1:agent-config", "api:v1:team-config"} <= names
+    for name in names:
+        for method in ("GET", "HEAD", "POST"):
+            request = RequestFactory().generic(method, "/")
+            request.resolver_match = SimpleNamespace(view_name=name)
+            assert replica_eligible(request) is False, (method, name)
+
+
+# --- Pages, through the whole middleware stack --------------------------------------------------------------------
+
+
+@pytest.fixture
+def superuser(django_user_model):
+    return django_user_model.objects.create_superuser("ops-replica", password="x-not-used-123")
+
+
+@DB
+def test_pages__dashboard_get__reads_the_replica(fake_replica, client, superuser):
+    client.force_login(superuser)
+    with CaptureQueriesContext(connections[REPLICA]) as on_replica, CaptureQueriesContext(connection) as on_primary:
+        response = client.get(DASHBOARD)
+    assert response.status_code == 200
+    assert any("agent_metrics" in q["sql"] for q in on_replica.captured_queries)
+    assert not any("agent_metrics" in q["sql"] for q in on_primary.captured_queries)
+    # Who the user is and what they may do: the primary.
+    assert not any("auth_user" in q["sql"] or "django_session" in q["sql"] for q in on_replica.captured_queries)
+    assert READ_YOUR_WRITES_COOKIE not in response.cookies
+
+
+@DB
+def test_pages__after_a_users_write__their_next_pages_read_the_primary(fake_replica, client, superuser, make_agent):
+    client.force_login(superuser)
+    make_agent("cards")
+    response = client.post("/admin/agents/agent/cards/change/", {"name": "Cards"})  # invalid or not: a write request
+    cookie = response.cookies[READ_YOUR_WRITES_COOKIE]
+    assert cookie["max-age"] == settings.HIVE_READ_YOUR_WRITES_SECONDS
+    assert cookie["httponly"]
+    with CaptureQueriesContext(connections[REPLICA]) as on_replica:
+        assert client.get(DASHBOARD).status_code == 200
+        assert client.get(AUDIT_LOG).status_code == 200
+    assert on_replica.captured_queries == []
+
+    client.cookies.pop(READ_YOUR_WRITES_COOKIE)  # as the browser does once max-age has passed
+    with CaptureQueriesContext(connections[REPLICA]) as on_replica:
+        assert client.get(AUDIT_LOG).status_code == 200
+    assert any("version_history" in q["sql"] for q in on_replica.captured_queries)  # the audit log's table
+
+
+@DB
+def test_pages__forged_or_expired_cookie__ignored(fake_replica, client, superuser, monkeypatch):
+    client.force_login(superuser)
+    client.cookies[READ_YOUR_WRITES_COOKIE] = "1"  # not signed by the portal
+    with CaptureQueriesContext(connections[REPLICA]) as on_replica:
+        assert client.get(AUDIT_LOG).status_code == 200
+    assert on_replica.captured_queries
+
+    signed = HttpResponse()
+    signed.set_signed_cookie(READ_YOUR_WRITES_COOKIE, "1", salt="hive_portal.read_your_writes")
+    request = RequestFactory().get(AUDIT_LOG)
+    request.COOKIES[READ_YOUR_WRITES_COOKIE] = signed.cookies[READ_YOUR_WRITES_COOKIE].value
+    assert ReplicaReadMiddleware._wrote_recently(request) is True
+    later = time.time() + settings.HIVE_READ_YOUR_WRITES_SECONDS + 1
+    monkeypatch.setattr(time, "time", lambda: later)  # the signature's timestamp is now too old
+    assert ReplicaReadMiddleware._wrote_recently(request) is False
+
+
+@DB
+def test_pages__runtime_key_requests__no_cookie_and_config_on_the_primary(fake_replica, runtime_client, make_team):
+    make_team("router", publish=True)
+    with CaptureQueriesContext(connections[REPLICA]) as on_replica:
+        for path in ("/api/v1/bundle", "/api/v1/agents/cards/config", "/api/v1/teams/router/config", "/api/v1/agents/"):
+            assert runtime_client.get(path).status_code == 200, path
+        posted = runtime_client.post(
+            "/api/v1/metrics", {"records": [{"agent_id": "cards", "response_time_ms": 120}]}, format="json"
+        )
+    assert posted.status_code in (200, 201, 202), posted.content
+    assert on_replica.captured_queries == []
+    assert READ_YOUR_WRITES_COOKIE not in posted.cookies
+
+
+@DB
+def test_pages__knowledge_search_and_classify__read_the_replica_routing_from_the_primary(fake_replica, runtime_client):
+    with CaptureQueriesContext(connections[REPLICA]) as on_replica, CaptureQueriesContext(connection) as on_primary:
+        search = runtime_client.post("/api/v1/knowledge/search", {"query": "cartão bloqueado"}, format="json")
+        classify = runtime_client.post("/api/v1/typification/classify", {"text": "cartão bloqueado"}, format="json")
+    assert search.status_code == 200, search.content
+    assert classify.status_code == 200, classify.content
+    assert any("knowledge_base" in q["sql"] for q in on_replica.captured_queries)
+    # The published routing (configuration a runtime also holds): the primary.
+    assert any("component_versions" in q["sql"] for q in on_primary.captured_queries)
+    assert not any("component_versions" in q["sql"] for q in on_replica.captured_queries)
+
+
+@DB
+def test_pages__replica_skipped__page_reads_the_primary(fake_replica, client, superuser):
+    fake_replica[REPLICA] = (replicas.LAGGING, 30.0)
+    client.force_login(superuser)
+    with CaptureQueriesContext(connections[REPLICA]) as on_replica:
+        assert client.get(DASHBOARD).status_code == 200
+    assert on_replica.captured_queries == []
+
+
+def test_middleware__state_lives_for_one_request_only(fake_replica):
+    seen = []
+
+    def view(request):
+        seen.append(read_state())
+        return HttpResponse()
+
+    middleware = ReplicaReadMiddleware(view)
+    middleware(RequestFactory().get(DASHBOARD))
+    assert seen[0] is not None
+    assert read_state() is None
