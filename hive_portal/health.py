@@ -1,7 +1,8 @@
 """``GET /health/``: is the portal able to serve? JSON for load balancers and people alike.
 
-Anyone gets the answer (200/503 and ``{"status"}``); the details — database URL and user, socket path,
-pgvector version, schemas, errors — only a logged-in staff user or a request with a valid API key."""
+Anyone gets the answer (200/503 and ``{"status"}``: ok, degraded when a read replica is skipped, or unavailable);
+the details — database URL and user, socket path, pgvector version, schemas, each read replica's state and lag,
+errors — only a logged-in staff user or a request with a valid API key."""
 
 from __future__ import annotations
 
@@ -137,9 +138,38 @@ def health_report() -> tuple[dict, bool]:
         report["pgvector"] = None
         report["warning"] = "SQLite fallback: no schemas, vector search is exact and in Python."
         report["jobs"] = {"queue": None, "detail": "SQLite fallback: no job queue, jobs run in-process after commit."}
+    if settings.HIVE_REPLICA_ALIASES:
+        # Never a 503: the primary serves every read a replica would, so a load balancer must keep the portal.
+        report["replicas"] = replicas_report()
+        if healthy and not all(replica["serving"] for replica in report["replicas"]):
+            report["status"] = "degraded"
+            report["degraded"] = "A read replica is skipped (see replicas): its reads go to the primary."
     if not healthy:
         report["status"] = "unavailable"
     return report, healthy
+
+
+def replicas_report() -> list[dict]:
+    """Each read replica: its masked URL, state (streaming, lagging, not streaming, not a replica, down), lag in
+    seconds and whether it serves reads now (hive_portal.replicas; a verdict at most a second old)."""
+    from hive_portal.replicas import replica_monitor
+
+    rows = []
+    for alias in settings.HIVE_REPLICA_ALIASES:
+        status = replica_monitor.status(alias) or replica_monitor.status(alias, fresh=True)
+        assert status is not None  # a fresh check always answers
+        row = {
+            "alias": alias,
+            "url": masked_database_url(settings.DATABASES[alias]),
+            "state": status.state,
+            "lag_seconds": None if status.lag is None else round(status.lag, 3),
+            "max_lag_seconds": settings.HIVE_REPLICA_MAX_LAG,
+            "serving": status.serving,
+        }
+        if status.error:
+            row["error"] = status.error
+        rows.append(row)
+    return rows
 
 
 def may_see_details(request) -> bool:

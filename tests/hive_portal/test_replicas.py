@@ -453,3 +453,33 @@ def test_middleware__state_lives_for_one_request_only(fake_replica):
     middleware(RequestFactory().get(DASHBOARD))
     assert seen[0] is not None
     assert read_state() is None
+
+
+# --- /health/ ------------------------------------------------------------------------------------------------------
+
+
+@DB
+def test_health__replica_listed_with_its_lag(fake_replica, client, superuser):
+    client.force_login(superuser)
+    body = client.get("/health/").json()
+    assert body["status"] == "ok"
+    (replica,) = body["replicas"]
+    assert replica["alias"] == REPLICA
+    assert replica["state"] == "streaming"
+    assert replica["lag_seconds"] == 0.1
+    assert replica["serving"] is True
+    assert replica["url"].startswith("postgresql://")
+
+
+@DB
+def test_health__replica_down__degraded_but_200(fake_replica, client, superuser):
+    fake_replica[REPLICA] = (replicas.DOWN, None)
+    anonymous = client.get("/health/")
+    assert anonymous.status_code == 200
+    assert anonymous.json() == {"status": "degraded"}
+    client.force_login(superuser)
+    body = client.get("/health/").json()
+    assert body["status"] == "degraded"
+    assert body["replicas"][0]["state"] == "down"
+    assert body["replicas"][0]["serving"] is False
+    assert "primary" in body["degraded"]
