@@ -9,6 +9,7 @@ hot standby with ``pg_basebackup`` (``hive_portal.embedded_db.ensure_replica``) 
 from __future__ import annotations
 
 import copy
+import shutil
 import time
 from contextlib import contextmanager
 from types import SimpleNamespace
@@ -20,6 +21,7 @@ from django.http import HttpResponse
 from django.test import RequestFactory, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import resolve
+from django.utils import timezone
 
 from common.read_routing import primary_reads, read_state, request_reads
 from hive_portal import replicas
@@ -483,3 +485,155 @@ def test_health__replica_down__degraded_but_200(fake_replica, client, superuser)
     assert body["replicas"][0]["state"] == "down"
     assert body["replicas"][0]["serving"] is False
     assert "primary" in body["degraded"]
+
+
+# --- A real streaming replica ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def streaming_replica(django_db_setup, django_db_blocker):
+    """A hot standby of the test session's PostgreSQL (made after the test database, so it holds it), on its own
+    port; stopped and deleted at the end of the module."""
+    from hive_portal.embedded_db import REPLICA_FOLDER, ensure_replica, running_server, stop_server
+
+    if not settings.HIVE_EMBEDDED_DATABASE:
+        pytest.skip("needs the embedded test database, whose files pg_basebackup copies")
+    primary = settings.DATA_DIR / "pgdata"
+    replica_pgdata = settings.DATA_DIR / REPLICA_FOLDER
+    port = running_server(primary).port + 1
+    try:
+        started = time.monotonic()
+        ensure_replica(primary, replica_pgdata, port)
+        made_in = time.monotonic() - started
+        yield {"pgdata": replica_pgdata, "port": port, "made_in": made_in}
+    finally:
+        stop_server(replica_pgdata)
+        shutil.rmtree(replica_pgdata, ignore_errors=True)
+
+
+@pytest.fixture
+def real_replica(streaming_replica, replica_settings):
+    """replica_1 is the real hot standby (its own port) for this test."""
+    from hive_portal.embedded_db import start_replica
+
+    start_replica(streaming_replica["pgdata"])  # a test before may have stopped it
+    replica_monitor.reset()
+    with replica_port(replica_settings, streaming_replica["port"]), override_settings(HIVE_REPLICA_ALIASES=[REPLICA]):
+        yield streaming_replica
+    replica_monitor.reset()
+
+
+def wait_until_on_replica(sql: str, params=(), timeout: float = 5.0) -> float:
+    """Seconds until ``sql`` returns a row on the replica (polled every 5 ms)."""
+    started = time.monotonic()
+    while True:
+        with connections[REPLICA].cursor() as cursor:
+            cursor.execute(sql, params)
+            if cursor.fetchone():
+                return time.monotonic() - started
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"not on the replica after {timeout} s: {sql}")
+        time.sleep(0.005)
+
+
+@pytest.mark.postgres_only
+@DB_COMMITTED
+def test_real_replica__a_write_is_read_there_within_a_second(real_replica, capsys):
+    from monitoring.models import AgentMetric
+
+    status = replica_monitor.status(REPLICA, fresh=True)
+    assert status is not None and status.state == replicas.STREAMING, status
+    with connections[REPLICA].cursor() as cursor:
+        cursor.execute("SELECT pg_is_in_recovery()")
+        assert cursor.fetchone() == (True,)
+
+    connections[REPLICA].ensure_connection()  # measure the streaming, not the connecting
+    AgentMetric.objects.create(
+        agent_id="replica-probe", response_time_ms=1, tokens_used=1, success=True, created_at=timezone.now()
+    )
+    lag = wait_until_on_replica("SELECT 1 FROM agent_metrics WHERE agent_id = %s", ["replica-probe"])  # from commit
+    assert lag < 1.0
+    with capsys.disabled():
+        print(
+            f"\n[replica] made (pg_basebackup + start) in {real_replica['made_in']:.2f} s; a row committed on the "
+            f"primary was read there {lag * 1000:.1f} ms later (monitor: {status.state}, lag {status.lag} s)"
+        )
+    with connections[REPLICA].cursor() as cursor, pytest.raises(Exception, match="read-only|recovery"):
+        cursor.execute("DELETE FROM agent_metrics")
+
+
+@pytest.mark.postgres_only
+@DB_COMMITTED
+def test_real_replica__dashboard_and_audit_log_read_it__bundle_does_not(real_replica, client, superuser, make_team):
+    from agents.models import Agent
+    from agents.services import agent_update
+    from hive_portal.testing import key_client, make_api_key
+    from monitoring.models import AgentMetric
+    from versioning.components import get_kind
+    from versioning.services import component_publish
+
+    make_team("router", publish=True)
+    AgentMetric.objects.create(
+        agent_id="cards", response_time_ms=321, tokens_used=9, success=True, created_at=timezone.now()
+    )
+    wait_until_on_replica("SELECT 1 FROM agent_metrics WHERE agent_id = 'cards'")
+    client.force_login(superuser)
+
+    with CaptureQueriesContext(connections[REPLICA]) as on_replica:
+        dashboard = client.get(DASHBOARD, {"range": "7d"})
+        audit = client.get(AUDIT_LOG)
+    assert dashboard.status_code == 200 and audit.status_code == 200
+    assert "cards" in dashboard.content.decode()
+    assert any("agent_metrics" in q["sql"] for q in on_replica.captured_queries)
+    assert any("version_history" in q["sql"] for q in on_replica.captured_queries)  # the audit log's table
+    assert "router" in audit.content.decode()  # the audit rows of the team, read from the replica
+
+    # The runtime's configuration: the primary, always — also right after a change the replica may not have yet.
+    _, raw = make_api_key(name="replica-runtime", scopes=["config:read"])
+    runtime = key_client(raw)
+    agent_update(agent=Agent.objects.get(agent_id="cards"), actor="test", note="newer", role="A newer role")
+    component_publish(kind=get_kind("agent"), component_id="cards", actor="test")
+    with CaptureQueriesContext(connections[REPLICA]) as on_replica:
+        bundle = runtime.get("/api/v1/bundle")
+        config = runtime.get("/api/v1/agents/cards/config")
+    assert bundle.status_code == 200 and config.status_code == 200
+    assert on_replica.captured_queries == []
+    assert config.json()["role"] == "A newer role"
+
+
+@pytest.mark.postgres_only
+@DB_COMMITTED
+def test_real_replica__stopped__pages_served_from_the_primary_and_health_says_so(
+    real_replica, client, superuser, monkeypatch, caplog
+):
+    from hive_portal.embedded_db import stop_server
+
+    client.force_login(superuser)
+    with CaptureQueriesContext(connections[REPLICA]) as on_replica:
+        assert client.get(AUDIT_LOG).status_code == 200
+    assert on_replica.captured_queries  # it served
+
+    # Stopped after the last check said "streaming": the next page meets the failure itself and is served again from
+    # the primary; the check it triggers marks the replica down.
+    monkeypatch.setattr(replica_monitor, "interval", 60.0)
+    assert replica_monitor.serving(REPLICA)
+    assert stop_server(real_replica["pgdata"])
+    started = time.monotonic()
+    response = client.get(AUDIT_LOG)
+    assert response.status_code == 200
+    assert time.monotonic() - started < settings.DATABASES[REPLICA]["OPTIONS"]["pool"]["timeout"] + 2
+    assert "Read replica replica_1 failed a read" in caplog.text
+    assert "now down" in caplog.text
+    assert not replica_monitor.serving(REPLICA)
+
+    # Known down: skipped at once, no query tried there.
+    with CaptureQueriesContext(connections[REPLICA]) as on_replica:
+        assert client.get(DASHBOARD).status_code == 200
+    assert on_replica.captured_queries == []
+
+    health = client.get("/health/")
+    assert health.status_code == 200
+    body = health.json()
+    assert body["status"] == "degraded"
+    assert body["replicas"][0]["state"] == replicas.DOWN
+    assert body["replicas"][0]["serving"] is False
