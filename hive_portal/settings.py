@@ -290,6 +290,8 @@ if HIVE_JOB_QUEUE:
     PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
     # Every worker gives a task's database connection back after it and deletes the jobs that succeeded.
     PROCRASTINATE_ON_APP_READY = "common.jobs.on_app_ready"
+    # Its worker LISTENs, which a hot standby refuses, and every job writes: the primary, never a read replica.
+    PROCRASTINATE_DATABASE_ALIAS = "default"
 # Agno's schema first (never migrated), then reads to a replica where a page allows it (see "Read replicas").
 DATABASE_ROUTERS = ["hive_portal.routers.AgnoSchemaRouter", "hive_portal.routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -350,6 +350,23 @@ def test_replica_pages__no_runtime_configuration_endpoint_on_the_list():
             assert replica_eligible(request) is False, (method, name)
 
 
+def test_listeners__stay_on_the_primary(fake_replica, replica_settings):
+    """A hot standby refuses LISTEN: the runtime's listener (and its long-poll pump), and the job worker, connect to
+    the primary whatever replicas there are."""
+    from procrastinate.contrib.django import app
+    from procrastinate.contrib.django.utils import connector_params
+
+    from runtime.watcher import _conninfo
+
+    replica_settings_port = replica_settings["PORT"]
+    with replica_port(replica_settings, 6543):
+        primary = connections.settings[DEFAULT_DB_ALIAS]
+        assert (_conninfo()["host"], _conninfo().get("port")) == (primary["HOST"], primary["PORT"] or None)
+        assert app.connector.alias == DEFAULT_DB_ALIAS
+        assert connector_params(settings.PROCRASTINATE_DATABASE_ALIAS)["port"] != 6543
+    assert replica_settings["PORT"] == replica_settings_port
+
+
 # --- Pages, through the whole middleware stack --------------------------------------------------------------------
 
 
@@ -560,6 +577,12 @@ def test_real_replica__a_write_is_read_there_within_a_second(real_replica, capsy
         )
     with connections[REPLICA].cursor() as cursor, pytest.raises(Exception, match="read-only|recovery"):
         cursor.execute("DELETE FROM agent_metrics")
+    connections[REPLICA].close()
+    with (
+        connections[REPLICA].cursor() as cursor,
+        pytest.raises(Exception, match="cannot execute LISTEN during recovery"),
+    ):
+        cursor.execute("LISTEN hive_runtime")  # why every listener stays on the primary
 
 
 @pytest.mark.postgres_only
