@@ -5,6 +5,7 @@ import uuid
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.db import router
 from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
@@ -157,7 +158,9 @@ class AuditRecordAdmin(ReadOnlyAdmin):
         queryset = changelist_queryset(self, request)
         if isinstance(queryset, HttpResponse):
             return queryset
-        queryset = queryset.order_by("created_at", "id")
+        # Rows are read while the response streams, after the request's own routing has ended: fix the database now
+        # (a read replica when this page may use one, hive_portal.routers).
+        queryset = queryset.order_by("created_at", "id").using(router.db_for_read(queryset.model))
 
         class Echo:
             def write(self, value):
