@@ -218,8 +218,9 @@ def main() -> int:
         ks.say(
             "Same machine: both PostgreSQL servers, gunicorn and wrk share its cores and disk, so these figures show the "
             "routing at work (which server answered) and its cost, not a speed-up; a replica adds capacity only on a "
-            "machine of its own. The primary's transactions with a replica are the sessions, users, permissions and "
-            "API keys every request checks there, and the replica health checks."
+            "machine of its own. With a replica the primary still answers what must stay there: the session, user and "
+            "permission reads of every dashboard request, and for the search the API key's bookkeeping and the runtime "
+            "listener's generation reads (the replica's own count includes its health checks)."
         )
         checks = [
             (f"with no replica, the replica served nothing ({case})", results[(0, case)][2] == 0) for case in scripts
