@@ -7,9 +7,8 @@ publish to the new bundle being served, through the whole stack (key authenticat
 incremental build from the worker's parts, the response). Also the bytes a runtime that holds the previous
 bundle receives (``?since=``) against that agent's document.
 
-Baseline, measured in the same run: the whole bundle rebuilt and serialised from scratch
-(``runtime.selectors.bundle_document`` + ``runtime.documents.render``), what every worker did on every publish
-before. Targets: publish → served ≤ 50 ms; bytes per runtime per one-agent change ≤ 2× the agent's document.
+Baseline, measured in the same run: the whole bundle rebuilt and serialised from scratch (a ``BundleBuilder`` with
+no parts yet: every document built), what every worker did on every publish before. Targets: publish → served ≤ 50 ms; bytes per runtime per one-agent change ≤ 2× the agent's document.
 
     .venv/bin/python bench/bundle.py [--agents 5000] [--repeat 5]
 """
@@ -82,8 +81,8 @@ def main() -> None:
 
         from hive_portal.demo import load_demo
         from hive_portal.testing import make_api_key
-        from runtime.documents import render
-        from runtime.selectors import bundle_document, consistent_snapshot, snapshot_generation
+        from runtime.bundle import BundleBuilder
+        from runtime.selectors import consistent_snapshot, snapshot_generation
 
         call_command("migrate", verbosity=0)
         load_demo(StringIO())
@@ -110,7 +109,7 @@ def main() -> None:
             # Baseline: the whole bundle from scratch, as every worker built it after every publish before.
             start = time.perf_counter()
             with consistent_snapshot():
-                render(bundle_document(snapshot_generation(), "staging"), generation=0)
+                BundleBuilder().build(snapshot_generation(), "staging")
             whole_ms.append((time.perf_counter() - start) * 1000)
         size = len(response.content)
     served, whole = statistics.median(served_ms), statistics.median(whole_ms)

@@ -14,6 +14,7 @@ from evaluations.admin_panels import may_run, panel_context
 from evaluations.forms import EvalCaseForm
 from evaluations.models import EvalCase, EvalRun, EvalSuite, GateDecision
 from versioning.models import ComponentVersion
+from versioning.selectors import component_version, published_version
 
 
 def _messages_of(exc: ValidationError) -> str:
@@ -77,7 +78,7 @@ class EvalSuiteAdmin(ServiceBackedAdmin):
         )  # fmt: skip
 
     def delete(self, request, obj):
-        obj.delete()
+        services.suite_delete(suite=obj, actor=request.user)
 
 
 @admin.register(EvalRun)
@@ -108,9 +109,7 @@ class EvalRunAdmin(ReadOnlyAdmin):
     def _version(self, request, component_type: str, component_id: str, version: int) -> ComponentVersion:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        row = ComponentVersion.objects.filter(
-            component_type=component_type, component_id=component_id, version=version
-        ).first()
+        row = component_version(component_type, component_id, version)
         if row is None or component_type not in ("agent", "team"):
             raise Http404(f"No version {version} of {component_type} {component_id}.")
         return row
@@ -126,8 +125,6 @@ class EvalRunAdmin(ReadOnlyAdmin):
             _, live = services.review_pair(component_type, component_id)
             baseline = live if live is not None and live.pk != candidate.pk else None
             if baseline is None:
-                from versioning.selectors import published_version
-
                 published = published_version(component_type, component_id)
                 baseline = published if published is not None and published.pk != candidate.pk else None
         found = selectors.comparison(component_type, component_id, candidate, baseline)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from audit.models import AuditAction, AuditSubject
 from audit.services import actor_parts, audit_record
 from common import jobs
+from common.services import apply_fields
 from evaluations import checks, selectors
 from evaluations.models import EvalCase, EvalResult, EvalRun, EvalSuite, GateDecision, GateOutcome, RunState
 from evaluations.runner import Endpoint, Job, RunStats, run_jobs
@@ -68,11 +69,9 @@ def _save(case: EvalCase) -> None:
 @transaction.atomic
 def case_create(*, actor: Any, **fields: Any) -> EvalCase:
     """A new test case (audited)."""
-    unknown = set(fields) - set(CASE_FIELDS)
-    if unknown:
-        raise ValidationError(f"Unknown test case field(s): {', '.join(sorted(unknown))}.")
     _, name = actor_parts(actor)
-    case = EvalCase(**fields, created_by_name=name)
+    case = EvalCase(created_by_name=name)
+    apply_fields(case, fields, editable=CASE_FIELDS, label="A test case")
     _save(case)
     audit_record(
         action=AuditAction.CREATED, subject_type=AuditSubject.TEST_CASE, subject_id=case.pk, actor=actor,
@@ -84,13 +83,9 @@ def case_create(*, actor: Any, **fields: Any) -> EvalCase:
 @transaction.atomic
 def case_update(*, case: EvalCase, actor: Any, **fields: Any) -> EvalCase:
     """Change the listed fields of a test case (audited with before and after)."""
-    unknown = set(fields) - set(CASE_FIELDS)
-    if unknown:
-        raise ValidationError(f"Unknown test case field(s): {', '.join(sorted(unknown))}.")
     case = EvalCase.objects.select_for_update().get(pk=case.pk)
     before = _snapshot(case)
-    for key, value in fields.items():
-        setattr(case, key, value)
+    apply_fields(case, fields, editable=CASE_FIELDS, label="A test case")
     _save(case)
     if _snapshot(case) != before:
         audit_record(
@@ -131,6 +126,19 @@ def suite_set(*, component_type: str, component_id: str, min_pass_rate: int, act
         after={"min_pass_rate": min_pass_rate},
     )  # fmt: skip
     return suite
+
+
+@transaction.atomic
+def suite_delete(*, suite: EvalSuite, actor: Any) -> None:
+    """Remove a component's own pass rate (``HIVE_EVAL_MIN_PASS_RATE`` applies again), audited."""
+    before = {"min_pass_rate": suite.min_pass_rate}
+    label = f"Test suite of {suite.component_type} {suite.component_id}"
+    pk = suite.pk
+    suite.delete()
+    audit_record(
+        action=AuditAction.DELETED, subject_type=AuditSubject.TEST_SUITE, subject_id=pk, actor=actor, reason=label,
+        before=before,
+    )  # fmt: skip
 
 
 # --- Runs ---------------------------------------------------------------------------------------------------
@@ -217,14 +225,6 @@ def _unavailable():
     )
 
 
-def _version(component_type: str, component_id: str, number: int | None) -> ComponentVersion | None:
-    if number is None:
-        return None
-    return ComponentVersion.objects.filter(
-        component_type=component_type, component_id=component_id, version=number
-    ).first()
-
-
 def evaluation_execute(*, run_id: int, environment: str | None = None) -> EvalRun:
     """Run a queued evaluation (the job): every missing (case, version) result, stored as it arrives."""
     with transaction.atomic():
@@ -235,10 +235,14 @@ def evaluation_execute(*, run_id: int, environment: str | None = None) -> EvalRu
         run.save(update_fields=["state", "started_at"])
     try:
         endpoint = Endpoint.from_settings()
-        candidate = _version(run.component_type, run.component_id, run.candidate_version)
+        candidate = component_version(run.component_type, run.component_id, run.candidate_version)
         if candidate is None:
             raise ValidationError(f"Version {run.candidate_version} no longer exists (the draft was discarded).")
-        baseline = _version(run.component_type, run.component_id, run.baseline_version)
+        baseline = (
+            component_version(run.component_type, run.component_id, run.baseline_version)
+            if run.baseline_version is not None
+            else None
+        )
         candidate_subject = selectors.subject(run.component_type, candidate, environment)
         baseline_subject = selectors.subject(run.component_type, baseline, environment) if baseline else None
         cases = list(selectors.active_cases(run.component_type, run.component_id))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from contextlib import contextmanager
-from typing import Any
 
 from django.db import connection, transaction
 
@@ -172,30 +171,6 @@ def team_index(environment: str | None = None) -> list[dict]:
         .values("component_id", "version", "published_at", "content_hash")
         if r["component_id"] in active
     ]
-
-
-def bundle_document(generation: int, environment: str | None = None) -> dict[str, Any]:
-    """Every active agent and team ``environment`` serves and its typification tree: one request, one state."""
-    from typification.selectors import typification_tree_document
-
-    environment = environment or first_environment()
-    active_agents = _active_ids(Agent, "agent_id")
-    agent_rows = {r.component_id: r for r in _published("agent", environment) if r.component_id in active_agents}
-    agents = {aid: agno_documents.agent_document(r.config, _hive_metadata(r)) for aid, r in sorted(agent_rows.items())}
-    active_teams = _active_ids(Team, "team_id")
-    teams = {
-        r.component_id: _team_document_from(r, agent_rows, active_agents)
-        for r in sorted(_published("team", environment), key=lambda r: r.component_id)
-        if r.component_id in active_teams
-    }
-    return {
-        "bundle_version": generation,
-        "environment": environment,
-        "agents": agents,
-        "teams": teams,
-        "typification": typification_tree_document(environment),
-        "rollouts": _bundle_rollouts(environment, agent_rows, active_agents, teams),
-    }
 
 
 def _bundle_rollouts(

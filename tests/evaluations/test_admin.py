@@ -180,3 +180,19 @@ def test_audit_row_of_the_publish__links_the_test_cases(client, routed_team, pub
     assert f'href="{link}?baseline={record.from_version}"' in page
     review = client.get(f"{link}?baseline={record.from_version}").content.decode()
     assert "Cartão perdido" in review and "✔ Passes" in review and "Passed" in review
+
+
+def test_suite__set_and_deleted_in_the_admin__both_audited(client, publisher, demo):
+    from evaluations.models import EvalSuite
+
+    client.force_login(publisher)
+    response = client.post(
+        "/admin/evaluations/evalsuite/add/",
+        {"component_type": "team", "component_id": TEAM, "min_pass_rate": "90"},
+    )
+    assert response.status_code == 302
+    suite = EvalSuite.objects.get()
+    response = client.post(f"/admin/evaluations/evalsuite/{suite.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302 and not EvalSuite.objects.exists()
+    actions = list(AuditRecord.objects.filter(subject_type="test_suite").values_list("action", flat=True))
+    assert sorted(actions) == ["created", "deleted"]

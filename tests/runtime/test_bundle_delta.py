@@ -1,5 +1,6 @@
 """The bundle from per-worker parts, and ``?since=N``: a runtime holding bundle N gets only what changed, and
-merging it gives exactly the whole bundle (the reference: ``runtime.selectors.bundle_document``)."""
+merging it gives exactly the whole bundle a worker with no parts yet builds from the database (the reference: a
+fresh ``BundleBuilder``; each document equals its own endpoint's, tests/runtime/test_agno_documents.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from django.utils import timezone
 
 from hive_portal.testing import error_of
 from hive_portal_client.client import merge_delta
-from runtime.bundle import bundle_builder
-from runtime.selectors import bundle_document, consistent_snapshot, snapshot_generation
+from runtime.bundle import BundleBuilder, bundle_builder
+from runtime.selectors import consistent_snapshot, snapshot_generation
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +30,7 @@ def demo(db):
 def _reference() -> dict:
     with consistent_snapshot():
         generation = snapshot_generation()
-        return json.loads(json.dumps(bundle_document(generation, "staging"), default=str))
+        return json.loads(BundleBuilder().build(generation, "staging").body)
 
 
 def _publish_agent(agent_id: str, **fields):
