@@ -63,19 +63,39 @@ def test_app_role__serves_the_portal_tables(as_app_role, make_agent):
     assert as_app_role("SELECT name FROM agents WHERE agent_id = 'cards'") == [("Renamed",)]
 
 
-def test_app_role__makes_a_metric_month_through_the_function_only(as_app_role):
+@pytest.mark.django_db(transaction=True)
+def test_app_role__makes_a_metric_month_through_the_function_only():
     """The daily partition job runs as the application role: it may make a month of a metric table through
-    ``hive_add_month_partition`` (which runs as the owner) and nothing else of the kind."""
-    assert as_app_role("SELECT hive_add_month_partition('agent_metrics', '2033-02-01T00:00:00Z')") == [(True,)]
-    assert as_app_role("SELECT hive_add_month_partition('agent_metrics', '2033-02-01T00:00:00Z')") == [(False,)]
-    with pytest.raises(DatabaseError, match="not a partitioned metric table"):
-        as_app_role("SELECT hive_add_month_partition('version_history', '2033-02-01T00:00:00Z')")
-    with pytest.raises(DatabaseError, match="not the first instant of a month"):
-        as_app_role("SELECT hive_add_month_partition('agent_metrics', '2033-02-03T00:00:00Z')")
-    with pytest.raises(DatabaseError, match="permission denied"):
-        as_app_role(
-            "CREATE TABLE agent_metrics_p203303 PARTITION OF agent_metrics FOR VALUES FROM ('2033-03-01') TO ('2033-04-01')"
-        )
+    ``hive_add_month_partition`` (which runs as the owner) and nothing else of the kind. The role is created and
+    granted in a committed transaction of its own: a transaction holding the grants' catalog locks while it waits
+    for the table lock would deadlock with any concurrent writer of the metric table."""
+    role = "hive_app_partitions"
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE ROLE "{role}" NOLOGIN NOSUPERUSER')
+    grant_application_role(role)
+
+    def run(sql):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f'SET LOCAL ROLE "{role}"')
+            cursor.execute(sql)
+            return cursor.fetchall() if cursor.description else None
+
+    try:
+        assert run("SELECT hive_add_month_partition('agent_metrics', '2033-02-01T00:00:00Z')") == [(True,)]
+        assert run("SELECT hive_add_month_partition('agent_metrics', '2033-02-01T00:00:00Z')") == [(False,)]
+        with pytest.raises(DatabaseError, match="not a partitioned metric table"):
+            run("SELECT hive_add_month_partition('version_history', '2033-02-01T00:00:00Z')")
+        with pytest.raises(DatabaseError, match="not the first instant of a month"):
+            run("SELECT hive_add_month_partition('agent_metrics', '2033-02-03T00:00:00Z')")
+        with pytest.raises(DatabaseError, match="permission denied"):
+            run(
+                "CREATE TABLE agent_metrics_p203303 PARTITION OF agent_metrics FOR VALUES FROM ('2033-03-01') TO ('2033-04-01')"
+            )
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS agent_metrics_p203302")
+            cursor.execute(f'DROP OWNED BY "{role}"')
+            cursor.execute(f'DROP ROLE "{role}"')
 
 
 def test_app_role__missing__nothing_granted_no_error():
