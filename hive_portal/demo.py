@@ -317,6 +317,7 @@ DEMO_QUERIES = [
 
 
 def _load_metrics() -> int:
+    from monitoring import rollups
     from monitoring.models import AgentMetric, RoutingDecision
 
     if AgentMetric.objects.exists():
@@ -358,6 +359,7 @@ def _load_metrics() -> int:
             )
     AgentMetric.objects.bulk_create(metrics, batch_size=2000)
     RoutingDecision.objects.bulk_create(decisions, batch_size=2000)
+    rollups.rebuild(start=now - timedelta(hours=7 * 24), end=now)  # written directly, not through ingestion
     return len(metrics)
 
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import math
 
-from django.db.models import Aggregate, Field, FloatField
+from django.db.models import Aggregate, Field, FloatField, Func, IntegerField
+
+from monitoring import histograms
 
 
 class PercentileCont(Aggregate):
@@ -69,6 +71,13 @@ def register_sqlite_functions(sender, connection, **kwargs) -> None:
     if connection.vendor == "sqlite":
         connection.connection.create_aggregate("PERCENTILE_CONT", 2, _SqlitePercentileCont)
         connection.connection.create_aggregate("PERCENTILES_JSON", 2, _SqlitePercentiles)
+        connection.connection.create_aggregate("HIST_SUM", 1, _SqliteHistogramSum)
+        connection.connection.create_function(
+            "HIST_LATENCY_BIN", 1, lambda v: None if v is None else histograms.latency_bin(v), deterministic=True
+        )
+        connection.connection.create_function(
+            "HIST_CONFIDENCE_BIN", 1, lambda v: None if v is None else histograms.confidence_bin(v), deterministic=True
+        )
 
 
 class FloatListField(Field):
@@ -134,3 +143,52 @@ class _SqlitePercentiles:
         if not self.values or self.fractions is None:
             return None
         return json.dumps([percentile_cont(self.values, f) for f in self.fractions])
+
+
+class HistogramSum(Aggregate):
+    """Element-wise sum of histogram vectors (pgvector's ``sum(vector)``; a registered aggregate on SQLite, where
+    the vectors are stored as their text)."""
+
+    function = "SUM"
+    name = "HistogramSum"
+    allow_distinct = False
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, function="HIST_SUM", **extra_context)
+
+
+class _SqliteHistogramSum:
+    def __init__(self):
+        self.total: list[float] | None = None
+
+    def step(self, value):
+        if value is None:
+            return
+        values = json.loads(value)
+        self.total = values if self.total is None else [a + b for a, b in zip(self.total, values)]
+
+    def finalize(self):
+        return None if self.total is None else "[" + ",".join(repr(float(v)) for v in self.total) + "]"
+
+
+class Bin(Func):
+    """The histogram bin of a value: PostgreSQL's ``width_bucket(value, ARRAY[edges])`` minus ``offset`` (the
+    same numbers as ``monitoring.histograms``); a registered function on SQLite."""
+
+    output_field = IntegerField()
+
+    def __init__(self, expression, *, edges: tuple, offset: int = 0, **extra):
+        self.edges, self.offset = edges, offset
+        super().__init__(expression, **extra)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        kind = "int" if isinstance(self.edges[0], int) else "float8"
+        # Numbers rendered into the SQL (constants of monitoring.histograms), never user input.
+        edges = ", ".join(repr(edge) for edge in self.edges)
+        return f"(width_bucket({sql}, ARRAY[{edges}]::{kind}[]) - {int(self.offset)})", params
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        function = "HIST_LATENCY_BIN" if isinstance(self.edges[0], int) else "HIST_CONFIDENCE_BIN"
+        return f"{function}({sql})", params

@@ -13,6 +13,14 @@ def _ensure_partitions(using="default", **kwargs) -> None:
         ensure_partitions()
 
 
+def _rebuild_rollups(using="default", **kwargs) -> None:
+    """After the migrate that adds the rollups to a database that already holds metrics: fill them once."""
+    from monitoring import rollups
+
+    if rollups.needs_rebuild():
+        rollups.rebuild()
+
+
 class MonitoringConfig(AppConfig):
     name = "monitoring"
     verbose_name = "Monitoring"
@@ -22,3 +30,4 @@ class MonitoringConfig(AppConfig):
 
         connection_created.connect(register_sqlite_functions, dispatch_uid="monitoring.sqlite_percentile")
         post_migrate.connect(_ensure_partitions, sender=self, dispatch_uid="monitoring.ensure_partitions")
+        post_migrate.connect(_rebuild_rollups, sender=self, dispatch_uid="monitoring.rebuild_rollups")

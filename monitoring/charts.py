@@ -52,7 +52,7 @@ def series_charts(rows: list[dict], granularity: str) -> dict[str, dict]:
             datasets=[dataset("success rate", [r["success_rate"] for r in rows], 2)],
         ),
         "latency": chart(
-            type="line", labels=labels, title="Response time", format="ms",
+            type="line", labels=labels, title="Response time, p50 / p95 (≈ estimated)", format="ms",
             datasets=[
                 dataset("p50", [r["p50_ms"] for r in rows], 0),
                 dataset("p95", [r["p95_ms"] for r in rows], 1),

@@ -41,7 +41,7 @@ def agent_dashboard(*, period: Period, agent_id: str = "") -> dict:
         charts["agents_latency"] = chart(
             type="bar",
             labels=labels,
-            title="p50 / p95 response time per agent",
+            title="p50 / p95 response time per agent (≈ estimated)",
             format="ms",
             datasets=[
                 dataset("p50", [row["p50_ms"] for row in overview], 0, kind="bar"),
@@ -86,8 +86,8 @@ def _version_labels(agent_id: str, versions: list[int]) -> dict[int, dict]:
 COMPARED = [
     ("requests", "Requests", "number", None),
     ("success_rate", "Success rate", "percent", "higher"),
-    ("p50_ms", "p50 response time", "ms", "lower"),
-    ("p95_ms", "p95 response time", "ms", "lower"),
+    ("p50_ms", "≈ p50 response time", "ms", "lower"),
+    ("p95_ms", "≈ p95 response time", "ms", "lower"),
     ("avg_ms", "Mean response time", "ms", "lower"),
     ("avg_tokens", "Tokens per request", "number", "lower"),
     ("tokens", "Tokens in total", "number", None),
@@ -132,8 +132,8 @@ def _version_charts(rows: list[dict], versions: list[int], granularity: str) -> 
 
     charts = {}
     for key, title, fmt in (
-        ("p95_ms", "p95 response time", "ms"),
-        ("p50_ms", "p50 response time", "ms"),
+        ("p95_ms", "≈ p95 response time", "ms"),
+        ("p50_ms", "≈ p50 response time", "ms"),
         ("success_rate", "Success rate", "percent"),
         ("requests", "Requests", "number"),
     ):

@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 
 from evaluations.models import EvalCase
+from monitoring import histograms
 from monitoring.selectors import Period
 from teams.models import Team
 
@@ -104,8 +105,16 @@ class AgentPeriodForm(PeriodForm):
 class RoutingPeriodForm(PeriodForm):
     threshold = forms.FloatField(
         required=False, min_value=0, max_value=1, initial=0.5, label="Low confidence below",
-        widget=forms.NumberInput(attrs={"step": "0.05"}),
+        widget=forms.NumberInput(attrs={"step": "0.01"}),
+        help_text="Between 0 and 1, at most two decimals.",
     )  # fmt: skip
+
+    def clean_threshold(self):
+        value = self.cleaned_data.get("threshold")
+        if value is not None and not histograms.is_confidence_step(value):
+            # The rollups count confidences per 0.01: a finer threshold could not be answered exactly.
+            raise forms.ValidationError("Use at most two decimals, such as 0.55.")
+        return value
 
     def threshold_value(self) -> float:
         if self.is_valid() and self.cleaned_data.get("threshold") is not None:

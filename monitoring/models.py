@@ -1,7 +1,9 @@
 from django.db import models
 from django.db.models import Q
+from pgvector.django import VectorField
 
 from common.db import json_object_constraint
+from monitoring.histograms import CONFIDENCE_BINS, LATENCY_BINS
 from monitoring.indexes import CoveringIndex
 
 # What the dashboards aggregate: covered by the time-series indexes so PostgreSQL answers from the
@@ -122,6 +124,106 @@ class RoutingDecision(models.Model):
 
     def __str__(self):
         return f"{self.session_id} → {self.routed_to}"
+
+
+# --- Rollups: what the dashboards read (monitoring.rollups keeps them, monitoring.selectors reads them) --------
+#
+# One row per key and hour (or UTC day) once compacted; until the next compaction a key may have several partial
+# rows (one per ingested batch), which every read sums. Keys never hold NULL: no version is 0, no unit is "".
+
+
+class MetricRollup(models.Model):
+    agent_id = models.CharField(max_length=255)
+    config_version = models.PositiveIntegerField(default=0, help_text="0: the metrics carried no version.")
+    bucket = models.DateTimeField(help_text="Start of the hour (or of the UTC day) the row sums up.")
+    requests = models.PositiveIntegerField()
+    successes = models.PositiveIntegerField()
+    response_ms_sum = models.BigIntegerField()
+    tokens = models.BigIntegerField()
+    min_ms = models.PositiveIntegerField()
+    max_ms = models.PositiveIntegerField()
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+    latency = VectorField(dimensions=LATENCY_BINS, help_text="Requests per response-time bin (monitoring.histograms).")
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.agent_id} v{self.config_version} at {self.bucket:%Y-%m-%d %H:%M}"
+
+
+class AgentMetricHourly(MetricRollup):
+    class Meta:
+        db_table = "agent_metrics_hourly"
+        verbose_name = "agent metrics per hour"
+        indexes = [
+            models.Index(fields=["agent_id", "bucket"], name="agent_metrics_h_agent"),
+            models.Index(fields=["bucket"], name="agent_metrics_h_bucket"),
+        ]
+
+
+class AgentMetricDaily(MetricRollup):
+    class Meta:
+        db_table = "agent_metrics_daily"
+        verbose_name = "agent metrics per day"
+        indexes = [
+            models.Index(fields=["agent_id", "bucket"], name="agent_metrics_d_agent"),
+            models.Index(fields=["bucket"], name="agent_metrics_d_bucket"),
+        ]
+
+
+class DecisionRollup(models.Model):
+    routed_to = models.CharField(max_length=255)
+    bucket = models.DateTimeField(help_text="Start of the hour (or of the UTC day) the row sums up.")
+    decisions = models.PositiveIntegerField()
+    confidence_count = models.PositiveIntegerField(help_text="Decisions that carried a confidence.")
+    confidence_sum = models.FloatField()
+    confidence = VectorField(
+        dimensions=CONFIDENCE_BINS, help_text="Decisions per confidence bin of 0.01 (monitoring.histograms)."
+    )
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.routed_to} at {self.bucket:%Y-%m-%d %H:%M}"
+
+
+class RoutingDecisionHourly(DecisionRollup):
+    class Meta:
+        db_table = "routing_decisions_hourly"
+        verbose_name = "routing decisions per hour"
+        indexes = [models.Index(fields=["bucket"], name="routing_decisions_h_bucket")]
+
+
+class RoutingDecisionDaily(DecisionRollup):
+    class Meta:
+        db_table = "routing_decisions_daily"
+        verbose_name = "routing decisions per day"
+        indexes = [models.Index(fields=["bucket"], name="routing_decisions_d_bucket")]
+
+
+class TypificationRollup(DecisionRollup):
+    business_unit = models.CharField(max_length=255, blank=True, default="")
+    path = models.TextField(blank=True, default="", help_text="The typification path as JSON text; '' for none.")
+
+    class Meta:
+        abstract = True
+
+
+class TypificationHourly(TypificationRollup):
+    class Meta:
+        db_table = "routing_typifications_hourly"
+        verbose_name = "typifications per hour"
+        indexes = [models.Index(fields=["bucket"], name="routing_typifications_h_bucket")]
+
+
+class TypificationDaily(TypificationRollup):
+    class Meta:
+        db_table = "routing_typifications_daily"
+        verbose_name = "typifications per day"
+        indexes = [models.Index(fields=["bucket"], name="routing_typifications_d_bucket")]
 
 
 class IngestionKind(models.TextChoices):

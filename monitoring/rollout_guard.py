@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError
 from django.utils import timezone
 
-from monitoring.selectors import Period, agent_version_comparison
+from monitoring.selectors import Period, agent_version_stats
 from versioning.components import get_kind
 from versioning.models import Rollout
 from versioning.rollouts import rollout_abort, rollout_record_figures
@@ -35,7 +35,7 @@ def rollout_figures(rollout: Rollout) -> dict[str, Any]:
     start = rollout.started_at
     period = Period(start=start, end=max(now, start) + timedelta(seconds=1), granularity="hour", tz=UTC)
     versions = [rollout.baseline.version, rollout.candidate.version]
-    stats = agent_version_comparison(agent_id=rollout.component_id, versions=versions, period=period)
+    stats = agent_version_stats(agent_id=rollout.component_id, versions=versions, period=period)
 
     def side(version: int) -> dict[str, Any]:
         row = stats.get(version) or {}

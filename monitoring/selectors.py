@@ -1,7 +1,11 @@
 """Reads for the monitoring dashboards, and what a logged Agno run says for a test case.
 
-Every dashboard number is aggregated by the database in one query per table or chart (``percentile_cont`` for
-percentiles); Python only reshapes the grouped rows.
+The dashboards read the rollups (``monitoring.rollups``): a period's whole UTC days from the daily rows, the hours
+at either end from the hourly rows, so a dashboard's cost grows with the buckets it shows, not with the rows
+stored. Counts, sums, means, minimum and maximum are exact; percentiles are estimated from the rollups' histograms
+(within 5 %, ``monitoring.histograms``) and labelled so on the pages. Hourly figures are whole hours: a period is
+widened to the hours it touches. The rollout guard's short windows read the raw rows (:func:`agent_version_stats`,
+exact).
 """
 
 from __future__ import annotations
@@ -11,12 +15,27 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from django.db.models import Avg, Count, F, FloatField, Max, Min, Q, Sum
-from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Trunc
+from django.db.models import Avg, Count, Max, Min, Q, Sum
+from django.db.models.functions import Trunc
 
-from monitoring.aggregates import PercentileCont, Percentiles
-from monitoring.models import AgentMetric, AgnoRun, RoutingDecision
+from monitoring import histograms
+from monitoring.aggregates import Percentiles
+from monitoring.models import AgentMetric, AgentMetricDaily, AgnoRun, RoutingDecision
+from monitoring.rollups import (
+    DAY,
+    DECISIONS_DAILY,
+    DECISIONS_HOURLY,
+    HOUR,
+    METRICS_DAILY,
+    METRICS_HOURLY,
+    TYPIFICATIONS_DAILY,
+    TYPIFICATIONS_HOURLY,
+    Rollup,
+    day_of,
+    decision_values,
+    hour_of,
+    metric_values,
+)
 
 GRANULARITIES = ("hour", "day")
 
@@ -34,61 +53,134 @@ class Period:
         if self.end <= self.start:
             raise ValueError("the period must end after it starts")
 
+    @property
+    def hours(self) -> tuple[datetime, datetime]:
+        """The whole hours the period touches: what the rollups' figures cover."""
+        end = hour_of(self.end)
+        return hour_of(self.start), (end if end == self.end else end + HOUR)
 
-def _metric_stats() -> dict[str, Any]:
-    """The aggregate columns every metric table and chart shows. Only covered columns (see the model's
-    indexes) and ``COUNT(*)``, so PostgreSQL can answer from the index alone; both percentiles come
-    from one sort."""
-    return {
-        "requests": Count("*"),
-        "successes": Count("success", filter=Q(success=True)),  # a covered, non-null column
-        "percentiles": Percentiles("response_time_ms", [0.5, 0.95]),
-        "avg_ms": Avg("response_time_ms"),
-        "tokens": Sum("tokens_used"),
-    }
+
+# --- Reading rollups -----------------------------------------------------------------------------------------
+
+_MIN_FIELDS = {"min_ms", "first_at"}
+_MAX_FIELDS = {"max_ms", "last_at"}
+_HISTOGRAMS = {"latency", "confidence"}
+
+
+Span = tuple[Rollup, datetime | None, datetime | None]
+
+
+def _spans(period: Period, hourly: Rollup, daily: Rollup) -> list[Span]:
+    """Where a period's figures are: its whole UTC days in the daily rows, the hours at either end hourly."""
+    start, end = period.hours
+    first_day = day_of(start)
+    if first_day < start:
+        first_day += DAY
+    last_day = day_of(end)
+    if first_day >= last_day:
+        return [(hourly, start, end)]
+    spans = [(daily, first_day, last_day), (hourly, start, first_day), (hourly, last_day, end)]
+    return [(rollup, a, b) for rollup, a, b in spans if a < b]
+
+
+def _merge(into: dict[str, Any], row: dict[str, Any]) -> None:
+    for name, value in row.items():
+        current = into.get(name)
+        if value is None or current is None:
+            into[name] = current if value is None else value
+        elif name in _HISTOGRAMS:
+            into[name] = histograms.add(current, value)
+        elif name in _MIN_FIELDS:
+            into[name] = min(current, value)
+        elif name in _MAX_FIELDS:
+            into[name] = max(current, value)
+        else:
+            into[name] = current + value
+
+
+def _read(
+    spans: list[Span],
+    *,
+    values: dict[str, Any],
+    group: tuple[str, ...] = (),
+    filters: Q | None = None,
+    granularity: str = "",
+    tz: tzinfo | None = None,
+) -> list[dict[str, Any]]:
+    """Rollup rows summed per ``group`` (and per hour or day of ``tz`` with ``granularity``) across the spans."""
+    merged: dict[tuple, dict[str, Any]] = {}
+    for rollup, start, end in spans:
+        query = rollup.model._default_manager.all()
+        if start is not None:
+            query = query.filter(bucket__gte=start)
+        if end is not None:
+            query = query.filter(bucket__lt=end)
+        if filters is not None:
+            query = query.filter(filters)
+        names = list(group)
+        if granularity:
+            query = query.annotate(series_bucket=Trunc("bucket", granularity, tzinfo=tz))
+            names.append("series_bucket")
+        found = query.values(*names).annotate(**values).order_by() if names else [query.aggregate(**values)]
+        for row in found:
+            if not names and row[next(iter(values))] is None:
+                continue  # nothing in this span
+            key = tuple(row[name] for name in names)
+            if key in merged:
+                _merge(merged[key], {name: row[name] for name in values})
+            else:
+                merged[key] = row
+    rows = list(merged.values())
+    for row in rows:
+        if granularity:
+            row["bucket"] = row.pop("series_bucket")
+    return rows
 
 
 def _finish(row: dict[str, Any]) -> dict[str, Any]:
-    row["p50_ms"], row["p95_ms"] = row.pop("percentiles") or (None, None)
     requests = row["requests"] or 0
+    latency = row.pop("latency", None)
+    p50, p95 = (
+        histograms.latency_percentiles(latency, [0.5, 0.95], minimum=row["min_ms"], maximum=row["max_ms"])
+        if requests
+        else (None, None)
+    )
+    row["p50_ms"], row["p95_ms"] = p50, p95
     row["success_rate"] = (row["successes"] / requests) if requests else None
+    row["avg_ms"] = (row.pop("response_ms_sum") / requests) if requests else None
     row["avg_tokens"] = (row["tokens"] / requests) if requests and row["tokens"] is not None else None
     return row
 
 
-def _in_period(period: Period) -> Q:
-    return Q(created_at__gte=period.start, created_at__lt=period.end)
+def _agent(agent_id: str) -> Q:
+    return Q(agent_id=agent_id)
 
 
 def agent_overview(*, period: Period) -> list[dict[str, Any]]:
     """One row per agent with metrics in the period: requests, success rate, p50/p95, tokens. Busiest first."""
-    rows = (
-        AgentMetric.objects.filter(_in_period(period))
-        .values("agent_id")
-        .annotate(**_metric_stats())
-        .order_by("-requests", "agent_id")
-    )
-    return [_finish(dict(row)) for row in rows]
+    rows = _read(_spans(period, METRICS_HOURLY, METRICS_DAILY), values=metric_values(), group=("agent_id",))
+    return sorted((_finish(row) for row in rows), key=lambda row: (-row["requests"], row["agent_id"]))
 
 
 def agent_series(*, agent_id: str, period: Period) -> list[dict[str, Any]]:
     """The agent's metrics per hour or day of the period (only buckets with data), oldest first."""
-    rows = (
-        AgentMetric.objects.filter(_in_period(period), agent_id=agent_id)
-        .annotate(bucket=Trunc("created_at", period.granularity, tzinfo=period.tz))
-        .values("bucket")
-        .annotate(**_metric_stats())
-        .order_by("bucket")
+    start, end = period.hours
+    rows = _read(
+        [(METRICS_HOURLY, start, end)],
+        values=metric_values(),
+        filters=_agent(agent_id),
+        granularity=period.granularity,
+        tz=period.tz,
     )
-    return [_finish(dict(row)) for row in rows]
+    return sorted((_finish(row) for row in rows), key=lambda row: row["bucket"])
 
 
 def agent_versions(*, agent_id: str) -> list[dict[str, Any]]:
     """The configuration versions the agent's metrics carry, newest first, with when each was seen."""
     rows = (
-        AgentMetric.objects.filter(agent_id=agent_id, config_version__isnull=False)
+        AgentMetricDaily.objects.filter(agent_id=agent_id, config_version__gt=0)
         .values("config_version")
-        .annotate(requests=Count("*"), first_seen=Min("created_at"), last_seen=Max("created_at"))
+        .annotate(requests=Sum("requests"), first_seen=Min("first_at"), last_seen=Max("last_at"))
         .order_by("-config_version")
     )
     return list(rows)
@@ -98,107 +190,164 @@ def agent_version_comparison(
     *, agent_id: str, versions: list[int], period: Period | None = None
 ) -> dict[int, dict[str, Any] | None]:
     """Side-by-side statistics of the agent under each of ``versions`` (all time, or within ``period``)."""
-    query = AgentMetric.objects.filter(agent_id=agent_id, config_version__in=versions)
-    if period is not None:
-        query = query.filter(_in_period(period))
-    rows = (
-        query.values("config_version")
-        .annotate(**_metric_stats(), first_seen=Min("created_at"), last_seen=Max("created_at"))
-        .order_by("config_version")
+    filters = _agent(agent_id) & Q(config_version__in=versions)
+    spans: list[Span] = (
+        [(METRICS_DAILY, None, None)] if period is None else _spans(period, METRICS_HOURLY, METRICS_DAILY)
     )
-    found = {row["config_version"]: _finish(dict(row)) for row in rows}
+    rows = _read(spans, values=metric_values(), group=("config_version",), filters=filters)
+    found = {}
+    for row in rows:
+        row = _finish(row)
+        row["first_seen"], row["last_seen"] = row.pop("first_at"), row.pop("last_at")
+        found[row["config_version"]] = row
     return {version: found.get(version) for version in versions}
 
 
 def agent_version_series(*, agent_id: str, versions: list[int], period: Period) -> list[dict[str, Any]]:
     """Per bucket and version: the before/after picture of a configuration change on one time axis."""
-    rows = (
-        AgentMetric.objects.filter(_in_period(period), agent_id=agent_id, config_version__in=versions)
-        .annotate(bucket=Trunc("created_at", period.granularity, tzinfo=period.tz))
-        .values("bucket", "config_version")
-        .annotate(**_metric_stats())
-        .order_by("bucket", "config_version")
+    start, end = period.hours
+    rows = _read(
+        [(METRICS_HOURLY, start, end)],
+        values=metric_values(),
+        group=("config_version",),
+        filters=_agent(agent_id) & Q(config_version__in=versions),
+        granularity=period.granularity,
+        tz=period.tz,
     )
-    return [_finish(dict(row)) for row in rows]
+    return sorted((_finish(row) for row in rows), key=lambda row: (row["bucket"], row["config_version"]))
+
+
+def _exact_metric_stats() -> dict[str, Any]:
+    """Exact aggregates over raw metric rows (covered columns only: index-only scans; one sort for both
+    percentiles)."""
+    return {
+        "requests": Count("*"),
+        "successes": Count("success", filter=Q(success=True)),
+        "percentiles": Percentiles("response_time_ms", [0.5, 0.95]),
+        "avg_ms": Avg("response_time_ms"),
+        "tokens": Sum("tokens_used"),
+    }
+
+
+def agent_version_stats(*, agent_id: str, versions: list[int], period: Period) -> dict[int, dict[str, Any] | None]:
+    """Exact statistics of the agent under each of ``versions`` within ``period``, from the raw rows: the
+    rollout guard's windows are minutes long, shorter than a rollup's hour."""
+    rows = (
+        AgentMetric.objects.filter(
+            agent_id=agent_id,
+            config_version__in=versions,
+            created_at__gte=period.start,
+            created_at__lt=period.end,
+        )
+        .values("config_version")
+        .annotate(**_exact_metric_stats(), first_seen=Min("created_at"), last_seen=Max("created_at"))
+        .order_by("config_version")
+    )
+    found = {}
+    for row in rows:
+        row = dict(row)
+        row["p50_ms"], row["p95_ms"] = row.pop("percentiles") or (None, None)
+        requests = row["requests"] or 0
+        row["success_rate"] = (row["successes"] / requests) if requests else None
+        row["avg_tokens"] = (row["tokens"] / requests) if requests and row["tokens"] is not None else None
+        found[row["config_version"]] = row
+    return {version: found.get(version) for version in versions}
 
 
 # --- Routing -------------------------------------------------------------------------------------
 
 
-def _confidence_stats(threshold: float) -> dict[str, Any]:
-    return {
-        "decisions": Count("*"),
-        "avg_confidence": Avg("confidence_score"),
-        "low_confidence": Count("confidence_score", filter=Q(confidence_score__lt=threshold)),
-        # created_at: covered and never null, so this counts rows without reading the table
-        "no_confidence": Count("created_at", filter=Q(confidence_score__isnull=True)),
-    }
+def _check_threshold(threshold: float) -> None:
+    if not histograms.is_confidence_step(threshold):
+        raise ValueError("the confidence threshold must be a multiple of 0.01 between 0 and 1")
+
+
+def _finish_decisions(row: dict[str, Any], threshold: float) -> dict[str, Any]:
+    counts = row.pop("confidence", None)
+    confidence_count, confidence_sum = row.pop("confidence_count") or 0, row.pop("confidence_sum") or 0.0
+    row["avg_confidence"] = (confidence_sum / confidence_count) if confidence_count else None
+    row["low_confidence"] = histograms.count_below(counts, threshold)
+    row["no_confidence"] = (row["decisions"] or 0) - confidence_count
+    row["_histogram"] = counts
+    return row
 
 
 def routing_by_destination(*, period: Period, threshold: float) -> list[dict[str, Any]]:
     """Decisions per destination (agent or team) in the period, most frequent first."""
-    rows = (
-        RoutingDecision.objects.filter(_in_period(period))
-        .values("routed_to")
-        .annotate(**_confidence_stats(threshold))
-        .order_by("-decisions", "routed_to")
-    )
-    return list(rows)
+    _check_threshold(threshold)
+    rows = _read(_spans(period, DECISIONS_HOURLY, DECISIONS_DAILY), values=decision_values(), group=("routed_to",))
+    rows = [_finish_decisions(row, threshold) for row in rows]
+    for row in rows:
+        del row["_histogram"]
+    return sorted(rows, key=lambda row: (-row["decisions"], row["routed_to"]))
 
 
 def routing_series(*, period: Period, threshold: float) -> list[dict[str, Any]]:
     """Decisions per hour or day, with how many were below the confidence threshold."""
-    rows = (
-        RoutingDecision.objects.filter(_in_period(period))
-        .annotate(bucket=Trunc("created_at", period.granularity, tzinfo=period.tz))
-        .values("bucket")
-        .annotate(**_confidence_stats(threshold))
-        .order_by("bucket")
+    _check_threshold(threshold)
+    start, end = period.hours
+    rows = _read(
+        [(DECISIONS_HOURLY, start, end)], values=decision_values(), granularity=period.granularity, tz=period.tz
     )
-    return list(rows)
+    rows = [_finish_decisions(row, threshold) for row in rows]
+    for row in rows:
+        del row["_histogram"]
+    return sorted(rows, key=lambda row: row["bucket"])
 
 
 def routing_low_confidence(*, period: Period, threshold: float, limit: int = 100) -> list[RoutingDecision]:
-    """The newest decisions of the period whose confidence is below ``threshold``."""
+    """The newest decisions of the period whose confidence is below ``threshold`` (the raw rows, newest first:
+    the scan stops after ``limit``)."""
     return list(
-        RoutingDecision.objects.filter(_in_period(period), confidence_score__lt=threshold)
+        RoutingDecision.objects.filter(
+            created_at__gte=period.start, created_at__lt=period.end, confidence_score__lt=threshold
+        )
         .only("id", "session_id", "query", "routed_to", "confidence_score", "typification_result", "created_at")
         .order_by("-created_at", "-id")[:limit]
     )
 
 
 def routing_by_typification(*, period: Period, threshold: float, limit: int = 50) -> list[dict[str, Any]]:
-    """Decisions per business unit and typification path (from ``typification_result``), most frequent first.
-
-    The path is grouped as the JSON text the database stores, and decoded for display afterwards.
-    """
-    rows = (
-        RoutingDecision.objects.filter(_in_period(period))
-        .annotate(
-            unit=KeyTextTransform("business_unit", "typification_result"),
-            path_json=KeyTextTransform("path", "typification_result"),
-        )
-        .values("unit", "path_json")
-        .annotate(**_confidence_stats(threshold), destinations=Count("routed_to", distinct=True))
-        .order_by("-decisions", F("unit").asc(nulls_last=True), "path_json")[:limit]
+    """Decisions per business unit and typification path (from ``typification_result``), most frequent first."""
+    _check_threshold(threshold)
+    rows = _read(
+        _spans(period, TYPIFICATIONS_HOURLY, TYPIFICATIONS_DAILY),
+        values=decision_values(),
+        group=("business_unit", "path", "routed_to"),
     )
-    result = []
+    by_path: dict[tuple[str, str], dict[str, Any]] = {}
     for row in rows:
-        row = dict(row)
+        key = (row.pop("business_unit"), row.pop("path"))
+        destination = row.pop("routed_to")
+        if key in by_path:
+            _merge(by_path[key], {name: row[name] for name in decision_values()})
+            by_path[key]["_destinations"].add(destination)
+        else:
+            by_path[key] = {**row, "_destinations": {destination}}
+    result = []
+    for (unit, path_json), row in by_path.items():
+        row = _finish_decisions(row, threshold)
+        del row["_histogram"]
+        row["destinations"] = len(row.pop("_destinations"))
+        row["unit"] = unit or None
         try:
-            path = json.loads(row.pop("path_json")) if row.get("path_json") else []
-        except (TypeError, ValueError):
+            path = json.loads(path_json) if path_json else []
+        except ValueError:
             path = []
         row["path"] = path if isinstance(path, list) else []
-        result.append(row)
-    return result
+        result.append(((-row["decisions"], unit == "", unit, path_json), row))
+    result.sort(key=lambda item: item[0])
+    return [row for _, row in result[:limit]]
 
 
 def routing_totals(*, period: Period, threshold: float) -> dict[str, Any]:
-    return RoutingDecision.objects.filter(_in_period(period)).aggregate(
-        **_confidence_stats(threshold),
-        p50_confidence=PercentileCont(Cast("confidence_score", FloatField()), 0.5),
-    )
+    _check_threshold(threshold)
+    rows = _read(_spans(period, DECISIONS_HOURLY, DECISIONS_DAILY), values=decision_values())
+    row = rows[0] if rows and rows[0]["decisions"] else {"decisions": 0, "confidence_count": 0, "confidence_sum": 0}
+    row = _finish_decisions(row, threshold)
+    counts = row.pop("_histogram")
+    row["p50_confidence"] = histograms.confidence_percentile(counts, 0.5)
+    return row
 
 
 # --- Agno runs as test cases ----------------------------------------------------------------------

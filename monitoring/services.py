@@ -18,7 +18,7 @@ from common.hashing import canonical_hash
 from evaluations.models import EvalCase
 from evaluations.selectors import free_case_name
 from evaluations.services import case_create
-from monitoring import partitions
+from monitoring import partitions, rollups
 from monitoring.models import AgentMetric, AgnoRun, IngestionBatch, IngestionKind, RoutingDecision
 from monitoring.selectors import agno_run_case
 from teams.models import Team, TeamMember
@@ -137,7 +137,10 @@ def _ingest(
         records = [{name: getattr(row, name) for name in names} for row in rows]
     _store(model, records)
     if model is AgentMetric:
+        rollups.record_metrics(records)
         _guard_rollouts_of({record["agent_id"] for record in records})
+    else:
+        rollups.record_decisions(records)
     return IngestResult(kind, len(records), len(records), False, idempotency_key)
 
 
@@ -262,14 +265,16 @@ def _delete_in_batches(model: type[models.Model], *, before: datetime, batch_siz
 
 def metrics_prune(*, before: datetime, batch_size: int = 10_000, progress=None) -> PruneResult:
     """Delete agent metrics, routing decisions and idempotency records created before ``before`` (the metric
-    tables' whole months by dropping their partitions)."""
+    tables' whole months by dropping their partitions), and their rollups (``monitoring.rollups.prune``)."""
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    return PruneResult(
+    result = PruneResult(
         agent_metrics=_prune_partitioned(AgentMetric, before=before, batch_size=batch_size, progress=progress),
         routing_decisions=_prune_partitioned(RoutingDecision, before=before, batch_size=batch_size, progress=progress),
         ingestion_batches=_delete_in_batches(IngestionBatch, before=before, batch_size=batch_size, progress=progress),
     )
+    rollups.prune(before)
+    return result
 
 
 def _prune_partitioned(model: type[models.Model], *, before: datetime, batch_size: int, progress=None) -> int:

@@ -34,3 +34,16 @@ def ensure_partitions_daily(timestamp: int) -> None:
     from monitoring.partitions import ensure_partitions
 
     ensure_partitions()
+
+
+@app.periodic(cron="* * * * *", periodic_id="metric-rollups")
+@app.task(name="monitoring.compact_rollups", queue="maintenance", queueing_lock="monitoring.compact_rollups")
+def compact_rollups_every_minute(timestamp: int) -> None:
+    """Merge the partial rollup rows the last minute's batches appended (``monitoring.rollups.compact``); reads
+    are right either way, merged rows keep them fast."""
+    from monitoring.rollups import CompactionRace, compact
+
+    try:
+        compact()
+    except CompactionRace:
+        pass  # another worker merged the same rows first; the next minute catches up

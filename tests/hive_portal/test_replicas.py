@@ -602,15 +602,15 @@ def test_real_replica__dashboard_and_audit_log_read_it__bundle_does_not(real_rep
     from agents.models import Agent
     from agents.services import agent_update
     from hive_portal.testing import key_client, make_api_key
-    from monitoring.models import AgentMetric
+    from monitoring.services import agent_metrics_ingest
     from versioning.components import get_kind
     from versioning.services import component_publish
 
     make_team("router", publish=True)
-    AgentMetric.objects.create(
-        agent_id="cards", response_time_ms=321, tokens_used=9, success=True, created_at=timezone.now()
+    agent_metrics_ingest(
+        records=[{"agent_id": "cards", "response_time_ms": 321, "tokens_used": 9, "created_at": timezone.now()}]
     )
-    wait_until_on_replica("SELECT 1 FROM agent_metrics WHERE agent_id = 'cards'")
+    wait_until_on_replica("SELECT 1 FROM agent_metrics_daily WHERE agent_id = 'cards'")  # the dashboard's rollup
     client.force_login(superuser)
 
     with CaptureQueriesContext(connections[REPLICA]) as on_replica:

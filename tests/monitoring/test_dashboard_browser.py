@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from monitoring import rollups
 from monitoring.models import AgentMetric
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
@@ -35,6 +36,7 @@ def test_import__console__dashboard_compare(live_server, browser, django_user_mo
         )
         for i in range(80)
     )
+    rollups.rebuild()  # written directly, not through ingestion
     base = live_server.url
     page = browser.new_page()
     requests_outside: list[str] = []
