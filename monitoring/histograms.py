@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections.abc import Sequence
+from itertools import accumulate
 
 LATENCY_GROWTH = 1.05
 LATENCY_TOP_MS = 600_000
@@ -85,29 +86,27 @@ def _confidence_bounds(index: int) -> tuple[float, float]:
     return index / 100, min(1.0, (index + 1) / 100)
 
 
-def _ranked(counts: Sequence[float], bounds, rank: int, low: float, high: float) -> float:
+def _ranked(counts: Sequence[int], ends: list[int], bounds, rank: int, low: float, high: float) -> float:
     """The estimated value of the ``rank``-th (0-based) smallest value: its bin's values taken as evenly spread
-    over the bin (a bin one millisecond wide holds one value: exact), clamped to the exact minimum and maximum."""
-    seen = 0
-    for index, count in enumerate(counts):
-        count = round(count)
-        if count <= 0:
-            continue
-        if rank < seen + count:
-            start, end = bounds(index)
-            if end - start <= 1 and bounds is _latency_bounds:
-                value = start  # integer milliseconds: a bin one wide holds a single value
-            else:
-                end = min(end, high)
-                start = max(start, low)
-                value = start + (end - start) * ((rank - seen) + 0.5) / count
-            return min(max(value, low), high)
-        seen += count
-    return high
+    over the bin (a latency bin one millisecond wide holds one value: exact), clamped to the exact minimum and
+    maximum. ``ends[i]`` is the number of values in bins 0..i."""
+    index = bisect_right(ends, rank)
+    if index >= len(counts):
+        return high
+    count, seen = counts[index], ends[index] - counts[index]
+    start, end = bounds(index)
+    if bounds is _latency_bounds and end - start <= 1:
+        value = start  # integer milliseconds: a bin one wide holds a single value
+    else:
+        start, end = max(start, low), min(end, high)
+        value = start + (end - start) * ((rank - seen) + 0.5) / count
+    return min(max(value, low), high)
 
 
 def _percentiles(counts, bounds, fractions, low, high) -> list[float | None]:
-    total = round(sum(counts)) if counts else 0
+    counts = [round(count) for count in counts] if counts else []
+    ends = list(accumulate(counts))
+    total = ends[-1] if ends else 0
     if total <= 0:
         return [None for _ in fractions]
     result = []
@@ -115,8 +114,8 @@ def _percentiles(counts, bounds, fractions, low, high) -> list[float | None]:
         # PostgreSQL's percentile_cont: interpolate between the values at the two ranks around p × (n − 1).
         position = fraction * (total - 1)
         lower, upper = math.floor(position), math.ceil(position)
-        a = _ranked(counts, bounds, lower, low, high)
-        b = a if upper == lower else _ranked(counts, bounds, upper, low, high)
+        a = _ranked(counts, ends, bounds, lower, low, high)
+        b = a if upper == lower else _ranked(counts, ends, bounds, upper, low, high)
         result.append(a + (b - a) * (position - lower))
     return result
 
