@@ -19,6 +19,7 @@ from django.utils.http import urlencode
 
 from common.admin import ReadOnlyAdmin, page_context
 from common.batches import batch
+from common.pagination import EstimatedCountPaginator
 from evaluations.models import EvalCase
 from monitoring import agno_admin  # noqa: F401  (registers the read-only admins of Agno's tables)
 from monitoring.agno_admin import ADD_CASE_PERMISSION, agno_sessions_url
@@ -38,6 +39,7 @@ class RecordsAdmin(ReadOnlyAdmin):
 
     list_per_page = 100
     show_full_result_count = False
+    paginator = EstimatedCountPaginator  # COUNT(*) of ten million rows takes seconds
 
     def _page(self, request, template: str, title: str, **context) -> TemplateResponse:
         if not self.has_view_permission(request):

@@ -372,3 +372,28 @@ def test_dashboards__dates_out_of_range__form_error_not_500(client, staff, url, 
     html = response.content.decode()
     if query.get("range") == "custom" and "end" in query:
         assert "between 2000-01-01 and" in html
+
+
+@pytest.mark.postgres_only
+def test_metric_changelist__millions_of_rows__estimated_count_said_so(client, staff, monkeypatch):
+    """Past 100,000 rows the list takes PostgreSQL's planner estimate instead of COUNT(*) and says "about"."""
+    from django.db import connection
+
+    from common import pagination
+
+    AgentMetric.objects.bulk_create(
+        AgentMetric(agent_id=f"agent-{i % 7}", response_time_ms=i, created_at=at(1, 0)) for i in range(300)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE agent_metrics")
+    client.force_login(staff)
+    html = client.get("/admin/monitoring/agentmetric/").content.decode()
+    assert "300 agent metrics" in html and "about" not in html  # exact below the limit
+
+    monkeypatch.setattr(pagination, "EXACT_UP_TO", 100)
+    html = client.get("/admin/monitoring/agentmetric/").content.decode()
+    estimate = pagination.planner_rows(AgentMetric.objects.all())
+    assert estimate is not None and 150 <= estimate <= 600
+    assert re.search(rf"about {estimate:,}</span> agent metrics", html.replace("\u202f", ",").replace("\xa0", ","))
+    html = client.get("/admin/monitoring/agentmetric/", {"q": "agent-3"}).content.decode()
+    assert "agent-3" in html and "agent-4</td>" not in html
