@@ -131,7 +131,7 @@ HIVE_EMBEDDING_DIMENSIONS = _int("HIVE_EMBEDDING_DIMENSIONS", 1536, minimum=2, m
 
 INSTALLED_APPS = [
     "hive_portal.apps.HivePortalConfig",
-    "django.contrib.admin",
+    "hive_portal.admin_site.HiveAdminConfig",  # django.contrib.admin with the portal's home page
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
