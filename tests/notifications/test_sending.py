@@ -256,3 +256,26 @@ def test_queueing_fails__the_change_goes_ahead_without_its_emails(
     monkeypatch.setattr(jobs, "defer", broken_defer)
     version = component_publish(kind=AGENT, component_id="cards", actor=publisher)
     assert ComponentVersion.objects.get(pk=version.pk).status == "published"
+
+
+def test_smtp__temporary_failure_retried__then_one_message_with_the_link(
+    transactional_db, smtp_server, with_email, make_agent, editor, publisher
+):
+    with_email(editor, publisher)
+    editor.first_name, editor.last_name = "Eddie", "Éditeur"
+    editor.save()
+    smtp_server.answers = [451]
+    make_agent("cards", actor=editor)
+    component_publish(kind=AGENT, component_id="cards", actor=publisher)
+
+    run_pending_jobs()
+    assert smtp_server.messages == []
+    make_jobs_due()
+    run_pending_jobs()
+    run_pending_jobs()
+
+    [raw] = smtp_server.messages
+    assert "To: =?utf-8?" in raw and "<eddie-editor@example.com>" in raw  # the name encoded, the address as is
+    assert "Subject: [Hive Portal] Published: agent cards v1 in staging" in raw
+    assert "https://hive.example.com/admin/agents/agent/" in raw
+    assert queued_jobs() == []
