@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.urls import NoReverseMatch, reverse
 
+from notifications.models import NotificationPreference
 from versioning.components import get_kind
 from versioning.selectors import component_version, draft_authors
 
@@ -71,8 +72,6 @@ def email_recipients(user_ids) -> QuerySet:
 
 def email_enabled(user) -> bool:
     """The user's own choice (no preference saved: on)."""
-    from notifications.models import NotificationPreference
-
     preference = NotificationPreference.objects.filter(user=user).first()
     return preference is None or preference.email_enabled
 

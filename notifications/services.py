@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 from common import jobs
 from notifications.models import NotificationPreference
 from notifications.selectors import component_url, email_recipients, recipient_ids, settings_url
+from notifications.tasks import notify, send_email
+from versioning.selectors import component_version
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +39,6 @@ def notification_queue(
 ) -> None:
     """Queue the job that tells people about ``event``, as part of the caller's transaction. A failure to queue it
     is logged, never raised: the change it is about goes ahead without its e-mails."""
-    from notifications.tasks import notify
-
     try:
         with transaction.atomic():  # a savepoint: the caller's transaction stays usable
             jobs.defer(notify, event=event, payload=payload, actor_id=actor_id, discarded_version=discarded_version)
@@ -48,8 +48,6 @@ def notification_queue(
 
 def _context(*, event: str, payload: dict) -> dict:
     """What every message about one event says (JSON-able: it travels in each message's job)."""
-    from versioning.selectors import component_version
-
     context = {
         "event": event,
         "component_type": payload["component_type"],
@@ -79,8 +77,6 @@ def notification_fan_out(
     recipients = list(email_recipients(ids).values_list("pk", flat=True))
     if not recipients:
         return []
-    from notifications.tasks import send_email
-
     context = _context(event=event, payload=payload)
     for recipient_id in recipients:
         jobs.defer(send_email, recipient_id=recipient_id, event=event, context=context)
