@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -57,7 +56,13 @@ def defer(
         except exceptions.AlreadyEnqueued:
             logger.info("Job %s not deferred: one with queueing lock %r is already waiting.", task.name, queueing_lock)
             return None
-    transaction.on_commit(partial(_run_in_process, task, schedule_at, kwargs), robust=True)
+
+    def run_after_commit() -> None:
+        # A function, not a functools.partial: when a robust callback raises, Django logs it by its __qualname__,
+        # which a partial lacks (the AttributeError would then escape from the commit, into the caller).
+        _run_in_process(task, schedule_at, kwargs)
+
+    transaction.on_commit(run_after_commit, robust=True)
     return None
 
 

@@ -14,7 +14,7 @@ import secrets
 import warnings
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import environ
@@ -154,6 +154,7 @@ INSTALLED_APPS = [
     "evaluations",  # the same
     "versioning",
     "interchange",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -568,3 +569,76 @@ HIVE_WEBHOOK_RETRY_BASE_SECONDS = _int("HIVE_WEBHOOK_RETRY_BASE_SECONDS", 30, mi
 HIVE_WEBHOOK_RETRY_MAX_SECONDS = _int("HIVE_WEBHOOK_RETRY_MAX_SECONDS", 3600, minimum=1, maximum=7 * 24 * 3600)
 HIVE_WEBHOOK_DISABLE_AFTER = _int("HIVE_WEBHOOK_DISABLE_AFTER", 5, minimum=1, maximum=1000)
 HIVE_WEBHOOK_ALLOW_PRIVATE = _bool("HIVE_WEBHOOK_ALLOW_PRIVATE", False)
+
+# --- E-mail and notifications ------------------------------------------------------------------------
+# Notifications (the notifications app) e-mail people about drafts and releases through Django's mail framework.
+# HIVE_EMAIL_URL (or EMAIL_URL) names the server, as django-environ reads it: smtp+tls://user:password@host:587
+# (STARTTLS), smtp+ssl://user:password@host:465 (TLS from the start), smtp://host:25; consolemail:// (the
+# default) prints every message to the job worker's output instead, so nothing leaves an unconfigured portal.
+
+_email_variable = "HIVE_EMAIL_URL" if env.str("HIVE_EMAIL_URL", default="").strip() else "EMAIL_URL"
+_email_url = env.str(_email_variable, default="").strip() or "consolemail://"
+try:
+    _email = environ.Env.email_url_config(_email_url)
+except (KeyError, ValueError, ImproperlyConfigured):
+    raise _config_error(
+        _email_variable,
+        "must be an e-mail server URL such as smtp+tls://user:password@mail.example.com:587 "
+        "(schemes: smtp, smtp+tls, smtp+ssl, consolemail, filemail, dummymail).",
+    ) from None
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+HIVE_EMAIL_SMTP = EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend"
+if HIVE_EMAIL_SMTP and not _email.get("EMAIL_HOST"):
+    raise _config_error(_email_variable, "must name the mail server's host (smtp+tls://user:password@HOST:587).")
+EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
+EMAIL_PORT = _email.get("EMAIL_PORT") or (465 if _email.get("EMAIL_USE_SSL") else 25)
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
+EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
+if _email.get("EMAIL_FILE_PATH"):
+    EMAIL_FILE_PATH = _email["EMAIL_FILE_PATH"]
+# A mail server that accepts the connection and then says nothing must not hold a job worker's thread for good.
+EMAIL_TIMEOUT = _int("HIVE_EMAIL_TIMEOUT", 10, minimum=1, maximum=300)
+DEFAULT_FROM_EMAIL = (
+    env.str("HIVE_EMAIL_FROM", default="").strip()
+    or env.str("DEFAULT_FROM_EMAIL", default="").strip()
+    or "Hive Portal <hive-portal@localhost>"
+)
+if "@" not in DEFAULT_FROM_EMAIL or any(c in DEFAULT_FROM_EMAIL for c in "\r\n"):
+    raise _config_error(
+        "HIVE_EMAIL_FROM",
+        f"must be an e-mail address such as Hive Portal <hive@example.com>, not {DEFAULT_FROM_EMAIL!r}.",
+    )
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# A message that fails is tried again after base x 2^(n-1) seconds (1 min, 2 min, 4 min, ...; at most an hour),
+# up to HIVE_EMAIL_MAX_ATTEMPTS attempts in all; the job then stays failed (procrastinate's admin) and is logged.
+HIVE_EMAIL_MAX_ATTEMPTS = _int("HIVE_EMAIL_MAX_ATTEMPTS", 6, minimum=1, maximum=50)
+HIVE_EMAIL_RETRY_BASE_SECONDS = _int("HIVE_EMAIL_RETRY_BASE_SECONDS", 60, minimum=1, maximum=3600)
+
+# The address people open the portal at, for links in e-mails (a job has no request to take the host from).
+HIVE_PUBLIC_URL_SET = bool(env.str("HIVE_PUBLIC_URL", default="").strip())
+_bind_host = HIVE_BIND.rsplit(":", 1)[0] if not HIVE_BIND.startswith("unix:") else "localhost"
+_default_public_url = (
+    "http://"
+    + ("localhost" if _bind_host in ("0.0.0.0", "[::]") else _bind_host)
+    + ("" if HIVE_BIND.startswith("unix:") else ":" + HIVE_BIND.rsplit(":", 1)[1])
+)
+HIVE_PUBLIC_URL = env.str("HIVE_PUBLIC_URL", default="").strip().rstrip("/") or _default_public_url
+_public = urlsplit(HIVE_PUBLIC_URL)
+try:
+    _public_port_ok = _public.port is None or _public.port > 0
+except ValueError:
+    _public_port_ok = False
+if (
+    not _public_port_ok
+    or _public.scheme not in ("http", "https")
+    or not _public.hostname
+    or _public.query
+    or _public.fragment
+    or re.search(r"\s", HIVE_PUBLIC_URL)
+):
+    raise _config_error(
+        "HIVE_PUBLIC_URL",
+        f"must be the http(s) address people open the portal at, such as https://hive.example.com, not {HIVE_PUBLIC_URL!r}.",
+    )

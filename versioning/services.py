@@ -33,7 +33,7 @@ from versioning.models import (
     VersionStatus,
     first_environment,
 )
-from versioning.signals import announce_config_change, announce_release
+from versioning.signals import announce_config_change, announce_release, announce_review
 
 PUBLISH_PERMISSION = "versioning.publish_component"
 REVIEW_PERMISSION = "versioning.review_component"
@@ -179,7 +179,21 @@ def draft_submit(*, kind: ComponentKind, component_id: str, actor: Any, note: st
         reason=note,
         to_version=draft.version,
     )
+    _announce_review("draft.submitted", draft=draft, actor=actor, reason=note)
     return draft
+
+
+def _announce_review(event: str, *, draft: ComponentVersion, actor: Any, reason: str) -> None:
+    user, name = actor_parts(actor)
+    payload = {
+        "component_type": draft.component_type,
+        "component_id": draft.component_id,
+        "version": draft.version,
+        "actor": name,
+        "reason": reason,
+        "at": timezone.now().isoformat(),
+    }
+    announce_review(event, payload, actor_id=user.pk if user is not None else None)
 
 
 def _check_four_eyes(draft: ComponentVersion, actor: Any) -> None:
@@ -206,6 +220,12 @@ def _review(*, kind: ComponentKind, component_id: str, actor: Any, state: str, c
         action=action, subject_type=kind.type, subject_id=component_id, actor=actor, reason=comment,
         to_version=draft.version,
     )  # fmt: skip
+    _announce_review(
+        "draft.approved" if state == ReviewState.APPROVED else "draft.rejected",
+        draft=draft,
+        actor=actor,
+        reason=comment,
+    )
     return draft
 
 
@@ -265,8 +285,18 @@ def _archive(version: ComponentVersion, *, kind: ComponentKind, actor: Any, reas
     )
 
 
-def _went_live(action: str, *, kind, actor, reason: str, before: ComponentVersion | None, after: ComponentVersion):
-    """Record what the runtime now sees instead of what it saw, and tell every worker."""
+def _went_live(
+    action: str,
+    *,
+    kind,
+    actor,
+    reason: str,
+    before: ComponentVersion | None,
+    after: ComponentVersion,
+    discarded: ComponentVersion | None = None,
+):
+    """Record what the runtime now sees instead of what it saw, and tell every worker (and whoever listens for
+    releases: ``discarded`` is the open draft a rollback archived)."""
     audit_record(
         action=action,
         subject_type=kind.type,
@@ -280,9 +310,12 @@ def _went_live(action: str, *, kind, actor, reason: str, before: ComponentVersio
         environment=first_environment(),
     )
     announce_config_change()
+    user, _ = actor_parts(actor)
     announce_release(
         "component.published" if action == AuditAction.PUBLISHED else "component.rolled_back",
         release_payload(kind=kind, version=after, previous=before, actor=actor, reason=reason),
+        actor_id=user.pk if user is not None else None,
+        discarded_version=discarded.version if discarded is not None else None,
     )
 
 
@@ -404,7 +437,9 @@ def component_rollback(
     obj.version = new.label
     obj.full_clean()
     obj.save()
-    _went_live(AuditAction.ROLLED_BACK, kind=kind, actor=actor, reason=note, before=published, after=new)
+    _went_live(
+        AuditAction.ROLLED_BACK, kind=kind, actor=actor, reason=note, before=published, after=new, discarded=draft
+    )
     return new
 
 

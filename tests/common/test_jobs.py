@@ -90,3 +90,22 @@ def test_defer__no_queue__runs_in_process_after_commit_and_not_when_scheduled(
         assert CALLS == []  # not before the commit
 
     assert CALLS == ["now"]
+
+
+@app.task(name="tests.common.fail")
+def fail(*, marker: str) -> None:
+    CALLS.append(marker)
+    raise ConnectionRefusedError("the other system is down")
+
+
+@pytest.mark.sqlite_smoke
+@pytest.mark.django_db(transaction=True)
+def test_defer__no_queue__a_failing_job_is_logged_and_the_commit_goes_on(settings, caplog):
+    settings.HIVE_JOB_QUEUE = False
+
+    with transaction.atomic():
+        jobs.defer(fail, marker="fails")
+        jobs.defer(record_call, marker="next")
+
+    assert CALLS == ["fails", "next"]
+    assert "the other system is down" in caplog.text

@@ -140,7 +140,7 @@ def test_request__queues_a_job_the_worker_runs(demo, fake_llm, publisher):
     case_create(actor=publisher, component_type="agent", component_id=PIX, name="Oi", message="Oi", must_contain=["ok"])
     run = evaluation_request(component_type="agent", component_id=PIX, actor=publisher)
     assert run.state == RunState.QUEUED and run.total == 1  # no draft: the live version alone
-    assert [job["task_name"] for job in queued_jobs()] == ["evaluations.execute_run"]
+    assert [job["task_name"] for job in queued_jobs("evaluations.execute_run")] == ["evaluations.execute_run"]
     run_pending_jobs()
     run.refresh_from_db()
     assert (run.state, run.completed) == (RunState.DONE, 1)

@@ -75,6 +75,16 @@ BAD_VALUES = [
     ),
     ("HIVE_REPLICA_MAX_LAG", {"HIVE_REPLICA_MAX_LAG": "0"}),
     ("HIVE_READ_YOUR_WRITES_SECONDS", {"HIVE_REPLICA_MAX_LAG": "10", "HIVE_READ_YOUR_WRITES_SECONDS": "5"}),
+    ("HIVE_EMAIL_URL", {"HIVE_EMAIL_URL": "mail.example.com:587"}),
+    ("HIVE_EMAIL_URL", {"HIVE_EMAIL_URL": "smtp+tls://user:secret@:587"}),
+    ("EMAIL_URL", {"EMAIL_URL": "pigeon://coop"}),
+    ("HIVE_EMAIL_FROM", {"HIVE_EMAIL_FROM": "Hive Portal"}),
+    ("HIVE_EMAIL_TIMEOUT", {"HIVE_EMAIL_TIMEOUT": "0"}),
+    ("HIVE_EMAIL_MAX_ATTEMPTS", {"HIVE_EMAIL_MAX_ATTEMPTS": "many"}),
+    ("HIVE_PUBLIC_URL", {"HIVE_PUBLIC_URL": "hive.example.com"}),
+    ("HIVE_PUBLIC_URL", {"HIVE_PUBLIC_URL": "ftp://hive.example.com"}),
+    ("HIVE_PUBLIC_URL", {"HIVE_PUBLIC_URL": "https://hive.example.com/?next=1"}),
+    ("HIVE_PUBLIC_URL", {"HIVE_PUBLIC_URL": "https://hive.example.com:http"}),
 ]
 
 

@@ -273,3 +273,51 @@ def test_discard__viewer_is_denied(make_agent, viewer):
     _edit(agent, name="x")
     with pytest.raises(PermissionDenied):
         draft_discard(kind=AGENT, component_id="cards", actor=viewer)
+
+
+# --- What versioning announces (notifications and webhooks subscribe) -----------------------------------
+
+
+@pytest.fixture
+def announced():
+    """Every review and release event sent while the test runs: (event, payload, the other keyword arguments)."""
+    from versioning.signals import release_event, review_event
+
+    seen: list[tuple[str, dict, dict]] = []
+
+    def receiver(sender, event, payload, signal=None, **kwargs):
+        seen.append((event, payload, kwargs))
+
+    review_event.connect(receiver, dispatch_uid="test-announced-review")
+    release_event.connect(receiver, dispatch_uid="test-announced-release")
+    yield seen
+    review_event.disconnect(dispatch_uid="test-announced-review")
+    release_event.disconnect(dispatch_uid="test-announced-release")
+
+
+def test_review_steps__announced_with_the_version_and_the_acting_user(make_agent, editor, publisher, announced):
+    make_agent("cards", actor=editor)
+    draft_submit(kind=AGENT, component_id="cards", actor=editor, note="please look")
+    draft_submit(kind=AGENT, component_id="cards", actor=editor)  # already waiting: nothing new to say
+    draft_reject(kind=AGENT, component_id="cards", actor=publisher, reason="Too formal")
+    draft_approve(kind=AGENT, component_id="cards", actor=publisher, note="Fine now")
+
+    assert [(e, p["component_id"], p["version"], p["actor"], p["reason"], k) for e, p, k in announced] == [
+        ("draft.submitted", "cards", 1, "eddie-editor", "please look", {"actor_id": editor.pk}),
+        ("draft.rejected", "cards", 1, "paula-publisher", "Too formal", {"actor_id": publisher.pk}),
+        ("draft.approved", "cards", 1, "paula-publisher", "Fine now", {"actor_id": publisher.pk}),
+    ]
+
+
+def test_rollback__announces_the_draft_it_discarded(make_agent, publisher, announced):
+    agent = make_agent("cards", publish=True)
+    _edit(agent, name="Second")
+    announced.clear()
+    component_publish(kind=AGENT, component_id="cards", actor=publisher)
+    agent.refresh_from_db()
+    _edit(agent, name="Work in progress")  # v3, an open draft
+    component_rollback(kind=AGENT, component_id="cards", to_version=1, actor=publisher, note="revert")
+
+    published, rolled_back = [(e, p["version"], p["previous_version"], k) for e, p, k in announced]
+    assert published == ("component.published", 2, 1, {"actor_id": publisher.pk, "discarded_version": None})
+    assert rolled_back == ("component.rolled_back", 4, 2, {"actor_id": publisher.pk, "discarded_version": 3})

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class NotificationsConfig(AppConfig):
+    name = "notifications"
+    verbose_name = _("Notifications")
+
+    def ready(self):
+        from notifications import checks  # noqa: F401  (registers the system checks)
+        from notifications.receivers import on_release_event, on_review_event
+        from versioning.signals import release_event, review_event
+
+        # Inside the changing transaction: the job that sends the e-mails commits with the change, or not at all.
+        release_event.connect(on_release_event, dispatch_uid="notifications.on_release_event")
+        review_event.connect(on_review_event, dispatch_uid="notifications.on_review_event")
