@@ -90,7 +90,7 @@ def drafts_to_review(user) -> list[DraftRow]:
     if not user.has_perm(versioning_services.REVIEW_PERMISSION):
         return []
     rows = _drafts().filter(review_state=ReviewState.SUBMITTED).exclude(_edited_by(user)).order_by("updated_at")
-    return [DraftRow(v, _admin_url(v.component_type, v.component_id, "review")) for v in rows[:LIMIT]]
+    return [DraftRow(v, _admin_url(v.component_type, v.component_id, "publish")) for v in rows[:LIMIT]]
 
 
 def releases_under_way(user) -> dict[str, list]:

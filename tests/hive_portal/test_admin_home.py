@@ -56,7 +56,7 @@ def test_home__publisher_sees_the_draft_waiting_for_review_with_a_link(client, p
     review = section(html, "overview-review")
     assert "Agent cards v2" in review and "eddie-editor" in review and "Please check the tone" not in review
     agent = AGENT.model.objects.get(agent_id="cards")
-    assert f'href="/admin/agents/agent/{agent.pk}/review/"' in review
+    assert f'href="/admin/agents/agent/{agent.pk}/publish/"' in review
     assert "You have no open drafts." in section(html, "overview-drafts")
 
 
