@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-postgres test-sqlite install install-dev migrate demo stop bench check clean
+.PHONY: run test test-postgres test-sqlite install install-dev migrate demo stop bench check clean messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,7 @@ test: test-postgres test-sqlite
 
 test-postgres: install-dev
 	./scripts/ensure_chromium.sh
+	./scripts/ensure_gettext.sh
 	env -u HIVE_DATABASE_URL -u DATABASE_URL $(BIN)/python -m pytest
 
 test-sqlite: install-dev
@@ -61,6 +62,7 @@ test-sqlite: install-dev
 
 ## check: lint and format (ruff), types (mypy), one-way app dependencies (import-linter), Django's system checks
 ## and no model change without its migration. Needs no database (an unreachable URL: nothing connects).
+MESSAGES_IGNORE := --ignore=.venv/* --ignore=bench/* --ignore=tests/* --ignore=client/* --ignore=locale/*
 CHECK_ENV := HIVE_DATABASE_URL=postgresql://check@127.0.0.1:9/check HIVE_SECRET_KEY=check-only-$$(printf 'x%.0s' $$(seq 50))
 check: install-dev
 	$(BIN)/ruff check .
@@ -69,6 +71,13 @@ check: install-dev
 	$(CHECK_ENV) $(BIN)/mypy
 	$(CHECK_ENV) $(BIN)/python manage.py check
 	$(CHECK_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
+
+## messages: refresh the portal's translation catalogue (locale/pt_BR) from the code, then compile it. Needs GNU
+## gettext (scripts/ensure_gettext.sh); translate the new empty entries of locale/pt_BR/LC_MESSAGES/django.po.
+messages: install-dev
+	./scripts/ensure_gettext.sh
+	$(CHECK_ENV) $(BIN)/python manage.py makemessages -l pt_BR --no-location $(MESSAGES_IGNORE)
+	$(CHECK_ENV) $(BIN)/python manage.py compilemessages -l pt_BR --ignore=.venv
 
 bench: install-dev
 	$(BIN)/python bench/runtime_api.py

@@ -9,12 +9,17 @@ Django's, unchanged.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
 from django.utils.translation import gettext_lazy as _
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 # (group, [(app_label, model_name or "*"), …]) in the order shown; a model in no group goes to Administration.
-GROUPS: list[tuple[str, str, list[tuple[str, str]]]] = [
+GROUPS: list[tuple[str, StrOrPromise, list[tuple[str, str]]]] = [
     (
         "agents",
         _("Agents & teams"),
@@ -59,7 +64,7 @@ class HiveAdminSite(admin.AdminSite):
 
     def grouped(self, request, apps) -> list[dict]:
         """Django's app list regrouped: one entry per group, each model keeping its app's links."""
-        names = {slug: name for slug, name, _members in GROUPS}
+        names: dict[str, StrOrPromise] = {slug: name for slug, name, _members in GROUPS}
         names[ADMINISTRATION[0]] = ADMINISTRATION[1]
         groups: dict[str, dict] = {
             slug: {"name": name, "app_label": slug, "app_url": "", "has_module_perms": True, "models": []}

@@ -5,6 +5,8 @@ import re
 
 from django.conf import settings
 from django.http import HttpResponseBadRequest
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
 
 from common.api.errors import json_error_response
 
@@ -286,3 +288,24 @@ class ReplicaReadMiddleware:
 
         user = getattr(request, "user", None)
         return isinstance(user, AbstractBaseUser) and user.is_authenticated
+
+
+class PageLocaleMiddleware(LocaleMiddleware):
+    """Django's ``LocaleMiddleware`` for the pages people read (the admin): their chosen language (cookie) or
+    their browser's. The runtime API and ``/health/`` are a contract in English for programs: no language is
+    activated there and no ``Vary: Accept-Language`` is added to their cacheable responses."""
+
+    ENGLISH_ONLY = ("/api/", "/health/")
+
+    def process_request(self, request):
+        if request.path.startswith(self.ENGLISH_ONLY):
+            # Explicitly: the language is per thread, and this worker's last page may have been in Portuguese.
+            translation.activate(settings.LANGUAGE_CODE)
+            request.LANGUAGE_CODE = translation.get_language()
+            return
+        super().process_request(request)
+
+    def process_response(self, request, response):
+        if request.path.startswith(self.ENGLISH_ONLY):
+            return response
+        return super().process_response(request, response)

@@ -166,6 +166,8 @@ MIDDLEWARE = [
     # Before sessions and authentication: with the database down nothing below it can answer.
     "hive_portal.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The people's pages in their language; the API and /health/ stay in English (hive_portal.middleware).
+    "hive_portal.middleware.PageLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -349,6 +351,12 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10000
 # --- Internationalisation ------------------------------------------------------------------------
 
 LANGUAGE_CODE = "en-us"
+# The portal's pages in English or Brazilian Portuguese: the user's choice (the switcher in the header, kept in a
+# cookie) or else the browser's Accept-Language. Django's own strings come with Django; the portal's are in locale/.
+LANGUAGES = [("en", "English"), ("pt-br", "Português (Brasil)")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = env.str("HIVE_TIME_ZONE", default="UTC").strip()
 try:
     ZoneInfo(TIME_ZONE)

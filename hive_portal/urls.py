@@ -12,6 +12,7 @@ admin.site.index_title = "Agent configuration"
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("health/", health, name="health"),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the language switcher's form posts here
     path("admin/", admin.site.urls),
     path("api/", include(("hive_portal.api.urls", "api"))),
 ]

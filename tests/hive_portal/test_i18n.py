@@ -1,0 +1,108 @@
+"""The portal in Brazilian Portuguese and English: the catalogue is complete (every string the code marks has a
+translation, none empty or fuzzy, placeholders kept), compiled, and used on the people's pages — never on the API."""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import polib
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PO = ROOT / "locale" / "pt_BR" / "LC_MESSAGES" / "django.po"
+MO = PO.with_suffix(".mo")
+PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%%|\{\{\s*\w+\s*\}\}")
+
+
+def catalogue() -> polib.POFile:
+    return polib.pofile(str(PO))
+
+
+def test_catalogue__every_entry_translated__none_fuzzy__placeholders_kept():
+    po = catalogue()
+    assert len(po) > 50
+    assert [e.msgid for e in po.untranslated_entries()] == []
+    assert [e.msgid for e in po.fuzzy_entries()] == []
+    for entry in po.translated_entries():
+        assert sorted(PLACEHOLDER.findall(entry.msgid)) == sorted(PLACEHOLDER.findall(entry.msgstr)), entry.msgid
+
+
+def test_catalogue__compiled_file_matches_the_catalogue():
+    """locale/…/django.mo is what Django reads: it must hold every translation of the .po (``make messages``)."""
+    compiled = {entry.msgid: entry.msgstr for entry in polib.mofile(str(MO))}
+    for entry in catalogue().translated_entries():
+        assert compiled.get(entry.msgid) == entry.msgstr, f"django.mo is stale for {entry.msgid!r}: run make messages"
+
+
+@pytest.mark.skipif(shutil.which("xgettext") is None, reason="GNU gettext is missing (scripts/ensure_gettext.sh)")
+def test_catalogue__has_every_string_the_code_marks(tmp_path):
+    """makemessages over a copy of the code: a marked string missing from the catalogue fails here, by name."""
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    for name in tracked.splitlines():
+        if name.startswith(("tests/", "bench/", "client/", "locale/")) or not name.endswith((".py", ".html", ".txt")):
+            continue
+        target = tmp_path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target)
+    (tmp_path / "locale").mkdir()
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HIVE_DATABASE_URL": "postgresql://check@127.0.0.1:9/check",
+        "HIVE_SECRET_KEY": "check-only-" + "x" * 50,
+        "HIVE_DATA_DIR": str(tmp_path / "data"),
+    }
+    subprocess.run(
+        [sys.executable, "manage.py", "makemessages", "-l", "pt_BR", "--no-location"],
+        cwd=tmp_path,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    marked = {entry.msgid for entry in polib.pofile(str(tmp_path / "locale/pt_BR/LC_MESSAGES/django.po"))}
+    translated = {entry.msgid for entry in catalogue().translated_entries()}
+    assert sorted(marked - translated) == [], "marked for translation but not in locale/pt_BR (run make messages)"
+
+
+# --- Pages ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.sqlite_smoke
+def test_pages__portuguese_from_the_cookie_or_the_browser(client, publisher):
+    client.force_login(publisher)
+    english = client.get("/admin/").content.decode()
+    assert "Waiting for your review" in english and "Log out" in english
+
+    client.cookies["django_language"] = "pt-br"
+    portuguese = client.get("/admin/").content.decode()
+    assert "Aguardando sua revisão" in portuguese  # the portal's string
+    assert "Encerrar sessão" in portuguese  # Django's own
+    assert '<html lang="pt-br"' in portuguese
+
+    del client.cookies["django_language"]
+    browser = client.get("/admin/", headers={"accept-language": "pt-BR,pt;q=0.9,en;q=0.5"}).content.decode()
+    assert "Rascunhos que você editou" in browser
+
+
+@pytest.mark.sqlite_smoke
+def test_switcher__remembers_the_choice(client, viewer):
+    client.force_login(viewer)
+    response = client.post("/i18n/setlang/", {"language": "pt-br", "next": "/admin/"})
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+    assert response.cookies["django_language"].value == "pt-br"
+    assert response.cookies["django_language"]["max-age"] == 365 * 24 * 3600
+    html = client.get("/admin/").content.decode()
+    assert "Roteamento" in html and '<option value="pt-br" lang="pt-br" selected>' in html
+
+
+@pytest.mark.sqlite_smoke
+def test_api__stays_english_whatever_the_language__even_after_a_portuguese_page(client, viewer):
+    client.force_login(viewer)
+    client.cookies["django_language"] = "pt-br"
+    assert "Roteamento" in client.get("/admin/").content.decode()  # this thread's last language: Portuguese
+    client.logout()
+    response = client.get("/api/v1/agents/cards/config", headers={"accept-language": "pt-BR"})
+    assert response.status_code == 401
+    assert "Accept-Language" not in response.get("Vary", "")
+    assert "Authentication credentials were not provided." in response.content.decode()  # DRF's, in English
