@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#4b5563"]
 
 
@@ -44,22 +46,22 @@ def series_charts(rows: list[dict], granularity: str) -> dict[str, dict]:
     labels = [bucket_label(row["bucket"], granularity) for row in rows]
     return {
         "requests": chart(
-            type="bar", labels=labels, title="Requests",
-            datasets=[dataset("requests", [r["requests"] for r in rows], 0, kind="bar")],
+            type="bar", labels=labels, title=_("Requests"),
+            datasets=[dataset(_("requests"), [r["requests"] for r in rows], 0, kind="bar")],
         ),
         "success": chart(
-            type="line", labels=labels, title="Success rate", format="percent",
-            datasets=[dataset("success rate", [r["success_rate"] for r in rows], 2)],
+            type="line", labels=labels, title=_("Success rate"), format="percent",
+            datasets=[dataset(_("success rate"), [r["success_rate"] for r in rows], 2)],
         ),
         "latency": chart(
-            type="line", labels=labels, title="Response time, p50 / p95 (≈ estimated)", format="ms",
+            type="line", labels=labels, title=_("Response time, p50 / p95 (≈ estimated)"), format="ms",
             datasets=[
                 dataset("p50", [r["p50_ms"] for r in rows], 0),
                 dataset("p95", [r["p95_ms"] for r in rows], 1),
             ],
         ),
         "tokens": chart(
-            type="bar", labels=labels, title="Tokens",
-            datasets=[dataset("tokens", [r["tokens"] for r in rows], 4, kind="bar")],
+            type="bar", labels=labels, title=_("Tokens"),
+            datasets=[dataset(_("tokens"), [r["tokens"] for r in rows], 4, kind="bar")],
         ),
     }  # fmt: skip

@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from monitoring.charts import bucket_label, chart, dataset, series_charts
 from monitoring.selectors import (
@@ -35,13 +37,13 @@ def agent_dashboard(*, period: Period, agent_id: str = "") -> dict:
         charts["agents"] = chart(
             type="bar",
             labels=labels,
-            title="Requests per agent",
-            datasets=[dataset("requests", [row["requests"] for row in overview], 0, kind="bar")],
+            title=_("Requests per agent"),
+            datasets=[dataset(_("requests"), [row["requests"] for row in overview], 0, kind="bar")],
         )
         charts["agents_latency"] = chart(
             type="bar",
             labels=labels,
-            title="p50 / p95 response time per agent (≈ estimated)",
+            title=_("p50 / p95 response time per agent (≈ estimated)"),
             format="ms",
             datasets=[
                 dataset("p50", [row["p50_ms"] for row in overview], 0, kind="bar"),
@@ -84,13 +86,13 @@ def _version_labels(agent_id: str, versions: list[int]) -> dict[int, dict]:
 
 
 COMPARED = [
-    ("requests", "Requests", "number", None),
-    ("success_rate", "Success rate", "percent", "higher"),
-    ("p50_ms", "≈ p50 response time", "ms", "lower"),
-    ("p95_ms", "≈ p95 response time", "ms", "lower"),
-    ("avg_ms", "Mean response time", "ms", "lower"),
-    ("avg_tokens", "Tokens per request", "number", "lower"),
-    ("tokens", "Tokens in total", "number", None),
+    ("requests", gettext_noop("Requests"), "number", None),
+    ("success_rate", gettext_noop("Success rate"), "percent", "higher"),
+    ("p50_ms", gettext_noop("≈ p50 response time"), "ms", "lower"),
+    ("p95_ms", gettext_noop("≈ p95 response time"), "ms", "lower"),
+    ("avg_ms", gettext_noop("Mean response time"), "ms", "lower"),
+    ("avg_tokens", gettext_noop("Tokens per request"), "number", "lower"),
+    ("tokens", gettext_noop("Tokens in total"), "number", None),
 ]
 
 
@@ -107,7 +109,7 @@ def _comparison_rows(a: dict | None, b: dict | None) -> list[dict]:
         rows.append(
             {
                 "key": key,
-                "label": label,
+                "label": _(label),
                 "kind": kind,
                 "a": va,
                 "b": vb,
@@ -132,10 +134,10 @@ def _version_charts(rows: list[dict], versions: list[int], granularity: str) -> 
 
     charts = {}
     for key, title, fmt in (
-        ("p95_ms", "≈ p95 response time", "ms"),
-        ("p50_ms", "≈ p50 response time", "ms"),
-        ("success_rate", "Success rate", "percent"),
-        ("requests", "Requests", "number"),
+        ("p95_ms", _("≈ p95 response time"), "ms"),
+        ("p50_ms", _("≈ p50 response time"), "ms"),
+        ("success_rate", _("Success rate"), "percent"),
+        ("requests", _("Requests"), "number"),
     ):
         charts[key] = chart(
             type="line",
@@ -156,16 +158,21 @@ def routing_dashboard(*, period: Period, threshold: float) -> dict:
         charts["destinations"] = chart(
             type="bar",
             labels=[d["routed_to"] for d in destinations],
-            title="Decisions per destination",
+            title=_("Decisions per destination"),
             stacked=True,
             datasets=[
                 dataset(
-                    f"confidence ≥ {threshold:g} or none",
+                    _("confidence ≥ %(threshold)s or none") % {"threshold": f"{threshold:g}"},
                     [d["decisions"] - d["low_confidence"] for d in destinations],
                     0,
                     kind="bar",
                 ),
-                dataset(f"confidence < {threshold:g}", [d["low_confidence"] for d in destinations], 1, kind="bar"),
+                dataset(
+                    _("confidence < %(threshold)s") % {"threshold": f"{threshold:g}"},
+                    [d["low_confidence"] for d in destinations],
+                    1,
+                    kind="bar",
+                ),
             ],
         )
     if series:
@@ -173,19 +180,19 @@ def routing_dashboard(*, period: Period, threshold: float) -> dict:
         charts["series"] = chart(
             type="bar",
             labels=labels,
-            title="Decisions over time",
+            title=_("Decisions over time"),
             stacked=True,
             datasets=[
-                dataset("confident", [s["decisions"] - s["low_confidence"] for s in series], 0, kind="bar"),
-                dataset("low confidence", [s["low_confidence"] for s in series], 1, kind="bar"),
+                dataset(_("confident"), [s["decisions"] - s["low_confidence"] for s in series], 0, kind="bar"),
+                dataset(_("low confidence"), [s["low_confidence"] for s in series], 1, kind="bar"),
             ],
         )
         charts["confidence"] = chart(
             type="line",
             labels=labels,
-            title="Mean confidence",
+            title=_("Mean confidence"),
             format="percent",
-            datasets=[dataset("mean confidence", [s["avg_confidence"] for s in series], 2)],
+            datasets=[dataset(_("mean confidence"), [s["avg_confidence"] for s in series], 2)],
         )
     return {
         "totals": routing_totals(period=period, threshold=threshold),

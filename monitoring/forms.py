@@ -7,6 +7,8 @@ from datetime import date, datetime, time, timedelta
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from evaluations.models import EvalCase
 from monitoring import histograms
@@ -25,23 +27,23 @@ FUTURE_DAYS = 366
 class PeriodForm(forms.Form):
     range = forms.ChoiceField(
         choices=[
-            ("24h", "Last 24 hours"),
-            ("7d", "Last 7 days"),
-            ("30d", "Last 30 days"),
-            ("90d", "Last 90 days"),
-            ("custom", "From … to …"),
+            ("24h", _("Last 24 hours")),
+            ("7d", _("Last 7 days")),
+            ("30d", _("Last 30 days")),
+            ("90d", _("Last 90 days")),
+            ("custom", _("From … to …")),
         ],
         initial="7d",
         required=False,
-        label="Period",
+        label=_("Period"),
     )
-    start = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, label=_("To (inclusive)"), widget=forms.DateInput(attrs={"type": "date"}))
     granularity = forms.ChoiceField(
-        choices=[("auto", "Automatic"), ("hour", "By hour"), ("day", "By day")],
+        choices=[("auto", _("Automatic")), ("hour", _("By hour")), ("day", _("By day"))],
         initial="auto",
         required=False,
-        label="Series",
+        label=_("Series"),
     )
 
     def __init__(self, data=None, *, now: datetime | None = None, **kwargs):
@@ -53,7 +55,10 @@ class PeriodForm(forms.Form):
         value = self.cleaned_data.get(name)
         last = timezone.localdate(self.now) + timedelta(days=FUTURE_DAYS)
         if value is not None and not FIRST_DATE <= value <= last:
-            raise forms.ValidationError(f"Choose a date between {FIRST_DATE.isoformat()} and {last.isoformat()}.")
+            raise forms.ValidationError(
+                gettext("Choose a date between %(first)s and %(last)s.")
+                % {"first": FIRST_DATE.isoformat(), "last": last.isoformat()}
+            )
         return value
 
     def clean_start(self):
@@ -71,13 +76,13 @@ class PeriodForm(forms.Form):
                 return cleaned
             start_date, end_date = cleaned.get("start"), cleaned.get("end")
             if not start_date or not end_date:
-                raise forms.ValidationError("Give both dates for a custom period.")
+                raise forms.ValidationError(gettext("Give both dates for a custom period."))
             if end_date < start_date:
-                raise forms.ValidationError("The period must end on or after its first day.")
+                raise forms.ValidationError(gettext("The period must end on or after its first day."))
             start = datetime.combine(start_date, time.min, tzinfo=tz)
             end = datetime.combine(end_date + timedelta(days=1), time.min, tzinfo=tz)
             if end - start > MAX_SPAN:
-                raise forms.ValidationError("Choose a period of at most three years.")
+                raise forms.ValidationError(gettext("Choose a period of at most three years."))
         else:
             end = self.now
             start = end - RANGES[choice]
@@ -86,7 +91,7 @@ class PeriodForm(forms.Form):
             granularity = "hour" if end - start <= AUTO_HOURLY_SPAN else "day"
         elif granularity == "hour" and end - start > MAX_HOURLY_SPAN:
             granularity = "day"
-            self.notes.append("Hourly series are limited to 31 days; showing days.")
+            self.notes.append(gettext("Hourly series are limited to 31 days; showing days."))
         cleaned["period"] = Period(start=start, end=end, granularity=granularity, tz=tz)
         return cleaned
 
@@ -99,21 +104,21 @@ class PeriodForm(forms.Form):
 
 
 class AgentPeriodForm(PeriodForm):
-    agent = forms.CharField(required=False, max_length=255, label="Agent")
+    agent = forms.CharField(required=False, max_length=255, label=_("Agent"))
 
 
 class RoutingPeriodForm(PeriodForm):
     threshold = forms.FloatField(
-        required=False, min_value=0, max_value=1, initial=0.5, label="Low confidence below",
+        required=False, min_value=0, max_value=1, initial=0.5, label=_("Low confidence below"),
         widget=forms.NumberInput(attrs={"step": "0.01"}),
-        help_text="Between 0 and 1, at most two decimals.",
+        help_text=_("Between 0 and 1, at most two decimals."),
     )  # fmt: skip
 
     def clean_threshold(self):
         value = self.cleaned_data.get("threshold")
         if value is not None and not histograms.is_confidence_step(value):
             # The rollups count confidences per 0.01: a finer threshold could not be answered exactly.
-            raise forms.ValidationError("Use at most two decimals, such as 0.55.")
+            raise forms.ValidationError(gettext("Use at most two decimals, such as 0.55."))
         return value
 
     def threshold_value(self) -> float:
@@ -123,14 +128,14 @@ class RoutingPeriodForm(PeriodForm):
 
 
 class CompareForm(forms.Form):
-    agent = forms.CharField(max_length=255, label="Agent")
-    a = forms.IntegerField(min_value=1, label="Version A (before)")
-    b = forms.IntegerField(min_value=1, label="Version B (after)")
+    agent = forms.CharField(max_length=255, label=_("Agent"))
+    a = forms.IntegerField(min_value=1, label=_("Version A (before)"))
+    b = forms.IntegerField(min_value=1, label=_("Version B (after)"))
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("a") is not None and cleaned.get("a") == cleaned.get("b"):
-            raise forms.ValidationError("Choose two different versions.")
+            raise forms.ValidationError(gettext("Choose two different versions."))
         return cleaned
 
 

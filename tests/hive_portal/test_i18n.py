@@ -26,14 +26,16 @@ def test_catalogue__every_entry_translated__none_fuzzy__placeholders_kept():
     assert [e.msgid for e in po.untranslated_entries()] == []
     assert [e.msgid for e in po.fuzzy_entries()] == []
     for entry in po.translated_entries():
-        assert sorted(PLACEHOLDER.findall(entry.msgid)) == sorted(PLACEHOLDER.findall(entry.msgstr)), entry.msgid
+        for translation in entry.msgstr_plural.values() if entry.msgid_plural else [entry.msgstr]:
+            assert sorted(PLACEHOLDER.findall(entry.msgid)) == sorted(PLACEHOLDER.findall(translation)), entry.msgid
 
 
 def test_catalogue__compiled_file_matches_the_catalogue():
     """locale/…/django.mo is what Django reads: it must hold every translation of the .po (``make messages``)."""
-    compiled = {entry.msgid: entry.msgstr for entry in polib.mofile(str(MO))}
+    compiled = {entry.msgid: entry.msgstr or entry.msgstr_plural for entry in polib.mofile(str(MO))}
     for entry in catalogue().translated_entries():
-        assert compiled.get(entry.msgid) == entry.msgstr, f"django.mo is stale for {entry.msgid!r}: run make messages"
+        expected = entry.msgstr_plural if entry.msgid_plural else entry.msgstr
+        assert compiled.get(entry.msgid) == expected, f"django.mo is stale for {entry.msgid!r}: run make messages"
 
 
 @pytest.mark.skipif(shutil.which("xgettext") is None, reason="GNU gettext is missing (scripts/ensure_gettext.sh)")
@@ -83,6 +85,35 @@ def test_pages__portuguese_from_the_cookie_or_the_browser(client, publisher):
     del client.cookies["django_language"]
     browser = client.get("/admin/", headers={"accept-language": "pt-BR,pt;q=0.9,en;q=0.5"}).content.decode()
     assert "Rascunhos que você editou" in browser
+
+
+@pytest.mark.sqlite_smoke
+def test_dashboard__in_portuguese__labels_and_localized_numbers(client, viewer):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from monitoring.services import agent_metrics_ingest
+
+    now = timezone.now()
+    agent_metrics_ingest(
+        records=[
+            {
+                "agent_id": "cards",
+                "response_time_ms": 500,
+                "success": i % 3 != 0,
+                "created_at": now - timedelta(hours=1),
+            }
+            for i in range(3)
+        ]
+    )
+    client.force_login(viewer)
+    client.cookies["django_language"] = "pt-br"
+    html = client.get("/admin/monitoring/agentmetric/dashboard/", {"range": "24h"}).content.decode()
+    assert "Todos os agentes" in html and "Taxa de sucesso" in html and "Últimas 24 horas" in html
+    assert "66,7%" in html  # a Brazilian decimal comma
+    client.cookies["django_language"] = "en"
+    assert "66.7%" in client.get("/admin/monitoring/agentmetric/dashboard/", {"range": "24h"}).content.decode()
 
 
 @pytest.mark.sqlite_smoke
