@@ -397,3 +397,24 @@ def test_metric_changelist__millions_of_rows__estimated_count_said_so(client, st
     assert re.search(rf"about {estimate:,}</span> agent metrics", html.replace("\u202f", ",").replace("\xa0", ","))
     html = client.get("/admin/monitoring/agentmetric/", {"q": "agent-3"}).content.decode()
     assert "agent-3" in html and "agent-4</td>" not in html
+
+
+@pytest.mark.sqlite_smoke
+def test_metric_changelist__search_an_agent_or_a_session__exact(client, staff):
+    AgentMetric.objects.bulk_create(
+        [
+            AgentMetric(agent_id="cards", session_id="s-1", response_time_ms=1, created_at=at(1, 0)),
+            AgentMetric(agent_id="pix", session_id="s-2", response_time_ms=2, created_at=at(1, 0)),
+            AgentMetric(agent_id="pix", session_id="s-3", response_time_ms=3, created_at=at(1, 0)),
+        ]
+    )
+    client.force_login(staff)
+
+    def found(term):
+        return sorted(
+            m.session_id for m in client.get("/admin/monitoring/agentmetric/", {"q": term}).context["cl"].result_list
+        )
+
+    assert found("pix") == ["s-2", "s-3"]
+    assert found("s-1") == ["s-1"]
+    assert found("PIX") == [] and found("pi") == []
