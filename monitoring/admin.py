@@ -57,17 +57,16 @@ class RecordsAdmin(ReadOnlyAdmin):
     # decisions' created_at index): an exact match on it is an index probe and the newest page an index walk.
     # Django's "=field" search compares UPPER(field) = UPPER(term) on every field at once, which no index serves:
     # seconds at ten million rows. Ids are case-sensitive anyway. A term matching no such id is a session id.
-    search_fields: tuple[str, ...] = ()
-
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
         if not term:
             return queryset, False
-        indexed, other = (field.lstrip("=") for field in self.search_fields)
-        matching = queryset.filter(**{indexed: term})
-        if matching.exists():  # one index probe
-            return matching, False
-        return queryset.filter(**{other: term}), False
+        fields = [field.lstrip("=") for field in self.search_fields]
+        for field in fields[:-1]:
+            matching = queryset.filter(**{field: term})
+            if matching.exists():  # one index probe
+                return matching, False
+        return queryset.filter(**{fields[-1]: term}), False
 
 
 @admin.register(AgentMetric)

@@ -418,3 +418,15 @@ def test_metric_changelist__search_an_agent_or_a_session__exact(client, staff):
     assert found("pix") == ["s-2", "s-3"]
     assert found("s-1") == ["s-1"]
     assert found("PIX") == [] and found("pi") == []
+
+
+@pytest.mark.sqlite_smoke
+def test_ingestion_batch_list__search_by_key(client, staff):
+    from monitoring.models import IngestionBatch
+
+    IngestionBatch.objects.create(kind="metrics", idempotency_key="k-1", request_hash="h", record_count=1)
+    IngestionBatch.objects.create(kind="metrics", idempotency_key="k-2", request_hash="h", record_count=1)
+    staff.user_permissions.add(Permission.objects.get(codename="view_ingestionbatch"))
+    client.force_login(staff)
+    response = client.get("/admin/monitoring/ingestionbatch/", {"q": "k-2"})
+    assert [b.idempotency_key for b in response.context["cl"].result_list] == ["k-2"]
