@@ -14,10 +14,15 @@ def _ensure_partitions(using="default", **kwargs) -> None:
 
 
 def _rebuild_rollups(using="default", **kwargs) -> None:
-    """After the migrate that adds the rollups to a database that already holds metrics: fill them once."""
+    """After the migrate that adds the rollups to a database that already holds metrics: fill them once (not
+    after a migrate that left the tables out, backwards)."""
+    from django.db import connections
+
     from monitoring import rollups
 
-    if rollups.needs_rebuild():
+    tables = set(connections[using].introspection.table_names())
+    needed = {"agent_metrics", "routing_decisions", *(r.model._meta.db_table for r in rollups.ALL)}
+    if needed <= tables and rollups.needs_rebuild():
         rollups.rebuild()
 
 

@@ -6,10 +6,6 @@ from common.db import json_object_constraint
 from monitoring.histograms import CONFIDENCE_BINS, LATENCY_BINS
 from monitoring.indexes import CoveringIndex
 
-# What the dashboards aggregate: covered by the time-series indexes so PostgreSQL answers from the
-# index alone (index-only scans), without visiting the table.
-METRIC_VALUES = ("response_time_ms", "tokens_used", "success")
-
 
 class AgentMetric(models.Model):
     """One agent run as the runtime reported it. Append-only, high volume: a bigint key, no foreign keys
@@ -33,16 +29,13 @@ class AgentMetric(models.Model):
         db_table = "agent_metrics"
         ordering = ["-created_at"]
         verbose_name = "agent metric"
+        # Lean: the dashboards read the rollups, so no index carries the measured values (each would be written
+        # with every row ingested).
         indexes = [
-            # Per-agent time series and the per-agent overview of a period.
-            CoveringIndex(fields=["agent_id", "created_at"], name="agent_metrics_agent_time", covering=METRIC_VALUES),
-            # Version comparison and the list of versions an agent ran with.
-            CoveringIndex(
-                fields=["agent_id", "config_version", "created_at"],
-                name="agent_metrics_agent_version",
-                covering=METRIC_VALUES,
-            ),
-            # The all-agents overview of a period, and pruning by age.
+            # An agent's newest rows (the list searched by agent), and the rollout guard's window of one agent
+            # (minutes of rows, its two versions filtered there).
+            models.Index(fields=["agent_id", "created_at"], name="agent_metrics_agent_time"),
+            # Rebuilding the rollups a day at a time, pruning by age, the newest rows of the list.
             models.Index(fields=["created_at"], name="agent_metrics_time"),
         ]
         constraints = [

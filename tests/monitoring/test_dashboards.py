@@ -338,7 +338,9 @@ def test_metric_changelist__read_only_and_pinned_queries(client, staff, django_a
 
 
 @pytest.mark.postgres_only
-def test_indexes__cover_the_dashboard_columns_on_postgresql():
+def test_indexes__lean_metric_indexes__covered_routing_scan_on_postgresql():
+    """The dashboards read the rollups: no metric index carries the measured values (each is written with every
+    ingested row); the low-confidence list still scans decisions by time with what it filters on covered."""
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -346,11 +348,9 @@ def test_indexes__cover_the_dashboard_columns_on_postgresql():
             "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('agent_metrics', 'routing_decisions')"
         )
         definitions = dict(cursor.fetchall())
-    assert (
-        "(agent_id, created_at) INCLUDE (response_time_ms, tokens_used, success)"
-        in definitions["agent_metrics_agent_time"]
-    )
-    assert "(agent_id, config_version, created_at) INCLUDE" in definitions["agent_metrics_agent_version"]
+    assert definitions["agent_metrics_agent_time"].endswith("(agent_id, created_at)")
+    assert "agent_metrics_agent_version" not in definitions  # the rollout guard reads minutes of one agent's rows
+    assert not any("INCLUDE" in d for name, d in definitions.items() if name.startswith("agent_metrics"))
     assert "(created_at) INCLUDE (routed_to, confidence_score)" in definitions["routing_decisions_time"]
 
 
