@@ -1,13 +1,18 @@
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
-from agents.forms import AgentForm
-from agents.models import Agent
-from agents.services import EDITABLE_FIELDS, agent_create, agent_update
-from common.admin import adopt
+from agents.forms import AgentForm, ToolForm
+from agents.models import Agent, Tool, ToolVersion
+from agents.providers import tool_providers, unprovided_tools
+from agents.selectors import agent_tools
+from agents.services import EDITABLE_FIELDS, agent_create, agent_update, tool_create, tool_delete, tool_update
+from common.admin import ServiceBackedAdmin, adopt
 from versioning import services as versioning_services
 from versioning.admin_mixins import VersionedComponentAdmin, unsign_snapshot
 
@@ -36,7 +41,14 @@ class AgentAdmin(VersionedComponentAdmin):
             },
         ),
         ("Model", {"fields": ("model_provider", "model_name", "model_settings")}),
-        ("Tools", {"fields": ("tools", "tool_call_limit")}),
+        (
+            "Tools",
+            {
+                "fields": ("tools", "tool_call_limit"),
+                "description": "Tools come from the catalogue (Agents › Tools): its page says which runtimes provide "
+                "each one.",
+            },
+        ),
         (
             "Behaviour",
             {
@@ -74,6 +86,25 @@ class AgentAdmin(VersionedComponentAdmin):
             ", ".join(["<a href='{}'>{}</a>"] * len(teams)),
             *[x for t in teams for x in (reverse("admin:teams_team_change", args=[t.pk]), t.team_id)],
         )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "GET":
+            agent = self.get_object(request, unquote(object_id))
+            if agent is not None:
+                self.warn_unprovided_tools(request, agent)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @staticmethod
+    def warn_unprovided_tools(request, agent: Agent) -> None:
+        """Say so when the agent uses a tool no runtime has reported: an Agno runtime would refuse to build it."""
+        names = [tool if isinstance(tool, str) else tool["name"] for tool in agent_tools(agent)]
+        missing = unprovided_tools(names)
+        if missing:
+            messages.warning(
+                request,
+                f"No runtime has reported the tool(s) {', '.join(missing)}: a runtime without them cannot build "
+                "this agent. Publishing it asks you to confirm.",
+            )
 
     def save_model(self, request, obj, form, change):
         fields = {name: getattr(obj, name) for name in EDITABLE_FIELDS}
@@ -115,3 +146,140 @@ class AgentAdmin(VersionedComponentAdmin):
     @admin.action(permissions=["publish"], description="Deactivate selected agents")
     def deactivate_selected(self, request, queryset):
         self._set_active(request, queryset, False)
+
+
+class ToolVersionInline(admin.TabularInline):
+    model = ToolVersion
+    fields = ("version", "created_at", "created_by_name", "change_note", "definition")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "Versions (newest first)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+def _provider_lines(providers) -> str:
+    now = timezone.now()
+    return format_html_join(
+        "",
+        "<li><strong>{}</strong> {} ({}) — last seen {} ago</li>",
+        ((p.runtime, p.version, p.environment, _ago(now - p.last_seen)) for p in providers),
+    )
+
+
+def _ago(delta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds < 120:
+        return f"{max(seconds, 0)} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    if seconds < 172800:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} days"
+
+
+@admin.register(Tool)
+class ToolAdmin(ServiceBackedAdmin):
+    """The tool catalogue. Editors add and change tools (a change reaches agents as drafts); only publishers
+    delete one, and only while no agent uses it."""
+
+    form = ToolForm
+    list_display = ("name", "category", "source", "owner", "version", "agent_count", "runtime_list", "updated_at")
+    list_filter = ("category", "source")
+    search_fields = ("name", "description", "category", "owner")
+    readonly_fields = ("version", "used_by", "provided_by", "created_at", "updated_at")
+    inlines = [ToolVersionInline]
+    fieldsets = (
+        (None, {"fields": ("name", "description", "category", "source", "owner")}),
+        ("Parameters", {"fields": ("parameter_rows", "parameters_schema")}),
+        ("Save", {"fields": ("change_note",)}),
+        (
+            "Where it is used and who runs it",
+            {"fields": ("used_by", "provided_by", "version", "created_at", "updated_at")},
+        ),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("agent_links__agent")
+
+    def changelist_view(self, request, extra_context=None):
+        self._providers = None  # looked up once per list page, for every tool on it
+        return super().changelist_view(request, extra_context)
+
+    def _providers_of(self, obj):
+        if getattr(self, "_providers", None) is None:
+            self._providers = tool_providers(Tool.objects.values_list("name", flat=True))
+        return self._providers.get(obj.name, [])
+
+    @admin.display(description="agents")
+    def agent_count(self, obj):
+        return len(obj.agent_links.all())
+
+    @admin.display(description="runtimes")
+    def runtime_list(self, obj):
+        providers = self._providers_of(obj)
+        if not providers:
+            return format_html('<span class="hive-badge hive-badge--inactive">{}</span>', "none reported")
+        return ", ".join(sorted({p.runtime for p in providers}))
+
+    @admin.display(description="used by")
+    def used_by(self, obj):
+        links = sorted(obj.agent_links.all(), key=lambda link: link.agent.agent_id) if obj.pk else []
+        if not links:
+            return "No agent uses this tool."
+        return format_html_join(
+            ", ",
+            "<a href='{}'>{}</a>",
+            ((reverse("admin:agents_agent_change", args=[link.agent.pk]), link.agent.agent_id) for link in links),
+        )
+
+    @admin.display(description="provided by")
+    def provided_by(self, obj):
+        providers = tool_providers([obj.name]).get(obj.name, []) if obj.pk else []
+        if not providers:
+            return format_html(
+                '<span class="hive-badge hive-badge--inactive">{}</span> {}',
+                "no runtime",
+                "No runtime has reported this tool: an agent that uses it cannot be built by any runtime yet.",
+            )
+        return format_html("<ul>{}</ul>", _provider_lines(providers))
+
+    def history_view(self, request, object_id, extra_context=None):
+        # A tool's history is its versions (shown on its page).
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            return self._get_obj_does_not_exist_redirect(request, self.model._meta, object_id)
+        if not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        return HttpResponseRedirect(reverse("admin:agents_tool_change", args=[obj.pk]) + "#versions")
+
+    def _fields(self, form) -> dict:
+        data = form.cleaned_data
+        return {
+            "name": data["name"],
+            "description": data.get("description") or "",
+            "source": data["source"],
+            "category": data.get("category") or "",
+            "owner": data.get("owner") or "",
+            "parameters": form.instance.parameters,
+        }
+
+    def create(self, request, form):
+        return tool_create(actor=request.user, note=form.cleaned_data.get("change_note") or "", **self._fields(form))
+
+    def update(self, request, obj, form):
+        original = Tool.objects.get(pk=obj.pk)
+        return tool_update(
+            tool=original, actor=request.user, note=form.cleaned_data.get("change_note") or "", **self._fields(form)
+        )
+
+    def delete(self, request, obj):
+        try:
+            tool_delete(tool=obj, actor=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))

@@ -4,8 +4,71 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.models import Agent
+from agents.models import EMPTY_PARAMETERS, Agent, AgentTool, Tool
 from common.agno_spec import DEFAULT_AGENT_PARAMETERS
+
+
+def tool_spec_parts(spec: Any) -> tuple[str, str, dict | None, dict]:
+    """A tool in the portal's format as (name, description, parameters or None, the other settings)."""
+    if isinstance(spec, str):
+        return spec, "", None, {}
+    spec = dict(spec)
+    name = spec.pop("name")
+    description = spec.pop("description", None) or ""
+    parameters = spec.pop("parameters", None)
+    return name, description, parameters, spec
+
+
+def normal_parameters(parameters: dict | None) -> dict:
+    return EMPTY_PARAMETERS if not parameters else parameters
+
+
+def tool_link_for(tool: Tool, spec: Any) -> AgentTool:
+    """How an agent that declares ``spec`` uses the catalogue's ``tool`` (an unsaved link): a description other
+    than the catalogue's is the link's own; parameters other than the catalogue's (kept so that a rollback or an
+    import restores exactly what a version said) and any other setting are the link's settings. A spec without
+    parameters takes the catalogue's."""
+    _, description, parameters, config = tool_spec_parts(spec)
+    if parameters is not None and normal_parameters(parameters) != normal_parameters(tool.parameters):
+        config["parameters"] = normal_parameters(parameters)
+    override = description if description and description != tool.description else ""
+    return AgentTool(tool=tool, description=override, config=config)
+
+
+def tool_links_preview(specs: list) -> tuple[list[AgentTool], list[Any]]:
+    """The links ``specs`` would make against the catalogue as it is (nothing written), and the specs that
+    name no catalogue tool yet (a service creates those)."""
+    names = [tool_spec_parts(spec)[0] for spec in specs]
+    tools = Tool.objects.in_bulk(names, field_name="name")
+    links, unknown = [], []
+    for spec, name in zip(specs, names):
+        if name in tools:
+            links.append(tool_link_for(tools[name], spec))
+        else:
+            unknown.append(spec)
+    return links, unknown
+
+
+def agent_tools(agent: Agent) -> list:
+    """The agent's tools in the portal's format: from its links, or — while a service, a form or an import has
+    set a new list that is not written yet — that list as the catalogue would hold it."""
+    pending = agent._pending_tools
+    if pending is None:
+        return agent.tools
+    names = [tool_spec_parts(spec)[0] for spec in pending]
+    tools = Tool.objects.in_bulk(names, field_name="name")
+    return [
+        tool_link_for(tools[name], spec).portal_tool() if name in tools else spec for spec, name in zip(pending, names)
+    ]
+
+
+def tool_list():
+    return Tool.objects.order_by("name")
+
+
+def tool_users(tool: Tool) -> list[str]:
+    """The agent ids that use ``tool``, sorted."""
+    return sorted(tool.agent_links.values_list("agent__agent_id", flat=True))
 
 
 def agent_config(agent: Agent) -> dict:
@@ -23,7 +86,7 @@ def agent_config(agent: Agent) -> dict:
             "id": agent.model_name,
             "params": dict(agent.model_settings or {}),
         },
-        "tools": list(agent.tools or []),
+        "tools": agent_tools(agent),
     }
     config.update(DEFAULT_AGENT_PARAMETERS)
     config.update(agent.parameters or {})
