@@ -8,7 +8,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
 from agents.forms import AgentForm, ToolForm
-from agents.models import Agent, Tool, ToolVersion
+from agents.models import Agent, Tool
 from agents.providers import tool_providers, unprovided_tools
 from agents.selectors import agent_tools
 from agents.services import EDITABLE_FIELDS, agent_create, agent_update, tool_create, tool_delete, tool_update
@@ -148,21 +148,6 @@ class AgentAdmin(VersionedComponentAdmin):
         self._set_active(request, queryset, False)
 
 
-class ToolVersionInline(admin.TabularInline):
-    model = ToolVersion
-    fields = ("version", "created_at", "created_by_name", "change_note", "definition")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    verbose_name_plural = "Versions (newest first)"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
 def _provider_lines(providers) -> str:
     now = timezone.now()
     return format_html_join(
@@ -192,8 +177,7 @@ class ToolAdmin(ServiceBackedAdmin):
     list_display = ("name", "category", "source", "owner", "version", "agent_count", "runtime_list", "updated_at")
     list_filter = ("category", "source")
     search_fields = ("name", "description", "category", "owner")
-    readonly_fields = ("version", "used_by", "provided_by", "created_at", "updated_at")
-    inlines = [ToolVersionInline]
+    readonly_fields = ("version", "used_by", "provided_by", "version_history", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("name", "description", "category", "source", "owner")}),
         ("Parameters", {"fields": ("parameter_rows", "parameters_schema")}),
@@ -248,6 +232,31 @@ class ToolAdmin(ServiceBackedAdmin):
                 "No runtime has reported this tool: an agent that uses it cannot be built by any runtime yet.",
             )
         return format_html("<ul>{}</ul>", _provider_lines(providers))
+
+    @admin.display(description="versions")
+    def version_history(self, obj):
+        if not obj.pk:
+            return "—"
+        versions = obj.versions.all()
+        return format_html(
+            "<table><tr><th>Version</th><th>When</th><th>Who</th><th>Why</th><th>Description</th>"
+            "<th>Parameters</th></tr>{}</table>",
+            format_html_join(
+                "",
+                "<tr><td>v{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                (
+                    (
+                        v.version,
+                        v.created_at.strftime("%Y-%m-%d %H:%M"),
+                        v.created_by_name or "—",
+                        v.change_note,
+                        v.definition.get("description", ""),
+                        ", ".join(v.definition.get("parameters", {}).get("properties", {})) or "none",
+                    )
+                    for v in versions
+                ),
+            ),
+        )
 
     def history_view(self, request, object_id, extra_context=None):
         # A tool's history is its versions (shown on its page).
