@@ -1,3 +1,5 @@
+import threading
+
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -168,6 +170,9 @@ def _ago(delta) -> str:
     return f"{seconds // 86400} days"
 
 
+_list_page = threading.local()
+
+
 @admin.register(Tool)
 class ToolAdmin(ServiceBackedAdmin):
     """The tool catalogue. Editors add and change tools (a change reaches agents as drafts); only publishers
@@ -192,13 +197,15 @@ class ToolAdmin(ServiceBackedAdmin):
         return super().get_queryset(request).prefetch_related("agent_links__agent")
 
     def changelist_view(self, request, extra_context=None):
-        self._providers = None  # looked up once per list page, for every tool on it
+        # Looked up once per list page for every tool, when the page renders (the admin instance is shared by
+        # every request: the lookup is kept per thread, and each list page starts afresh).
+        _list_page.providers = None
         return super().changelist_view(request, extra_context)
 
     def _providers_of(self, obj):
-        if getattr(self, "_providers", None) is None:
-            self._providers = tool_providers(Tool.objects.values_list("name", flat=True))
-        return self._providers.get(obj.name, [])
+        if getattr(_list_page, "providers", None) is None:
+            _list_page.providers = tool_providers(Tool.objects.values_list("name", flat=True))
+        return _list_page.providers.get(obj.name, [])
 
     @admin.display(description="agents")
     def agent_count(self, obj):

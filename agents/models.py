@@ -9,7 +9,50 @@ from common.db import TimeStampedModel, json_array_constraint, json_object_const
 from common.validators import SLUG_PATTERN, slug_validator
 
 
-class Agent(TimeStampedModel):
+class ToolUser:
+    """A component whose tools are its ordered links to the catalogue (``tool_links``: ``AgentTool`` rows, or
+    ``teams.TeamTool``). Services, forms and imports speak of them as a list in the portal's tool format (a name,
+    or ``{name, description?, parameters?, ...settings}``): setting ``tools`` holds such a list until a service
+    writes it into links (``agents.services.tool_links_set``); reading it gives that list, or what the links say.
+    """
+
+    _pending_tools: list | None = None
+
+    @property
+    def tools(self) -> list:
+        if self._pending_tools is not None:
+            return self._pending_tools
+        if self._state.adding:  # type: ignore[attr-defined]
+            return []
+        prefetched = "tool_links" in getattr(self, "_prefetched_objects_cache", {})
+        links = self.tool_links.all() if prefetched else self.tool_links.select_related("tool")  # type: ignore[attr-defined]
+        return [link.portal_tool() for link in links]
+
+    @tools.setter
+    def tools(self, value: list) -> None:
+        self._pending_tools = value
+
+
+class ToolLinkMixin:
+    """What every link to a catalogue tool (``tool``, ``description``, ``config``) reads as."""
+
+    def portal_tool(self) -> str | dict:
+        """This use of the tool in the portal's tool format, as agents were configured before the catalogue:
+        a bare name when it declares nothing, else ``{name, description?, parameters?, ...settings}``."""
+        catalogue = self.tool  # type: ignore[attr-defined]
+        config = self.config  # type: ignore[attr-defined]
+        tool: dict = {"name": catalogue.name}
+        description = self.description or catalogue.description  # type: ignore[attr-defined]
+        if description:
+            tool["description"] = description
+        parameters = config.get("parameters", catalogue.parameters)
+        if parameters and parameters != EMPTY_PARAMETERS:
+            tool["parameters"] = parameters
+        tool.update({key: value for key, value in config.items() if key != "parameters"})
+        return tool["name"] if set(tool) == {"name"} else tool
+
+
+class Agent(ToolUser, TimeStampedModel):
     """An agent's working configuration, as business users edit it.
 
     The runtime never reads this row: it reads the agent's published version (see ``versioning``).
@@ -123,26 +166,6 @@ class Agent(TimeStampedModel):
     def model_string(self) -> str:
         """Agno's ``provider:model_id`` form."""
         return f"{self.model_provider}:{self.model_name}"
-
-    # The agent's tools are its ordered links to the catalogue (``AgentTool``). Services, forms and imports
-    # speak of them as a list in the portal's tool format (a name, or ``{name, description?, parameters?,
-    # ...settings}``): setting ``tools`` holds such a list until a service writes it into links
-    # (``agents.services.agent_tools_set``); reading it gives that list, or what the links say.
-    _pending_tools: list | None = None
-
-    @property
-    def tools(self) -> list:
-        if self._pending_tools is not None:
-            return self._pending_tools
-        if self._state.adding:
-            return []
-        prefetched = "tool_links" in getattr(self, "_prefetched_objects_cache", {})
-        links = self.tool_links.all() if prefetched else self.tool_links.select_related("tool")
-        return [link.portal_tool() for link in links]
-
-    @tools.setter
-    def tools(self, value: list) -> None:
-        self._pending_tools = value
 
 
 # --- The tool catalogue -----------------------------------------------------------------------------------
@@ -276,7 +299,7 @@ class ToolVersion(models.Model):
         return f"{self.tool.name} v{self.version}"
 
 
-class AgentTool(models.Model):
+class AgentTool(ToolLinkMixin, models.Model):
     """An agent's use of a catalogue tool, in order, with what this agent says differently."""
 
     agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="tool_links")
@@ -320,16 +343,3 @@ class AgentTool(models.Model):
 
     def __str__(self):
         return f"{self.agent.agent_id} → {self.tool.name}"
-
-    def portal_tool(self) -> str | dict:
-        """This use of the tool in the portal's tool format, as agents were configured before the catalogue:
-        a bare name when it declares nothing, else ``{name, description?, parameters?, ...settings}``."""
-        tool: dict = {"name": self.tool.name}
-        description = self.description or self.tool.description
-        if description:
-            tool["description"] = description
-        parameters = self.config.get("parameters", self.tool.parameters)
-        if parameters and parameters != EMPTY_PARAMETERS:
-            tool["parameters"] = parameters
-        tool.update({key: value for key, value in self.config.items() if key != "parameters"})
-        return tool["name"] if set(tool) == {"name"} else tool

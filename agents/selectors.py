@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.models import EMPTY_PARAMETERS, Agent, AgentTool, Tool
+from agents.models import EMPTY_PARAMETERS, Agent, AgentTool, Tool, ToolLinkMixin, ToolUser
 from common.agno_spec import DEFAULT_AGENT_PARAMETERS
 
 
@@ -23,43 +23,39 @@ def normal_parameters(parameters: dict | None) -> dict:
     return EMPTY_PARAMETERS if not parameters else parameters
 
 
-def tool_link_for(tool: Tool, spec: Any) -> AgentTool:
-    """How an agent that declares ``spec`` uses the catalogue's ``tool`` (an unsaved link): a description other
-    than the catalogue's is the link's own; parameters other than the catalogue's (kept so that a rollback or an
-    import restores exactly what a version said) and any other setting are the link's settings. A spec without
-    parameters takes the catalogue's."""
+def tool_link_for(tool: Tool, spec: Any, link_model: type = AgentTool) -> Any:
+    """How a component that declares ``spec`` uses the catalogue's ``tool`` (an unsaved ``link_model`` row): a
+    description other than the catalogue's is the link's own; parameters other than the catalogue's (kept so that
+    a rollback or an import restores exactly what a version said) and any other setting are the link's settings. A
+    spec without parameters takes the catalogue's."""
     _, description, parameters, config = tool_spec_parts(spec)
     if parameters is not None and normal_parameters(parameters) != normal_parameters(tool.parameters):
         config["parameters"] = normal_parameters(parameters)
     override = description if description and description != tool.description else ""
-    return AgentTool(tool=tool, description=override, config=config)
+    return link_model(tool=tool, description=override, config=config)
 
 
-def tool_links_preview(specs: list) -> tuple[list[AgentTool], list[Any]]:
-    """The links ``specs`` would make against the catalogue as it is (nothing written), and the specs that
-    name no catalogue tool yet (a service creates those)."""
-    names = [tool_spec_parts(spec)[0] for spec in specs]
-    tools = Tool.objects.in_bulk(names, field_name="name")
-    links, unknown = [], []
-    for spec, name in zip(specs, names):
-        if name in tools:
-            links.append(tool_link_for(tools[name], spec))
-        else:
-            unknown.append(spec)
-    return links, unknown
-
-
-def agent_tools(agent: Agent) -> list:
-    """The agent's tools in the portal's format: from its links, or — while a service, a form or an import has
-    set a new list that is not written yet — that list as the catalogue would hold it."""
-    pending = agent._pending_tools
+def component_tools(owner: ToolUser) -> list:
+    """An agent's or team's tools in the portal's format: from its links, or — while a service, a form or an
+    import has set a new list that is not written yet — that list as the catalogue would hold it."""
+    pending = owner._pending_tools
     if pending is None:
-        return agent.tools
+        return owner.tools
+    link_model = owner.tool_links.model  # type: ignore[attr-defined]
     names = [tool_spec_parts(spec)[0] for spec in pending]
     tools = Tool.objects.in_bulk(names, field_name="name")
     return [
-        tool_link_for(tools[name], spec).portal_tool() if name in tools else spec for spec, name in zip(pending, names)
+        tool_link_for(tools[name], spec, link_model).portal_tool() if name in tools else spec
+        for spec, name in zip(pending, names)
     ]
+
+
+agent_tools = component_tools
+
+
+def link_owner_field(link_model) -> str:
+    """The name of a tool link's foreign key to its agent or team."""
+    return next(field.name for field in link_model._meta.fields if field.many_to_one and field.name != "tool")
 
 
 def tool_list():
@@ -67,8 +63,18 @@ def tool_list():
 
 
 def tool_users(tool: Tool) -> list[str]:
-    """The agent ids that use ``tool``, sorted."""
-    return sorted(tool.agent_links.values_list("agent__agent_id", flat=True))
+    """Who uses ``tool``, as "agent cards" / "team router", sorted."""
+    users = []
+    for relation in Tool._meta.related_objects:
+        link_model = relation.related_model
+        if not issubclass(link_model, ToolLinkMixin):
+            continue
+        owner = link_owner_field(link_model)
+        owner_model = link_model._meta.get_field(owner).related_model
+        id_field = f"{owner_model._meta.model_name}_id"  # agent_id / team_id: the component's slug
+        for component_id in link_model.objects.filter(tool=tool).values_list(f"{owner}__{id_field}", flat=True):
+            users.append(f"{owner_model._meta.verbose_name} {component_id}")
+    return sorted(users)
 
 
 def agent_config(agent: Agent) -> dict:

@@ -7,8 +7,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from agents.models import Agent, AgentTool, Tool, ToolVersion
-from agents.selectors import normal_parameters, tool_link_for, tool_spec_parts
+from agents.models import Agent, Tool, ToolLinkMixin, ToolUser, ToolVersion
+from agents.selectors import link_owner_field, normal_parameters, tool_link_for, tool_spec_parts, tool_users
 from audit.services import actor_parts
 from common.agno_spec import (
     DEFAULT_AGENT_PARAMETERS,
@@ -22,7 +22,7 @@ from common.agno_spec import (
     validate_tools,
 )
 from common.services import apply_fields
-from versioning.components import get_kind
+from versioning.components import get_kind, kind_for_model
 from versioning.services import check_revision, draft_save, record_created
 
 EDITABLE_FIELDS = (
@@ -53,12 +53,14 @@ def agent_validate(agent: Agent) -> None:
     agent.full_clean()
 
 
-def _set_tools(agent: Agent, *, actor: Any, note: str) -> None:
-    """Write the tool list set on ``agent`` (``agent.tools = [...]``) into its catalogue links: a name the
-    catalogue has is linked (see ``agents.selectors.tool_link_for``), a new one becomes a catalogue tool first."""
-    specs = agent._pending_tools
+def tool_links_set(owner: ToolUser, *, actor: Any, note: str) -> None:
+    """Write the tool list set on an agent or a team (``owner.tools = [...]``) into its catalogue links: a name
+    the catalogue has is linked (see ``agents.selectors.tool_link_for``), a new one becomes a catalogue tool."""
+    specs = owner._pending_tools
     if specs is None:
         return
+    link_model = owner.tool_links.model  # type: ignore[attr-defined]
+    owner_field = link_owner_field(link_model)
     names = [tool_spec_parts(spec)[0] for spec in specs]
     tools = Tool.objects.in_bulk(names, field_name="name")
     links = []
@@ -68,19 +70,19 @@ def _set_tools(agent: Agent, *, actor: Any, note: str) -> None:
             _, description, parameters, _ = tool_spec_parts(spec)
             tool = tools[name] = tool_create(
                 actor=actor,
-                note=note or f"Added with agent {agent.agent_id}",
+                note=note or f"Added with {owner}",
                 name=name,
                 description=description,
                 parameters=normal_parameters(parameters),
             )
-        links.append(tool_link_for(tool, spec))
-    agent.tool_links.all().delete()
+        links.append(tool_link_for(tool, spec, link_model))
+    owner.tool_links.all().delete()  # type: ignore[attr-defined]
     for position, link in enumerate(links, start=1):
-        link.agent = agent
+        setattr(link, owner_field, owner)
         link.position = position
         link.full_clean()
-    AgentTool.objects.bulk_create(links)
-    agent._pending_tools = None
+    link_model.objects.bulk_create(links)
+    owner._pending_tools = None
 
 
 def _clean(name: str, value: Any) -> Any:
@@ -98,7 +100,7 @@ def agent_create(*, actor: Any, note: str, **fields) -> Agent:
     _apply(agent, fields)
     agent_validate(agent)
     agent.save()
-    _set_tools(agent, actor=actor, note=note)
+    tool_links_set(agent, actor=actor, note=note)
     kind = get_kind("agent")
     record_created(kind=kind, obj=agent, actor=actor, note=note)
     draft_save(kind=kind, obj=agent, actor=actor, note=note)
@@ -129,7 +131,7 @@ def agent_update(
     agent_validate(current)
     current.revision += 1
     current.save()
-    _set_tools(current, actor=actor, note=note)
+    tool_links_set(current, actor=actor, note=note)
     draft_save(kind=kind, obj=current, actor=actor, note=note)
     return current
 
@@ -156,7 +158,7 @@ def agent_restore(agent: Agent, config: dict) -> None:
     agent.parameters = parameters
     if not agent._state.adding:  # rollback and discard save the restored fields themselves: the links are written here
         validate_tools(agent.tools)
-        _set_tools(agent, actor=None, note=f"Restored with agent {agent.agent_id}")
+        tool_links_set(agent, actor=None, note=f"Restored with agent {agent.agent_id}")
 
 
 # --- The tool catalogue ---------------------------------------------------------------------------------
@@ -221,21 +223,26 @@ def tool_update(*, tool: Tool, actor: Any, note: str, **fields) -> Tool:
     current.version += 1
     current.save()
     _record_version(current, actor=actor, note=note)
-    kind = get_kind("agent")
-    agents = Agent.objects.select_for_update().filter(tool_links__tool=current).order_by("agent_id")
-    for agent in agents:
-        # The agent's configuration names the tool's definition: its draft now holds the new one, and an editor
-        # who opened the agent before this change must reload (its revision moves).
-        agent.revision += 1
-        agent.save(update_fields=["revision", "updated_at"])
-        draft_save(kind=kind, obj=agent, actor=actor, note=f"Tool {current.name} v{current.version}: {note}")
+    for relation in Tool._meta.related_objects:  # agents' links, teams' links (the teams app is above this one)
+        link_model = relation.related_model
+        if not issubclass(link_model, ToolLinkMixin):
+            continue
+        owner_model = link_model._meta.get_field(link_owner_field(link_model)).related_model
+        kind = kind_for_model(owner_model)
+        owners = owner_model.objects.select_for_update().filter(tool_links__tool=current).order_by(kind.id_field)
+        for owner in owners:
+            # Its configuration names the tool's definition: its draft now holds the new one, and an editor who
+            # opened it before this change must reload (its revision moves).
+            owner.revision += 1
+            owner.save(update_fields=["revision", "updated_at"])
+            draft_save(kind=kind, obj=owner, actor=actor, note=f"Tool {current.name} v{current.version}: {note}")
     return current
 
 
 @transaction.atomic
 def tool_delete(*, tool: Tool, actor: Any) -> None:
     """Remove a tool nobody uses from the catalogue (the versions that named it keep their copy)."""
-    users = sorted(AgentTool.objects.filter(tool=tool).values_list("agent__agent_id", flat=True))
+    users = tool_users(tool)
     if users:
-        raise ValidationError(f"{tool.name} is used by agent(s) {', '.join(users)}: remove it from them first.")
+        raise ValidationError(f"{tool.name} is used by {', '.join(users)}: remove it from them first.")
     tool.delete()
