@@ -12,11 +12,24 @@ from django.utils.http import urlencode
 from agents.forms import AgentForm, ToolForm
 from agents.models import Agent, Tool
 from agents.providers import tool_providers, unprovided_tools
-from agents.selectors import agent_tools
+from agents.selectors import component_tools, tool_users
 from agents.services import EDITABLE_FIELDS, agent_create, agent_update, tool_create, tool_delete, tool_update
 from common.admin import ServiceBackedAdmin, adopt
 from versioning import services as versioning_services
 from versioning.admin_mixins import VersionedComponentAdmin, unsign_snapshot
+
+
+def warn_unprovided_tools(request, owner, what: str) -> None:
+    """Say so on an agent's or team's page when it uses a tool no runtime has reported: an Agno runtime without it
+    would refuse to build the component."""
+    names = [tool if isinstance(tool, str) else tool["name"] for tool in component_tools(owner)]
+    missing = unprovided_tools(names)
+    if missing:
+        messages.warning(
+            request,
+            f"No runtime has reported the tool(s) {', '.join(missing)}: a runtime without them cannot build "
+            f"this {what}. Publishing it asks you to confirm.",
+        )
 
 
 @admin.register(Agent)
@@ -93,20 +106,8 @@ class AgentAdmin(VersionedComponentAdmin):
         if request.method == "GET":
             agent = self.get_object(request, unquote(object_id))
             if agent is not None:
-                self.warn_unprovided_tools(request, agent)
+                warn_unprovided_tools(request, agent, "agent")
         return super().change_view(request, object_id, form_url, extra_context)
-
-    @staticmethod
-    def warn_unprovided_tools(request, agent: Agent) -> None:
-        """Say so when the agent uses a tool no runtime has reported: an Agno runtime would refuse to build it."""
-        names = [tool if isinstance(tool, str) else tool["name"] for tool in agent_tools(agent)]
-        missing = unprovided_tools(names)
-        if missing:
-            messages.warning(
-                request,
-                f"No runtime has reported the tool(s) {', '.join(missing)}: a runtime without them cannot build "
-                "this agent. Publishing it asks you to confirm.",
-            )
 
     def save_model(self, request, obj, form, change):
         fields = {name: getattr(obj, name) for name in EDITABLE_FIELDS}
@@ -209,7 +210,7 @@ class ToolAdmin(ServiceBackedAdmin):
 
     @admin.display(description="agents")
     def agent_count(self, obj):
-        return len(obj.agent_links.all())
+        return len(obj.agent_links.all())  # teams are counted on the tool's page
 
     @admin.display(description="runtimes")
     def runtime_list(self, obj):
@@ -220,14 +221,8 @@ class ToolAdmin(ServiceBackedAdmin):
 
     @admin.display(description="used by")
     def used_by(self, obj):
-        links = sorted(obj.agent_links.all(), key=lambda link: link.agent.agent_id) if obj.pk else []
-        if not links:
-            return "No agent uses this tool."
-        return format_html_join(
-            ", ",
-            "<a href='{}'>{}</a>",
-            ((reverse("admin:agents_agent_change", args=[link.agent.pk]), link.agent.agent_id) for link in links),
-        )
+        users = tool_users(obj) if obj.pk else []
+        return ", ".join(users) if users else "Nothing uses this tool."
 
     @admin.display(description="provided by")
     def provided_by(self, obj):

@@ -39,15 +39,40 @@ def _tool_label(tool: Tool) -> str:
     return f"{tool.name} — {description}" if description else tool.name
 
 
-class AgentForm(ComponentFormMixin, forms.ModelForm):
+class ToolPickerFormMixin(forms.Form):
+    """The ``tools`` field of the agent and team forms: rows picked from the catalogue; the picked list is set on
+    the instance (``instance.tools``), which the component's service writes into its links."""
+
+    tools = ToolPickerField(
+        required=False,
+        help_text="Pick tools from the catalogue (Agents › Tools), in the order they should be offered. A "
+        "description here replaces the catalogue's for this component only.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["tools"]
+        assert isinstance(field, ToolPickerField)
+        field.set_catalogue({tool.name: _tool_label(tool) for tool in tool_list()})
+        instance = getattr(self, "instance", None)
+        if not self.is_bound and instance is not None and not instance._state.adding:
+            # Rows from the links themselves: the description column shows only what this component says differently.
+            self.initial["tools"] = [
+                [link.tool.name, link.description, settings_text(link.config)]
+                for link in instance.tool_links.select_related("tool")
+            ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if "tools" in cleaned:
+            self.instance.tools = cleaned["tools"]  # type: ignore[attr-defined]
+        return cleaned
+
+
+class AgentForm(ToolPickerFormMixin, ComponentFormMixin, forms.ModelForm):
     instructions = TextListField(
         required=False,
         help_text="One instruction per box, in the order the agent should read them.",
-    )
-    tools = ToolPickerField(
-        required=False,
-        help_text="Pick tools from the catalogue (Agents › Tools), in the order the agent should see them. A "
-        "description here replaces the catalogue's for this agent only.",
     )
     model_settings = KeyValueField(
         required=False,
@@ -98,24 +123,6 @@ class AgentForm(ComponentFormMixin, forms.ModelForm):
 
     id_field = "agent_id"
     form_parameters = FORM_PARAMETERS
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        field = self.fields["tools"]
-        assert isinstance(field, ToolPickerField)
-        field.set_catalogue({tool.name: _tool_label(tool) for tool in tool_list()})
-        if not self.is_bound and not self.instance._state.adding:
-            # Rows from the links themselves: the description column shows only what this agent says differently.
-            self.initial["tools"] = [
-                [link.tool.name, link.description, settings_text(link.config)]
-                for link in self.instance.tool_links.select_related("tool")
-            ]
-
-    def clean(self):
-        cleaned = super().clean()
-        if "tools" in cleaned:
-            self.instance.tools = cleaned["tools"]
-        return cleaned
 
     def validate_component(self, instance):
         agent_validate(instance)

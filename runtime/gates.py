@@ -25,7 +25,7 @@ def tool_names(config: dict) -> list[str]:
 
 
 def unprovided_tools_gate(check: GateCheck) -> None:
-    if check.kind.type != "agent" or check.action != "publish":
+    if check.kind.type not in ("agent", "team") or check.action != "publish":
         return
     user, _ = actor_parts(check.actor)
     if user is None or check.environment not in environments_reporting():

@@ -2,9 +2,10 @@
 
 A tool name becomes one catalogue entry. When agents declared the same name differently, the definition most
 of them used (the first seen on a tie) is the catalogue's; an agent that said something else keeps it on its
-link — another description as the link's description, other parameters in the link's settings — so every
-agent's configuration (and so its drafts, versions and runtime document) stays what it was. Anything else
-a tool carried (a toolkit's ``instructions``) is the link's settings.
+link — another description as the link's description, other parameters in the link's settings — so its
+configuration stays what it was. The one exception: an agent that gave no description where the catalogue's
+definition has one now shows the catalogue's (in its next draft; published versions are never touched). Anything
+else a tool carried (a toolkit's ``instructions``) is the link's settings.
 """
 
 import json

@@ -258,3 +258,36 @@ def test_admin__agent_form_picks_from_the_catalogue(client, editor, make_agent):
     page = client.get(reverse("admin:agents_agent_change", args=[agent.pk])).content.decode()
     assert '<select name="tools__tool"' in page and '<option value="block_card"' in page
     assert "tools__parameters" not in page  # nobody types a tool as JSON
+
+
+# --- Teams pick catalogue tools too -----------------------------------------------------------------------------
+
+
+def test_team__tools_from_the_catalogue__in_its_configuration_and_a_tool_change_drafts_it(make_team):
+    from teams.models import TeamTool
+
+    _tool()
+    make_team("router", publish=True, tools=["card_lookup"])
+    assert [link.tool.name for link in TeamTool.objects.filter(team__team_id="router")] == ["card_lookup"]
+    published = component_status("team", "router").published
+    assert published.config["tools"] == [
+        {"name": "card_lookup", "description": "Finds a card", "parameters": CARD_LOOKUP}
+    ]
+
+    tool_update(tool=Tool.objects.get(name="card_lookup"), actor="eddie", note="Clearer", description="Finds cards")
+    draft = component_status("team", "router").draft
+    assert draft is not None and draft.config["tools"][0]["description"] == "Finds cards"
+
+
+def test_team__tools_as_a_parameter__refused_naming_the_catalogue(make_team):
+    with pytest.raises(ValidationError) as caught:
+        make_team("router", parameters={"tools": ["card_lookup"]})
+    assert "catalogue" in " ".join(caught.value.message_dict["parameters"])
+
+
+def test_tool_used_by_a_team__cannot_be_deleted(make_team):
+    from agents.services import tool_delete
+
+    make_team("router", tools=["card_lookup"])
+    with pytest.raises(ValidationError, match="team router"):
+        tool_delete(tool=Tool.objects.get(name="card_lookup"), actor="paula")
