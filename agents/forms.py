@@ -65,7 +65,7 @@ class ToolPickerFormMixin(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if "tools" in cleaned:
-            self.instance.tools = cleaned["tools"]  # type: ignore[attr-defined]
+            self.instance.tools = cleaned["tools"]
         return cleaned
 
 

@@ -62,15 +62,23 @@ def tool_list():
     return Tool.objects.order_by("name")
 
 
+def tool_link_models() -> list[tuple[Any, str, Any]]:
+    """Every kind of link to the catalogue (agents', teams' — apps above this one add theirs), as
+    (link model, the name of its foreign key to the component, the component's model)."""
+    found: list[tuple[Any, str, Any]] = []
+    for relation in Tool._meta.related_objects:
+        link_model: Any = relation.related_model
+        meta: Any = link_model._meta
+        if isinstance(link_model, type) and issubclass(link_model, ToolLinkMixin):
+            owner = link_owner_field(link_model)
+            found.append((link_model, owner, meta.get_field(owner).related_model))
+    return found
+
+
 def tool_users(tool: Tool) -> list[str]:
     """Who uses ``tool``, as "agent cards" / "team router", sorted."""
     users = []
-    for relation in Tool._meta.related_objects:
-        link_model = relation.related_model
-        if not issubclass(link_model, ToolLinkMixin):
-            continue
-        owner = link_owner_field(link_model)
-        owner_model = link_model._meta.get_field(owner).related_model
+    for link_model, owner, owner_model in tool_link_models():
         id_field = f"{owner_model._meta.model_name}_id"  # agent_id / team_id: the component's slug
         for component_id in link_model.objects.filter(tool=tool).values_list(f"{owner}__{id_field}", flat=True):
             users.append(f"{owner_model._meta.verbose_name} {component_id}")

@@ -7,8 +7,15 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from agents.models import Agent, Tool, ToolLinkMixin, ToolUser, ToolVersion
-from agents.selectors import link_owner_field, normal_parameters, tool_link_for, tool_spec_parts, tool_users
+from agents.models import Agent, Tool, ToolUser, ToolVersion
+from agents.selectors import (
+    link_owner_field,
+    normal_parameters,
+    tool_link_for,
+    tool_link_models,
+    tool_spec_parts,
+    tool_users,
+)
 from audit.services import actor_parts
 from common.agno_spec import (
     DEFAULT_AGENT_PARAMETERS,
@@ -223,11 +230,7 @@ def tool_update(*, tool: Tool, actor: Any, note: str, **fields) -> Tool:
     current.version += 1
     current.save()
     _record_version(current, actor=actor, note=note)
-    for relation in Tool._meta.related_objects:  # agents' links, teams' links (the teams app is above this one)
-        link_model = relation.related_model
-        if not issubclass(link_model, ToolLinkMixin):
-            continue
-        owner_model = link_model._meta.get_field(link_owner_field(link_model)).related_model
+    for _, _, owner_model in tool_link_models():  # agents and teams (the teams app is above this one)
         kind = kind_for_model(owner_model)
         owners = owner_model.objects.select_for_update().filter(tool_links__tool=current).order_by(kind.id_field)
         for owner in owners:
