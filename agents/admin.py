@@ -176,8 +176,8 @@ _list_page = threading.local()
 
 @admin.register(Tool)
 class ToolAdmin(ServiceBackedAdmin):
-    """The tool catalogue. Editors add and change tools (a change reaches agents as drafts); only publishers
-    delete one, and only while no agent uses it."""
+    """The tool catalogue. Editors add and change tools (a change reaches the agents and teams that use it as
+    drafts); only publishers delete one, and only while nothing uses it."""
 
     form = ToolForm
     list_display = ("name", "category", "source", "owner", "version", "agent_count", "runtime_list", "updated_at")
@@ -192,6 +192,7 @@ class ToolAdmin(ServiceBackedAdmin):
             "Where it is used and who runs it",
             {"fields": ("used_by", "provided_by", "version", "created_at", "updated_at")},
         ),
+        ("History", {"fields": ("version_history",)}),
     )
 
     def get_queryset(self, request):
@@ -210,7 +211,7 @@ class ToolAdmin(ServiceBackedAdmin):
 
     @admin.display(description="agents")
     def agent_count(self, obj):
-        return len(obj.agent_links.all())  # teams are counted on the tool's page
+        return len(obj.agent_links.all())  # the tool's page lists its teams too
 
     @admin.display(description="runtimes")
     def runtime_list(self, obj):
@@ -267,7 +268,7 @@ class ToolAdmin(ServiceBackedAdmin):
             return self._get_obj_does_not_exist_redirect(request, self.model._meta, object_id)
         if not self.has_view_or_change_permission(request, obj):
             raise PermissionDenied
-        return HttpResponseRedirect(reverse("admin:agents_tool_change", args=[obj.pk]) + "#versions")
+        return HttpResponseRedirect(reverse("admin:agents_tool_change", args=[obj.pk]))
 
     def _fields(self, form) -> dict:
         data = form.cleaned_data

@@ -248,6 +248,11 @@ class Tool(TimeStampedModel):
                 violation_error_message="Unknown tool source.",
             ),
             json_object_constraint("parameters"),
+            models.CheckConstraint(
+                condition=Q(parameters__has_key="type", parameters__type="object"),
+                name="%(app_label)s_%(class)s_parameters_of_an_object",
+                violation_error_message="A tool's parameters are a JSON Schema of “type”: “object”.",
+            ),
         ]
 
     def __str__(self):

@@ -113,6 +113,10 @@ class Migration(migrations.Migration):
             model_name='tool',
             constraint=models.CheckConstraint(condition=models.Q(django.db.models.lookups.Exact(common.db.JSONTypeOf('parameters'), 'object')), name='agents_tool_parameters_is_object', violation_error_message='Parameters must be a JSON object.'),
         ),
+        migrations.AddConstraint(
+            model_name='tool',
+            constraint=models.CheckConstraint(condition=models.Q(('parameters__has_key', 'type'), ('parameters__type', 'object')), name='agents_tool_parameters_of_an_object', violation_error_message="A tool's parameters are a JSON Schema of “type”: “object”."),
+        ),
         migrations.AddField(
             model_name='agenttool',
             name='tool',

@@ -31,6 +31,17 @@ def _normal(parameters):
     return EMPTY_PARAMETERS if not parameters else parameters
 
 
+def _for_catalogue(parameters):
+    """What the catalogue can hold (a JSON Schema of an object): older lists were not checked, so a schema without
+    a type is given one, and anything else leaves the catalogue's empty (the component keeps its own on its link)."""
+    parameters = _normal(parameters)
+    if not isinstance(parameters, dict):
+        return EMPTY_PARAMETERS
+    if "type" not in parameters:
+        return {"type": "object", **parameters}
+    return parameters if parameters.get("type") == "object" else EMPTY_PARAMETERS
+
+
 def _key(description, parameters):
     return json.dumps([description, _normal(parameters)], sort_keys=True)
 
@@ -48,7 +59,7 @@ def forwards(apps, schema_editor):
             name, description, parameters, _ = _parts(spec)
             key = _key(description, parameters)
             definitions.setdefault(name, Counter())[key] += 1
-            first_seen.setdefault(name, {}).setdefault(key, (description, _normal(parameters)))
+            first_seen.setdefault(name, {}).setdefault(key, (description, _for_catalogue(parameters)))
     tools = {}
     for name, counts in definitions.items():
         order = list(first_seen[name])

@@ -21,6 +21,17 @@ def _normal(parameters):
     return EMPTY_PARAMETERS if not parameters else parameters
 
 
+def _for_catalogue(parameters):
+    """What the catalogue can hold (a JSON Schema of an object): older lists were not checked, so a schema without
+    a type is given one, and anything else leaves the catalogue's empty (the component keeps its own on its link)."""
+    parameters = _normal(parameters)
+    if not isinstance(parameters, dict):
+        return EMPTY_PARAMETERS
+    if "type" not in parameters:
+        return {"type": "object", **parameters}
+    return parameters if parameters.get("type") == "object" else EMPTY_PARAMETERS
+
+
 def forwards(apps, schema_editor):
     Team = apps.get_model("teams", "Team")
     Tool = apps.get_model("agents", "Tool")
@@ -37,7 +48,7 @@ def forwards(apps, schema_editor):
                 tool = Tool.objects.create(
                     name=name,
                     description=description,
-                    parameters=_normal(parameters),
+                    parameters=_for_catalogue(parameters),
                     source="toolkit" if name.endswith("Tools") else "function",
                     version=1,
                 )

@@ -19,6 +19,7 @@ TOOL_LISTS = {
     "odd": [
         {"name": "block_card", "description": "Bloqueia um cartão", "parameters": LAST4},  # other words
         {"name": "card_lookup", "parameters": {"type": "object", "properties": {"id": {"type": "string"}}}},
+        {"name": "legacy", "parameters": {"properties": {"q": {"type": "string"}}}},  # no type: never checked
     ],
 }
 
@@ -46,7 +47,8 @@ def test_tools_into_catalogue__identical_definitions_share_a_tool__configuration
     from agents.models import Agent as CurrentAgent
     from agents.models import AgentTool, Tool
 
-    assert sorted(Tool.objects.values_list("name", flat=True)) == ["ShellTools", "block_card", "card_lookup"]
+    assert sorted(Tool.objects.values_list("name", flat=True)) == ["ShellTools", "block_card", "card_lookup", "legacy"]
+    assert Tool.objects.get(name="legacy").parameters == {"type": "object", "properties": {"q": {"type": "string"}}}
     block = Tool.objects.get(name="block_card")
     assert (block.description, block.parameters, block.version) == ("Blocks a card", LAST4, 1)
     assert block.versions.get().version == 1

@@ -53,7 +53,14 @@ def test_agent__str_and_model_string():
 @pytest.mark.sqlite_smoke
 @pytest.mark.parametrize(
     "override",
-    [{"name": "has spaces"}, {"name": ""}, {"source": "made-up"}, {"parameters": ["not", "an", "object"]}],
+    [
+        {"name": "has spaces"},
+        {"name": ""},
+        {"source": "made-up"},
+        {"parameters": ["not", "an", "object"]},
+        {"parameters": {"type": "array"}},
+        {"parameters": {}},
+    ],
     ids=lambda o: f"{next(iter(o))}={next(iter(o.values()))!r}",
 )
 def test_tool__constraint_refuses(override):

@@ -291,3 +291,13 @@ def test_tool_used_by_a_team__cannot_be_deleted(make_team):
     make_team("router", tools=["card_lookup"])
     with pytest.raises(ValidationError, match="team router"):
         tool_delete(tool=Tool.objects.get(name="card_lookup"), actor="paula")
+
+
+def test_admin__tool_page_shows_its_versions_and_who_uses_it(client, viewer, make_agent):
+    make_agent("cards", tools=["card_lookup"])
+    tool = Tool.objects.get(name="card_lookup")
+    tool_update(tool=tool, actor="eddie", note="Name the digits", description="Finds a card by its last digits")
+    client.force_login(viewer)
+    page = client.get(reverse("admin:agents_tool_change", args=[tool.pk])).content.decode()
+    assert "v2" in page and "Name the digits" in page and "v1" in page
+    assert "agent cards" in page and "No runtime has reported this tool" in page
