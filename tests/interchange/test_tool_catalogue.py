@@ -83,6 +83,9 @@ def test_portal_yaml__same_definition_matches__new_name_is_created__other_words_
     assert Tool.objects.get(name="block_card").parameters == LAST4
     assert _links("cards") == [("card_lookup", "", {}), ("block_card", "", {})]
     assert _links("support") == [("card_lookup", "Finds the customer's card", {})]
+    assert any("support.yaml:" in w and "other words" in w for w in report.warnings), report.warnings
+    assert any("cards.yaml:" in w and "“block_card” is not in the tool catalogue" in w for w in report.warnings)
+    assert not any("“card_lookup” declares" in w for w in report.warnings)
 
     # The same files again change nothing: the files say what the catalogue says.
     again = components_import(paths=[tmp_path], actor="importer")
@@ -117,3 +120,16 @@ def test_agno_json__function_the_catalogue_has__is_matched(tmp_path):
 
     assert list(Tool.objects.all()) == [tool] and Tool.objects.get().version == 1
     assert _links("orders") == [("lookup", "", {})]
+
+
+def test_portal_yaml__other_parameters_than_the_catalogues__kept_as_the_agents_own_with_a_warning(tmp_path):
+    tool_create(actor="t", name="card_lookup", description="Finds a card", parameters=LAST4)
+    other = {"type": "object", "properties": {"card_id": {"type": "string"}}, "required": []}
+    _agent_file(tmp_path, "cards", [{"name": "card_lookup", "description": "Finds a card", "parameters": other}])
+
+    report = components_import(paths=[tmp_path], actor="importer")
+
+    assert Tool.objects.get(name="card_lookup").parameters == LAST4
+    assert _links("cards") == [("card_lookup", "", {"parameters": other})]
+    assert component_status("agent", "cards").draft.config["tools"][0]["parameters"] == other
+    assert any("declares other parameters" in w for w in report.warnings), report.warnings
