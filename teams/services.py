@@ -49,10 +49,6 @@ def team_validate(team: Team) -> None:
         lambda: validate_mode_flags(team.mode, team.parameters),
         lambda: validate_tools(team.tools),
     )
-    if isinstance(team.parameters, dict) and "tools" in team.parameters:
-        errors.setdefault("parameters", []).append(
-            "tools are picked from the tool catalogue (the team's Tools), not set as a parameter."
-        )
     if team.mode not in TEAM_MODES:
         errors["mode"] = [f"“{team.mode}” is not an Agno team mode; use one of {', '.join(TEAM_MODES)}."]
     if errors:

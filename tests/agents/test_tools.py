@@ -279,10 +279,10 @@ def test_team__tools_from_the_catalogue__in_its_configuration_and_a_tool_change_
     assert draft is not None and draft.config["tools"][0]["description"] == "Finds cards"
 
 
-def test_team__tools_as_a_parameter__refused_naming_the_catalogue(make_team):
+def test_team__tools_as_a_parameter__refused_they_have_their_own_field(make_team):
     with pytest.raises(ValidationError) as caught:
         make_team("router", parameters={"tools": ["card_lookup"]})
-    assert "catalogue" in " ".join(caught.value.message_dict["parameters"])
+    assert "its own field" in " ".join(caught.value.message_dict["parameters"])
 
 
 def test_tool_used_by_a_team__cannot_be_deleted(make_team):
