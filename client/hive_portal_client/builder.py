@@ -155,7 +155,9 @@ class AgnoBuilder:
             for m in document.get("members", [])
             if m["agent_id"] in components
         ]
-        registry, _, models = self._registry(document, label)
+        registry, functions, models = self._registry(document, label)
+        if functions:  # the leader's own tools, toolkits expanded as for an agent
+            document["tools"] = functions
         registry.agents.extend(members)
         try:
             team = Team.from_dict(document, registry=registry, strict=True)

@@ -191,3 +191,14 @@ def test_report__portal_refuses_it__the_fetch_still_succeeds_and_it_retries_late
     quiet = portal_factory(tools=DEMO_TOOLS, report_tools=False)
     quiet.refresh()
     assert RuntimeReport.objects.count() == 1
+
+
+def test_team_leader_tools_from_the_catalogue__bound_by_the_runtime(portal_factory, make_team):
+    def escalate(reason: str) -> str:
+        """Hand the conversation to a person."""
+        return f"escalated: {reason}"
+
+    make_team("desk", publish=True, tools=["escalate"])
+    team = portal_factory(tools=[*DEMO_TOOLS, escalate]).team("desk")
+    assert [t.name for t in team.tools] == ["escalate"]
+    assert team.tools[0].entrypoint(reason="angry") == "escalated: angry"
