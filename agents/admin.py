@@ -1,15 +1,35 @@
+import threading
+
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
-from agents.forms import AgentForm
-from agents.models import Agent
-from agents.services import EDITABLE_FIELDS, agent_create, agent_update
-from common.admin import adopt
+from agents.forms import AgentForm, ToolForm
+from agents.models import Agent, Tool
+from agents.providers import tool_providers, unprovided_tools
+from agents.selectors import component_tools, tool_users
+from agents.services import EDITABLE_FIELDS, agent_create, agent_update, tool_create, tool_delete, tool_update
+from common.admin import ServiceBackedAdmin, adopt
 from versioning import services as versioning_services
 from versioning.admin_mixins import VersionedComponentAdmin, unsign_snapshot
+
+
+def warn_unprovided_tools(request, owner, what: str) -> None:
+    """Say so on an agent's or team's page when it uses a tool no runtime has reported: an Agno runtime without it
+    would refuse to build the component."""
+    names = [tool if isinstance(tool, str) else tool["name"] for tool in component_tools(owner)]
+    missing = unprovided_tools(names)
+    if missing:
+        messages.warning(
+            request,
+            f"No runtime has reported the tool(s) {', '.join(missing)}: a runtime without them cannot build "
+            f"this {what}. Publishing it asks you to confirm.",
+        )
 
 
 @admin.register(Agent)
@@ -36,7 +56,14 @@ class AgentAdmin(VersionedComponentAdmin):
             },
         ),
         ("Model", {"fields": ("model_provider", "model_name", "model_settings")}),
-        ("Tools", {"fields": ("tools", "tool_call_limit")}),
+        (
+            "Tools",
+            {
+                "fields": ("tools", "tool_call_limit"),
+                "description": "Tools come from the catalogue (Agents › Tools): its page says which runtimes provide "
+                "each one.",
+            },
+        ),
         (
             "Behaviour",
             {
@@ -74,6 +101,13 @@ class AgentAdmin(VersionedComponentAdmin):
             ", ".join(["<a href='{}'>{}</a>"] * len(teams)),
             *[x for t in teams for x in (reverse("admin:teams_team_change", args=[t.pk]), t.team_id)],
         )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "GET":
+            agent = self.get_object(request, unquote(object_id))
+            if agent is not None:
+                warn_unprovided_tools(request, agent, "agent")
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
         fields = {name: getattr(obj, name) for name in EDITABLE_FIELDS}
@@ -115,3 +149,149 @@ class AgentAdmin(VersionedComponentAdmin):
     @admin.action(permissions=["publish"], description="Deactivate selected agents")
     def deactivate_selected(self, request, queryset):
         self._set_active(request, queryset, False)
+
+
+def _provider_lines(providers) -> str:
+    now = timezone.now()
+    return format_html_join(
+        "",
+        "<li><strong>{}</strong> {} ({}) — last seen {} ago</li>",
+        ((p.runtime, p.version, p.environment, _ago(now - p.last_seen)) for p in providers),
+    )
+
+
+def _ago(delta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds < 120:
+        return f"{max(seconds, 0)} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    if seconds < 172800:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} days"
+
+
+_list_page = threading.local()
+
+
+@admin.register(Tool)
+class ToolAdmin(ServiceBackedAdmin):
+    """The tool catalogue. Editors add and change tools (a change reaches the agents and teams that use it as
+    drafts); only publishers delete one, and only while nothing uses it."""
+
+    form = ToolForm
+    list_display = ("name", "category", "source", "owner", "version", "agent_count", "runtime_list", "updated_at")
+    list_filter = ("category", "source")
+    search_fields = ("name", "description", "category", "owner")
+    readonly_fields = ("version", "used_by", "provided_by", "version_history", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("name", "description", "category", "source", "owner")}),
+        ("Parameters", {"fields": ("parameter_rows", "parameters_schema")}),
+        ("Save", {"fields": ("change_note",)}),
+        (
+            "Where it is used and who runs it",
+            {"fields": ("used_by", "provided_by", "version", "created_at", "updated_at")},
+        ),
+        ("History", {"fields": ("version_history",)}),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("agent_links__agent")
+
+    def changelist_view(self, request, extra_context=None):
+        # Looked up once per list page for every tool, when the page renders (the admin instance is shared by
+        # every request: the lookup is kept per thread, and each list page starts afresh).
+        _list_page.providers = None
+        return super().changelist_view(request, extra_context)
+
+    def _providers_of(self, obj):
+        if getattr(_list_page, "providers", None) is None:
+            _list_page.providers = tool_providers(Tool.objects.values_list("name", flat=True))
+        return _list_page.providers.get(obj.name, [])
+
+    @admin.display(description="agents")
+    def agent_count(self, obj):
+        return len(obj.agent_links.all())  # the tool's page lists its teams too
+
+    @admin.display(description="runtimes")
+    def runtime_list(self, obj):
+        providers = self._providers_of(obj)
+        if not providers:
+            return format_html('<span class="hive-badge hive-badge--inactive">{}</span>', "none reported")
+        return ", ".join(sorted({p.runtime for p in providers}))
+
+    @admin.display(description="used by")
+    def used_by(self, obj):
+        users = tool_users(obj) if obj.pk else []
+        return ", ".join(users) if users else "Nothing uses this tool."
+
+    @admin.display(description="provided by")
+    def provided_by(self, obj):
+        providers = tool_providers([obj.name]).get(obj.name, []) if obj.pk else []
+        if not providers:
+            return format_html(
+                '<span class="hive-badge hive-badge--inactive">{}</span> {}',
+                "no runtime",
+                "No runtime has reported this tool: an agent that uses it cannot be built by any runtime yet.",
+            )
+        return format_html("<ul>{}</ul>", _provider_lines(providers))
+
+    @admin.display(description="versions")
+    def version_history(self, obj):
+        if not obj.pk:
+            return "—"
+        versions = obj.versions.all()
+        return format_html(
+            "<table><tr><th>Version</th><th>When</th><th>Who</th><th>Why</th><th>Description</th>"
+            "<th>Parameters</th></tr>{}</table>",
+            format_html_join(
+                "",
+                "<tr><td>v{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                (
+                    (
+                        v.version,
+                        v.created_at.strftime("%Y-%m-%d %H:%M"),
+                        v.created_by_name or "—",
+                        v.change_note,
+                        v.definition.get("description", ""),
+                        ", ".join(v.definition.get("parameters", {}).get("properties", {})) or "none",
+                    )
+                    for v in versions
+                ),
+            ),
+        )
+
+    def history_view(self, request, object_id, extra_context=None):
+        # A tool's history is its versions (shown on its page).
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            return self._get_obj_does_not_exist_redirect(request, self.model._meta, object_id)
+        if not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        return HttpResponseRedirect(reverse("admin:agents_tool_change", args=[obj.pk]))
+
+    def _fields(self, form) -> dict:
+        data = form.cleaned_data
+        return {
+            "name": data["name"],
+            "description": data.get("description") or "",
+            "source": data["source"],
+            "category": data.get("category") or "",
+            "owner": data.get("owner") or "",
+            "parameters": form.instance.parameters,
+        }
+
+    def create(self, request, form):
+        return tool_create(actor=request.user, note=form.cleaned_data.get("change_note") or "", **self._fields(form))
+
+    def update(self, request, obj, form):
+        original = Tool.objects.get(pk=obj.pk)
+        return tool_update(
+            tool=original, actor=request.user, note=form.cleaned_data.get("change_note") or "", **self._fields(form)
+        )
+
+    def delete(self, request, obj):
+        try:
+            tool_delete(tool=obj, actor=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))

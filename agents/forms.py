@@ -1,12 +1,23 @@
-"""The agent form business users fill in: a large prompt editor, instructions and tools as lists."""
+"""The agent form business users fill in (a large prompt editor, instructions as a list, tools picked from the
+catalogue) and the catalogue's tool form (parameters as rows, never as JSON unless they need more)."""
 
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 
-from agents.models import Agent
-from agents.services import agent_validate
-from common.widgets import KeyValueField, TextListField, ToolListField
+from agents.models import Agent, Tool
+from agents.selectors import tool_list
+from agents.services import agent_validate, tool_validate
+from common.widgets import (
+    KeyValueField,
+    LimitedJSONFormField,
+    ParameterRowsField,
+    TextListField,
+    ToolPickerField,
+    schema_rows,
+    settings_text,
+)
 from versioning.forms import ComponentFormMixin
 
 # Parameters with a field of their own on the form; the rest are "other parameters".
@@ -21,12 +32,48 @@ FORM_PARAMETERS = (
 )
 
 
-class AgentForm(ComponentFormMixin, forms.ModelForm):
+def _tool_label(tool: Tool) -> str:
+    description = " ".join(tool.description.split())
+    if len(description) > 60:
+        description = description[:59] + "…"
+    return f"{tool.name} — {description}" if description else tool.name
+
+
+class ToolPickerFormMixin(forms.Form):
+    """The ``tools`` field of the agent and team forms: rows picked from the catalogue; the picked list is set on
+    the instance (``instance.tools``), which the component's service writes into its links."""
+
+    tools = ToolPickerField(
+        required=False,
+        help_text="Pick tools from the catalogue (Agents › Tools), in the order they should be offered. A "
+        "description here replaces the catalogue's for this component only.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["tools"]
+        assert isinstance(field, ToolPickerField)
+        field.set_catalogue({tool.name: _tool_label(tool) for tool in tool_list()})
+        instance = getattr(self, "instance", None)
+        if not self.is_bound and instance is not None and not instance._state.adding:
+            # Rows from the links themselves: the description column shows only what this component says differently.
+            self.initial["tools"] = [
+                [link.tool.name, link.description, settings_text(link.config)]
+                for link in instance.tool_links.select_related("tool")
+            ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if "tools" in cleaned:
+            self.instance.tools = cleaned["tools"]
+        return cleaned
+
+
+class AgentForm(ToolPickerFormMixin, ComponentFormMixin, forms.ModelForm):
     instructions = TextListField(
         required=False,
         help_text="One instruction per box, in the order the agent should read them.",
     )
-    tools = ToolListField(required=False, help_text="A tool name (e.g. ShellTools), with optional details.")
     model_settings = KeyValueField(
         required=False,
         label="Model settings",
@@ -67,7 +114,6 @@ class AgentForm(ComponentFormMixin, forms.ModelForm):
             "model_provider",
             "model_name",
             "model_settings",
-            "tools",
         )
         widgets = {
             "system_prompt": forms.Textarea(attrs={"class": "hive-prompt", "rows": 18, "spellcheck": "true"}),
@@ -80,3 +126,73 @@ class AgentForm(ComponentFormMixin, forms.ModelForm):
 
     def validate_component(self, instance):
         agent_validate(instance)
+
+
+class ToolForm(forms.ModelForm):
+    """A catalogue tool. Its parameters are rows; a schema the rows cannot show is edited as JSON instead."""
+
+    parameter_rows = ParameterRowsField(
+        required=False,
+        label="Parameters",
+        help_text="A row per argument the tool takes: its name, type, what the model is told about it, whether "
+        "it must be given and, optionally, the only values it may take.",
+    )
+    parameters_schema = LimitedJSONFormField(
+        required=False,
+        label="Parameters as JSON Schema (advanced)",
+        widget=forms.Textarea(attrs={"rows": 8, "class": "hive-json", "spellcheck": "false"}),
+        help_text="Only for parameters the rows cannot say (nested objects, formats, defaults). When filled it is "
+        "used instead of the rows; it must be a JSON Schema of “type”: “object”.",
+    )
+    change_note = forms.CharField(
+        label="Why this change?",
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 80}),
+        required=False,
+        help_text="Required when you change a tool: saved with the tool's new version and with the draft of every "
+        "agent that uses it.",
+    )
+
+    class Meta:
+        model = Tool
+        fields = ("name", "description", "source", "category", "owner")
+        widgets = {"description": forms.Textarea(attrs={"rows": 3, "cols": 100})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._original = self.instance.definition() if self.instance.pk else None
+        if not self.is_bound and self.instance.pk:
+            rows = schema_rows(self.instance.parameters)
+            if rows is None:
+                self.initial["parameters_schema"] = self.instance.parameters
+            else:
+                self.initial["parameter_rows"] = rows
+
+    def clean(self):
+        cleaned = super().clean()
+        schema = cleaned.get("parameters_schema")
+        if schema not in (None, "", {}):
+            self.instance.parameters = schema
+            self._parameters_field = "parameters_schema"
+        elif "parameter_rows" in cleaned:
+            rows = cleaned["parameter_rows"] or {"type": "object", "properties": {}, "required": []}
+            # Rows that say what the stored schema says keep it as it was (no new version for a mere re-save).
+            if self._original is None or schema_rows(self._original["parameters"]) != schema_rows(rows):
+                self.instance.parameters = rows
+            self._parameters_field = "parameter_rows"
+        return cleaned
+
+    def _post_clean(self):
+        super()._post_clean()
+        try:
+            tool_validate(self.instance)
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                target = getattr(self, "_parameters_field", "parameter_rows") if field == "parameters" else field
+                if target not in self.fields:
+                    target = None
+                for message in messages:
+                    if target is None or target not in self.errors:
+                        self.add_error(target, message)
+        changed = self._original is not None and self.instance.definition() != self._original
+        if changed and not (self.cleaned_data.get("change_note") or "").strip():
+            self.add_error("change_note", "Say why: a change note is required.")

@@ -1,5 +1,6 @@
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -8,7 +9,50 @@ from common.db import TimeStampedModel, json_array_constraint, json_object_const
 from common.validators import SLUG_PATTERN, slug_validator
 
 
-class Agent(TimeStampedModel):
+class ToolUser:
+    """A component whose tools are its ordered links to the catalogue (``tool_links``: ``AgentTool`` rows, or
+    ``teams.TeamTool``). Services, forms and imports speak of them as a list in the portal's tool format (a name,
+    or ``{name, description?, parameters?, ...settings}``): setting ``tools`` holds such a list until a service
+    writes it into links (``agents.services.tool_links_set``); reading it gives that list, or what the links say.
+    """
+
+    _pending_tools: list | None = None
+
+    @property
+    def tools(self) -> list:
+        if self._pending_tools is not None:
+            return self._pending_tools
+        if self._state.adding:  # type: ignore[attr-defined]
+            return []
+        prefetched = "tool_links" in getattr(self, "_prefetched_objects_cache", {})
+        links = self.tool_links.all() if prefetched else self.tool_links.select_related("tool")  # type: ignore[attr-defined]
+        return [link.portal_tool() for link in links]
+
+    @tools.setter
+    def tools(self, value: list) -> None:
+        self._pending_tools = value
+
+
+class ToolLinkMixin:
+    """What every link to a catalogue tool (``tool``, ``description``, ``config``) reads as."""
+
+    def portal_tool(self) -> str | dict:
+        """This use of the tool in the portal's tool format, as agents were configured before the catalogue:
+        a bare name when it declares nothing, else ``{name, description?, parameters?, ...settings}``."""
+        catalogue = self.tool  # type: ignore[attr-defined]
+        config = self.config  # type: ignore[attr-defined]
+        tool: dict = {"name": catalogue.name}
+        description = self.description or catalogue.description  # type: ignore[attr-defined]
+        if description:
+            tool["description"] = description
+        parameters = config.get("parameters", catalogue.parameters)
+        if parameters and parameters != EMPTY_PARAMETERS:
+            tool["parameters"] = parameters
+        tool.update({key: value for key, value in config.items() if key != "parameters"})
+        return tool["name"] if set(tool) == {"name"} else tool
+
+
+class Agent(ToolUser, TimeStampedModel):
     """An agent's working configuration, as business users edit it.
 
     The runtime never reads this row: it reads the agent's published version (see ``versioning``).
@@ -67,11 +111,6 @@ class Agent(TimeStampedModel):
         blank=True,
         help_text="The instructions the agent follows, one item each.",
     )
-    tools = models.JSONField(
-        default=list,
-        blank=True,
-        help_text="Tool names, or objects with a name, description and parameters.",
-    )
     parameters = models.JSONField(
         default=dict,
         blank=True,
@@ -117,7 +156,6 @@ class Agent(TimeStampedModel):
             ),
             json_object_constraint("model_settings"),
             json_array_constraint("instructions"),
-            json_array_constraint("tools"),
             json_object_constraint("parameters"),
         ]
 
@@ -128,3 +166,185 @@ class Agent(TimeStampedModel):
     def model_string(self) -> str:
         """Agno's ``provider:model_id`` form."""
         return f"{self.model_provider}:{self.model_name}"
+
+
+# --- The tool catalogue -----------------------------------------------------------------------------------
+
+
+# A function without declared parameters, as Agno's ``Function`` defaults it.
+EMPTY_PARAMETERS = {"type": "object", "properties": {}, "required": []}
+
+
+def empty_parameters() -> dict:
+    return {"type": "object", "properties": {}, "required": []}
+
+
+class ToolSource(models.TextChoices):
+    FUNCTION = "function", "A function of the runtime"
+    TOOLKIT = "toolkit", "An Agno toolkit"
+    MCP = "mcp", "An MCP server"
+    OTHER = "other", "Other"
+
+
+class Tool(TimeStampedModel):
+    """A tool the agents may use, as Agno's ``Registry`` knows it: the runtime binds a tool to its own
+    function, toolkit or MCP tool by ``name``; ``description`` and ``parameters`` (a JSON Schema) are what
+    the model is told. Every change writes a ``ToolVersion``; the agents that use the tool get a draft."""
+
+    name = models.CharField(
+        max_length=64,
+        unique=True,
+        help_text="The name the runtime's Agno registry knows the tool by, e.g. “card_lookup” or “ShellTools”: "
+        "letters, digits, underscores and hyphens.",
+    )
+    description = models.TextField(
+        blank=True,
+        default="",
+        help_text="What the tool does, as the model reads it when it decides to call it.",
+    )
+    parameters = models.JSONField(
+        default=empty_parameters,
+        blank=True,
+        help_text="The arguments the tool takes, as a JSON Schema object.",
+    )
+    source = models.CharField(
+        max_length=20,
+        choices=ToolSource.choices,
+        default=ToolSource.FUNCTION,
+        help_text="Where the runtime's implementation comes from.",
+    )
+    category = models.CharField(
+        max_length=100,
+        blank=True,
+        default="",
+        help_text="A group to find it by, e.g. “Cards” or “Pix”.",
+    )
+    owner = models.CharField(
+        max_length=255,
+        blank=True,
+        default="",
+        help_text="Who to ask about this tool (a person or a team).",
+    )
+    version = models.PositiveIntegerField(
+        default=1,
+        editable=False,
+        help_text="The number of the tool's current version; every change adds one.",
+    )
+
+    class Meta:
+        db_table = "agent_tools_catalogue"
+        ordering = ["name"]
+        verbose_name = "tool"
+        verbose_name_plural = "tools"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(name__regex=r"^[A-Za-z0-9_-]{1,64}$"),
+                name="%(app_label)s_%(class)s_name_format",
+                violation_error_message="A tool name is letters, digits, underscores and hyphens, at most 64.",
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=ToolSource.values),
+                name="%(app_label)s_%(class)s_source_known",
+                violation_error_message="Unknown tool source.",
+            ),
+            json_object_constraint("parameters"),
+            models.CheckConstraint(
+                condition=Q(parameters__has_key="type", parameters__type="object"),
+                name="%(app_label)s_%(class)s_parameters_of_an_object",
+                violation_error_message="A tool's parameters are a JSON Schema of “type”: “object”.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def definition(self) -> dict:
+        """What a version of the tool records."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "parameters": self.parameters,
+            "source": self.source,
+            "category": self.category,
+            "owner": self.owner,
+        }
+
+
+class ToolVersion(models.Model):
+    """One version of a tool's definition. Append-only: on PostgreSQL a trigger refuses UPDATE."""
+
+    tool = models.ForeignKey(Tool, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    definition = models.JSONField(help_text="The tool's name, description, parameters, source, category, owner.")
+    change_note = models.TextField(blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_by_name = models.CharField(max_length=150, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "agent_tool_versions"
+        ordering = ["tool", "-version"]
+        verbose_name = "tool version"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tool", "version"],
+                name="%(app_label)s_%(class)s_one_per_number",
+                violation_error_message="This tool already has a version with this number.",
+            ),
+            json_object_constraint("definition"),
+        ]
+
+    def __str__(self):
+        return f"{self.tool.name} v{self.version}"
+
+
+class AgentTool(ToolLinkMixin, models.Model):
+    """An agent's use of a catalogue tool, in order, with what this agent says differently."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="tool_links")
+    tool = models.ForeignKey(Tool, on_delete=models.PROTECT, related_name="agent_links")
+    position = models.PositiveIntegerField()
+    description = models.TextField(
+        blank=True,
+        default="",
+        verbose_name="description for this agent",
+        help_text="Replaces the catalogue's description for this agent only; empty: the catalogue's.",
+    )
+    config = models.JSONField(
+        default=dict,
+        blank=True,
+        verbose_name="settings for this agent",
+        help_text="Portal-only settings of this tool for this agent (e.g. a toolkit's instructions).",
+    )
+
+    class Meta:
+        db_table = "agent_tool_links"
+        ordering = ["position"]
+        verbose_name = "agent tool"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agent", "tool"],
+                name="%(app_label)s_%(class)s_tool_once",
+                violation_error_message="An agent uses a tool once.",
+            ),
+            models.UniqueConstraint(
+                fields=["agent", "position"],
+                name="%(app_label)s_%(class)s_position_unique",
+                violation_error_message="Two tools of an agent cannot share a position.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(config__has_key="name"),
+                name="%(app_label)s_%(class)s_config_no_name",
+                violation_error_message="A tool's settings cannot rename it.",
+            ),
+            json_object_constraint("config"),
+        ]
+
+    def __str__(self):
+        return f"{self.agent.agent_id} → {self.tool.name}"

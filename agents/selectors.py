@@ -4,8 +4,85 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.models import Agent
+from agents.models import EMPTY_PARAMETERS, Agent, AgentTool, Tool, ToolLinkMixin, ToolUser
 from common.agno_spec import DEFAULT_AGENT_PARAMETERS
+
+
+def tool_spec_parts(spec: Any) -> tuple[str, str, dict | None, dict]:
+    """A tool in the portal's format as (name, description, parameters or None, the other settings)."""
+    if isinstance(spec, str):
+        return spec, "", None, {}
+    spec = dict(spec)
+    name = spec.pop("name")
+    description = spec.pop("description", None) or ""
+    parameters = spec.pop("parameters", None)
+    return name, description, parameters, spec
+
+
+def normal_parameters(parameters: dict | None) -> dict:
+    return EMPTY_PARAMETERS if not parameters else parameters
+
+
+def tool_link_for(tool: Tool, spec: Any, link_model: type = AgentTool) -> Any:
+    """How a component that declares ``spec`` uses the catalogue's ``tool`` (an unsaved ``link_model`` row): a
+    description other than the catalogue's is the link's own; parameters other than the catalogue's (kept so that
+    a rollback or an import restores exactly what a version said) and any other setting are the link's settings. A
+    spec without parameters takes the catalogue's."""
+    _, description, parameters, config = tool_spec_parts(spec)
+    if parameters is not None and normal_parameters(parameters) != normal_parameters(tool.parameters):
+        config["parameters"] = normal_parameters(parameters)
+    override = description if description and description != tool.description else ""
+    return link_model(tool=tool, description=override, config=config)
+
+
+def component_tools(owner: ToolUser) -> list:
+    """An agent's or team's tools in the portal's format: from its links, or — while a service, a form or an
+    import has set a new list that is not written yet — that list as the catalogue would hold it."""
+    pending = owner._pending_tools
+    if pending is None:
+        return owner.tools
+    link_model = owner.tool_links.model  # type: ignore[attr-defined]
+    names = [tool_spec_parts(spec)[0] for spec in pending]
+    tools = Tool.objects.in_bulk(names, field_name="name")
+    return [
+        tool_link_for(tools[name], spec, link_model).portal_tool() if name in tools else spec
+        for spec, name in zip(pending, names)
+    ]
+
+
+agent_tools = component_tools
+
+
+def link_owner_field(link_model) -> str:
+    """The name of a tool link's foreign key to its agent or team."""
+    return next(field.name for field in link_model._meta.fields if field.many_to_one and field.name != "tool")
+
+
+def tool_list():
+    return Tool.objects.order_by("name")
+
+
+def tool_link_models() -> list[tuple[Any, str, Any]]:
+    """Every kind of link to the catalogue (agents', teams' — apps above this one add theirs), as
+    (link model, the name of its foreign key to the component, the component's model)."""
+    found: list[tuple[Any, str, Any]] = []
+    for relation in Tool._meta.related_objects:
+        link_model: Any = relation.related_model
+        meta: Any = link_model._meta
+        if isinstance(link_model, type) and issubclass(link_model, ToolLinkMixin):
+            owner = link_owner_field(link_model)
+            found.append((link_model, owner, meta.get_field(owner).related_model))
+    return found
+
+
+def tool_users(tool: Tool) -> list[str]:
+    """Who uses ``tool``, as "agent cards" / "team router", sorted."""
+    users = []
+    for link_model, owner, owner_model in tool_link_models():
+        id_field = f"{owner_model._meta.model_name}_id"  # agent_id / team_id: the component's slug
+        for component_id in link_model.objects.filter(tool=tool).values_list(f"{owner}__{id_field}", flat=True):
+            users.append(f"{owner_model._meta.verbose_name} {component_id}")
+    return sorted(users)
 
 
 def agent_config(agent: Agent) -> dict:
@@ -23,7 +100,7 @@ def agent_config(agent: Agent) -> dict:
             "id": agent.model_name,
             "params": dict(agent.model_settings or {}),
         },
-        "tools": list(agent.tools or []),
+        "tools": agent_tools(agent),
     }
     config.update(DEFAULT_AGENT_PARAMETERS)
     config.update(agent.parameters or {})

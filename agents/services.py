@@ -7,18 +7,29 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from agents.models import Agent
+from agents.models import Agent, Tool, ToolUser, ToolVersion
+from agents.selectors import (
+    link_owner_field,
+    normal_parameters,
+    tool_link_for,
+    tool_link_models,
+    tool_spec_parts,
+    tool_users,
+)
+from audit.services import actor_parts
 from common.agno_spec import (
     DEFAULT_AGENT_PARAMETERS,
+    TOOL_NAME,
     collect_errors,
     normalize_provider,
+    tool_parameters_problem,
     validate_instructions,
     validate_model_settings,
     validate_parameters,
     validate_tools,
 )
 from common.services import apply_fields
-from versioning.components import get_kind
+from versioning.components import get_kind, kind_for_model
 from versioning.services import check_revision, draft_save, record_created
 
 EDITABLE_FIELDS = (
@@ -49,6 +60,38 @@ def agent_validate(agent: Agent) -> None:
     agent.full_clean()
 
 
+def tool_links_set(owner: ToolUser, *, actor: Any, note: str) -> None:
+    """Write the tool list set on an agent or a team (``owner.tools = [...]``) into its catalogue links: a name
+    the catalogue has is linked (see ``agents.selectors.tool_link_for``), a new one becomes a catalogue tool."""
+    specs = owner._pending_tools
+    if specs is None:
+        return
+    link_model = owner.tool_links.model  # type: ignore[attr-defined]
+    owner_field = link_owner_field(link_model)
+    names = [tool_spec_parts(spec)[0] for spec in specs]
+    tools = Tool.objects.in_bulk(names, field_name="name")
+    links = []
+    for spec, name in zip(specs, names):
+        tool = tools.get(name)
+        if tool is None:
+            _, description, parameters, _ = tool_spec_parts(spec)
+            tool = tools[name] = tool_create(
+                actor=actor,
+                note=note or f"Added with {owner}",
+                name=name,
+                description=description,
+                parameters=normal_parameters(parameters),
+            )
+        links.append(tool_link_for(tool, spec, link_model))
+    owner.tool_links.all().delete()  # type: ignore[attr-defined]
+    for position, link in enumerate(links, start=1):
+        setattr(link, owner_field, owner)
+        link.position = position
+        link.full_clean()
+    link_model.objects.bulk_create(links)
+    owner._pending_tools = None
+
+
 def _clean(name: str, value: Any) -> Any:
     return normalize_provider(value) if name == "model_provider" else value
 
@@ -64,6 +107,7 @@ def agent_create(*, actor: Any, note: str, **fields) -> Agent:
     _apply(agent, fields)
     agent_validate(agent)
     agent.save()
+    tool_links_set(agent, actor=actor, note=note)
     kind = get_kind("agent")
     record_created(kind=kind, obj=agent, actor=actor, note=note)
     draft_save(kind=kind, obj=agent, actor=actor, note=note)
@@ -94,6 +138,7 @@ def agent_update(
     agent_validate(current)
     current.revision += 1
     current.save()
+    tool_links_set(current, actor=actor, note=note)
     draft_save(kind=kind, obj=current, actor=actor, note=note)
     return current
 
@@ -118,3 +163,89 @@ def agent_restore(agent: Agent, config: dict) -> None:
             continue
         parameters[key] = value
     agent.parameters = parameters
+    if not agent._state.adding:  # rollback and discard save the restored fields themselves: the links are written here
+        validate_tools(agent.tools)
+        tool_links_set(agent, actor=None, note=f"Restored with agent {agent.agent_id}")
+
+
+# --- The tool catalogue ---------------------------------------------------------------------------------
+
+TOOL_FIELDS = ("name", "description", "parameters", "source", "category", "owner")
+
+
+def tool_validate(tool: Tool) -> None:
+    """Every rule on a catalogue tool: a name the model providers accept, parameters that are a JSON Schema
+    of an object, then the columns' own rules."""
+    errors: dict[str, list[str]] = {}
+    if not isinstance(tool.name, str) or not TOOL_NAME.fullmatch(tool.name or ""):
+        errors["name"] = ["Use letters, digits, underscores and hyphens only, at most 64 (the name the runtime's "
+                          "registry knows the tool by)."]  # fmt: skip
+    problem = tool_parameters_problem(tool.parameters)
+    if problem:
+        errors["parameters"] = [problem[0].upper() + problem[1:]]
+    if errors:
+        raise ValidationError(errors)
+    tool.full_clean()
+
+
+def _record_version(tool: Tool, *, actor: Any, note: str) -> ToolVersion:
+    user, name = actor_parts(actor)
+    return ToolVersion.objects.create(
+        tool=tool,
+        version=tool.version,
+        definition=tool.definition(),
+        change_note=note,
+        created_by=user,
+        created_by_name=name,
+    )
+
+
+@transaction.atomic
+def tool_create(*, actor: Any, note: str = "", **fields) -> Tool:
+    """Add a tool to the catalogue, as its version 1."""
+    tool = Tool()
+    apply_fields(tool, fields, editable=TOOL_FIELDS, label="A tool")
+    if not tool.parameters:
+        tool.parameters = normal_parameters(None)
+    tool_validate(tool)
+    tool.version = 1
+    tool.save()
+    _record_version(tool, actor=actor, note=note or "Added to the catalogue")
+    return tool
+
+
+@transaction.atomic
+def tool_update(*, tool: Tool, actor: Any, note: str, **fields) -> Tool:
+    """Change a catalogue tool: a new tool version, and a draft for every agent that uses it (what the runtime
+    serves changes only when each agent is published). Nothing happens when nothing changed."""
+    current = Tool.objects.select_for_update().get(pk=tool.pk)
+    before = current.definition()
+    apply_fields(current, fields, editable=TOOL_FIELDS, label="A tool")
+    if current.definition() == before:
+        return current
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"change_note": "Say why: a change note is required."})
+    tool_validate(current)
+    current.version += 1
+    current.save()
+    _record_version(current, actor=actor, note=note)
+    for _, _, owner_model in tool_link_models():  # agents and teams (the teams app is above this one)
+        kind = kind_for_model(owner_model)
+        owners = owner_model.objects.select_for_update().filter(tool_links__tool=current).order_by(kind.id_field)
+        for owner in owners:
+            # Its configuration names the tool's definition: its draft now holds the new one, and an editor who
+            # opened it before this change must reload (its revision moves).
+            owner.revision += 1
+            owner.save(update_fields=["revision", "updated_at"])
+            draft_save(kind=kind, obj=owner, actor=actor, note=f"Tool {current.name} v{current.version}: {note}")
+    return current
+
+
+@transaction.atomic
+def tool_delete(*, tool: Tool, actor: Any) -> None:
+    """Remove a tool nobody uses from the catalogue (the versions that named it keep their copy)."""
+    users = tool_users(tool)
+    if users:
+        raise ValidationError(f"{tool.name} is used by {', '.join(users)}: remove it from them first.")
+    tool.delete()

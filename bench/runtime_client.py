@@ -136,7 +136,7 @@ def freshness(base: str, key: str, n: int, publishes: int, interval: float, tool
     portals = []
     for i in range(n):
         http = httpx.Client(base_url=base, transport=counter.transport(), timeout=10)
-        portal = HivePortal(base, key, http=http, report=False, tools=tools)
+        portal = HivePortal(base, key, http=http, report=False, report_tools=False, tools=tools)
         portal.bundle()
 
         def listener(bundle, i=i):
@@ -195,7 +195,7 @@ def cold_start(base: str, key: str, cache_dir: Path, tools) -> dict:
 
     def build(url: str) -> float:
         started = time.perf_counter()
-        portal = HivePortal(url, key, cache_dir=cache_dir, report=False, tools=tools)
+        portal = HivePortal(url, key, cache_dir=cache_dir, report=False, report_tools=False, tools=tools)
         team = portal.team("customer-service-router")
         assert len(team.members) == 3
         took = time.perf_counter() - started

@@ -487,6 +487,28 @@ def validate_instructions(instructions: Any, *, field: str = "instructions") -> 
         raise ValidationError({field: "An instruction cannot be empty; remove it instead."})
 
 
+def tool_parameters_problem(parameters: Any) -> str | None:
+    """Why ``parameters`` cannot be a tool's arguments (None when it can): a JSON Schema of type object,
+    as Agno's ``Function.parameters`` and the model providers want it."""
+    import jsonschema
+
+    if not isinstance(parameters, dict):
+        return "the parameters must be a JSON Schema object {...}."
+    try:
+        jsonschema.Draft202012Validator.check_schema(parameters)
+    except jsonschema.SchemaError as exc:
+        where = "/".join(str(part) for part in exc.path)
+        return f"the parameters are not a valid JSON Schema{f' (at {where})' if where else ''}: {exc.message}"
+    if parameters and parameters.get("type") != "object":
+        return "the parameters must be a JSON Schema of “type”: “object” (a function's named arguments)."
+    properties = parameters.get("properties", {})
+    required = parameters.get("required", [])
+    missing = [name for name in required if name not in properties] if isinstance(properties, dict) else []
+    if missing:
+        return f"the parameters require {', '.join(missing)}, which they do not declare."
+    return None
+
+
 def validate_tools(tools: Any, *, field: str = "tools") -> None:
     """Tools are names (``"ShellTools"``) or objects with a ``name`` and optional details."""
     if not isinstance(tools, list):
@@ -500,8 +522,10 @@ def validate_tools(tools: Any, *, field: str = "tools") -> None:
             name = tool["name"]
             if "description" in tool and not isinstance(tool["description"], str):
                 errors.append(f"Tool {index} ({name}): the description must be text.")
-            if "parameters" in tool and not isinstance(tool["parameters"], dict):
-                errors.append(f"Tool {index} ({name}): the parameters must be a JSON object.")
+            if "parameters" in tool:
+                problem = tool_parameters_problem(tool["parameters"])
+                if problem:
+                    errors.append(f"Tool {index} ({name}): {problem}")
         else:
             errors.append(f"Tool {index} must be a name or an object with a “name”.")
             continue

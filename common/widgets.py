@@ -2,7 +2,10 @@
 
 - ``TextListField``: a list of texts (instructions, keywords) as one textarea per item, with
   "add" and "remove" buttons.
-- ``ToolListField``: tools as rows of name, description and (optional) JSON parameters.
+- ``ToolPickerField``: an agent's tools as rows picked from the tool catalogue, each with an optional description
+  and settings for this agent.
+- ``ParameterRowsField``: a tool's parameters as rows (name, type, description, required, allowed values), cleaned to
+  a JSON Schema object.
 - ``KeyValueField``: settings as rows of name and value; values are read as JSON when they look
   like JSON (numbers, true/false, lists) and as text otherwise.
 
@@ -18,7 +21,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from common.agno_spec import validate_tools
+from common.agno_spec import TOOL_NAME, validate_tools
 from common.json_limits import JSONLimitError, check_json_value, loads_limited, text_problem
 
 
@@ -62,8 +65,10 @@ def _text_errors(texts, what: str) -> list[str]:
 
 class _RowsWidget(forms.Widget):
     template_name = "widgets/rows.html"
-    columns: tuple[tuple[str, str, str], ...] = ()  # (suffix, label, kind: text|textarea|json)
+    columns: tuple[tuple[str, str, str], ...] = ()  # (suffix, label, kind: text|textarea|json|select)
     add_label = "Add"
+    # suffix → [(value, label), ...] for the "select" columns (set per form when the choices come from the database)
+    column_choices: dict[str, list[tuple[str, str]]] = {}
 
     class Media:
         css = {"all": ["hive/widgets.css"]}
@@ -94,22 +99,23 @@ class _RowsWidget(forms.Widget):
                 "columns": [
                     {"name": f"{name}__{suffix}", "label": label, "kind": kind} for suffix, label, kind in self.columns
                 ],
-                "rows": [
-                    [
-                        {"name": f"{name}__{suffix}", "value": cell, "kind": kind, "label": label}
-                        for (suffix, label, kind), cell in zip(self.columns, row)
-                    ]
-                    for row in rows
-                ],
-                "empty_row": [
-                    {"name": f"{name}__{suffix}", "value": "", "kind": kind, "label": label}
-                    for suffix, label, kind in self.columns
-                ],
+                "rows": [[self._cell(name, column, cell) for column, cell in zip(self.columns, row)] for row in rows],
+                "empty_row": [self._cell(name, column, "") for column in self.columns],
                 "textarea_rows": self.textarea_rows,
                 "add_label": self.add_label,
             }
         )
         return context
+
+    def _cell(self, name: str, column: tuple[str, str, str], value: str) -> dict:
+        suffix, label, kind = column
+        cell: dict[str, Any] = {"name": f"{name}__{suffix}", "value": value, "kind": kind, "label": label}
+        if kind == "select":
+            choices = list(self.column_choices.get(suffix, []))
+            if value and value not in {choice for choice, _ in choices}:
+                choices.append((value, value))  # as posted or stored, so a re-displayed row keeps it
+            cell["choices"] = choices
+        return cell
 
     def value_from_datadict(self, data, files, name):
         columns = [data.getlist(f"{name}__{suffix}") for suffix, _, _ in self.columns]
@@ -133,34 +139,6 @@ class TextListWidget(_RowsWidget):
 
     def rows_for(self, value):
         return [[str(item)] for item in (value or [])]
-
-
-class ToolListWidget(_RowsWidget):
-    columns = (
-        ("name", "Tool", "text"),
-        ("description", "Description (optional)", "text"),
-        ("parameters", "Parameters as JSON (optional)", "json"),
-    )
-    add_label = "Add a tool"
-
-    def rows_for(self, value):
-        rows = []
-        for tool in value or []:
-            if isinstance(tool, str):
-                rows.append([tool, "", ""])
-            elif isinstance(tool, dict):
-                extra = {k: v for k, v in tool.items() if k not in ("name", "description")}
-                params = extra.pop("parameters", None)
-                if extra:
-                    params = {**(params or {}), **extra} if isinstance(params, dict) or params is None else params
-                rows.append(
-                    [
-                        str(tool.get("name", "")),
-                        str(tool.get("description", "") or ""),
-                        json.dumps(params, ensure_ascii=False, indent=1) if params else "",
-                    ]
-                )
-        return rows
 
 
 class KeyValueWidget(_RowsWidget):
@@ -199,67 +177,6 @@ class TextListField(forms.Field):
 
     def has_changed(self, initial, data):
         return (initial or []) != self.to_python(data)
-
-
-class ToolListField(forms.Field):
-    widget = ToolListWidget
-
-    def to_python(self, value) -> list:
-        if value in (None, ""):
-            return []
-        if not (isinstance(value, list) and all(isinstance(row, list) for row in value)):
-            return value if isinstance(value, list) else []
-        tools: list[Any] = []
-        errors = []
-        for number, (name, description, parameters) in enumerate(value, start=1):
-            name, description, parameters = name.strip(), description.strip(), parameters.strip()
-            if not (name or description or parameters):
-                continue
-            if not name:
-                errors.append(f"Tool {number}: give the tool a name.")
-                continue
-            problems = _text_errors([(number, name), (number, description)], "Tool")
-            if problems:
-                errors.extend(problems)
-                continue
-            if not description and not parameters:
-                tools.append(name)
-                continue
-            tool: dict[str, Any] = {"name": name}
-            if description:
-                tool["description"] = description
-            if parameters:
-                try:
-                    parsed = loads_limited(parameters)
-                except JSONLimitError as exc:
-                    errors.append(f"Tool {number} ({name}): the parameters: {_limit_message(exc)}")
-                    continue
-                except json.JSONDecodeError as exc:
-                    errors.append(
-                        f"Tool {number} ({name}): the parameters are not valid JSON ({exc.msg}, line {exc.lineno})."
-                    )
-                    continue
-                if not isinstance(parsed, dict):
-                    errors.append(f"Tool {number} ({name}): the parameters must be a JSON object {{...}}.")
-                    continue
-                tool["parameters"] = parsed
-            tools.append(tool)
-        if errors:
-            raise ValidationError(errors)
-        return tools
-
-    def validate(self, value):
-        super().validate(value)
-        try:
-            validate_tools(value)
-        except ValidationError as exc:
-            raise ValidationError(exc.message_dict["tools"]) from None
-
-    def has_changed(self, initial, data):
-        try:
-            return (initial or []) != self.to_python(data)
-        except ValidationError:
-            return True
 
 
 def parse_setting_value(raw: str) -> Any:
@@ -312,5 +229,260 @@ class KeyValueField(forms.Field):
     def has_changed(self, initial, data):
         try:
             return (initial or {}) != self.to_python(data)
+        except ValidationError:
+            return True
+
+
+# --- A tool's parameters as rows, and an agent's tools picked from the catalogue ---------------------------
+
+PARAMETER_TYPES = ("string", "integer", "number", "boolean", "array", "object")
+_ENUM_TYPES = ("string", "integer", "number")
+_PARAMETER_KEYS = {"type", "description", "enum"}
+
+
+class ParameterRowsWidget(_RowsWidget):
+    columns = (
+        ("name", "Parameter", "text"),
+        ("type", "Type", "select"),
+        ("description", "Description (what the model is told)", "text"),
+        ("required", "Required", "select"),
+        ("enum", "Allowed values, comma-separated (optional)", "text"),
+    )
+    add_label = "Add a parameter"
+
+    def __init__(self, attrs=None, **kwargs):
+        super().__init__(attrs, **kwargs)
+        self.column_choices = {
+            "type": [(kind, kind) for kind in PARAMETER_TYPES],
+            "required": [("no", "no"), ("yes", "yes")],
+        }
+
+    def rows_for(self, value):
+        return schema_rows(value) or []
+
+
+def _array_items_plain(spec: dict) -> bool:
+    return spec.get("items", {"type": "string"}) == {"type": "string"}
+
+
+def schema_rows(schema: Any) -> list[list[str]] | None:
+    """A tool's parameters (a JSON Schema object) as the parameter editor's rows: name, type, description,
+    required, allowed values. None when the schema says more than the rows can show (nested objects, formats,
+    defaults, ...): it is then edited as JSON."""
+    if not schema:
+        return []
+    if not isinstance(schema, dict) or set(schema) - {"type", "properties", "required"}:
+        return None
+    if schema.get("type") != "object":
+        return None
+    properties, required = schema.get("properties", {}), schema.get("required", [])
+    if not isinstance(properties, dict) or not isinstance(required, list):
+        return None
+    rows = []
+    for name, spec in properties.items():
+        if not isinstance(spec, dict) or spec.get("type") not in PARAMETER_TYPES:
+            return None
+        extra = set(spec) - _PARAMETER_KEYS - ({"items"} if spec["type"] == "array" else set())
+        if extra or (spec["type"] == "array" and not _array_items_plain(spec)):
+            return None
+        enum = spec.get("enum")
+        if enum is not None and (spec["type"] not in _ENUM_TYPES or not isinstance(enum, list)):
+            return None
+        if enum is not None and any("," in str(item) for item in enum):
+            return None
+        description = spec.get("description", "")
+        if not isinstance(description, str):
+            return None
+        rows.append(
+            [
+                name,
+                spec["type"],
+                description,
+                "yes" if name in required else "no",
+                ", ".join(str(item) for item in enum or []),
+            ]
+        )
+    return rows
+
+
+def _enum_value(kind: str, text: str) -> Any:
+    if kind == "integer":
+        return int(text)
+    if kind == "number":
+        number = float(text)
+        return int(number) if number.is_integer() and "." not in text else number
+    return text
+
+
+class ParameterRowsField(forms.Field):
+    """A tool's parameters, a row per parameter (name, type, description, required, allowed values), as the
+    JSON Schema object Agno's ``Function.parameters`` holds. Errors name the row and the parameter."""
+
+    widget = ParameterRowsWidget
+
+    def to_python(self, value) -> dict | None:
+        if value in (None, ""):
+            return None
+        if isinstance(value, dict):
+            return value
+        properties: dict[str, Any] = {}
+        required: list[str] = []
+        errors = []
+        for number, row in enumerate(value, start=1):
+            name, kind, description, is_required, enum_text = (cell.strip() for cell in (row + [""] * 5)[:5])
+            if not (name or description or enum_text):
+                continue
+            label = f"Parameter {number}" + (f" ({name})" if name else "")
+            if not name:
+                errors.append(f"{label}: give the parameter a name.")
+                continue
+            problems = _text_errors([(number, name), (number, description), (number, enum_text)], "Parameter")
+            if problems:
+                errors.extend(problems)
+                continue
+            if not TOOL_NAME.fullmatch(name):
+                errors.append(f"{label}: use letters, digits, underscores and hyphens only.")
+                continue
+            if name in properties:
+                errors.append(f"{label}: “{name}” is listed twice.")
+                continue
+            if kind not in PARAMETER_TYPES:
+                errors.append(f"{label}: choose a type ({', '.join(PARAMETER_TYPES)}).")
+                continue
+            spec: dict[str, Any] = {"type": kind}
+            if kind == "array":
+                spec["items"] = {"type": "string"}
+            if description:
+                spec["description"] = description
+            if enum_text:
+                if kind not in _ENUM_TYPES:
+                    errors.append(f"{label}: allowed values are for text and number parameters, not {kind}.")
+                    continue
+                items = [item.strip() for item in enum_text.split(",") if item.strip()]
+                try:
+                    values = [_enum_value(kind, item) for item in items]
+                except ValueError:
+                    errors.append(f"{label}: the allowed values of a{'n' if kind == 'integer' else ''} {kind} "
+                                  f"parameter must be {kind}s (“{enum_text}”).")  # fmt: skip
+                    continue
+                if len(set(map(str, values))) != len(values):
+                    errors.append(f"{label}: an allowed value is listed twice.")
+                    continue
+                spec["enum"] = values
+            properties[name] = spec
+            if is_required == "yes":
+                required.append(name)
+        if errors:
+            raise ValidationError(errors)
+        return {"type": "object", "properties": properties, "required": required}
+
+    def has_changed(self, initial, data):
+        try:
+            return (initial or None) != self.to_python(data)
+        except ValidationError:
+            return True
+
+
+class ToolPickerWidget(_RowsWidget):
+    columns = (
+        ("tool", "Tool (from the catalogue)", "select"),
+        ("description", "Description for this agent (optional; empty: the catalogue's)", "text"),
+        ("settings", "Settings for this agent (optional): one “name = value” a line", "textarea"),
+    )
+    add_label = "Add a tool"
+
+    def __init__(self, attrs=None, **kwargs):
+        kwargs.setdefault("rows", 2)
+        super().__init__(attrs, **kwargs)
+        self.column_choices = {"tool": [("", "— choose a tool —")]}
+
+    def rows_for(self, value):
+        rows = []
+        for tool in value or []:
+            if isinstance(tool, str):
+                rows.append([tool, "", ""])
+            elif isinstance(tool, dict):
+                settings = {k: v for k, v in tool.items() if k not in ("name", "description", "parameters")}
+                rows.append([str(tool.get("name", "")), "", settings_text(settings)])
+        return rows
+
+
+def settings_text(settings: dict) -> str:
+    """A tool's per-agent settings as the picker's "name = value" lines (values as JSON unless plain text)."""
+    return "\n".join(
+        f"{key} = {value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}"
+        for key, value in settings.items()
+    )
+
+
+class ToolPickerField(forms.Field):
+    """An agent's tools as rows picked from the catalogue (``catalogue``: name → label, set by the form), each
+    with an optional description for this agent and settings; cleaned to the portal's tool format (a name, or
+    ``{name, description?, ...settings}``), which the agents' services link to the catalogue."""
+
+    widget = ToolPickerWidget
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.catalogue: dict[str, str] = {}
+
+    def set_catalogue(self, catalogue: dict[str, str]) -> None:
+        self.catalogue = dict(catalogue)
+        self.widget.column_choices = {"tool": [("", "— choose a tool —"), *catalogue.items()]}
+
+    def to_python(self, value) -> list:
+        if value in (None, ""):
+            return []
+        if not (isinstance(value, list) and all(isinstance(row, list) for row in value)):
+            return value if isinstance(value, list) else []
+        tools: list[Any] = []
+        errors = []
+        for number, row in enumerate(value, start=1):
+            name, description, settings_raw = (cell.strip() for cell in (row + [""] * 3)[:3])
+            if not (name or description or settings_raw):
+                continue
+            if not name:
+                errors.append(f"Tool {number}: choose a tool from the catalogue.")
+                continue
+            if name not in self.catalogue:
+                errors.append(f"Tool {number}: “{name}” is not in the tool catalogue (Agents › Tools).")
+                continue
+            problems = _text_errors([(number, description)], "Tool")
+            if problems:
+                errors.extend(problems)
+                continue
+            tool: dict[str, Any] = {"name": name}
+            if description:
+                tool["description"] = description
+            for line_number, line in enumerate(settings_raw.splitlines(), start=1):
+                if not line.strip():
+                    continue
+                key, sep, raw = line.partition("=")
+                key = key.strip()
+                if not sep or not key:
+                    errors.append(f"Tool {number} ({name}): settings line {line_number} is not “name = value”.")
+                    continue
+                if key in ("name", "description") or key in tool:
+                    errors.append(f"Tool {number} ({name}): the setting “{key}” cannot be used here.")
+                    continue
+                try:
+                    tool[key] = parse_setting_value(raw)
+                except JSONLimitError as exc:
+                    errors.append(f"Tool {number} ({name}): setting {key}: {_limit_message(exc)}")
+            tools.append(name if set(tool) == {"name"} else tool)
+        if errors:
+            raise ValidationError(errors)
+        return tools
+
+    def validate(self, value):
+        super().validate(value)
+        try:
+            validate_tools(value)
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["tools"]) from None
+
+    def has_changed(self, initial, data):
+        try:
+            return (initial or []) != self.to_python(data)
         except ValidationError:
             return True

@@ -25,8 +25,8 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import DatabaseError, transaction
 
-from agents.models import Agent
-from agents.selectors import agent_list
+from agents.models import Agent, Tool
+from agents.selectors import agent_list, normal_parameters, tool_spec_parts
 from agents.services import EDITABLE_FIELDS as AGENT_FIELDS
 from agents.services import agent_create, agent_update, agent_validate
 from audit.models import AuditAction
@@ -307,7 +307,35 @@ def _plan_all(documents: list[ComponentDocument]) -> list[_Plan]:
     return plans
 
 
+def _tool_notes(doc: ComponentDocument) -> None:
+    """Warn (``FILE:LINE``) where the file's tools and the catalogue part: a tool the catalogue lacks is added to
+    it; other parameters or other words than the catalogue's stay this component's own (the catalogue is changed
+    only in the admin, where a change reaches every agent and team that uses the tool)."""
+    specs = doc.config.get("tools")
+    if not isinstance(specs, list):
+        return
+    named = [spec for spec in specs if isinstance(spec, str) or (isinstance(spec, dict) and "name" in spec)]
+    catalogue = Tool.objects.in_bulk([tool_spec_parts(spec)[0] for spec in named], field_name="name")
+    line = doc.line_for("tools")
+    for spec in named:
+        name, description, parameters, _ = tool_spec_parts(spec)
+        tool = catalogue.get(name)
+        if tool is None:
+            message = f"tool “{name}” is not in the tool catalogue: it is added."
+        elif parameters is not None and normal_parameters(parameters) != normal_parameters(tool.parameters):
+            message = (
+                f"tool “{name}” declares other parameters than the catalogue's: kept as this {doc.kind}'s own "
+                "(change the catalogue's tool to share them)."
+            )
+        elif description and description != tool.description:
+            message = f"tool “{name}” is described in other words than the catalogue's: kept as this {doc.kind}'s."
+        else:
+            continue
+        doc.warnings.append(f"{doc.source}:{line}: {message}")
+
+
 def _plan(doc: ComponentDocument) -> _Plan:
+    _tool_notes(doc)
     kind = get_kind(doc.kind)
     existing = kind.model._default_manager.filter(**{kind.id_field: doc.component_id}).first()
     # A detached copy of the working copy (or a new one) receives the file's configuration, so the same

@@ -3,9 +3,9 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from audit.models import AuditSubject
-from common.admin import ServiceBackedAdmin, page_context
+from common.admin import ReadOnlyAdmin, ServiceBackedAdmin, page_context
 from runtime.forms import ApiKeyForm
-from runtime.models import ApiKey
+from runtime.models import ApiKey, RuntimeReport
 from runtime.services import api_key_create, api_key_revoke, api_key_update
 
 
@@ -75,3 +75,18 @@ class ApiKeyAdmin(ServiceBackedAdmin):
         for key in queryset:
             api_key_revoke(key=key, actor=request.user)
         messages.success(request, f"Revoked {queryset.count()} key(s).")
+
+
+@admin.register(RuntimeReport)
+class RuntimeReportAdmin(ReadOnlyAdmin):
+    """Which runtimes reported which tools (the tool catalogue shows the same per tool, to every role)."""
+
+    list_display = ("runtime", "runtime_version", "environment", "api_key", "tool_count", "last_seen", "first_seen")
+    list_filter = ("environment",)
+    search_fields = ("runtime", "runtime_version")
+    fields = ("runtime", "runtime_version", "environment", "api_key", "tools", "first_seen", "last_seen")
+    readonly_fields = fields
+
+    @admin.display(description="tools")
+    def tool_count(self, obj):
+        return len(obj.tools)

@@ -91,3 +91,41 @@ class RuntimeState(models.Model):
 
     def __str__(self):
         return f"config generation {self.config_generation}"
+
+
+class RuntimeReport(models.Model):
+    """What one runtime says its Agno registry provides: the tool names, as it last reported them.
+
+    A runtime is named by the API key it uses and the name it gives itself (several processes of one deployment
+    may share a name: they then share the row). The client reports when it first fetches and then every few
+    minutes while it keeps fetching, so ``last_seen`` says whether it is still around.
+    """
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="runtime_reports")
+    runtime = models.CharField(max_length=100, help_text="The name the runtime gave itself, e.g. “pix-bot”.")
+    runtime_version = models.CharField(max_length=100, blank=True, default="", verbose_name="version")
+    environment = models.CharField(max_length=30, help_text="The environment of the key it reported with.")
+    tools = models.JSONField(default=list, help_text="The tool names its registry provides, sorted.")
+    first_seen = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        db_table = "runtime_reports"
+        ordering = ["-last_seen"]
+        verbose_name = "runtime report"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["api_key", "runtime"],
+                name="%(app_label)s_%(class)s_one_per_key_and_name",
+                violation_error_message="This key already has a runtime of this name.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(runtime=""),
+                name="%(app_label)s_%(class)s_runtime_named",
+                violation_error_message="A runtime must give its name.",
+            ),
+            json_array_constraint("tools"),
+        ]
+
+    def __str__(self):
+        return f"{self.runtime} {self.runtime_version}".strip()

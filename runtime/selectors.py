@@ -202,3 +202,34 @@ def _bundle_rollouts(
 def snapshot_generation() -> int:
     """The config generation as seen inside the current snapshot."""
     return read_generations().config
+
+
+def runtime_reports():
+    """The runtimes that reported what they provide, with keys that still work, most recently seen first."""
+    from runtime.models import RuntimeReport
+
+    return RuntimeReport.objects.filter(api_key__revoked_at__isnull=True).order_by("-last_seen")
+
+
+def tool_providers_lookup(names: list[str]) -> dict:
+    """Each tool name → the runtimes that reported it (``agents.providers.Provider``s). Registered with the
+    agents app in ``RuntimeConfig.ready()``; a handful of rows, read whole."""
+    from agents.providers import Provider
+
+    wanted = set(names)
+    found: dict[str, list[Provider]] = {name: [] for name in names}
+    for report in runtime_reports():
+        provider = Provider(
+            runtime=report.runtime,
+            version=report.runtime_version,
+            environment=report.environment,
+            last_seen=report.last_seen,
+        )
+        for name in wanted.intersection(report.tools):
+            found[name].append(provider)
+    return found
+
+
+def environments_reporting() -> set[str]:
+    """The environments at least one runtime has reported from."""
+    return set(runtime_reports().values_list("environment", flat=True))

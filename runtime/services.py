@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from audit.models import AuditAction, AuditSubject
 from audit.services import audit_record
-from runtime.models import SCOPES, ApiKey
+from runtime.models import SCOPES, ApiKey, RuntimeReport
 from runtime.state import bump_keys_generation
 from versioning.selectors import environments
 
@@ -137,3 +137,25 @@ def api_key_revoke(*, key: ApiKey, actor=None, reason: str = "") -> ApiKey:
         _audit(key, AuditAction.DEACTIVATED, actor=actor, reason=reason or "API key revoked", before=before)
         bump_keys_generation()
     return key
+
+
+# --- What runtimes report they provide -------------------------------------------------------------------
+
+
+@transaction.atomic
+def runtime_report_record(
+    *, api_key_id: int, environment: str, runtime: str, version: str, tools: list[str]
+) -> RuntimeReport:
+    """Record the tool names a runtime's registry provides (validated by the API's serializer), replacing what
+    the same key and runtime name reported before, and when it was seen."""
+    report, _ = RuntimeReport.objects.update_or_create(
+        api_key_id=api_key_id,
+        runtime=runtime,
+        defaults={
+            "runtime_version": version,
+            "environment": environment,
+            "tools": sorted(set(tools)),
+            "last_seen": timezone.now(),
+        },
+    )
+    return report

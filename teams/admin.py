@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.utils.html import format_html_join
 
+from agents.admin import warn_unprovided_tools
 from common.admin import adopt
 from teams.forms import TeamForm, TeamMemberForm, TeamMemberInlineFormSet
 from teams.models import Team, TeamMember
@@ -34,7 +36,7 @@ class TeamAdmin(VersionedComponentAdmin):
     readonly_fields = ("version", "revision", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("name", "team_id", "mode", "description", "role")}),
-        ("Leader", {"fields": ("instructions", "model_provider", "model_name", "model_settings")}),
+        ("Leader", {"fields": ("instructions", "model_provider", "model_name", "model_settings", "tools")}),
         (
             "Behaviour",
             {
@@ -59,6 +61,13 @@ class TeamAdmin(VersionedComponentAdmin):
     def member_list(self, obj):
         members = sorted(obj.memberships.all(), key=lambda m: m.position)
         return format_html_join(", ", "{}", ((m.agent.agent_id,) for m in members)) or "—"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "GET":
+            team = self.get_object(request, unquote(object_id))
+            if team is not None:
+                warn_unprovided_tools(request, team, "team")
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
         # Members arrive with the inline formset: the whole save happens in save_related.

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
+from agents.forms import ToolPickerFormMixin
 from common.widgets import KeyValueField, TextListField
 from teams.models import Team, TeamMember
 from teams.services import team_validate
@@ -11,7 +12,7 @@ from versioning.forms import ComponentFormMixin
 FORM_PARAMETERS = ("role", "respond_directly", "determine_input_for_members", "max_iterations", "markdown")
 
 
-class TeamForm(ComponentFormMixin, forms.ModelForm):
+class TeamForm(ToolPickerFormMixin, ComponentFormMixin, forms.ModelForm):
     instructions = TextListField(required=False, help_text="The leader's instructions, one per box.")
     model_settings = KeyValueField(required=False, label="Model settings")
     role = forms.CharField(required=False, max_length=500, help_text="The team's role when it is itself a member.")

@@ -5,13 +5,13 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
-from agents.models import Agent
+from agents.models import Agent, Tool, ToolLinkMixin, ToolUser
 from common.agno_spec import MODEL_PROVIDER_CHOICES, MODEL_PROVIDERS, TEAM_MODE_CHOICES, TEAM_MODES
 from common.db import TimeStampedModel, json_array_constraint, json_object_constraint
 from common.validators import SLUG_PATTERN, slug_validator
 
 
-class Team(TimeStampedModel):
+class Team(ToolUser, TimeStampedModel):
     """A team's working configuration: its leader's settings and its ordered members."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -141,3 +141,49 @@ class TeamMember(models.Model):
 
     def __str__(self):
         return f"Member {self.position}"
+
+
+class TeamTool(ToolLinkMixin, models.Model):
+    """A team's (its leader's) use of a catalogue tool, in order, with what this team says differently."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="tool_links")
+    tool = models.ForeignKey(Tool, on_delete=models.PROTECT, related_name="team_links")
+    position = models.PositiveIntegerField()
+    description = models.TextField(
+        blank=True,
+        default="",
+        verbose_name="description for this team",
+        help_text="Replaces the catalogue's description for this team only; empty: the catalogue's.",
+    )
+    config = models.JSONField(
+        default=dict,
+        blank=True,
+        verbose_name="settings for this team",
+        help_text="Portal-only settings of this tool for this team (e.g. a toolkit's instructions).",
+    )
+
+    class Meta:
+        db_table = "team_tool_links"
+        ordering = ["position"]
+        verbose_name = "team tool"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "tool"],
+                name="%(app_label)s_%(class)s_tool_once",
+                violation_error_message="A team uses a tool once.",
+            ),
+            models.UniqueConstraint(
+                fields=["team", "position"],
+                name="%(app_label)s_%(class)s_position_unique",
+                violation_error_message="Two tools of a team cannot share a position.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(config__has_key="name"),
+                name="%(app_label)s_%(class)s_config_no_name",
+                violation_error_message="A tool's settings cannot rename it.",
+            ),
+            json_object_constraint("config"),
+        ]
+
+    def __str__(self):
+        return f"{self.team.team_id} → {self.tool.name}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from agents.selectors import component_tools
 from common.agno_spec import DEFAULT_TEAM_PARAMETERS
 from teams.models import Team
 
@@ -36,6 +37,9 @@ def team_config(team: Team) -> dict:
     }
     config.update(DEFAULT_TEAM_PARAMETERS)
     config.update(team.parameters or {})
+    tools = component_tools(team)  # the leader's tools, from the catalogue (absent when it has none)
+    if tools:
+        config["tools"] = tools
     return config
 
 

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from agents.models import Agent
+from agents.services import tool_links_set
 from common.agno_spec import (
     DEFAULT_TEAM_PARAMETERS,
     TEAM_MODES,
@@ -19,6 +20,7 @@ from common.agno_spec import (
     validate_mode_flags,
     validate_model_settings,
     validate_parameters,
+    validate_tools,
 )
 from common.services import apply_fields
 from teams.models import Team, TeamMember
@@ -34,6 +36,7 @@ EDITABLE_FIELDS = (
     "model_settings",
     "description",
     "instructions",
+    "tools",
     "parameters",
 )
 
@@ -44,6 +47,7 @@ def team_validate(team: Team) -> None:
         lambda: validate_instructions(team.instructions),
         lambda: validate_parameters(team.parameters, kind="team"),
         lambda: validate_mode_flags(team.mode, team.parameters),
+        lambda: validate_tools(team.tools),
     )
     if team.mode not in TEAM_MODES:
         errors["mode"] = [f"“{team.mode}” is not an Agno team mode; use one of {', '.join(TEAM_MODES)}."]
@@ -103,6 +107,7 @@ def team_create(*, actor: Any, note: str, members: Iterable = (), **fields) -> T
     _apply(team, fields)
     team_validate(team)
     team.save()
+    tool_links_set(team, actor=actor, note=note)
     _set_members(team, _normalise_members(members))
     kind = get_kind("team")
     record_created(kind=kind, obj=team, actor=actor, note=note)
@@ -131,6 +136,7 @@ def team_update(
     team_validate(current)
     current.revision += 1
     current.save()
+    tool_links_set(current, actor=actor, note=note)
     if members is not None:
         _set_members(current, _normalise_members(members))
     draft_save(kind=kind, obj=current, actor=actor, note=note)
@@ -149,6 +155,7 @@ def team_restore(team: Team, config: dict) -> None:
     team.model_name = model.get("id", "") if model else ""
     team.model_settings = dict(model.get("params") or {}) if model else {}
     members = config.pop("members", [])
+    team.tools = list(config.pop("tools", None) or [])
     config.pop("id", None)
     team.parameters = {
         k: v for k, v in config.items() if not (k in DEFAULT_TEAM_PARAMETERS and v == DEFAULT_TEAM_PARAMETERS[k])
@@ -157,5 +164,7 @@ def team_restore(team: Team, config: dict) -> None:
     missing = [m["agent_id"] for m in members if m["agent_id"] not in agents]
     if missing:
         raise ValidationError({"members": f"Unknown agent(s): {', '.join(missing)}."})
-    if team.pk:
+    if not team._state.adding:  # rollback and discard save the restored fields themselves: links are written here
+        validate_tools(team.tools)
+        tool_links_set(team, actor=None, note=f"Restored with team {team.team_id}")
         _set_members(team, _normalise_members([(agents[m["agent_id"]], m["position"]) for m in members]))

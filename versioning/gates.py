@@ -21,12 +21,23 @@ from versioning.models import ComponentVersion
 
 class GateRefused(ValidationError):
     """A release gate refused the step. ``override_permission``: a user with it may repeat the step with a
-    reason (empty: nobody may); ``details_url``: the page that shows why."""
+    reason (empty: nobody may); ``details_url``: the page that shows why (``details_label`` its link's text);
+    ``override_title``: what the page calls going ahead anyway."""
 
-    def __init__(self, message: str, *, override_permission: str = "", details_url: str = ""):
+    def __init__(
+        self,
+        message: str,
+        *,
+        override_permission: str = "",
+        details_url: str = "",
+        details_label: str = "See the test cases",
+        override_title: str = "Publish despite the failing test cases (Admin)",
+    ):
         super().__init__(message, code="gate_refused")
         self.override_permission = override_permission
         self.details_url = details_url
+        self.details_label = details_label
+        self.override_title = override_title
 
     def may_override(self, user) -> bool:
         return bool(self.override_permission) and user is not None and user.has_perm(self.override_permission)

@@ -22,7 +22,8 @@ ADMIN_ONLY_APPS = ("webhooks",)
 # What a prompt editor edits: drafts only (publishing is a separate permission). The typification paths
 # and business-unit routes are the routing component's working copy, so editing them edits its draft.
 EDITABLE_MODELS = {
-    "agents": ("agent",),
+    # A catalogue tool's change reaches the runtime only as drafts of the agents that use it: editors keep it.
+    "agents": ("agent", "tool"),
     "teams": ("team", "teammember"),
     "typification": ("typificationhierarchy", "businessunitroute", "routingtable"),
     "evaluations": ("evalcase",),  # editors write the test cases their drafts are judged by
@@ -38,7 +39,7 @@ LIVE_ON_SAVE_MODELS = {
     "evaluations": ("evalsuite",),  # a suite's pass rate is the gate itself: publishers set it
 }
 DELETABLE_MODELS = {
-    "agents": ("agent",),
+    "agents": ("agent", "tool"),  # a tool only while no agent uses it
     "teams": ("team", "teammember"),
     **DRAFT_DELETABLE_MODELS,
     **LIVE_ON_SAVE_MODELS,

@@ -41,6 +41,24 @@ class AgnoBuilder:
         self.http = http
         self.reporter = reporter
 
+    def provided_tool_names(self) -> list[str]:
+        """The tool names this runtime resolves, as the portal's catalogue names them: each function, each
+        toolkit (a toolkit named as one tool) and each toolkit's functions. Sorted."""
+        names: set[str] = set()
+        try:
+            from agno.tools.toolkit import Toolkit
+        except ImportError:  # without the agno extra only plain functions can be named
+            Toolkit = None  # type: ignore[assignment,misc]  # noqa: N806
+        for tool in self.tools:
+            if Toolkit is not None and isinstance(tool, Toolkit):
+                names.add(tool.name)
+                names.update(tool.get_functions())
+            else:
+                name = getattr(tool, "name", None) or getattr(tool, "__name__", None)
+                if isinstance(name, str):
+                    names.add(name)
+        return sorted(names)
+
     def build_model(self, spec: Any):
         """A model with every setting the document holds (Agno's own from_dict keeps only id/provider)."""
         if not isinstance(spec, dict):
@@ -137,7 +155,9 @@ class AgnoBuilder:
             for m in document.get("members", [])
             if m["agent_id"] in components
         ]
-        registry, _, models = self._registry(document, label)
+        registry, functions, models = self._registry(document, label)
+        if functions:  # the leader's own tools, toolkits expanded as for an agent
+            document["tools"] = functions
         registry.agents.extend(members)
         try:
             team = Team.from_dict(document, registry=registry, strict=True)

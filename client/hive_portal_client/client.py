@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import os
+import socket
 import tempfile
 import threading
 import time
@@ -72,10 +73,19 @@ class HivePortal:
         timeout: float = 5.0,
         report: bool = True,
         http: httpx.Client | None = None,
+        runtime_name: str | None = None,
+        runtime_version: str = "",
+        report_tools: bool = True,
+        report_interval: float = 600.0,
     ):
         """``tools``: the application's functions and toolkits, bound by name; ``models``: live model
         instances to use instead of building them (matched by id/provider/name); ``knowledge``: objects
-        to use for a document's ``knowledge`` name instead of a ``HivePortalKnowledge``."""
+        to use for a document's ``knowledge`` name instead of a ``HivePortalKnowledge``.
+
+        ``report_tools``: tell the portal which tool names this runtime provides (``POST runtime/report``, as
+        ``runtime_name`` — default ``HIVE_RUNTIME_NAME`` or the host name — and ``runtime_version``) after the
+        first fetch and then at most every ``report_interval`` seconds while it fetches, so the portal's admin
+        knows which runtimes can run which tools."""
         self.http = http or httpx.Client(base_url=url.rstrip("/"), timeout=timeout)
         self.http.headers["X-API-Key"] = api_key
         self.cache_path = Path(cache_dir) / "hive-portal-bundle.json" if cache_dir else None
@@ -91,6 +101,11 @@ class HivePortal:
         self._watcher: threading.Thread | None = None
         self._stop = threading.Event()
         self._built: dict[tuple, Any] = {}
+        self.runtime_name = runtime_name or os.environ.get("HIVE_RUNTIME_NAME") or socket.gethostname() or "runtime"
+        self.runtime_version = runtime_version
+        self.report_tools = report_tools
+        self.report_interval = report_interval
+        self._reported_at: float | None = None
 
     # --- The bundle ------------------------------------------------------------------------------------
 
@@ -118,6 +133,7 @@ class HivePortal:
             response = self.http.get("/api/v1/bundle", headers=headers, params=params)
             if response.status_code == 304:
                 self.stale = False
+                self._report_tools()
                 return False
             response.raise_for_status()
         except httpx.HTTPError as exc:
@@ -135,6 +151,32 @@ class HivePortal:
         self.stale = response.headers.get("X-Hive-Stale") == "true"
         self._set(bundle, etag)
         self._save_disk(bundle, etag)
+        self._report_tools()
+        return True
+
+    def _report_tools(self, *, force: bool = False) -> bool:
+        """Post the tool names this runtime provides (once the portal answered, then every ``report_interval``
+        seconds). A failure is logged and retried with the next fetch: it never stands in the way of one."""
+        if not self.report_tools:
+            return False
+        now = time.monotonic()
+        if not force and self._reported_at is not None and now - self._reported_at < self.report_interval:
+            return False
+        body = {
+            "runtime": self.runtime_name[:100],
+            "version": self.runtime_version[:100],
+            "tools": self.builder.provided_tool_names(),
+        }
+        try:
+            response = self.http.post("/api/v1/runtime/report", json=body)
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            _logger.warning("Hive Portal: reporting this runtime's tools failed (%s); will retry", exc)
+            return False
+        self._reported_at = now
+        unknown = response.json().get("not_in_catalogue") or []
+        if unknown:
+            _logger.info("Hive Portal's tool catalogue does not list: %s", ", ".join(unknown))
         return True
 
     def _set(self, bundle: dict, etag: str | None) -> None:

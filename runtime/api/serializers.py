@@ -9,7 +9,8 @@ alongside, so the schemas allow additional keys.
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from common.agno_spec import TEAM_MODES
+from common.agno_spec import TEAM_MODES, TOOL_NAME
+from common.api.serializers import StrictCharField, StrictFieldsMixin
 
 
 class ModelSpecSerializer(serializers.Serializer):
@@ -172,4 +173,36 @@ class BundleSerializer(serializers.Serializer):
         help_text="Rollouts running in the environment: `{agents: {id: {...}}, teams: {id: {...}}}`, each with `id`, "
         "`percent`, `salt`, `baseline_version`, `candidate_version` and the `candidate` document. A session gets "
         "the candidate when `int(sha256(f'{salt}:{session_key}')[:8 bytes]) % 10000 < percent * 100`."
+    )
+
+
+class RuntimeReportSerializer(StrictFieldsMixin, serializers.Serializer):
+    """What a runtime says its Agno registry provides."""
+
+    runtime = StrictCharField(
+        max_length=100,
+        help_text="The runtime's name, e.g. “pix-bot” (processes of one deployment may share it).",
+    )
+    version = StrictCharField(
+        max_length=100, required=False, allow_blank=True, default="", help_text="The runtime's version."
+    )
+    tools = serializers.ListField(
+        child=serializers.RegexField(r"^[A-Za-z0-9_-]{1,64}$", max_length=64),
+        max_length=5000,
+        help_text="The tool names its registry provides: functions, toolkits and each toolkit's functions.",
+    )
+
+    def validate_tools(self, value: list[str]) -> list[str]:
+        bad = [name for name in value if not TOOL_NAME.fullmatch(name)]
+        if bad:  # the child's pattern refuses them first; kept for callers that skip it
+            raise serializers.ValidationError(f"Not a tool name: {', '.join(repr(name) for name in bad[:5])}.")
+        return value
+
+
+class RuntimeReportResultSerializer(serializers.Serializer):
+    runtime = serializers.CharField()
+    environment = serializers.CharField()
+    tools = serializers.IntegerField(help_text="How many distinct tool names were recorded.")
+    not_in_catalogue = serializers.ListField(
+        child=serializers.CharField(), help_text="Reported names the portal's tool catalogue does not have."
     )

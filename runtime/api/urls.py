@@ -1,6 +1,7 @@
 from django.urls import path
 
 from runtime.api import views
+from runtime.api.reports import RuntimeReportView
 
 
 def _view(cls):
@@ -14,4 +15,5 @@ urlpatterns = [
     path("teams/<str:team_id>/config", _view(views.TeamConfigView), name="team-config"),
     path("bundle", _view(views.BundleView), name="bundle"),
     path("bundle/wait", views.BundleWaitView.as_view(), name="bundle-wait"),
+    path("runtime/report", RuntimeReportView.as_view(), name="runtime-report"),
 ]

@@ -35,9 +35,9 @@ def form_data(client, agent, **overrides):
         "instructions__present": "1",
         "instructions__item": list(agent.instructions),
         "tools__present": "1",
-        "tools__name": [t if isinstance(t, str) else t["name"] for t in agent.tools],
+        "tools__tool": [t if isinstance(t, str) else t["name"] for t in agent.tools],
         "tools__description": ["" for _ in agent.tools],
-        "tools__parameters": ["" for _ in agent.tools],
+        "tools__settings": ["" for _ in agent.tools],
         "model_settings__present": "1",
         "model_settings__key": list(agent.model_settings),
         "model_settings__value": [json.dumps(v) for v in agent.model_settings.values()],
@@ -109,7 +109,12 @@ def test_edit__change_note_is_required(client, editor, make_agent):
 @pytest.mark.parametrize(
     "override, field, message",
     [
-        ({"tools__parameters": ["{not json"]}, "tools", "not valid JSON"),
+        ({"tools__tool": ["not_in_catalogue"], "tools__description": [""], "tools__settings": [""]}, "tools", "not in"),
+        (
+            {"tools__tool": ["card_lookup"], "tools__description": [""], "tools__settings": ["no equals"]},
+            "tools",
+            "name = value",
+        ),
         ({"model_settings__key": ["temperature"], "model_settings__value": ["9"]}, "model_settings", "between"),
         ({"model_name": ""}, "model_name", "required"),
         ({"agent_id": "Has Spaces"}, "agent_id", "lowercase"),
@@ -120,25 +125,20 @@ def test_edit__change_note_is_required(client, editor, make_agent):
         ),
         # hostile input: deep JSON, NUL characters, lone surrogates (were RecursionError / database errors)
         (
-            {"tools__name": ["t"], "tools__description": [""], "tools__parameters": ["[" * 100_000 + "]" * 100_000]},
-            "tools",
-            "nested",
-        ),
-        (
             {
-                "tools__name": ["t"],
+                "tools__tool": ["card_lookup"],
                 "tools__description": [""],
-                "tools__parameters": ['{"a": ' + "[" * 40 + "]" * 40 + "}"],
+                "tools__settings": ["a = " + "[" * 40 + "]" * 40],
             },
             "tools",
             "32 levels",
         ),
         (
-            {"tools__name": ["t"], "tools__description": [""], "tools__parameters": ['{"a": "\\ud800"}']},
+            {"tools__tool": ["card_lookup"], "tools__description": [""], "tools__settings": ['a = {"a": "\\ud800"}']},
             "tools",
             "surrogate",
         ),
-        ({"tools__name": ["t\x00"], "tools__description": [""], "tools__parameters": [""]}, "tools", "NUL"),
+        ({"tools__tool": ["card_lookup"], "tools__description": ["x\x00"], "tools__settings": [""]}, "tools", "NUL"),
         (
             {"other_parameters__key": ["metadata"], "other_parameters__value": ["[" * 100_000 + "]" * 100_000]},
             "other_parameters",

@@ -150,3 +150,55 @@ def test_watch__long_poll_answering_at_once__polls_at_the_interval_instead_of_sp
     time.sleep(1.0)
     portal.close()
     assert 2 <= len(asked) <= 8, len(asked)  # about one per interval, not thousands
+
+
+def test_report__after_the_first_fetch_the_runtime_tells_the_portal_its_tools(portal_factory, transport, demo):
+    from agno.tools.toolkit import Toolkit
+
+    from runtime.models import RuntimeReport
+
+    class ShellTools(Toolkit):
+        def __init__(self):
+            super().__init__(name="ShellTools", tools=[self.run_shell_command])
+
+        def run_shell_command(self, command: str) -> str:
+            """Run a shell command."""
+            return command
+
+    portal = portal_factory(tools=[*DEMO_TOOLS, ShellTools()], runtime_name="pix-bot", runtime_version="2.4.1")
+    portal.refresh()
+    report = RuntimeReport.objects.get()
+    assert (report.runtime, report.runtime_version, report.api_key.name) == ("pix-bot", "2.4.1", "runtime-client")
+    assert report.tools == sorted([t.__name__ for t in DEMO_TOOLS] + ["ShellTools", "run_shell_command"])
+    posts = [r for r in transport.requests if r.url.path == "/api/v1/runtime/report"]
+    assert len(posts) == 1
+    portal.refresh()  # within the interval: no second report
+    assert len([r for r in transport.requests if r.url.path == "/api/v1/runtime/report"]) == 1
+
+
+def test_report__portal_refuses_it__the_fetch_still_succeeds_and_it_retries_later(portal_factory, transport, demo):
+    from runtime.models import RuntimeReport
+
+    refused = portal_factory(tools=DEMO_TOOLS, runtime_name="   ")  # blank: 400
+    assert refused.refresh() is True and refused.agent("pix-specialist") is not None
+    assert not RuntimeReport.objects.exists()
+    refused.refresh()  # not recorded as reported: asks again with the next fetch
+    assert len([r for r in transport.requests if r.url.path == "/api/v1/runtime/report"]) == 2
+
+    long_name = portal_factory(tools=DEMO_TOOLS, runtime_name="x" * 300)  # cut to the portal's 100
+    long_name.refresh()
+    assert RuntimeReport.objects.get().runtime == "x" * 100
+    quiet = portal_factory(tools=DEMO_TOOLS, report_tools=False)
+    quiet.refresh()
+    assert RuntimeReport.objects.count() == 1
+
+
+def test_team_leader_tools_from_the_catalogue__bound_by_the_runtime(portal_factory, make_team):
+    def escalate(reason: str) -> str:
+        """Hand the conversation to a person."""
+        return f"escalated: {reason}"
+
+    make_team("desk", publish=True, tools=["escalate"])
+    team = portal_factory(tools=[*DEMO_TOOLS, escalate]).team("desk")
+    assert [t.name for t in team.tools] == ["escalate"]
+    assert team.tools[0].entrypoint(reason="angry") == "escalated: angry"

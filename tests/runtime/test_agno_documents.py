@@ -303,3 +303,27 @@ def test_stored_knowledge_grouping__agent_flags_lifted_out_of_knowledge(runtime_
     document = runtime_client.get("/api/v1/agents/legacy/config").json()
     assert document["knowledge"] == {"name": "hive-portal:cards"} and document["search_knowledge"] is True
     load_agent(document)
+
+
+def test_catalogue_tools__agent_and_team_leader__load_strictly_and_round_trip(runtime_client, make_team):
+    from agents.services import tool_create
+
+    tool_create(
+        actor="t",
+        name="escalate",
+        description="Hand the conversation to a person",
+        parameters={"type": "object", "properties": {"reason": {"type": "string"}}, "required": ["reason"]},
+    )
+    make_team("desk", publish=True, tools=[{"name": "escalate", "description": "Call a supervisor"}])
+    team_doc = runtime_client.get("/api/v1/teams/desk/config").json()
+    assert team_doc["tools"] == [
+        {
+            "name": "escalate",
+            "description": "Call a supervisor",  # this team's own words; the catalogue's parameters
+            "parameters": {"type": "object", "properties": {"reason": {"type": "string"}}, "required": ["reason"]},
+        }
+    ]
+    team = load_team(team_doc)
+    assert [t.name for t in team.tools] == ["escalate"]
+    agent = load_agent(runtime_client.get("/api/v1/agents/cards/config").json())
+    assert [t.name for t in agent.tools] == ["card_lookup"]

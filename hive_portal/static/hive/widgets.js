@@ -7,7 +7,7 @@
     root.querySelector(".hive-rows__add").addEventListener("click", function () {
       var row = template.content.firstElementChild.cloneNode(true);
       list.appendChild(row);
-      var first = row.querySelector("textarea, input");
+      var first = row.querySelector("select, textarea, input");
       if (first) first.focus();
     });
     list.addEventListener("click", function (event) {
