@@ -27,3 +27,15 @@ def login(page, base: str, username: str) -> None:
 def assert_message(page, text: str) -> None:
     """The page's messages say ``text`` (retried until the page that says it has loaded)."""
     expect(page.locator("ul.messagelist")).to_contain_text(text)
+
+
+def tab_to(page, selector: str, limit: int = 80) -> None:
+    """Press Tab until the element matching ``selector`` has the focus, as a keyboard user moves through a page."""
+    import pytest
+
+    target = page.locator(selector)
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("element => element === document.activeElement"):
+            return
+    pytest.fail(f"{selector} never received the keyboard focus")

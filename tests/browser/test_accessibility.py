@@ -15,6 +15,7 @@ from django.utils import timezone
 from agents.services import agent_update
 from knowledge.services import knowledge_entry_create
 from monitoring.services import agent_metrics_ingest, routing_decisions_ingest
+from tests.browser.helpers import tab_to
 from typification.services import typification_create
 from versioning.components import get_kind
 from versioning.services import draft_submit
@@ -152,16 +153,6 @@ def test_diff__readable_without_colour(live_server, page_as, portal):
         visible = element.evaluate("e => getComputedStyle(e).textDecorationLine + ' ' + getComputedStyle(e).fontWeight")
         assert word in marker.lower() or word in (element.get_attribute("title") or "").lower(), marker
         assert "underline" in visible or "line-through" in visible, visible
-
-
-def tab_to(page, selector: str, limit: int = 80) -> None:
-    """Press Tab until the element matching ``selector`` has the focus (as a keyboard user moves)."""
-    target = page.locator(selector)
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if target.evaluate("element => element === document.activeElement"):
-            return
-    pytest.fail(f"{selector} never received the keyboard focus")
 
 
 def test_review_and_publish__keyboard_only(live_server, page_as, portal, settings):

@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from agents.services import agent_update
-from tests.browser.helpers import BROWSER_ROLES, make_person
+from tests.browser.helpers import BROWSER_ROLES, make_person, tab_to
 from versioning.components import get_kind
 from versioning.services import draft_approve, draft_submit
 
@@ -79,13 +79,7 @@ def test_home__the_editor_sees_their_draft_and_the_reviewers_comment(live_server
 def test_home__a_publisher_reaches_the_review_page_by_keyboard(live_server, page_as, draft_by):
     draft_by("submitted")
     page = page_as("Publisher")
-    link = page.locator("#overview-review").get_by_role("link", name="Agent cards v2")
-    for _ in range(60):  # Tab through the page until the link has the focus
-        page.keyboard.press("Tab")
-        if link.evaluate("element => element === document.activeElement"):
-            break
-    else:
-        pytest.fail("the review link never received the keyboard focus")
+    tab_to(page, "#overview-review a")
     page.keyboard.press("Enter")
     pk = AGENT.model.objects.get(agent_id="cards").pk
     expect(page).to_have_url(f"{live_server.url}/admin/agents/agent/{pk}/publish/")
