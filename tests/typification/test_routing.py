@@ -339,7 +339,14 @@ def _run_migration_v1():
 
     # The models as the migration saw them (the audit trail was still versioning's VersionHistory).
     node = ("typification", "0004_publish_routing_v1")
-    apps = MigrationLoader(connection).project_state(node, at_end=False).apps
+    loader = MigrationLoader(connection)
+    state = loader.project_state(node, at_end=False)
+    # The tables are today's, though: agents' later migrations (the tool catalogue dropped agents.tools) brought in.
+    before = set(loader.graph.forwards_plan(node))
+    for key in loader.graph.forwards_plan(loader.graph.leaf_nodes("agents")[0]):
+        if key[0] == "agents" and key not in before:
+            state = loader.graph.nodes[key].mutate_state(state, preserve=False)
+    apps = state.apps
     migration = import_module("typification.migrations.0004_publish_routing_v1")
     migration.publish_v1(apps, SimpleNamespace(connection=connection))
 
