@@ -241,19 +241,38 @@ class PgVectorBinaryDumper(Dumper):
         return struct.pack(">HH", len(obj.values), 0) + obj.values.tobytes()
 
 
+class PreparingCursor(psycopg.Cursor):
+    """A server-binding cursor that tells Django's query log (``connection.queries``, ``CaptureQueriesContext``) the
+    statement it ran even when it ran it prepared: psycopg records the statement only when it sends it unprepared
+    (``Cursor._query``, which Django's ``last_executed_query`` reads), so the log would show ``None``."""
+
+    def _send_query_prepared(self, name, pgq, *, binary=None):
+        self._query = pgq
+        super()._send_query_prepared(name, pgq, binary=binary)
+
+
 @contextmanager
 def bound_cursor(using: str = DEFAULT_DB_ALIAS):
     """A cursor on Django's connection ``using`` that binds parameters on the server (Django binds them in the
-    client), so a search sends its vector in binary and repeated searches reuse a prepared plan.
-    Wrapped like Django's own cursors: query logging and execute wrappers still see it."""
+    client), so a search sends its vector in binary, and whose statements are prepared: each pooled connection
+    parses and plans the search once, not on every call (the planning cost the server about a tenth of an
+    unfiltered search's CPU). Wrapped like Django's own cursors: query logging and execute wrappers still see it.
+
+    Django turns psycopg's automatic preparation off for every statement (``prepare_threshold=None``, for
+    transaction-mode poolers, which the portal does not support: README, "Several nodes"); it is switched on for
+    this cursor's statements only, so no other query is prepared."""
     wrapper: Any = connections[using]  # the PostgreSQL backend's wrapper (_prepare_cursor)
     wrapper.ensure_connection()
-    raw = psycopg.Cursor(wrapper.connection)
+    connection = wrapper.connection
+    raw = PreparingCursor(connection)
     raw.adapters.register_dumper(PgVector, PgVectorBinaryDumper)
     cursor = wrapper._prepare_cursor(raw)
+    threshold = connection.prepare_threshold
+    connection.prepare_threshold = 0  # prepared on first use; later uses on this connection run the prepared plan
     try:
         yield cursor
     finally:
+        connection.prepare_threshold = threshold
         cursor.close()
 
 
