@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
 import struct
@@ -69,11 +70,12 @@ def validate_embedding(embedding: Sequence, *, field: str = "embedding") -> np.n
         exact = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError, OverflowError):
         raise ValidationError({field: ["Every value must be a number."]}) from None
-    if exact.ndim != 1 or not np.isfinite(exact).all() or np.abs(exact).max() > FLOAT32_MAX:
+    largest = np.abs(exact).max() if exact.ndim == 1 else math.nan
+    if not largest <= FLOAT32_MAX:  # also NaN and infinity, which compare false
         raise ValidationError(
             {field: [f"Every value must be a finite number between -{FLOAT32_MAX:.8g} and {FLOAT32_MAX:.8g}."]}
         )
-    if np.abs(exact).max() <= MIN_DIRECTION:
+    if largest <= MIN_DIRECTION:
         raise ValidationError(
             {field: [f"An all-zero embedding has no direction to compare (every value is within ±{MIN_DIRECTION:g})."]}
         )
@@ -187,7 +189,7 @@ def search_params(vector, *, business_unit: str | None, category: str | None, li
 
 
 def search_sql(*, business_unit: bool, category: bool, exact: bool = False) -> str:
-    """The search statement (named parameters: ``search_params``).
+    """The search statement (named parameters: ``search_params``), built once per process for each shape.
 
     The MATERIALIZED CTE takes the nearest candidates from the half-precision HNSW index (its ORDER BY is
     the index's own expression, ``embedding::halfvec(N)``) in relaxed order — better recall under a filter,
@@ -195,8 +197,18 @@ def search_sql(*, business_unit: bool, category: bool, exact: bool = False) -> s
     ``exact`` computes every full-precision distance behind an ``OFFSET 0`` fence the index cannot see
     through: an exact scan.
     """
+    return _search_sql(
+        business_unit,
+        category,
+        exact,
+        connection.ops.quote_name(KnowledgeEntry._meta.db_table),
+        settings.HIVE_EMBEDDING_DIMENSIONS,
+    )
+
+
+@functools.lru_cache(maxsize=32)
+def _search_sql(business_unit: bool, category: bool, exact: bool, table: str, dimensions: int) -> str:
     where, _ = _filters("x" if business_unit else None, "x" if category else None)
-    table = connection.ops.quote_name(KnowledgeEntry._meta.db_table)
     fields = ", ".join(RESULT_FIELDS)
     distance = "embedding <=> %(vector)s::vector"
     if exact:
@@ -204,7 +216,7 @@ def search_sql(*, business_unit: bool, category: bool, exact: bool = False) -> s
             f"SELECT * FROM (SELECT {fields}, {distance} AS distance FROM {table} WHERE {where} OFFSET 0) AS candidates "
             "ORDER BY distance LIMIT %(limit)s"
         )
-    half = f"halfvec({settings.HIVE_EMBEDDING_DIMENSIONS})"
+    half = f"halfvec({dimensions})"
     return (
         f"WITH nearest AS MATERIALIZED (SELECT {fields}, {distance} AS distance FROM {table} WHERE {where} "
         f"ORDER BY embedding::{half} <=> %(vector)s::vector::{half} LIMIT %(candidates)s) "
