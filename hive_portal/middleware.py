@@ -21,10 +21,12 @@ class NulCharacterGuardMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        query_string = request.META.get("QUERY_STRING", "")
         if (
             "\x00" in request.path
-            or "\x00" in request.META.get("QUERY_STRING", "")
-            or any("\x00" in value for values in request.GET.lists() for value in values[1])
+            or "\x00" in query_string
+            # Percent-encoded (%00): only in a query string, so none is parsed when there is none.
+            or (query_string and any("\x00" in value for values in request.GET.lists() for value in values[1]))
         ):
             message = "The address contains a NUL character."
             if request.path.startswith("/api/"):
