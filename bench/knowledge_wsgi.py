@@ -4,7 +4,9 @@ A bare WSGI endpoint, ``POST /bench/knowledge-bare``, served by the same gunicor
 parses the same JSON body with the portal's parser (orjson), sends the same query vector (the unit vector the
 API searches with, in float32), runs the selector's single statement with the same parameters over one
 persistent psycopg connection per worker (the same session settings, the vector bound in binary) and answers
-the same bytes. No Django, no DRF, no authentication, no validation: what any Python endpoint must pay.
+the same bytes with the same headers (the API's security headers, written out once here: gunicorn checks and
+sends every header of both). No Django, no DRF, no authentication, no validation: what any Python endpoint must
+pay.
 Every other path goes to the portal (``hive_portal.wsgi``).
 """
 
@@ -19,6 +21,29 @@ import orjson
 from hive_portal.wsgi import application as portal
 
 _connection = None
+_headers: list[tuple[str, str]] = []
+
+
+def _response_headers() -> list[tuple[str, str]]:
+    """What the API answers a search with besides Content-Length (bench/knowledge_api.py checks they match)."""
+    if not _headers:
+        from django.conf import settings
+
+        from hive_portal.middleware import CONTENT_SECURITY_POLICY
+
+        _headers.extend(
+            [
+                ("Content-Type", "application/json"),
+                ("Vary", "Accept"),
+                ("Allow", "POST, OPTIONS"),
+                ("X-Frame-Options", settings.X_FRAME_OPTIONS),
+                ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+                ("X-Content-Type-Options", "nosniff"),
+                ("Referrer-Policy", settings.SECURE_REFERRER_POLICY),
+                ("Cross-Origin-Opener-Policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY),
+            ]
+        )
+    return _headers
 
 
 def _connect():
@@ -66,7 +91,7 @@ def bare_search(environ, start_response):
         if row[6] is not None and not math.isnan(row[6])
     ]
     payload = orjson.dumps({"results": results, "count": len(results), "embedder": None})
-    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+    start_response("200 OK", [*_response_headers(), ("Content-Length", str(len(payload)))])
     return [payload]
 
 
