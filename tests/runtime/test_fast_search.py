@@ -4,7 +4,8 @@ is answered without DRF and the layers below the middleware, with the same body 
 anything else is DRF's to answer."""
 
 import pytest
-from django.urls import reverse
+from django.http import HttpResponse
+from django.urls import path, reverse
 
 from hive_portal.testing import error_of, key_client
 from knowledge.api.views import KnowledgeSearchView
@@ -171,3 +172,16 @@ def test_middleware_below_the_fast_path__does_nothing_for_its_requests(settings)
         "axes.middleware.AxesMiddleware",  # acts on login lockouts only
         "hive_portal.middleware.ReplicaReadMiddleware",  # its routing done by the fast path (test_replicas.py)
     ]
+
+
+def _pong(request):
+    return HttpResponse("pong")
+
+
+urlpatterns = [path("ping", _pong)]
+
+
+def test_urlconf_without_the_search__the_middleware_stays_out_of_the_way(client, settings):
+    settings.ROOT_URLCONF = __name__
+    response = client.post("/ping", {}, content_type="application/json")
+    assert response.status_code == 200 and response.content == b"pong"
