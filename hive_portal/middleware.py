@@ -4,6 +4,7 @@ import logging
 import re
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.http import HttpResponseBadRequest
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
@@ -22,10 +23,12 @@ class NulCharacterGuardMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        query_string = request.META.get("QUERY_STRING", "")
         if (
             "\x00" in request.path
-            or "\x00" in request.META.get("QUERY_STRING", "")
-            or any("\x00" in value for values in request.GET.lists() for value in values[1])
+            or "\x00" in query_string
+            # Percent-encoded (%00): only in a query string, so none is parsed when there is none.
+            or (query_string and any("\x00" in value for values in request.GET.lists() for value in values[1]))
         ):
             message = "The address contains a NUL character."
             if request.path.startswith("/api/"):
@@ -89,6 +92,90 @@ class ContentSecurityPolicyMiddleware:
         if "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
         return response
+
+
+class KnowledgeSearchFastPathMiddleware:
+    """Answer the runtime's plain vector searches (``runtime.api.fast_search``) before the layers they do not use.
+
+    A runtime calls ``POST /api/v1/knowledge/search`` on every message, with an API key and without cookies. For
+    such a request the middleware below this one does nothing: with no session, CSRF, messages or read-your-writes
+    cookie, sessions, CSRF, authentication, messages and django-axes leave it and its answer alone, and the URL
+    resolver would only find the search. Their work and the resolver's cost about as much as the search's Python
+    (bench/knowledge_api.py), so the fast path answers here: after the security headers, the body size limit and
+    the NUL guard above, with the headers the layers below add (X-Frame-Options, Content-Length), its reads where
+    ``ReplicaReadMiddleware`` would send them. Everything it does not take (a text query, a key this worker has not
+    validated, a body that is not plainly valid, a cookie, an unusual host, the database down, a database error)
+    goes down the whole stack to the DRF view, as before.
+    """
+
+    view_name = "api:v1:knowledge:search"
+
+    def __init__(self, get_response):
+        from django.contrib.messages.storage.cookie import CookieStorage
+        from django.middleware.clickjacking import XFrameOptionsMiddleware
+        from django.middleware.common import CommonMiddleware
+
+        from runtime.api.fast_search import fast_search_response
+
+        self.get_response = get_response
+        self.answer = fast_search_response
+        # Their answers' headers, added as they would add them (both only add what is not set yet).
+        self.response_headers = (XFrameOptionsMiddleware(get_response), CommonMiddleware(get_response))
+        self.cookies = frozenset(
+            {
+                settings.SESSION_COOKIE_NAME,
+                settings.CSRF_COOKIE_NAME,
+                CookieStorage.cookie_name,
+                READ_YOUR_WRITES_COOKIE,
+            }
+        )
+        self.replica_methods = frozenset(
+            method for pattern, methods in REPLICA_READ_VIEWS if pattern.fullmatch(self.view_name) for method in methods
+        )
+        self._path_info: str | None = None
+
+    def path_info(self) -> str:
+        if self._path_info is None:  # the URLconf is loaded by the first request
+            from django.urls import NoReverseMatch, get_script_prefix, reverse
+
+            try:
+                self._path_info = "/" + reverse(self.view_name)[len(get_script_prefix()) :]
+            except NoReverseMatch:  # a URLconf without the search (a test's): nothing to answer here
+                self._path_info = ""
+        return self._path_info
+
+    def __call__(self, request):
+        if request.method == "POST" and request.path_info == self.path_info() and self._below_does_nothing(request):
+            response = self._fast(request)
+            if response is not None:
+                for middleware in self.response_headers:
+                    response = middleware.process_response(request, response)
+                return response
+        return self.get_response(request)
+
+    def _below_does_nothing(self, request) -> bool:
+        if "HTTP_COOKIE" in request.META and not self.cookies.isdisjoint(request.COOKIES):
+            return False  # a browser's session or state: the layers below read and may write it
+        if settings.DISALLOWED_USER_AGENTS or settings.PREPEND_WWW:
+            return False  # CommonMiddleware may refuse or redirect
+        try:
+            request.get_host()
+        except DisallowedHost:
+            return False  # CommonMiddleware refuses it (400)
+        return True
+
+    def _fast(self, request):
+        if not settings.HIVE_REPLICA_ALIASES:
+            return self.answer(request)
+        from django.db import DEFAULT_DB_ALIAS, connections
+
+        from common.read_routing import request_reads
+
+        # As ReplicaReadMiddleware: the search's reads may go to a replica (no read-your-writes cookie was sent,
+        # and no person is logged in to be remembered as a writer).
+        with request_reads(outer_transactions=len(connections[DEFAULT_DB_ALIAS].atomic_blocks)) as state:
+            state.replica_allowed = request.method in self.replica_methods
+            return self.answer(request)
 
 
 def serves_without_database(view_func) -> bool:

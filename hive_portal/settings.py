@@ -163,6 +163,8 @@ MIDDLEWARE = [
     "hive_portal.middleware.ApiBodySizeLimitMiddleware",
     "hive_portal.middleware.NulCharacterGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The runtime's plain vector searches answered here: the layers below do nothing for them (see its docstring).
+    "hive_portal.middleware.KnowledgeSearchFastPathMiddleware",
     # Before sessions and authentication: with the database down nothing below it can answer.
     "hive_portal.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -4,11 +4,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from knowledge.api.views import KnowledgeSearchView
-from runtime.api.fast_search import fast_search
 
-# The runtime calls knowledge search on every message: a plainly valid vector search from a known key skips
-# DRF (runtime/api/fast_search.py); everything else is the DRF view.
-knowledge = ([path("search", fast_search(KnowledgeSearchView.as_view()), name="search")], "knowledge")
+# The runtime calls knowledge search on every message: a plainly valid vector search from a known key is answered
+# before the session, CSRF and authentication layers and DRF (hive_portal.middleware.KnowledgeSearchFastPathMiddleware,
+# runtime/api/fast_search.py); everything else comes here, to the DRF view.
+knowledge = ([path("search", KnowledgeSearchView.as_view(), name="search")], "knowledge")
 
 v1 = [
     path("", include("runtime.api.urls")),

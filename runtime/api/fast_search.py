@@ -5,13 +5,13 @@ parsing, serializer and response rendering cost as much as the index scan (bench
 config endpoints do (``RuntimeDocumentView.fast_path``), a request that is plainly valid is answered here:
 a key this worker already validated with the ``knowledge:search`` scope, a JSON object with an ``embedding``
 and only the documented keys of the documented types, and a database not known to be down. Anything else —
-a text ``query``, a session, a bad value, an outage — goes through the DRF view unchanged, which explains
-itself in the shared error shape. The selector, and so the statement and the results, are the same.
+a text ``query``, a bad value, an outage — goes to the DRF view unchanged, which explains itself in the shared
+error shape. The selector, and so the statement and the results, are the same. The composition root calls it
+before the middleware it does not need (``hive_portal.middleware.KnowledgeSearchFastPathMiddleware``).
 """
 
 from __future__ import annotations
 
-import functools
 import math
 from typing import cast
 
@@ -116,13 +116,3 @@ def fast_search_response(request) -> HttpResponse | None:
     response["Vary"] = "Accept"
     response["Allow"] = "POST, OPTIONS"
     return response
-
-
-def fast_search(drf_view):
-    """Wrap the knowledge search's DRF view with the fast path."""
-
-    @functools.wraps(drf_view)
-    def view(request, *args, **kwargs):
-        return fast_search_response(request) or drf_view(request, *args, **kwargs)
-
-    return view

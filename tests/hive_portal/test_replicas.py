@@ -472,6 +472,39 @@ def test_pages__replica_skipped__page_reads_the_primary(fake_replica, client, su
     assert on_replica.captured_queries == []
 
 
+@DB_COMMITTED
+def test_pages__knowledge_vector_search_on_the_fast_path__reads_the_replica(fake_replica, api_key_factory, monkeypatch):
+    """The fast path answers above ReplicaReadMiddleware (hive_portal.middleware.KnowledgeSearchFastPathMiddleware)
+    and sends the search where the middleware would: the replica, the key's bookkeeping to the primary."""
+    from hive_portal.testing import key_client
+    from knowledge.api.views import KnowledgeSearchView
+    from runtime.watcher import watcher
+    from tests.knowledge.factories import make_entries, unit_vectors
+
+    vectors = unit_vectors(5, seed=4)
+    make_entries(vectors, business_units="pix")
+    _, raw = api_key_factory("knowledge:search")
+    client = key_client(raw)
+    body = {"embedding": vectors[1].tolist(), "limit": 2}
+    with override_settings(HIVE_RUNTIME_LISTEN=True):
+        watcher.reset()
+        try:
+            assert client.post("/api/v1/knowledge/search", body, format="json").status_code == 200  # DRF: key validated
+            monkeypatch.setattr(KnowledgeSearchView, "post", lambda *args, **kwargs: pytest.fail("not the fast path"))
+            with (
+                CaptureQueriesContext(connections[REPLICA]) as on_replica,
+                CaptureQueriesContext(connection) as on_primary,
+            ):
+                response = client.post("/api/v1/knowledge/search", body, format="json")
+        finally:
+            watcher.reset()
+    assert response.status_code == 200, response.content
+    assert response.json()["results"][0]["distance"] == pytest.approx(0.0, abs=1e-5)
+    assert any("knowledge_base" in q["sql"] for q in on_replica.captured_queries)
+    assert not any("knowledge_base" in q["sql"] for q in on_primary.captured_queries)
+    assert READ_YOUR_WRITES_COOKIE not in response.cookies
+
+
 def test_middleware__state_lives_for_one_request_only(fake_replica):
     seen = []
 

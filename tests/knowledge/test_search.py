@@ -214,6 +214,25 @@ def test_search__connections_carry_the_scan_settings(db):
         assert cursor.fetchone() == ("1.1",)
 
 
+@pytest.mark.postgres_only
+def test_search__statement_prepared_once_per_connection_and_nothing_else_is(db):
+    """Each connection parses and plans the search once (bench/knowledge_api.py: planning cost the server about a
+    tenth of an unfiltered search); Django's own queries stay unprepared, and the query log still shows the search."""
+    _faq()
+    connection.ensure_connection()
+    threshold = connection.connection.prepare_threshold
+    with CaptureQueriesContext(connection) as queries:
+        first = knowledge_search(query="block lost card", limit=3)
+        second = knowledge_search(query="block lost card", limit=3)
+    assert [r.id for r in first] == [r.id for r in second]
+    assert all(q["sql"] and "knowledge_base" in q["sql"] for q in queries.captured_queries)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE from_sql IS FALSE")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert len(prepared) == 1 and "halfvec" in prepared[0], prepared
+    assert connection.connection.prepare_threshold == threshold is None, "Django's queries are not prepared"
+
+
 def test_search__rerank_factor_sets_the_candidates_of_a_page():
     assert search_params("v", business_unit=None, category=None, limit=10)["candidates"] == 10
     with override_settings(HIVE_KNOWLEDGE_RERANK_FACTOR=3):
