@@ -164,6 +164,7 @@ def test_middleware_below_the_fast_path__does_nothing_for_its_requests(settings)
     assert below == [
         "hive_portal.middleware.DatabaseUnavailableMiddleware",  # the fast path declines while the database is down
         "django.contrib.sessions.middleware.SessionMiddleware",  # no session cookie: nothing read or written
+        "hive_portal.middleware.PageLocaleMiddleware",  # /api/ is English; a found answer holds no text to translate
         "django.middleware.common.CommonMiddleware",  # host checked, Content-Length added by the fast path
         "django.middleware.csrf.CsrfViewMiddleware",  # the view is exempt; no CSRF cookie
         "django.contrib.auth.middleware.AuthenticationMiddleware",  # a lazy user nobody reads
