@@ -44,24 +44,33 @@ class DraftRow:
     url: str  # its publish/review page, or its change page
 
 
-def _admin_url(component_type: str, component_id: str, view: str) -> str:
-    """The component's admin page ``view`` ("review", "change", …), or "" when it is gone or unknown."""
-    try:
-        kind = get_kind(component_type)
-    except LookupError:
-        return ""
-    pk = kind.model._default_manager.filter(**{kind.id_field: component_id}).values_list("pk", flat=True).first()
-    if pk is None:
-        return ""
-    opts = kind.model._meta
-    try:
-        return reverse(f"admin:{opts.app_label}_{opts.model_name}_{view}", args=[pk])
-    except NoReverseMatch:
-        return ""
+def _rows(versions, view: str) -> list[DraftRow]:
+    """The drafts with their component's admin page ``view`` ("change", "publish"; "" when the component is gone
+    or unknown): one query per component kind, not one per draft."""
+    versions = list(versions)
+    wanted: dict[str, set[str]] = {}
+    for version in versions:
+        wanted.setdefault(version.component_type, set()).add(version.component_id)
+    urls: dict[tuple[str, str], str] = {}
+    for component_type, ids in wanted.items():
+        try:
+            kind = get_kind(component_type)
+        except LookupError:
+            continue
+        opts = kind.model._meta
+        pks = kind.model._default_manager.filter(**{f"{kind.id_field}__in": ids}).values_list(kind.id_field, "pk")
+        for component_id, pk in pks:
+            try:
+                urls[component_type, component_id] = reverse(
+                    f"admin:{opts.app_label}_{opts.model_name}_{view}", args=[pk]
+                )
+            except NoReverseMatch:
+                pass
+    return [DraftRow(v, urls.get((v.component_type, v.component_id), "")) for v in versions]
 
 
 def _drafts() -> Any:
-    return ComponentVersion.objects.filter(status=VersionStatus.DRAFT).select_related("edited_by", "created_by")
+    return ComponentVersion.objects.filter(status=VersionStatus.DRAFT)
 
 
 def _edited_by(user) -> Q:
@@ -80,8 +89,7 @@ def my_drafts(user) -> list[DraftRow]:
     """Open drafts the user edited, most recently changed first."""
     if not user.has_perm("versioning.view_componentversion"):
         return []
-    rows = _drafts().filter(_edited_by(user)).order_by("-updated_at")[:LIMIT]
-    return [DraftRow(v, _admin_url(v.component_type, v.component_id, "change")) for v in rows]
+    return _rows(_drafts().filter(_edited_by(user)).order_by("-updated_at")[:LIMIT], "change")
 
 
 def drafts_to_review(user) -> list[DraftRow]:
@@ -90,7 +98,7 @@ def drafts_to_review(user) -> list[DraftRow]:
     if not user.has_perm(versioning_services.REVIEW_PERMISSION):
         return []
     rows = _drafts().filter(review_state=ReviewState.SUBMITTED).exclude(_edited_by(user)).order_by("updated_at")
-    return [DraftRow(v, _admin_url(v.component_type, v.component_id, "publish")) for v in rows[:LIMIT]]
+    return _rows(rows[:LIMIT], "publish")
 
 
 def releases_under_way(user) -> dict[str, list]:

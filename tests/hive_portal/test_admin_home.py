@@ -127,3 +127,23 @@ def test_home__an_apps_own_page_is_djangos(client, portal_admin):
     client.force_login(portal_admin)
     html = client.get("/admin/agents/").content.decode()
     assert 'href="/admin/agents/"' in html and "Agents &amp; teams" not in html.split('id="content-main"')[1]
+
+
+def test_home__queries_do_not_grow_with_the_drafts(client, editor, make_agent):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def drafts(ids):
+        for agent_id in ids:
+            make_agent(agent_id, publish=True)
+            agent_update(agent=AGENT.model.objects.get(agent_id=agent_id), actor=editor, note="n", role="Changed")
+
+    client.force_login(editor)
+    drafts(["a1"])
+    with CaptureQueriesContext(connection) as one:
+        assert "Agent a1 v2" in client.get("/admin/").content.decode()
+    drafts(["a2", "a3", "a4"])
+    with CaptureQueriesContext(connection) as four:
+        html = client.get("/admin/").content.decode()
+    assert all(f"Agent {a} v2" in html for a in ("a1", "a2", "a3", "a4"))
+    assert len(four.captured_queries) == len(one.captured_queries)
