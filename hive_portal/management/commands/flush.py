@@ -8,7 +8,10 @@ does not own the table cannot flush it. Flushing is a development and test opera
 unmanaged and routed away from migrations.
 
 The job queue's tables (procrastinate's, created by its SQL migrations) are unmanaged models too, so
-Django's flush would leave queued jobs behind: they are emptied here in the same transaction.
+Django's flush would leave queued jobs behind: they are emptied here in the same transaction, first. Before
+anything else matters: Django's flush ends with ``post_migrate``, whose grants rewrite every table's catalog
+row; a queue table locked only after that waits for an autovacuum that itself waits for the catalog row this
+transaction rewrote — a deadlock. Taken first, the wait is for the autovacuum alone (which PostgreSQL cancels).
 """
 
 from django.core.management.commands.flush import Command as FlushCommand
@@ -40,11 +43,11 @@ class Command(FlushCommand):
             options = {**options, "interactive": False}
         with transaction.atomic(using=options["database"]):
             with connection.cursor() as cursor:
+                queue_tables = [t for t in JOB_QUEUE_TABLES if t in connection.introspection.table_names(cursor)]
+                if queue_tables:
+                    cursor.execute(f"TRUNCATE {', '.join(queue_tables)} RESTART IDENTITY CASCADE")
                 cursor.execute(f"ALTER TABLE version_history DISABLE TRIGGER {TRIGGER}")
             result = super().handle(**options)
             with connection.cursor() as cursor:
                 cursor.execute(f"ALTER TABLE version_history ENABLE TRIGGER {TRIGGER}")
-                queue_tables = [t for t in JOB_QUEUE_TABLES if t in connection.introspection.table_names(cursor)]
-                if queue_tables:
-                    cursor.execute(f"TRUNCATE {', '.join(queue_tables)} RESTART IDENTITY CASCADE")
         return result
