@@ -6,6 +6,7 @@ from typing import Any
 
 from agents.models import EMPTY_PARAMETERS, Agent, AgentTool, Tool, ToolLinkMixin, ToolUser
 from common.agno_spec import DEFAULT_AGENT_PARAMETERS
+from prompts.selectors import expand_prompt_config
 
 
 def tool_spec_parts(spec: Any) -> tuple[str, str, dict | None, dict]:
@@ -104,7 +105,7 @@ def agent_config(agent: Agent) -> dict:
     }
     config.update(DEFAULT_AGENT_PARAMETERS)
     config.update(agent.parameters or {})
-    return config
+    return expand_prompt_config(config)
 
 
 def agent_list():

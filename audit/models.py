@@ -18,6 +18,8 @@ class AuditSubject(models.TextChoices):
     WEBHOOK_ENDPOINT = "webhook_endpoint", "Webhook endpoint"
     TEST_CASE = "test_case", "Test case"
     TEST_SUITE = "test_suite", "Test suite"
+    FRAGMENT = "fragment", "Prompt fragment"
+    PROMPT_VARIABLE = "prompt_variable", "Prompt variable"
 
 
 class AuditAction(models.TextChoices):
