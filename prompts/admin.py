@@ -1,6 +1,8 @@
 """Prompt fragments (versioned like agents: draft, review, publish, rollback) and the variables prompts may use."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 
@@ -131,3 +133,10 @@ class PromptVariableAdmin(ServiceBackedAdmin):
 
     def delete(self, request, obj):
         variable_delete(variable=obj, actor=request.user, note="Deleted in the admin")
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ValidationError as exc:  # still used by a prompt: said on the page, nothing deleted
+            messages.error(request, " ".join(exc.messages))
+            return HttpResponseRedirect(reverse("admin:prompts_promptvariable_change", args=[object_id]))

@@ -21,7 +21,7 @@ class FragmentForm(VersionedFormMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance and self.instance.pk and self.instance.version:
+        if self.instance and self.instance.pk and self.instance.version and "name" in self.fields:
             self.fields["name"].disabled = True
             self.fields["name"].help_text = "Published fragments keep their name: prompts include them by it."
 

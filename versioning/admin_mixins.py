@@ -283,6 +283,15 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
             for obj in queryset:
                 self.delete_model(request, obj)
 
+    def delete_view(self, request, object_id, extra_context=None):
+        # A refusal (still a team member, still included by an agent...) is a message on the form, not an error
+        # page; Django's delete view runs in a transaction, so nothing of the refused deletion remains.
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ValidationError as exc:
+            messages.error(request, _errors(exc))
+            return HttpResponseRedirect(self._url("change", object_id))
+
     # --- Extra pages -------------------------------------------------------------------------
 
     def get_urls(self):
