@@ -165,3 +165,14 @@ def test_typification__tree_and_console_in_portuguese(client, publisher):
     changelist = portuguese_page(client, publisher, "/admin/typification/typificationhierarchy/")
     assert "Árvore" in changelist and "Exportar CSV" in changelist
     assert "Palavras-chave de roteamento" in changelist
+
+
+@pytest.mark.sqlite_smoke
+def test_knowledge__list_and_import_in_portuguese(client, publisher):
+    changelist = portuguese_page(client, publisher, "/admin/knowledge/knowledgeentry/")
+    assert "Buscar pelo significado:" in changelist and "Importar CSV" in changelist
+    assert "Precisa de atualização" in changelist  # the embedding filter
+    assert "Base de conhecimento" in changelist or "base de conhecimento" in changelist
+    upload = portuguese_page(client, publisher, "/admin/knowledge/knowledgeentry/import/")
+    assert "Dois formatos são aceitos" in upload and "Arquivo CSV" in upload
+    assert "Importar as linhas válidas e ignorar as inválidas" in upload
