@@ -176,3 +176,12 @@ def test_knowledge__list_and_import_in_portuguese(client, publisher):
     upload = portuguese_page(client, publisher, "/admin/knowledge/knowledgeentry/import/")
     assert "Dois formatos são aceitos" in upload and "Arquivo CSV" in upload
     assert "Importar as linhas válidas e ignorar as inválidas" in upload
+
+
+@pytest.mark.sqlite_smoke
+def test_evaluations__test_case_form_in_portuguese(client, publisher):
+    form = portuguese_page(client, publisher, "/admin/evaluations/evalcase/add/")
+    assert "O que a resposta deve fazer" in form and "Ferramentas que devem ser chamadas" in form
+    assert "Agente ou equipe" in form and "Deve conter" in form and "Um por linha." in form
+    runs = portuguese_page(client, publisher, "/admin/evaluations/evalrun/")
+    assert "Execuções de avaliação" in runs and "Na fila" in runs  # the state filter
