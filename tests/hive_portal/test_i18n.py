@@ -185,3 +185,11 @@ def test_evaluations__test_case_form_in_portuguese(client, publisher):
     assert "Agente ou equipe" in form and "Deve conter" in form and "Um por linha." in form
     runs = portuguese_page(client, publisher, "/admin/evaluations/evalrun/")
     assert "Execuções de avaliação" in runs and "Na fila" in runs  # the state filter
+
+
+@pytest.mark.sqlite_smoke
+def test_webhooks__endpoint_form_and_delivery_log_in_portuguese(client, portal_admin):
+    form = portuguese_page(client, portal_admin, "/admin/webhooks/webhookendpoint/add/")
+    assert "Nenhum selecionado: todos os eventos." in form and "Adicionar endpoint de webhook" in form
+    log = portuguese_page(client, portal_admin, "/admin/webhooks/webhookdelivery/")
+    assert "Entregas de webhook" in log and "Falhou (será tentada de novo)" in log  # the status filter
