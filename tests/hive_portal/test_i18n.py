@@ -193,3 +193,13 @@ def test_webhooks__endpoint_form_and_delivery_log_in_portuguese(client, portal_a
     assert "Nenhum selecionado: todos os eventos." in form and "Adicionar endpoint de webhook" in form
     log = portuguese_page(client, portal_admin, "/admin/webhooks/webhookdelivery/")
     assert "Entregas de webhook" in log and "Falhou (será tentada de novo)" in log  # the status filter
+
+
+@pytest.mark.sqlite_smoke
+def test_audit__log_in_portuguese(client, portal_admin):
+    from audit.services import audit_record
+
+    audit_record(action="published", subject_type="agent", subject_id="cards", actor="ana", to_version=2)
+    log = portuguese_page(client, portal_admin, "/admin/audit/auditrecord/")
+    assert "Log de auditoria" in log and "O que estava no ar em cada momento" in log
+    assert "Publicado" in log and "Liberação gradual iniciada" in log  # the row's action, and the action filter
