@@ -90,6 +90,7 @@ def release_dependents(fragment: PromptFragment, version, *, actor: Any, note: s
                 actor=actor,
                 note=f"Picked up prompt fragment {label}: {note}",
                 override=override,
+                generation_moved=True,  # by the fragment's own publish, in this transaction
             )
             if new is not None:
                 released.append(new)

@@ -307,9 +307,11 @@ def _went_live(
     before: ComponentVersion | None,
     after: ComponentVersion,
     discarded: ComponentVersion | None = None,
+    move_generation: bool = True,
 ):
     """Record what the runtime now sees instead of what it saw, and tell every worker (and whoever listens for
-    releases: ``discarded`` is the open draft a rollback archived)."""
+    releases: ``discarded`` is the open draft a rollback archived). ``move_generation=False``: the step that
+    carries this one, in the same transaction, moved the runtime's config generation already."""
     audit_record(
         action=action,
         subject_type=kind.type,
@@ -322,7 +324,8 @@ def _went_live(
         keep_snapshots=False,
         environment=first_environment(),
     )
-    announce_config_change()
+    if move_generation:
+        announce_config_change()
     user, _ = actor_parts(actor)
     announce_release(
         "component.published" if action == AuditAction.PUBLISHED else "component.rolled_back",
@@ -395,11 +398,20 @@ def component_publish(
 
 @transaction.atomic
 def component_republish(
-    *, kind: ComponentKind, component_id: str, config: dict, actor: Any, note: str, override: str = ""
+    *,
+    kind: ComponentKind,
+    component_id: str,
+    config: dict,
+    actor: Any,
+    note: str,
+    override: str = "",
+    generation_moved: bool = False,
 ) -> ComponentVersion | None:
     """Publish ``config`` as the component's new version at once, without a draft or a review of its own: what a
     component picks up when something it includes was reviewed and released (a prompt fragment). Its rules and
-    the release gates still apply; an open draft stays open. Returns None when ``config`` is what is live."""
+    the release gates still apply; an open draft stays open. Returns None when ``config`` is what is live.
+    ``generation_moved``: the caller's transaction moved the runtime's config generation already (a fragment's
+    publish releasing its dependents: the runtime sees them all change at one generation)."""
     _require_permission(actor, PUBLISH_PERMISSION, "publish")
     obj = kind.get_locked(component_id)
     versions = _versions(kind, component_id).select_for_update()
@@ -443,7 +455,10 @@ def component_republish(
         )  # fmt: skip
     )
     _set_label(kind, obj, new.version)
-    _went_live(AuditAction.PUBLISHED, kind=kind, actor=actor, reason=note, before=published, after=new)
+    _went_live(
+        AuditAction.PUBLISHED, kind=kind, actor=actor, reason=note, before=published, after=new,
+        move_generation=not generation_moved,
+    )  # fmt: skip
     return new
 
 
