@@ -18,4 +18,5 @@ FRAGMENT_KIND = ComponentKind(
     check_deactivate=check_unused,
     check_delete=check_unused,
     went_live=release_dependents,
+    promotable=False,
 )

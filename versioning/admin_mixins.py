@@ -234,7 +234,9 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
 
     def _environment_rows(self, obj) -> list[dict]:
         """The status panel's line per environment: what it serves, and against the environment before it a
-        Compare link and the promotion page when they differ."""
+        Compare link and the promotion page when they differ. None for a kind that is not promoted."""
+        if not self.kind.promotable:
+            return []
         states = environment_states(self.kind_type, self.component_id_of(obj))
         running = component_running_rollouts(self.kind_type, self.component_id_of(obj))
         rows: list[dict] = []

@@ -34,6 +34,9 @@ class ComponentKind:
     # version live in the first environment (a publish or a rollback), in its audit batch. A prompt fragment
     # releases the agents and teams that include it here; a refusal raised here undoes the whole step.
     went_live: Callable[..., Any] = lambda obj, version, *, actor, note, override: None
+    # Whether its versions are promoted to the environments after the first. A prompt fragment is not: no runtime
+    # reads it; the agents and teams that include it carry its text, and they are promoted.
+    promotable: bool = True
 
     def component_id(self, obj) -> str:
         return getattr(obj, self.id_field)

@@ -184,3 +184,10 @@ def test_fragment_in_use__cannot_be_deleted_or_deactivated(tone, make_agent):
         component_delete(kind=FRAGMENT, component_id="tone-of-voice", actor="t")
     with pytest.raises(ValidationError, match="included by agent cards"):
         component_set_active(kind=FRAGMENT, component_id="tone-of-voice", active=False, actor="t")
+
+
+def test_fragment__not_promoted_to_later_environments(tone):
+    from versioning.promotion import component_promote
+
+    with pytest.raises(ValidationError, match="not promoted: promote the components that include it"):
+        component_promote(kind=FRAGMENT, component_id="tone-of-voice", environment="production", actor="t", note="go")
