@@ -40,6 +40,7 @@ from interchange.documents import CaseItem, ComponentDocument, ConfigFileError, 
 from interchange.portal_format import CASE_DEFAULTS, CASE_KEYS
 from interchange.reading import collect_files, read_document, read_file
 from interchange.writer import dump_document, export_path
+from prompts.selectors import source_config
 from teams.selectors import team_list
 from teams.services import EDITABLE_FIELDS as TEAM_FIELDS
 from teams.services import team_create, team_update, team_validate
@@ -559,8 +560,13 @@ def components_export(
                 path = path.with_suffix(".json")
                 text = _agno_json(kind_type, config, exported)
             else:
+                # The prompts as people wrote them ({{> fragment }}, {{ variable }}), not expanded: a file edited
+                # and imported again means what it says; the import expands them with what is published then.
                 text = dump_document(
-                    kind=kind_type, config=config, exported=exported, test_cases=cases.get((kind_type, component_id))
+                    kind=kind_type,
+                    config=source_config(config),
+                    exported=exported,
+                    test_cases=cases.get((kind_type, component_id)),
                 )
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")

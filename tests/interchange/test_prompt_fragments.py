@@ -1,0 +1,41 @@
+"""Prompt fragments through the YAML files: an export writes the prompts as people wrote them, an import reads them
+back to the same configuration and expands them with what is published."""
+
+import pytest
+
+from interchange.importing import components_export, components_import
+from prompts.services import fragment_create, variable_create
+from versioning.components import get_kind
+from versioning.selectors import component_status
+from versioning.services import component_publish
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def tone(db):
+    variable_create(actor="t", name="customer_name", type="string", required=True)
+    fragment_create(actor="t", note="n", name="tone", title="Tone", text="Fale com {{ customer_name }}.")
+    component_publish(kind=get_kind("fragment"), component_id="tone", actor="t")
+
+
+def test_export__includes_as_written__import_back__unchanged(tmp_path, tone, make_agent):
+    make_agent("cards", instructions=["{{> tone }}", "Seja breve."], publish=True)
+    components_export(directory=tmp_path)
+    text = (tmp_path / "agents" / "cards.yaml").read_text()
+    assert "{{> tone }}" in text and "Fale com" not in text and "prompt:" not in text
+    before = component_status("agent", "cards").published
+    report = components_import(paths=[tmp_path], actor="t", note="round trip")
+    assert [change.action for change in report.changes] == ["unchanged"]
+    assert component_status("agent", "cards").published.pk == before.pk
+
+
+def test_import__an_edited_include_file__expanded_with_the_published_fragment(tmp_path, tone, make_agent):
+    make_agent("cards", publish=True)
+    components_export(directory=tmp_path)
+    path = tmp_path / "agents" / "cards.yaml"
+    path.write_text(path.read_text().replace("- Be concise.", "- '{{> tone }}'"))
+    components_import(paths=[tmp_path], actor="t", note="use the tone", publish=True)
+    live = component_status("agent", "cards").published
+    assert live.config["instructions"][0] == "Fale com {customer_name}."
+    assert live.config["prompt"]["fragments"] == {"tone": 1}
