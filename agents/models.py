@@ -410,7 +410,7 @@ class AgentCapability(models.Model):
     parameters = models.JSONField(
         default=dict,
         blank=True,
-        help_text="Settings of this capability as a JSON object, e.g. {\"max_amount\": 500}; empty for none.",
+        help_text='Settings of this capability as a JSON object, e.g. {"max_amount": 500}; empty for none.',
     )
     position = models.PositiveIntegerField()
 
@@ -454,8 +454,7 @@ class AgentKnowledgeDomain(models.Model):
     domain = models.CharField(
         max_length=100,
         validators=[slug_validator],
-        help_text="A short identifier, e.g. “credit-cards” or “pix”: lowercase letters, digits, hyphens, "
-        "underscores.",
+        help_text="A short identifier, e.g. “credit-cards” or “pix”: lowercase letters, digits, hyphens, underscores.",
     )
     priority = models.PositiveIntegerField(
         validators=[MinValueValidator(1)],
