@@ -133,6 +133,13 @@ class AgentRowForm(forms.ModelForm):
     """A capability or knowledge domain row of the agent form. Its rules across rows (twice the same name, a
     shared priority) are the formset's, and the rows are written by the agent service, not by this form."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A table's cells have column headings, not <label>s: each field says what it is to assistive technology.
+        what = self._meta.model._meta.verbose_name
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("aria-label", f"{what} {str(field.label).lower()}")
+
     def validate_unique(self):
         return
 
@@ -181,6 +188,11 @@ class AgentRowsFormSet(forms.BaseInlineFormSet):
     @staticmethod
     def problems(rows: list[dict]) -> list[str]:
         raise NotImplementedError
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].widget.attrs["aria-label"] = f"Delete this {self.model._meta.verbose_name}"
 
     def rows(self) -> list[dict]:
         rows = []

@@ -1,6 +1,6 @@
 """Capabilities and knowledge domains on the agent change form in a real browser, as every role that may edit:
 the person adds rows to the inlines (one through "Add another"), saves, and the agent's draft holds them; a
-mistake in a capability's parameters is shown at the row and nothing is saved."""
+mistake in a capability's parameters is shown at the row and nothing is saved. The rows pass axe's checks."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 
 from agents.models import Agent
 from tests.browser.helpers import BROWSER_ROLES, assert_message
+from tests.browser.test_accessibility import violations
 from tests.browser.test_change_forms import change_url, draft_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
@@ -43,6 +44,7 @@ def test_agent_form__add_a_capability_and_a_knowledge_domain__saved_in_the_draft
     # The saved rows are on the form again, editable.
     assert page.input_value("#id_capability_rows-0-name") == "refunds"
     assert page.input_value("#id_knowledge_domain_rows-0-domain") == "credit-cards"
+    assert violations(page) == []  # the rows' cells, their Delete boxes included, are named for screen readers
     assert page.errors == []
 
 
