@@ -181,32 +181,30 @@ def validate_knowledge_domains(value: Any) -> None:
         raise ValidationError({"knowledge_domains": problems})
 
 
+def _rows_replace(agent: Agent, relation: str, rows: list) -> None:
+    getattr(agent, relation).all().delete()
+    for row in rows:
+        row.full_clean(exclude=["agent"], validate_constraints=False)  # the constraints: the database's, at insert
+    if rows:
+        type(rows[0]).objects.bulk_create(rows)
+    getattr(agent, "_prefetched_objects_cache", {}).pop(relation, None)
+
+
 def agent_rows_set(agent: Agent) -> None:
     """Write the capabilities and knowledge domains set on ``agent`` (``agent.capabilities = [...]``, validated
     by ``agent_validate``) into its rows; what was not set is left as it is."""
-    cache = getattr(agent, "_prefetched_objects_cache", {})
     if agent._pending_capabilities is not None:
+        specs = capability_specs(agent._pending_capabilities)
         capabilities = [
-            AgentCapability(agent=agent, position=position, **spec)
-            for position, spec in enumerate(capability_specs(agent._pending_capabilities), start=1)
+            AgentCapability(agent=agent, position=position, **spec) for position, spec in enumerate(specs, start=1)
         ]
-        agent.capability_rows.all().delete()
-        for row in capabilities:
-            row.full_clean(exclude=["agent"], validate_constraints=False)
-        AgentCapability.objects.bulk_create(capabilities)
+        _rows_replace(agent, "capability_rows", capabilities)
         agent._pending_capabilities = None
-        cache.pop("capability_rows", None)
     if agent._pending_knowledge_domains is not None:
-        domains = [
-            AgentKnowledgeDomain(agent=agent, **spec)
-            for spec in knowledge_domain_specs(agent._pending_knowledge_domains)
-        ]
-        agent.knowledge_domain_rows.all().delete()
-        for row in domains:
-            row.full_clean(exclude=["agent"], validate_constraints=False)
-        AgentKnowledgeDomain.objects.bulk_create(domains)
+        specs = knowledge_domain_specs(agent._pending_knowledge_domains)
+        domains = [AgentKnowledgeDomain(agent=agent, **spec) for spec in specs]
+        _rows_replace(agent, "knowledge_domain_rows", domains)
         agent._pending_knowledge_domains = None
-        cache.pop("knowledge_domain_rows", None)
 
 
 def tool_links_set(owner: ToolUser, *, actor: Any, note: str) -> None:
