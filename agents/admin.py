@@ -20,9 +20,10 @@ from agents.forms import (
 )
 from agents.models import Agent, AgentCapability, AgentKnowledgeDomain, Tool
 from agents.providers import tool_providers, unprovided_tools
-from agents.selectors import capability_names, component_tools, knowledge_domain_names, tool_users
+from agents.selectors import agent_config, capability_names, component_tools, knowledge_domain_names, tool_users
 from agents.services import EDITABLE_FIELDS, agent_create, agent_update, tool_create, tool_delete, tool_update
 from common.admin import ServiceBackedAdmin, adopt
+from prompts.admin_panels import rendered_prompt
 from versioning import services as versioning_services
 from versioning.admin_mixins import VersionedComponentAdmin, unsign_snapshot
 
@@ -123,16 +124,18 @@ class AgentAdmin(VersionedComponentAdmin):
     ordering = ("name",)
     list_per_page = 50
     show_full_result_count = False
-    readonly_fields = ("version", "revision", "created_at", "updated_at")
+    readonly_fields = ("version", "revision", "rendered_prompt", "created_at", "updated_at")
     actions = ["activate_selected", "deactivate_selected"]
     fieldsets = (
         (None, {"fields": ("name", "agent_id", "role", "description")}),
         (
             "Prompt",
             {
-                "fields": ("system_prompt", "instructions", "expected_output"),
+                "fields": ("system_prompt", "instructions", "expected_output", "rendered_prompt"),
                 "description": "What the agent is told. Leave the system prompt empty to build the prompt "
-                "from the description and the instructions.",
+                "from the description and the instructions. Include a shared prompt fragment with {{> name }} "
+                "(Prompts › Prompt fragments) and a value the runtime supplies with {{ name }} (Prompts › "
+                "Variables).",
             },
         ),
         ("Model", {"fields": ("model_provider", "model_name", "model_settings")}),
@@ -164,6 +167,10 @@ class AgentAdmin(VersionedComponentAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("memberships__team")
+
+    @admin.display(description="as the runtime gets it")
+    def rendered_prompt(self, obj):
+        return (rendered_prompt(agent_config(obj)) if obj is not None and obj.pk else "") or "—"
 
     def dashboard_url(self, obj):
         return reverse("admin:monitoring_agentmetric_dashboard") + "?" + urlencode({"agent": obj.agent_id})

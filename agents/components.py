@@ -9,11 +9,12 @@ from django.core.exceptions import ValidationError
 from agents.models import Agent
 from agents.selectors import agent_config
 from agents.services import agent_restore
+from prompts.services import check_prompts
 from versioning.components import ComponentKind
 
 
 def _validate_live(agent: Agent, config: dict) -> None:
-    return None
+    check_prompts(config)
 
 
 def _check_deactivate(agent: Agent) -> None:

@@ -15,6 +15,7 @@ from agents.models import (
     ToolUser,
 )
 from common.agno_spec import DEFAULT_AGENT_PARAMETERS
+from prompts.selectors import expand_prompt_config
 
 
 def tool_spec_parts(spec: Any) -> tuple[str, str, dict | None, dict]:
@@ -158,7 +159,7 @@ def agent_config(agent: Agent) -> dict:
         config["knowledge_domains"] = domains
     config.update(DEFAULT_AGENT_PARAMETERS)
     config.update(agent.parameters or {})
-    return config
+    return expand_prompt_config(config)
 
 
 def agent_list():

@@ -34,6 +34,7 @@ from common.agno_spec import (
 from common.json_limits import JSONLimitError, check_json_value
 from common.services import apply_fields
 from common.validators import SLUG_PATTERN
+from prompts.selectors import source_config
 from versioning.components import get_kind, kind_for_model
 from versioning.services import check_revision, draft_save, record_created
 
@@ -294,7 +295,7 @@ def agent_update(
 
 def agent_restore(agent: Agent, config: dict) -> None:
     """Set the working copy's fields from a runtime configuration (used by rollback and import)."""
-    config = dict(config)
+    config = source_config(config)  # the prompt texts as written, fragments and variables unexpanded
     model = config.pop("model", None) or {}
     agent.name = config.pop("name", agent.name)
     agent.description = config.pop("description", None) or ""

@@ -11,6 +11,8 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditRecord, AuditSubject
 from common.admin import ReadOnlyAdmin
@@ -19,7 +21,7 @@ from common.csv_safety import csv_safe_row
 
 
 class ActorFilter(admin.SimpleListFilter):
-    title = "user"
+    title = _("user")
     parameter_name = "actor"
 
     def lookups(self, request, model_admin):
@@ -61,12 +63,12 @@ def _evaluation_link(record: AuditRecord) -> str:
 class BatchFilter(admin.SimpleListFilter):
     """Rows of one multi-row operation; reached from a row's "same batch" link."""
 
-    title = "batch"
+    title = _("batch")
     parameter_name = "batch"
 
     def lookups(self, request, model_admin):
         value = self.value()
-        return [(value, value)] if value else [("any", "in any batch")]
+        return [(value, value)] if value else [("any", gettext("in any batch"))]
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -106,24 +108,24 @@ class AuditRecordAdmin(ReadOnlyAdmin):
     )  # fmt: skip
     fields = readonly_fields
 
-    @admin.display(description="test cases")
+    @admin.display(description=_("test cases"))
     def evaluation(self, obj):
         url = _evaluation_link(obj)
-        return format_html('<a href="{}" class="evaluation-link">test cases</a>', url) if url else ""
+        return format_html('<a href="{}" class="evaluation-link">{}</a>', url, gettext("test cases")) if url else ""
 
-    @admin.display(description="subject", ordering="subject_id")
+    @admin.display(description=_("subject"), ordering="subject_id")
     def subject_link(self, obj):
         url = _subject_link(obj.subject_type, obj.subject_id)
         return format_html('<a href="{}">{}</a>', url, obj.subject_id) if url else obj.subject_id
 
-    @admin.display(description="batch")
+    @admin.display(description=_("batch"))
     def batch_link(self, obj):
         if obj.batch_id is None:
             return ""
         url = reverse("admin:audit_auditrecord_changelist") + "?" + urlencode({"batch": str(obj.batch_id)})
-        return format_html('<a href="{}" class="same-batch">same batch</a>', url)
+        return format_html('<a href="{}" class="same-batch">{}</a>', url, gettext("same batch"))
 
-    @admin.display(description="versions")
+    @admin.display(description=_("versions"))
     def versions(self, obj):
         if obj.from_version and obj.to_version:
             return f"v{obj.from_version} → v{obj.to_version}"
@@ -133,11 +135,11 @@ class AuditRecordAdmin(ReadOnlyAdmin):
             return f"v{obj.from_version}"
         return ""
 
-    @admin.display(description="why")
+    @admin.display(description=_("why"))
     def reason_short(self, obj):
         return obj.reason if len(obj.reason) <= 80 else obj.reason[:79] + "…"
 
-    @admin.display(description="changed")
+    @admin.display(description=_("changed"))
     def changed_keys(self, obj):
         keys = (
             list((obj.diff or {}).get("changed", {}))

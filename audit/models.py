@@ -3,44 +3,47 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class AuditSubject(models.TextChoices):
     """What kind of thing an audit row is about: versioned components and the other audited tables."""
 
-    AGENT = "agent", "Agent"
-    TEAM = "team", "Team"
-    ROUTING = "routing", "Routing"
-    TYPIFICATION = "typification", "Typification"
-    KNOWLEDGE = "knowledge", "Knowledge entry"
-    BUSINESS_UNIT_ROUTE = "business_unit_route", "Business unit route"
-    API_KEY = "api_key", "API key"
-    WEBHOOK_ENDPOINT = "webhook_endpoint", "Webhook endpoint"
-    TEST_CASE = "test_case", "Test case"
-    TEST_SUITE = "test_suite", "Test suite"
+    AGENT = "agent", _("Agent")
+    TEAM = "team", _("Team")
+    ROUTING = "routing", _("Routing")
+    TYPIFICATION = "typification", _("Typification")
+    KNOWLEDGE = "knowledge", _("Knowledge entry")
+    BUSINESS_UNIT_ROUTE = "business_unit_route", _("Business unit route")
+    API_KEY = "api_key", _("API key")
+    WEBHOOK_ENDPOINT = "webhook_endpoint", _("Webhook endpoint")
+    TEST_CASE = "test_case", _("Test case")
+    TEST_SUITE = "test_suite", _("Test suite")
+    FRAGMENT = "fragment", _("Prompt fragment")
+    PROMPT_VARIABLE = "prompt_variable", _("Prompt variable")
 
 
 class AuditAction(models.TextChoices):
-    CREATED = "created", "Created"
-    DRAFT_SAVED = "draft_saved", "Draft saved"
-    SUBMITTED = "submitted", "Submitted for review"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-    PUBLISHED = "published", "Published"
-    ROLLED_BACK = "rolled_back", "Rolled back"
-    PROMOTED = "promoted", "Promoted"
-    CANCELLED = "cancelled", "Cancelled"
-    ROLLOUT_STARTED = "rollout_started", "Rollout started"
-    ROLLOUT_ABORTED = "rollout_aborted", "Rollout aborted"
-    ROLLOUT_COMPLETED = "rollout_completed", "Rollout completed"
-    SCHEDULED = "scheduled", "Scheduled"
-    ARCHIVED = "archived", "Archived"
-    ACTIVATED = "activated", "Activated"
-    DEACTIVATED = "deactivated", "Deactivated"
-    IMPORTED = "imported", "Imported"
-    DELETED = "deleted", "Deleted"
-    UPDATED = "updated", "Updated"
-    GATE_OVERRIDDEN = "gate_overridden", "Released despite failing test cases"
+    CREATED = "created", _("Created")
+    DRAFT_SAVED = "draft_saved", _("Draft saved")
+    SUBMITTED = "submitted", _("Submitted for review")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    PUBLISHED = "published", _("Published")
+    ROLLED_BACK = "rolled_back", _("Rolled back")
+    PROMOTED = "promoted", _("Promoted")
+    CANCELLED = "cancelled", _("Cancelled")
+    ROLLOUT_STARTED = "rollout_started", _("Rollout started")
+    ROLLOUT_ABORTED = "rollout_aborted", _("Rollout aborted")
+    ROLLOUT_COMPLETED = "rollout_completed", _("Rollout completed")
+    SCHEDULED = "scheduled", _("Scheduled")
+    ARCHIVED = "archived", _("Archived")
+    ACTIVATED = "activated", _("Activated")
+    DEACTIVATED = "deactivated", _("Deactivated")
+    IMPORTED = "imported", _("Imported")
+    DELETED = "deleted", _("Deleted")
+    UPDATED = "updated", _("Updated")
+    GATE_OVERRIDDEN = "gate_overridden", _("Released despite failing test cases")
 
 
 class AuditRecord(models.Model):
@@ -52,21 +55,21 @@ class AuditRecord(models.Model):
     name, so renaming a column would make every older row fail verification.
     """
 
-    action = models.CharField(max_length=20, choices=AuditAction.choices)
+    action = models.CharField(max_length=20, choices=AuditAction.choices, verbose_name=_("action"))
     subject_type = models.CharField(
         max_length=30,
         choices=AuditSubject.choices,
         db_column="component_type",
-        verbose_name="type",
+        verbose_name=_("type"),
     )
     subject_id = models.CharField(
         max_length=255,
         db_column="component_id",
-        verbose_name="subject",
-        help_text="The subject's identifier: a component's id, or the row's primary key.",
+        verbose_name=_("subject"),
+        help_text=_("The subject's identifier: a component's id, or the row's primary key."),
     )
-    from_version = models.PositiveIntegerField(null=True, blank=True)
-    to_version = models.PositiveIntegerField(null=True, blank=True)
+    from_version = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("from version"))
+    to_version = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("to version"))
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -74,43 +77,52 @@ class AuditRecord(models.Model):
         on_delete=models.SET_NULL,
         db_constraint=False,  # an audit row outlives the user; actor_name keeps who it was
         related_name="+",
+        verbose_name=_("user"),
     )
-    actor_name = models.CharField(max_length=150, verbose_name="by", help_text="User name or API key name.")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="when")
-    reason = models.TextField(blank=True, default="")
-    diff = models.JSONField(default=dict, blank=True, help_text="What changed, key by key.")
-    before = models.JSONField(null=True, blank=True)
-    after = models.JSONField(null=True, blank=True)
+    actor_name = models.CharField(max_length=150, verbose_name=_("by"), help_text=_("User name or API key name."))
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("when"))
+    reason = models.TextField(blank=True, default="", verbose_name=_("why"))
+    diff = models.JSONField(
+        default=dict, blank=True, help_text=_("What changed, key by key."), verbose_name=_("changes")
+    )
+    before = models.JSONField(null=True, blank=True, verbose_name=_("before"))
+    after = models.JSONField(null=True, blank=True, verbose_name=_("after"))
     batch_id = models.UUIDField(
         null=True,
         blank=True,
         editable=False,
-        verbose_name="batch",
-        help_text="Shared by every row of one multi-row operation (an import, a bulk delete).",
+        verbose_name=_("batch"),
+        help_text=_("Shared by every row of one multi-row operation (an import, a bulk delete)."),
     )
     environment = models.CharField(  # noqa: DJ001 - null, not "": the hash chain leaves a null key out
         max_length=30,
         null=True,
         blank=True,
-        help_text="The environment a release step changed (empty: not environment-specific, or the first "
-        "environment for rows written before environments existed).",
+        help_text=_(
+            "The environment a release step changed (empty: not environment-specific, or the first "
+            "environment for rows written before environments existed)."
+        ),
+        verbose_name=_("environment"),
     )
     # Tamper evidence (PostgreSQL): set by a trigger on INSERT, whatever wrote the row; checked by
     # ``manage.py verify_audit`` (audit.chain). Empty on SQLite.
-    previous_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    previous_hash = models.CharField(
+        max_length=64, blank=True, default="", editable=False, verbose_name=_("previous hash")
+    )
     row_hash = models.CharField(
         max_length=64,
         blank=True,
         default="",
         editable=False,
-        help_text="SHA-256 of the previous row's hash and this row's content.",
+        help_text=_("SHA-256 of the previous row's hash and this row's content."),
+        verbose_name=_("row hash"),
     )
 
     class Meta:
         db_table = "version_history"
         ordering = ["-created_at", "-id"]
-        verbose_name = "audit record"
-        verbose_name_plural = "audit log"
+        verbose_name = _("audit record")
+        verbose_name_plural = _("audit log")
         indexes = [
             models.Index(fields=["subject_type", "subject_id", "-created_at"], name="version_history_component"),
             models.Index(fields=["actor_name", "-created_at"], name="version_history_actor"),
@@ -145,7 +157,7 @@ class AuditRecord(models.Model):
             models.CheckConstraint(
                 condition=~Q(actor_name=""),
                 name="versioning_versionhistory_actor_set",
-                violation_error_message="Every change names who made it.",
+                violation_error_message=_("Every change names who made it."),
             ),
         ]
 

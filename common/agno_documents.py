@@ -135,6 +135,10 @@ def _document(config: dict, hive: dict, known: frozenset) -> dict:
             hive["db"] = value  # Agno cannot rebuild a db from a dict without a URL: the runtime supplies it
         elif key in HIVE_KEYS:
             hive[key] = value
+        elif key == "prompt":
+            # The texts are expanded already; the runtime learns which fragment versions they hold and which
+            # variables it must supply ({name} in the text, filled by Agno from the run's state or dependencies).
+            hive["prompt"] = {"fragments": value.get("fragments") or {}, "variables": value.get("variables") or {}}
         elif key in known:
             document[key] = value
         else:

@@ -6,6 +6,8 @@ from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditSubject
 from common.admin import ReadOnlyAdmin, ServiceBackedAdmin, page_context
@@ -31,11 +33,11 @@ class EvalCaseAdmin(ServiceBackedAdmin):
     fieldsets = (
         (None, {"fields": ("component", "name", "message", "context", "critical", "is_active")}),
         (
-            "What the answer must do",
+            _("What the answer must do"),
             {"fields": ("expected_member", "must_contain", "must_not_contain", "max_length", "output_schema")},
         ),
-        ("Tools", {"fields": ("tools_called", "tools_not_called", "tool_results")}),
-        ("Judge (optional)", {"fields": ("judge_rubric", "judge_min_score")}),
+        (_("Tools"), {"fields": ("tools_called", "tools_not_called", "tool_results")}),
+        (_("Judge (optional)"), {"fields": ("judge_rubric", "judge_min_score")}),
     )
 
     def get_changeform_initial_data(self, request):
@@ -111,7 +113,10 @@ class EvalRunAdmin(ReadOnlyAdmin):
             raise PermissionDenied
         row = component_version(component_type, component_id, version)
         if row is None or component_type not in ("agent", "team"):
-            raise Http404(f"No version {version} of {component_type} {component_id}.")
+            raise Http404(
+                gettext("No version %(version)s of %(type)s %(id)s.")
+                % {"version": version, "type": component_type, "id": component_id}
+            )
         return row
 
     def review_view(self, request, component_type: str, component_id: str, version: int):
@@ -138,7 +143,7 @@ class EvalRunAdmin(ReadOnlyAdmin):
             page_context(
                 self,
                 request,
-                title=f"Test cases of {component_id} v{version}",
+                title=gettext("Test cases of %(id)s v%(version)s") % {"id": component_id, "version": version},
                 panel=panel_context(request, found, run, next_url=request.get_full_path()),
                 decisions=decisions,
             ),  # fmt: skip
@@ -162,9 +167,13 @@ class EvalRunAdmin(ReadOnlyAdmin):
             messages.error(request, _messages_of(exc))
         else:
             if run.total:
-                messages.success(request, f"Evaluating {component_id}: {run.total} case run(s) queued.")
+                messages.success(
+                    request,
+                    gettext("Evaluating %(id)s: %(count)d case run(s) queued.")
+                    % {"id": component_id, "count": run.total},
+                )
             else:
-                messages.info(request, "Every case already has a result for these versions.")
+                messages.info(request, gettext("Every case already has a result for these versions."))
         target = request.POST.get("next", "")
         if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
             target = reverse("admin:evaluations_evalrun_review", args=[component_type, component_id, version])
@@ -175,7 +184,7 @@ class EvalRunAdmin(ReadOnlyAdmin):
             raise PermissionDenied
         run = EvalRun.objects.filter(pk=run_id).first()
         if run is None:
-            raise Http404("No such evaluation run.")
+            raise Http404(gettext("No such evaluation run."))
         return JsonResponse(
             {
                 "state": run.state,

@@ -6,20 +6,29 @@ import json
 
 import jsonschema
 from django import forms
+from django.utils.text import capfirst, format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from agents.models import Agent
 from evaluations import checks
 from evaluations.models import EvalCase
 from teams.models import Team
 
-LINES_HELP = "One per line."
+LINES_HELP = _("One per line.")
 ROLES = {"customer": "user", "user": "user", "agent": "assistant", "assistant": "assistant"}
 
 
 def component_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     return [
-        ("Teams", [(f"team:{t}", t) for t in Team.objects.order_by("team_id").values_list("team_id", flat=True)]),
-        ("Agents", [(f"agent:{a}", a) for a in Agent.objects.order_by("agent_id").values_list("agent_id", flat=True)]),
+        (
+            gettext("Teams"),
+            [(f"team:{t}", t) for t in Team.objects.order_by("team_id").values_list("team_id", flat=True)],
+        ),
+        (
+            gettext("Agents"),
+            [(f"agent:{a}", a) for a in Agent.objects.order_by("agent_id").values_list("agent_id", flat=True)],
+        ),
     ]
 
 
@@ -40,41 +49,51 @@ class LinesField(forms.CharField):
 
 
 class EvalCaseForm(forms.ModelForm):
-    component = forms.ChoiceField(label="Agent or team", help_text="What this case tests.")
+    component = forms.ChoiceField(label=_("Agent or team"), help_text=_("What this case tests."))
     context = forms.CharField(
         required=False,
-        label="Earlier messages",
+        label=_("Earlier messages"),
         widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
-        help_text="Optional conversation before the message, one per line: “customer: …” or “agent: …”.",
+        help_text=_("Optional conversation before the message, one per line: “customer: …” or “agent: …”."),
     )
     must_contain = LinesField(
-        required=False, help_text=EvalCase._meta.get_field("must_contain").help_text + " " + LINES_HELP
+        required=False,
+        label=capfirst(EvalCase._meta.get_field("must_contain").verbose_name),
+        help_text=format_lazy("{} {}", EvalCase._meta.get_field("must_contain").help_text, LINES_HELP),
     )
     must_not_contain = LinesField(
-        required=False, help_text=EvalCase._meta.get_field("must_not_contain").help_text + " " + LINES_HELP
+        required=False,
+        label=capfirst(EvalCase._meta.get_field("must_not_contain").verbose_name),
+        help_text=format_lazy("{} {}", EvalCase._meta.get_field("must_not_contain").help_text, LINES_HELP),
     )
     tools_called = forms.CharField(
         required=False,
-        label="Tools that must be called",
+        label=_("Tools that must be called"),
         widget=forms.Textarea(attrs={"rows": 2, "cols": 80}),
-        help_text="One per line: the tool name, optionally followed by the arguments it must get, e.g. "
-        'get_card_status {"card": "1234"}.',
+        help_text=_(
+            "One per line: the tool name, optionally followed by the arguments it must get, e.g. "
+            'get_card_status {"card": "1234"}.'
+        ),
     )
     tools_not_called = LinesField(
-        required=False, label="Tools that must not be called", help_text="Tool names. " + LINES_HELP
+        required=False,
+        label=_("Tools that must not be called"),
+        help_text=format_lazy("{} {}", _("Tool names."), LINES_HELP),
     )
     tool_results = forms.CharField(
         required=False,
-        label="Canned tool results",
+        label=_("Canned tool results"),
         widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
-        help_text="What each tool returns in this case, one per line: “tool_name: result”. "
-        "search_knowledge_base stands for the knowledge base.",
+        help_text=_(
+            "What each tool returns in this case, one per line: “tool_name: result”. "
+            "search_knowledge_base stands for the knowledge base."
+        ),
     )
     output_schema = forms.CharField(
         required=False,
-        label="Answer JSON schema",
+        label=_("Answer JSON schema"),
         widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
-        help_text="Optional: the answer must be JSON matching this JSON Schema.",
+        help_text=_("Optional: the answer must be JSON matching this JSON Schema."),
     )
 
     class Meta:
@@ -117,7 +136,10 @@ class EvalCaseForm(forms.ModelForm):
             who, sep, text = line.partition(":")
             role = ROLES.get(who.strip().lower())
             if not sep or role is None or not text.strip():
-                raise forms.ValidationError(f"Line {number}: start with “customer:” or “agent:”, then the message.")
+                raise forms.ValidationError(
+                    gettext("Line %(number)d: start with “customer:” or “agent:”, then the message.")
+                    % {"number": number}
+                )
             messages.append({"role": role, "content": text.strip()})
         return messages
 
@@ -143,9 +165,14 @@ class EvalCaseForm(forms.ModelForm):
                 try:
                     parsed = json.loads(arguments)
                 except ValueError as exc:
-                    raise forms.ValidationError(f"Line {number}: the arguments are not JSON ({exc}).") from exc
+                    raise forms.ValidationError(
+                        gettext("Line %(number)d: the arguments are not JSON (%(error)s).")
+                        % {"number": number, "error": exc}
+                    ) from exc
                 if not isinstance(parsed, dict):
-                    raise forms.ValidationError(f"Line {number}: the arguments must be a JSON object {{…}}.")
+                    raise forms.ValidationError(
+                        gettext("Line %(number)d: the arguments must be a JSON object {…}.") % {"number": number}
+                    )
             calls.append({"name": name.strip(), "arguments": parsed})
         return calls
 
@@ -154,7 +181,7 @@ class EvalCaseForm(forms.ModelForm):
         for number, line in enumerate(_lines(self.cleaned_data.get("tool_results", "")), start=1):
             name, sep, value = line.partition(":")
             if not sep or not name.strip() or " " in name.strip():
-                raise forms.ValidationError(f"Line {number}: write “tool_name: result”.")
+                raise forms.ValidationError(gettext("Line %(number)d: write “tool_name: result”.") % {"number": number})
             results[name.strip()] = value.strip()
         return results
 
@@ -166,18 +193,20 @@ class EvalCaseForm(forms.ModelForm):
             schema = json.loads(text)
             jsonschema.Draft202012Validator.check_schema(schema)
         except ValueError as exc:
-            raise forms.ValidationError(f"Not JSON: {exc}.") from exc
+            raise forms.ValidationError(gettext("Not JSON: %(error)s.") % {"error": exc}) from exc
         except jsonschema.SchemaError as exc:
-            raise forms.ValidationError(f"Not a valid JSON Schema: {exc.message}.") from exc
+            raise forms.ValidationError(
+                gettext("Not a valid JSON Schema: %(error)s.") % {"error": exc.message}
+            ) from exc
         return schema
 
     def clean(self):
         data = super().clean()
         component = data.get("component")
         if component and component[0] != "team" and data.get("expected_member"):
-            self.add_error("expected_member", "Only a team routes: leave this empty for an agent.")
+            self.add_error("expected_member", gettext("Only a team routes: leave this empty for an agent."))
         if data.get("judge_rubric") and data.get("judge_min_score") is None:
-            self.add_error("judge_min_score", "A rubric needs the judge's passing score.")
+            self.add_error("judge_min_score", gettext("A rubric needs the judge's passing score."))
         return data
 
     def _post_clean(self):

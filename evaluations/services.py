@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from audit.models import AuditAction, AuditSubject
 from audit.services import actor_parts, audit_record
@@ -44,9 +45,16 @@ def _check_component(case: EvalCase) -> None:
 
     model, field = (Agent, "agent_id") if case.component_type == "agent" else (Team, "team_id")
     if not model.objects.filter(**{field: case.component_id}).exists():
-        raise ValidationError({"component_id": f"There is no {case.component_type} “{case.component_id}”."})
+        message = (
+            gettext("There is no agent “%(id)s”.")
+            if case.component_type == "agent"
+            else gettext("There is no team “%(id)s”.")
+        )
+        raise ValidationError({"component_id": message % {"id": case.component_id}})
     if case.expected_member and not Agent.objects.filter(agent_id=case.expected_member).exists():
-        raise ValidationError({"expected_member": f"There is no agent “{case.expected_member}”."})
+        raise ValidationError(
+            {"expected_member": gettext("There is no agent “%(id)s”.") % {"id": case.expected_member}}
+        )
     for key in ("must_contain", "must_not_contain"):
         for text in getattr(case, key) or []:
             if problem := checks.pattern_error(text):
@@ -63,7 +71,7 @@ def _save(case: EvalCase) -> None:
         with transaction.atomic():
             case.save()
     except IntegrityError as exc:  # a concurrent save of the same name
-        raise ValidationError({"name": "This component already has a test case with this name."}) from exc
+        raise ValidationError({"name": gettext("This component already has a test case with this name.")}) from exc
 
 
 @transaction.atomic
@@ -189,12 +197,12 @@ def evaluation_request(
     elif candidate_version is not None:
         baseline = live_version(component_type, component_id, environment)
     if candidate is None:
-        raise ValidationError(f"{component_id} has no version to evaluate.")
+        raise ValidationError(gettext("%(id)s has no version to evaluate.") % {"id": component_id})
     if baseline is not None and baseline.pk == candidate.pk:
         baseline = None
     cases = list(selectors.active_cases(component_type, component_id))
     if not cases:
-        raise ValidationError(f"{component_id} has no active test cases: add some first.")
+        raise ValidationError(gettext("%(id)s has no active test cases: add some first.") % {"id": component_id})
     candidate_subject = selectors.subject(component_type, candidate, environment)
     baseline_subject = selectors.subject(component_type, baseline, environment) if baseline else None
     pending, reused = _pending(cases, candidate_subject, baseline_subject)

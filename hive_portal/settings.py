@@ -144,6 +144,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "audit",
+    "prompts",
     "agents",
     "teams",
     "typification",

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class InterchangeConfig(AppConfig):
@@ -8,4 +9,4 @@ class InterchangeConfig(AppConfig):
     and nothing below imports it."""
 
     name = "interchange"
-    verbose_name = "Import and export"
+    verbose_name = _("Import and export")

@@ -13,6 +13,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from common.admin import ServiceBackedAdmin, page_context
 from common.admin_exports import changelist_queryset
@@ -35,7 +37,7 @@ NEAR_DUPLICATE_DISTANCE = 0.1
 
 
 class EmbeddingStatusFilter(admin.SimpleListFilter):
-    title = "embedding"
+    title = _("embedding")
     parameter_name = "embedding"
 
     def lookups(self, request, model_admin):
@@ -58,14 +60,14 @@ class KnowledgeEntryAdmin(ServiceBackedAdmin):
     list_display = ("short_question", "business_unit", "category", "embedding_state", "updated_at")
     list_filter = ("business_unit", "category", EmbeddingStatusFilter)
     search_fields = ("question", "answer")
-    search_help_text = "Finds entries whose question or answer contains these words."
+    search_help_text = _("Finds entries whose question or answer contains these words.")
     list_per_page = 50
     readonly_fields = ("embedding_state", "embedding_model", "embedded_at", "content_hash", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("business_unit", "category", "subcategory", "question", "answer")}),
-        ("Extra data", {"fields": ("metadata",), "classes": ("collapse",)}),
+        (_("Extra data"), {"fields": ("metadata",), "classes": ("collapse",)}),
         (
-            "Search index",
+            _("Search index"),
             {
                 "fields": (
                     "embedding_state",
@@ -75,7 +77,7 @@ class KnowledgeEntryAdmin(ServiceBackedAdmin):
                     "created_at",
                     "updated_at",
                 ),
-                "description": "Filled automatically when the entry is saved.",
+                "description": _("Filled automatically when the entry is saved."),
             },
         ),
     )
@@ -83,11 +85,11 @@ class KnowledgeEntryAdmin(ServiceBackedAdmin):
 
     # --- list -------------------------------------------------------------------------------------
 
-    @admin.display(description="question", ordering="question")
+    @admin.display(description=_("question"), ordering="question")
     def short_question(self, obj):
         return str(obj)
 
-    @admin.display(description="embedding")
+    @admin.display(description=_("embedding"))
     def embedding_state(self, obj):
         if obj is None or obj.pk is None:
             return "-"
@@ -95,7 +97,7 @@ class KnowledgeEntryAdmin(ServiceBackedAdmin):
         colour = {"current": "#2e7d32", "stale": "#b26a00", "missing": "#c62828"}[status]
         return format_html('<span style="color:{}">{}</span>', colour, EmbeddingStatus(status).label)
 
-    @admin.display(description="similarity")
+    @admin.display(description=_("similarity"))
     def similarity(self, obj):
         distance = getattr(obj, "_similarity_distance", None)
         return "-" if distance is None else f"{max(0.0, 1.0 - distance):.0%}"
@@ -146,7 +148,7 @@ class KnowledgeEntryAdmin(ServiceBackedAdmin):
             messages.warning(request, " ".join(exc.messages))
             results = []
         except EmbedderError as exc:
-            messages.error(request, f"The similarity search is unavailable: {exc}")
+            messages.error(request, gettext("The similarity search is unavailable: %(error)s") % {"error": exc})
             results = []
         request._knowledge_similar_results = results
         return results
@@ -214,14 +216,17 @@ class KnowledgeEntryAdmin(ServiceBackedAdmin):
         if entry.embedding_error:
             messages.warning(
                 request,
-                f"Saved, but the search embedding could not be computed ({entry.embedding_error}). "
-                "Use “Recompute search embeddings” on it later.",
+                gettext(
+                    "Saved, but the search embedding could not be computed (%(error)s). "
+                    "Use “Recompute search embeddings” on it later."
+                )
+                % {"error": entry.embedding_error},
             )
         return entry
 
     # --- actions ------------------------------------------------------------------------------------
 
-    @admin.action(permissions=["change"], description="Recompute search embeddings of the selected entries")
+    @admin.action(permissions=["change"], description=_("Recompute search embeddings of the selected entries"))
     def reembed_selected(self, request, queryset):
         """Queued on the job queue: an embedding provider takes seconds per batch, which no request should
         hold (on the SQLite fallback the job runs right after this request's transaction commits)."""
@@ -232,11 +237,14 @@ class KnowledgeEntryAdmin(ServiceBackedAdmin):
         defer(reembed_entries, ids=ids, actor_id=request.user.pk, actor_name=request.user.get_username())
         messages.success(
             request,
-            f"Recomputing {len(ids)} embedding(s) in the background: the embedding column shows each one as it "
-            "is done, and the audit log records it.",
+            gettext(
+                "Recomputing %(count)d embedding(s) in the background: the embedding column shows each one as it "
+                "is done, and the audit log records it."
+            )
+            % {"count": len(ids)},
         )
 
-    @admin.action(permissions=["view"], description="Export the selected entries to CSV")
+    @admin.action(permissions=["view"], description=_("Export the selected entries to CSV"))
     def export_selected(self, request, queryset):
         return self._csv_response(queryset)
 
@@ -284,27 +292,46 @@ class KnowledgeEntryAdmin(ServiceBackedAdmin):
                 )
             except KnowledgeImportError as exc:
                 problems = exc.messages
-                form.add_error(None, f"Nothing was imported: {len(problems)} problem(s) in {upload.name}.")
+                form.add_error(
+                    None,
+                    gettext("Nothing was imported: %(count)d problem(s) in %(file)s.")
+                    % {"count": len(problems), "file": upload.name},
+                )
             else:
                 messages.success(
                     request,
-                    f"Imported {upload.name}: {report.created} entries added, {report.unchanged} already present, "
-                    f"{report.duplicates} repeated in the file.",
+                    gettext(
+                        "Imported %(file)s: %(created)d entries added, %(unchanged)d already present, "
+                        "%(duplicates)d repeated in the file."
+                    )
+                    % {
+                        "file": upload.name,
+                        "created": report.created,
+                        "unchanged": report.unchanged,
+                        "duplicates": report.duplicates,
+                    },
                 )
                 if report.skipped:
                     shown = "; ".join(report.skipped[:10]) + (" …" if len(report.skipped) > 10 else "")
-                    messages.warning(request, f"{len(report.skipped)} invalid row(s) skipped: {shown}")
+                    messages.warning(
+                        request,
+                        gettext("%(count)d invalid row(s) skipped: %(rows)s")
+                        % {"count": len(report.skipped), "rows": shown},
+                    )
                 if report.embedding_error:
                     messages.warning(
                         request,
-                        f"The search embeddings could not be computed ({report.embedding_error}); "
-                        "select the new entries and use “Recompute search embeddings”.",
+                        gettext(
+                            "The search embeddings could not be computed (%(error)s); "
+                            "select the new entries and use “Recompute search embeddings”."
+                        )
+                        % {"error": report.embedding_error},
                     )
                 return HttpResponseRedirect(reverse("admin:knowledge_knowledgeentry_changelist"))
         context = page_context(
             self,
             request,
-            title="Import knowledge from a CSV file",
+            title=gettext("Import knowledge from a CSV file"),
             form=form,
             problems=problems,
             has_view_permission=self.has_view_permission(request),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from common.widgets import LimitedJSONFormField
 from knowledge.content import content_hash
@@ -35,8 +37,8 @@ class KnowledgeEntryForm(forms.ModelForm):
 
 class KnowledgeImportForm(forms.Form):
     file = forms.FileField(
-        label="CSV file",
-        help_text=(
+        label=_("CSV file"),
+        help_text=_(
             "UTF-8 CSV with the columns question,answer,category,tags or "
             "problem,solution,typification,business_unit. Entries already in the knowledge base are skipped."
         ),
@@ -44,17 +46,19 @@ class KnowledgeImportForm(forms.Form):
     business_unit = forms.CharField(
         required=False,
         max_length=50,
-        label="Business unit",
-        help_text="For files without a business_unit column (or rows that leave it empty).",
+        label=_("Business unit"),
+        help_text=_("For files without a business_unit column (or rows that leave it empty)."),
     )
     skip_invalid = forms.BooleanField(
         required=False,
-        label="Import the valid rows and skip the invalid ones",
-        help_text="Otherwise one invalid row stops the whole import and nothing is saved.",
+        label=_("Import the valid rows and skip the invalid ones"),
+        help_text=_("Otherwise one invalid row stops the whole import and nothing is saved."),
     )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_UPLOAD_BYTES:
-            raise ValidationError(f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; split it.")
+            raise ValidationError(
+                gettext("The file is larger than %(size)d MB; split it.") % {"size": MAX_UPLOAD_BYTES // (1024 * 1024)}
+            )
         return upload

@@ -5,6 +5,7 @@ from django.contrib.postgres.indexes import OpClass
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Cast
+from django.utils.translation import gettext_lazy as _
 from pgvector.django import HalfVectorField, HnswIndex, VectorField
 
 from common.db import json_object_constraint
@@ -25,13 +26,13 @@ def half_precision(field: str = "embedding") -> Cast:
     return Cast(field, HalfVectorField(dimensions=settings.HIVE_EMBEDDING_DIMENSIONS))
 
 
-DUPLICATE_MESSAGE = "An entry with the same business unit, category, question and answer already exists."
+DUPLICATE_MESSAGE = _("An entry with the same business unit, category, question and answer already exists.")
 
 
 class EmbeddingStatus(models.TextChoices):
-    CURRENT = "current", "Up to date"
-    STALE = "stale", "Needs update"
-    MISSING = "missing", "Missing"
+    CURRENT = "current", _("Up to date")
+    STALE = "stale", _("Needs update")
+    MISSING = "missing", _("Missing")
 
 
 class KnowledgeEntry(models.Model):
@@ -45,59 +46,62 @@ class KnowledgeEntry(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     business_unit = models.CharField(
         max_length=50,
-        verbose_name="business unit",
-        help_text="The business unit whose agents use this entry.",
+        verbose_name=_("business unit"),
+        help_text=_("The business unit whose agents use this entry."),
     )
     category = models.CharField(
         max_length=255,
-        help_text="Topic used to group and filter entries, e.g. “Cards” or “Operations”.",
+        verbose_name=_("category"),
+        help_text=_("Topic used to group and filter entries, e.g. “Cards” or “Operations”."),
     )
-    subcategory = models.CharField(max_length=255, blank=True, default="")
-    question = models.TextField(help_text="The question as a customer would ask it.")
-    answer = models.TextField(help_text="The answer agents give.")
+    subcategory = models.CharField(max_length=255, blank=True, default="", verbose_name=_("subcategory"))
+    question = models.TextField(verbose_name=_("question"), help_text=_("The question as a customer would ask it."))
+    answer = models.TextField(verbose_name=_("answer"), help_text=_("The answer agents give."))
     embedding = VectorField(
         dimensions=settings.HIVE_EMBEDDING_DIMENSIONS,
         null=True,
         blank=True,
         editable=False,
-        help_text="Filled by the configured embedder.",
+        verbose_name=_("embedding"),
+        help_text=_("Filled by the configured embedder."),
     )
     metadata = models.JSONField(
         default=dict,
         blank=True,
-        verbose_name="extra data",
-        help_text='Optional JSON object, e.g. {"tags": ["cards", "beginner"]}.',
+        verbose_name=_("extra data"),
+        help_text=_('Optional JSON object, e.g. {"tags": ["cards", "beginner"]}.'),
     )
     content_hash = models.CharField(
         max_length=64,
         editable=False,
-        verbose_name="content hash",
-        help_text="SHA-256 of business unit, category, question and answer.",
+        verbose_name=_("content hash"),
+        help_text=_("SHA-256 of business unit, category, question and answer."),
     )
     embedding_hash = models.CharField(
         max_length=64,
         blank=True,
         default="",
         editable=False,
-        help_text="The content hash the embedding was computed from.",
+        verbose_name=_("embedding hash"),
+        help_text=_("The content hash the embedding was computed from."),
     )
     embedding_model = models.CharField(
         max_length=200,
         blank=True,
         default="",
         editable=False,
-        verbose_name="embedded with",
-        help_text="The embedder (and model) that computed the embedding.",
+        verbose_name=_("embedded with"),
+        help_text=_("The embedder (and model) that computed the embedding."),
     )
-    embedded_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name="embedded")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    embedded_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("embedded"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated"))
 
     class Meta:
         db_table = "knowledge_base"
         ordering = ["business_unit", "category", "question"]
-        verbose_name = "knowledge entry"
-        verbose_name_plural = "knowledge base"
+        verbose_name = _("knowledge entry")
+        verbose_name_plural = _("knowledge base")
         indexes = [
             models.Index(fields=["business_unit"], name="knowledge_base_bu_idx"),
             # Created CONCURRENTLY on PostgreSQL and skipped on SQLite (migration 0004).
@@ -112,22 +116,22 @@ class KnowledgeEntry(models.Model):
             models.CheckConstraint(
                 condition=~Q(business_unit=""),
                 name="%(app_label)s_%(class)s_business_unit_set",
-                violation_error_message="Business unit is required.",
+                violation_error_message=_("Business unit is required."),
             ),
             models.CheckConstraint(
                 condition=~Q(category=""),
                 name="%(app_label)s_%(class)s_category_set",
-                violation_error_message="Category is required.",
+                violation_error_message=_("Category is required."),
             ),
             models.CheckConstraint(
                 condition=~Q(question=""),
                 name="%(app_label)s_%(class)s_question_set",
-                violation_error_message="Question is required.",
+                violation_error_message=_("Question is required."),
             ),
             models.CheckConstraint(
                 condition=~Q(answer=""),
                 name="%(app_label)s_%(class)s_answer_set",
-                violation_error_message="Answer is required.",
+                violation_error_message=_("Answer is required."),
             ),
             json_object_constraint("metadata"),
             models.UniqueConstraint(
@@ -150,7 +154,7 @@ class KnowledgeEntry(models.Model):
                     )
                 ),
                 name="%(app_label)s_%(class)s_embedding_provenance",
-                violation_error_message="An embedding must record its content hash, embedder and time.",
+                violation_error_message=_("An embedding must record its content hash, embedder and time."),
             ),
         ]
 

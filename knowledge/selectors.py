@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, connection, connections, router
 from django.db.models import Count, F, Q, QuerySet
+from django.utils.translation import gettext
 from psycopg.adapt import Dumper
 from psycopg.pq import Format
 
@@ -92,17 +93,19 @@ def query_vector(
     Raises ``ValidationError`` for bad input and ``EmbedderError`` when the embedder fails.
     """
     if (query is None) == (embedding is None):
-        raise ValidationError({"query": ["Give either a query text or an embedding (not both)."]})
+        raise ValidationError({"query": [gettext("Give either a query text or an embedding (not both).")]})
     if embedding is not None:
         return validate_embedding(embedding)
     text = query.strip() if isinstance(query, str) else ""
     if not text:
-        raise ValidationError({"query": ["The query is empty."]})
+        raise ValidationError({"query": [gettext("The query is empty.")]})
     if len(text) > MAX_QUERY_LENGTH:
-        raise ValidationError({"query": [f"The query is longer than {MAX_QUERY_LENGTH} characters."]})
+        raise ValidationError(
+            {"query": [gettext("The query is longer than %(max)d characters.") % {"max": MAX_QUERY_LENGTH}]}
+        )
     vector = np.asarray((embedder or get_embedder()).embed_one(text), dtype=np.float32)
     if not vector.any():
-        raise ValidationError({"query": ["The query has no words to search for."]})
+        raise ValidationError({"query": [gettext("The query has no words to search for.")]})
     return vector
 
 

@@ -4,8 +4,10 @@ from django.utils.html import format_html_join
 
 from agents.admin import warn_unprovided_tools
 from common.admin import adopt
+from prompts.admin_panels import rendered_prompt
 from teams.forms import TeamForm, TeamMemberForm, TeamMemberInlineFormSet
 from teams.models import Team, TeamMember
+from teams.selectors import team_config
 from teams.services import EDITABLE_FIELDS, team_create, team_update
 from versioning.admin_mixins import VersionedComponentAdmin, unsign_snapshot
 
@@ -33,10 +35,24 @@ class TeamAdmin(VersionedComponentAdmin):
     search_fields = ("team_id", "name", "description")
     ordering = ("name",)
     show_full_result_count = False
-    readonly_fields = ("version", "revision", "created_at", "updated_at")
+    readonly_fields = ("version", "revision", "rendered_prompt", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("name", "team_id", "mode", "description", "role")}),
-        ("Leader", {"fields": ("instructions", "model_provider", "model_name", "model_settings", "tools")}),
+        (
+            "Leader",
+            {
+                "fields": (
+                    "instructions",
+                    "rendered_prompt",
+                    "model_provider",
+                    "model_name",
+                    "model_settings",
+                    "tools",
+                ),
+                "description": "Include a shared prompt fragment with {{> name }} and a value the runtime supplies "
+                "with {{ name }} (Prompts).",
+            },
+        ),
         (
             "Behaviour",
             {
@@ -56,6 +72,10 @@ class TeamAdmin(VersionedComponentAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("memberships__agent")
+
+    @admin.display(description="as the runtime gets it")
+    def rendered_prompt(self, obj):
+        return (rendered_prompt(team_config(obj)) if obj is not None and obj.pk else "") or "—"
 
     @admin.display(description="members")
     def member_list(self, obj):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 
 from agents.models import Agent
+from prompts.services import check_prompts
 from teams.models import Team
 from teams.selectors import team_config
 from teams.services import team_restore
@@ -33,6 +34,7 @@ def _validate_live(team: Team, config: dict) -> None:
             problems.append(f"{agent_id} has no published version yet")
     if problems:
         raise ValidationError({"members": f"Members not ready: {'; '.join(problems)}."})
+    check_prompts(config)
 
 
 TEAM_KIND = ComponentKind(

@@ -6,6 +6,7 @@ from typing import Any
 
 from agents.selectors import component_tools
 from common.agno_spec import DEFAULT_TEAM_PARAMETERS
+from prompts.selectors import expand_prompt_config
 from teams.models import Team
 
 
@@ -40,7 +41,7 @@ def team_config(team: Team) -> dict:
     tools = component_tools(team)  # the leader's tools, from the catalogue (absent when it has none)
     if tools:
         config["tools"] = tools
-    return config
+    return expand_prompt_config(config)
 
 
 def team_list():

@@ -23,6 +23,7 @@ from common.agno_spec import (
     validate_tools,
 )
 from common.services import apply_fields
+from prompts.selectors import source_config
 from teams.models import Team, TeamMember
 from versioning.components import get_kind
 from versioning.services import check_revision, draft_save, record_created
@@ -145,7 +146,7 @@ def team_update(
 
 def team_restore(team: Team, config: dict) -> None:
     """Set the working copy (fields and members) from a versioned team configuration."""
-    config = dict(config)
+    config = source_config(config)  # the prompt texts as written, fragments and variables unexpanded
     model = config.pop("model", None) or {}
     team.name = config.pop("name", team.name)
     team.mode = normalize_team_mode(config.pop("mode", team.mode))

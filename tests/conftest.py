@@ -179,16 +179,18 @@ def browser():
 
 STATE_AGENTS = {"no_draft": "cards", "draft": "pix", "approved": "credit", "never_published": "fresh"}
 STATE_TEAMS = {"no_draft": "router", "draft": "router-draft", "approved": "router-approved"}
+STATE_FRAGMENTS = {"no_draft": "tone-of-voice", "draft": "lgpd", "approved": "escalation"}
 
 
 @pytest.fixture
 def components_in_every_state(make_agent, make_team):
-    """Agents and teams with no draft, an open draft and an approved draft (plus a never-published agent):
-    every state the change form and its status panel can be in. Returns ``{"agent"|"team": {state: obj}}``."""
+    """Agents, teams and prompt fragments with no draft, an open draft and an approved draft (plus a never-published
+    agent): every state the change form and its status panel can be in. Returns ``{kind: {state: obj}}``."""
     from agents.services import agent_update
+    from prompts.services import fragment_create, fragment_update
     from teams.services import team_update
     from versioning.components import get_kind
-    from versioning.services import draft_approve
+    from versioning.services import component_publish, draft_approve
 
     agents = {
         "no_draft": make_agent("cards", publish=True),
@@ -205,9 +207,17 @@ def components_in_every_state(make_agent, make_team):
         agent = agent_update(agent=agents[state], actor="test-setup", note="A draft", role=f"{state} role")
         team = team_update(team=teams[state], actor="test-setup", note="A draft", description=f"{state} team")
         agents[state], teams[state] = agent, team
-    for kind, obj in (("agent", agents["approved"]), ("team", teams["approved"])):
+    fragments = {}
+    for state, name in STATE_FRAGMENTS.items():
+        fragment = fragment_create(actor="test-setup", note="A fragment", name=name, title=f"Fragment {state}",
+                                   text=f"Shared text {state}.")  # fmt: skip
+        component_publish(kind=get_kind("fragment"), component_id=name, actor="test-setup")
+        if state != "no_draft":
+            fragment = fragment_update(fragment=fragment, actor="test-setup", note="A draft", text=f"New {state}.")
+        fragments[state] = fragment
+    for kind, obj in (("agent", agents["approved"]), ("team", teams["approved"]), ("fragment", fragments["approved"])):
         draft_approve(kind=get_kind(kind), component_id=get_kind(kind).component_id(obj), actor="another-reviewer")
-    return {"agent": agents, "team": teams}
+    return {"agent": agents, "team": teams, "fragment": fragments}
 
 
 @pytest.fixture

@@ -18,6 +18,8 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.translation import gettext, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from common.admin import adopt, page_context
 from typification.classifier import KEYWORD_WEIGHT, KNOWLEDGE_WEIGHT, classify
@@ -80,22 +82,22 @@ class TypificationHierarchyAdmin(TypificationPages):
     list_display = ("path_display", "business_unit", "keyword_list", "updated_at")
     list_filter = ("business_unit",)
     search_fields = LEVELS + ("business_unit",)
-    search_help_text = "Accents and upper/lower case do not matter; keywords are searched too."
+    search_help_text = _("Accents and upper/lower case do not matter; keywords are searched too.")
     ordering = LEVELS
     list_per_page = 100
     show_full_result_count = False
     change_list_template = "admin/typification/typificationhierarchy/change_list.html"
     fieldsets = (
-        ("Path", {"fields": LEVELS}),
-        ("Routing", {"fields": ("business_unit", "routing_keywords")}),
-        ("Change", {"fields": ("reason",)}),
+        (_("Path"), {"fields": LEVELS}),
+        (_("Routing"), {"fields": ("business_unit", "routing_keywords")}),
+        (pgettext_lazy("the change being saved", "Change"), {"fields": ("reason",)}),
     )
 
-    @admin.display(description="path", ordering="level1")
+    @admin.display(description=_("path"), ordering="level1")
     def path_display(self, obj):
         return str(obj)
 
-    @admin.display(description="routing keywords")
+    @admin.display(description=_("routing keywords"))
     def keyword_list(self, obj):
         return ", ".join(obj.routing_keywords) or "—"
 
@@ -151,7 +153,7 @@ class TypificationHierarchyAdmin(TypificationPages):
         return self._page(
             request,
             "admin/typification/tree.html",
-            "Typification tree",
+            gettext("Typification tree"),
             tree=tree,
             query=query,
             total=sum(node.count for node in tree),
@@ -189,7 +191,7 @@ class TypificationHierarchyAdmin(TypificationPages):
         return self._page(
             request,
             "admin/typification/console.html",
-            "Routing console",
+            gettext("Routing console"),
             form=form,
             result=result,
             rows=rows,
@@ -226,12 +228,26 @@ class TypificationHierarchyAdmin(TypificationPages):
             else:
                 messages.success(
                     request,
-                    f"Imported {upload.name}: {len(rows)} paths — {result.created} created, {result.updated} updated, "
-                    f"{result.unchanged} unchanged, {result.deleted} deleted.",
+                    gettext(
+                        "Imported %(file)s: %(paths)d paths — %(created)d created, %(updated)d updated, "
+                        "%(unchanged)d unchanged, %(deleted)d deleted."
+                    )
+                    % {
+                        "file": upload.name,
+                        "paths": len(rows),
+                        "created": result.created,
+                        "updated": result.updated,
+                        "unchanged": result.unchanged,
+                        "deleted": result.deleted,
+                    },
                 )
                 return HttpResponseRedirect(reverse("admin:typification_typificationhierarchy_changelist"))
         return self._page(
-            request, "admin/typification/import.html", "Import the typification hierarchy", form=form, errors=errors
+            request,
+            "admin/typification/import.html",
+            gettext("Import the typification hierarchy"),
+            form=form,
+            errors=errors,
         )
 
     def export_view(self, request):
@@ -251,7 +267,10 @@ def _saved_to_draft(request) -> None:
     messages.info(
         request,
         format_html(
-            'Saved to the routing draft: production routes by the live version until the <a href="{}">routing</a> is published.',
+            gettext(
+                "Saved to the routing draft: production routes by the live version until the "
+                '<a href="{}">routing</a> is published.'
+            ),
             routing_page_url(),
         ),
     )
@@ -298,11 +317,12 @@ class BusinessUnitRouteAdmin(TypificationPages):
     def get_changeform_initial_data(self, request):
         return {"business_unit": request.GET.get("business_unit", "")}
 
-    @admin.display(description="handled by")
+    @admin.display(description=_("handled by"))
     def target_display(self, obj):
-        return f"{obj.target_type} {obj.target_label}"
+        target_type = gettext("agent") if obj.target_type == "agent" else gettext("team")
+        return f"{target_type} {obj.target_label}"
 
-    @admin.display(description="typification paths", ordering="paths")
+    @admin.display(description=_("typification paths"), ordering="paths")
     def path_count(self, obj):
         url = (
             reverse("admin:typification_typificationhierarchy_changelist")
@@ -344,8 +364,8 @@ class RoutingTableAdmin(VersionedComponentAdmin):
 
     kind_type = "routing"
     fieldsets = (
-        ("Working copy (the draft)", {"fields": ("paths_link", "routes_link", "tree_link")}),
-        ("Record", {"fields": ("version", "revision", "updated_at")}),
+        (_("Working copy (the draft)"), {"fields": ("paths_link", "routes_link", "tree_link")}),
+        (_("Record"), {"fields": ("version", "revision", "updated_at")}),
     )
     readonly_fields = ("paths_link", "routes_link", "tree_link", "version", "revision", "updated_at")
 
@@ -358,20 +378,24 @@ class RoutingTableAdmin(VersionedComponentAdmin):
     def agno_sessions_url(self, obj):
         return None
 
-    @admin.display(description="typification paths")
+    @admin.display(description=_("typification paths"))
     def paths_link(self, obj):
         url = reverse("admin:typification_typificationhierarchy_changelist")
-        return format_html('<a href="{}">{} paths</a>', url, TypificationHierarchy.objects.count())
+        count = TypificationHierarchy.objects.count()
+        label = ngettext("%(count)d path", "%(count)d paths", count) % {"count": count}
+        return format_html('<a href="{}">{}</a>', url, label)
 
-    @admin.display(description="business-unit routes")
+    @admin.display(description=_("business-unit routes"))
     def routes_link(self, obj):
         url = reverse("admin:typification_businessunitroute_changelist")
-        return format_html('<a href="{}">{} routes</a>', url, BusinessUnitRoute.objects.count())
+        count = BusinessUnitRoute.objects.count()
+        label = ngettext("%(count)d route", "%(count)d routes", count) % {"count": count}
+        return format_html('<a href="{}">{}</a>', url, label)
 
-    @admin.display(description="tree")
+    @admin.display(description=_("tree"))
     def tree_link(self, obj):
         return format_html(
-            '<a href="{}">{}</a>', reverse("admin:typification_typificationhierarchy_tree"), "Browse the tree"
+            '<a href="{}">{}</a>', reverse("admin:typification_typificationhierarchy_tree"), gettext("Browse the tree")
         )
 
     def changelist_view(self, request, extra_context=None):
@@ -388,9 +412,9 @@ class RoutingTableAdmin(VersionedComponentAdmin):
             "show_save_and_add_another": False,
             "show_delete": False,
             "always_active": True,
-            "title": "Routing",
-            "no_draft_text": "none — editing a typification path or a business-unit route starts one",
-            "draft_help": (
+            "title": gettext("Routing"),
+            "no_draft_text": gettext("none — editing a typification path or a business-unit route starts one"),
+            "draft_help": gettext(
                 "Adding, changing or deleting typification paths and business-unit routes changes this draft only. "
                 "Classification, the tree API, the runtime bundle and the routing console keep serving the live "
                 "version until the draft is published."

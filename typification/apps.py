@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class TypificationConfig(AppConfig):
     name = "typification"
-    verbose_name = "Typification"
+    verbose_name = _("Typification")
 
     def ready(self):
         from django.db.models.signals import post_migrate

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, gettext_noop
 
 from agents.models import Agent
 from teams.models import Team
@@ -29,7 +30,9 @@ def routing_restore(table: RoutingTable, config: dict) -> None:
         f"{kind} {slug}" for kind, found in (("agent", agents), ("team", teams)) for slug in wanted[kind] - set(found)
     )
     if missing:
-        raise ValidationError(f"The routes point at what no longer exists: {', '.join(missing)}.")
+        raise ValidationError(
+            gettext("The routes point at what no longer exists: %(missing)s.") % {"missing": ", ".join(missing)}
+        )
     BusinessUnitRoute.objects.all().delete()
     TypificationHierarchy.objects.all().delete()
     TypificationHierarchy.objects.bulk_create(
@@ -77,12 +80,41 @@ def routing_validate_live(table: RoutingTable, config: dict) -> None:
         for unit, route in routes.items():
             if route["type"] != kind:
                 continue
+            target = {"unit": unit, "kind": gettext("agent") if kind == "agent" else gettext("team"), "id": route["id"]}
             if route["id"] not in active:
-                problems.append(f"{unit} → {kind} {route['id']} is missing or inactive")
+                problems.append(gettext("%(unit)s → %(kind)s %(id)s is missing or inactive") % target)
             elif route["id"] not in published:
-                problems.append(f"{unit} → {kind} {route['id']} has no published version yet")
+                problems.append(gettext("%(unit)s → %(kind)s %(id)s has no published version yet") % target)
     if problems:
-        raise ValidationError({"routes": f"Routes not ready to go live: {'; '.join(sorted(problems))}."})
+        raise ValidationError(
+            {
+                "routes": gettext("Routes not ready to go live: %(problems)s.")
+                % {"problems": "; ".join(sorted(problems))}
+            }
+        )
+
+
+# Whole sentences, one per case, so that each language can word them its own way.
+REFUSALS = {
+    ("deleted", True): gettext_noop(
+        "%(component)s handles %(units)s in the published routing (v%(version)s), so it cannot be deleted: route "
+        "those business units elsewhere and publish the routing first."
+    ),
+    ("deactivated", True): gettext_noop(
+        "%(component)s handles %(units)s in the published routing (v%(version)s), so it cannot be deactivated: "
+        "route those business units elsewhere and publish the routing first."
+    ),
+    ("deleted", False): gettext_noop(
+        "%(component)s handles %(units)s in the routing %(environment)s serves (v%(version)s), so it cannot be "
+        "deleted: route those business units elsewhere and publish the routing and promote it to %(environment)s "
+        "first."
+    ),
+    ("deactivated", False): gettext_noop(
+        "%(component)s handles %(units)s in the routing %(environment)s serves (v%(version)s), so it cannot be "
+        "deactivated: route those business units elsewhere and publish the routing and promote it to "
+        "%(environment)s first."
+    ),
+}
 
 
 def _refuse_if_routed(kind: ComponentKind, obj, what: str) -> None:
@@ -93,13 +125,9 @@ def _refuse_if_routed(kind: ComponentKind, obj, what: str) -> None:
         version, units = published_routes_to(kind.type, component_id, environment)
         if not units:
             continue
-        where = "the published routing" if index == 0 else f"the routing {environment} serves"
-        then = (
-            "publish the routing first" if index == 0 else f"publish the routing and promote it to {environment} first"
-        )
         raise ValidationError(
-            f"{component_id} handles {', '.join(units)} in {where} (v{version}), so it cannot be {what}: route those "
-            f"business units elsewhere and {then}."
+            gettext(REFUSALS[what, index == 0])
+            % {"component": component_id, "units": ", ".join(units), "version": version, "environment": environment}
         )
 
 
@@ -115,7 +143,7 @@ def routing_check_deactivate(kind: ComponentKind, obj) -> None:
 
 
 def _routing_check_never(table: RoutingTable) -> None:
-    raise ValidationError("The routing cannot be deactivated or deleted; publish an empty routing instead.")
+    raise ValidationError(gettext("The routing cannot be deactivated or deleted; publish an empty routing instead."))
 
 
 class RoutingKind(ComponentKind):

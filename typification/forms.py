@@ -1,6 +1,7 @@
 import re
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from typification.classifier import MAX_LIMIT
 from typification.formats import clean_keywords
@@ -31,16 +32,18 @@ class KeywordsField(forms.CharField):
 class TypificationForm(forms.ModelForm):
     routing_keywords = KeywordsField(
         required=False,
-        label="Routing keywords",
-        help_text="One per line. Accents and upper/lower case do not matter when matching "
-        "(“antecipacao” finds “antecipação”); plurals are folded too.",
+        label=_("Routing keywords"),
+        help_text=_(
+            "One per line. Accents and upper/lower case do not matter when matching "
+            "(“antecipacao” finds “antecipação”); plurals are folded too."
+        ),
     )
-    reason = forms.CharField(required=False, label="Why", help_text="Recorded in the audit log.")
+    reason = forms.CharField(required=False, label=_("Why"), help_text=_("Recorded in the audit log."))
 
     class Meta:
         model = TypificationHierarchy
         fields = ("level1", "level2", "level3", "level4", "level5", "business_unit", "routing_keywords")
-        help_texts = {"business_unit": "Leave empty to use level 1."}
+        help_texts = {"business_unit": _("Leave empty to use level 1.")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -52,7 +55,7 @@ class TypificationForm(forms.ModelForm):
 
 
 class BusinessUnitRouteForm(forms.ModelForm):
-    reason = forms.CharField(required=False, label="Why", help_text="Recorded in the audit log.")
+    reason = forms.CharField(required=False, label=_("Why"), help_text=_("Recorded in the audit log."))
 
     class Meta:
         model = BusinessUnitRoute
@@ -61,21 +64,24 @@ class BusinessUnitRouteForm(forms.ModelForm):
 
 class ImportForm(forms.Form):
     file = forms.FileField(
-        help_text="Nested JSON ({business unit: {product: {motive: [sub-motive, …]}}}) or CSV "
-        "(level1..level5,business_unit,routing_keywords)."
+        label=_("File"),
+        help_text=_(
+            "Nested JSON ({business unit: {product: {motive: [sub-motive, …]}}}) or CSV "
+            "(level1..level5,business_unit,routing_keywords)."
+        ),
     )
     replace = forms.BooleanField(
         required=False,
-        label="Delete the paths that are not in the file",
-        help_text="Leave unticked to only add and update.",
+        label=_("Delete the paths that are not in the file"),
+        help_text=_("Leave unticked to only add and update."),
     )
-    reason = forms.CharField(required=False, label="Why", help_text="Recorded in the audit log.")
+    reason = forms.CharField(required=False, label=_("Why"), help_text=_("Recorded in the audit log."))
 
 
 class ConsoleForm(forms.Form):
     text = forms.CharField(
-        label="Customer message",
+        label=_("Customer message"),
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 80, "placeholder": "quero antecipar minhas vendas"}),
     )
-    limit = forms.IntegerField(min_value=1, max_value=MAX_LIMIT, initial=5, required=False, label="Results")
+    limit = forms.IntegerField(min_value=1, max_value=MAX_LIMIT, initial=5, required=False, label=_("Results"))

@@ -2,6 +2,7 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from common.db import json_array_constraint
 
@@ -15,53 +16,57 @@ class TypificationHierarchy(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    level1 = models.CharField(max_length=255, verbose_name="level 1", help_text="Usually the business unit.")
-    level2 = models.CharField(max_length=255, blank=True, default="", verbose_name="level 2", help_text="Product.")
-    level3 = models.CharField(max_length=255, blank=True, default="", verbose_name="level 3", help_text="Motive.")
-    level4 = models.CharField(max_length=255, blank=True, default="", verbose_name="level 4", help_text="Sub-motive.")
-    level5 = models.CharField(max_length=255, blank=True, default="", verbose_name="level 5")
+    level1 = models.CharField(max_length=255, verbose_name=_("level 1"), help_text=_("Usually the business unit."))
+    level2 = models.CharField(
+        max_length=255, blank=True, default="", verbose_name=_("level 2"), help_text=_("Product.")
+    )
+    level3 = models.CharField(max_length=255, blank=True, default="", verbose_name=_("level 3"), help_text=_("Motive."))
+    level4 = models.CharField(
+        max_length=255, blank=True, default="", verbose_name=_("level 4"), help_text=_("Sub-motive.")
+    )
+    level5 = models.CharField(max_length=255, blank=True, default="", verbose_name=_("level 5"))
     business_unit = models.CharField(
         max_length=50,
         db_index=True,
-        verbose_name="business unit",
-        help_text="Code of the business unit whose specialist handles this path.",
+        verbose_name=_("business unit"),
+        help_text=_("Code of the business unit whose specialist handles this path."),
     )
     routing_keywords = models.JSONField(
         default=list,
         blank=True,
-        verbose_name="routing keywords",
-        help_text="Words that point a customer message to this path.",
+        verbose_name=_("routing keywords"),
+        help_text=_("Words that point a customer message to this path."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated"))
 
     class Meta:
         db_table = "typification_hierarchy"
         ordering = list(LEVELS)
-        verbose_name = "typification path"
-        verbose_name_plural = "typification hierarchy"
+        verbose_name = _("typification path")
+        verbose_name_plural = _("typification hierarchy")
         constraints = [
             models.UniqueConstraint(
                 fields=list(LEVELS),
                 name="%(app_label)s_%(class)s_unique_path",
-                violation_error_message="This typification path already exists.",
+                violation_error_message=_("This typification path already exists."),
             ),
             models.CheckConstraint(
                 condition=~Q(level1=""),
                 name="%(app_label)s_%(class)s_level1_set",
-                violation_error_message="Level 1 is required.",
+                violation_error_message=_("Level 1 is required."),
             ),
             models.CheckConstraint(
                 condition=(Q(level3="") | ~Q(level2=""))
                 & (Q(level4="") | ~Q(level3=""))
                 & (Q(level5="") | ~Q(level4="")),
                 name="%(app_label)s_%(class)s_no_gaps",
-                violation_error_message="A level cannot be filled while the level above it is empty.",
+                violation_error_message=_("A level cannot be filled while the level above it is empty."),
             ),
             models.CheckConstraint(
                 condition=~Q(business_unit=""),
                 name="%(app_label)s_%(class)s_business_unit_set",
-                violation_error_message="Business unit is required.",
+                violation_error_message=_("Business unit is required."),
             ),
             json_array_constraint("routing_keywords"),
         ]
@@ -84,8 +89,8 @@ class BusinessUnitRoute(models.Model):
     business_unit = models.CharField(
         max_length=50,
         unique=True,
-        verbose_name="business unit",
-        help_text="The business unit code as the typification hierarchy spells it, e.g. “Adquirência Web”.",
+        verbose_name=_("business unit"),
+        help_text=_("The business unit code as the typification hierarchy spells it, e.g. “Adquirência Web”."),
     )
     agent = models.ForeignKey(
         "agents.Agent",
@@ -93,7 +98,8 @@ class BusinessUnitRoute(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="business_unit_routes",
-        help_text="The specialist agent that answers this business unit (or choose a team).",
+        verbose_name=_("agent"),
+        help_text=_("The specialist agent that answers this business unit (or choose a team)."),
     )
     team = models.ForeignKey(
         "teams.Team",
@@ -101,26 +107,33 @@ class BusinessUnitRoute(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="business_unit_routes",
-        help_text="The team that answers this business unit (or choose an agent).",
+        verbose_name=_("team"),
+        help_text=_("The team that answers this business unit (or choose an agent)."),
     )
-    note = models.TextField(blank=True, default="", help_text="Why this business unit goes there.")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    note = models.TextField(
+        blank=True,
+        default="",
+        verbose_name=_("note"),
+        help_text=_("Why this business unit goes there."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated"))
 
     class Meta:
         db_table = "business_unit_routes"
         ordering = ["business_unit"]
-        verbose_name = "business unit route"
+        verbose_name = _("business unit route")
+        verbose_name_plural = _("business unit routes")
         constraints = [
             models.CheckConstraint(
                 condition=Q(agent__isnull=False, team__isnull=True) | Q(agent__isnull=True, team__isnull=False),
                 name="%(app_label)s_%(class)s_exactly_one_target",
-                violation_error_message="Choose either an agent or a team, not both and not neither.",
+                violation_error_message=_("Choose either an agent or a team, not both and not neither."),
             ),
             models.CheckConstraint(
                 condition=~Q(business_unit=""),
                 name="%(app_label)s_%(class)s_business_unit_set",
-                violation_error_message="Business unit is required.",
+                violation_error_message=_("Business unit is required."),
             ),
         ]
 
@@ -162,34 +175,36 @@ class RoutingTable(models.Model):
         unique=True,
         default=ROUTING_ID,
         editable=False,
-        verbose_name="routing ID",
+        verbose_name=_("routing ID"),
     )
     version = models.CharField(
         max_length=50,
         blank=True,
         default="",
         editable=False,
-        help_text="Label of the published version, e.g. “v3”; empty until first published.",
+        verbose_name=_("version"),
+        help_text=_("Label of the published version, e.g. “v3”; empty until first published."),
     )
     revision = models.PositiveIntegerField(
         default=1,
         editable=False,
-        help_text="Bumped on every change to the typification paths or routes.",
+        verbose_name=_("revision"),
+        help_text=_("Bumped on every change to the typification paths or routes."),
     )
-    is_active = models.BooleanField(default=True, editable=False, verbose_name="active")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    is_active = models.BooleanField(default=True, editable=False, verbose_name=_("active"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated"))
 
     class Meta:
         db_table = "typification_routing"
         ordering = ["routing_id"]
-        verbose_name = "routing"
-        verbose_name_plural = "routing"
+        verbose_name = _("routing")
+        verbose_name_plural = _("routing")
         constraints = [
             models.CheckConstraint(
                 condition=Q(routing_id=ROUTING_ID),
                 name="%(app_label)s_%(class)s_singleton",
-                violation_error_message="There is exactly one routing table.",
+                violation_error_message=_("There is exactly one routing table."),
             ),
         ]
 

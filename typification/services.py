@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from audit.models import AuditAction, AuditSubject
 from audit.services import audit_record
@@ -45,7 +46,7 @@ def _normalise(row: TypificationHierarchy) -> None:
         setattr(row, level, nfc(getattr(row, level)))
     row.business_unit = nfc(row.business_unit) or row.level1
     if not isinstance(row.routing_keywords, list):
-        raise ValidationError({"routing_keywords": "Routing keywords must be a list of words or phrases."})
+        raise ValidationError({"routing_keywords": gettext("Routing keywords must be a list of words or phrases.")})
     row.routing_keywords = clean_keywords(row.routing_keywords)
 
 

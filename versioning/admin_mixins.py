@@ -234,7 +234,9 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
 
     def _environment_rows(self, obj) -> list[dict]:
         """The status panel's line per environment: what it serves, and against the environment before it a
-        Compare link and the promotion page when they differ."""
+        Compare link and the promotion page when they differ. None for a kind that is not promoted."""
+        if not self.kind.promotable:
+            return []
         states = environment_states(self.kind_type, self.component_id_of(obj))
         running = component_running_rollouts(self.kind_type, self.component_id_of(obj))
         rows: list[dict] = []
@@ -282,6 +284,15 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
         with transaction.atomic():  # all or nothing: one refused component leaves every one in place
             for obj in queryset:
                 self.delete_model(request, obj)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        # A refusal (still a team member, still included by an agent...) is a message on the form, not an error
+        # page; Django's delete view runs in a transaction, so nothing of the refused deletion remains.
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ValidationError as exc:
+            messages.error(request, _errors(exc))
+            return HttpResponseRedirect(self._url("change", object_id))
 
     # --- Extra pages -------------------------------------------------------------------------
 

@@ -30,6 +30,13 @@ class ComponentKind:
     # config -> the components it needs live beside it, as (type, id, what for people): a team's members,
     # the routing's route targets. Promotion refuses a version whose references the environment lacks.
     references: Callable[[dict], list[tuple[str, str, str]]] = lambda config: []
+    # (working copy, the version now live; actor, note, override) -> None: runs inside the transaction that put a
+    # version live in the first environment (a publish or a rollback), in its audit batch. A prompt fragment
+    # releases the agents and teams that include it here; a refusal raised here undoes the whole step.
+    went_live: Callable[..., Any] = lambda obj, version, *, actor, note, override: None
+    # Whether its versions are promoted to the environments after the first. A prompt fragment is not: no runtime
+    # reads it; the agents and teams that include it carry its text, and they are promoted.
+    promotable: bool = True
 
     def component_id(self, obj) -> str:
         return getattr(obj, self.id_field)

@@ -7,6 +7,7 @@ class ComponentType(models.TextChoices):
     AGENT = "agent", "Agent"
     TEAM = "team", "Team"
     ROUTING = "routing", "Routing"  # the typification tree and business-unit routes, as one component
+    FRAGMENT = "fragment", "Prompt fragment"
 
 
 class VersionStatus(models.TextChoices):

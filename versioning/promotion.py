@@ -52,6 +52,11 @@ def source_environment(environment: str) -> str:
 def _candidate(kind: ComponentKind, component_id: str, environment: str, version: int | None) -> ComponentVersion:
     """The version the source environment serves now (locked), checked against ``version`` when given (the
     page showed it: refuse if the source moved meanwhile)."""
+    if not kind.promotable:
+        raise ValidationError(
+            f"A {kind.model._meta.verbose_name} is not promoted: promote the components that include it, which carry "
+            "its text."
+        )
     source = source_environment(environment)
     row = live_version(kind.type, component_id, source)
     if row is None:

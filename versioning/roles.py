@@ -14,7 +14,8 @@ ROLES = (VIEWER, PROMPT_EDITOR, PUBLISHER, ADMIN)
 
 # Apps whose models every role may view (audit included).
 PORTAL_APPS = (
-    "agents", "teams", "typification", "knowledge", "monitoring", "versioning", "audit", "runtime", "evaluations",
+    "agents", "prompts", "teams", "typification", "knowledge", "monitoring", "versioning", "audit", "runtime",
+    "evaluations",
 )  # fmt: skip
 # Apps only the Admin role sees at all: webhook endpoints hold secrets and URLs into other systems, and their
 # delivery log shows those systems' answers.
@@ -24,6 +25,8 @@ ADMIN_ONLY_APPS = ("webhooks",)
 EDITABLE_MODELS = {
     # A catalogue tool's change reaches the runtime only as drafts of the agents that use it: editors keep it.
     "agents": ("agent", "tool"),
+    # A fragment's change reaches the runtime only when it is published; declaring a variable lets drafts use it.
+    "prompts": ("promptfragment", "promptvariable"),
     "teams": ("team", "teammember"),
     "typification": ("typificationhierarchy", "businessunitroute", "routingtable"),
     "evaluations": ("evalcase",),  # editors write the test cases their drafts are judged by
@@ -40,6 +43,7 @@ LIVE_ON_SAVE_MODELS = {
 }
 DELETABLE_MODELS = {
     "agents": ("agent", "tool"),  # a tool only while no agent uses it
+    "prompts": ("promptfragment", "promptvariable"),  # only while nothing includes or uses them
     "teams": ("team", "teammember"),
     **DRAFT_DELETABLE_MODELS,
     **LIVE_ON_SAVE_MODELS,

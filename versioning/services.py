@@ -8,6 +8,7 @@ sees changes.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +19,7 @@ from django.utils import timezone
 
 from audit.models import AuditAction
 from audit.services import actor_parts, audit_record, json_diff
+from common.batches import batch
 from common.hashing import canonical_hash
 from versioning.components import ComponentKind, check_deactivate, check_delete
 from versioning.gates import GateCheck, run_gates
@@ -64,6 +66,17 @@ def check_revision(*, kind: ComponentKind, current, expected_revision: int | Non
     raise ConcurrentEditError(
         label=str(current), changes=changes, saved_by=last_editor(kind.type, kind.component_id(current))
     )
+
+
+def _in_batch(func):
+    """Run ``func`` as one audit batch: a release and whatever it releases with it share one batch id."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with batch():
+            return func(*args, **kwargs)
+
+    return wrapper
 
 
 def _require_permission(actor, permission: str, what: str) -> None:
@@ -294,9 +307,11 @@ def _went_live(
     before: ComponentVersion | None,
     after: ComponentVersion,
     discarded: ComponentVersion | None = None,
+    move_generation: bool = True,
 ):
     """Record what the runtime now sees instead of what it saw, and tell every worker (and whoever listens for
-    releases: ``discarded`` is the open draft a rollback archived)."""
+    releases: ``discarded`` is the open draft a rollback archived). ``move_generation=False``: the step that
+    carries this one, in the same transaction, moved the runtime's config generation already."""
     audit_record(
         action=action,
         subject_type=kind.type,
@@ -309,7 +324,8 @@ def _went_live(
         keep_snapshots=False,
         environment=first_environment(),
     )
-    announce_config_change()
+    if move_generation:
+        announce_config_change()
     user, _ = actor_parts(actor)
     announce_release(
         "component.published" if action == AuditAction.PUBLISHED else "component.rolled_back",
@@ -338,6 +354,7 @@ def release_payload(
 
 
 @transaction.atomic
+@_in_batch
 def component_publish(
     *, kind: ComponentKind, component_id: str, actor: Any, note: str = "", override: str = ""
 ) -> ComponentVersion:
@@ -375,10 +392,104 @@ def component_publish(
     draft.save(update_fields=["status", "published_by", "published_by_name", "published_at", "updated_at"])
     _set_label(kind, obj, draft.version)
     _went_live(AuditAction.PUBLISHED, kind=kind, actor=actor, reason=note, before=published, after=draft)
+    kind.went_live(obj, draft, actor=actor, note=note, override=(override or "").strip())
     return draft
 
 
 @transaction.atomic
+def component_republish(
+    *,
+    kind: ComponentKind,
+    component_id: str,
+    config: dict,
+    actor: Any,
+    note: str,
+    override: str = "",
+    generation_moved: bool = False,
+) -> ComponentVersion | None:
+    """Publish ``config`` as the component's new version at once, without a draft or a review of its own: what a
+    component picks up when something it includes was reviewed and released (a prompt fragment). Its rules and
+    the release gates still apply; an open draft stays open. Returns None when ``config`` is what is live.
+    ``generation_moved``: the caller's transaction moved the runtime's config generation already (a fragment's
+    publish releasing its dependents: the runtime sees them all change at one generation)."""
+    _require_permission(actor, PUBLISH_PERMISSION, "publish")
+    obj = kind.get_locked(component_id)
+    versions = _versions(kind, component_id).select_for_update()
+    published = versions.filter(status=VersionStatus.PUBLISHED).first()
+    digest = canonical_hash(config)
+    if published is not None and published.content_hash == digest:
+        return None
+    kind.validate_live(obj, config)
+    if published is not None:
+        _archive(published, kind=kind, actor=actor, reason=note)
+    user, name = actor_parts(actor)
+    new = ComponentVersion(
+        component_type=kind.type,
+        component_id=component_id,
+        version=_next_number(kind, component_id),
+        config=config,
+        content_hash=digest,
+        status=VersionStatus.PUBLISHED,
+        change_note=note,
+        base_version=published.version if published else None,
+        created_by=user,
+        created_by_name=name,
+        edited_by=user,
+        edited_by_name=name,
+        published_by=user,
+        published_by_name=name,
+        published_at=timezone.now(),
+    )
+    new.full_clean()
+    new.save()
+    run_gates(
+        GateCheck(
+            action="publish",
+            kind=kind,
+            component_id=component_id,
+            candidate=new,
+            baseline=published,
+            environment=first_environment(),
+            actor=actor,
+            override=(override or "").strip(),
+        )  # fmt: skip
+    )
+    _set_label(kind, obj, new.version)
+    _went_live(
+        AuditAction.PUBLISHED, kind=kind, actor=actor, reason=note, before=published, after=new,
+        move_generation=not generation_moved,
+    )  # fmt: skip
+    return new
+
+
+@transaction.atomic
+def draft_refresh(*, kind: ComponentKind, component_id: str, config: dict, actor: Any, note: str):
+    """Replace the open draft's configuration with ``config``: the same working copy, expanded again because
+    something it includes was released. Its change note stays; a review given to the old text is withdrawn."""
+    kind.get_locked(component_id)
+    draft = _open_draft(kind, component_id)
+    digest = canonical_hash(config)
+    if draft.content_hash == digest:
+        return draft
+    before = draft.config
+    draft.config = config
+    draft.content_hash = digest
+    if draft.review_state in (ReviewState.SUBMITTED, ReviewState.APPROVED):
+        draft.review_state = ReviewState.NONE
+        draft.reviewed_by = None
+        draft.reviewed_at = None
+    draft.full_clean()
+    draft.save()
+    audit_record(
+        action=AuditAction.DRAFT_SAVED, subject_type=kind.type, subject_id=component_id, actor=actor, reason=note,
+        diff=json_diff(before, config), from_version=draft.base_version, to_version=draft.version,
+        keep_snapshots=False,
+    )  # fmt: skip
+    return draft
+
+
+@transaction.atomic
+@_in_batch
 def component_rollback(
     *, kind: ComponentKind, component_id: str, to_version: int, actor: Any, note: str
 ) -> ComponentVersion:
@@ -440,6 +551,7 @@ def component_rollback(
     _went_live(
         AuditAction.ROLLED_BACK, kind=kind, actor=actor, reason=note, before=published, after=new, discarded=draft
     )
+    kind.went_live(obj, new, actor=actor, note=note, override="")
     return new
 
 

@@ -7,6 +7,8 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from audit.models import AuditSubject
@@ -40,15 +42,19 @@ class WebhookEndpointAdmin(ServiceBackedAdmin):
     )
     audit_subject_type = AuditSubject.WEBHOOK_ENDPOINT
 
-    @admin.display(description="events")
+    @admin.display(description=_("events"))
     def event_list(self, obj):
-        return ", ".join(obj.events) or "all"
+        return ", ".join(obj.events) or gettext("all")
 
-    @admin.display(description="state")
+    @admin.display(description=_("state"))
     def state(self, obj):
-        return "active" if obj.is_active else ("disabled" if obj.disabled_at else "off")
+        if obj.is_active:
+            return pgettext("webhook endpoint state", "active")
+        if obj.disabled_at:
+            return pgettext("webhook endpoint state", "disabled")
+        return pgettext("webhook endpoint state", "off")
 
-    @admin.display(description="secret")
+    @admin.display(description=_("secret"))
     def masked_secret(self, obj):
         return f"{obj.secret[:6]}…{obj.secret[-4:]}" if obj.secret else "—"
 
@@ -82,7 +88,7 @@ class WebhookEndpointAdmin(ServiceBackedAdmin):
     def response_add(self, request, obj, post_url_continue=None):
         if getattr(request, "_hive_new_secret", None) is None:
             return super().response_add(request, obj, post_url_continue)
-        return self._secret_page(request, obj, "Webhook endpoint created")
+        return self._secret_page(request, obj, gettext("Webhook endpoint created"))
 
     def get_urls(self):
         def view(fn):
@@ -103,12 +109,16 @@ class WebhookEndpointAdmin(ServiceBackedAdmin):
     def send_test_view(self, request, pk):
         endpoint = self._endpoint(request, pk)
         event_id = endpoint_send_test(endpoint=endpoint, actor=request.user)
-        messages.success(request, f"Test event {event_id} queued for {endpoint}: see the delivery log.")
+        messages.success(
+            request,
+            gettext("Test event %(event_id)s queued for %(endpoint)s: see the delivery log.")
+            % {"event_id": event_id, "endpoint": endpoint},
+        )
         return HttpResponseRedirect(reverse("admin:webhooks_webhookendpoint_change", args=[endpoint.pk]))
 
     def rotate_secret_view(self, request, pk):
         endpoint = endpoint_rotate_secret(endpoint=self._endpoint(request, pk), actor=request.user)
-        return self._secret_page(request, endpoint, "Webhook secret rotated")
+        return self._secret_page(request, endpoint, gettext("Webhook secret rotated"))
 
 
 @admin.register(WebhookDelivery)
@@ -130,7 +140,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     list_select_related = ("endpoint",)
     actions = ["resend_selected"]
 
-    @admin.display(description="last error")
+    @admin.display(description=_("last error"))
     def short_error(self, obj):
         return obj.last_error[:80]
 
@@ -138,9 +148,10 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     def resend_button(self, obj):
         url = reverse("admin:webhooks_webhookdelivery_resend", args=[obj.pk])
         return format_html(
-            '<button type="submit" class="button" formaction="{}" name="resend" value="{}">Re-send</button>',
+            '<button type="submit" class="button" formaction="{}" name="resend" value="{}">{}</button>',
             url,
             obj.pk,
+            gettext("Re-send"),
         )
 
     def has_resend_permission(self, request):
@@ -150,7 +161,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
         shown = super().get_list_display(request)
         return shown if self.has_resend_permission(request) else [f for f in shown if f != "resend_button"]
 
-    @admin.action(permissions=["resend"], description="Re-send selected deliveries")
+    @admin.action(permissions=["resend"], description=_("Re-send selected deliveries"))
     def resend_selected(self, request, queryset):
         sent = 0
         for delivery in queryset:
@@ -160,7 +171,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
         if sent:
-            messages.success(request, f"Queued {sent} delivery attempt(s).")
+            messages.success(request, gettext("Queued %(count)d delivery attempt(s).") % {"count": sent})
 
     def get_urls(self):
         return [
@@ -178,7 +189,11 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
         delivery = get_object_or_404(WebhookDelivery, pk=pk)
         try:
             delivery_resend(delivery=delivery, actor=request.user)
-            messages.success(request, f"Re-send of event {delivery.event_id} to {delivery.endpoint} queued.")
+            messages.success(
+                request,
+                gettext("Re-send of event %(event_id)s to %(endpoint)s queued.")
+                % {"event_id": delivery.event_id, "endpoint": delivery.endpoint},
+            )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         return HttpResponseRedirect(request.POST.get("next") or reverse("admin:webhooks_webhookdelivery_changelist"))

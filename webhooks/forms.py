@@ -2,6 +2,7 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from versioning.signals import RELEASE_EVENTS
 from webhooks.models import WebhookEndpoint
@@ -13,10 +14,11 @@ class WebhookEndpointForm(forms.ModelForm):
         choices=[(event, event) for event in RELEASE_EVENTS],
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text="None selected: every event.",
+        label=_("Events"),
+        help_text=_("None selected: every event."),
     )
 
-    url = forms.URLField(max_length=2000, assume_scheme="https", label="URL")
+    url = forms.URLField(max_length=2000, assume_scheme="https", label=_("URL"))
 
     class Meta:
         model = WebhookEndpoint

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from audit.models import AuditAction, AuditSubject
 from audit.services import audit_record
@@ -59,7 +60,7 @@ def _validate_events(events: list[str]) -> list[str]:
 
     unknown = sorted(set(events) - set(RELEASE_EVENTS))
     if unknown:
-        raise ValidationError({"events": f"Unknown event(s): {', '.join(unknown)}."})
+        raise ValidationError({"events": gettext("Unknown event(s): %(events)s.") % {"events": ", ".join(unknown)}})
     return [event for event in RELEASE_EVENTS if event in events]
 
 
@@ -155,7 +156,10 @@ def delivery_resend(*, delivery: WebhookDelivery, actor=None) -> WebhookDelivery
     within HIVE_WEBHOOK_MAX_ATTEMPTS counted over every attempt of the delivery."""
     delivery = WebhookDelivery.objects.select_for_update().select_related("endpoint").get(pk=delivery.pk)
     if not delivery.endpoint.is_active:
-        raise ValidationError(f"The endpoint {delivery.endpoint} is disabled: turn it back on to re-send.")
+        raise ValidationError(
+            gettext("The endpoint %(endpoint)s is disabled: turn it back on to re-send.")
+            % {"endpoint": delivery.endpoint}
+        )
     now = timezone.now()
     delivery.status = DeliveryStatus.PENDING
     delivery.next_attempt_at = now

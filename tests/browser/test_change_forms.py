@@ -1,4 +1,4 @@
-"""The agent and team change forms in a real browser (Debian's Chromium driven by Playwright), as every role
+"""The agent, team and prompt fragment change forms in a real browser (Debian's Chromium driven by Playwright), as every role
 that may edit, in every draft state: Save sends the form, the success message shows, and the draft holds the
 edit. Then each button of the status panel, clicked, does what it says.
 
@@ -14,18 +14,23 @@ import pytest
 from django.test import override_settings
 
 from agents.models import Agent
+from prompts.models import PromptFragment
 from teams.models import Team
 from tests.browser.helpers import BROWSER_ROLES, assert_message
 from versioning.selectors import component_status
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
-KINDS = {"agent": (Agent, "agents", "agent_id"), "team": (Team, "teams", "team_id")}
+KINDS = {
+    "agent": (Agent, "agents/agent", "agent_id"),
+    "team": (Team, "teams/team", "team_id"),
+    "fragment": (PromptFragment, "prompts/promptfragment", "name"),
+}
 STATES = ("no_draft", "draft", "approved")
 
 
 def change_url(base: str, kind: str, obj) -> str:
-    return f"{base}/admin/{KINDS[kind][1]}/{kind}/{obj.pk}/change/"
+    return f"{base}/admin/{KINDS[kind][1]}/{obj.pk}/change/"
 
 
 def component_id(kind: str, obj) -> str:
@@ -169,6 +174,8 @@ def test_panel__links_open_their_pages_for_a_viewer(live_server, page_as, compon
     links = {"History & rollback": "/versions/", "See changes": "/publish/", "Agno sessions": "/admin/monitoring/"}
     if kind == "agent":
         links["Metrics"] = "/admin/monitoring/agentmetric/dashboard/"
+    if kind == "fragment":
+        del links["Agno sessions"]  # a fragment runs nowhere by itself
     for text, where in links.items():
         page.goto(change_url(live_server.url, kind, obj))
         assert page.locator("#toggle-active, #submit-review, #discard-draft, #publish-link").count() == 0

@@ -121,7 +121,7 @@ def test_every_admin_page__has_no_nested_form_and_no_orphan_submit_button(
 
 
 def test_crawl__reaches_every_change_form_state(client, django_user_model, populated_portal):
-    """The crawl must actually visit the pages this file exists for: each state's agent and team form."""
+    """The crawl must actually visit the pages this file exists for: each state's agent, team and fragment form."""
     user = django_user_model.objects.create_superuser(username="crawl-root", password="x-crawl-123")
     client.force_login(user)
     visited: list[str] = []
@@ -134,11 +134,11 @@ def test_crawl__reaches_every_change_form_state(client, django_user_model, popul
     client.get = recording_get
     crawl(client)
     for kind, objects in populated_portal.items():
-        app = "agents" if kind == "agent" else "teams"
+        path = {"agent": "agents/agent", "team": "teams/team", "fragment": "prompts/promptfragment"}[kind]
         for state, obj in objects.items():
             pages = ("change", "versions") if state == "no_draft" else ("change", "publish", "versions")
             for page in pages:
-                url = f"/admin/{app}/{kind}/{obj.pk}/{page}/"
+                url = f"/admin/{path}/{obj.pk}/{page}/"
                 assert url in visited, f"the {page} page of the {kind} with {state} was not crawled: {url}"
     from typification.models import RoutingTable
 

@@ -32,10 +32,12 @@ def test_catalogue__every_entry_translated__none_fuzzy__placeholders_kept():
 
 def test_catalogue__compiled_file_matches_the_catalogue():
     """locale/…/django.mo is what Django reads: it must hold every translation of the .po (``make messages``)."""
-    compiled = {entry.msgid: entry.msgstr or entry.msgstr_plural for entry in polib.mofile(str(MO))}
+    compiled = {(entry.msgctxt, entry.msgid): entry.msgstr or entry.msgstr_plural for entry in polib.mofile(str(MO))}
     for entry in catalogue().translated_entries():
         expected = entry.msgstr_plural if entry.msgid_plural else entry.msgstr
-        assert compiled.get(entry.msgid) == expected, f"django.mo is stale for {entry.msgid!r}: run make messages"
+        assert compiled.get((entry.msgctxt, entry.msgid)) == expected, (
+            f"django.mo is stale for {entry.msgid!r}: run make messages"
+        )
 
 
 @pytest.mark.skipif(shutil.which("xgettext") is None, reason="GNU gettext is missing (scripts/ensure_gettext.sh)")
@@ -62,8 +64,9 @@ def test_catalogue__has_every_string_the_code_marks(tmp_path):
         check=True,
         capture_output=True,
     )
-    marked = {entry.msgid for entry in polib.pofile(str(tmp_path / "locale/pt_BR/LC_MESSAGES/django.po"))}
-    translated = {entry.msgid for entry in catalogue().translated_entries()}
+    extracted = polib.pofile(str(tmp_path / "locale/pt_BR/LC_MESSAGES/django.po"))
+    marked = {(entry.msgctxt, entry.msgid) for entry in extracted}
+    translated = {(entry.msgctxt, entry.msgid) for entry in catalogue().translated_entries()}
     assert sorted(marked - translated) == [], "marked for translation but not in locale/pt_BR (run make messages)"
 
 
@@ -137,3 +140,66 @@ def test_api__stays_english_whatever_the_language__even_after_a_portuguese_page(
     assert response.status_code == 401
     assert "Accept-Language" not in response.get("Vary", "")
     assert "Authentication credentials were not provided." in response.content.decode()  # DRF's, in English
+
+
+# --- The apps' own pages ------------------------------------------------------------------------------------
+
+
+def portuguese_page(client, user, url: str, **params) -> str:
+    client.force_login(user)
+    client.cookies["django_language"] = "pt-br"
+    response = client.get(url, params)
+    assert response.status_code == 200, url
+    return response.content.decode()
+
+
+@pytest.mark.sqlite_smoke
+def test_typification__tree_and_console_in_portuguese(client, publisher):
+    from typification.services import typification_create
+
+    typification_create(level1="PagBank", level2="Pix", level3="Pix não recebido", routing_keywords=["pix"])
+    tree = portuguese_page(client, publisher, "/admin/typification/typificationhierarchy/tree/", q="pix")
+    assert "Expandir tudo" in tree and "1 caminho corresponde a “pix”." in tree and "Roteamento no ar:" in tree
+    console = portuguese_page(client, publisher, "/admin/typification/typificationhierarchy/console/", text="pix")
+    assert "Classificar" in console and "Pontuação" in console and "Este console classifica:" in console
+    changelist = portuguese_page(client, publisher, "/admin/typification/typificationhierarchy/")
+    assert "Árvore" in changelist and "Exportar CSV" in changelist
+    assert "Palavras-chave de roteamento" in changelist
+
+
+@pytest.mark.sqlite_smoke
+def test_knowledge__list_and_import_in_portuguese(client, publisher):
+    changelist = portuguese_page(client, publisher, "/admin/knowledge/knowledgeentry/")
+    assert "Buscar pelo significado:" in changelist and "Importar CSV" in changelist
+    assert "Precisa de atualização" in changelist  # the embedding filter
+    assert "Base de conhecimento" in changelist or "base de conhecimento" in changelist
+    upload = portuguese_page(client, publisher, "/admin/knowledge/knowledgeentry/import/")
+    assert "Dois formatos são aceitos" in upload and "Arquivo CSV" in upload
+    assert "Importar as linhas válidas e ignorar as inválidas" in upload
+
+
+@pytest.mark.sqlite_smoke
+def test_evaluations__test_case_form_in_portuguese(client, publisher):
+    form = portuguese_page(client, publisher, "/admin/evaluations/evalcase/add/")
+    assert "O que a resposta deve fazer" in form and "Ferramentas que devem ser chamadas" in form
+    assert "Agente ou equipe" in form and "Deve conter" in form and "Um por linha." in form
+    runs = portuguese_page(client, publisher, "/admin/evaluations/evalrun/")
+    assert "Execuções de avaliação" in runs and "Na fila" in runs  # the state filter
+
+
+@pytest.mark.sqlite_smoke
+def test_webhooks__endpoint_form_and_delivery_log_in_portuguese(client, portal_admin):
+    form = portuguese_page(client, portal_admin, "/admin/webhooks/webhookendpoint/add/")
+    assert "Nenhum selecionado: todos os eventos." in form and "Adicionar endpoint de webhook" in form
+    log = portuguese_page(client, portal_admin, "/admin/webhooks/webhookdelivery/")
+    assert "Entregas de webhook" in log and "Falhou (será tentada de novo)" in log  # the status filter
+
+
+@pytest.mark.sqlite_smoke
+def test_audit__log_in_portuguese(client, portal_admin):
+    from audit.services import audit_record
+
+    audit_record(action="published", subject_type="agent", subject_id="cards", actor="ana", to_version=2)
+    log = portuguese_page(client, portal_admin, "/admin/audit/auditrecord/")
+    assert "Log de auditoria" in log and "O que estava no ar em cada momento" in log
+    assert "Publicado" in log and "Liberação gradual iniciada" in log  # the row's action, and the action filter

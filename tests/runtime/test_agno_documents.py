@@ -327,3 +327,27 @@ def test_catalogue_tools__agent_and_team_leader__load_strictly_and_round_trip(ru
     assert [t.name for t in team.tools] == ["escalate"]
     agent = load_agent(runtime_client.get("/api/v1/agents/cards/config").json())
     assert [t.name for t in agent.tools] == ["card_lookup"]
+
+
+def test_prompt_fragments__expanded_text_loads_strictly_and_agno_fills_the_variables(runtime_client, make_team):
+    from agno.run import RunContext
+
+    from prompts.services import fragment_create, variable_create
+    from versioning.components import get_kind
+    from versioning.services import component_publish
+
+    variable_create(actor="t", name="customer_name", type="string", required=True)
+    fragment_create(actor="t", note="n", name="tone", title="Tone", text="Fale com {{ customer_name }}.")
+    component_publish(kind=get_kind("fragment"), component_id="tone", actor="t")
+    make_team("desk", publish=True, instructions=["{{> tone }}", "Route."])
+    team_doc = runtime_client.get("/api/v1/teams/desk/config").json()
+    assert team_doc["instructions"] == ["Fale com {customer_name}.", "Route."]
+    assert team_doc["metadata"]["hive"]["prompt"]["fragments"] == {"tone": 1}
+    team = load_team(team_doc)
+    assert team.instructions == ["Fale com {customer_name}.", "Route."]
+    # Agno itself fills the placeholder from the run's session state.
+    from agno.agent._messages import format_message_with_state_variables
+
+    agent = load_agent(runtime_client.get("/api/v1/agents/cards/config").json())
+    context = RunContext(run_id="r", session_id="s", session_state={"customer_name": "Maria"})
+    assert format_message_with_state_variables(agent, team.instructions[0], context) == "Fale com Maria."

@@ -1,0 +1,114 @@
+"""Prompt fragments (named, versioned text blocks that agents and teams include) and the catalogue of the
+variables prompts may use."""
+
+from django.db import models
+from django.db.models import Q
+
+from common.db import TimeStampedModel
+
+FRAGMENT_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+VARIABLE_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+class PromptFragment(TimeStampedModel):
+    """A fragment's working copy, as business users edit it; what agents and teams include is its published
+    version (see ``versioning``), never this row."""
+
+    name = models.CharField(
+        max_length=100,
+        unique=True,
+        help_text="What prompts include it by, as {{> name }}, e.g. “tone-of-voice”: lowercase letters, digits, "
+        "hyphens and underscores. Cannot change once published.",
+    )
+    title = models.CharField(max_length=255, help_text="What people call it, e.g. “Tone of voice”.")
+    description = models.TextField(
+        blank=True, default="", help_text="When to include it (for the people who edit prompts; never sent)."
+    )
+    text = models.TextField(
+        help_text="The text included. It may include other fragments ({{> name }}) and use variables "
+        "({{ name }}) declared under Prompts › Variables."
+    )
+    version = models.CharField(max_length=50, blank=True, default="", editable=False)
+    is_active = models.BooleanField(
+        default=True, verbose_name="active", help_text="An inactive fragment cannot be included by anything new."
+    )
+    revision = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        db_table = "prompt_fragments"
+        ordering = ["name"]
+        verbose_name = "prompt fragment"
+        verbose_name_plural = "prompt fragments"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(name__regex=FRAGMENT_NAME_PATTERN),
+                name="%(app_label)s_%(class)s_name_format",
+                violation_error_message="A fragment name is lowercase letters, digits, hyphens and underscores.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(text=""),
+                name="%(app_label)s_%(class)s_text_set",
+                violation_error_message="A fragment has text.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(title=""),
+                name="%(app_label)s_%(class)s_title_set",
+                violation_error_message="Give the fragment a title.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.title} ({self.name})"
+
+
+class VariableType(models.TextChoices):
+    STRING = "string", "Text"
+    INTEGER = "integer", "Whole number"
+    NUMBER = "number", "Number"
+    BOOLEAN = "boolean", "Yes / no"
+    DATE = "date", "Date"
+
+
+class PromptVariable(TimeStampedModel):
+    """A value the runtime supplies to prompts when it runs (Agno fills ``{name}`` from the run's session state,
+    dependencies or metadata). A prompt may use only declared variables; publishing refuses any other."""
+
+    name = models.CharField(
+        max_length=100,
+        unique=True,
+        help_text="As prompts write it, {{ name }}: letters, digits and underscores, e.g. “customer_name”.",
+    )
+    type = models.CharField(max_length=10, choices=VariableType.choices, default=VariableType.STRING)
+    required = models.BooleanField(
+        default=True,
+        verbose_name="the runtime must supply it",
+        help_text="Required: a runtime that runs a prompt using it without a value is in error. Optional: the "
+        "placeholder may stay unfilled.",
+    )
+    description = models.TextField(blank=True, default="", help_text="What it holds, for the people who write prompts.")
+    example = models.CharField(max_length=255, blank=True, default="", help_text="A value, e.g. “Maria”.")
+
+    class Meta:
+        db_table = "prompt_variables"
+        ordering = ["name"]
+        verbose_name = "prompt variable"
+        verbose_name_plural = "prompt variables"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(name__regex=VARIABLE_NAME_PATTERN),
+                name="%(app_label)s_%(class)s_name_format",
+                violation_error_message="A variable name is letters, digits and underscores, not starting with a "
+                "digit.",
+            ),
+            models.CheckConstraint(
+                condition=Q(type__in=VariableType.values),
+                name="%(app_label)s_%(class)s_type_known",
+                violation_error_message="Unknown variable type.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def declaration(self) -> dict:
+        return {"type": self.type, "required": self.required}

@@ -1,0 +1,87 @@
+"""The prompts admin by role: fragments edited as drafts (no JSON anywhere), the variables catalogue, the release
+panel on a fragment's publish page, and refusals shown as messages rather than errors."""
+
+import pytest
+from django.urls import reverse
+
+from prompts.models import PromptFragment, PromptVariable
+from prompts.services import fragment_create, variable_create
+from versioning.components import get_kind
+from versioning.selectors import component_status
+from versioning.services import component_publish
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres_only]
+
+
+@pytest.fixture
+def tone(db, make_agent):
+    variable_create(actor="t", name="customer_name", type="string", required=True)
+    fragment = fragment_create(actor="t", note="n", name="tone", title="Tone", text="Oi {{ customer_name }}.")
+    component_publish(kind=get_kind("fragment"), component_id="tone", actor="t")
+    make_agent("cards", instructions=["{{> tone }}"], publish=True)
+    return fragment
+
+
+def add_fragment(client, **overrides):
+    data = {"title": "LGPD", "name": "lgpd", "description": "", "text": "Nunca repita dados.", "change_note": "new"}
+    return client.post(reverse("admin:prompts_promptfragment_add"), {**data, **overrides})
+
+
+def test_editor__adds_a_fragment__a_draft_exists(client, editor):
+    client.force_login(editor)
+    response = add_fragment(client)
+    assert response.status_code == 302
+    assert component_status("fragment", "lgpd").draft is not None
+
+
+def test_viewer__cannot_add_fragments_or_variables(client, viewer):
+    client.force_login(viewer)
+    assert add_fragment(client).status_code == 403
+    assert client.post(reverse("admin:prompts_promptvariable_add"), {"name": "x", "type": "string"}).status_code == 403
+    assert not PromptFragment.objects.exists()
+
+
+def test_fragment_form__self_include__form_error(client, editor):
+    client.force_login(editor)
+    response = add_fragment(client, text="{{> lgpd }}")
+    assert response.status_code == 200
+    assert "cannot include itself" in response.content.decode()
+    assert not PromptFragment.objects.exists()
+
+
+def test_publish_page__lists_the_agents_it_releases_with_what_changes(client, publisher, tone):
+    from prompts.services import fragment_update
+
+    fragment_update(fragment=tone, actor="t", note="warmer", text="Olá {{ customer_name }}!")
+    client.force_login(publisher)
+    page = client.get(reverse("admin:prompts_promptfragment_publish", args=[tone.pk])).content.decode()
+    assert 'id="fragment-dependents"' in page
+    assert "agent cards" in page and "changes its instructions" in page
+
+
+def test_change_page__used_by_and_rendered(client, viewer, tone):
+    client.force_login(viewer)
+    page = client.get(reverse("admin:prompts_promptfragment_change", args=[tone.pk])).content.decode()
+    assert "agent cards" in page
+    assert "Oi {customer_name}." in page
+
+
+def test_delete_used_fragment__refused_with_a_message(client, publisher, tone):
+    client.force_login(publisher)
+    response = client.post(reverse("admin:prompts_promptfragment_delete", args=[tone.pk]), {"post": "yes"}, follow=True)
+    assert "included by agent cards" in response.content.decode()
+    assert PromptFragment.objects.filter(name="tone").exists()
+
+
+def test_variables__editor_declares_one__publisher_cannot_delete_one_in_use(client, editor, publisher, tone):
+    client.force_login(editor)
+    response = client.post(
+        reverse("admin:prompts_promptvariable_add"),
+        {"name": "protocol", "type": "string", "required": "on", "description": "", "example": ""},
+    )
+    assert response.status_code == 302 and PromptVariable.objects.filter(name="protocol").exists()
+    client.force_login(publisher)
+    used = PromptVariable.objects.get(name="customer_name")
+    response = client.post(reverse("admin:prompts_promptvariable_delete", args=[used.pk]), {"post": "yes"}, follow=True)
+    assert "used by agent cards" in response.content.decode()
+    assert PromptVariable.objects.filter(name="customer_name").exists()
