@@ -9,10 +9,18 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
-from agents.forms import AgentForm, ToolForm
-from agents.models import Agent, Tool
+from agents.forms import (
+    AgentCapabilityForm,
+    AgentCapabilityFormSet,
+    AgentForm,
+    AgentKnowledgeDomainForm,
+    AgentKnowledgeDomainFormSet,
+    AgentRowsFormSet,
+    ToolForm,
+)
+from agents.models import Agent, AgentCapability, AgentKnowledgeDomain, Tool
 from agents.providers import tool_providers, unprovided_tools
-from agents.selectors import agent_config, component_tools, tool_users
+from agents.selectors import agent_config, capability_names, component_tools, knowledge_domain_names, tool_users
 from agents.services import EDITABLE_FIELDS, agent_create, agent_update, tool_create, tool_delete, tool_update
 from common.admin import ServiceBackedAdmin, adopt
 from prompts.admin_panels import rendered_prompt
@@ -33,13 +41,85 @@ def warn_unprovided_tools(request, owner, what: str) -> None:
         )
 
 
+class AgentRowsInline(admin.TabularInline):
+    """Rows that are part of the agent's configuration (capabilities, knowledge domains). Whoever may add or
+    change the agent may edit them, and they are saved with it, through the agent service, as one draft: their
+    permissions are the agent's, not their own models'."""
+
+    extra = 1
+
+    def _agent_permission(self, request, obj, action: str) -> bool:
+        if obj is None:
+            return request.user.has_perm("agents.add_agent")
+        return request.user.has_perm(f"agents.{action}_agent")
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("agents.view_agent") or request.user.has_perm("agents.change_agent")
+
+    def has_add_permission(self, request, obj=None):
+        return self._agent_permission(request, obj, "change")
+
+    def has_change_permission(self, request, obj=None):
+        return self._agent_permission(request, obj, "change")
+
+    def has_delete_permission(self, request, obj=None):
+        return self._agent_permission(request, obj, "change")
+
+
+class AgentCapabilityInline(AgentRowsInline):
+    model = AgentCapability
+    form = AgentCapabilityForm
+    formset = AgentCapabilityFormSet
+    fields = ("name", "description", "parameters")
+    verbose_name = "capability"
+    verbose_name_plural = "capabilities (what the agent can do, in order)"
+
+
+class AgentKnowledgeDomainInline(AgentRowsInline):
+    model = AgentKnowledgeDomain
+    form = AgentKnowledgeDomainForm
+    formset = AgentKnowledgeDomainFormSet
+    fields = ("domain", "priority", "description")
+    ordering = ("priority",)
+    verbose_name = "knowledge domain"
+    verbose_name_plural = "knowledge domains (1 = the agent's main domain)"
+
+
+class CapabilityFilter(admin.SimpleListFilter):
+    title = "capability"
+    parameter_name = "capability"
+
+    def lookups(self, request, model_admin):
+        return [(name, name) for name in capability_names()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(capability_rows__name=self.value()) if self.value() else queryset
+
+
+class KnowledgeDomainFilter(admin.SimpleListFilter):
+    title = "knowledge domain"
+    parameter_name = "knowledge_domain"
+
+    def lookups(self, request, model_admin):
+        return [(domain, domain) for domain in knowledge_domain_names()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(knowledge_domain_rows__domain=self.value()) if self.value() else queryset
+
+
 @admin.register(Agent)
 class AgentAdmin(VersionedComponentAdmin):
     kind_type = "agent"
     form = AgentForm
+    inlines = [AgentCapabilityInline, AgentKnowledgeDomainInline]
     list_display = ("name", "agent_id", "status_badges", "model_display", "team_list", "updated_at")
     list_display_links = ("name", "agent_id")
-    list_filter = ("is_active", ("model_provider", admin.AllValuesFieldListFilter))
+    list_filter = (
+        "is_active",
+        ("model_provider", admin.AllValuesFieldListFilter),
+        CapabilityFilter,
+        KnowledgeDomainFilter,
+    )
     search_fields = ("agent_id", "name", "role", "description", "system_prompt")
     ordering = ("name",)
     list_per_page = 50
@@ -117,6 +197,20 @@ class AgentAdmin(VersionedComponentAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
+        # Capabilities and knowledge domains arrive with the inline formsets: the whole save (one service call,
+        # one draft) happens in save_related.
+        return
+
+    def save_formset(self, request, form, formset, change):
+        # The rows are written by the agent service (save_related), not by the formset.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+    def save_related(self, request, form, formsets, change):
+        obj = form.instance
+        for formset in formsets:
+            self.save_formset(request, form, formset, change)
+            if isinstance(formset, AgentRowsFormSet):
+                setattr(obj, formset.config_key, formset.rows())
         fields = {name: getattr(obj, name) for name in EDITABLE_FIELDS}
         note = form.cleaned_data["change_note"]
         if change:

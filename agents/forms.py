@@ -1,14 +1,15 @@
 """The agent form business users fill in (a large prompt editor, instructions as a list, tools picked from the
-catalogue) and the catalogue's tool form (parameters as rows, never as JSON unless they need more)."""
+catalogue, capabilities and knowledge domains as inline rows) and the catalogue's tool form (parameters as rows,
+never as JSON unless they need more)."""
 
 from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
 
-from agents.models import Agent, Tool
+from agents.models import Agent, AgentCapability, AgentKnowledgeDomain, Tool
 from agents.selectors import tool_list
-from agents.services import agent_validate, tool_validate
+from agents.services import agent_validate, capability_problems, knowledge_domain_problems, tool_validate
 from common.widgets import (
     KeyValueField,
     LimitedJSONFormField,
@@ -126,6 +127,110 @@ class AgentForm(ToolPickerFormMixin, ComponentFormMixin, forms.ModelForm):
 
     def validate_component(self, instance):
         agent_validate(instance)
+
+
+class AgentRowForm(forms.ModelForm):
+    """A capability or knowledge domain row of the agent form. Its rules across rows (twice the same name, a
+    shared priority) are the formset's, and the rows are written by the agent service, not by this form."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A table's cells have column headings, not <label>s: each field says what it is to assistive technology.
+        what = self._meta.model._meta.verbose_name
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("aria-label", f"{what} {str(field.label).lower()}")
+
+    def validate_unique(self):
+        return
+
+    def validate_constraints(self, exclude=None):
+        return
+
+
+class AgentCapabilityForm(AgentRowForm):
+    parameters = LimitedJSONFormField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 40, "class": "hive-json", "spellcheck": "false"}),
+        help_text='Optional settings as a JSON object, e.g. {"max_amount": 500}.',
+    )
+
+    class Meta:
+        model = AgentCapability
+        fields = ("name", "description", "parameters")
+        widgets = {"description": forms.Textarea(attrs={"rows": 2, "cols": 50})}
+
+    def clean_parameters(self):
+        value = self.cleaned_data.get("parameters")
+        if value in (None, ""):
+            return {}
+        if not isinstance(value, dict):
+            raise ValidationError(
+                'Write the parameters as a JSON object in braces, e.g. {"max_amount": 500}, or leave them empty.'
+            )
+        return value
+
+
+class AgentKnowledgeDomainForm(AgentRowForm):
+    class Meta:
+        model = AgentKnowledgeDomain
+        fields = ("domain", "priority", "description")
+        widgets = {"description": forms.Textarea(attrs={"rows": 2, "cols": 50})}
+
+
+class AgentRowsFormSet(forms.BaseInlineFormSet):
+    """The rows of one inline (capabilities or knowledge domains) as the configuration holds them (``rows()``),
+    checked by the agent service's own rules so that a save never fails after the form said yes."""
+
+    #: The agent's attribute the rows are set on (``agent.capabilities = rows``).
+    config_key = ""
+    fields_in_config: tuple[str, ...] = ()
+
+    @staticmethod
+    def problems(rows: list[dict]) -> list[str]:
+        raise NotImplementedError
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].widget.attrs["aria-label"] = f"Delete this {self.model._meta.verbose_name}"
+
+    def rows(self) -> list[dict]:
+        rows = []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if not data or data.get("DELETE"):
+                continue
+            rows.append({name: data.get(name) for name in self.fields_in_config})
+        return rows
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        problems = self.problems(self.rows())
+        if problems:
+            raise ValidationError(problems)
+
+    def validate_unique(self):
+        return  # the rows are replaced as a whole by the service: swapping two names or priorities is fine
+
+
+class AgentCapabilityFormSet(AgentRowsFormSet):
+    config_key = "capabilities"
+    fields_in_config = ("name", "description", "parameters")
+
+    @staticmethod
+    def problems(rows: list[dict]) -> list[str]:
+        return capability_problems([{**row, "description": row["description"] or ""} for row in rows])
+
+
+class AgentKnowledgeDomainFormSet(AgentRowsFormSet):
+    config_key = "knowledge_domains"
+    fields_in_config = ("domain", "priority", "description")
+
+    @staticmethod
+    def problems(rows: list[dict]) -> list[str]:
+        return knowledge_domain_problems([{**row, "description": row["description"] or ""} for row in rows])
 
 
 class ToolForm(forms.ModelForm):

@@ -1,6 +1,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -52,7 +53,44 @@ class ToolLinkMixin:
         return tool["name"] if set(tool) == {"name"} else tool
 
 
-class Agent(ToolUser, TimeStampedModel):
+class CapabilityUser:
+    """An agent's capabilities and knowledge domains (``capability_rows``: ``AgentCapability``,
+    ``knowledge_domain_rows``: ``AgentKnowledgeDomain``), spoken of as lists like its tools: setting
+    ``capabilities`` / ``knowledge_domains`` holds a list until a service writes it into rows
+    (``agents.services.agent_rows_set``); reading gives that list, or what the rows say, in the versioned
+    configuration's shape (``{name, description, parameters}`` in order; ``{domain, priority, description}``
+    by priority)."""
+
+    _pending_capabilities: list | None = None
+    _pending_knowledge_domains: list | None = None
+
+    def _rows(self, relation: str) -> list:
+        if self._state.adding:  # type: ignore[attr-defined]
+            return []
+        return [row.spec() for row in getattr(self, relation).all()]
+
+    @property
+    def capabilities(self) -> list:
+        if self._pending_capabilities is not None:
+            return self._pending_capabilities
+        return self._rows("capability_rows")
+
+    @capabilities.setter
+    def capabilities(self, value: list) -> None:
+        self._pending_capabilities = value
+
+    @property
+    def knowledge_domains(self) -> list:
+        if self._pending_knowledge_domains is not None:
+            return self._pending_knowledge_domains
+        return self._rows("knowledge_domain_rows")
+
+    @knowledge_domains.setter
+    def knowledge_domains(self, value: list) -> None:
+        self._pending_knowledge_domains = value
+
+
+class Agent(CapabilityUser, ToolUser, TimeStampedModel):
     """An agent's working configuration, as business users edit it.
 
     The runtime never reads this row: it reads the agent's published version (see ``versioning``).
@@ -348,3 +386,113 @@ class AgentTool(ToolLinkMixin, models.Model):
 
     def __str__(self):
         return f"{self.agent.agent_id} → {self.tool.name}"
+
+
+# --- Capabilities and knowledge domains ---------------------------------------------------------------
+
+
+class AgentCapability(models.Model):
+    """Something the agent can do, with the settings it does it with (e.g. “refund” with a maximum amount).
+    Part of the agent's versioned configuration: the runtime reads it from ``metadata.hive.capabilities``."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="capability_rows")
+    name = models.CharField(
+        max_length=100,
+        validators=[slug_validator],
+        help_text="A short identifier, e.g. “refunds” or “card-block”: lowercase letters, digits, hyphens, "
+        "underscores.",
+    )
+    description = models.TextField(
+        blank=True,
+        default="",
+        help_text="What the agent can do, in a sentence people and the runtime can read.",
+    )
+    parameters = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Settings of this capability as a JSON object, e.g. {"max_amount": 500}; empty for none.',
+    )
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        db_table = "agent_capabilities"
+        ordering = ["position"]
+        verbose_name = "capability"
+        verbose_name_plural = "capabilities"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agent", "name"],
+                name="%(app_label)s_%(class)s_name_once",
+                violation_error_message="An agent has a capability once.",
+            ),
+            models.UniqueConstraint(
+                fields=["agent", "position"],
+                name="%(app_label)s_%(class)s_position_unique",
+                violation_error_message="Two capabilities of an agent cannot share a position.",
+            ),
+            models.CheckConstraint(
+                condition=Q(name__regex=SLUG_PATTERN),
+                name="%(app_label)s_%(class)s_name_slug",
+                violation_error_message="A capability name is lowercase letters, digits, hyphens and underscores.",
+            ),
+            json_object_constraint("parameters"),
+        ]
+
+    def __str__(self):
+        return f"{self.agent.agent_id}: {self.name}"
+
+    def spec(self) -> dict:
+        """This capability as the agent's configuration holds it."""
+        return {"name": self.name, "description": self.description, "parameters": dict(self.parameters or {})}
+
+
+class AgentKnowledgeDomain(models.Model):
+    """A field of knowledge the agent covers, with its priority (1 first) when the runtime picks who answers
+    or what to search first. Part of the agent's versioned configuration (``metadata.hive.knowledge_domains``)."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="knowledge_domain_rows")
+    domain = models.CharField(
+        max_length=100,
+        validators=[slug_validator],
+        help_text="A short identifier, e.g. “credit-cards” or “pix”: lowercase letters, digits, hyphens, underscores.",
+    )
+    priority = models.PositiveIntegerField(
+        validators=[MinValueValidator(1)],
+        help_text="1 is the agent's main domain; each domain of an agent has its own priority.",
+    )
+    description = models.TextField(blank=True, default="", help_text="What this domain covers.")
+
+    class Meta:
+        db_table = "agent_knowledge_domains"
+        ordering = ["priority"]
+        verbose_name = "knowledge domain"
+        verbose_name_plural = "knowledge domains"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agent", "domain"],
+                name="%(app_label)s_%(class)s_domain_once",
+                violation_error_message="An agent lists a knowledge domain once.",
+            ),
+            models.UniqueConstraint(
+                fields=["agent", "priority"],
+                name="%(app_label)s_%(class)s_priority_unique",
+                violation_error_message="Two knowledge domains of an agent cannot share a priority.",
+            ),
+            models.CheckConstraint(
+                condition=Q(domain__regex=SLUG_PATTERN),
+                name="%(app_label)s_%(class)s_domain_slug",
+                violation_error_message="A knowledge domain is lowercase letters, digits, hyphens and underscores.",
+            ),
+            models.CheckConstraint(
+                condition=Q(priority__gte=1),
+                name="%(app_label)s_%(class)s_priority_positive",
+                violation_error_message="Priorities start at 1.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.agent.agent_id}: {self.domain} ({self.priority})"
+
+    def spec(self) -> dict:
+        """This domain as the agent's configuration holds it."""
+        return {"domain": self.domain, "priority": self.priority, "description": self.description}

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.models import EMPTY_PARAMETERS, Agent, AgentTool, Tool, ToolLinkMixin, ToolUser
+from agents.models import (
+    EMPTY_PARAMETERS,
+    Agent,
+    AgentCapability,
+    AgentKnowledgeDomain,
+    AgentTool,
+    Tool,
+    ToolLinkMixin,
+    ToolUser,
+)
 from common.agno_spec import DEFAULT_AGENT_PARAMETERS
 from prompts.selectors import expand_prompt_config
 
@@ -86,6 +95,44 @@ def tool_users(tool: Tool) -> list[str]:
     return sorted(users)
 
 
+def capability_specs(value: Any) -> Any:
+    """Capabilities as the configuration holds them: ``{name, description, parameters}`` each, in order. A bare
+    name is a capability without description or parameters; what is not a name or a mapping is left as it is,
+    for ``agents.services.agent_validate`` to name."""
+    if not isinstance(value, list):
+        return value
+    specs: list = []
+    for spec in value:
+        if isinstance(spec, str):
+            spec = {"name": spec}
+        if isinstance(spec, dict):
+            spec = {"name": spec.get("name"), "description": "", "parameters": {}, **spec}
+            spec.update(
+                {key: default for key, default in (("description", ""), ("parameters", {})) if spec[key] is None}
+            )
+        specs.append(spec)
+    return specs
+
+
+def knowledge_domain_specs(value: Any) -> Any:
+    """Knowledge domains as the configuration holds them: ``{domain, priority, description}`` each, by priority.
+    A bare domain takes its place in the list as its priority."""
+    if not isinstance(value, list):
+        return value
+    specs: list = []
+    for place, spec in enumerate(value, start=1):
+        if isinstance(spec, str):
+            spec = {"domain": spec, "priority": place}
+        if isinstance(spec, dict):
+            spec = {"domain": spec.get("domain"), "priority": spec.get("priority"), "description": "", **spec}
+            if spec["description"] is None:
+                spec["description"] = ""
+        specs.append(spec)
+    if all(isinstance(s, dict) and type(s["priority"]) is int for s in specs):
+        specs.sort(key=lambda s: s["priority"])
+    return specs
+
+
 def agent_config(agent: Agent) -> dict:
     """The agent's runtime configuration in Agno's parameter names (``Agent(**config)`` after the model
     is resolved). Built from the working copy; what the runtime gets is the published snapshot of it."""
@@ -103,6 +150,13 @@ def agent_config(agent: Agent) -> dict:
         },
         "tools": agent_tools(agent),
     }
+    # Left out when empty, so the configurations (and content hashes) of agents without them stay as they were.
+    capabilities = capability_specs(agent.capabilities)
+    if capabilities:
+        config["capabilities"] = capabilities
+    domains = knowledge_domain_specs(agent.knowledge_domains)
+    if domains:
+        config["knowledge_domains"] = domains
     config.update(DEFAULT_AGENT_PARAMETERS)
     config.update(agent.parameters or {})
     return expand_prompt_config(config)
@@ -110,3 +164,13 @@ def agent_config(agent: Agent) -> dict:
 
 def agent_list():
     return Agent.objects.order_by("name", "agent_id")
+
+
+def capability_names():
+    """Every capability name some agent has, sorted (the admin's filter choices)."""
+    return AgentCapability.objects.order_by("name").values_list("name", flat=True).distinct()
+
+
+def knowledge_domain_names():
+    """Every knowledge domain some agent lists, sorted (the admin's filter choices)."""
+    return AgentKnowledgeDomain.objects.order_by("domain").values_list("domain", flat=True).distinct()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from agents.models import Agent, Tool, ToolUser, ToolVersion
+from agents.models import Agent, AgentCapability, AgentKnowledgeDomain, Tool, ToolUser, ToolVersion
 from agents.selectors import (
+    capability_specs,
+    knowledge_domain_specs,
     link_owner_field,
     normal_parameters,
     tool_link_for,
@@ -28,7 +31,9 @@ from common.agno_spec import (
     validate_parameters,
     validate_tools,
 )
+from common.json_limits import JSONLimitError, check_json_value
 from common.services import apply_fields
+from common.validators import SLUG_PATTERN
 from prompts.selectors import source_config
 from versioning.components import get_kind, kind_for_model
 from versioning.services import check_revision, draft_save, record_created
@@ -45,7 +50,13 @@ EDITABLE_FIELDS = (
     "instructions",
     "tools",
     "parameters",
+    "capabilities",
+    "knowledge_domains",
 )
+CAPABILITY_KEYS = ("name", "description", "parameters")
+KNOWLEDGE_DOMAIN_KEYS = ("domain", "priority", "description")
+_SLUG = re.compile(SLUG_PATTERN)
+_SLUG_RULE = "lowercase letters, digits, hyphens and underscores, at most 100"
 
 
 def agent_validate(agent: Agent) -> None:
@@ -55,10 +66,146 @@ def agent_validate(agent: Agent) -> None:
         lambda: validate_instructions(agent.instructions),
         lambda: validate_tools(agent.tools),
         lambda: validate_parameters(agent.parameters, kind="agent"),
+        lambda: validate_capabilities(agent.capabilities),
+        lambda: validate_knowledge_domains(agent.knowledge_domains),
     )
     if errors:
         raise ValidationError(errors)
     agent.full_clean()
+
+
+def _slug_problem(value: Any, what: str) -> str | None:
+    if not isinstance(value, str) or not _SLUG.match(value) or len(value) > 100:
+        return f"the {what} {value!r} must be {_SLUG_RULE}."
+    return None
+
+
+def _text_problem(value: Any, what: str) -> str | None:
+    if not isinstance(value, str):
+        return f"the {what} must be text."
+    try:
+        check_json_value(value)
+    except JSONLimitError as exc:
+        return f"the {what}: {exc}"
+    return None
+
+
+def capability_problems(value: Any) -> list[str]:
+    """What is wrong with a list of capabilities (names or ``{name, description, parameters}``), each problem
+    naming the capability by its number: the rules the rows' constraints hold, said before a row is written."""
+    specs = capability_specs(value)
+    if not isinstance(specs, list):
+        return ["Capabilities must be a list."]
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for number, spec in enumerate(specs, start=1):
+        label = f"Capability {number}"
+        if not isinstance(spec, dict):
+            problems.append(f"{label} must be a name or a mapping of name, description and parameters.")
+            continue
+        unknown = sorted((key for key in spec if key not in CAPABILITY_KEYS), key=str)
+        if unknown:
+            problems.append(f"{label}: unknown key “{unknown[0]}” (a capability has {', '.join(CAPABILITY_KEYS)}).")
+        name = spec["name"]
+        problem = _slug_problem(name, "name")
+        if problem is None and name in seen:
+            problem = f"“{name}” is listed twice (also capability {seen[name]})."
+        elif problem is None:
+            seen[name] = number
+            label = f"{label} ({name})"
+        if problem:
+            problems.append(f"{label}: {problem}")
+        problem = _text_problem(spec["description"], "description")
+        if problem:
+            problems.append(f"{label}: {problem}")
+        parameters = spec["parameters"]
+        if not isinstance(parameters, dict):
+            problems.append(f'{label}: the parameters must be a JSON object, e.g. {{"max_amount": 500}}.')
+        else:
+            try:
+                check_json_value(parameters, path="parameters")
+            except JSONLimitError as exc:
+                problems.append(f"{label}: {exc}")
+    return problems
+
+
+def knowledge_domain_problems(value: Any) -> list[str]:
+    """What is wrong with a list of knowledge domains (domains, or ``{domain, priority, description}``), each
+    problem naming the domain by its number."""
+    specs = knowledge_domain_specs(value)
+    if not isinstance(specs, list):
+        return ["Knowledge domains must be a list."]
+    problems: list[str] = []
+    domains: dict[str, int] = {}
+    priorities: dict[int, str] = {}
+    for number, spec in enumerate(specs, start=1):
+        label = f"Knowledge domain {number}"
+        if not isinstance(spec, dict):
+            problems.append(f"{label} must be a domain or a mapping of domain, priority and description.")
+            continue
+        unknown = sorted((key for key in spec if key not in KNOWLEDGE_DOMAIN_KEYS), key=str)
+        if unknown:
+            problems.append(
+                f"{label}: unknown key “{unknown[0]}” (a knowledge domain has {', '.join(KNOWLEDGE_DOMAIN_KEYS)})."
+            )
+        domain = spec["domain"]
+        problem = _slug_problem(domain, "domain")
+        if problem is None and domain in domains:
+            problem = f"“{domain}” is listed twice."
+        elif problem is None:
+            domains[domain] = number
+            label = f"{label} ({domain})"
+        if problem:
+            problems.append(f"{label}: {problem}")
+        priority = spec["priority"]
+        if type(priority) is not int or priority < 1:
+            problems.append(f"{label}: the priority must be a whole number from 1, not {priority!r}.")
+        elif priority in priorities:
+            problems.append(f"{label}: priority {priority} is already {priorities[priority]}'s.")
+        else:
+            priorities[priority] = domain if isinstance(domain, str) else f"domain {number}"
+        problem = _text_problem(spec["description"], "description")
+        if problem:
+            problems.append(f"{label}: {problem}")
+    return problems
+
+
+def validate_capabilities(value: Any) -> None:
+    problems = capability_problems(value)
+    if problems:
+        raise ValidationError({"capabilities": problems})
+
+
+def validate_knowledge_domains(value: Any) -> None:
+    problems = knowledge_domain_problems(value)
+    if problems:
+        raise ValidationError({"knowledge_domains": problems})
+
+
+def _rows_replace(agent: Agent, relation: str, rows: list) -> None:
+    getattr(agent, relation).all().delete()
+    for row in rows:
+        row.full_clean(exclude=["agent"], validate_constraints=False)  # the constraints: the database's, at insert
+    if rows:
+        type(rows[0]).objects.bulk_create(rows)
+    getattr(agent, "_prefetched_objects_cache", {}).pop(relation, None)
+
+
+def agent_rows_set(agent: Agent) -> None:
+    """Write the capabilities and knowledge domains set on ``agent`` (``agent.capabilities = [...]``, validated
+    by ``agent_validate``) into its rows; what was not set is left as it is."""
+    if agent._pending_capabilities is not None:
+        specs = capability_specs(agent._pending_capabilities)
+        capabilities = [
+            AgentCapability(agent=agent, position=position, **spec) for position, spec in enumerate(specs, start=1)
+        ]
+        _rows_replace(agent, "capability_rows", capabilities)
+        agent._pending_capabilities = None
+    if agent._pending_knowledge_domains is not None:
+        specs = knowledge_domain_specs(agent._pending_knowledge_domains)
+        domains = [AgentKnowledgeDomain(agent=agent, **spec) for spec in specs]
+        _rows_replace(agent, "knowledge_domain_rows", domains)
+        agent._pending_knowledge_domains = None
 
 
 def tool_links_set(owner: ToolUser, *, actor: Any, note: str) -> None:
@@ -109,6 +256,7 @@ def agent_create(*, actor: Any, note: str, **fields) -> Agent:
     agent_validate(agent)
     agent.save()
     tool_links_set(agent, actor=actor, note=note)
+    agent_rows_set(agent)
     kind = get_kind("agent")
     record_created(kind=kind, obj=agent, actor=actor, note=note)
     draft_save(kind=kind, obj=agent, actor=actor, note=note)
@@ -140,6 +288,7 @@ def agent_update(
     current.revision += 1
     current.save()
     tool_links_set(current, actor=actor, note=note)
+    agent_rows_set(current)
     draft_save(kind=kind, obj=current, actor=actor, note=note)
     return current
 
@@ -154,6 +303,8 @@ def agent_restore(agent: Agent, config: dict) -> None:
     agent.instructions = list(config.pop("instructions", None) or [])
     agent.system_prompt = config.pop("system_message", None) or ""
     agent.tools = list(config.pop("tools", None) or [])
+    agent.capabilities = list(config.pop("capabilities", None) or [])
+    agent.knowledge_domains = list(config.pop("knowledge_domains", None) or [])
     agent.model_provider = normalize_provider(model.get("provider", agent.model_provider))
     agent.model_name = model.get("id", agent.model_name)
     agent.model_settings = dict(model.get("params") or {})
@@ -166,7 +317,10 @@ def agent_restore(agent: Agent, config: dict) -> None:
     agent.parameters = parameters
     if not agent._state.adding:  # rollback and discard save the restored fields themselves: the links are written here
         validate_tools(agent.tools)
+        validate_capabilities(agent.capabilities)
+        validate_knowledge_domains(agent.knowledge_domains)
         tool_links_set(agent, actor=None, note=f"Restored with agent {agent.agent_id}")
+        agent_rows_set(agent)
 
 
 # --- The tool catalogue ---------------------------------------------------------------------------------

@@ -15,6 +15,9 @@ receives is what Agno 3.1's ``Agent.to_dict()`` / ``Team.to_dict()`` write, so t
 * A team's ``members`` are Agno member references ``{"type": "agent", "agent_id": ...}``; the referenced
   members' documents are delivered in the same response under ``metadata.hive.components.agents``, so
   one fetch is one consistent snapshot.
+* An agent's capabilities (``{name, description, parameters}`` in order) and knowledge domains (``{domain,
+  priority, description}`` by priority) are not Agno parameters: they travel in ``metadata.hive.capabilities``
+  and ``metadata.hive.knowledge_domains``, where ``Agent.from_dict`` leaves them to the runtime.
 * Portal data sits under ``metadata.hive`` (version, content hash, published_at, members' versions).
   What Agno cannot rebuild from a document (a ``db`` without a URL) and keys that are not Agno
   parameters are kept under ``metadata.hive`` too, rather than dropped: ``db`` and ``parameters``.
@@ -39,6 +42,8 @@ from common.agno_spec import (
 
 # A function without declared parameters, as ``Function`` defaults it.
 EMPTY_PARAMETERS = {"type": "object", "properties": {}, "required": []}
+# Configuration keys the portal keeps beside Agno's, each in a place of its own under ``metadata.hive``.
+HIVE_KEYS = ("capabilities", "knowledge_domains")
 # Tool keys that are part of Agno's serialized Function; anything else on a portal tool is portal data.
 FUNCTION_KEYS = ("name", "description", "parameters", "strict", "requires_confirmation", "external_execution")
 
@@ -128,6 +133,8 @@ def _document(config: dict, hive: dict, known: frozenset) -> dict:
                 hive["tools"] = settings
         elif key == "db":
             hive["db"] = value  # Agno cannot rebuild a db from a dict without a URL: the runtime supplies it
+        elif key in HIVE_KEYS:
+            hive[key] = value
         elif key == "prompt":
             # The texts are expanded already; the runtime learns which fragment versions they hold and which
             # variables it must supply ({name} in the text, filled by Agno from the run's state or dependencies).
@@ -275,6 +282,9 @@ def portal_config(kind: str, document: dict) -> dict:
                 config.pop(flag)  # what the mode sets anyway
     if hive.get("db") is not None:
         config["db"] = hive["db"]
+    for key in HIVE_KEYS:
+        if hive.get(key):
+            config[key] = hive[key]
     config.update(hive.get("parameters") or {})
     if metadata:
         config["metadata"] = metadata

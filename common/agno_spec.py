@@ -341,7 +341,8 @@ RESERVED_KEYS = frozenset(
     {"id", "agent_id", "team_id", "name", "description", "role", "instructions", "system_message", "tools",
      "model", "members", "mode", "version"}
 )  # fmt: skip
-RESERVED_AGENT_KEYS = RESERVED_KEYS
+# An agent's capabilities and knowledge domains are rows of their own (agents.models), not free parameters.
+RESERVED_AGENT_KEYS = RESERVED_KEYS | {"capabilities", "knowledge_domains"}
 RESERVED_TEAM_KEYS = RESERVED_KEYS - {"role"}
 
 # Model settings whose type and range the portal knows; others pass through to the model class.

@@ -26,6 +26,9 @@ into the runtime configuration in Agno 3's parameter names:
 * A top-level key that is an Agno parameter (``db``, ``dependencies``, ``tool_choice``, …) is kept as
   it is. A top-level mapping that is not one (Hive's grouping sections ``memory:``, ``display:``,
   ``streaming:``, ``events:``, …) is flattened: its Agno parameters join the top level.
+* An agent's ``capabilities:`` (names, or ``{name, description, parameters}``) and ``knowledge_domains:``
+  (domains in priority order, or ``{domain, priority, description}``) are read as the portal's; the column names
+  of Hive's instruction tables (``capability_name``, ``domain_name``, ``priority_level``) are mapped, with a warning.
 * Nothing else is dropped: keys Agno does not know (``mcp_servers``, ``success_criteria``,
   ``enable_knowledge``, ``memory.memory_retention_days``, ``display.show_tool_calls``, …) are kept
   under ``metadata.hive_source`` in their original grouping, where the runtime can still read them.
@@ -57,6 +60,8 @@ HIVE_RENAMES: dict[str, str] = dict(AGNO3_RENAMES)
 # Hive's knowledge_filter: keys → the portal's knowledge binding (relevance_threshold is a similarity,
 # the binding holds a cosine distance: max_distance = 1 - relevance_threshold).
 _KNOWLEDGE_FILTER_KEYS = {"business_unit": "business_unit", "category": "category", "max_results": "max_results"}
+# Hive's instruction tables (AGENT_CAPABILITY, AGENT_KNOWLEDGE_DOMAIN) → the portal's capability / domain keys.
+_ROW_RENAMES = {"capability_name": "name", "domain_name": "domain", "priority_level": "priority"}
 # Hive's provider names → Agno 3's, where they differ from ``normalize_provider``'s aliases.
 HIVE_PROVIDERS: dict[str, str] = {"openai": "openai-chat"}
 _MODEL_ID_PROVIDERS = ((r"^(gpt-|o1|o3|o4|chatgpt-)", "openai-chat"), (r"^claude", "anthropic"), (r"^gemini", "google"))
@@ -121,6 +126,8 @@ class _HiveReader:
         elif name == "members" and self.kind == "team":
             self.put("members", value, path)
             self.member_lines = [self.src.get((*path, index)) for index in range(len(value or []))]
+        elif name in ("capabilities", "knowledge_domains") and self.kind == "agent":
+            self.rows(name, value, path)
         elif name == "model":
             self.model(value, path)
         elif name == "metadata":
@@ -163,6 +170,25 @@ class _HiveReader:
                 self.bind("max_distance", round(1 - float(item), 6), child_path)
             else:
                 self.keep(child_path, item)
+
+    def rows(self, name: str, value: Any, path: tuple) -> None:
+        """An agent's ``capabilities:`` / ``knowledge_domains:`` (a list of names, or of mappings), each item's line
+        remembered for errors. The column names of Hive's instruction tables (``capability_name``,
+        ``domain_name``, ``priority_level``) are read as the portal's, with a warning."""
+        if not isinstance(value, list):
+            raise self.fail(path, f"{dotted(path)} must be a list.")
+        items = []
+        for index, item in enumerate(value):
+            item_path = (*path, index)
+            self.doc.lines.setdefault(f"{name}.{index}", self.src.get(item_path, self.src.get(path, self.doc.line)))
+            if isinstance(item, dict):
+                item = dict(item)
+                for old, new in _ROW_RENAMES.items():
+                    if old in item and new not in item:
+                        self.warn((*item_path, old), f"“{old}” is called “{new}” in the portal; imported as {new}.")
+                        item[new] = item.pop(old)
+            items.append(item)
+        self.put(name, items, path)
 
     def identity(self) -> None:
         block = self.value[self.kind]

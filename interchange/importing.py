@@ -61,6 +61,8 @@ _FIELD_KEYS = {
     "model_settings": "model.params",
     "system_prompt": "system_message",
 }
+# How the agent service names an item of a list field in its messages (agents.services.capability_problems).
+_ROW_LABELS = {"capabilities": "Capability", "knowledge_domains": "Knowledge domain"}
 
 
 class Action:
@@ -477,6 +479,10 @@ def _located(doc: ComponentDocument, exc: ValidationError) -> list[ConfigFileErr
                 model = doc.config.get("model") or {}
                 setting = _named_key(message, model.get("params") or {} if isinstance(model, dict) else {})
                 key = f"model.params.{setting}" if setting else "model"
+            elif field_name in _ROW_LABELS:
+                # "Capability 2 (refunds): …" is about the file's second capability: its own line.
+                number = re.match(rf"{_ROW_LABELS[field_name]} (\d+)\b", message)
+                key = f"{field_name}.{int(number.group(1)) - 1}" if number else field_name
             elif field_name == "members":
                 agent_id = _named_key(message, {m["agent_id"]: 1 for m in doc.config.get("members", [])})
                 key = f"members.@{agent_id}" if agent_id else "members"

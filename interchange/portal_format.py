@@ -132,6 +132,6 @@ def check_shapes(doc: ComponentDocument) -> None:
             raise doc.error(key, f"{key} must be a mapping with provider, id and params (or “provider:model_id”).")
     if isinstance(config.get("instructions"), str):
         config["instructions"] = [config["instructions"]]
-    for key in ("instructions", "tools"):
+    for key in ("instructions", "tools", "capabilities", "knowledge_domains"):
         if config.get(key) is not None and not isinstance(config[key], list):
             raise doc.error(key, f"{key} must be a list.")

@@ -70,7 +70,7 @@ def dump_document(
 # byte-identical, whichever database it came from.
 _KEY_ORDER = (
     "id", "name", "description", "role", "mode", "model", "instructions", "system_message", "expected_output",
-    "additional_context", "tools", "members",
+    "additional_context", "tools", "capabilities", "knowledge_domains", "members",
 )  # fmt: skip
 _MODEL_KEY_ORDER = ("provider", "id", "params")
 

@@ -139,9 +139,18 @@ def team_document(team_id: str, *, environment: str | None = None, candidate: bo
     return document
 
 
-def agent_index(environment: str | None = None) -> list[dict]:
+def agent_index(
+    environment: str | None = None, *, capability: str | None = None, knowledge_domain: str | None = None
+) -> list[dict]:
+    """The agents ``environment`` serves; with ``capability`` / ``knowledge_domain``, only those whose served
+    configuration has that capability / lists that knowledge domain (what the runtime gets, not the drafts)."""
     environment = environment or first_environment()
     active = _active_ids(Agent, "agent_id")
+    versions = _published("agent", environment)
+    if capability:
+        versions = versions.filter(config__capabilities__contains=[{"name": capability}])
+    if knowledge_domain:
+        versions = versions.filter(config__knowledge_domains__contains=[{"domain": knowledge_domain}])
     return [
         {
             "id": r["component_id"],
@@ -149,9 +158,7 @@ def agent_index(environment: str | None = None) -> list[dict]:
             "published_at": r["published_at"].isoformat(),
             "content_hash": r["content_hash"],
         }
-        for r in _published("agent", environment)
-        .order_by("component_id")
-        .values("component_id", "version", "published_at", "content_hash")
+        for r in versions.order_by("component_id").values("component_id", "version", "published_at", "content_hash")
         if r["component_id"] in active
     ]
 

@@ -61,6 +61,18 @@ class ComponentsSerializer(serializers.Serializer):
     agents = AgentMapField(help_text="Member agent id → its document, from the same published state.")
 
 
+class CapabilitySerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="A lowercase identifier, e.g. `refunds`.")
+    description = serializers.CharField(allow_blank=True)
+    parameters = serializers.DictField(help_text='The capability\'s settings, e.g. `{"max_amount": 500}`.')
+
+
+class KnowledgeDomainSerializer(serializers.Serializer):
+    domain = serializers.CharField(help_text="A lowercase identifier, e.g. `credit-cards`.")
+    priority = serializers.IntegerField(min_value=1, help_text="1 first; unique per agent.")
+    description = serializers.CharField(allow_blank=True)
+
+
 class HiveMetadataSerializer(serializers.Serializer):
     version = serializers.IntegerField(help_text="The portal's version number of this configuration.")
     published_at = serializers.DateTimeField(allow_null=True)
@@ -86,6 +98,12 @@ class HiveMetadataSerializer(serializers.Serializer):
     )
     mode_flags = serializers.ListField(
         child=serializers.CharField(), required=False, help_text="Teams: flags present only because the mode sets them."
+    )
+    capabilities = CapabilitySerializer(
+        many=True, required=False, help_text="Agents: what the agent can do, in order (absent when none)."
+    )
+    knowledge_domains = KnowledgeDomainSerializer(
+        many=True, required=False, help_text="Agents: the knowledge domains it covers, by priority (1 first)."
     )
 
 

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from common.api import key_environment
 from common.api.errors import ServiceUnavailable, error_body
 from common.api.schema import error_responses
+from common.validators import SLUG_PATTERN
 from runtime.api.serializers import (
     AgentConfigSerializer,
     AgentIndexSerializer,
@@ -327,14 +328,47 @@ class TeamConfigView(RuntimeDocumentView):
         return data, {self.version_header: str(data["metadata"]["hive"]["version"])}
 
 
-@extend_schema(tags=["runtime"], summary="Published agents", responses={200: AgentIndexSerializer, **ERRORS})
+class AgentIndexQuerySerializer(serializers.Serializer):
+    capability = serializers.RegexField(
+        SLUG_PATTERN, max_length=100, required=False, help_text="Only agents that have this capability."
+    )
+    knowledge_domain = serializers.RegexField(
+        SLUG_PATTERN, max_length=100, required=False, help_text="Only agents that list this knowledge domain."
+    )
+
+
+@extend_schema(
+    tags=["runtime"],
+    summary="Published agents",
+    description="Every agent served in the key's environment; `capability` and `knowledge_domain` keep the ones "
+    "whose served configuration has that capability / lists that domain (both: both). " + CACHING_DOC,
+    parameters=[
+        OpenApiParameter(name, {"type": "string", "pattern": SLUG_PATTERN, "maxLength": 100}, description=description)
+        for name, description in (
+            ("capability", "Only agents with this capability (its name, e.g. `refunds`)."),
+            ("knowledge_domain", "Only agents that list this knowledge domain (e.g. `credit-cards`)."),
+        )
+    ],
+    responses={
+        200: AgentIndexSerializer,
+        **ERRORS,
+        **error_responses(e400="`capability` or `knowledge_domain` is not a lowercase identifier."),
+    },
+)
 class AgentIndexView(RuntimeDocumentView):
     @classmethod
     def document_key(cls, query, kwargs):
-        return ("agents",)
+        names = ("capability", "knowledge_domain")
+        if not any(name in query for name in names):
+            return ("agents",)
+        checked = AgentIndexQuerySerializer(data={name: query.get(name) for name in names if name in query})
+        checked.is_valid(raise_exception=True)
+        return ("agents", *(checked.validated_data.get(name) for name in names))
 
     def build(self, request, generation, environment):
-        return {"agents": agent_index(environment)}, {}
+        key = self.document_key(request.query_params, {})
+        filters = dict(zip(("capability", "knowledge_domain"), key[1:]))
+        return {"agents": agent_index(environment, **filters)}, {}
 
 
 @extend_schema(tags=["runtime"], summary="Published teams", responses={200: TeamIndexSerializer, **ERRORS})

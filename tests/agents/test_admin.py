@@ -18,6 +18,39 @@ def change_url(agent):
     return reverse("admin:agents_agent_change", args=[agent.pk])
 
 
+INLINES = {
+    "capability_rows": ("name", "description", "parameters"),
+    "knowledge_domain_rows": ("domain", "priority", "description"),
+}
+
+
+def inline_data(agent=None, **rows) -> dict:
+    """The capability and knowledge domain inlines as a browser posts them: the agent's rows as they are, unless
+    ``capability_rows=[{...}]`` / ``knowledge_domain_rows=[{...}]`` replace them (the old rows are then deleted)."""
+    data = {}
+    for prefix, fields in INLINES.items():
+        existing = list(getattr(agent, prefix).all()) if agent is not None else []
+        new = rows.get(prefix)
+        forms = [{"id": row.pk, **{f: getattr(row, f) for f in fields}} for row in existing]
+        if new is not None:
+            forms = [{**form, "DELETE": "on"} for form in forms] + list(new)
+        data.update(
+            {
+                f"{prefix}-TOTAL_FORMS": str(len(forms)),
+                f"{prefix}-INITIAL_FORMS": str(len(existing)),
+                f"{prefix}-MIN_NUM_FORMS": "0",
+                f"{prefix}-MAX_NUM_FORMS": "1000",
+            }
+        )
+        for index, form in enumerate(forms):
+            for key, value in form.items():
+                value = json.dumps(value) if isinstance(value, dict) else value
+                data[f"{prefix}-{index}-{key}"] = "" if value is None else str(value)
+            if agent is not None:
+                data[f"{prefix}-{index}-agent"] = str(agent.pk)
+    return data
+
+
 def form_data(client, agent, **overrides):
     """What the change form posts, as a browser would send it, with ``overrides`` applied."""
     response = client.get(change_url(agent))
@@ -46,6 +79,7 @@ def form_data(client, agent, **overrides):
         "change_note": "Edited in a test",
         "base_revision": initial["base_revision"],
         "base_snapshot": initial["base_snapshot"],
+        **inline_data(agent),
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v != ""}
@@ -200,6 +234,7 @@ def test_add__creates_agent_and_first_draft(client, editor):
             "model_settings__present": "1",
             "other_parameters__present": "1",
             "change_note": "New credit agent",
+            **inline_data(),
         },
     )
     assert response.status_code == 302, response.context["adminform"].form.errors
