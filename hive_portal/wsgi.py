@@ -13,7 +13,11 @@ try:
     from hive_portal.startup import prepare
 
     prepare()  # done already when gunicorn's master prepared before forking this worker
-    application = get_wsgi_application()
+    django_application = get_wsgi_application()
+    from hive_portal.wsgi_fast_path import KnowledgeSearchWSGIFastPath
+
+    # The runtime's plain vector searches are answered before Django's handler; everything else is Django's.
+    application = KnowledgeSearchWSGIFastPath(django_application)
 except ImproperlyConfigured as exc:  # pragma: no cover - exercised through gunicorn
     sys.stderr.write(f"Configuration error: {exc}\n")
     sys.exit(2)
