@@ -101,6 +101,42 @@ def _set_label(kind: ComponentKind, obj, number: int | None) -> None:
     type(obj).objects.filter(pk=obj.pk).update(version=obj.version)
 
 
+def _new_version(
+    kind: ComponentKind,
+    component_id: str,
+    *,
+    config: dict,
+    digest: str,
+    status: str,
+    note: str,
+    base,
+    actor: Any,
+    **fields,
+) -> ComponentVersion:
+    """Number, validate and save a new version of the component (callers hold its working-copy lock); a published
+    one records who published it, now."""
+    user, name = actor_parts(actor)
+    if status == VersionStatus.PUBLISHED:
+        fields.update(published_by=user, published_by_name=name, published_at=timezone.now())
+    version = ComponentVersion(
+        component_type=kind.type, component_id=component_id, version=_next_number(kind, component_id),
+        config=config, content_hash=digest, status=status, change_note=note,
+        base_version=base.version if base is not None else None,
+        created_by=user, created_by_name=name, edited_by=user, edited_by_name=name, **fields,
+    )  # fmt: skip
+    version.full_clean()
+    version.save()
+    return version
+
+
+def _withdraw_review(draft: ComponentVersion) -> None:
+    """What was reviewed is no longer what the draft holds."""
+    if draft.review_state in (ReviewState.SUBMITTED, ReviewState.APPROVED):
+        draft.review_state = ReviewState.NONE
+        draft.reviewed_by = None
+        draft.reviewed_at = None
+
+
 @transaction.atomic
 def draft_save(*, kind: ComponentKind, obj, actor: Any, note: str) -> ComponentVersion | None:
     """Snapshot ``obj``'s working copy into its open draft, creating the draft if needed.
@@ -122,22 +158,10 @@ def draft_save(*, kind: ComponentKind, obj, actor: Any, note: str) -> ComponentV
     if draft is None:
         if published is not None and published.content_hash == digest:
             return None
-        draft = ComponentVersion(
-            component_type=kind.type,
-            component_id=component_id,
-            version=_next_number(kind, component_id),
-            config=config,
-            content_hash=digest,
-            status=VersionStatus.DRAFT,
-            change_note=note,
-            base_version=published.version if published else None,
-            created_by=user,
-            created_by_name=name,
-            edited_by=user,
-            edited_by_name=name,
-        )
-        draft.full_clean()
-        draft.save()
+        draft = _new_version(
+            kind, component_id, config=config, digest=digest, status=VersionStatus.DRAFT, note=note, base=published,
+            actor=actor,
+        )  # fmt: skip
         before = published.config if published else {}
     else:
         if draft.content_hash == digest and draft.change_note == note:
@@ -148,10 +172,7 @@ def draft_save(*, kind: ComponentKind, obj, actor: Any, note: str) -> ComponentV
         draft.change_note = note
         draft.edited_by = user
         draft.edited_by_name = name
-        if draft.review_state in (ReviewState.SUBMITTED, ReviewState.APPROVED):
-            draft.review_state = ReviewState.NONE
-            draft.reviewed_by = None
-            draft.reviewed_at = None
+        _withdraw_review(draft)
         draft.full_clean()
         draft.save()
     audit_record(
@@ -422,26 +443,10 @@ def component_republish(
     kind.validate_live(obj, config)
     if published is not None:
         _archive(published, kind=kind, actor=actor, reason=note)
-    user, name = actor_parts(actor)
-    new = ComponentVersion(
-        component_type=kind.type,
-        component_id=component_id,
-        version=_next_number(kind, component_id),
-        config=config,
-        content_hash=digest,
-        status=VersionStatus.PUBLISHED,
-        change_note=note,
-        base_version=published.version if published else None,
-        created_by=user,
-        created_by_name=name,
-        edited_by=user,
-        edited_by_name=name,
-        published_by=user,
-        published_by_name=name,
-        published_at=timezone.now(),
-    )
-    new.full_clean()
-    new.save()
+    new = _new_version(
+        kind, component_id, config=config, digest=digest, status=VersionStatus.PUBLISHED, note=note, base=published,
+        actor=actor,
+    )  # fmt: skip
     run_gates(
         GateCheck(
             action="publish",
@@ -474,10 +479,7 @@ def draft_refresh(*, kind: ComponentKind, component_id: str, config: dict, actor
     before = draft.config
     draft.config = config
     draft.content_hash = digest
-    if draft.review_state in (ReviewState.SUBMITTED, ReviewState.APPROVED):
-        draft.review_state = ReviewState.NONE
-        draft.reviewed_by = None
-        draft.reviewed_at = None
+    _withdraw_review(draft)
     draft.full_clean()
     draft.save()
     audit_record(
@@ -521,28 +523,10 @@ def component_rollback(
         _archive(draft, kind=kind, actor=actor, reason=f"Draft discarded by the rollback to v{to_version}")
     if published is not None:
         _archive(published, kind=kind, actor=actor, reason=f"Rolled back to v{to_version}")
-    user, name = actor_parts(actor)
-    now = timezone.now()
-    new = ComponentVersion(
-        component_type=kind.type,
-        component_id=component_id,
-        version=_next_number(kind, component_id),
-        config=target.config,
-        content_hash=target.content_hash,
-        status=VersionStatus.PUBLISHED,
-        change_note=note,
-        base_version=published.version if published else None,
-        rolled_back_from=to_version,
-        created_by=user,
-        created_by_name=name,
-        edited_by=user,
-        edited_by_name=name,
-        published_by=user,
-        published_by_name=name,
-        published_at=now,
-    )
-    new.full_clean()
-    new.save()
+    new = _new_version(
+        kind, component_id, config=target.config, digest=target.content_hash, status=VersionStatus.PUBLISHED,
+        note=note, base=published, actor=actor, rolled_back_from=to_version,
+    )  # fmt: skip
     kind.restore(obj, target.config)
     obj.revision += 1
     obj.version = new.label
