@@ -85,3 +85,26 @@ def test_variables__editor_declares_one__publisher_cannot_delete_one_in_use(clie
     response = client.post(reverse("admin:prompts_promptvariable_delete", args=[used.pk]), {"post": "yes"}, follow=True)
     assert "used by agent cards" in response.content.decode()
     assert PromptVariable.objects.filter(name="customer_name").exists()
+
+
+def test_agent_review_page__diff_shows_the_fragment_text_an_include_brings(client, publisher, tone, make_agent):
+    from agents.services import agent_update
+
+    agent = make_agent("pix", name="Pix", instructions=["Seja breve."], publish=True)
+    agent_update(agent=agent, actor="t", note="shared tone", instructions=["Seja breve.", "{{> tone }}"])
+    client.force_login(publisher)
+    page = client.get(reverse("admin:agents_agent_publish", args=[agent.pk])).content.decode()
+    diff = page[page.index('class="hive-diff') :]
+    assert "Oi {customer_name}." in diff  # the words the runtime will get, not only the include marker
+
+
+def test_agent_history__says_which_fragment_version_it_picked_up(client, publisher, tone):
+    from agents.models import Agent
+    from prompts.services import fragment_update
+
+    fragment_update(fragment=tone, actor="t", note="warmer", text="Olá {{ customer_name }}, tudo bem?")
+    component_publish(kind=get_kind("fragment"), component_id="tone", actor="t")
+    client.force_login(publisher)
+    agent = Agent.objects.get(agent_id="cards")
+    versions = client.get(reverse("admin:agents_agent_versions", args=[agent.pk])).content.decode()
+    assert "Picked up prompt fragment tone v2" in versions
