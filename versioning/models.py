@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -526,10 +527,10 @@ class ScheduledRelease(models.Model):
         """The step in a sentence for people ("Publishes v3", "Promotes v3 to production")."""
         values = {"version": self.version.version, "environment": self.environment}
         sentences: dict[str, str] = {
-            ScheduledAction.PUBLISH: _("Publishes v%(version)s"),
-            ScheduledAction.PROMOTE: _("Promotes v%(version)s to %(environment)s"),
-            ScheduledAction.COMPLETE_ROLLOUT: _("Completes the rollout of v%(version)s in %(environment)s"),
-            ScheduledAction.ABORT_ROLLOUT: _("Aborts the rollout of v%(version)s in %(environment)s"),
+            ScheduledAction.PUBLISH: gettext("Publishes v%(version)s"),
+            ScheduledAction.PROMOTE: gettext("Promotes v%(version)s to %(environment)s"),
+            ScheduledAction.COMPLETE_ROLLOUT: gettext("Completes the rollout of v%(version)s in %(environment)s"),
+            ScheduledAction.ABORT_ROLLOUT: gettext("Aborts the rollout of v%(version)s in %(environment)s"),
         }
         sentence = sentences.get(self.action)
         return sentence % values if sentence is not None else str(self.get_action_display())
