@@ -267,3 +267,17 @@ def test_runtime__api_keys_in_portuguese(client, portal_admin):
     assert "Deixe vazio para uma chave que não expira." in form
     reports = portuguese_page(client, portal_admin, "/admin/runtime/runtimereport/")
     assert "Relatórios de runtime" in reports or "relatórios de runtime" in reports
+
+
+def test_database_unavailable_page__in_the_cookie_language__whatever_the_thread_last_spoke(rf):
+    from django.utils import translation
+
+    from hive_portal.middleware import database_unavailable_response
+
+    request = rf.get("/admin/")
+    request.COOKIES["django_language"] = "pt-br"
+    html = database_unavailable_response(request).content.decode()
+    assert '<html lang="pt-br">' in html and "O banco de dados está indisponível" in html
+    with translation.override("pt-br"):  # this worker's last page was Portuguese; this browser asks for nothing
+        english = database_unavailable_response(rf.get("/admin/")).content.decode()
+    assert '<html lang="en">' in english and "The database is unavailable" in english
