@@ -200,8 +200,10 @@ def database_unavailable_response(request):
     from django.http import HttpResponse
     from django.template.loader import render_to_string
 
-    # No request context: the user, the session and the messages all live in the database.
-    html = render_to_string("database_unavailable.html", {"retry_after": RETRY_AFTER_SECONDS})
+    # No request context: the user, the session and the messages all live in the database. The language comes
+    # from the cookie or the browser (no database needed): this runs before PageLocaleMiddleware.
+    with translation.override(translation.get_language_from_request(request)):
+        html = render_to_string("database_unavailable.html", {"retry_after": RETRY_AFTER_SECONDS})
     response = HttpResponse(html, status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response

@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditSubject
 from common.admin import ReadOnlyAdmin, ServiceBackedAdmin, page_context
@@ -20,17 +22,17 @@ class ApiKeyAdmin(ServiceBackedAdmin):
     readonly_fields = ("prefix", "created_by", "created_at", "revoked_at", "last_used_at")
     actions = ["revoke_selected"]
 
-    @admin.display(description="scopes")
+    @admin.display(description=_("scopes"))
     def scope_list(self, obj):
         return ", ".join(obj.scopes)
 
-    @admin.display(description="state")
+    @admin.display(description=_("state"))
     def state(self, obj):
         if obj.revoked_at:
-            return "revoked"
+            return gettext("revoked")
         if obj.expires_at and obj.expires_at <= timezone.now():
-            return "expired"
-        return "active"
+            return gettext("expired")
+        return gettext("active")
 
     audit_subject_type = AuditSubject.API_KEY
 
@@ -64,17 +66,20 @@ class ApiKeyAdmin(ServiceBackedAdmin):
         return TemplateResponse(
             request,
             "admin/runtime/apikey/created.html",
-            page_context(self, request, title="API key created", key=obj, raw_key=raw),
+            page_context(self, request, title=gettext("API key created"), key=obj, raw_key=raw),
         )
 
     def delete(self, request, obj):
         api_key_revoke(key=obj, actor=request.user)  # keys are revoked, not deleted: the audit keeps their name
 
-    @admin.action(permissions=["change"], description="Revoke selected keys")
+    @admin.action(permissions=["change"], description=_("Revoke selected keys"))
     def revoke_selected(self, request, queryset):
         for key in queryset:
             api_key_revoke(key=key, actor=request.user)
-        messages.success(request, f"Revoked {queryset.count()} key(s).")
+        count = queryset.count()
+        messages.success(
+            request, ngettext("Revoked %(count)d key.", "Revoked %(count)d keys.", count) % {"count": count}
+        )
 
 
 @admin.register(RuntimeReport)
@@ -87,6 +92,6 @@ class RuntimeReportAdmin(ReadOnlyAdmin):
     fields = ("runtime", "runtime_version", "environment", "api_key", "tools", "first_seen", "last_seen")
     readonly_fields = fields
 
-    @admin.display(description="tools")
+    @admin.display(description=_("tools"))
     def tool_count(self, obj):
         return len(obj.tools)

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RuntimeConfig(AppConfig):
     name = "runtime"
-    verbose_name = "Runtime access"
+    verbose_name = _("Runtime access")
 
     def ready(self):
         from django.db.models.signals import post_migrate

@@ -3,17 +3,19 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from runtime.models import SCOPE_CHOICES, ApiKey
 from versioning.selectors import environments
 
 
 class ApiKeyForm(forms.ModelForm):
-    scopes = forms.MultipleChoiceField(choices=SCOPE_CHOICES, widget=forms.CheckboxSelectMultiple)
+    scopes = forms.MultipleChoiceField(label=_("Scopes"), choices=SCOPE_CHOICES, widget=forms.CheckboxSelectMultiple)
     environment = forms.ChoiceField(
+        label=_("Environment"),
         choices=(),
         required=False,  # a post without it (a script) gets the first environment, as the model's default
-        help_text="The environment whose configuration this key's runtime is served (HIVE_ENVIRONMENTS).",
+        help_text=_("The environment whose configuration this key's runtime is served (HIVE_ENVIRONMENTS)."),
     )
 
     class Meta:
@@ -34,5 +36,5 @@ class ApiKeyForm(forms.ModelForm):
     def clean_expires_at(self):
         value = self.cleaned_data.get("expires_at")
         if value is not None and value <= timezone.now():
-            raise ValidationError("The expiry must be in the future.")
+            raise ValidationError(_("The expiry must be in the future."))
         return value

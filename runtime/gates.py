@@ -11,6 +11,7 @@ people; commands and the demo are trusted.
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy
 
 from agents.providers import unprovided_tools
 from audit.models import AuditAction
@@ -47,7 +48,7 @@ def unprovided_tools_gate(check: GateCheck) -> None:
             f"{what} Confirm with a reason to publish anyway.",
             override_permission=PUBLISH_PERMISSION,
             details_url="",
-            override_title="Publish although no runtime provides these tools",
+            override_title=gettext_lazy("Publish although no runtime provides these tools"),
         )
     audit_record(
         action=AuditAction.GATE_OVERRIDDEN,

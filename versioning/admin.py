@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from common.admin import ReadOnlyAdmin, page_context
@@ -78,7 +80,7 @@ class ComponentVersionAdmin(ReadOnlyAdmin):
             page_context(
                 self,
                 request,
-                title="What was live when",
+                title=gettext("What was live when"),
                 form=form,
                 rows=rows,
                 environment=environment,
@@ -114,7 +116,7 @@ class ReleaseStepAdmin(ReadOnlyAdmin):
     def has_publish_permission(self, request, obj=None) -> bool:
         return request.user.has_perm(services.PUBLISH_PERMISSION)
 
-    @admin.display(description="component", ordering="component_id")
+    @admin.display(description=_("component"), ordering="component_id")
     def component(self, obj):
         return _component_link(obj.component_type, obj.component_id)
 
@@ -147,15 +149,15 @@ class RolloutAdmin(ReleaseStepAdmin):
             .defer("baseline__config", "candidate__config")
         )
 
-    @admin.display(description="baseline → candidate")
+    @admin.display(description=_("baseline → candidate"))
     def versions(self, obj):
         return f"v{obj.baseline.version} → v{obj.candidate.version}"
 
-    @admin.display(description="share", ordering="percent")
+    @admin.display(description=_("share"), ordering="percent")
     def share(self, obj):
         return f"{obj.percent}%"
 
-    @admin.display(description="guarded", boolean=True)
+    @admin.display(description=_("guarded"), boolean=True)
     def guarded_display(self, obj):
         return obj.guarded
 
@@ -226,8 +228,12 @@ class RolloutAdmin(ReleaseStepAdmin):
                 )
                 messages.success(
                     request,
-                    f"Rollout completed: {rollout.environment} serves {rollout.component_id} "
-                    f"v{rollout.candidate.version} to everyone.",
+                    gettext("Rollout completed: %(environment)s serves %(component)s v%(version)s to everyone.")
+                    % {
+                        "environment": rollout.environment,
+                        "component": rollout.component_id,
+                        "version": rollout.candidate.version,
+                    },
                 )
             elif action == "abort":
                 rollouts.rollout_abort(
@@ -235,11 +241,15 @@ class RolloutAdmin(ReleaseStepAdmin):
                 )
                 messages.warning(
                     request,
-                    f"Rollout aborted: {rollout.environment} serves {rollout.component_id} "
-                    f"v{rollout.baseline.version} to everyone again.",
+                    gettext("Rollout aborted: %(environment)s serves %(component)s v%(version)s to everyone again.")
+                    % {
+                        "environment": rollout.environment,
+                        "component": rollout.component_id,
+                        "version": rollout.baseline.version,
+                    },
                 )
             else:
-                messages.error(request, "Unknown rollout action.")
+                messages.error(request, gettext("Unknown rollout action."))
         except (ValidationError, PermissionDenied) as exc:
             messages.error(request, _refusal(exc))
 
@@ -289,7 +299,7 @@ class ScheduledReleaseAdmin(ReleaseStepAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("version").defer("version__config")
 
-    @admin.display(description="version", ordering="version__version")
+    @admin.display(description=_("version"), ordering="version__version")
     def version_label(self, obj):
         return f"v{obj.version.version}"
 
@@ -298,17 +308,17 @@ class ScheduledReleaseAdmin(ReleaseStepAdmin):
         if obj.state != ScheduleState.SCHEDULED:
             return ""
         return format_html(
-            '<button type="submit" class="button schedule-cancel" formaction="{}" name="cancel" value="{}">Cancel'
-            "</button>",
+            '<button type="submit" class="button schedule-cancel" formaction="{}" name="cancel" value="{}">{}</button>',
             reverse("admin:versioning_scheduledrelease_cancel", args=[obj.pk]),
             obj.pk,
+            gettext("Cancel"),
         )
 
     def get_list_display(self, request):
         shown = super().get_list_display(request)
         return shown if self.has_publish_permission(request) else [f for f in shown if f != "cancel_button"]
 
-    @admin.action(permissions=["publish"], description="Cancel selected scheduled releases")
+    @admin.action(permissions=["publish"], description=_("Cancel selected scheduled releases"))
     def cancel_selected(self, request, queryset):
         cancelled = 0
         for schedule in queryset.filter(state=ScheduleState.SCHEDULED):
@@ -319,7 +329,11 @@ class ScheduledReleaseAdmin(ReleaseStepAdmin):
             else:
                 cancelled += 1
         if cancelled:
-            messages.success(request, f"Cancelled {cancelled} scheduled release(s).")
+            messages.success(
+                request,
+                ngettext("Cancelled %(count)d scheduled release.", "Cancelled %(count)d scheduled releases.", cancelled)
+                % {"count": cancelled},
+            )
 
     def get_urls(self):
         return [
@@ -341,7 +355,11 @@ class ScheduledReleaseAdmin(ReleaseStepAdmin):
         except (ValidationError, PermissionDenied) as exc:
             messages.error(request, _refusal(exc))
         else:
-            messages.success(request, f"Cancelled: {schedule.component_id} — {schedule.what}.")
+            messages.success(
+                request,
+                gettext("Cancelled: %(component)s — %(step)s.")
+                % {"component": schedule.component_id, "step": schedule.what},
+            )
         return HttpResponseRedirect(_safe_next(request) or reverse("admin:versioning_scheduledrelease_changelist"))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):

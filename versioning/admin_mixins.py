@@ -16,6 +16,8 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from common.admin import PortalHistoryAdmin, page_context
 from versioning import gates, promotion, rollouts, schedules, services
@@ -71,7 +73,7 @@ def _refusal(exc: ValidationError | PermissionDenied) -> str:
     """A service's refusal as a sentence for an admin message."""
     if isinstance(exc, ValidationError):
         return _errors(exc)
-    return str(exc) or "You do not have permission to do that."
+    return str(exc) or gettext("You do not have permission to do that.")
 
 
 def _int_or_none(raw) -> int | None:
@@ -95,7 +97,12 @@ def schedule_cancel_url(schedule) -> str:
 
 def scheduled_message(schedule) -> str:
     at = timezone.localtime(schedule.run_at)
-    return f"Scheduled: {schedule.component_id} — {schedule.what} at {at:%Y-%m-%d %H:%M} ({at.tzname()})."
+    return gettext("Scheduled: %(component)s — %(step)s at %(time)s (%(zone)s).") % {
+        "component": schedule.component_id,
+        "step": schedule.what,
+        "time": f"{at:%Y-%m-%d %H:%M}",
+        "zone": at.tzname(),
+    }
 
 
 def schedule_with(form: ScheduleForm, schedule, *, default_note: str = ""):
@@ -171,15 +178,22 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
             **releases,
         )
 
-    @admin.display(description="status")
+    @admin.display(description=_("status"))
     def status_badges(self, obj):
         parts = []
         published = getattr(obj, "published_number", None)
         draft = getattr(obj, "draft_number", None)
         if published:
-            parts.append(format_html('<span class="hive-badge hive-badge--published">live v{}</span>', published))
+            parts.append(
+                format_html(
+                    '<span class="hive-badge hive-badge--published">{}</span>',
+                    gettext("live v%(version)s") % {"version": published},
+                )
+            )
         else:
-            parts.append(format_html('<span class="hive-badge hive-badge--archived">{}</span>', "never published"))
+            parts.append(
+                format_html('<span class="hive-badge hive-badge--archived">{}</span>', gettext("never published"))
+            )
         for name in environments()[1:]:
             number = getattr(obj, _later_environment_annotation(name), None)
             if number:
@@ -188,10 +202,10 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
                 )
         if draft:
             review = getattr(obj, "draft_review", "") or ""
-            label = dict(ReviewState.choices).get(review, "") if review else "draft"
+            label = str(dict(ReviewState.choices).get(review, "")) if review else gettext("draft")
             parts.append(format_html('<span class="hive-badge hive-badge--draft">v{} {}</span>', draft, label.lower()))
         if not obj.is_active:
-            parts.append(format_html('<span class="hive-badge hive-badge--inactive">{}</span>', "inactive"))
+            parts.append(format_html('<span class="hive-badge hive-badge--inactive">{}</span>', gettext("inactive")))
         return format_html(" ".join(["{}"] * len(parts)), *parts)
 
     # --- The change form ---------------------------------------------------------------------
@@ -381,7 +395,11 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
             except (ValidationError, PermissionDenied) as exc:
                 messages.error(request, _errors(exc) if isinstance(exc, ValidationError) else str(exc))
             else:
-                messages.success(request, f"Published {component_id} {version.label}. The runtime serves it now.")
+                messages.success(
+                    request,
+                    gettext("Published %(component)s %(version)s. The runtime serves it now.")
+                    % {"component": component_id, "version": version.label},
+                )
                 return HttpResponseRedirect(self._url("change", obj.pk))
         diff = self.config_diff(
             status.published.config if status.published else {}, status.draft.config if status.draft else {}
@@ -395,7 +413,7 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
             self._context(
                 request,
                 obj,
-                f"Publish {component_id}",
+                gettext("Publish %(component)s") % {"component": component_id},
                 status=status,
                 diff=diff,
                 require_review=settings.HIVE_REQUIRE_REVIEW,
@@ -418,26 +436,37 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
         try:
             if action == "submit":
                 if not self.has_change_permission(request, obj):
-                    raise PermissionDenied("You cannot submit drafts.")
+                    raise PermissionDenied(gettext("You cannot submit drafts."))
                 services.draft_submit(kind=self.kind, component_id=component_id, actor=request.user, note=note)
-                messages.success(request, f"{component_id} was submitted for review.")
+                messages.success(
+                    request, gettext("%(component)s was submitted for review.") % {"component": component_id}
+                )
             elif action == "discard":
                 services.draft_discard(kind=self.kind, component_id=component_id, actor=request.user, reason=note)
                 messages.success(
-                    request, f"The draft of {component_id} was discarded; the form shows the live version again."
+                    request,
+                    gettext("The draft of %(component)s was discarded; the form shows the live version again.")
+                    % {"component": component_id},
                 )
             elif action == "approve":
                 services.draft_approve(kind=self.kind, component_id=component_id, actor=request.user, note=note)
-                messages.success(request, f"The draft of {component_id} is approved and can be published.")
+                messages.success(
+                    request,
+                    gettext("The draft of %(component)s is approved and can be published.")
+                    % {"component": component_id},
+                )
             elif action == "reject":
                 services.draft_reject(kind=self.kind, component_id=component_id, actor=request.user, reason=note)
-                messages.warning(request, f"The draft of {component_id} was sent back to its authors.")
+                messages.warning(
+                    request,
+                    gettext("The draft of %(component)s was sent back to its authors.") % {"component": component_id},
+                )
             else:
-                messages.error(request, "Unknown review action.")
+                messages.error(request, gettext("Unknown review action."))
         except ValidationError as exc:
             messages.error(request, _errors(exc))
         except PermissionDenied as exc:
-            messages.error(request, str(exc) or "You do not have permission to do that.")
+            messages.error(request, _refusal(exc))
         return HttpResponseRedirect(_safe_next(request) or self._url("change", obj.pk))
 
     def activate_view(self, request, object_id):
@@ -458,7 +487,8 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
         except ValidationError as exc:
             messages.error(request, _errors(exc))
         else:
-            messages.success(request, f"{self.component_id_of(obj)} is now {'active' if active else 'inactive'}.")
+            message = gettext("%(component)s is now active.") if active else gettext("%(component)s is now inactive.")
+            messages.success(request, message % {"component": self.component_id_of(obj)})
         return HttpResponseRedirect(self._url("change", obj.pk))
 
     def versions_view(self, request, object_id):
@@ -499,7 +529,7 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
             self._context(
                 request,
                 obj,
-                f"History of {component_id}",
+                gettext("History of %(component)s") % {"component": component_id},
                 versions=versions,
                 history=history,
                 compare_url=self._url("compare", obj.pk),
@@ -514,7 +544,7 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
         component_id = self.component_id_of(obj)
         numbers = sorted(component_versions(self.kind_type, component_id).values_list("version", flat=True))
         if not numbers:
-            messages.info(request, "Nothing to compare yet: this component has no versions.")
+            messages.info(request, gettext("Nothing to compare yet: this component has no versions."))
             return HttpResponseRedirect(self._url("change", obj.pk))
 
         def pick(name, default):
@@ -535,7 +565,7 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
             self._context(
                 request,
                 obj,
-                f"Compare versions of {component_id}",
+                gettext("Compare versions of %(component)s") % {"component": component_id},
                 numbers=numbers,
                 a=va,
                 b=vb,
@@ -565,7 +595,9 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
                 messages.error(request, _errors(exc) if isinstance(exc, ValidationError) else str(exc))
             else:
                 messages.success(
-                    request, f"Rolled back: {component_id} {new.label} now carries v{version}'s configuration."
+                    request,
+                    gettext("Rolled back: %(component)s %(new)s now carries v%(version)s's configuration.")
+                    % {"component": component_id, "new": new.label, "version": version},
                 )
                 return HttpResponseRedirect(self._url("versions", obj.pk))
         return TemplateResponse(
@@ -574,7 +606,7 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
             self._context(
                 request,
                 obj,
-                f"Roll back {component_id} to v{version}",
+                gettext("Roll back %(component)s to v%(version)s") % {"component": component_id, "version": version},
                 target=target,
                 status=status,
                 diff=self.config_diff(status.published.config if status.published else {}, target.config),
@@ -645,7 +677,8 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
             self._context(
                 request,
                 obj,
-                f"Promote {component_id} to {environment}",
+                gettext("Promote %(component)s to %(environment)s")
+                % {"component": component_id, "environment": environment},
                 environment=environment,
                 source=source,
                 origin=origin,
@@ -690,11 +723,23 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
         except PermissionDenied as exc:
             form.add_error(None, _refusal(exc))
             return None
-        messages.success(
-            request,
-            f"Rolling out {component_id} v{rollout.candidate.version} to {rollout.percent}% of {environment}"
-            f"{' (guarded)' if rollout.guarded else ''}. Runtimes pick it up on their next request.",
-        )
+        values = {
+            "component": component_id,
+            "version": rollout.candidate.version,
+            "percent": rollout.percent,
+            "environment": environment,
+        }
+        if rollout.guarded:
+            message = gettext(
+                "Rolling out %(component)s v%(version)s to %(percent)s%% of %(environment)s (guarded). "
+                "Runtimes pick it up on their next request."
+            )
+        else:
+            message = gettext(
+                "Rolling out %(component)s v%(version)s to %(percent)s%% of %(environment)s. "
+                "Runtimes pick it up on their next request."
+            )
+        messages.success(request, message % values)
         return rollout
 
     def _promotion_action(self, request, obj, component_id: str, environment: str):
@@ -702,6 +747,7 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
         action = request.POST.get("action")
         note = request.POST.get("note", "")
         common = {"kind": self.kind, "component_id": component_id, "environment": environment, "actor": request.user}
+        names = {"component": component_id, "environment": environment}
         try:
             if action == "promote":
                 release = promotion.component_promote(
@@ -710,8 +756,11 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
                 )  # fmt: skip
                 messages.success(
                     request,
-                    f"Promoted {component_id} v{release.version.version} to {environment}. "
-                    f"Runtimes with a {environment} key are served it now.",
+                    gettext(
+                        "Promoted %(component)s v%(version)s to %(environment)s. "
+                        "Runtimes with a %(environment)s key are served it now."
+                    )
+                    % {**names, "version": release.version.version},
                 )
                 return HttpResponseRedirect(self._url("change", obj.pk))
             if action == "request":
@@ -720,20 +769,30 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
                 )
                 messages.success(
                     request,
-                    f"Promotion of {component_id} v{promotion_request.version.version} to {environment} requested: "
-                    "another publisher reviews it.",
+                    gettext(
+                        "Promotion of %(component)s v%(version)s to %(environment)s requested: "
+                        "another publisher reviews it."
+                    )
+                    % {**names, "version": promotion_request.version.version},
                 )
             elif action == "approve":
                 promotion.promotion_approve(**common, note=note)
-                messages.success(request, f"Approved: a publisher can now promote {component_id} to {environment}.")
+                messages.success(
+                    request, gettext("Approved: a publisher can now promote %(component)s to %(environment)s.") % names
+                )
             elif action == "reject":
                 promotion.promotion_reject(**common, reason=note)
-                messages.warning(request, f"The promotion of {component_id} to {environment} was rejected.")
+                messages.warning(
+                    request, gettext("The promotion of %(component)s to %(environment)s was rejected.") % names
+                )
             elif action == "cancel":
                 promotion.promotion_cancel(**common, reason=note)
-                messages.success(request, f"The promotion request of {component_id} to {environment} was cancelled.")
+                messages.success(
+                    request,
+                    gettext("The promotion request of %(component)s to %(environment)s was cancelled.") % names,
+                )
             else:
-                messages.error(request, "Unknown promotion action.")
+                messages.error(request, gettext("Unknown promotion action."))
         except GateRefused as exc:
             messages.error(request, _refusal(exc))
             return HttpResponseRedirect(f"{here}?gate=refused")  # the page then offers the override to who may
@@ -753,7 +812,7 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
         component_id = self.component_id_of(obj)
         to_version = _int_or_none(request.POST.get("to_version"))
         if to_version is None:
-            messages.error(request, "Choose the version to roll back to.")
+            messages.error(request, gettext("Choose the version to roll back to."))
             return HttpResponseRedirect(versions_url)
         try:
             promotion.environment_rollback(
@@ -767,5 +826,9 @@ class VersionedComponentAdmin(PortalHistoryAdmin):
         except (ValidationError, PermissionDenied) as exc:
             messages.error(request, _refusal(exc))
         else:
-            messages.success(request, f"Rolled back: {environment} serves {component_id} v{to_version} again.")
+            messages.success(
+                request,
+                gettext("Rolled back: %(environment)s serves %(component)s v%(version)s again.")
+                % {"environment": environment, "component": component_id, "version": to_version},
+            )
         return HttpResponseRedirect(versions_url)

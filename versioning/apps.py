@@ -1,10 +1,11 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 class VersioningConfig(AppConfig):
     name = "versioning"
-    verbose_name = "Versions"
+    verbose_name = _("Versions")
 
     def ready(self):
         from versioning.roles import sync_roles

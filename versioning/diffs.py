@@ -61,8 +61,8 @@ class KeyChange:
 class ConfigDiff:
     texts: list[TextChange] = field(default_factory=list)
     settings: list[KeyChange] = field(default_factory=list)
-    settings_title: str = "Settings"
-    settings_label: str = "Setting"
+    settings_title: str = ""  # empty: the template's own, translated "Settings"
+    settings_label: str = ""  # empty: "Setting"
 
     @property
     def empty(self) -> bool:

@@ -6,7 +6,10 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from versioning.admin_mixins import sign_snapshot, unsign_snapshot
 from versioning.components import ComponentKind
@@ -17,9 +20,9 @@ from versioning.services import ConcurrentEditError, check_revision
 
 class VersionedFormMixin(forms.Form):
     change_note = forms.CharField(
-        label="Why this change?",
+        label=_("Why this change?"),
         widget=forms.Textarea(attrs={"rows": 2, "cols": 80}),
-        help_text="Required. Saved with the draft and shown in the history (e.g. “Clarify refund deadline”).",
+        help_text=_("Required. Saved with the draft and shown in the history (e.g. “Clarify refund deadline”)."),
     )
     base_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
     base_snapshot = forms.CharField(widget=forms.HiddenInput, required=False)
@@ -52,15 +55,24 @@ class VersionedFormMixin(forms.Form):
                 base_snapshot=unsign_snapshot(self.cleaned_data.get("base_snapshot") or ""),
             )
         except ConcurrentEditError as exc:
-            lines = summarize_changes(exc.changes) or ["(details unavailable)"]
+            lines = summarize_changes(exc.changes) or [gettext("(details unavailable)")]
+            if exc.saved_by:
+                sentence = gettext(
+                    "%(object)s was changed by %(user)s after you opened it, so your changes were "
+                    "<strong>not saved</strong>. What changed meanwhile:%(changes)sReload the page to see the "
+                    "current version, then apply your edits again."
+                )
+            else:
+                sentence = gettext(
+                    "%(object)s was changed after you opened it, so your changes were <strong>not saved</strong>. "
+                    "What changed meanwhile:%(changes)sReload the page to see the current version, then apply "
+                    "your edits again."
+                )
+            changes = format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((line,) for line in lines)))
+            # The sentence's own markup comes from the catalogue; the names in it are escaped.
             raise ValidationError(
-                format_html(
-                    "{} was changed{} after you opened it, so your changes were <strong>not saved</strong>. "
-                    "What changed meanwhile:<ul>{}</ul>Reload the page to see the current version, then apply "
-                    "your edits again.",
-                    str(current),
-                    f" by {exc.saved_by}" if exc.saved_by else "",
-                    format_html_join("", "<li>{}</li>", ((line,) for line in lines)),
+                mark_safe(
+                    sentence % {"object": escape(str(current)), "user": escape(exc.saved_by), "changes": changes}
                 ),
                 code="concurrent_edit",
             ) from None
@@ -84,7 +96,7 @@ class ComponentFormMixin(VersionedFormMixin):
             self.initial["other_parameters"] = params
         if self.instance and self.instance.pk and self.instance.version and self.id_field in self.fields:
             self.fields[self.id_field].disabled = True
-            self.fields[self.id_field].help_text = "Published components keep their ID: runtimes ask for it."
+            self.fields[self.id_field].help_text = gettext("Published components keep their ID: runtimes ask for it.")
 
     def clean(self):
         cleaned = super().clean()
@@ -122,12 +134,12 @@ class ComponentFormMixin(VersionedFormMixin):
 class LiveAtForm(forms.Form):
     """The "what was live when" question: an environment of the pipeline and a moment (default now)."""
 
-    environment = forms.ChoiceField(choices=())
+    environment = forms.ChoiceField(label=_("Environment"), choices=())
     at = forms.DateTimeField(
-        label="At",
+        label=_("At"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "1"}, format="%Y-%m-%dT%H:%M:%S"),
-        help_text="Leave empty for now.",
+        help_text=_("Leave empty for now."),
     )
 
     def __init__(self, *args, **kwargs):

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from versioning.components import ComponentKind
 from versioning.models import ComponentVersion
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class GateRefused(ValidationError):
@@ -30,14 +34,15 @@ class GateRefused(ValidationError):
         *,
         override_permission: str = "",
         details_url: str = "",
-        details_label: str = "See the test cases",
-        override_title: str = "Publish despite the failing test cases (Admin)",
+        details_label: StrOrPromise = "",
+        override_title: StrOrPromise = "",
     ):
         super().__init__(message, code="gate_refused")
         self.override_permission = override_permission
         self.details_url = details_url
-        self.details_label = details_label
-        self.override_title = override_title
+        # The page's words (translated, never stored); empty: the test cases' own.
+        self.details_label = details_label or _("See the test cases")
+        self.override_title = override_title or _("Publish despite the failing test cases (Admin)")
 
     def may_override(self, user) -> bool:
         return bool(self.override_permission) and user is not None and user.has_perm(self.override_permission)

@@ -1,26 +1,28 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class ComponentType(models.TextChoices):
-    AGENT = "agent", "Agent"
-    TEAM = "team", "Team"
-    ROUTING = "routing", "Routing"  # the typification tree and business-unit routes, as one component
-    FRAGMENT = "fragment", "Prompt fragment"
+    AGENT = "agent", _("Agent")
+    TEAM = "team", _("Team")
+    ROUTING = "routing", _("Routing")  # the typification tree and business-unit routes, as one component
+    FRAGMENT = "fragment", _("Prompt fragment")
 
 
 class VersionStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    PUBLISHED = "published", "Published"
-    ARCHIVED = "archived", "Archived"
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+    ARCHIVED = "archived", _("Archived")
 
 
 class ReviewState(models.TextChoices):
-    NONE = "", "Not submitted"
-    SUBMITTED = "submitted", "Waiting for review"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Changes requested"
+    NONE = "", _("Not submitted")
+    SUBMITTED = "submitted", _("Waiting for review")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Changes requested")
 
 
 class ComponentVersion(models.Model):
@@ -32,49 +34,88 @@ class ComponentVersion(models.Model):
     new version carrying an older configuration.
     """
 
-    component_type = models.CharField(max_length=10, choices=ComponentType.choices, verbose_name="type")
-    component_id = models.CharField(max_length=255, verbose_name="component ID")
-    version = models.PositiveIntegerField(help_text="Per component, strictly increasing.")
-    config = models.JSONField(verbose_name="configuration", help_text="The complete runtime configuration.")
-    content_hash = models.CharField(max_length=64, help_text="SHA-256 of the canonical JSON of the configuration.")
-    status = models.CharField(max_length=10, choices=VersionStatus.choices, default=VersionStatus.DRAFT)
-    change_note = models.TextField(verbose_name="change note", help_text="Why this version exists.")
+    component_type = models.CharField(max_length=10, choices=ComponentType.choices, verbose_name=_("type"))
+    component_id = models.CharField(max_length=255, verbose_name=_("component ID"))
+    version = models.PositiveIntegerField(help_text=_("Per component, strictly increasing."), verbose_name=_("version"))
+    config = models.JSONField(verbose_name=_("configuration"), help_text=_("The complete runtime configuration."))
+    content_hash = models.CharField(
+        max_length=64,
+        help_text=_("SHA-256 of the canonical JSON of the configuration."),
+        verbose_name=_("content hash"),
+    )
+    status = models.CharField(
+        max_length=10, choices=VersionStatus.choices, default=VersionStatus.DRAFT, verbose_name=_("status")
+    )
+    change_note = models.TextField(verbose_name=_("change note"), help_text=_("Why this version exists."))
     base_version = models.PositiveIntegerField(
         null=True,
         blank=True,
-        help_text="For a draft: the published version it was started from.",
+        help_text=_("For a draft: the published version it was started from."),
+        verbose_name=_("base version"),
     )
     rolled_back_from = models.PositiveIntegerField(
         null=True,
         blank=True,
-        help_text="For a rollback: the version whose configuration this one restores.",
+        help_text=_("For a rollback: the version whose configuration this one restores."),
+        verbose_name=_("rolled back from"),
     )
-    review_state = models.CharField(max_length=10, choices=ReviewState.choices, default=ReviewState.NONE, blank=True)
+    review_state = models.CharField(
+        max_length=10, choices=ReviewState.choices, default=ReviewState.NONE, blank=True, verbose_name=_("review state")
+    )
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("reviewed by"),
     )
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    review_comment = models.TextField(blank=True, default="")
+    reviewed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("reviewed at"))
+    review_comment = models.TextField(blank=True, default="", verbose_name=_("review comment"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_by_name = models.CharField(max_length=150, blank=True, default="", help_text="User or API key name.")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_by_name = models.CharField(
+        max_length=150, blank=True, default="", help_text=_("User or API key name."), verbose_name=_("created by name")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     edited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("edited by"),
     )
-    edited_by_name = models.CharField(max_length=150, blank=True, default="", help_text="Who saved the draft last.")
-    updated_at = models.DateTimeField(auto_now=True)
+    edited_by_name = models.CharField(
+        max_length=150,
+        blank=True,
+        default="",
+        help_text=_("Who saved the draft last."),
+        verbose_name=_("edited by name"),
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
     published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("published by"),
     )
-    published_by_name = models.CharField(max_length=150, blank=True, default="")
-    published_at = models.DateTimeField(null=True, blank=True)
+    published_by_name = models.CharField(max_length=150, blank=True, default="", verbose_name=_("published by name"))
+    published_at = models.DateTimeField(null=True, blank=True, verbose_name=_("published at"))
 
     class Meta:
         db_table = "component_versions"
         ordering = ["component_type", "component_id", "-version"]
-        verbose_name = "component version"
+        verbose_name = _("component version")
+        verbose_name_plural = _("component versions")
         permissions = [
             # At most 50 characters: auth's early migrations (run when migrating back) limit names to 50.
             ("publish_component", "Can publish, roll back and (de)activate"),
@@ -152,21 +193,29 @@ class EnvironmentRelease(models.Model):
     environment rollback; deleting the component removes its rows.
     """
 
-    environment = models.CharField(max_length=30)
-    component_type = models.CharField(max_length=10, choices=ComponentType.choices, verbose_name="type")
-    component_id = models.CharField(max_length=255, verbose_name="component ID")
-    version = models.ForeignKey(ComponentVersion, on_delete=models.PROTECT, related_name="releases")
-    released_at = models.DateTimeField()
-    released_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    environment = models.CharField(max_length=30, verbose_name=_("environment"))
+    component_type = models.CharField(max_length=10, choices=ComponentType.choices, verbose_name=_("type"))
+    component_id = models.CharField(max_length=255, verbose_name=_("component ID"))
+    version = models.ForeignKey(
+        ComponentVersion, on_delete=models.PROTECT, related_name="releases", verbose_name=_("version")
     )
-    released_by_name = models.CharField(max_length=150)
-    note = models.TextField(help_text="Why this version went live in this environment.")
+    released_at = models.DateTimeField(verbose_name=_("released at"))
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("released by"),
+    )
+    released_by_name = models.CharField(max_length=150, verbose_name=_("released by name"))
+    note = models.TextField(help_text=_("Why this version went live in this environment."), verbose_name=_("note"))
 
     class Meta:
         db_table = "environment_releases"
         ordering = ["environment", "component_type", "component_id"]
-        verbose_name = "environment release"
+        verbose_name = _("environment release")
+        verbose_name_plural = _("environment releases")
         constraints = [
             models.UniqueConstraint(
                 fields=["environment", "component_type", "component_id"],
@@ -189,11 +238,11 @@ class EnvironmentRelease(models.Model):
 
 
 class PromotionState(models.TextChoices):
-    REQUESTED = "requested", "Waiting for review"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Changes requested"
-    CANCELLED = "cancelled", "Cancelled"
-    DONE = "done", "Promoted"
+    REQUESTED = "requested", _("Waiting for review")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Changes requested")
+    CANCELLED = "cancelled", _("Cancelled")
+    DONE = "done", _("Promoted")
 
 
 OPEN_PROMOTION_STATES = (PromotionState.REQUESTED, PromotionState.APPROVED)
@@ -203,29 +252,44 @@ class PromotionRequest(models.Model):
     """A request to promote one version to an environment, reviewed by another publisher (four eyes) when
     ``HIVE_REQUIRE_REVIEW`` is on. Approving does not promote: a publisher promotes the approved version."""
 
-    environment = models.CharField(max_length=30)
-    component_type = models.CharField(max_length=10, choices=ComponentType.choices, verbose_name="type")
-    component_id = models.CharField(max_length=255, verbose_name="component ID")
-    version = models.ForeignKey(ComponentVersion, on_delete=models.PROTECT, related_name="promotion_requests")
-    state = models.CharField(max_length=10, choices=PromotionState.choices, default=PromotionState.REQUESTED)
-    note = models.TextField(help_text="Why this version should go to the environment.")
+    environment = models.CharField(max_length=30, verbose_name=_("environment"))
+    component_type = models.CharField(max_length=10, choices=ComponentType.choices, verbose_name=_("type"))
+    component_id = models.CharField(max_length=255, verbose_name=_("component ID"))
+    version = models.ForeignKey(
+        ComponentVersion, on_delete=models.PROTECT, related_name="promotion_requests", verbose_name=_("version")
+    )
+    state = models.CharField(
+        max_length=10, choices=PromotionState.choices, default=PromotionState.REQUESTED, verbose_name=_("state")
+    )
+    note = models.TextField(help_text=_("Why this version should go to the environment."), verbose_name=_("note"))
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("requested by"),
     )
-    requested_by_name = models.CharField(max_length=150)
-    requested_at = models.DateTimeField(auto_now_add=True)
+    requested_by_name = models.CharField(max_length=150, verbose_name=_("requested by name"))
+    requested_at = models.DateTimeField(auto_now_add=True, verbose_name=_("requested at"))
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("reviewed by"),
     )
-    reviewed_by_name = models.CharField(max_length=150, blank=True, default="")
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    review_comment = models.TextField(blank=True, default="")
-    closed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by_name = models.CharField(max_length=150, blank=True, default="", verbose_name=_("reviewed by name"))
+    reviewed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("reviewed at"))
+    review_comment = models.TextField(blank=True, default="", verbose_name=_("review comment"))
+    closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
 
     class Meta:
         db_table = "promotion_requests"
         ordering = ["-requested_at", "-id"]
-        verbose_name = "promotion request"
+        verbose_name = _("promotion request")
+        verbose_name_plural = _("promotion requests")
         constraints = [
             models.UniqueConstraint(
                 fields=["environment", "component_type", "component_id"],
@@ -257,9 +321,9 @@ class PromotionRequest(models.Model):
 
 
 class RolloutState(models.TextChoices):
-    RUNNING = "running", "Running"
-    COMPLETED = "completed", "Completed (100%)"
-    ABORTED = "aborted", "Aborted"
+    RUNNING = "running", _("Running")
+    COMPLETED = "completed", _("Completed (100%)")
+    ABORTED = "aborted", _("Aborted")
 
 
 class Rollout(models.Model):
@@ -269,45 +333,67 @@ class Rollout(models.Model):
     aborting it leaves the baseline. Guard thresholds (any may be empty) let the portal abort it on its own
     when the candidate's metrics are worse (``monitoring.rollout_guard``)."""
 
-    environment = models.CharField(max_length=30)
-    component_type = models.CharField(max_length=10, choices=ComponentType.choices, verbose_name="type")
-    component_id = models.CharField(max_length=255, verbose_name="component ID")
-    baseline = models.ForeignKey(ComponentVersion, on_delete=models.PROTECT, related_name="+")
-    candidate = models.ForeignKey(ComponentVersion, on_delete=models.PROTECT, related_name="rollouts")
-    percent = models.PositiveSmallIntegerField(help_text="Share of sessions (1–99) that get the candidate.")
-    salt = models.CharField(max_length=32, editable=False, help_text="Makes each rollout's split independent.")
-    state = models.CharField(max_length=10, choices=RolloutState.choices, default=RolloutState.RUNNING)
+    environment = models.CharField(max_length=30, verbose_name=_("environment"))
+    component_type = models.CharField(max_length=10, choices=ComponentType.choices, verbose_name=_("type"))
+    component_id = models.CharField(max_length=255, verbose_name=_("component ID"))
+    baseline = models.ForeignKey(
+        ComponentVersion, on_delete=models.PROTECT, related_name="+", verbose_name=_("baseline")
+    )
+    candidate = models.ForeignKey(
+        ComponentVersion, on_delete=models.PROTECT, related_name="rollouts", verbose_name=_("candidate")
+    )
+    percent = models.PositiveSmallIntegerField(
+        help_text=_("Share of sessions (1–99) that get the candidate."), verbose_name=_("percent")
+    )
+    salt = models.CharField(
+        max_length=32, editable=False, help_text=_("Makes each rollout's split independent."), verbose_name=_("salt")
+    )
+    state = models.CharField(
+        max_length=10, choices=RolloutState.choices, default=RolloutState.RUNNING, verbose_name=_("state")
+    )
     max_success_drop_points = models.FloatField(
         null=True,
         blank=True,
-        verbose_name="max success-rate drop (points)",
-        help_text="Abort when the candidate's success rate is this many percentage points below the baseline's.",
+        verbose_name=_("max success-rate drop (points)"),
+        help_text=_("Abort when the candidate's success rate is this many percentage points below the baseline's."),
     )
     max_p95_increase_percent = models.FloatField(
         null=True,
         blank=True,
-        verbose_name="max p95 latency increase (%)",
-        help_text="Abort when the candidate's p95 response time is this much higher than the baseline's.",
+        verbose_name=_("max p95 latency increase (%)"),
+        help_text=_("Abort when the candidate's p95 response time is this much higher than the baseline's."),
     )
     min_runs = models.PositiveIntegerField(
-        default=50, help_text="The guard judges only once each version has at least this many runs in the rollout."
+        default=50,
+        help_text=_("The guard judges only once each version has at least this many runs in the rollout."),
+        verbose_name=_("min runs"),
     )
-    note = models.TextField(help_text="Why this rollout.")
+    note = models.TextField(help_text=_("Why this rollout."), verbose_name=_("note"))
     started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("started by"),
     )
-    started_by_name = models.CharField(max_length=150)
-    started_at = models.DateTimeField()
-    ended_at = models.DateTimeField(null=True, blank=True)
-    ended_by_name = models.CharField(max_length=150, blank=True, default="")
-    end_reason = models.TextField(blank=True, default="")
+    started_by_name = models.CharField(max_length=150, verbose_name=_("started by name"))
+    started_at = models.DateTimeField(verbose_name=_("started at"))
+    ended_at = models.DateTimeField(null=True, blank=True, verbose_name=_("ended at"))
+    ended_by_name = models.CharField(max_length=150, blank=True, default="", verbose_name=_("ended by name"))
+    end_reason = models.TextField(blank=True, default="", verbose_name=_("end reason"))
     figures = models.JSONField(
-        default=dict, blank=True, help_text="The guard's last figures (the ones that aborted it, if it did)."
+        default=dict,
+        blank=True,
+        help_text=_("The guard's last figures (the ones that aborted it, if it did)."),
+        verbose_name=_("figures"),
     )
 
     class Meta:
         db_table = "rollouts"
         ordering = ["-started_at", "-id"]
+        verbose_name = _("rollout")
+        verbose_name_plural = _("rollouts")
         constraints = [
             models.UniqueConstraint(
                 fields=["environment", "component_type", "component_id"],
@@ -353,17 +439,17 @@ class Rollout(models.Model):
 
 
 class ScheduledAction(models.TextChoices):
-    PUBLISH = "publish", "Publish the draft"
-    PROMOTE = "promote", "Promote"
-    COMPLETE_ROLLOUT = "complete_rollout", "Complete the rollout"
-    ABORT_ROLLOUT = "abort_rollout", "Abort the rollout"
+    PUBLISH = "publish", _("Publish the draft")
+    PROMOTE = "promote", _("Promote")
+    COMPLETE_ROLLOUT = "complete_rollout", _("Complete the rollout")
+    ABORT_ROLLOUT = "abort_rollout", _("Abort the rollout")
 
 
 class ScheduleState(models.TextChoices):
-    SCHEDULED = "scheduled", "Scheduled"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
+    SCHEDULED = "scheduled", _("Scheduled")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class ScheduledRelease(models.Model):
@@ -375,29 +461,41 @@ class ScheduledRelease(models.Model):
     in the step's own transaction make it run exactly once, whatever the number of workers.
     """
 
-    action = models.CharField(max_length=20, choices=ScheduledAction.choices)
-    component_type = models.CharField(max_length=10, choices=ComponentType.choices, verbose_name="type")
-    component_id = models.CharField(max_length=255, verbose_name="component ID")
-    environment = models.CharField(max_length=30)
-    version = models.ForeignKey(ComponentVersion, on_delete=models.PROTECT, related_name="+")
-    content_hash = models.CharField(max_length=64)
-    rollout = models.ForeignKey(Rollout, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    run_at = models.DateTimeField(verbose_name="go live at")
-    note = models.TextField()
-    state = models.CharField(max_length=10, choices=ScheduleState.choices, default=ScheduleState.SCHEDULED)
-    scheduled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    action = models.CharField(max_length=20, choices=ScheduledAction.choices, verbose_name=_("action"))
+    component_type = models.CharField(max_length=10, choices=ComponentType.choices, verbose_name=_("type"))
+    component_id = models.CharField(max_length=255, verbose_name=_("component ID"))
+    environment = models.CharField(max_length=30, verbose_name=_("environment"))
+    version = models.ForeignKey(ComponentVersion, on_delete=models.PROTECT, related_name="+", verbose_name=_("version"))
+    content_hash = models.CharField(max_length=64, verbose_name=_("content hash"))
+    rollout = models.ForeignKey(
+        Rollout, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("rollout")
     )
-    scheduled_by_name = models.CharField(max_length=150)
-    scheduled_at = models.DateTimeField(auto_now_add=True)
-    executed_at = models.DateTimeField(null=True, blank=True)
-    result = models.TextField(blank=True, default="", help_text="What happened when it ran (or why it failed).")
-    cancelled_by_name = models.CharField(max_length=150, blank=True, default="")
+    run_at = models.DateTimeField(verbose_name=_("go live at"))
+    note = models.TextField(verbose_name=_("note"))
+    state = models.CharField(
+        max_length=10, choices=ScheduleState.choices, default=ScheduleState.SCHEDULED, verbose_name=_("state")
+    )
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("scheduled by"),
+    )
+    scheduled_by_name = models.CharField(max_length=150, verbose_name=_("scheduled by name"))
+    scheduled_at = models.DateTimeField(auto_now_add=True, verbose_name=_("scheduled at"))
+    executed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("executed at"))
+    result = models.TextField(
+        blank=True, default="", help_text=_("What happened when it ran (or why it failed)."), verbose_name=_("result")
+    )
+    cancelled_by_name = models.CharField(max_length=150, blank=True, default="", verbose_name=_("cancelled by name"))
 
     class Meta:
         db_table = "scheduled_releases"
         ordering = ["run_at", "id"]
-        verbose_name = "scheduled release"
+        verbose_name = _("scheduled release")
+        verbose_name_plural = _("scheduled releases")
         indexes = [
             models.Index(fields=["run_at"], condition=Q(state="scheduled"), name="scheduled_releases_due"),
         ]
@@ -427,11 +525,12 @@ class ScheduledRelease(models.Model):
     @property
     def what(self) -> str:
         """The step in a sentence for people ("Publishes v3", "Promotes v3 to production")."""
-        number = self.version.version
+        values = {"version": self.version.version, "environment": self.environment}
         sentences: dict[str, str] = {
-            ScheduledAction.PUBLISH: f"Publishes v{number}",
-            ScheduledAction.PROMOTE: f"Promotes v{number} to {self.environment}",
-            ScheduledAction.COMPLETE_ROLLOUT: f"Completes the rollout of v{number} in {self.environment}",
-            ScheduledAction.ABORT_ROLLOUT: f"Aborts the rollout of v{number} in {self.environment}",
+            ScheduledAction.PUBLISH: gettext("Publishes v%(version)s"),
+            ScheduledAction.PROMOTE: gettext("Promotes v%(version)s to %(environment)s"),
+            ScheduledAction.COMPLETE_ROLLOUT: gettext("Completes the rollout of v%(version)s in %(environment)s"),
+            ScheduledAction.ABORT_ROLLOUT: gettext("Aborts the rollout of v%(version)s in %(environment)s"),
         }
-        return sentences.get(self.action, self.get_action_display())
+        sentence = sentences.get(self.action)
+        return sentence % values if sentence is not None else str(self.get_action_display())

@@ -10,10 +10,12 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 def portal_time_zone_help() -> str:
-    return f"In the portal's time zone ({timezone.get_current_timezone_name()})."
+    return gettext("In the portal's time zone (%(zone)s).") % {"zone": timezone.get_current_timezone_name()}
 
 
 class ScheduleAtField(forms.DateTimeField):
@@ -23,7 +25,7 @@ class ScheduleAtField(forms.DateTimeField):
     widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("label", "Schedule for")
+        kwargs.setdefault("label", _("Schedule for"))
         super().__init__(**kwargs)
 
 
@@ -47,7 +49,7 @@ class ScheduleForm(forms.Form):
     use_required_attribute = False
 
     run_at = ScheduleAtField(required=True)
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 80}))
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 80}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -56,30 +58,30 @@ class ScheduleForm(forms.Form):
 
 class RolloutStartForm(forms.Form):
     percent = forms.IntegerField(
-        label="Share of sessions (%)",
+        label=_("Share of sessions (%)"),
         min_value=1,
         max_value=99,
-        help_text="1–99: the candidate's share; 100% is a promotion.",
+        help_text=_("1–99: the candidate's share (100% would be a promotion)."),
     )
     max_success_drop_points = forms.FloatField(
-        label="Max success-rate drop (points)",
+        label=_("Max success-rate drop (points)"),
         required=False,
         min_value=0,
-        help_text="Empty: not guarded on the success rate.",
+        help_text=_("Empty: not guarded on the success rate."),
     )
     max_p95_increase_percent = forms.FloatField(
-        label="Max p95 latency increase (%)",
+        label=_("Max p95 latency increase (%)"),
         required=False,
         min_value=0,
-        help_text="Empty: not guarded on latency.",
+        help_text=_("Empty: not guarded on latency."),
     )
     min_runs = forms.IntegerField(
-        label="Minimum runs per version",
+        label=_("Minimum runs per version"),
         min_value=1,
         initial=50,
-        help_text="The guard judges once both versions have this many runs in the rollout.",
+        help_text=_("The guard judges once both versions have this many runs in the rollout."),
     )
-    note = forms.CharField(label="Why this rollout?", widget=forms.Textarea(attrs={"rows": 2, "cols": 80}))
+    note = forms.CharField(label=_("Why this rollout?"), widget=forms.Textarea(attrs={"rows": 2, "cols": 80}))
 
     def service_arguments(self) -> dict:
         data = self.cleaned_data
@@ -96,13 +98,13 @@ class RolloutEndAtForm(forms.Form):
     """End a running rollout at a time: complete (promote the candidate) or abort."""
 
     end = forms.ChoiceField(
-        label="Then",
-        choices=[("complete", "Complete (promote to 100%)"), ("abort", "Abort (back to the baseline)")],
+        label=_("Then"),
+        choices=[("complete", _("Complete (promote to 100%)")), ("abort", _("Abort (back to the baseline)"))],
         widget=forms.RadioSelect,
         initial="complete",
     )
-    run_at = ScheduleAtField(label="End at")
-    note = forms.CharField(label="Why?", widget=forms.Textarea(attrs={"rows": 2, "cols": 80}))
+    run_at = ScheduleAtField(label=_("End at"))
+    note = forms.CharField(label=_("Why?"), widget=forms.Textarea(attrs={"rows": 2, "cols": 80}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

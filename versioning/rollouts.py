@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from audit.models import AuditAction
 from audit.services import actor_parts, audit_record
@@ -152,7 +152,9 @@ def _locked_running(rollout_id: int) -> Rollout:
     if rollout is None:
         raise ValidationError(f"No rollout {rollout_id}.")
     if rollout.state != RolloutState.RUNNING:
-        raise ValidationError(f"This rollout is already {rollout.get_state_display().lower()}.")
+        with translation.override(None):  # a scheduled end stores this refusal as its result: English
+            state = str(rollout.get_state_display()).lower()
+        raise ValidationError(f"This rollout is already {state}.")
     return rollout
 
 

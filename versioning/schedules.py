@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from audit.models import AuditAction
 from audit.services import actor_parts, audit_record
@@ -38,6 +38,12 @@ from versioning.services import PUBLISH_PERMISSION, _require_permission, compone
 
 logger = logging.getLogger(__name__)
 MAX_AHEAD_DAYS = 366
+
+
+def _stored_action(schedule: ScheduledRelease) -> str:
+    """The step's name for the audit trail: stored, so in English whatever the requester's language."""
+    with translation.override(None):
+        return str(schedule.get_action_display()).lower()
 
 
 def _check_time(run_at: datetime) -> datetime:
@@ -71,7 +77,7 @@ def _create(*, actor: Any, note: str, **fields) -> ScheduledRelease:
         subject_type=schedule.component_type,
         subject_id=schedule.component_id,
         actor=actor,
-        reason=f"Scheduled for {schedule.run_at.isoformat()}: {schedule.get_action_display().lower()} — {note}",
+        reason=f"Scheduled for {schedule.run_at.isoformat()}: {_stored_action(schedule)} — {note}",
         to_version=schedule.version.version,
         environment=schedule.environment,
     )
@@ -154,7 +160,7 @@ def schedule_cancel(*, schedule_id: int, actor: Any, reason: str = "") -> Schedu
     schedule.save(update_fields=["state", "cancelled_by_name", "result"])
     audit_record(
         action=AuditAction.CANCELLED, subject_type=schedule.component_type, subject_id=schedule.component_id,
-        actor=actor, reason=f"Scheduled {schedule.get_action_display().lower()} cancelled: {schedule.result}",
+        actor=actor, reason=f"Scheduled {_stored_action(schedule)} cancelled: {schedule.result}",
         to_version=schedule.version.version, environment=schedule.environment,
     )  # fmt: skip
     return schedule

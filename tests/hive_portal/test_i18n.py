@@ -203,3 +203,81 @@ def test_audit__log_in_portuguese(client, portal_admin):
     log = portuguese_page(client, portal_admin, "/admin/audit/auditrecord/")
     assert "Log de auditoria" in log and "O que estava no ar em cada momento" in log
     assert "Publicado" in log and "Liberação gradual iniciada" in log  # the row's action, and the action filter
+
+
+def _agent_with_a_draft(make_agent):
+    from agents.services import agent_update
+
+    agent = make_agent("cards", publish=True)
+    agent.refresh_from_db()
+    agent_update(agent=agent, actor="eddie", note="Clarify the refund deadline", name="Second name")
+    return agent
+
+
+def test_versioning__status_panel_publish_and_history_in_portuguese(client, publisher, make_agent):
+    agent = _agent_with_a_draft(make_agent)
+    panel = portuguese_page(client, publisher, f"/admin/agents/agent/{agent.pk}/change/")
+    assert "No ar:" in panel and "Rascunho:" in panel and "Histórico e reversão" in panel
+    assert "Revisar alterações e publicar" in panel and "Por que esta alteração?" in panel
+    publish = portuguese_page(client, publisher, f"/admin/agents/agent/{agent.pk}/publish/")
+    assert "Publicar cards" in publish and "Comparado à <strong>v1</strong> no ar." in publish
+    assert "Publicar a v2 agora" in publish and "Agendar a publicação" in publish and "Agendar para" in publish
+    history = portuguese_page(client, publisher, f"/admin/agents/agent/{agent.pk}/versions/")
+    assert "Histórico de cards" in history and "Linha do tempo" in history and "Rascunho" in history
+
+
+def test_versioning__a_message_in_portuguese__the_audit_reason_stored_in_english(client, publisher, make_agent):
+    from audit.models import AuditRecord
+
+    agent = _agent_with_a_draft(make_agent)
+    client.force_login(publisher)
+    client.cookies["django_language"] = "pt-br"
+    response = client.post(f"/admin/agents/agent/{agent.pk}/publish/", {"note": "Nome mais claro"}, follow=True)
+    assert "ards v2 publicado. O runtime já o serve." in response.content.decode()  # the message list capitalises
+    assert AuditRecord.objects.filter(subject_id="cards", action="published").latest("id").reason == "Nome mais claro"
+
+
+def test_versioning__a_schedule_made_in_portuguese__audited_in_english(publisher, make_agent):
+    from datetime import timedelta
+
+    from django.utils import timezone, translation
+
+    from audit.models import AuditRecord
+    from versioning.schedules import schedule_publish
+
+    _agent_with_a_draft(make_agent)
+    with translation.override("pt-br"):
+        schedule = schedule_publish(
+            component_type="agent", component_id="cards", run_at=timezone.now() + timedelta(hours=1),
+            actor=publisher, note="Segunda-feira",
+        )  # fmt: skip
+        assert schedule.what == "Publica a v2"  # what the pages show
+    reason = AuditRecord.objects.filter(subject_id="cards", action="scheduled").latest("id").reason
+    assert ": publish the draft — Segunda-feira" in reason
+
+
+def test_runtime__api_keys_in_portuguese(client, portal_admin):
+    from runtime.services import api_key_create
+
+    api_key_create(name="prod-runtime", scopes=["config:read"])
+    keys = portuguese_page(client, portal_admin, "/admin/runtime/apikey/")
+    assert "Chaves de API" in keys and "Revogar as chaves selecionadas" in keys
+    form = portuguese_page(client, portal_admin, "/admin/runtime/apikey/add/")
+    assert "Escopos" in form and "Pesquisar na base de conhecimento." in form
+    assert "Deixe vazio para uma chave que não expira." in form
+    reports = portuguese_page(client, portal_admin, "/admin/runtime/runtimereport/")
+    assert "Relatórios de runtime" in reports or "relatórios de runtime" in reports
+
+
+def test_database_unavailable_page__in_the_cookie_language__whatever_the_thread_last_spoke(rf):
+    from django.utils import translation
+
+    from hive_portal.middleware import database_unavailable_response
+
+    request = rf.get("/admin/")
+    request.COOKIES["django_language"] = "pt-br"
+    html = database_unavailable_response(request).content.decode()
+    assert '<html lang="pt-br">' in html and "O banco de dados está indisponível" in html
+    with translation.override("pt-br"):  # this worker's last page was Portuguese; this browser asks for nothing
+        english = database_unavailable_response(rf.get("/admin/")).content.decode()
+    assert '<html lang="en">' in english and "The database is unavailable" in english
