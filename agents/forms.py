@@ -159,6 +159,7 @@ class AgentRowForm(forms.ModelForm):
 class AgentCapabilityForm(AgentRowForm):
     parameters = LimitedJSONFormField(
         required=False,
+        label=_("Parameters"),  # also what its cell says to assistive technology (none without it)
         widget=forms.Textarea(attrs={"rows": 2, "cols": 40, "class": "hive-json", "spellcheck": "false"}),
         help_text=_('Optional settings as a JSON object, e.g. {"max_amount": 500}.'),
     )
