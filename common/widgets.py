@@ -16,7 +16,7 @@ Without JavaScript the widget still works: it always renders one empty row to fi
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -25,6 +25,9 @@ from django.utils.translation import gettext_lazy as _
 
 from common.agno_spec import TOOL_NAME, validate_tools
 from common.json_limits import JSONLimitError, check_json_value, loads_limited, text_problem
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def _limit_message(exc: JSONLimitError) -> str:
@@ -71,16 +74,16 @@ def _text_errors(texts, message: str) -> list[str]:
 
 class _RowsWidget(forms.Widget):
     template_name = "widgets/rows.html"
-    columns: tuple[tuple[str, str, str], ...] = ()  # (suffix, label, kind: text|textarea|json|select)
-    add_label = _("Add")
+    columns: tuple[tuple[str, StrOrPromise, str], ...] = ()  # (suffix, label, kind: text|textarea|json|select)
+    add_label: StrOrPromise = _("Add")
     # suffix → [(value, label), ...] for the "select" columns (set per form when the choices come from the database)
-    column_choices: dict[str, list[tuple[str, str]]] = {}
+    column_choices: dict[str, list[tuple[str, StrOrPromise]]] = {}
 
     class Media:
         css = {"all": ["hive/widgets.css"]}
         js = ["hive/widgets.js"]
 
-    def __init__(self, attrs=None, *, rows: int = 3, add_label: str | None = None):
+    def __init__(self, attrs=None, *, rows: int = 3, add_label: StrOrPromise | None = None):
         super().__init__(attrs)
         self.textarea_rows = rows
         if add_label:
