@@ -345,7 +345,12 @@ class ToolAdmin(ServiceBackedAdmin):
     @admin.display(description=_("used by"))
     def used_by(self, obj):
         users = tool_users(obj) if obj.pk else []
-        return ", ".join(users) if users else gettext("Nothing uses this tool.")
+        if not users:
+            return gettext("Nothing uses this tool.")
+        kinds = {"agent": gettext("agent"), "team": gettext("team")}
+        return ", ".join(
+            f"{kinds.get(kind, kind)} {component_id}" for kind, component_id in (u.split(" ", 1) for u in users)
+        )
 
     @admin.display(description=_("provided by"))
     def provided_by(self, obj):

@@ -228,6 +228,7 @@ def test_agents__tool_page_and_its_errors_in_portuguese(client, publisher, make_
     page = portuguese_page(client, publisher, f"/admin/agents/tool/{tool.pk}/change/")
     assert "Parâmetros como JSON Schema (avançado)" in page and "Adicionar um parâmetro" in page
     assert "Onde é usada e quem a executa" in page and "Nenhum runtime informou ter esta ferramenta" in page
+    assert "agente cards" in page  # used by
     assert "Por que esta alteração?" in page and "Responsável" in page and "Uma função do runtime" in page
     refused = client.post(
         "/admin/agents/tool/add/",
