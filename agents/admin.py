@@ -8,6 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.translation import gettext, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from agents.forms import (
     AgentCapabilityForm,
@@ -27,18 +29,26 @@ from prompts.admin_panels import rendered_prompt
 from versioning import services as versioning_services
 from versioning.admin_mixins import VersionedComponentAdmin, unsign_snapshot
 
+# One whole sentence per kind of component, so that each language words it its own way.
+_UNPROVIDED_TOOLS = {
+    "agent": _(
+        "No runtime has reported the tool(s) %(tools)s: a runtime without them cannot build this agent. "
+        "Publishing it asks you to confirm."
+    ),
+    "team": _(
+        "No runtime has reported the tool(s) %(tools)s: a runtime without them cannot build this team. "
+        "Publishing it asks you to confirm."
+    ),
+}
+
 
 def warn_unprovided_tools(request, owner, what: str) -> None:
-    """Say so on an agent's or team's page when it uses a tool no runtime has reported: an Agno runtime without it
-    would refuse to build the component."""
+    """Say so on an agent's or team's page (``what``: "agent" or "team") when it uses a tool no runtime has
+    reported: an Agno runtime without it would refuse to build the component."""
     names = [tool if isinstance(tool, str) else tool["name"] for tool in component_tools(owner)]
     missing = unprovided_tools(names)
     if missing:
-        messages.warning(
-            request,
-            f"No runtime has reported the tool(s) {', '.join(missing)}: a runtime without them cannot build "
-            f"this {what}. Publishing it asks you to confirm.",
-        )
+        messages.warning(request, _UNPROVIDED_TOOLS[what] % {"tools": ", ".join(missing)})
 
 
 class AgentRowsInline(admin.TabularInline):
@@ -71,8 +81,8 @@ class AgentCapabilityInline(AgentRowsInline):
     form = AgentCapabilityForm
     formset = AgentCapabilityFormSet
     fields = ("name", "description", "parameters")
-    verbose_name = "capability"
-    verbose_name_plural = "capabilities (what the agent can do, in order)"
+    verbose_name = _("capability")
+    verbose_name_plural = _("capabilities (what the agent can do, in order)")
 
 
 class AgentKnowledgeDomainInline(AgentRowsInline):
@@ -81,12 +91,12 @@ class AgentKnowledgeDomainInline(AgentRowsInline):
     formset = AgentKnowledgeDomainFormSet
     fields = ("domain", "priority", "description")
     ordering = ("priority",)
-    verbose_name = "knowledge domain"
-    verbose_name_plural = "knowledge domains (1 = the agent's main domain)"
+    verbose_name = _("knowledge domain")
+    verbose_name_plural = _("knowledge domains (1 = the agent's main domain)")
 
 
 class CapabilityFilter(admin.SimpleListFilter):
-    title = "capability"
+    title = _("capability")
     parameter_name = "capability"
 
     def lookups(self, request, model_admin):
@@ -97,7 +107,7 @@ class CapabilityFilter(admin.SimpleListFilter):
 
 
 class KnowledgeDomainFilter(admin.SimpleListFilter):
-    title = "knowledge domain"
+    title = _("knowledge domain")
     parameter_name = "knowledge_domain"
 
     def lookups(self, request, model_admin):
@@ -129,26 +139,29 @@ class AgentAdmin(VersionedComponentAdmin):
     fieldsets = (
         (None, {"fields": ("name", "agent_id", "role", "description")}),
         (
-            "Prompt",
+            _("Prompt"),
             {
                 "fields": ("system_prompt", "instructions", "expected_output", "rendered_prompt"),
-                "description": "What the agent is told. Leave the system prompt empty to build the prompt "
-                "from the description and the instructions. Include a shared prompt fragment with {{> name }} "
-                "(Prompts › Prompt fragments) and a value the runtime supplies with {{ name }} (Prompts › "
-                "Variables).",
+                "description": _(
+                    "What the agent is told. Leave the system prompt empty to build the prompt "
+                    "from the description and the instructions. Include a shared prompt fragment with {{> name }} "
+                    "(Prompts › Prompt fragments) and a value the runtime supplies with {{ name }} (Prompts › "
+                    "Variables)."
+                ),
             },
         ),
-        ("Model", {"fields": ("model_provider", "model_name", "model_settings")}),
+        (_("Model"), {"fields": ("model_provider", "model_name", "model_settings")}),
         (
-            "Tools",
+            _("Tools"),
             {
                 "fields": ("tools", "tool_call_limit"),
-                "description": "Tools come from the catalogue (Agents › Tools): its page says which runtimes provide "
-                "each one.",
+                "description": _(
+                    "Tools come from the catalogue (Agents › Tools): its page says which runtimes provide each one."
+                ),
             },
         ),
         (
-            "Behaviour",
+            _("Behaviour"),
             {
                 "fields": (
                     "markdown",
@@ -161,25 +174,25 @@ class AgentAdmin(VersionedComponentAdmin):
                 "classes": ("collapse",),
             },
         ),
-        ("Save", {"fields": ("change_note", "base_revision", "base_snapshot")}),
-        ("Record", {"fields": ("version", "revision", "created_at", "updated_at"), "classes": ("collapse",)}),
+        (pgettext_lazy("form section", "Save"), {"fields": ("change_note", "base_revision", "base_snapshot")}),
+        (_("Record"), {"fields": ("version", "revision", "created_at", "updated_at"), "classes": ("collapse",)}),
     )
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("memberships__team")
 
-    @admin.display(description="as the runtime gets it")
+    @admin.display(description=_("as the runtime gets it"))
     def rendered_prompt(self, obj):
         return (rendered_prompt(agent_config(obj)) if obj is not None and obj.pk else "") or "—"
 
     def dashboard_url(self, obj):
         return reverse("admin:monitoring_agentmetric_dashboard") + "?" + urlencode({"agent": obj.agent_id})
 
-    @admin.display(description="model", ordering="model_name")
+    @admin.display(description=_("model"), ordering="model_name")
     def model_display(self, obj):
         return f"{obj.model_provider}:{obj.model_name}"
 
-    @admin.display(description="teams")
+    @admin.display(description=_("teams"))
     def team_list(self, obj):
         teams = [m.team for m in obj.memberships.all()]
         if not teams:
@@ -241,13 +254,17 @@ class AgentAdmin(VersionedComponentAdmin):
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
         if done:
-            messages.success(request, f"{done} agent(s) {'activated' if active else 'deactivated'}.")
+            if active:
+                text = ngettext("%(count)d agent activated.", "%(count)d agents activated.", done)
+            else:
+                text = ngettext("%(count)d agent deactivated.", "%(count)d agents deactivated.", done)
+            messages.success(request, text % {"count": done})
 
-    @admin.action(permissions=["publish"], description="Activate selected agents")
+    @admin.action(permissions=["publish"], description=_("Activate selected agents"))
     def activate_selected(self, request, queryset):
         self._set_active(request, queryset, True)
 
-    @admin.action(permissions=["publish"], description="Deactivate selected agents")
+    @admin.action(permissions=["publish"], description=_("Deactivate selected agents"))
     def deactivate_selected(self, request, queryset):
         self._set_active(request, queryset, False)
 
@@ -256,8 +273,11 @@ def _provider_lines(providers) -> str:
     now = timezone.now()
     return format_html_join(
         "",
-        "<li><strong>{}</strong> {} ({}) — last seen {} ago</li>",
-        ((p.runtime, p.version, p.environment, _ago(now - p.last_seen)) for p in providers),
+        "<li><strong>{}</strong> {} ({}) — {}</li>",
+        (
+            (p.runtime, p.version, p.environment, gettext("last seen %(ago)s ago") % {"ago": _ago(now - p.last_seen)})
+            for p in providers
+        ),
     )
 
 
@@ -269,7 +289,8 @@ def _ago(delta) -> str:
         return f"{seconds // 60} min"
     if seconds < 172800:
         return f"{seconds // 3600} h"
-    return f"{seconds // 86400} days"
+    days = seconds // 86400
+    return ngettext("%(count)d day", "%(count)d days", days) % {"count": days}
 
 
 _list_page = threading.local()
@@ -287,13 +308,13 @@ class ToolAdmin(ServiceBackedAdmin):
     readonly_fields = ("version", "used_by", "provided_by", "version_history", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("name", "description", "category", "source", "owner")}),
-        ("Parameters", {"fields": ("parameter_rows", "parameters_schema")}),
-        ("Save", {"fields": ("change_note",)}),
+        (_("Parameters"), {"fields": ("parameter_rows", "parameters_schema")}),
+        (pgettext_lazy("form section", "Save"), {"fields": ("change_note",)}),
         (
-            "Where it is used and who runs it",
+            _("Where it is used and who runs it"),
             {"fields": ("used_by", "provided_by", "version", "created_at", "updated_at")},
         ),
-        ("History", {"fields": ("version_history",)}),
+        (_("History"), {"fields": ("version_history",)}),
     )
 
     def get_queryset(self, request):
@@ -310,41 +331,54 @@ class ToolAdmin(ServiceBackedAdmin):
             _list_page.providers = tool_providers(Tool.objects.values_list("name", flat=True))
         return _list_page.providers.get(obj.name, [])
 
-    @admin.display(description="agents")
+    @admin.display(description=_("agents"))
     def agent_count(self, obj):
         return len(obj.agent_links.all())  # the tool's page lists its teams too
 
-    @admin.display(description="runtimes")
+    @admin.display(description=_("runtimes"))
     def runtime_list(self, obj):
         providers = self._providers_of(obj)
         if not providers:
-            return format_html('<span class="hive-badge hive-badge--inactive">{}</span>', "none reported")
+            return format_html('<span class="hive-badge hive-badge--inactive">{}</span>', gettext("none reported"))
         return ", ".join(sorted({p.runtime for p in providers}))
 
-    @admin.display(description="used by")
+    @admin.display(description=_("used by"))
     def used_by(self, obj):
         users = tool_users(obj) if obj.pk else []
-        return ", ".join(users) if users else "Nothing uses this tool."
+        if not users:
+            return gettext("Nothing uses this tool.")
+        kinds = {"agent": gettext("agent"), "team": gettext("team")}
+        return ", ".join(
+            f"{kinds.get(kind, kind)} {component_id}" for kind, component_id in (u.split(" ", 1) for u in users)
+        )
 
-    @admin.display(description="provided by")
+    @admin.display(description=_("provided by"))
     def provided_by(self, obj):
         providers = tool_providers([obj.name]).get(obj.name, []) if obj.pk else []
         if not providers:
             return format_html(
                 '<span class="hive-badge hive-badge--inactive">{}</span> {}',
-                "no runtime",
-                "No runtime has reported this tool: an agent that uses it cannot be built by any runtime yet.",
+                gettext("no runtime"),
+                gettext("No runtime has reported this tool: an agent that uses it cannot be built by any runtime yet."),
             )
         return format_html("<ul>{}</ul>", _provider_lines(providers))
 
-    @admin.display(description="versions")
+    @admin.display(description=_("versions"))
     def version_history(self, obj):
         if not obj.pk:
             return "—"
         versions = obj.versions.all()
+        headings = (
+            pgettext_lazy("tool version", "Version"),
+            pgettext_lazy("tool version", "When"),
+            pgettext_lazy("tool version", "Who"),
+            pgettext_lazy("tool version", "Why"),
+            pgettext_lazy("tool version", "Description"),
+            pgettext_lazy("tool version", "Parameters"),
+        )
         return format_html(
-            "<table><tr><th>Version</th><th>When</th><th>Who</th><th>Why</th><th>Description</th>"
-            "<th>Parameters</th></tr>{}</table>",
+            "<table><tr>{}</tr>{}</table>",
+            format_html_join("", "<th>{}</th>", ((heading,) for heading in headings)),
             format_html_join(
                 "",
                 "<tr><td>v{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -355,7 +389,7 @@ class ToolAdmin(ServiceBackedAdmin):
                         v.created_by_name or "—",
                         v.change_note,
                         v.definition.get("description", ""),
-                        ", ".join(v.definition.get("parameters", {}).get("properties", {})) or "none",
+                        ", ".join(v.definition.get("parameters", {}).get("properties", {})) or gettext("none"),
                     )
                     for v in versions
                 ),

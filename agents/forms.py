@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from agents.models import Agent, AgentCapability, AgentKnowledgeDomain, Tool
 from agents.selectors import tool_list
@@ -46,8 +48,11 @@ class ToolPickerFormMixin(forms.Form):
 
     tools = ToolPickerField(
         required=False,
-        help_text="Pick tools from the catalogue (Agents › Tools), in the order they should be offered. A "
-        "description here replaces the catalogue's for this component only.",
+        label=_("Tools"),
+        help_text=_(
+            "Pick tools from the catalogue (Agents › Tools), in the order they should be offered. A "
+            "description here replaces the catalogue's for this component only."
+        ),
     )
 
     def __init__(self, *args, **kwargs):
@@ -73,34 +78,37 @@ class ToolPickerFormMixin(forms.Form):
 class AgentForm(ToolPickerFormMixin, ComponentFormMixin, forms.ModelForm):
     instructions = TextListField(
         required=False,
-        help_text="One instruction per box, in the order the agent should read them.",
+        label=_("Instructions"),
+        help_text=_("One instruction per box, in the order the agent should read them."),
     )
     model_settings = KeyValueField(
         required=False,
-        label="Model settings",
-        help_text="For example temperature = 0.3, max_tokens = 4000.",
+        label=_("Model settings"),
+        help_text=_("For example temperature = 0.3, max_tokens = 4000."),
     )
-    markdown = forms.BooleanField(required=False, help_text="Format answers with Markdown.")
+    markdown = forms.BooleanField(required=False, label="Markdown", help_text=_("Format answers with Markdown."))
     add_history_to_context = forms.BooleanField(
         required=False,
-        label="Use conversation history",
-        help_text="Add earlier turns of the conversation to the prompt.",
+        label=_("Use conversation history"),
+        help_text=_("Add earlier turns of the conversation to the prompt."),
     )
     num_history_runs = forms.IntegerField(
         required=False,
         min_value=0,
         max_value=1000,
-        label="History runs",
-        help_text="How many earlier turns (Agno uses 3 when empty).",
+        label=_("History runs"),
+        help_text=_("How many earlier turns (Agno uses 3 when empty)."),
     )
-    add_datetime_to_context = forms.BooleanField(required=False, label="Tell the agent the date and time")
-    expected_output = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Expected output")
-    tool_call_limit = forms.IntegerField(required=False, min_value=1, max_value=1000, label="Tool call limit")
-    retries = forms.IntegerField(required=False, min_value=0, max_value=20)
+    add_datetime_to_context = forms.BooleanField(required=False, label=_("Tell the agent the date and time"))
+    expected_output = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3}), label=_("Expected output")
+    )
+    tool_call_limit = forms.IntegerField(required=False, min_value=1, max_value=1000, label=_("Tool call limit"))
+    retries = forms.IntegerField(required=False, min_value=0, max_value=20, label=_("Retries"))
     other_parameters = KeyValueField(
         required=False,
-        label="Other Agno parameters",
-        help_text="Further Agno agent parameters, by their Agno name.",
+        label=_("Other Agno parameters"),
+        help_text=_("Further Agno agent parameters, by their Agno name."),
     )
 
     class Meta:
@@ -138,7 +146,8 @@ class AgentRowForm(forms.ModelForm):
         # A table's cells have column headings, not <label>s: each field says what it is to assistive technology.
         what = self._meta.model._meta.verbose_name
         for field in self.fields.values():
-            field.widget.attrs.setdefault("aria-label", f"{what} {str(field.label).lower()}")
+            label = gettext("%(row)s %(field)s") % {"row": what, "field": str(field.label).lower()}
+            field.widget.attrs.setdefault("aria-label", label)
 
     def validate_unique(self):
         return
@@ -150,8 +159,9 @@ class AgentRowForm(forms.ModelForm):
 class AgentCapabilityForm(AgentRowForm):
     parameters = LimitedJSONFormField(
         required=False,
+        label=_("Parameters"),  # also what its cell says to assistive technology (none without it)
         widget=forms.Textarea(attrs={"rows": 2, "cols": 40, "class": "hive-json", "spellcheck": "false"}),
-        help_text='Optional settings as a JSON object, e.g. {"max_amount": 500}.',
+        help_text=_('Optional settings as a JSON object, e.g. {"max_amount": 500}.'),
     )
 
     class Meta:
@@ -165,7 +175,9 @@ class AgentCapabilityForm(AgentRowForm):
             return {}
         if not isinstance(value, dict):
             raise ValidationError(
-                'Write the parameters as a JSON object in braces, e.g. {"max_amount": 500}, or leave them empty.'
+                gettext(
+                    'Write the parameters as a JSON object in braces, e.g. {"max_amount": 500}, or leave them empty.'
+                )
             )
         return value
 
@@ -184,6 +196,8 @@ class AgentRowsFormSet(forms.BaseInlineFormSet):
     #: The agent's attribute the rows are set on (``agent.capabilities = rows``).
     config_key = ""
     fields_in_config: tuple[str, ...] = ()
+    #: The label of a row's delete box (a whole phrase per kind of row: each language words it its own way).
+    delete_label = _("Delete this row")
 
     @staticmethod
     def problems(rows: list[dict]) -> list[str]:
@@ -192,7 +206,7 @@ class AgentRowsFormSet(forms.BaseInlineFormSet):
     def add_fields(self, form, index):
         super().add_fields(form, index)
         if "DELETE" in form.fields:
-            form.fields["DELETE"].widget.attrs["aria-label"] = f"Delete this {self.model._meta.verbose_name}"
+            form.fields["DELETE"].widget.attrs["aria-label"] = str(self.delete_label)
 
     def rows(self) -> list[dict]:
         rows = []
@@ -217,6 +231,7 @@ class AgentRowsFormSet(forms.BaseInlineFormSet):
 
 class AgentCapabilityFormSet(AgentRowsFormSet):
     config_key = "capabilities"
+    delete_label = _("Delete this capability")
     fields_in_config = ("name", "description", "parameters")
 
     @staticmethod
@@ -226,6 +241,7 @@ class AgentCapabilityFormSet(AgentRowsFormSet):
 
 class AgentKnowledgeDomainFormSet(AgentRowsFormSet):
     config_key = "knowledge_domains"
+    delete_label = _("Delete this knowledge domain")
     fields_in_config = ("domain", "priority", "description")
 
     @staticmethod
@@ -238,23 +254,29 @@ class ToolForm(forms.ModelForm):
 
     parameter_rows = ParameterRowsField(
         required=False,
-        label="Parameters",
-        help_text="A row per argument the tool takes: its name, type, what the model is told about it, whether "
-        "it must be given and, optionally, the only values it may take.",
+        label=_("Parameters"),
+        help_text=_(
+            "A row per argument the tool takes: its name, type, what the model is told about it, whether "
+            "it must be given and, optionally, the only values it may take."
+        ),
     )
     parameters_schema = LimitedJSONFormField(
         required=False,
-        label="Parameters as JSON Schema (advanced)",
+        label=_("Parameters as JSON Schema (advanced)"),
         widget=forms.Textarea(attrs={"rows": 8, "class": "hive-json", "spellcheck": "false"}),
-        help_text="Only for parameters the rows cannot say (nested objects, formats, defaults). When filled it is "
-        "used instead of the rows; it must be a JSON Schema of “type”: “object”.",
+        help_text=_(
+            "Only for parameters the rows cannot say (nested objects, formats, defaults). When filled it is "
+            "used instead of the rows; it must be a JSON Schema of “type”: “object”."
+        ),
     )
     change_note = forms.CharField(
-        label="Why this change?",
+        label=_("Why this change?"),
         widget=forms.Textarea(attrs={"rows": 2, "cols": 80}),
         required=False,
-        help_text="Required when you change a tool: saved with the tool's new version and with the draft of every "
-        "agent that uses it.",
+        help_text=_(
+            "Required when you change a tool: saved with the tool's new version and with the draft of every "
+            "agent that uses it."
+        ),
     )
 
     class Meta:
@@ -300,4 +322,4 @@ class ToolForm(forms.ModelForm):
                         self.add_error(target, message)
         changed = self._original is not None and self.instance.definition() != self._original
         if changed and not (self.cleaned_data.get("change_note") or "").strip():
-            self.add_error("change_note", "Say why: a change note is required.")
+            self.add_error("change_note", gettext("Say why: a change note is required."))

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from common.agno_spec import MODEL_PROVIDER_CHOICES, MODEL_PROVIDERS
 from common.db import TimeStampedModel, json_array_constraint, json_object_constraint
@@ -101,76 +103,91 @@ class Agent(CapabilityUser, ToolUser, TimeStampedModel):
         max_length=255,
         unique=True,
         validators=[slug_validator],
-        verbose_name="agent ID",
-        help_text="Stable identifier the runtime asks for, e.g. “pagbank-specialist”. Cannot change once published.",
+        verbose_name=_("agent ID"),
+        help_text=_("Stable identifier the runtime asks for, e.g. “pagbank-specialist”. Cannot change once published."),
     )
-    name = models.CharField(max_length=255, help_text="Display name shown to people, e.g. “PagBank Specialist”.")
+    name = models.CharField(
+        max_length=255,
+        verbose_name=_("name"),
+        help_text=_("Display name shown to people, e.g. “PagBank Specialist”."),
+    )
     version = models.CharField(
         max_length=50,
         blank=True,
         default="",
         editable=False,
-        help_text="Label of the published version, e.g. “v27”; empty until first published.",
+        verbose_name=_("version"),
+        help_text=_("Label of the published version, e.g. “v27”; empty until first published."),
     )
     model_provider = models.CharField(
         max_length=50,
         choices=MODEL_PROVIDER_CHOICES,
         default="openai",
-        verbose_name="model provider",
-        help_text="Agno provider key, e.g. openai (Responses API), openai-chat, anthropic.",
+        verbose_name=_("model provider"),
+        help_text=_("Agno provider key, e.g. openai (Responses API), openai-chat, anthropic."),
     )
     model_name = models.CharField(
         max_length=255,
-        verbose_name="model",
-        help_text="The provider's model id, e.g. gpt-4o or claude-sonnet-4-20250514.",
+        verbose_name=_("model"),
+        help_text=_("The provider's model id, e.g. gpt-4o or claude-sonnet-4-20250514."),
     )
     model_settings = models.JSONField(
         default=dict,
         blank=True,
-        verbose_name="model settings",
-        help_text="Temperature, max_tokens and other settings passed to the model.",
+        verbose_name=_("model settings"),
+        help_text=_("Temperature, max_tokens and other settings passed to the model."),
     )
     role = models.CharField(
         max_length=500,
         blank=True,
         default="",
-        help_text="What this agent does when it is a team member; the team leader reads it to route.",
+        verbose_name=_("role"),
+        help_text=_("What this agent does when it is a team member; the team leader reads it to route."),
     )
-    description = models.TextField(blank=True, default="", help_text="A short description added to the prompt.")
+    description = models.TextField(
+        blank=True,
+        default="",
+        verbose_name=_("description"),
+        help_text=_("A short description added to the prompt."),
+    )
     system_prompt = models.TextField(
         blank=True,
         default="",
-        verbose_name="system prompt",
-        help_text="Replaces the whole generated prompt when set (Agno's system_message): "
-        "description and instructions are then ignored. Leave empty to use them.",
+        verbose_name=_("system prompt"),
+        help_text=_(
+            "Replaces the whole generated prompt when set (Agno's system_message): "
+            "description and instructions are then ignored. Leave empty to use them."
+        ),
     )
     instructions = models.JSONField(
         default=list,
         blank=True,
-        help_text="The instructions the agent follows, one item each.",
+        verbose_name=_("instructions"),
+        help_text=_("The instructions the agent follows, one item each."),
     )
     parameters = models.JSONField(
         default=dict,
         blank=True,
-        verbose_name="Agno parameters",
-        help_text="Further Agno agent parameters (markdown, add_history_to_context, num_history_runs, ...).",
+        verbose_name=_("Agno parameters"),
+        help_text=_("Further Agno agent parameters (markdown, add_history_to_context, num_history_runs, ...)."),
     )
     is_active = models.BooleanField(
         default=True,
-        verbose_name="active",
-        help_text="Inactive agents are not served to the runtime.",
+        verbose_name=_("active"),
+        help_text=_("Inactive agents are not served to the runtime."),
     )
     revision = models.PositiveIntegerField(
         default=1,
         editable=False,
-        help_text="Bumped on every save; a save must name the revision it started from (no lost updates).",
+        verbose_name=_("revision"),
+        help_text=_("Bumped on every save; a save must name the revision it started from (no lost updates)."),
     )
 
     class Meta:
         db_table = "agents"
         ordering = ["name", "agent_id"]
-        verbose_name = "agent"
-        verbose_name_plural = "agents"
+        verbose_name = _("agent")
+        verbose_name_plural = _("agents")
         constraints = [
             models.CheckConstraint(
                 condition=Q(agent_id__regex=SLUG_PATTERN),
@@ -218,10 +235,10 @@ def empty_parameters() -> dict:
 
 
 class ToolSource(models.TextChoices):
-    FUNCTION = "function", "A function of the runtime"
-    TOOLKIT = "toolkit", "An Agno toolkit"
-    MCP = "mcp", "An MCP server"
-    OTHER = "other", "Other"
+    FUNCTION = "function", _("A function of the runtime")
+    TOOLKIT = "toolkit", _("An Agno toolkit")
+    MCP = "mcp", _("An MCP server")
+    OTHER = "other", pgettext_lazy("tool source", "Other")
 
 
 class Tool(TimeStampedModel):
@@ -232,48 +249,57 @@ class Tool(TimeStampedModel):
     name = models.CharField(
         max_length=64,
         unique=True,
-        help_text="The name the runtime's Agno registry knows the tool by, e.g. “card_lookup” or “ShellTools”: "
-        "letters, digits, underscores and hyphens.",
+        verbose_name=_("name"),
+        help_text=_(
+            "The name the runtime's Agno registry knows the tool by, e.g. “card_lookup” or “ShellTools”: "
+            "letters, digits, underscores and hyphens."
+        ),
     )
     description = models.TextField(
         blank=True,
         default="",
-        help_text="What the tool does, as the model reads it when it decides to call it.",
+        verbose_name=_("description"),
+        help_text=_("What the tool does, as the model reads it when it decides to call it."),
     )
     parameters = models.JSONField(
         default=empty_parameters,
         blank=True,
-        help_text="The arguments the tool takes, as a JSON Schema object.",
+        verbose_name=_("parameters"),
+        help_text=_("The arguments the tool takes, as a JSON Schema object."),
     )
     source = models.CharField(
         max_length=20,
         choices=ToolSource.choices,
         default=ToolSource.FUNCTION,
-        help_text="Where the runtime's implementation comes from.",
+        verbose_name=_("source"),
+        help_text=_("Where the runtime's implementation comes from."),
     )
     category = models.CharField(
         max_length=100,
         blank=True,
         default="",
-        help_text="A group to find it by, e.g. “Cards” or “Pix”.",
+        verbose_name=_("category"),
+        help_text=_("A group to find it by, e.g. “Cards” or “Pix”."),
     )
     owner = models.CharField(
         max_length=255,
         blank=True,
         default="",
-        help_text="Who to ask about this tool (a person or a team).",
+        verbose_name=_("owner"),
+        help_text=_("Who to ask about this tool (a person or a team)."),
     )
     version = models.PositiveIntegerField(
         default=1,
         editable=False,
-        help_text="The number of the tool's current version; every change adds one.",
+        verbose_name=_("version"),
+        help_text=_("The number of the tool's current version; every change adds one."),
     )
 
     class Meta:
         db_table = "agent_tools_catalogue"
         ordering = ["name"]
-        verbose_name = "tool"
-        verbose_name_plural = "tools"
+        verbose_name = _("tool")
+        verbose_name_plural = _("tools")
         constraints = [
             models.CheckConstraint(
                 condition=Q(name__regex=r"^[A-Za-z0-9_-]{1,64}$"),
@@ -313,7 +339,7 @@ class ToolVersion(models.Model):
 
     tool = models.ForeignKey(Tool, on_delete=models.CASCADE, related_name="versions")
     version = models.PositiveIntegerField()
-    definition = models.JSONField(help_text="The tool's name, description, parameters, source, category, owner.")
+    definition = models.JSONField(help_text=_("The tool's name, description, parameters, source, category, owner."))
     change_note = models.TextField(blank=True, default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -328,7 +354,7 @@ class ToolVersion(models.Model):
     class Meta:
         db_table = "agent_tool_versions"
         ordering = ["tool", "-version"]
-        verbose_name = "tool version"
+        verbose_name = _("tool version")
         constraints = [
             models.UniqueConstraint(
                 fields=["tool", "version"],
@@ -351,20 +377,20 @@ class AgentTool(ToolLinkMixin, models.Model):
     description = models.TextField(
         blank=True,
         default="",
-        verbose_name="description for this agent",
-        help_text="Replaces the catalogue's description for this agent only; empty: the catalogue's.",
+        verbose_name=_("description for this agent"),
+        help_text=_("Replaces the catalogue's description for this agent only; empty: the catalogue's."),
     )
     config = models.JSONField(
         default=dict,
         blank=True,
-        verbose_name="settings for this agent",
-        help_text="Portal-only settings of this tool for this agent (e.g. a toolkit's instructions).",
+        verbose_name=_("settings for this agent"),
+        help_text=_("Portal-only settings of this tool for this agent (e.g. a toolkit's instructions)."),
     )
 
     class Meta:
         db_table = "agent_tool_links"
         ordering = ["position"]
-        verbose_name = "agent tool"
+        verbose_name = _("agent tool")
         constraints = [
             models.UniqueConstraint(
                 fields=["agent", "tool"],
@@ -399,26 +425,30 @@ class AgentCapability(models.Model):
     name = models.CharField(
         max_length=100,
         validators=[slug_validator],
-        help_text="A short identifier, e.g. “refunds” or “card-block”: lowercase letters, digits, hyphens, "
-        "underscores.",
+        verbose_name=_("name"),
+        help_text=_(
+            "A short identifier, e.g. “refunds” or “card-block”: lowercase letters, digits, hyphens, underscores."
+        ),
     )
     description = models.TextField(
         blank=True,
         default="",
-        help_text="What the agent can do, in a sentence people and the runtime can read.",
+        verbose_name=_("description"),
+        help_text=_("What the agent can do, in a sentence people and the runtime can read."),
     )
     parameters = models.JSONField(
         default=dict,
         blank=True,
-        help_text='Settings of this capability as a JSON object, e.g. {"max_amount": 500}; empty for none.',
+        verbose_name=_("parameters"),
+        help_text=_('Settings of this capability as a JSON object, e.g. {"max_amount": 500}; empty for none.'),
     )
     position = models.PositiveIntegerField()
 
     class Meta:
         db_table = "agent_capabilities"
         ordering = ["position"]
-        verbose_name = "capability"
-        verbose_name_plural = "capabilities"
+        verbose_name = _("capability")
+        verbose_name_plural = _("capabilities")
         constraints = [
             models.UniqueConstraint(
                 fields=["agent", "name"],
@@ -454,19 +484,25 @@ class AgentKnowledgeDomain(models.Model):
     domain = models.CharField(
         max_length=100,
         validators=[slug_validator],
-        help_text="A short identifier, e.g. “credit-cards” or “pix”: lowercase letters, digits, hyphens, underscores.",
+        verbose_name=_("domain"),
+        help_text=_(
+            "A short identifier, e.g. “credit-cards” or “pix”: lowercase letters, digits, hyphens, underscores."
+        ),
     )
     priority = models.PositiveIntegerField(
         validators=[MinValueValidator(1)],
-        help_text="1 is the agent's main domain; each domain of an agent has its own priority.",
+        verbose_name=_("priority"),
+        help_text=_("1 is the agent's main domain; each domain of an agent has its own priority."),
     )
-    description = models.TextField(blank=True, default="", help_text="What this domain covers.")
+    description = models.TextField(
+        blank=True, default="", verbose_name=_("description"), help_text=_("What this domain covers.")
+    )
 
     class Meta:
         db_table = "agent_knowledge_domains"
         ordering = ["priority"]
-        verbose_name = "knowledge domain"
-        verbose_name_plural = "knowledge domains"
+        verbose_name = _("knowledge domain")
+        verbose_name_plural = _("knowledge domains")
         constraints = [
             models.UniqueConstraint(
                 fields=["agent", "domain"],

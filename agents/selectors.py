@@ -91,7 +91,9 @@ def tool_users(tool: Tool) -> list[str]:
     for link_model, owner, owner_model in tool_link_models():
         id_field = f"{owner_model._meta.model_name}_id"  # agent_id / team_id: the component's slug
         for component_id in link_model.objects.filter(tool=tool).values_list(f"{owner}__{id_field}", flat=True):
-            users.append(f"{owner_model._meta.verbose_name} {component_id}")
+            # The model's name, not its (translated) verbose name: the tool service's refusal quotes this list,
+            # and it stays English (the API gives it too).
+            users.append(f"{owner_model._meta.model_name} {component_id}")
     return sorted(users)
 
 

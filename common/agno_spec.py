@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 # Agno 3's provider keys (agno.models.utils._PROVIDERS): the part before ":" in "provider:model_id".
 MODEL_PROVIDERS: tuple[str, ...] = (
@@ -38,10 +39,10 @@ MODEL_PROVIDER_CHOICES = [(p, p) for p in MODEL_PROVIDERS]
 # agno.team.TeamMode values; `collaborate` is the seeds' older name for broadcast.
 TEAM_MODES: tuple[str, ...] = ("route", "coordinate", "broadcast", "tasks")
 TEAM_MODE_CHOICES = [
-    ("route", "Route: send each request to one member"),
-    ("coordinate", "Coordinate: the leader delegates and combines"),
-    ("broadcast", "Broadcast: every member answers"),
-    ("tasks", "Tasks: the leader plans and runs tasks"),
+    ("route", _("Route: send each request to one member")),
+    ("coordinate", _("Coordinate: the leader delegates and combines")),
+    ("broadcast", _("Broadcast: every member answers")),
+    ("tasks", _("Tasks: the leader plans and runs tasks")),
 ]
 TEAM_MODE_ALIASES: dict[str, str] = {"collaborate": "broadcast"}
 # What each mode sets on the team when Agno builds it (agno/team/_init.py): the mode wins over the flags.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Func, Q
+from django.utils.translation import gettext_lazy as _
 
 
 class JSONTypeOf(Func):
@@ -38,8 +39,8 @@ def json_array_constraint(field: str) -> models.CheckConstraint:
 
 
 class TimeStampedModel(models.Model):
-    created_at = models.DateTimeField(auto_now_add=True, verbose_name="created")
-    updated_at = models.DateTimeField(auto_now=True, verbose_name="updated")
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated"))
 
     class Meta:
         abstract = True

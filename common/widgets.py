@@ -16,17 +16,25 @@ Without JavaScript the widget still works: it always renders one empty row to fi
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from common.agno_spec import TOOL_NAME, validate_tools
 from common.json_limits import JSONLimitError, check_json_value, loads_limited, text_problem
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 def _limit_message(exc: JSONLimitError) -> str:
-    return f"{exc.message} (at {exc.path})" if exc.path else exc.message
+    # The limit's own message stays English: the API and the imports give the same one.
+    return (
+        gettext("%(message)s (at %(path)s)") % {"message": exc.message, "path": exc.path} if exc.path else exc.message
+    )
 
 
 class LimitedJSONFormField(forms.JSONField):
@@ -37,7 +45,7 @@ class LimitedJSONFormField(forms.JSONField):
         try:
             parsed = super().to_python(value)
         except RecursionError:
-            raise ValidationError("The JSON is nested too deeply.", code="invalid") from None
+            raise ValidationError(gettext("The JSON is nested too deeply."), code="invalid") from None
         try:
             check_json_value(parsed)
         except JSONLimitError as exc:
@@ -54,27 +62,28 @@ class LimitedJSONFormField(forms.JSONField):
         return value
 
 
-def _text_errors(texts, what: str) -> list[str]:
+def _text_errors(texts, message: str) -> list[str]:
+    """``message`` names the row, with ``%(number)s`` and ``%(problem)s`` (e.g. "Item %(number)s: %(problem)s")."""
     errors = []
     for number, text in texts:
         problem = text_problem(text)
         if problem:
-            errors.append(f"{what} {number}: {problem}")
+            errors.append(message % {"number": number, "problem": problem})
     return errors
 
 
 class _RowsWidget(forms.Widget):
     template_name = "widgets/rows.html"
-    columns: tuple[tuple[str, str, str], ...] = ()  # (suffix, label, kind: text|textarea|json|select)
-    add_label = "Add"
+    columns: tuple[tuple[str, StrOrPromise, str], ...] = ()  # (suffix, label, kind: text|textarea|json|select)
+    add_label: StrOrPromise = _("Add")
     # suffix → [(value, label), ...] for the "select" columns (set per form when the choices come from the database)
-    column_choices: dict[str, list[tuple[str, str]]] = {}
+    column_choices: dict[str, list[tuple[str, StrOrPromise]]] = {}
 
     class Media:
         css = {"all": ["hive/widgets.css"]}
         js = ["hive/widgets.js"]
 
-    def __init__(self, attrs=None, *, rows: int = 3, add_label: str | None = None):
+    def __init__(self, attrs=None, *, rows: int = 3, add_label: StrOrPromise | None = None):
         super().__init__(attrs)
         self.textarea_rows = rows
         if add_label:
@@ -135,15 +144,15 @@ class _RowsWidget(forms.Widget):
 
 class TextListWidget(_RowsWidget):
     columns = (("item", "", "textarea"),)
-    add_label = "Add an item"
+    add_label = _("Add an item")
 
     def rows_for(self, value):
         return [[str(item)] for item in (value or [])]
 
 
 class KeyValueWidget(_RowsWidget):
-    columns = (("key", "Name", "text"), ("value", "Value", "text"))
-    add_label = "Add a setting"
+    columns = (("key", _("Name"), "text"), ("value", _("Value"), "text"))
+    add_label = _("Add a setting")
 
     def rows_for(self, value):
         rows = []
@@ -155,7 +164,7 @@ class KeyValueWidget(_RowsWidget):
 
 class TextListField(forms.Field):
     widget = TextListWidget
-    default_error_messages = {"item_required": "Remove empty items or fill them in."}
+    default_error_messages = {"item_required": _("Remove empty items or fill them in.")}
 
     def to_python(self, value) -> list[str]:
         if value in (None, ""):
@@ -167,7 +176,7 @@ class TextListField(forms.Field):
         else:
             items = [value]
         cleaned = [str(item).replace("\r\n", "\n").strip() for item in items]
-        errors = _text_errors(enumerate(cleaned, start=1), "Item")
+        errors = _text_errors(enumerate(cleaned, start=1), gettext("Item %(number)s: %(problem)s"))
         if errors:
             raise ValidationError(errors)
         return [item for item in cleaned if item]
@@ -209,19 +218,22 @@ class KeyValueField(forms.Field):
             if not key and not raw.strip():
                 continue
             if not key:
-                errors.append(f"Row {number}: give the setting a name.")
+                errors.append(gettext("Row %(number)s: give the setting a name.") % {"number": number})
                 continue
             if key in result:
-                errors.append(f"“{key}” is listed twice.")
+                errors.append(gettext("“%(name)s” is listed twice.") % {"name": key})
                 continue
             problem = text_problem(key)
             if problem:
-                errors.append(f"Row {number}: the name: {problem}")
+                errors.append(gettext("Row %(number)s: the name: %(problem)s") % {"number": number, "problem": problem})
                 continue
             try:
                 result[key] = parse_setting_value(raw)
             except JSONLimitError as exc:
-                errors.append(f"Row {number} ({key}): {_limit_message(exc)}")
+                errors.append(
+                    gettext("Row %(number)s (%(name)s): %(problem)s")
+                    % {"number": number, "name": key, "problem": _limit_message(exc)}
+                )
         if errors:
             raise ValidationError(errors)
         return result
@@ -242,19 +254,19 @@ _PARAMETER_KEYS = {"type", "description", "enum"}
 
 class ParameterRowsWidget(_RowsWidget):
     columns = (
-        ("name", "Parameter", "text"),
-        ("type", "Type", "select"),
-        ("description", "Description (what the model is told)", "text"),
-        ("required", "Required", "select"),
-        ("enum", "Allowed values, comma-separated (optional)", "text"),
+        ("name", _("Parameter"), "text"),
+        ("type", pgettext_lazy("parameter", "Type"), "select"),
+        ("description", _("Description (what the model is told)"), "text"),
+        ("required", pgettext_lazy("parameter", "Required"), "select"),
+        ("enum", _("Allowed values, comma-separated (optional)"), "text"),
     )
-    add_label = "Add a parameter"
+    add_label = _("Add a parameter")
 
     def __init__(self, attrs=None, **kwargs):
         super().__init__(attrs, **kwargs)
         self.column_choices = {
             "type": [(kind, kind) for kind in PARAMETER_TYPES],
-            "required": [("no", "no"), ("yes", "yes")],
+            "required": [("no", pgettext_lazy("required", "no")), ("yes", pgettext_lazy("required", "yes"))],
         }
 
     def rows_for(self, value):
@@ -332,22 +344,35 @@ class ParameterRowsField(forms.Field):
             name, kind, description, is_required, enum_text = (cell.strip() for cell in (row + [""] * 5)[:5])
             if not (name or description or enum_text):
                 continue
-            label = f"Parameter {number}" + (f" ({name})" if name else "")
+            if name:
+                label = gettext("Parameter %(number)s (%(name)s)") % {"number": number, "name": name}
+            else:
+                label = gettext("Parameter %(number)s") % {"number": number}
             if not name:
-                errors.append(f"{label}: give the parameter a name.")
+                errors.append(gettext("%(parameter)s: give the parameter a name.") % {"parameter": label})
                 continue
-            problems = _text_errors([(number, name), (number, description), (number, enum_text)], "Parameter")
+            problems = _text_errors(
+                [(number, name), (number, description), (number, enum_text)],
+                gettext("Parameter %(number)s: %(problem)s"),
+            )
             if problems:
                 errors.extend(problems)
                 continue
             if not TOOL_NAME.fullmatch(name):
-                errors.append(f"{label}: use letters, digits, underscores and hyphens only.")
+                errors.append(
+                    gettext("%(parameter)s: use letters, digits, underscores and hyphens only.") % {"parameter": label}
+                )
                 continue
             if name in properties:
-                errors.append(f"{label}: “{name}” is listed twice.")
+                errors.append(
+                    gettext("%(parameter)s: “%(name)s” is listed twice.") % {"parameter": label, "name": name}
+                )
                 continue
             if kind not in PARAMETER_TYPES:
-                errors.append(f"{label}: choose a type ({', '.join(PARAMETER_TYPES)}).")
+                errors.append(
+                    gettext("%(parameter)s: choose a type (%(types)s).")
+                    % {"parameter": label, "types": ", ".join(PARAMETER_TYPES)}
+                )
                 continue
             spec: dict[str, Any] = {"type": kind}
             if kind == "array":
@@ -356,17 +381,27 @@ class ParameterRowsField(forms.Field):
                 spec["description"] = description
             if enum_text:
                 if kind not in _ENUM_TYPES:
-                    errors.append(f"{label}: allowed values are for text and number parameters, not {kind}.")
+                    errors.append(
+                        gettext("%(parameter)s: allowed values are for text and number parameters, not %(type)s.")
+                        % {"parameter": label, "type": kind}
+                    )
                     continue
                 items = [item.strip() for item in enum_text.split(",") if item.strip()]
                 try:
                     values = [_enum_value(kind, item) for item in items]
                 except ValueError:
-                    errors.append(f"{label}: the allowed values of a{'n' if kind == 'integer' else ''} {kind} "
-                                  f"parameter must be {kind}s (“{enum_text}”).")  # fmt: skip
+                    if kind == "integer":
+                        message = gettext(
+                            "%(parameter)s: the allowed values of an integer parameter must be integers (“%(values)s”)."
+                        )
+                    else:
+                        message = gettext(
+                            "%(parameter)s: the allowed values of a number parameter must be numbers (“%(values)s”)."
+                        )
+                    errors.append(message % {"parameter": label, "values": enum_text})
                     continue
                 if len(set(map(str, values))) != len(values):
-                    errors.append(f"{label}: an allowed value is listed twice.")
+                    errors.append(gettext("%(parameter)s: an allowed value is listed twice.") % {"parameter": label})
                     continue
                 spec["enum"] = values
             properties[name] = spec
@@ -385,16 +420,16 @@ class ParameterRowsField(forms.Field):
 
 class ToolPickerWidget(_RowsWidget):
     columns = (
-        ("tool", "Tool (from the catalogue)", "select"),
-        ("description", "Description for this agent (optional; empty: the catalogue's)", "text"),
-        ("settings", "Settings for this agent (optional): one “name = value” a line", "textarea"),
+        ("tool", _("Tool (from the catalogue)"), "select"),
+        ("description", _("Description for this agent (optional; empty: the catalogue's)"), "text"),
+        ("settings", _("Settings for this agent (optional): one “name = value” a line"), "textarea"),
     )
-    add_label = "Add a tool"
+    add_label = _("Add a tool")
 
     def __init__(self, attrs=None, **kwargs):
         kwargs.setdefault("rows", 2)
         super().__init__(attrs, **kwargs)
-        self.column_choices = {"tool": [("", "— choose a tool —")]}
+        self.column_choices = {"tool": [("", _("— choose a tool —"))]}
 
     def rows_for(self, value):
         rows = []
@@ -428,7 +463,7 @@ class ToolPickerField(forms.Field):
 
     def set_catalogue(self, catalogue: dict[str, str]) -> None:
         self.catalogue = dict(catalogue)
-        self.widget.column_choices = {"tool": [("", "— choose a tool —"), *catalogue.items()]}
+        self.widget.column_choices = {"tool": [("", _("— choose a tool —")), *catalogue.items()]}
 
     def to_python(self, value) -> list:
         if value in (None, ""):
@@ -442,12 +477,15 @@ class ToolPickerField(forms.Field):
             if not (name or description or settings_raw):
                 continue
             if not name:
-                errors.append(f"Tool {number}: choose a tool from the catalogue.")
+                errors.append(gettext("Tool %(number)s: choose a tool from the catalogue.") % {"number": number})
                 continue
             if name not in self.catalogue:
-                errors.append(f"Tool {number}: “{name}” is not in the tool catalogue (Agents › Tools).")
+                errors.append(
+                    gettext("Tool %(number)s: “%(name)s” is not in the tool catalogue (Agents › Tools).")
+                    % {"number": number, "name": name}
+                )
                 continue
-            problems = _text_errors([(number, description)], "Tool")
+            problems = _text_errors([(number, description)], gettext("Tool %(number)s: %(problem)s"))
             if problems:
                 errors.extend(problems)
                 continue
@@ -460,15 +498,24 @@ class ToolPickerField(forms.Field):
                 key, sep, raw = line.partition("=")
                 key = key.strip()
                 if not sep or not key:
-                    errors.append(f"Tool {number} ({name}): settings line {line_number} is not “name = value”.")
+                    errors.append(
+                        gettext("Tool %(number)s (%(name)s): settings line %(line)s is not “name = value”.")
+                        % {"number": number, "name": name, "line": line_number}
+                    )
                     continue
                 if key in ("name", "description") or key in tool:
-                    errors.append(f"Tool {number} ({name}): the setting “{key}” cannot be used here.")
+                    errors.append(
+                        gettext("Tool %(number)s (%(name)s): the setting “%(setting)s” cannot be used here.")
+                        % {"number": number, "name": name, "setting": key}
+                    )
                     continue
                 try:
                     tool[key] = parse_setting_value(raw)
                 except JSONLimitError as exc:
-                    errors.append(f"Tool {number} ({name}): setting {key}: {_limit_message(exc)}")
+                    errors.append(
+                        gettext("Tool %(number)s (%(name)s): setting %(setting)s: %(problem)s")
+                        % {"number": number, "name": name, "setting": key, "problem": _limit_message(exc)}
+                    )
             tools.append(name if set(tool) == {"name"} else tool)
         if errors:
             raise ValidationError(errors)

@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from common.admin import ServiceBackedAdmin, adopt
 from prompts.forms import FragmentForm, VariableForm
@@ -24,13 +26,17 @@ _ADMIN_CHANGELIST = {"agent": "admin:agents_agent_changelist", "team": "admin:te
                      "fragment": "admin:prompts_promptfragment_changelist"}  # fmt: skip
 
 
+_COMPONENT_LABELS = {"agent": _("agent"), "team": _("team"), "fragment": _("fragment")}
+
+
 def _user_link(component_type: str, component_id: str):
+    label = _COMPONENT_LABELS.get(component_type, component_type)
     try:
         url = reverse(_ADMIN_CHANGELIST[component_type])
     except (KeyError, NoReverseMatch):
-        return format_html("{} {}", component_type, component_id)
+        return format_html("{} {}", label, component_id)
     field = {"agent": "agent_id", "team": "team_id", "fragment": "name"}[component_type]
-    return format_html('<a href="{}?{}={}">{} {}</a>', url, field, component_id, component_type, component_id)
+    return format_html('<a href="{}?{}={}">{} {}</a>', url, field, component_id, label, component_id)
 
 
 @admin.register(PromptFragment)
@@ -45,42 +51,46 @@ class PromptFragmentAdmin(VersionedComponentAdmin):
     fieldsets = (
         (None, {"fields": ("title", "name", "description")}),
         (
-            "Text",
+            pgettext_lazy("form section", "Text"),
             {
                 "fields": ("text", "rendered"),
-                "description": "Prompts include this text with {{> name }}. It may include other fragments and use "
-                "variables ({{ name }}) declared under Prompts › Variables.",
+                "description": _(
+                    "Prompts include this text with {{> name }}. It may include other fragments and use "
+                    "variables ({{ name }}) declared under Prompts › Variables."
+                ),
             },
         ),
         (
-            "Where it is used",
+            _("Where it is used"),
             {
                 "fields": ("used_by",),
-                "description": "Publishing this fragment publishes a new version of every agent and team listed, "
-                "at once; rolling it back rolls them back the same way.",
+                "description": _(
+                    "Publishing this fragment publishes a new version of every agent and team listed, "
+                    "at once; rolling it back rolls them back the same way."
+                ),
             },
         ),
-        ("Save", {"fields": ("change_note", "base_revision", "base_snapshot")}),
-        ("Record", {"fields": ("version", "revision", "created_at", "updated_at"), "classes": ("collapse",)}),
+        (pgettext_lazy("form section", "Save"), {"fields": ("change_note", "base_revision", "base_snapshot")}),
+        (_("Record"), {"fields": ("version", "revision", "created_at", "updated_at"), "classes": ("collapse",)}),
     )
 
     def agno_sessions_url(self, obj):
         return None  # a fragment runs nowhere by itself: its agents' and teams' pages link their sessions
 
-    @admin.display(description="used by")
+    @admin.display(description=_("used by"))
     def user_count(self, obj):
         return len(fragment_users(obj.name))
 
-    @admin.display(description="used by")
+    @admin.display(description=_("used by"))
     def used_by(self, obj):
         if obj is None or obj.pk is None:
             return "—"
         users = fragment_users(obj.name)
         if not users:
-            return "Nothing includes it yet."
+            return gettext("Nothing includes it yet.")
         return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((_user_link(*u),) for u in users)))
 
-    @admin.display(description="as the runtime gets it")
+    @admin.display(description=_("as the runtime gets it"))
     def rendered(self, obj):
         if obj is None or obj.pk is None:
             return "—"

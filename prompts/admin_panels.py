@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from prompts.rendering import PROMPT_KEYS
 from prompts.selectors import FRAGMENT, PROMPT, dependents, prompt_problems, reexpand
@@ -24,8 +26,24 @@ def _link(component_type: str, component_id: str) -> str:
         return ""
 
 
+# What people call each prompt text of a configuration.
+_KEY_LABELS = {
+    "description": _("description"),
+    "role": _("role"),
+    "instructions": _("instructions"),
+    "system_message": _("system message"),
+    "expected_output": _("expected output"),
+    "additional_context": _("additional context"),
+}
+_TYPE_LABELS = {"agent": _("agent"), "team": _("team")}
+
+
+def _key_label(key: str) -> str:
+    return str(_KEY_LABELS.get(key, key.replace("_", " ")))
+
+
 def _changed_keys(before: dict, after: dict) -> list[str]:
-    return [key for key in PROMPT_KEYS if before.get(key) != after.get(key)]
+    return [_key_label(key) for key in PROMPT_KEYS if before.get(key) != after.get(key)]
 
 
 def release_panel(request, *, kind, component_id: str, candidate, baseline, environment=None) -> str | None:
@@ -35,8 +53,8 @@ def release_panel(request, *, kind, component_id: str, candidate, baseline, envi
         return None
     published, drafts = [], []
     for row in dependents(component_id):
-        entry = {"type": row.component_type, "id": row.component_id, "version": row.version,
-                 "url": _link(row.component_type, row.component_id)}  # fmt: skip
+        entry = {"type": _TYPE_LABELS.get(row.component_type, row.component_type), "id": row.component_id,
+                 "version": row.version, "url": _link(row.component_type, row.component_id)}  # fmt: skip
         if row.status == "published":
             entry["changes"] = ", ".join(
                 _changed_keys(row.config, _with_candidate(row.config, component_id, candidate))
@@ -73,12 +91,18 @@ def rendered_prompt(config: dict) -> str:
     for key in prompt.get("source") or {}:
         value = config.get(key)
         text = "\n".join(f"• {item}" for item in value) if isinstance(value, list) else str(value or "")
-        rows.append((key.replace("_", " "), text))
+        rows.append((_key_label(key), text))
     fragments = ", ".join(f"{name} v{version}" for name, version in (prompt.get("fragments") or {}).items())
     problems = prompt_problems(config)
     return format_html(
         '{}<p class="help">{}</p><dl class="hive-rendered-prompt">{}</dl>',
-        format_html('<p class="errornote">Cannot go live: {}.</p>', "; ".join(problems)) if problems else "",
-        f"Fragments: {fragments}" if fragments else "No fragment included.",
+        format_html(
+            '<p class="errornote">{}</p>', gettext("Cannot go live: %(problems)s.") % {"problems": "; ".join(problems)}
+        )
+        if problems
+        else "",
+        gettext("Fragments: %(fragments)s") % {"fragments": fragments}
+        if fragments
+        else gettext("No fragment included."),
         format_html_join("", "<dt>{}</dt><dd><pre>{}</pre></dd>", rows),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from prompts.models import PromptFragment, PromptVariable
 from prompts.rendering import INCLUDE, MARKER, VARIABLE, includes
@@ -23,17 +24,20 @@ class FragmentForm(VersionedFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance and self.instance.pk and self.instance.version and "name" in self.fields:
             self.fields["name"].disabled = True
-            self.fields["name"].help_text = "Published fragments keep their name: prompts include them by it."
+            self.fields["name"].help_text = gettext("Published fragments keep their name: prompts include them by it.")
 
     def clean_text(self):
         text = self.cleaned_data.get("text") or ""
         name = self.cleaned_data.get("name") or getattr(self.instance, "name", "")
         if name and name in includes(text):
-            raise ValidationError(f"A fragment cannot include itself ({{{{> {name} }}}}).")
+            raise ValidationError(gettext("A fragment cannot include itself ({{> %(name)s }}).") % {"name": name})
         bad = [m for m in MARKER.findall(text) if not (INCLUDE.fullmatch(m) or VARIABLE.fullmatch(m))]
         if bad:
             raise ValidationError(
-                f"“{bad[0]}” is neither an include ({{{{> fragment-name }}}}) nor a variable ({{{{ variable_name }}}})."
+                gettext(
+                    "“%(marker)s” is neither an include ({{> fragment-name }}) nor a variable ({{ variable_name }})."
+                )
+                % {"marker": bad[0]}
             )
         return text
 

@@ -3,6 +3,8 @@ variables prompts may use."""
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from common.db import TimeStampedModel
 
@@ -17,28 +19,39 @@ class PromptFragment(TimeStampedModel):
     name = models.CharField(
         max_length=100,
         unique=True,
-        help_text="What prompts include it by, as {{> name }}, e.g. “tone-of-voice”: lowercase letters, digits, "
-        "hyphens and underscores. Cannot change once published.",
+        verbose_name=_("name"),
+        help_text=_(
+            "What prompts include it by, as {{> name }}, e.g. “tone-of-voice”: lowercase letters, digits, "
+            "hyphens and underscores. Cannot change once published."
+        ),
     )
-    title = models.CharField(max_length=255, help_text="What people call it, e.g. “Tone of voice”.")
+    title = models.CharField(
+        max_length=255, verbose_name=_("title"), help_text=_("What people call it, e.g. “Tone of voice”.")
+    )
     description = models.TextField(
-        blank=True, default="", help_text="When to include it (for the people who edit prompts; never sent)."
+        blank=True,
+        default="",
+        verbose_name=_("description"),
+        help_text=_("When to include it (for the people who edit prompts; never sent)."),
     )
     text = models.TextField(
-        help_text="The text included. It may include other fragments ({{> name }}) and use variables "
-        "({{ name }}) declared under Prompts › Variables."
+        verbose_name=_("text"),
+        help_text=_(
+            "The text included. It may include other fragments ({{> name }}) and use variables "
+            "({{ name }}) declared under Prompts › Variables."
+        ),
     )
-    version = models.CharField(max_length=50, blank=True, default="", editable=False)
+    version = models.CharField(max_length=50, blank=True, default="", editable=False, verbose_name=_("version"))
     is_active = models.BooleanField(
-        default=True, verbose_name="active", help_text="An inactive fragment cannot be included by anything new."
+        default=True, verbose_name=_("active"), help_text=_("An inactive fragment cannot be included by anything new.")
     )
-    revision = models.PositiveIntegerField(default=1, editable=False)
+    revision = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("revision"))
 
     class Meta:
         db_table = "prompt_fragments"
         ordering = ["name"]
-        verbose_name = "prompt fragment"
-        verbose_name_plural = "prompt fragments"
+        verbose_name = _("prompt fragment")
+        verbose_name_plural = _("prompt fragments")
         constraints = [
             models.CheckConstraint(
                 condition=Q(name__regex=FRAGMENT_NAME_PATTERN),
@@ -62,11 +75,11 @@ class PromptFragment(TimeStampedModel):
 
 
 class VariableType(models.TextChoices):
-    STRING = "string", "Text"
-    INTEGER = "integer", "Whole number"
-    NUMBER = "number", "Number"
-    BOOLEAN = "boolean", "Yes / no"
-    DATE = "date", "Date"
+    STRING = "string", pgettext_lazy("variable type", "Text")
+    INTEGER = "integer", _("Whole number")
+    NUMBER = "number", _("Number")
+    BOOLEAN = "boolean", _("Yes / no")
+    DATE = "date", _("Date")
 
 
 class PromptVariable(TimeStampedModel):
@@ -76,23 +89,35 @@ class PromptVariable(TimeStampedModel):
     name = models.CharField(
         max_length=100,
         unique=True,
-        help_text="As prompts write it, {{ name }}: letters, digits and underscores, e.g. “customer_name”.",
+        verbose_name=_("name"),
+        help_text=_("As prompts write it, {{ name }}: letters, digits and underscores, e.g. “customer_name”."),
     )
-    type = models.CharField(max_length=10, choices=VariableType.choices, default=VariableType.STRING)
+    type = models.CharField(
+        max_length=10, choices=VariableType.choices, default=VariableType.STRING, verbose_name=_("type")
+    )
     required = models.BooleanField(
         default=True,
-        verbose_name="the runtime must supply it",
-        help_text="Required: a runtime that runs a prompt using it without a value is in error. Optional: the "
-        "placeholder may stay unfilled.",
+        verbose_name=_("the runtime must supply it"),
+        help_text=_(
+            "Required: a runtime that runs a prompt using it without a value is in error. Optional: the "
+            "placeholder may stay unfilled."
+        ),
     )
-    description = models.TextField(blank=True, default="", help_text="What it holds, for the people who write prompts.")
-    example = models.CharField(max_length=255, blank=True, default="", help_text="A value, e.g. “Maria”.")
+    description = models.TextField(
+        blank=True,
+        default="",
+        verbose_name=_("description"),
+        help_text=_("What it holds, for the people who write prompts."),
+    )
+    example = models.CharField(
+        max_length=255, blank=True, default="", verbose_name=_("example"), help_text=_("A value, e.g. “Maria”.")
+    )
 
     class Meta:
         db_table = "prompt_variables"
         ordering = ["name"]
-        verbose_name = "prompt variable"
-        verbose_name_plural = "prompt variables"
+        verbose_name = _("prompt variable")
+        verbose_name_plural = _("prompt variables")
         constraints = [
             models.CheckConstraint(
                 condition=Q(name__regex=VARIABLE_NAME_PATTERN),

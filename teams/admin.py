@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from agents.admin import warn_unprovided_tools
 from common.admin import adopt
@@ -20,8 +22,8 @@ class TeamMemberInline(admin.TabularInline):
     ordering = ("position",)
     autocomplete_fields = ("agent",)
     fields = ("position", "agent")
-    verbose_name = "member"
-    verbose_name_plural = "members (in order)"
+    verbose_name = _("member")
+    verbose_name_plural = _("members (in order)")
 
 
 @admin.register(Team)
@@ -39,7 +41,7 @@ class TeamAdmin(VersionedComponentAdmin):
     fieldsets = (
         (None, {"fields": ("name", "team_id", "mode", "description", "role")}),
         (
-            "Leader",
+            _("Leader"),
             {
                 "fields": (
                     "instructions",
@@ -49,12 +51,14 @@ class TeamAdmin(VersionedComponentAdmin):
                     "model_settings",
                     "tools",
                 ),
-                "description": "Include a shared prompt fragment with {{> name }} and a value the runtime supplies "
-                "with {{ name }} (Prompts).",
+                "description": _(
+                    "Include a shared prompt fragment with {{> name }} and a value the runtime supplies "
+                    "with {{ name }} (Prompts)."
+                ),
             },
         ),
         (
-            "Behaviour",
+            _("Behaviour"),
             {
                 "fields": (
                     "respond_directly",
@@ -66,18 +70,18 @@ class TeamAdmin(VersionedComponentAdmin):
                 "classes": ("collapse",),
             },
         ),
-        ("Save", {"fields": ("change_note", "base_revision", "base_snapshot")}),
-        ("Record", {"fields": ("version", "revision", "created_at", "updated_at"), "classes": ("collapse",)}),
+        (pgettext_lazy("form section", "Save"), {"fields": ("change_note", "base_revision", "base_snapshot")}),
+        (_("Record"), {"fields": ("version", "revision", "created_at", "updated_at"), "classes": ("collapse",)}),
     )
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("memberships__agent")
 
-    @admin.display(description="as the runtime gets it")
+    @admin.display(description=_("as the runtime gets it"))
     def rendered_prompt(self, obj):
         return (rendered_prompt(team_config(obj)) if obj is not None and obj.pk else "") or "—"
 
-    @admin.display(description="members")
+    @admin.display(description=_("members"))
     def member_list(self, obj):
         members = sorted(obj.memberships.all(), key=lambda m: m.position)
         return format_html_join(", ", "{}", ((m.agent.agent_id,) for m in members)) or "—"

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from agents.forms import ToolPickerFormMixin
 from common.widgets import KeyValueField, TextListField
@@ -13,18 +15,24 @@ FORM_PARAMETERS = ("role", "respond_directly", "determine_input_for_members", "m
 
 
 class TeamForm(ToolPickerFormMixin, ComponentFormMixin, forms.ModelForm):
-    instructions = TextListField(required=False, help_text="The leader's instructions, one per box.")
-    model_settings = KeyValueField(required=False, label="Model settings")
-    role = forms.CharField(required=False, max_length=500, help_text="The team's role when it is itself a member.")
+    instructions = TextListField(
+        required=False, label=_("Instructions"), help_text=_("The leader's instructions, one per box.")
+    )
+    model_settings = KeyValueField(required=False, label=_("Model settings"))
+    role = forms.CharField(
+        required=False, max_length=500, label=_("Role"), help_text=_("The team's role when it is itself a member.")
+    )
     respond_directly = forms.BooleanField(
-        required=False, help_text="Members' answers go straight to the customer (route mode always does)."
+        required=False,
+        label=_("Respond directly"),
+        help_text=_("Members' answers go straight to the customer (route mode always does)."),
     )
     determine_input_for_members = forms.BooleanField(
-        required=False, label="Leader rewrites the request for members", initial=True
+        required=False, label=_("Leader rewrites the request for members"), initial=True
     )
-    max_iterations = forms.IntegerField(required=False, min_value=1, max_value=100, label="Max iterations")
-    markdown = forms.BooleanField(required=False)
-    other_parameters = KeyValueField(required=False, label="Other Agno parameters")
+    max_iterations = forms.IntegerField(required=False, min_value=1, max_value=100, label=_("Max iterations"))
+    markdown = forms.BooleanField(required=False, label="Markdown")
+    other_parameters = KeyValueField(required=False, label=_("Other Agno parameters"))
 
     class Meta:
         model = Team
@@ -60,9 +68,9 @@ class TeamMemberInlineFormSet(forms.BaseInlineFormSet):
             if agent is None:
                 continue
             if agent.pk in agents:
-                raise ValidationError(f"{agent.agent_id} is listed twice.")
+                raise ValidationError(gettext("%(agent)s is listed twice.") % {"agent": agent.agent_id})
             if position in positions:
-                raise ValidationError(f"Two members have position {position}.")
+                raise ValidationError(gettext("Two members have position %(position)s.") % {"position": position})
             agents.add(agent.pk)
             positions.add(position)
 

@@ -4,6 +4,7 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from agents.models import Agent, Tool, ToolLinkMixin, ToolUser
 from common.agno_spec import MODEL_PROVIDER_CHOICES, MODEL_PROVIDERS, TEAM_MODE_CHOICES, TEAM_MODES
@@ -19,57 +20,68 @@ class Team(ToolUser, TimeStampedModel):
         max_length=255,
         unique=True,
         validators=[slug_validator],
-        verbose_name="team ID",
-        help_text="Stable identifier the runtime asks for, e.g. “routing-team”.",
+        verbose_name=_("team ID"),
+        help_text=_("Stable identifier the runtime asks for, e.g. “routing-team”."),
     )
-    name = models.CharField(max_length=255)
+    name = models.CharField(max_length=255, verbose_name=_("name"))
     mode = models.CharField(
         max_length=20,
         choices=TEAM_MODE_CHOICES,
         default="route",
-        help_text="How the team leader uses its members (Agno's TeamMode).",
+        verbose_name=_("mode"),
+        help_text=_("How the team leader uses its members (Agno's TeamMode)."),
     )
     version = models.CharField(
         max_length=50,
         blank=True,
         default="",
         editable=False,
-        help_text="Label of the published version, e.g. “v3”; empty until first published.",
+        verbose_name=_("version"),
+        help_text=_("Label of the published version, e.g. “v3”; empty until first published."),
     )
     model_provider = models.CharField(
         max_length=50,
         choices=MODEL_PROVIDER_CHOICES,
         blank=True,
         default="",
-        verbose_name="model provider",
-        help_text="The leader's model provider. Members without a model of their own inherit it.",
+        verbose_name=_("model provider"),
+        help_text=_("The leader's model provider. Members without a model of their own inherit it."),
     )
-    model_name = models.CharField(max_length=255, blank=True, default="", verbose_name="model")
-    model_settings = models.JSONField(default=dict, blank=True, verbose_name="model settings")
-    description = models.TextField(blank=True, default="")
-    instructions = models.JSONField(default=list, blank=True, help_text="The leader's instructions, one item each.")
+    model_name = models.CharField(max_length=255, blank=True, default="", verbose_name=_("model"))
+    model_settings = models.JSONField(default=dict, blank=True, verbose_name=_("model settings"))
+    description = models.TextField(blank=True, default="", verbose_name=_("description"))
+    instructions = models.JSONField(
+        default=list,
+        blank=True,
+        verbose_name=_("instructions"),
+        help_text=_("The leader's instructions, one item each."),
+    )
     parameters = models.JSONField(
         default=dict,
         blank=True,
-        verbose_name="Agno parameters",
-        help_text="Further Agno team parameters (role, respond_directly, max_iterations, ...).",
+        verbose_name=_("Agno parameters"),
+        help_text=_("Further Agno team parameters (role, respond_directly, max_iterations, ...)."),
     )
-    is_active = models.BooleanField(default=True, verbose_name="active")
+    is_active = models.BooleanField(default=True, verbose_name=_("active"))
     revision = models.PositiveIntegerField(
         default=1,
         editable=False,
-        help_text="Bumped on every save; a save must name the revision it started from (no lost updates).",
+        verbose_name=_("revision"),
+        help_text=_("Bumped on every save; a save must name the revision it started from (no lost updates)."),
     )
     members: models.ManyToManyField[Agent, TeamMember] = models.ManyToManyField(
         "agents.Agent",
         through="TeamMember",
         related_name="teams",
         blank=True,
+        verbose_name=_("members"),
     )
 
     class Meta:
         db_table = "teams"
         ordering = ["name", "team_id"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
         constraints = [
             models.CheckConstraint(
                 condition=Q(team_id__regex=SLUG_PATTERN),
@@ -112,13 +124,15 @@ class TeamMember(models.Model):
         "agents.Agent",
         on_delete=models.PROTECT,  # an agent a team uses cannot be deleted from under it
         related_name="memberships",
+        verbose_name=_("agent"),
     )
-    position = models.PositiveIntegerField(help_text="Order in the team, starting at 1.")
+    position = models.PositiveIntegerField(verbose_name=_("position"), help_text=_("Order in the team, starting at 1."))
 
     class Meta:
         db_table = "team_members"
         ordering = ["team", "position"]
-        verbose_name = "team member"
+        verbose_name = _("team member")
+        verbose_name_plural = _("team members")
         constraints = [
             models.UniqueConstraint(
                 fields=["team", "agent"],
@@ -152,20 +166,20 @@ class TeamTool(ToolLinkMixin, models.Model):
     description = models.TextField(
         blank=True,
         default="",
-        verbose_name="description for this team",
-        help_text="Replaces the catalogue's description for this team only; empty: the catalogue's.",
+        verbose_name=_("description for this team"),
+        help_text=_("Replaces the catalogue's description for this team only; empty: the catalogue's."),
     )
     config = models.JSONField(
         default=dict,
         blank=True,
-        verbose_name="settings for this team",
-        help_text="Portal-only settings of this tool for this team (e.g. a toolkit's instructions).",
+        verbose_name=_("settings for this team"),
+        help_text=_("Portal-only settings of this tool for this team (e.g. a toolkit's instructions)."),
     )
 
     class Meta:
         db_table = "team_tool_links"
         ordering = ["position"]
-        verbose_name = "team tool"
+        verbose_name = _("team tool")
         constraints = [
             models.UniqueConstraint(
                 fields=["team", "tool"],

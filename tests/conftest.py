@@ -29,6 +29,17 @@ def _fresh_process_caches():
     reset_process_caches()
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a Portuguese page leaves its language active in the thread (Django
+    does not reset it after a response), and forms used outside a request would speak it."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def api_key_factory(db):
     counter = {"n": 0}

@@ -54,8 +54,7 @@ def _candidate(kind: ComponentKind, component_id: str, environment: str, version
     page showed it: refuse if the source moved meanwhile)."""
     if not kind.promotable:
         raise ValidationError(
-            f"A {kind.model._meta.verbose_name} is not promoted: promote the components that include it, which carry "
-            "its text."
+            f"A {kind.type} is not promoted: promote the components that include it, which carry its text."
         )
     source = source_environment(environment)
     row = live_version(kind.type, component_id, source)

@@ -281,3 +281,64 @@ def test_database_unavailable_page__in_the_cookie_language__whatever_the_thread_
     with translation.override("pt-br"):  # this worker's last page was Portuguese; this browser asks for nothing
         english = database_unavailable_response(rf.get("/admin/")).content.decode()
     assert '<html lang="en">' in english and "The database is unavailable" in english
+
+
+def test_agents__change_form_in_portuguese__the_warning_too(client, publisher, make_agent):
+    refunds = {"name": "refunds", "description": "Refunds up to a limit.", "parameters": {"max_amount": 500}}
+    agent = make_agent("cards", tools=["card_lookup"], capabilities=[refunds])
+    form = portuguese_page(client, publisher, f"/admin/agents/agent/{agent.pk}/change/")
+    assert "ID do agente" in form and "Prompt de sistema" in form and "Configurações do modelo" in form
+    assert "Comportamento" in form and "Usar o histórico da conversa" in form  # fieldset, form field
+    assert "Capacidades (o que o agente sabe fazer, em ordem)" in form and "Excluir esta capacidade" in form
+    assert 'aria-label="parâmetros (capacidade)"' in form  # a cell's label, for assistive technology
+    assert "Domínios de conhecimento (1 = o domínio principal do agente)" in form
+    assert "Adicionar uma ferramenta" in form and "— escolha uma ferramenta —" in form  # the tool picker
+    assert "Nenhum runtime informou ter a(s) ferramenta(s) card_lookup" in form  # the unprovided-tools warning
+    changelist = portuguese_page(client, publisher, "/admin/agents/agent/")
+    assert "Ativar os agentes selecionados" in changelist and "Por capacidade" in changelist
+
+
+def test_agents__tool_page_and_its_errors_in_portuguese(client, publisher, make_agent):
+    from agents.models import Tool
+
+    make_agent("cards", tools=["card_lookup"])
+    tool = Tool.objects.get(name="card_lookup")
+    page = portuguese_page(client, publisher, f"/admin/agents/tool/{tool.pk}/change/")
+    assert "Parâmetros como JSON Schema (avançado)" in page and "Adicionar um parâmetro" in page
+    assert "Onde é usada e quem a executa" in page and "Nenhum runtime informou ter esta ferramenta" in page
+    assert "agente cards" in page  # used by
+    assert "Por que esta alteração?" in page and "Responsável" in page and "Uma função do runtime" in page
+    refused = client.post(
+        "/admin/agents/tool/add/",
+        {"name": "geo", "source": "function", "parameter_rows__present": "1", "parameter_rows__name": "bad name"},
+    ).content.decode()
+    assert "Parâmetro 1 (bad name): use somente letras, dígitos, sublinhados e hifens." in refused
+
+
+def test_teams__change_form_in_portuguese(client, publisher, make_team):
+    team = make_team("router")
+    form = portuguese_page(client, publisher, f"/admin/teams/team/{team.pk}/change/")
+    assert "ID da equipe" in form and "Líder" in form and "Membros (em ordem)" in form
+    assert "O líder reescreve o pedido para os membros" in form and "Máximo de iterações" in form
+    assert "Encaminhar: envia cada pedido a um membro" in form  # the mode's choices
+
+
+@pytest.mark.postgres_only
+def test_prompts__fragment_and_variable_pages_and_release_panel_in_portuguese(client, publisher, make_agent):
+    from prompts.services import fragment_create, fragment_update, variable_create
+    from versioning.components import get_kind
+    from versioning.services import component_publish
+
+    variable_create(actor="t", name="customer_name", type="string", required=True)
+    tone = fragment_create(actor="t", note="n", name="tone", title="Tone", text="Oi {{ customer_name }}.")
+    component_publish(kind=get_kind("fragment"), component_id="tone", actor="t")
+    form = portuguese_page(client, publisher, f"/admin/prompts/promptfragment/{tone.pk}/change/")
+    assert "Título" in form and "Onde é usado" in form and "Nada o inclui ainda." in form
+    assert "Como o runtime o recebe" in form and "Fragmentos publicados mantêm o nome" in form
+    variable = portuguese_page(client, publisher, "/admin/prompts/promptvariable/add/")
+    assert "Número inteiro" in variable and "O runtime deve fornecê-la" in variable
+
+    make_agent("cards", instructions=["{{> tone }}"], publish=True)
+    fragment_update(fragment=tone, actor="t", note="warmer", text="Olá {{ customer_name }}!")
+    panel = portuguese_page(client, publisher, f"/admin/prompts/promptfragment/{tone.pk}/publish/")
+    assert "Publicados com tone" in panel and "agente cards" in panel and "altera: instruções" in panel
