@@ -147,3 +147,17 @@ def fragment_users(name: str) -> list[tuple[str, str]]:
         if name in includes(fragment.text):
             users.add((FRAGMENT, fragment.name))
     return sorted(users)
+
+
+def variable_users(name: str) -> list[str]:
+    """The agents and teams whose published version or open draft uses variable ``name``, as "agent cards"."""
+    rows = ComponentVersion.objects.filter(
+        status__in=[VersionStatus.PUBLISHED, VersionStatus.DRAFT], config__has_key=PROMPT
+    ).exclude(component_type=FRAGMENT)
+    return sorted(
+        {
+            f"{row.component_type} {row.component_id}"
+            for row in rows
+            if name in (row.config[PROMPT].get("variables") or {})
+        }
+    )

@@ -18,8 +18,16 @@ from audit.models import AuditAction, AuditSubject
 from audit.services import audit_record
 from common.services import apply_fields
 from prompts.models import PromptFragment, PromptVariable
-from prompts.rendering import includes
-from prompts.selectors import FRAGMENT, dependents, published_fragments, reexpand
+from prompts.selectors import (
+    FRAGMENT,
+    dependents,
+    expand_prompt_config,
+    fragment_users,
+    prompt_problems,
+    published_fragments,
+    reexpand,
+    variable_users,
+)
 from versioning.components import get_kind
 from versioning.models import VersionStatus
 from versioning.services import check_revision, component_republish, draft_refresh, draft_save, record_created
@@ -107,8 +115,6 @@ def release_dependents(fragment: PromptFragment, version, *, actor: Any, note: s
 
 def check_unused(fragment: PromptFragment) -> None:
     """Refuse to deactivate or delete a fragment anything still includes."""
-    from prompts.selectors import fragment_users
-
     users = fragment_users(fragment.name)
     if users:
         names = ", ".join(f"{kind} {component_id}" for kind, component_id in users)
@@ -118,8 +124,6 @@ def check_unused(fragment: PromptFragment) -> None:
 def validate_fragment_live(fragment: PromptFragment, config: dict) -> None:
     """A fragment may go live when its text expands: every fragment it includes published, no include leading
     back to itself, only declared variables."""
-    from prompts.selectors import expand_prompt_config, prompt_problems
-
     published = published_fragments()
 
     def lookup(name: str):
@@ -130,10 +134,6 @@ def validate_fragment_live(fragment: PromptFragment, config: dict) -> None:
     problems = prompt_problems(expanded)
     if problems:
         raise ValidationError(f"Fragment {fragment.name} " + "; ".join(problems) + ".")
-
-
-def fragment_includes(fragment: PromptFragment) -> list[str]:
-    return includes(fragment.text)
 
 
 # --- Variables ----------------------------------------------------------------------------------------------
@@ -184,17 +184,7 @@ def variable_update(*, variable: PromptVariable, actor: Any, note: str = "", **f
 
 @transaction.atomic
 def variable_delete(*, variable: PromptVariable, actor: Any, note: str = "") -> None:
-    from versioning.models import ComponentVersion
-
-    used = sorted(
-        {
-            f"{row.component_type} {row.component_id}"
-            for row in ComponentVersion.objects.filter(
-                status__in=[VersionStatus.PUBLISHED, VersionStatus.DRAFT], config__has_key="prompt"
-            ).exclude(component_type=FRAGMENT)
-            if variable.name in (row.config["prompt"].get("variables") or {})
-        }
-    )
+    used = variable_users(variable.name)
     if used:
         raise ValidationError(f"{variable.name} is used by {', '.join(used)}: remove it from their prompts first.")
     before = {k: getattr(variable, k) for k in VARIABLE_FIELDS}
@@ -204,8 +194,6 @@ def variable_delete(*, variable: PromptVariable, actor: Any, note: str = "") -> 
 
 def check_prompts(config: dict) -> None:
     """Refuse to put live an agent's or team's configuration whose prompts do not expand cleanly."""
-    from prompts.selectors import prompt_problems
-
     problems = prompt_problems(config)
     if problems:
         raise ValidationError(
