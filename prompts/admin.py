@@ -1,5 +1,7 @@
 """Prompt fragments (versioned like agents: draft, review, publish, rollback) and the variables prompts may use."""
 
+import threading
+
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
@@ -11,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from common.admin import ServiceBackedAdmin, adopt
 from prompts.forms import FragmentForm, VariableForm
 from prompts.models import PromptFragment, PromptVariable
-from prompts.selectors import expand_prompt_config, fragment_users
+from prompts.selectors import all_fragment_users, expand_prompt_config, fragment_users
 from prompts.services import (
     FRAGMENT_FIELDS,
     fragment_create,
@@ -22,6 +24,7 @@ from prompts.services import (
 )
 from versioning.admin_mixins import VersionedComponentAdmin, unsign_snapshot
 
+_list_page = threading.local()
 _ADMIN_CHANGELIST = {"agent": "admin:agents_agent_changelist", "team": "admin:teams_team_changelist",
                      "fragment": "admin:prompts_promptfragment_changelist"}  # fmt: skip
 
@@ -79,7 +82,16 @@ class PromptFragmentAdmin(VersionedComponentAdmin):
 
     @admin.display(description=_("used by"))
     def user_count(self, obj):
-        return len(fragment_users(obj.name))
+        users = getattr(_list_page, "users", None)
+        if users is None:  # outside the list page
+            users = _list_page.users = all_fragment_users()
+        return len(users.get(obj.name, []))
+
+    def changelist_view(self, request, extra_context=None):
+        # Read once when the page renders (all_fragment_users), not once a row; kept per thread (the admin instance is
+        # shared by every request) and started afresh by each list page.
+        _list_page.users = None
+        return super().changelist_view(request, extra_context)
 
     @admin.display(description=_("used by"))
     def used_by(self, obj):

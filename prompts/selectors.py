@@ -142,11 +142,29 @@ def dependents(name: str) -> list[ComponentVersion]:
 def fragment_users(name: str) -> list[tuple[str, str]]:
     """Who uses fragment ``name``: (component type, id), published or drafted, and the fragments whose text
     includes it, sorted."""
-    users = {(row.component_type, row.component_id) for row in dependents(name)}
-    for fragment in PromptFragment.objects.exclude(name=name).filter(text__contains="{{>"):
-        if name in includes(fragment.text):
-            users.add((FRAGMENT, fragment.name))
-    return sorted(users)
+    return all_fragment_users().get(name, [])
+
+
+def all_fragment_users() -> dict[str, list[tuple[str, str]]]:
+    """``fragment_users`` for every fragment at once (two queries: a list page asks it once, not once a row)."""
+    users: dict[str, set[tuple[str, str]]] = {}
+    rows = (
+        ComponentVersion.objects.filter(
+            status__in=[VersionStatus.PUBLISHED, VersionStatus.DRAFT], config__has_key=PROMPT
+        )
+        .exclude(component_type=FRAGMENT)
+        .values_list("component_type", "component_id", "config")
+    )
+    for component_type, component_id, config in rows:
+        prompt = config.get(PROMPT) if isinstance(config, dict) else None
+        if isinstance(prompt, dict):
+            for name in [*(prompt.get("fragments") or {}), *(prompt.get("missing") or [])]:
+                users.setdefault(name, set()).add((component_type, component_id))
+    for fragment_name, text in PromptFragment.objects.filter(text__contains="{{>").values_list("name", "text"):
+        for name in includes(text):
+            if name != fragment_name:
+                users.setdefault(name, set()).add((FRAGMENT, fragment_name))
+    return {name: sorted(found) for name, found in users.items()}
 
 
 def variable_users(name: str) -> list[str]:

@@ -108,3 +108,18 @@ def test_agent_history__says_which_fragment_version_it_picked_up(client, publish
     agent = Agent.objects.get(agent_id="cards")
     versions = client.get(reverse("admin:agents_agent_versions", args=[agent.pk])).content.decode()
     assert "Picked up prompt fragment tone v2" in versions
+
+
+def test_list__queries_do_not_grow_with_the_fragments(client, viewer, tone, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(viewer)
+    url = reverse("admin:prompts_promptfragment_changelist")
+    with CaptureQueriesContext(connection) as few:
+        assert "tone" in client.get(url).content.decode()
+    for i in range(5):
+        fragment_create(actor="t", note="n", name=f"extra-{i}", title=f"Extra {i}", text="{{> tone }}")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(url).content.decode()
+    assert "extra-4" in page
