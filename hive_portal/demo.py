@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from agents.models import Agent
 from agents.services import agent_create, agent_update
@@ -208,12 +209,13 @@ def ensure_admin(stdout) -> None:
     user = User.objects.create_superuser("admin", "admin@example.com", password)
     user.groups.add(Group.objects.get(name=ADMIN))
     if settings.HIVE_ADMIN_PASSWORD:
-        stdout.write("Created admin user “admin” with the password from HIVE_ADMIN_PASSWORD.\n")
+        stdout.write(_("Created admin user “admin” with the password from HIVE_ADMIN_PASSWORD.") + "\n")
     else:
         stdout.write(
-            "Created admin user “admin”. Its password is shown once, here:\n"
-            f"    {password}\n"
-            "(Change it with: .venv/bin/python manage.py changepassword admin)\n"
+            _("Created admin user “admin”. Its password is shown once, here:")
+            + f"\n    {password}\n"
+            + _("(Change it with: .venv/bin/python manage.py changepassword admin)")
+            + "\n"
         )
 
 
@@ -331,7 +333,7 @@ def _load_metrics() -> int:
         for agent_id in units:
             # The cards specialist got a prompt change (v2) three days ago: faster, fewer errors since.
             version = 2 if agent_id == "cards-specialist" and hours_ago <= 72 else 1
-            for _ in range(rng.randint(1, 6)):
+            for _attempt in range(rng.randint(1, 6)):
                 ok = rng.random() > (0.03 if version == 2 else 0.08)
                 metrics.append(
                     AgentMetric(
@@ -345,7 +347,7 @@ def _load_metrics() -> int:
                         config_version=version,
                     )
                 )
-        for _ in range(rng.randint(2, 8)):
+        for _attempt in range(rng.randint(2, 8)):
             query, agent_id, path = rng.choice(DEMO_QUERIES)
             decisions.append(
                 RoutingDecision(
@@ -371,9 +373,17 @@ def load_demo(stdout) -> None:
     knowledge = _load_knowledge()
     metrics = _load_metrics()
     if components or typification or knowledge or metrics:
-        stdout.write(
-            f"Demo configuration loaded: {'3 agents and 1 team, ' if components else ''}"
-            f"{typification} typification paths, {knowledge} knowledge entries, {metrics} metrics.\n"
-        )
+        counts = {"typification": typification, "knowledge": knowledge, "metrics": metrics}
+        if components:
+            loaded = _(
+                "Demo configuration loaded: 3 agents and 1 team, %(typification)s typification paths, "
+                "%(knowledge)s knowledge entries, %(metrics)s metrics."
+            )
+        else:
+            loaded = _(
+                "Demo configuration loaded: %(typification)s typification paths, %(knowledge)s knowledge entries, "
+                "%(metrics)s metrics."
+            )
+        stdout.write(loaded % counts + "\n")
     else:
-        stdout.write("Demo configuration already present; nothing changed.\n")
+        stdout.write(_("Demo configuration already present; nothing changed.") + "\n")
