@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from hive_portal.health import health
+from notifications.views import set_language
 
 admin.site.site_header = "Hive Portal"
 admin.site.site_title = "Hive Portal"
@@ -12,7 +13,8 @@ admin.site.index_title = "Agent configuration"
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("health/", health, name="health"),
-    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the language switcher's form posts here
+    # The language switcher's form posts here: Django's set_language, the choice also kept for the person's e-mails.
+    path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/", include(("hive_portal.api.urls", "api"))),
 ]

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from common.admin import page_context
 from notifications.forms import NotificationSettingsForm
 from notifications.models import NotificationPreference
-from notifications.selectors import email_enabled
+from notifications.selectors import email_enabled, email_language
 from notifications.services import notification_preference_set
 
 
@@ -27,11 +27,17 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
         if request.method == "POST":
             form = NotificationSettingsForm(request.POST)
             if form.is_valid():
-                notification_preference_set(user=request.user, email_enabled=form.cleaned_data["email_enabled"])
+                notification_preference_set(
+                    user=request.user,
+                    email_enabled=form.cleaned_data["email_enabled"],
+                    language=form.cleaned_data["language"],
+                )
                 self.message_user(request, _("Your notification settings were saved."), messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:notification_settings"))
         else:
-            form = NotificationSettingsForm(initial={"email_enabled": email_enabled(request.user)})
+            form = NotificationSettingsForm(
+                initial={"email_enabled": email_enabled(request.user), "language": email_language(request.user)}
+            )
         return TemplateResponse(
             request,
             "admin/notifications/settings.html",

@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 
@@ -13,3 +14,12 @@ class NotificationSettingsForm(forms.Form):
             "publishing or rollback of what you edited. Never about what you did yourself."
         ),
     )
+    language = forms.ChoiceField(
+        required=False,
+        label=_("Language of my e-mails"),
+        help_text=_("The language switcher at the top of every page sets it too."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [("", _("The portal's default")), *settings.LANGUAGES]

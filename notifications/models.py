@@ -25,6 +25,15 @@ class NotificationPreference(models.Model):
             "publishing or rollback of what you edited."
         ),
     )
+    language = models.CharField(
+        max_length=10,
+        blank=True,
+        default="",
+        verbose_name=_("language of my e-mails"),
+        help_text=_(
+            "Set by the language switcher (and at the first login, from the browser); empty: the portal's default."
+        ),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from notifications.selectors import NOTIFIED_EVENTS
-from notifications.services import notification_queue
+from notifications.services import notification_language_remember, notification_queue
 
 
 def on_release_event(
@@ -17,3 +17,11 @@ def on_release_event(
 def on_review_event(sender, *, event: str, payload: dict, actor_id: int | None = None, **kwargs) -> None:
     if event in NOTIFIED_EVENTS:
         notification_queue(event=event, payload=payload, actor_id=actor_id)
+
+
+def on_user_logged_in(sender, *, request, user, **kwargs) -> None:
+    """At a person's first login, their e-mails take the language they read the portal in (their browser's, or the
+    one they switched to before logging in); a language they chose later is not overwritten."""
+    language = getattr(request, "LANGUAGE_CODE", None)
+    if language:
+        notification_language_remember(user=user, language=language, only_if_unset=True)

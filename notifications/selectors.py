@@ -66,6 +66,7 @@ def email_recipients(user_ids) -> QuerySet:
         User.objects.filter(pk__in=list(user_ids), is_active=True)
         .exclude(email="")
         .exclude(notification_preference__email_enabled=False)
+        .select_related("notification_preference")
         .order_by("pk")
     )
 
@@ -74,6 +75,12 @@ def email_enabled(user) -> bool:
     """The user's own choice (no preference saved: on)."""
     preference = NotificationPreference.objects.filter(user=user).first()
     return preference is None or preference.email_enabled
+
+
+def email_language(user) -> str:
+    """The language of the user's e-mails ("": the portal's default)."""
+    preference = NotificationPreference.objects.filter(user=user).first()
+    return preference.language if preference is not None else ""
 
 
 def absolute_url(path: str) -> str:

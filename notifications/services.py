@@ -10,28 +10,60 @@ from __future__ import annotations
 import logging
 from email.utils import formataddr
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import DatabaseError, transaction
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from common import jobs
 from notifications.models import NotificationPreference
 from notifications.selectors import component_url, email_recipients, recipient_ids, settings_url
 from notifications.tasks import notify, send_email
+from versioning.components import get_kind
 from versioning.selectors import component_version
 
 logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
-def notification_preference_set(*, user, email_enabled: bool) -> NotificationPreference:
-    """Turn ``user``'s notification e-mails on or off (their own choice: not audited, it changes no configuration)."""
+def notification_preference_set(*, user, email_enabled: bool, language: str | None = None) -> NotificationPreference:
+    """Turn ``user``'s notification e-mails on or off, and (when given) set the language they are written in ("":
+    the portal's default). Their own choice: not audited, it changes no configuration."""
     preference, _created = NotificationPreference.objects.select_for_update().get_or_create(user=user)
     preference.email_enabled = email_enabled
+    if language is not None:
+        preference.language = _supported_language(language)
     preference.full_clean()
     preference.save()
     return preference
+
+
+def _supported_language(language: str) -> str:
+    if language == "":
+        return ""
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationError(
+            {"language": _("“%(language)s” is not a language of the portal.") % {"language": language}},
+            code="unknown_language",
+        )
+    return language
+
+
+def notification_language_remember(*, user, language: str, only_if_unset: bool = False) -> None:
+    """Remember the language ``user`` reads the portal in, for their e-mails: when they switch language, and at
+    their first login (``only_if_unset``: the browser's language, not over a choice they made). One statement; a
+    language the portal does not speak is ignored (the switcher itself refuses it)."""
+    if language not in dict(settings.LANGUAGES):
+        return
+    changed = NotificationPreference.objects.filter(user=user)
+    changed = changed.filter(language="") if only_if_unset else changed.exclude(language=language)
+    if changed.update(language=language):
+        return
+    if not NotificationPreference.objects.filter(user=user).exists():
+        NotificationPreference.objects.get_or_create(user=user, defaults={"language": language})
 
 
 def notification_queue(
@@ -90,13 +122,17 @@ def notification_send(*, recipient_id: int, event: str, context: dict) -> bool:
     user = email_recipients([recipient_id]).first()
     if user is None:
         return False
-    context = {**context, "recipient": user.get_full_name() or user.get_username()}
-    subject = " ".join(render_to_string(f"notifications/email/{event}.subject.txt", context).split())
-    body = render_to_string(f"notifications/email/{event}.txt", context)
-    message = EmailMessage(
-        subject=_("[Hive Portal] %(subject)s") % {"subject": subject},
-        body=body,
-        to=[formataddr((user.get_full_name(), user.email))],
-    )
+    preference = getattr(user, "notification_preference", None)
+    with translation.override((preference.language if preference else "") or settings.LANGUAGE_CODE):
+        context = {
+            **context,
+            "recipient": user.get_full_name() or user.get_username(),
+            # "agent" / "team" in the recipient's language
+            "component_type": get_kind(context["component_type"]).model._meta.verbose_name,
+        }
+        subject = " ".join(render_to_string(f"notifications/email/{event}.subject.txt", context).split())
+        body = render_to_string(f"notifications/email/{event}.txt", context)
+        subject = _("[Hive Portal] %(subject)s") % {"subject": subject}
+    message = EmailMessage(subject=subject, body=body, to=[formataddr((user.get_full_name(), user.email))])
     message.send()
     return True
