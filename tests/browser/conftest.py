@@ -7,16 +7,17 @@ from tests.browser.helpers import login, make_person
 
 @pytest.fixture
 def page_as(live_server, browser, django_user_model):
-    """``page_as(role)``: a new browser page logged in as a fresh user in that role (or a superuser).
+    """``page_as(role, username=None, locale=None)``: a new browser page logged in as a fresh user in that role (or a superuser).
     Script errors and CSP violations are collected in ``page.errors`` and fail the test; a confirm() dialog
     is accepted."""
     pages = []
 
-    def open_page(role: str, username: str | None = None):
+    def open_page(role: str, username: str | None = None, *, locale: str | None = None):
         username = username or role.lower().replace(" ", "-")
         if not django_user_model.objects.filter(username=username).exists():
             make_person(django_user_model, username, role)
-        page = browser.new_page()
+        # locale: the browser's language (its Accept-Language header), e.g. "pt-BR"
+        page = browser.new_page(locale=locale) if locale else browser.new_page()
         page.set_default_timeout(10_000)  # a click that sends nothing fails in 10 s, not Playwright's 30
         page.errors = []
         page.on("pageerror", lambda exc: page.errors.append(str(exc)))

@@ -39,3 +39,14 @@ def tab_to(page, selector: str, limit: int = 80) -> None:
         if target.evaluate("element => element === document.activeElement"):
             return
     pytest.fail(f"{selector} never received the keyboard focus")
+
+
+def run_queued_jobs() -> None:
+    """The queue's jobs, run by a real worker in a thread of its own: the worker runs an event loop, and
+    Playwright's sync API already runs one in the test's thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from hive_portal.testing import run_pending_jobs
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(run_pending_jobs).result()

@@ -7,13 +7,10 @@ script reloading the page by itself when the queued run ends, and the answers op
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 from playwright.sync_api import expect
 
-from hive_portal.testing import run_pending_jobs
-from tests.browser.helpers import assert_message
+from tests.browser.helpers import assert_message, run_queued_jobs
 from tests.evaluations.conftest import (  # noqa: F401 - demo, fake_llm and routed_team are fixtures
     CARDS_RULE,
     demo,
@@ -40,13 +37,6 @@ USERNAMES = {"Admin": "ada-browser"}  # the demo's superuser is already called "
 def team(routed_team):  # noqa: F811 - the fixture imported above
     """The demo's route team, live with the cards rule and a critical routing case (``routed_team``)."""
     return routed_team
-
-
-def run_queued_jobs() -> None:
-    """The queue's jobs, run by a real worker in a thread of its own: the worker runs an event loop, and
-    Playwright's sync API already runs one in the test's thread."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(run_pending_jobs).result()
 
 
 def team_url(base: str, team, page: str) -> str:
