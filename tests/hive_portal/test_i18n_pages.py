@@ -98,6 +98,17 @@ def test_every_admin_page__in_portuguese__no_english_sentence(client, django_use
     from hive_portal.demo import load_demo
 
     load_demo(io.StringIO())
+    # Pages in their other states too: an agent with a submitted draft (review form, diff), a prompt fragment.
+    from agents.models import Agent
+    from agents.services import agent_update
+    from prompts.services import fragment_create
+    from versioning.components import get_kind
+    from versioning.services import draft_submit
+
+    agent = Agent.objects.order_by("pk").first()
+    agent_update(agent=agent, actor="test-setup", note="Tom", instructions=["Seja cordial.", "{{> tom }}"])
+    fragment_create(actor="test-setup", note="Tom", name="tom", title="Tom", text="Fale com calma.")
+    draft_submit(kind=get_kind("agent"), component_id=agent.agent_id, actor="test-setup")
     client.force_login(django_user_model.objects.get(username="admin"))
     client.cookies["django_language"] = "pt-br"
     english: list[str] = []
@@ -109,8 +120,6 @@ def test_every_admin_page__in_portuguese__no_english_sentence(client, django_use
         opened += 1
         page = PageText()
         page.feed(response.content.decode())
-        english += [
-            f"{url}: {text[:120]}" for text in page.texts if len(set(ENGLISH_ONLY.findall(text.lower()))) >= 2
-        ]
+        english += [f"{url}: {text[:120]}" for text in page.texts if len(set(ENGLISH_ONLY.findall(text.lower()))) >= 2]
     assert opened > 60
     assert english == [], "\n".join(english)
