@@ -185,7 +185,7 @@ def test_command__skip_invalid(tmp_path):
     path.write_text("question,answer,category,tags\nq,,c,\nq2,a2,c,\n", encoding="utf-8")
     out, err = io.StringIO(), io.StringIO()
     call_command("import_knowledge", str(path), business_unit="bu", skip_invalid=True, stdout=out, stderr=err)
-    assert "1 created" in out.getvalue() and "1 invalid row(s) skipped" in out.getvalue()
+    assert "1 created" in out.getvalue() and "1 invalid row skipped" in out.getvalue()
     assert f"{path}:2: answer: is empty. (skipped)" in err.getvalue()
 
 
