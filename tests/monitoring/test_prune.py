@@ -39,7 +39,7 @@ def aged_rows():
 def test_prune__deletes_older_than_and_reports_counts(aged_rows):
     output = prune("--older-than", "90d")
 
-    assert "4 agent metrics, 2 routing decisions, 1 ingestion batches" in output
+    assert "4 agent metrics, 2 routing decisions, 1 ingestion batch." in output
     assert sorted(AgentMetric.objects.values_list("response_time_ms", flat=True)) == [0, 1, 2]
     assert RoutingDecision.objects.count() == 1
     assert list(IngestionBatch.objects.values_list("idempotency_key", flat=True)) == ["k1"]
@@ -63,7 +63,7 @@ def test_prune__dry_run_deletes_nothing(aged_rows):
 def test_prune__weeks_and_hours(aged_rows):
     assert "5 agent metrics" in prune("--older-than", "2w")  # the 1- and 10-day-old rows stay
     assert AgentMetric.objects.count() == 2
-    assert "1 agent metrics" in prune("--older-than", "36h")
+    assert "1 agent metric," in prune("--older-than", "36h")
     assert AgentMetric.objects.count() == 1
 
 
