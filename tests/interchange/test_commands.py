@@ -269,7 +269,7 @@ def test_export_then_import__identical_configuration(tmp_path, make_agent, make_
 
     out = run("export_components", str(tmp_path / "export"))
 
-    assert "Exported 3 component(s)" in out
+    assert "Exported 3 components" in out
     text = (tmp_path / "export" / "agents" / "cards.yaml").read_text(encoding="utf-8")
     for literal in ("name: 🔧 Template Agent", "Atenção: não peça o CVV", "segunda linha 🎯"):
         assert literal in text
