@@ -68,6 +68,9 @@ class PortalCommand(BaseCommand):
 
     def create_parser(self, prog_name, subcommand, **kwargs):
         parser = super().create_parser(prog_name, subcommand, **kwargs)
+        # ``help`` is lazy (translated when shown); argparse formats the description as a str only.
+        if parser.description is not None:
+            parser.description = str(parser.description)
         parser.add_argument(
             "--language",
             choices=[code for code, _name in settings.LANGUAGES],
