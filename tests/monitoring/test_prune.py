@@ -72,3 +72,19 @@ def test_prune__bad_age__error(aged_rows, age):
     with pytest.raises(CommandError, match="give an age such as 90d"):
         prune(f"--older-than={age}")
     assert AgentMetric.objects.count() == 7
+
+
+def test_prune__in_portuguese(aged_rows):
+    out = StringIO()
+    call_command("prune_metrics", "--older-than", "90d", "--dry-run", language="pt-br", stdout=out)
+    assert "Seriam excluídos, criados antes de" in out.getvalue()
+    assert "4 métricas de agentes, 2 decisões de roteamento, 1 lote de ingestão." in out.getvalue()
+    assert "Excluídos, criados antes de" in prune_in_portuguese("--older-than", "90d")
+    with pytest.raises(CommandError, match="--older-than: informe uma idade como 90d, 12h ou 2w, não '90x'"):
+        prune_in_portuguese("--older-than", "90x")
+
+
+def prune_in_portuguese(*args) -> str:
+    out = StringIO()
+    call_command("prune_metrics", *args, "--language", "pt-br", stdout=out)
+    return out.getvalue()
