@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 _LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
 
@@ -66,8 +70,14 @@ class PortalCommand(BaseCommand):
     """A command people run: ``--language``, else the environment's locale when run from a shell (``manage.py``),
     else the caller's active language (``call_command``) chooses the language of its help, output and errors."""
 
+    # A lazy translation (gettext_lazy), made a str in the language chosen when the parser is created.
+    help: StrOrPromise = ""  # type: ignore[assignment]
+
     def create_parser(self, prog_name, subcommand, **kwargs):
         parser = super().create_parser(prog_name, subcommand, **kwargs)
+        # ``help`` is lazy (translated when shown); argparse formats the description as a str only.
+        if parser.description is not None:
+            parser.description = str(parser.description)
         parser.add_argument(
             "--language",
             choices=[code for code, _name in settings.LANGUAGES],

@@ -135,3 +135,16 @@ def test_evaluate_command__prints_cases__exit_1_when_refused(routed_team, publis
     out, err = capsys.readouterr()
     assert "regression Cartão perdido (critical): Routed to credit-specialist" in out
     assert "REFUSED: Critical case “Cartão perdido” fails" in err
+
+
+def test_evaluate_command__in_portuguese(routed_team, publisher, capsys):
+    from django.core.management import call_command
+
+    edit_team(publisher, [i for i in routed_team.instructions if i != CARDS_RULE])
+    with pytest.raises(SystemExit):
+        call_command("evaluate", "team", TEAM, language="pt-br")
+    out, err = capsys.readouterr()
+    assert "execuções de casos, " in out and "no máximo" in out
+    # The status word and "critical" in Portuguese; the evaluator's findings and the gate's reasons as it gives them.
+    assert "  regressão Cartão perdido (crítico): Routed to credit-specialist" in out
+    assert "RECUSADA: Critical case “Cartão perdido” fails" in err

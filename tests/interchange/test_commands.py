@@ -269,7 +269,7 @@ def test_export_then_import__identical_configuration(tmp_path, make_agent, make_
 
     out = run("export_components", str(tmp_path / "export"))
 
-    assert "Exported 3 component(s)" in out
+    assert "Exported 3 components" in out
     text = (tmp_path / "export" / "agents" / "cards.yaml").read_text(encoding="utf-8")
     for literal in ("name: 🔧 Template Agent", "Atenção: não peça o CVV", "segunda linha 🎯"):
         assert literal in text
@@ -300,3 +300,35 @@ def test_export__draft_by_default_published_with_flag(tmp_path, make_agent):
         "Be concise.",
         "Never ask for the card's CVV.",
     ]
+
+
+# --- in Portuguese -------------------------------------------------------------------------------
+
+
+def test_import__in_portuguese__kinds_actions_and_counts_translated(hive_dir):
+    out = run("import_components", str(hive_dir), "--dry-run", "--language", "pt-br")
+    assert "agente template-agent: seria criado (rascunho v1)" in out
+    assert "equipe template-team: seria criada (rascunho v1)" in out  # the word agrees with the kind
+    # pt_BR's plural rule (n > 1, as CLDR's): zero takes the singular.
+    assert "Simulação: 2 criados, 0 atualizado, 0 sem alterações. Nada foi gravado." in out
+
+    out = run("import_components", str(hive_dir), "--publish", "--language", "pt-br")
+    assert "agente template-agent: criado (publicada v1)" in out
+    assert "equipe template-team: criada (publicada v1)" in out
+    assert "2 componentes importados: 2 criados, 0 atualizado, 0 sem alterações." in out
+
+    out = run("import_components", str(hive_dir), "--language", "pt-br")
+    assert "agente template-agent: sem alterações (v1) ←" in out
+    assert "2 componentes importados: 0 criado, 0 atualizado, 2 sem alterações." in out
+
+    with pytest.raises(
+        CommandError, match=r"Informe arquivos ou pastas para importar, ou --from-agno-db \(não os dois\)"
+    ):
+        call_command("import_components", language="pt-br")
+
+
+def test_export__in_portuguese(tmp_path, make_agent):
+    make_agent("cards", publish=True)
+    out = run("export_components", str(tmp_path / "export"), "--language", "pt-br")
+    assert "agente cards (v1 publicada) →" in out
+    assert f"1 componente exportado para {tmp_path / 'export'}." in out

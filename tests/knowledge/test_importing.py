@@ -185,7 +185,7 @@ def test_command__skip_invalid(tmp_path):
     path.write_text("question,answer,category,tags\nq,,c,\nq2,a2,c,\n", encoding="utf-8")
     out, err = io.StringIO(), io.StringIO()
     call_command("import_knowledge", str(path), business_unit="bu", skip_invalid=True, stdout=out, stderr=err)
-    assert "1 created" in out.getvalue() and "1 invalid row(s) skipped" in out.getvalue()
+    assert "1 created" in out.getvalue() and "1 invalid row skipped" in out.getvalue()
     assert f"{path}:2: answer: is empty. (skipped)" in err.getvalue()
 
 
@@ -198,3 +198,30 @@ def test_embed_command__embeds_pending_with_progress():
     assert "Embedding" in err.getvalue()
     call_command("embed_knowledge", stdout=out, stderr=err)
     assert "0 entries to embed" in out.getvalue()
+
+
+def test_command__in_portuguese__report_skipped_rows_and_refusal(tmp_path):
+    path = tmp_path / "mixed.csv"
+    path.write_text("question,answer,category,tags\nq,,c,\nq2,a2,c,\n", encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    call_command(
+        "import_knowledge", str(path), business_unit="bu", skip_invalid=True, no_progress=True, language="pt-br",
+        stdout=out, stderr=err,
+    )  # fmt: skip
+    assert "1 criadas, 0 já existentes, 0 repetidas no arquivo, 1 linha inválida ignorada" in out.getvalue()
+    assert err.getvalue().startswith(f"{path}:2: answer: ") and err.getvalue().endswith(". (ignorada)\n")
+    with pytest.raises(CommandError, match=r"mixed\.csv: nada foi importado \(1 problema\)\."):
+        call_command("import_knowledge", str(path), business_unit="bu", language="pt-br", stderr=io.StringIO())
+    with pytest.raises(CommandError, match="não foi possível ler"):
+        call_command("import_knowledge", str(tmp_path / "missing.csv"), language="pt-br")
+
+
+def test_embed_command__in_portuguese():
+    _import(PROBLEM_SOLUTION, embed=False)
+    out, err = io.StringIO(), io.StringIO()
+    call_command("embed_knowledge", stdout=out, stderr=err, language="pt-br")
+    assert "3 entradas para gerar embedding com hashing-v1/1536." in out.getvalue()
+    assert "embeddings gerados: 3;" in out.getvalue()
+    assert "Gerando embeddings" in err.getvalue()
+    with pytest.raises(CommandError, match="--batch-size deve ser pelo menos 1"):
+        call_command("embed_knowledge", batch_size=0, language="pt-br")

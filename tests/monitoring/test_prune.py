@@ -39,7 +39,7 @@ def aged_rows():
 def test_prune__deletes_older_than_and_reports_counts(aged_rows):
     output = prune("--older-than", "90d")
 
-    assert "4 agent metrics, 2 routing decisions, 1 ingestion batches" in output
+    assert "4 agent metrics, 2 routing decisions, 1 ingestion batch." in output
     assert sorted(AgentMetric.objects.values_list("response_time_ms", flat=True)) == [0, 1, 2]
     assert RoutingDecision.objects.count() == 1
     assert list(IngestionBatch.objects.values_list("idempotency_key", flat=True)) == ["k1"]
@@ -63,7 +63,7 @@ def test_prune__dry_run_deletes_nothing(aged_rows):
 def test_prune__weeks_and_hours(aged_rows):
     assert "5 agent metrics" in prune("--older-than", "2w")  # the 1- and 10-day-old rows stay
     assert AgentMetric.objects.count() == 2
-    assert "1 agent metrics" in prune("--older-than", "36h")
+    assert "1 agent metric," in prune("--older-than", "36h")
     assert AgentMetric.objects.count() == 1
 
 
@@ -72,3 +72,19 @@ def test_prune__bad_age__error(aged_rows, age):
     with pytest.raises(CommandError, match="give an age such as 90d"):
         prune(f"--older-than={age}")
     assert AgentMetric.objects.count() == 7
+
+
+def test_prune__in_portuguese(aged_rows):
+    out = StringIO()
+    call_command("prune_metrics", "--older-than", "90d", "--dry-run", language="pt-br", stdout=out)
+    assert "Seriam excluídos, criados antes de" in out.getvalue()
+    assert "4 métricas de agentes, 2 decisões de roteamento, 1 lote de ingestão." in out.getvalue()
+    assert "Excluídos, criados antes de" in prune_in_portuguese("--older-than", "90d")
+    with pytest.raises(CommandError, match="--older-than: informe uma idade como 90d, 12h ou 2w, não '90x'"):
+        prune_in_portuguese("--older-than", "90x")
+
+
+def prune_in_portuguese(*args) -> str:
+    out = StringIO()
+    call_command("prune_metrics", *args, "--language", "pt-br", stdout=out)
+    return out.getvalue()

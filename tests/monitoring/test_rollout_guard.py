@@ -121,6 +121,18 @@ def test_guard_rollouts_command(rollout):
     assert "Aborted agent cards: v2 to 10% of production: Guard:" in out.getvalue()
 
 
+def test_guard_rollouts_command__in_portuguese(rollout):
+    out = io.StringIO()
+    call_command("guard_rollouts", stdout=out, language="pt-br")
+    assert out.getvalue() == "Nenhuma liberação gradual precisou ser interrompida.\n"
+    rollout(max_success_drop_points=1)
+    _runs(1, 30)
+    _runs(2, 30, failures=30)
+    call_command("guard_rollouts", stdout=out, language="pt-br")
+    # The kind in Portuguese; the reason as the rollout stored it.
+    assert "Liberação gradual interrompida, agente cards: v2 para 10% de production: Guard:" in out.getvalue()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_guard__a_metrics_batch_through_the_api_queues_the_guard__the_worker_aborts(rollout, api_key_factory):
 

@@ -304,6 +304,17 @@ def test_rebuild_rollups_command(capsys):
         call_command("rebuild_rollups", "--since", "2026-03-02", "--until", "2026-03-01")
 
 
+def test_rebuild_rollups_command__in_portuguese(capsys):
+    call_command("rebuild_rollups", "--since", "2026-03-02", "--language", "pt-br")
+    assert "Não há métricas nem decisões de roteamento: nada para recalcular." in capsys.readouterr().out
+    call_command("rebuild_rollups", "--since", "2026-03-02", "--until", "2026-03-02", "--language", "pt-br")
+    assert "Agregados recalculados de 1 dia." in capsys.readouterr().out
+    with pytest.raises(CommandError, match="--since: informe uma data como AAAA-MM-DD"):
+        call_command("rebuild_rollups", "--since", "1 March", "--language", "pt-br")
+    with pytest.raises(CommandError, match="--until deve ser igual ou posterior a --since"):
+        call_command("rebuild_rollups", "--since", "2026-03-02", "--until", "2026-03-01", "--language", "pt-br")
+
+
 @pytest.mark.sqlite_smoke
 def test_threshold__more_than_two_decimals__form_error_and_selector_refuses():
     form = RoutingPeriodForm({"range": "7d", "threshold": "0.555"})

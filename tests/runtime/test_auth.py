@@ -204,3 +204,20 @@ def test_unknown_key__remembered_while_recent(published, django_assert_num_queri
     assert key_cache.lookup(wrong, 3) is None
     with django_assert_num_queries(0):
         assert key_cache.lookup(wrong, 3) is None
+
+
+def test_create_api_key_command__in_portuguese(db, capsys):
+    from django.core.management import load_command_class
+    from django.core.management.base import CommandError
+    from django.utils import translation
+
+    call_command("create_api_key", "pt-runtime", language="pt-br")
+    err = capsys.readouterr().err
+    assert "Chave de API “pt-runtime” criada para " in err and "Guarde-a agora: ela não será mostrada de novo." in err
+    with pytest.raises(CommandError, match="--expires-in-days deve ser 1 ou mais"):
+        call_command("create_api_key", "x", "--expires-in-days", "0", language="pt-br")
+    with translation.override("pt-br"):  # argparse formats the help: the scopes are filled in, nothing left over
+        help_text = load_command_class("runtime", "create_api_key").create_parser("manage.py", "create_api_key")
+        help_text = " ".join(help_text.format_help().split())  # argparse wraps lines
+    assert "Cria uma chave de API para um runtime de agentes." in help_text
+    assert "Escopos separados por vírgula: config:read," in help_text and "%(" not in help_text

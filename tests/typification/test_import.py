@@ -292,3 +292,16 @@ def test_export__nested_form__prefix_paths_and_single_levels():
     reparsed = parse(json.dumps(document), source="x.json")
     assert [r.path for r in reparsed] == [["A"], ["B", "P", "M"], ["B", "Q"]]
     assert to_csv(rows).count("\n") == 5
+
+
+def test_import_and_export__in_portuguese(tmp_path):
+    out = StringIO()
+    call_command("import_typification", str(DATA / "hierarchy.json"), language="pt-br", stdout=out)
+    assert "hierarchy.json: 5 caminhos — 5 criados, 0 atualizados, 0 sem alteração, 0 excluídos." in out.getvalue()
+    assert "As alterações estão no rascunho do roteamento: publique-o (admin → Roteamento" in out.getvalue()
+    with pytest.raises(CommandError, match="não foi possível ler"):
+        call_command("import_typification", "/nonexistent/hierarchy.json", language="pt-br")
+
+    err = StringIO()
+    call_command("export_typification", str(tmp_path / "out.csv"), language="pt-br", stderr=err)
+    assert f"5 caminhos gravados em {tmp_path / 'out.csv'} (csv)." in err.getvalue()

@@ -32,7 +32,7 @@ def demo(db):
 
 def test_export_agno__to_dict_json_that_imports_back_unchanged(demo, tmp_path):
     out = run("export_components", str(tmp_path), "--format", "agno")
-    assert "Exported 4 component(s)" in out
+    assert "Exported 4 components" in out
     pix = json.loads((tmp_path / "agents" / "pix-specialist.json").read_text(encoding="utf-8"))
     assert pix["model"] == {
         "provider": "Anthropic",

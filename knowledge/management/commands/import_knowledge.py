@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from tqdm import tqdm
 
+from common.commands import PortalCommand
 from knowledge.importing import KnowledgeImportError, knowledge_import_csv
 
 
-class Command(BaseCommand):
-    help = (
+class Command(PortalCommand):
+    help = gettext_lazy(
         "Import knowledge entries from a CSV file in either Automagik Hive layout "
         "(question,answer,category,tags or problem,solution,typification,business_unit). "
         "Entries already present are skipped, so running it twice is safe. Any invalid row refuses the "
@@ -19,26 +22,28 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="CSV file (UTF-8, with or without BOM).")
+        parser.add_argument("file", help=_("CSV file (UTF-8, with or without BOM)."))
         parser.add_argument(
             "--business-unit",
-            help="Business unit for rows that name none (required when the file has no business_unit column).",
+            help=_("Business unit for rows that name none (required when the file has no business_unit column)."),
         )
         parser.add_argument(
-            "--skip-invalid", action="store_true", help="Import the valid rows and report the invalid ones."
+            "--skip-invalid", action="store_true", help=_("Import the valid rows and report the invalid ones.")
         )
-        parser.add_argument("--no-embed", action="store_true", help="Leave embeddings to `embed_knowledge`.")
-        parser.add_argument("--no-progress", action="store_true", help="No progress bar on stderr.")
+        parser.add_argument("--no-embed", action="store_true", help=_("Leave embeddings to `embed_knowledge`."))
+        parser.add_argument("--no-progress", action="store_true", help=_("No progress bar on stderr."))
 
     def handle(self, *args, **options):
         path = Path(options["file"])
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise CommandError(f"{path}: cannot be read ({exc.strerror}).") from None
+            raise CommandError(
+                _("%(file)s: cannot be read (%(error)s).") % {"file": path, "error": exc.strerror}
+            ) from None
         bar = tqdm(
-            desc=f"Importing {path.name}",
-            unit="row",
+            desc=_("Importing %(file)s") % {"file": path.name},
+            unit=_("row"),
             file=self.stderr._out,
             disable=options["no_progress"],
             dynamic_ncols=True,
@@ -57,16 +62,38 @@ class Command(BaseCommand):
             bar.close()
             for message in exc.messages:
                 self.stderr.write(message)
-            raise CommandError(f"{path}: nothing imported ({len(exc.messages)} problem(s)).") from None
+            problems = len(exc.messages)
+            raise CommandError(
+                ngettext(
+                    "%(file)s: nothing imported (%(count)d problem).",
+                    "%(file)s: nothing imported (%(count)d problems).",
+                    problems,
+                )
+                % {"file": path, "count": problems}
+            ) from None
         bar.close()
         for message in report.skipped:
-            self.stderr.write(f"{message} (skipped)")
+            self.stderr.write(_("%(problem)s (skipped)") % {"problem": message})
+        skipped = len(report.skipped)
         self.stdout.write(
-            f"{path}: {report.created} created, {report.unchanged} already present, "
-            f"{report.duplicates} repeated in the file, {len(report.skipped)} invalid row(s) skipped; "
-            f"{report.embedded} embedded."
+            ngettext(
+                "%(file)s: %(created)d created, %(unchanged)d already present, %(duplicates)d repeated in the file, "
+                "%(skipped)d invalid row skipped; %(embedded)d embedded.",
+                "%(file)s: %(created)d created, %(unchanged)d already present, %(duplicates)d repeated in the file, "
+                "%(skipped)d invalid rows skipped; %(embedded)d embedded.",
+                skipped,
+            )
+            % {
+                "file": path,
+                "created": report.created,
+                "unchanged": report.unchanged,
+                "duplicates": report.duplicates,
+                "skipped": skipped,
+                "embedded": report.embedded,
+            }
         )
         if report.embedding_error:
             self.stderr.write(
-                f"Embeddings were not computed ({report.embedding_error}); run `manage.py embed_knowledge` later."
+                _("Embeddings were not computed (%(error)s); run `manage.py embed_knowledge` later.")
+                % {"error": report.embedding_error}
             )

@@ -4,15 +4,18 @@ CSV into the routing draft; with ``--publish`` the draft is published in the sam
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import DatabaseError, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
+from common.commands import PortalCommand
 from typification.formats import HierarchyFileError, parse
 from typification.services import routing_publish, typification_import
 
 
-class Command(BaseCommand):
-    help = (
+class Command(PortalCommand):
+    help = gettext_lazy(
         "Import the typification hierarchy from a nested JSON file ({business unit: {product: {motive: "
         "[sub-motive, ...]}}}) or a CSV (level1..level5,business_unit,routing_keywords). Idempotent; "
         "all or nothing: a bad file is reported line by line and nothing is written. The paths go into the "
@@ -20,15 +23,19 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="A .json or .csv file.")
-        parser.add_argument("--format", choices=["json", "csv"], help="Override the format guessed from the file name.")
-        parser.add_argument("--replace", action="store_true", help="Also delete every path that is not in the file.")
-        parser.add_argument("--reason", default="", help="Why (recorded in the audit log and the draft).")
+        parser.add_argument("file", help=_("A .json or .csv file."))
+        parser.add_argument(
+            "--format", choices=["json", "csv"], help=_("Override the format guessed from the file name.")
+        )
+        parser.add_argument("--replace", action="store_true", help=_("Also delete every path that is not in the file."))
+        parser.add_argument("--reason", default="", help=_("Why (recorded in the audit log and the draft)."))
         parser.add_argument(
             "--publish",
             action="store_true",
-            help="Publish the routing draft after importing, in the same transaction (nothing is written if it "
-            "cannot go live, e.g. a route points at an unpublished agent).",
+            help=_(
+                "Publish the routing draft after importing, in the same transaction (nothing is written if it "
+                "cannot go live, e.g. a route points at an unpublished agent)."
+            ),
         )
 
     def handle(self, *args, **options):
@@ -36,7 +43,9 @@ class Command(BaseCommand):
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise CommandError(f"{path}: cannot be read ({exc.strerror}).") from None
+            raise CommandError(
+                _("%(file)s: cannot be read (%(error)s).") % {"file": path, "error": exc.strerror}
+            ) from None
         try:
             rows = parse(data, source=str(path), fmt=options["format"])
             with transaction.atomic():
@@ -49,16 +58,31 @@ class Command(BaseCommand):
                 )
                 published = routing_publish(actor=None, note=options["reason"]) if options["publish"] else None
         except HierarchyFileError as exc:
-            raise CommandError(f"Nothing imported.\n{exc}") from None
+            raise CommandError(_("Nothing imported.") + f"\n{exc}") from None
         except (ValidationError, DatabaseError) as exc:
-            raise CommandError(f"Nothing imported: {exc}") from None
+            raise CommandError(_("Nothing imported: %(error)s") % {"error": exc}) from None
         self.stdout.write(
-            f"{path.name}: {len(rows)} paths — {result.created} created, {result.updated} updated, "
-            f"{result.unchanged} unchanged, {result.deleted} deleted."
+            ngettext(
+                "%(file)s: %(count)d path — %(created)d created, %(updated)d updated, %(unchanged)d unchanged, "
+                "%(deleted)d deleted.",
+                "%(file)s: %(count)d paths — %(created)d created, %(updated)d updated, %(unchanged)d unchanged, "
+                "%(deleted)d deleted.",
+                len(rows),
+            )
+            % {
+                "file": path.name,
+                "count": len(rows),
+                "created": result.created,
+                "updated": result.updated,
+                "unchanged": result.unchanged,
+                "deleted": result.deleted,
+            }
         )
         if published is not None:
-            self.stdout.write(f"Published routing {published.label}: production routes by it now.")
+            self.stdout.write(
+                _("Published routing %(version)s: production routes by it now.") % {"version": published.label}
+            )
         elif result.changed:
             self.stdout.write(
-                "The changes are in the routing draft: publish it (admin → Routing, or --publish) to make them live."
+                _("The changes are in the routing draft: publish it (admin → Routing, or --publish) to make them live.")
             )
