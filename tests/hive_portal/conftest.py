@@ -62,6 +62,9 @@ def subprocess_env(tmp_path_factory):
             HIVE_SECRET_KEY=random_secret(),
             HIVE_HTTPS="false",
             PYTHONWARNINGS="ignore::DeprecationWarning",
+            # The portal's commands speak the shell's language (common/commands.py); the tests read English whatever
+            # the developer's locale (GNU's LANGUAGE list comes first; LANG stays, it is the embedded server's locale).
+            LANGUAGE="en",
         )
         env.pop("DJANGO_SETTINGS_MODULE", None)
         for name, value in overrides.items():
