@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from django.utils import translation
 
-from agents.models import Agent
 from hive_portal.testing import run_pending_jobs
 from notifications.models import NotificationPreference
 from notifications.selectors import email_language
