@@ -148,3 +148,19 @@ def test_failed_rollout_end__the_state_in_its_stored_result_is_english(make_agen
     with translation.override("pt-br"), pytest.raises(ValidationError) as shown:
         rollout_abort(kind=AGENT, rollout_id=rollout.pk, actor=publisher, reason="again")
     assert shown.value.messages == ["Esta liberação gradual já está interrompida."]
+
+
+def test_edit_conflict__the_refusal_and_what_changed_in_portuguese():
+    from versioning.diffs import summarize_changes
+    from versioning.services import ConcurrentEditError
+
+    with translation.override("pt-br"):
+        refused = ConcurrentEditError(label="cards", changes={}, saved_by="eddie")
+        lines = summarize_changes({"added": {"name": "Cartões"}, "removed": {"role": "x"}}, limit=1)
+    assert refused.messages == [
+        "cards foi alterado por eddie depois que você o abriu; suas alterações não foram salvas. Veja o que mudou "
+        "nesse meio-tempo e aplique suas edições de novo."
+    ]
+    assert refused.code == "concurrent_edit"
+    assert lines == ["name: adicionado Cartões", "… e mais 1"]
+    assert summarize_changes({"removed": {"role": "x"}}) == ["role: removed"]  # English by default
