@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from common.admin import ServiceBackedAdmin, adopt
 from prompts.forms import FragmentForm, VariableForm
 from prompts.models import PromptFragment, PromptVariable
+from prompts.rendering import describe_problem
 from prompts.selectors import all_fragment_users, expand_prompt_config, fragment_users
 from prompts.services import (
     FRAGMENT_FIELDS,
@@ -108,7 +109,7 @@ class PromptFragmentAdmin(VersionedComponentAdmin):
             return "—"
         expanded = expand_prompt_config({"instructions": [obj.text]})
         text = expanded["instructions"][0]
-        problems = (expanded.get("prompt") or {}).get("problems") or []
+        problems = [describe_problem(p) for p in (expanded.get("prompt") or {}).get("problems") or []]
         warning = format_html('<p class="errornote">{}</p>', "; ".join(problems)) if problems else ""
         return format_html('{}<pre class="hive-rendered-prompt">{}</pre>', warning, text)
 

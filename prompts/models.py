@@ -56,17 +56,17 @@ class PromptFragment(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(name__regex=FRAGMENT_NAME_PATTERN),
                 name="%(app_label)s_%(class)s_name_format",
-                violation_error_message="A fragment name is lowercase letters, digits, hyphens and underscores.",
+                violation_error_message=_("A fragment name is lowercase letters, digits, hyphens and underscores."),
             ),
             models.CheckConstraint(
                 condition=~Q(text=""),
                 name="%(app_label)s_%(class)s_text_set",
-                violation_error_message="A fragment has text.",
+                violation_error_message=_("A fragment has text."),
             ),
             models.CheckConstraint(
                 condition=~Q(title=""),
                 name="%(app_label)s_%(class)s_title_set",
-                violation_error_message="Give the fragment a title.",
+                violation_error_message=_("Give the fragment a title."),
             ),
         ]
 
@@ -122,13 +122,14 @@ class PromptVariable(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(name__regex=VARIABLE_NAME_PATTERN),
                 name="%(app_label)s_%(class)s_name_format",
-                violation_error_message="A variable name is letters, digits and underscores, not starting with a "
-                "digit.",
+                violation_error_message=_(
+                    "A variable name is letters, digits and underscores, not starting with a digit."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(type__in=VariableType.values),
                 name="%(app_label)s_%(class)s_type_known",
-                violation_error_message="Unknown variable type.",
+                violation_error_message=_("Unknown variable type."),
             ),
         ]
 

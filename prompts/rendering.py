@@ -12,11 +12,35 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext, gettext_noop
+
 INCLUDE = re.compile(r"\{\{>\s*([a-z0-9][a-z0-9_-]*)\s*\}\}")
 VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 # Anything else between double braces (a typo such as ``{{> Tone }}`` or ``{{ customer name }}``) is refused.
 MARKER = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 MAX_DEPTH = 10
+
+# What expanding finds wrong, as the versioned configuration stores it (hashed with it): always these English
+# clauses, whatever language is active. ``describe_problem`` shows a stored one in the page's language.
+MISSING_PROBLEM = gettext_noop("includes the unpublished or unknown fragment “%(name)s”")
+CYCLE_PROBLEM = gettext_noop("includes fragments in a cycle: %(chain)s")
+MALFORMED_PROBLEM = gettext_noop(
+    "has “%(marker)s”, which is neither an include ({{> name }}) nor a variable ({{ name }})"
+)
+_STORED_PROBLEMS = [
+    (template, re.compile(re.escape(template).replace(re.escape(f"%({key})s"), f"(?P<{key}>.*)") + r"\Z", re.DOTALL))
+    for template, key in ((MISSING_PROBLEM, "name"), (CYCLE_PROBLEM, "chain"), (MALFORMED_PROBLEM, "marker"))
+]
+
+
+def describe_problem(problem: str) -> str:
+    """A problem as ``Expansion.problems`` stored it (English), in the active language; any other text as it is."""
+    for template, pattern in _STORED_PROBLEMS:
+        match = pattern.match(problem)
+        if match:
+            return gettext(template) % match.groupdict()
+    return problem
+
 
 # The configuration keys whose text may hold includes and variables (agents' and teams' alike).
 PROMPT_KEYS = ("description", "role", "instructions", "system_message", "expected_output", "additional_context")
@@ -33,12 +57,10 @@ class Expansion:
     malformed: set[str] = field(default_factory=set)  # ``{{ … }}`` markers that are neither form
 
     def problems(self) -> list[str]:
-        found = [f"includes the unpublished or unknown fragment “{name}”" for name in sorted(self.missing)]
-        found += [f"includes fragments in a cycle: {' → '.join(chain)}" for chain in self.cycles]
-        found += [
-            f"has “{marker}”, which is neither an include ({{{{> name }}}}) nor a variable ({{{{ name }}}})"
-            for marker in sorted(self.malformed)
-        ]
+        """What is wrong, in English whatever the active language: the versioned configuration stores these."""
+        found = [MISSING_PROBLEM % {"name": name} for name in sorted(self.missing)]
+        found += [CYCLE_PROBLEM % {"chain": " → ".join(chain)} for chain in self.cycles]
+        found += [MALFORMED_PROBLEM % {"marker": marker} for marker in sorted(self.malformed)]
         return found
 
 

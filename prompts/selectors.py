@@ -12,8 +12,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from prompts.models import PromptFragment, PromptVariable
-from prompts.rendering import Expansion, Lookup, agno_placeholders, expand, includes, texts_of
+from prompts.rendering import Expansion, Lookup, agno_placeholders, describe_problem, expand, includes, texts_of
 from versioning.models import ComponentVersion, VersionStatus
 
 FRAGMENT = "fragment"
@@ -99,18 +101,25 @@ def reexpand(config: dict, lookup: Lookup | None = None) -> dict:
 
 def prompt_problems(config: dict) -> list[str]:
     """Why a versioned configuration's prompts may not go live: fragments not published or in a cycle, malformed
-    markers, variables not declared (checked against the catalogue now)."""
+    markers, variables not declared (checked against the catalogue now). In the active language: shown and
+    raised, never stored (the configuration stores its own, English, ``problems``)."""
     prompt = config.get(PROMPT)
     if not isinstance(prompt, dict):
         return []
-    problems = list(prompt.get("problems") or [])
+    problems = [describe_problem(problem) for problem in prompt.get("problems") or []]
     used = prompt.get("variables") or {}
     declared = set(PromptVariable.objects.filter(name__in=list(used)).values_list("name", flat=True))
     for name in sorted(used):
         if name not in declared:
-            problems.append(f"uses the undeclared variable {{{{ {name} }}}}: declare it under Prompts › Variables")
+            problems.append(
+                _("uses the undeclared variable %(variable)s: declare it under Prompts › Variables")
+                % {"variable": f"{{{{ {name} }}}}"}
+            )
         elif used[name] is None:
-            problems.append(f"uses {{{{ {name} }}}}, declared after this version was saved: save it again")
+            problems.append(
+                _("uses %(variable)s, declared after this version was saved: save it again")
+                % {"variable": f"{{{{ {name} }}}}"}
+            )
     return problems
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from audit.models import AuditAction, AuditSubject
 from audit.services import audit_record
@@ -66,7 +67,13 @@ def fragment_update(
     check_revision(kind=kind, current=current, expected_revision=expected_revision, base_snapshot=base_snapshot)
     published = current.version != ""
     if published and fields.get("name", current.name) != current.name:
-        raise ValidationError({"name": "A published fragment keeps its name: prompts include it by that name."})
+        raise ValidationError(
+            {
+                "name": ValidationError(
+                    _("A published fragment keeps its name: prompts include it by that name."), code="name_fixed"
+                )
+            }
+        )
     apply_fields(current, fields, editable=FRAGMENT_FIELDS, label="prompt fragment")
     current.full_clean()
     current.revision += 1
@@ -118,7 +125,11 @@ def check_unused(fragment: PromptFragment) -> None:
     users = fragment_users(fragment.name)
     if users:
         names = ", ".join(f"{kind} {component_id}" for kind, component_id in users)
-        raise ValidationError(f"{fragment.name} is included by {names}: remove the include from them first.")
+        raise ValidationError(
+            _("%(fragment)s is included by %(users)s: remove the include from them first."),
+            code="still_used",
+            params={"fragment": fragment.name, "users": names},
+        )
 
 
 def validate_fragment_live(fragment: PromptFragment, config: dict) -> None:
@@ -133,7 +144,11 @@ def validate_fragment_live(fragment: PromptFragment, config: dict) -> None:
     expanded = expand_prompt_config({"instructions": [f"{{{{> {fragment.name} }}}}"]}, lookup)
     problems = prompt_problems(expanded)
     if problems:
-        raise ValidationError(f"Fragment {fragment.name} " + "; ".join(problems) + ".")
+        raise ValidationError(
+            _("Fragment %(fragment)s %(problems)s."),
+            code="prompt",
+            params={"fragment": fragment.name, "problems": "; ".join(problems)},
+        )
 
 
 # --- Variables ----------------------------------------------------------------------------------------------
@@ -167,7 +182,9 @@ def variable_update(*, variable: PromptVariable, actor: Any, note: str = "", **f
     variable = PromptVariable.objects.select_for_update().get(pk=variable.pk)
     before = {k: getattr(variable, k) for k in VARIABLE_FIELDS}
     if fields.get("name", variable.name) != variable.name:
-        raise ValidationError({"name": "A variable keeps its name: prompts use it by that name."})
+        raise ValidationError(
+            {"name": ValidationError(_("A variable keeps its name: prompts use it by that name."), code="name_fixed")}
+        )
     apply_fields(variable, fields, editable=VARIABLE_FIELDS, label="prompt variable")
     variable.full_clean()
     variable.save()
@@ -186,7 +203,11 @@ def variable_update(*, variable: PromptVariable, actor: Any, note: str = "", **f
 def variable_delete(*, variable: PromptVariable, actor: Any, note: str = "") -> None:
     used = variable_users(variable.name)
     if used:
-        raise ValidationError(f"{variable.name} is used by {', '.join(used)}: remove it from their prompts first.")
+        raise ValidationError(
+            _("%(variable)s is used by %(users)s: remove it from their prompts first."),
+            code="still_used",
+            params={"variable": variable.name, "users": ", ".join(used)},
+        )
     before = {k: getattr(variable, k) for k in VARIABLE_FIELDS}
     variable.delete()
     _audit_variable(AuditAction.DELETED, variable, actor, note, before=before)
@@ -196,6 +217,12 @@ def check_prompts(config: dict) -> None:
     """Refuse to put live an agent's or team's configuration whose prompts do not expand cleanly."""
     problems = prompt_problems(config)
     if problems:
+        if config.get("id"):
+            raise ValidationError(
+                _("The prompt of %(component)s %(problems)s."),
+                code="prompt",
+                params={"component": config["id"], "problems": "; ".join(problems)},
+            )
         raise ValidationError(
-            f"The prompt of {config.get('id') or 'this component'} " + "; ".join(problems) + ".", code="prompt"
+            _("The prompt of this component %(problems)s."), code="prompt", params={"problems": "; ".join(problems)}
         )

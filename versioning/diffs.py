@@ -10,6 +10,7 @@ from typing import Any
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, ngettext
 
 from audit.services import json_diff
 from common.agno_spec import PROSE_KEYS
@@ -126,16 +127,18 @@ def config_diff(before: dict | None, after: dict | None) -> ConfigDiff:
 
 
 def summarize_changes(changes: dict, limit: int = 12) -> list[str]:
-    """One line per changed key of a ``json_diff`` result, for messages (e.g. an edit conflict)."""
+    """One line per changed key of a ``json_diff`` result, for messages (e.g. an edit conflict), in the active
+    language (shown, never stored)."""
     lines = []
     for key, change in changes.get("changed", {}).items():
         lines.append(f"{key}: {_short(change['from'])} → {_short(change['to'])}")
     for key, value in changes.get("added", {}).items():
-        lines.append(f"{key}: added {_short(value)}")
+        lines.append(gettext("%(key)s: added %(value)s") % {"key": key, "value": _short(value)})
     for key in changes.get("removed", {}):
-        lines.append(f"{key}: removed")
+        lines.append(gettext("%(key)s: removed") % {"key": key})
     if len(lines) > limit:
-        lines = lines[:limit] + [f"… and {len(lines) - limit} more"]
+        more = len(lines) - limit
+        lines = lines[:limit] + [ngettext("… and %(count)d more", "… and %(count)d more", more) % {"count": more}]
     return lines
 
 

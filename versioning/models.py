@@ -128,24 +128,24 @@ class ComponentVersion(models.Model):
             models.UniqueConstraint(
                 fields=["component_type", "component_id", "version"],
                 name="%(app_label)s_%(class)s_unique_version",
-                violation_error_message="This version number already exists for the component.",
+                violation_error_message=_("This version number already exists for the component."),
             ),
             models.UniqueConstraint(
                 fields=["component_type", "component_id"],
                 condition=Q(status="published"),
                 name="%(app_label)s_%(class)s_one_published",
-                violation_error_message="A component has at most one published version.",
+                violation_error_message=_("A component has at most one published version."),
             ),
             models.UniqueConstraint(
                 fields=["component_type", "component_id"],
                 condition=Q(status="draft"),
                 name="%(app_label)s_%(class)s_one_draft",
-                violation_error_message="A component has at most one open draft.",
+                violation_error_message=_("A component has at most one open draft."),
             ),
             models.CheckConstraint(
                 condition=Q(version__gte=1),
                 name="%(app_label)s_%(class)s_version_positive",
-                violation_error_message="Version numbers start at 1.",
+                violation_error_message=_("Version numbers start at 1."),
             ),
             models.CheckConstraint(
                 condition=Q(component_type__in=ComponentType.values),
@@ -158,12 +158,12 @@ class ComponentVersion(models.Model):
             models.CheckConstraint(
                 condition=~Q(change_note=""),
                 name="%(app_label)s_%(class)s_change_note_set",
-                violation_error_message="Say why: a change note is required.",
+                violation_error_message=_("Say why: a change note is required."),
             ),
             models.CheckConstraint(
                 condition=~Q(status="published") | Q(published_at__isnull=False),
                 name="%(app_label)s_%(class)s_published_has_time",
-                violation_error_message="A published version records when it was published.",
+                violation_error_message=_("A published version records when it was published."),
             ),
             models.CheckConstraint(
                 condition=Q(content_hash__regex=r"^[0-9a-f]{64}$"),
@@ -220,7 +220,7 @@ class EnvironmentRelease(models.Model):
             models.UniqueConstraint(
                 fields=["environment", "component_type", "component_id"],
                 name="%(app_label)s_%(class)s_one_per_environment",
-                violation_error_message="An environment serves one version of a component.",
+                violation_error_message=_("An environment serves one version of a component."),
             ),
             models.CheckConstraint(
                 condition=Q(environment__regex=r"^[a-z][a-z0-9-]{0,29}$"),
@@ -229,7 +229,7 @@ class EnvironmentRelease(models.Model):
             models.CheckConstraint(
                 condition=~Q(note=""),
                 name="%(app_label)s_%(class)s_note_set",
-                violation_error_message="Say why: a note is required.",
+                violation_error_message=_("Say why: a note is required."),
             ),
         ]
 
@@ -295,7 +295,7 @@ class PromotionRequest(models.Model):
                 fields=["environment", "component_type", "component_id"],
                 condition=Q(state__in=["requested", "approved"]),
                 name="%(app_label)s_%(class)s_one_open",
-                violation_error_message="This component already has an open promotion request for the environment.",
+                violation_error_message=_("This component already has an open promotion request for the environment."),
             ),
             models.CheckConstraint(
                 condition=Q(state__in=PromotionState.values),
@@ -304,7 +304,7 @@ class PromotionRequest(models.Model):
             models.CheckConstraint(
                 condition=~Q(note=""),
                 name="%(app_label)s_%(class)s_note_set",
-                violation_error_message="Say why: a note is required.",
+                violation_error_message=_("Say why: a note is required."),
             ),
             models.CheckConstraint(
                 condition=Q(state__in=["requested", "cancelled"]) | Q(reviewed_at__isnull=False),
@@ -399,7 +399,7 @@ class Rollout(models.Model):
                 fields=["environment", "component_type", "component_id"],
                 condition=Q(state="running"),
                 name="%(app_label)s_%(class)s_one_running",
-                violation_error_message="This component already has a rollout running in the environment.",
+                violation_error_message=_("This component already has a rollout running in the environment."),
             ),
             models.CheckConstraint(
                 condition=Q(percent__gte=1, percent__lte=99),
@@ -416,13 +416,13 @@ class Rollout(models.Model):
             models.CheckConstraint(
                 condition=~Q(baseline=models.F("candidate")),
                 name="%(app_label)s_%(class)s_two_versions",
-                violation_error_message="The candidate must differ from the baseline.",
+                violation_error_message=_("The candidate must differ from the baseline."),
             ),
             models.CheckConstraint(
                 condition=(Q(max_success_drop_points__isnull=True) | Q(max_success_drop_points__gte=0))
                 & (Q(max_p95_increase_percent__isnull=True) | Q(max_p95_increase_percent__gte=0)),
                 name="%(app_label)s_%(class)s_thresholds_positive",
-                violation_error_message="Guard thresholds are zero or more.",
+                violation_error_message=_("Guard thresholds are zero or more."),
             ),
             models.CheckConstraint(condition=~Q(note=""), name="%(app_label)s_%(class)s_note_set"),
         ]
@@ -509,7 +509,7 @@ class ScheduledRelease(models.Model):
             models.CheckConstraint(
                 condition=Q(action__in=["publish", "promote"]) | Q(rollout__isnull=False),
                 name="%(app_label)s_%(class)s_rollout_set",
-                violation_error_message="Ending a rollout names the rollout.",
+                violation_error_message=_("Ending a rollout names the rollout."),
             ),
             models.CheckConstraint(
                 condition=Q(state__in=["scheduled", "cancelled"]) | Q(executed_at__isnull=False),

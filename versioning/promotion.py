@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit.models import AuditAction
 from audit.services import actor_parts, audit_record, json_diff
@@ -39,12 +40,24 @@ def source_environment(environment: str) -> str:
     names = environments()
     if environment not in names:
         raise ValidationError(
-            {"environment": f"Unknown environment “{environment}”; expected one of {', '.join(names)}."}
+            {
+                "environment": ValidationError(
+                    _("Unknown environment “%(environment)s”; expected one of %(environments)s."),
+                    code="unknown_environment",
+                    params={"environment": environment, "environments": ", ".join(names)},
+                )
+            }
         )
     index = names.index(environment)
     if index == 0:
         raise ValidationError(
-            {"environment": f"{environment} is the first environment: publish a draft to it instead of promoting."}
+            {
+                "environment": ValidationError(
+                    _("%(environment)s is the first environment: publish a draft to it instead of promoting."),
+                    code="first_environment",
+                    params={"environment": environment},
+                )
+            }
         )
     return names[index - 1]
 
@@ -54,15 +67,30 @@ def _candidate(kind: ComponentKind, component_id: str, environment: str, version
     page showed it: refuse if the source moved meanwhile)."""
     if not kind.promotable:
         raise ValidationError(
-            f"A {kind.type} is not promoted: promote the components that include it, which carry its text."
+            _("A %(kind)s is not promoted: promote the components that include it, which carry its text."),
+            code="not_promotable",
+            params={"kind": kind.type},
         )
     source = source_environment(environment)
     row = live_version(kind.type, component_id, source)
     if row is None:
-        raise ValidationError(f"{component_id} is not live in {source}, so there is nothing to promote.")
+        raise ValidationError(
+            _("%(component)s is not live in %(environment)s, so there is nothing to promote."),
+            code="not_live",
+            params={"component": component_id, "environment": source},
+        )
     if version is not None and row.version != version:
         raise ValidationError(
-            {"version": f"{source} now serves v{row.version}, not v{version}: review that version before promoting it."}
+            {
+                "version": ValidationError(
+                    _(
+                        "%(environment)s now serves v%(live)s, not v%(version)s: review that version before "
+                        "promoting it."
+                    ),
+                    code="source_moved",
+                    params={"environment": source, "live": row.version, "version": version},
+                )
+            }
         )
     return row
 
@@ -76,7 +104,11 @@ def _check_references(kind: ComponentKind, candidate: ComponentVersion, environm
         if live_version(ref_type, ref_id, environment) is None
     ]
     if missing:
-        raise ValidationError(f"Not live in {environment} yet: {'; '.join(missing)}. Promote those first.")
+        raise ValidationError(
+            _("Not live in %(environment)s yet: %(missing)s. Promote those first."),
+            code="references_not_live",
+            params={"environment": environment, "missing": "; ".join(missing)},
+        )
 
 
 def _refuse_during_rollout(kind: ComponentKind, component_id: str, environment: str) -> None:
@@ -85,7 +117,11 @@ def _refuse_during_rollout(kind: ComponentKind, component_id: str, environment: 
     if Rollout.objects.filter(
         environment=environment, component_type=kind.type, component_id=component_id, state=RolloutState.RUNNING
     ).exists():
-        raise ValidationError(f"{component_id} has a rollout running in {environment}: complete or abort it first.")
+        raise ValidationError(
+            _("%(component)s has a rollout running in %(environment)s: complete or abort it first."),
+            code="rollout_running",
+            params={"component": component_id, "environment": environment},
+        )
 
 
 def _release(
@@ -101,7 +137,7 @@ def _release(
     )
     before = current.version if current is not None else None
     if before is not None and before.pk == version.pk:
-        raise ValidationError(f"{environment} already serves {component_id} v{version.version}.")
+        raise already_serves(environment, component_id, version.version)
     release = current or EnvironmentRelease(
         environment=environment, component_type=kind.type, component_id=component_id
     )
@@ -132,10 +168,19 @@ def _release(
     return release
 
 
-def _note(note: str, what: str) -> str:
+def already_serves(environment: str, component_id: str, version: int) -> ValidationError:
+    return ValidationError(
+        _("%(environment)s already serves %(component)s v%(version)s."),
+        code="already_serves",
+        params={"environment": environment, "component": component_id, "version": version},
+    )
+
+
+def _note(note: str, refusal: str) -> str:
+    """``note`` stripped; ``refusal`` (the whole sentence, translated by the caller) when it is empty."""
     note = (note or "").strip()
     if not note:
-        raise ValidationError({"note": f"Say why: a note is required to {what}."})
+        raise ValidationError({"note": ValidationError(refusal, code="note_required")})
     return note
 
 
@@ -155,21 +200,33 @@ def component_promote(
     Under ``HIVE_REQUIRE_REVIEW`` the version needs an approved promotion request (someone other than the
     requester approved it); the request is closed by the promotion.
     """
-    _require_permission(actor, PUBLISH_PERMISSION, "promote")
-    note = _note(note, "promote")
+    _require_permission(actor, PUBLISH_PERMISSION, _("You do not have permission to promote."))
+    note = _note(note, _("Say why: a note is required to promote."))
     kind.get_locked(component_id)
     candidate = _candidate(kind, component_id, environment, version)
     request = open_promotion(kind.type, component_id, environment)
     if settings.HIVE_REQUIRE_REVIEW:
         if request is None or request.state != PromotionState.APPROVED:
             raise ValidationError(
-                f"Promoting to {environment} needs an approved promotion request: request it, and another "
-                "publisher approves it."
+                _(
+                    "Promoting to %(environment)s needs an approved promotion request: request it, and another "
+                    "publisher approves it."
+                ),
+                code="needs_approval",
+                params={"environment": environment},
             )
         if request.version_id != candidate.pk:
             raise ValidationError(
-                f"The approved request is for v{request.version.version}, but v{candidate.version} is live in "
-                f"{source_environment(environment)} now: request a review of that version."
+                _(
+                    "The approved request is for v%(approved)s, but v%(version)s is live in %(source)s now: "
+                    "request a review of that version."
+                ),
+                code="approved_other_version",
+                params={
+                    "approved": request.version.version,
+                    "version": candidate.version,
+                    "source": source_environment(environment),
+                },
             )
     _check_references(kind, candidate, environment)
     _refuse_during_rollout(kind, component_id, environment)
@@ -211,8 +268,8 @@ def environment_rollback(
 ) -> EnvironmentRelease:
     """Make a later environment serve again a version it served before (no review: a rollback restores what
     was already approved and live there). The first environment rolls back with ``component_rollback``."""
-    _require_permission(actor, PUBLISH_PERMISSION, "roll back")
-    note = _note(note, "roll back")
+    _require_permission(actor, PUBLISH_PERMISSION, _("You do not have permission to roll back."))
+    note = _note(note, _("Say why: a note is required to roll back."))
     source_environment(environment)  # validates the name; the first environment has no release rows
     kind.get_locked(component_id)
     from audit.models import AuditRecord
@@ -233,7 +290,15 @@ def environment_rollback(
         component_type=kind.type, component_id=component_id, version=to_version
     ).first()
     if target is None or not was_live:
-        raise ValidationError({"to_version": f"v{to_version} of {component_id} was never live in {environment}."})
+        raise ValidationError(
+            {
+                "to_version": ValidationError(
+                    _("v%(version)s of %(component)s was never live in %(environment)s."),
+                    code="never_live",
+                    params={"version": to_version, "component": component_id, "environment": environment},
+                )
+            }
+        )
     _check_references(kind, target, environment)
     _refuse_during_rollout(kind, component_id, environment)
     return _release(
@@ -250,13 +315,13 @@ def promotion_request(
     *, kind: ComponentKind, component_id: str, environment: str, actor: Any, note: str, version: int | None = None
 ) -> PromotionRequest:
     """Ask another publisher to approve promoting the source environment's current version."""
-    _require_permission(actor, PUBLISH_PERMISSION, "request a promotion")
-    note = _note(note, "request a promotion")
+    _require_permission(actor, PUBLISH_PERMISSION, _("You do not have permission to request a promotion."))
+    note = _note(note, _("Say why: a note is required to request a promotion."))
     kind.get_locked(component_id)
     candidate = _candidate(kind, component_id, environment, version)
     current = live_version(kind.type, component_id, environment)
     if current is not None and current.pk == candidate.pk:
-        raise ValidationError(f"{environment} already serves {component_id} v{candidate.version}.")
+        raise already_serves(environment, component_id, candidate.version)
     existing = open_promotion(kind.type, component_id, environment)
     if existing is not None:
         if existing.version_id == candidate.pk:
@@ -292,7 +357,11 @@ def _locked_open(kind: ComponentKind, component_id: str, environment: str) -> Pr
         .first()
     )
     if request is None:
-        raise ValidationError(f"{component_id} has no open promotion request for {environment}.")
+        raise ValidationError(
+            _("%(component)s has no open promotion request for %(environment)s."),
+            code="no_open_request",
+            params={"component": component_id, "environment": environment},
+        )
     return request
 
 
@@ -312,7 +381,7 @@ def _review(*, kind, component_id, environment, actor, state, comment, action) -
     if (user is not None and user.pk == request.requested_by_id) or (
         user is None and name == request.requested_by_name
     ):
-        raise PermissionDenied("Someone other than the requester must review a promotion; you requested it.")
+        raise PermissionDenied(_("Someone other than the requester must review a promotion; you requested it."))
     request.state = state
     request.reviewed_by = user
     request.reviewed_by_name = name
@@ -331,7 +400,7 @@ def _review(*, kind, component_id, environment, actor, state, comment, action) -
 @transaction.atomic
 def promotion_approve(*, kind: ComponentKind, component_id: str, environment: str, actor: Any, note: str = ""):
     """Approve another publisher's promotion request (four eyes); a publisher then promotes it."""
-    _require_permission(actor, REVIEW_PERMISSION, "approve promotions")
+    _require_permission(actor, REVIEW_PERMISSION, _("You do not have permission to approve promotions."))
     return _review(
         kind=kind, component_id=component_id, environment=environment, actor=actor, state=PromotionState.APPROVED,
         comment=(note or "").strip(), action=AuditAction.APPROVED,
@@ -340,10 +409,16 @@ def promotion_approve(*, kind: ComponentKind, component_id: str, environment: st
 
 @transaction.atomic
 def promotion_reject(*, kind: ComponentKind, component_id: str, environment: str, actor: Any, reason: str):
-    _require_permission(actor, REVIEW_PERMISSION, "reject promotions")
+    _require_permission(actor, REVIEW_PERMISSION, _("You do not have permission to reject promotions."))
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": "Say what must change: a reason is required to reject."})
+        raise ValidationError(
+            {
+                "reason": ValidationError(
+                    _("Say what must change: a reason is required to reject."), code="reason_required"
+                )
+            }
+        )
     return _review(
         kind=kind, component_id=component_id, environment=environment, actor=actor, state=PromotionState.REJECTED,
         comment=reason, action=AuditAction.REJECTED,
@@ -352,7 +427,7 @@ def promotion_reject(*, kind: ComponentKind, component_id: str, environment: str
 
 @transaction.atomic
 def promotion_cancel(*, kind: ComponentKind, component_id: str, environment: str, actor: Any, reason: str = ""):
-    _require_permission(actor, PUBLISH_PERMISSION, "cancel promotions")
+    _require_permission(actor, PUBLISH_PERMISSION, _("You do not have permission to cancel promotions."))
     request = _locked_open(kind, component_id, environment)
     _close(
         request, PromotionState.CANCELLED, actor=actor, reason=(reason or "").strip() or "Promotion request cancelled"

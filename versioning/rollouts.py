@@ -16,14 +16,15 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit.models import AuditAction
 from audit.services import actor_parts, audit_record
 from versioning.components import ComponentKind
 from versioning.gates import GateCheck, run_gates
 from versioning.models import PromotionState, Rollout, RolloutState
-from versioning.promotion import _candidate, _check_references, _note, _release, close_used_request
+from versioning.promotion import _candidate, _check_references, _note, _release, already_serves, close_used_request
 from versioning.selectors import live_version, open_promotion
 from versioning.services import PUBLISH_PERMISSION, _require_permission, release_payload
 from versioning.signals import announce_config_change, announce_release
@@ -63,9 +64,11 @@ def _thresholds(max_success_drop_points, max_p95_increase_percent, min_runs) -> 
         ("max_p95_increase_percent", max_p95_increase_percent),
     ):
         if value is not None and (not isinstance(value, int | float) or value < 0):
-            errors[field] = "A threshold is a number ≥ 0 (or empty: not guarded on it)."
+            errors[field] = ValidationError(
+                _("A threshold is a number ≥ 0 (or empty: not guarded on it)."), code="invalid_threshold"
+            )
     if not isinstance(min_runs, int) or min_runs < 1:
-        errors["min_runs"] = "At least 1 run."
+        errors["min_runs"] = ValidationError(_("At least 1 run."), code="invalid_min_runs")
     if errors:
         raise ValidationError(errors)
     return {
@@ -91,33 +94,57 @@ def rollout_start(
     override: str = "",
 ) -> Rollout:
     """Serve the previous environment's version to ``percent``% of ``environment``'s sessions."""
-    _require_permission(actor, PUBLISH_PERMISSION, "start rollouts")
-    note = _note(note, "start a rollout")
+    _require_permission(actor, PUBLISH_PERMISSION, _("You do not have permission to start rollouts."))
+    note = _note(note, _("Say why: a note is required to start a rollout."))
     if kind.type not in ROLLOUT_KINDS:
-        raise ValidationError(f"Rollouts are for agents and teams; promote the {kind.type} instead.")
+        raise ValidationError(
+            _("Rollouts are for agents and teams; promote the %(kind)s instead."),
+            code="not_rollable",
+            params={"kind": kind.type},
+        )
     if isinstance(percent, bool) or not isinstance(percent, int) or not 1 <= percent <= 99:
-        raise ValidationError({"percent": "A rollout serves the candidate to 1–99% of sessions; 100% is a promotion."})
+        raise ValidationError(
+            {
+                "percent": ValidationError(
+                    _("A rollout serves the candidate to 1–99%% of sessions; 100%% is a promotion."),
+                    code="invalid_percent",
+                    params={"percent": percent},  # formats the message: "%%" reads "%"
+                )
+            }
+        )
     thresholds = _thresholds(max_success_drop_points, max_p95_increase_percent, min_runs)
     kind.get_locked(component_id)
     candidate = _candidate(kind, component_id, environment, version)
     baseline = live_version(kind.type, component_id, environment)
     if baseline is None:
         raise ValidationError(
-            f"{environment} serves no version of {component_id} yet: promote it (a rollout splits traffic between two)."
+            _(
+                "%(environment)s serves no version of %(component)s yet: promote it (a rollout splits traffic between two)."
+            ),
+            code="no_baseline",
+            params={"environment": environment, "component": component_id},
         )
     if baseline.pk == candidate.pk:
-        raise ValidationError(f"{environment} already serves {component_id} v{candidate.version}.")
+        raise already_serves(environment, component_id, candidate.version)
     if Rollout.objects.filter(
         environment=environment, component_type=kind.type, component_id=component_id, state=RolloutState.RUNNING
     ).exists():
-        raise ValidationError(f"{component_id} already has a rollout running in {environment}: end it first.")
+        raise ValidationError(
+            _("%(component)s already has a rollout running in %(environment)s: end it first."),
+            code="rollout_running",
+            params={"component": component_id, "environment": environment},
+        )
     request = open_promotion(kind.type, component_id, environment)
     if settings.HIVE_REQUIRE_REVIEW and (
         request is None or request.state != PromotionState.APPROVED or request.version_id != candidate.pk
     ):
         raise ValidationError(
-            f"A rollout to {environment} needs an approved promotion request for v{candidate.version}: request "
-            "it, and another publisher approves it."
+            _(
+                "A rollout to %(environment)s needs an approved promotion request for v%(version)s: request it, "
+                "and another publisher approves it."
+            ),
+            code="needs_approval",
+            params={"environment": environment, "version": candidate.version},
         )
     _check_references(kind, candidate, environment)
     run_gates(
@@ -150,16 +177,16 @@ def rollout_start(
 def _locked_running(rollout_id: int) -> Rollout:
     rollout = Rollout.objects.select_for_update().select_related("baseline", "candidate").filter(pk=rollout_id).first()
     if rollout is None:
-        raise ValidationError(f"No rollout {rollout_id}.")
+        raise ValidationError(_("No rollout %(id)s."), code="unknown_rollout", params={"id": rollout_id})
     if rollout.state != RolloutState.RUNNING:
-        with translation.override(None):  # a scheduled end stores this refusal as its result: English
-            state = str(rollout.get_state_display()).lower()
-        raise ValidationError(f"This rollout is already {state}.")
+        # In the page's language; a scheduled end runs in English (``schedules.run_scheduled_release``).
+        state = str(rollout.get_state_display()).lower()
+        raise ValidationError(_("This rollout is already %(state)s."), code="not_running", params={"state": state})
     return rollout
 
 
 def _end(rollout: Rollout, state: str, *, actor: Any, reason: str, figures: dict | None = None) -> None:
-    _, name = actor_parts(actor)
+    _user, name = actor_parts(actor)
     rollout.state = state
     rollout.ended_at = timezone.now()
     rollout.ended_by_name = name
@@ -172,7 +199,7 @@ def _end(rollout: Rollout, state: str, *, actor: Any, reason: str, figures: dict
 @transaction.atomic
 def rollout_complete(*, kind: ComponentKind, rollout_id: int, actor: Any, note: str = "") -> Rollout:
     """Promote the candidate to 100% of the environment: it becomes the version the environment serves."""
-    _require_permission(actor, PUBLISH_PERMISSION, "complete rollouts")
+    _require_permission(actor, PUBLISH_PERMISSION, _("You do not have permission to complete rollouts."))
     note = (note or "").strip() or "Rollout completed"
     rollout = _locked_running(rollout_id)
     kind.get_locked(rollout.component_id)
@@ -192,12 +219,14 @@ def rollout_abort(
 ) -> Rollout:
     """Stop serving the candidate: every session gets the baseline again. The guard calls this with the
     figures that triggered it (``actor`` is then the guard's name)."""
-    user, _ = actor_parts(actor)
+    user, _name = actor_parts(actor)
     if user is not None and not user.has_perm(PUBLISH_PERMISSION):
-        raise PermissionDenied("You do not have permission to abort rollouts.")
+        raise PermissionDenied(_("You do not have permission to abort rollouts."))
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": "Say why: a reason is required to abort."})
+        raise ValidationError(
+            {"reason": ValidationError(_("Say why: a reason is required to abort."), code="reason_required")}
+        )
     rollout = _locked_running(rollout_id)
     kind.get_locked(rollout.component_id)
     _end(rollout, RolloutState.ABORTED, actor=actor, reason=reason, figures=figures)

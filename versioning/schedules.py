@@ -17,6 +17,8 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, transaction
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from audit.models import AuditAction
 from audit.services import actor_parts, audit_record
@@ -48,12 +50,24 @@ def _stored_action(schedule: ScheduledRelease) -> str:
 
 def _check_time(run_at: datetime) -> datetime:
     if not isinstance(run_at, datetime) or timezone.is_naive(run_at):
-        raise ValidationError({"run_at": "Give a date and time with a time zone."})
+        raise ValidationError(
+            {"run_at": ValidationError(_("Give a date and time with a time zone."), code="naive_time")}
+        )
     now = timezone.now()
     if run_at <= now:
-        raise ValidationError({"run_at": "Choose a time in the future (or publish now)."})
+        raise ValidationError(
+            {"run_at": ValidationError(_("Choose a time in the future (or publish now)."), code="past_time")}
+        )
     if (run_at - now).days > MAX_AHEAD_DAYS:
-        raise ValidationError({"run_at": f"At most {MAX_AHEAD_DAYS} days ahead."})
+        raise ValidationError(
+            {
+                "run_at": ValidationError(
+                    ngettext("At most %(days)d day ahead.", "At most %(days)d days ahead.", MAX_AHEAD_DAYS),
+                    code="too_far_ahead",
+                    params={"days": MAX_AHEAD_DAYS},
+                )
+            }
+        )
     return run_at
 
 
@@ -67,7 +81,9 @@ def _enqueue(schedule: ScheduledRelease) -> None:
 def _create(*, actor: Any, note: str, **fields) -> ScheduledRelease:
     note = (note or "").strip()
     if not note:
-        raise ValidationError({"note": "Say why: a note is required to schedule."})
+        raise ValidationError(
+            {"note": ValidationError(_("Say why: a note is required to schedule."), code="note_required")}
+        )
     user, name = actor_parts(actor)
     schedule = ScheduledRelease(note=note, scheduled_by=user, scheduled_by_name=name, **fields)
     schedule.full_clean()
@@ -88,14 +104,17 @@ def _create(*, actor: Any, note: str, **fields) -> ScheduledRelease:
 @transaction.atomic
 def schedule_publish(*, component_type: str, component_id: str, run_at: datetime, actor: Any, note: str):
     """Publish the open draft at ``run_at`` (approved first when review is required)."""
-    _require_permission(actor, PUBLISH_PERMISSION, "schedule publishing")
+    _require_permission(actor, PUBLISH_PERMISSION, _("You do not have permission to schedule publishing."))
     kind = get_kind(component_type)
     kind.get_locked(component_id)
     draft = component_status(component_type, component_id).draft
     if draft is None:
-        raise ValidationError("There is no draft to schedule.")
+        raise ValidationError(_("There is no draft to schedule."), code="no_draft")
     if settings.HIVE_REQUIRE_REVIEW and draft.review_state != ReviewState.APPROVED:
-        raise ValidationError("Have the draft approved first: a scheduled publish goes live without anyone there.")
+        raise ValidationError(
+            _("Have the draft approved first: a scheduled publish goes live without anyone there."),
+            code="needs_approval",
+        )
     return _create(
         actor=actor, note=note, action=ScheduledAction.PUBLISH, component_type=component_type,
         component_id=component_id, environment=first_environment(), version=draft, content_hash=draft.content_hash,
@@ -108,7 +127,7 @@ def schedule_promote(
     *, component_type: str, component_id: str, environment: str, run_at: datetime, actor: Any, note: str
 ):
     """Promote the version the previous environment serves now to ``environment`` at ``run_at``."""
-    _require_permission(actor, PUBLISH_PERMISSION, "schedule promotions")
+    _require_permission(actor, PUBLISH_PERMISSION, _("You do not have permission to schedule promotions."))
     kind = get_kind(component_type)
     kind.get_locked(component_id)
     version = _candidate(kind, component_id, environment, None)
@@ -118,8 +137,12 @@ def schedule_promote(
     ):
         # As for publishing: checked now, not only when it runs, where it would fail with nobody there.
         raise ValidationError(
-            f"Have the promotion of v{version.version} to {environment} approved first: a scheduled promotion "
-            "goes live without anyone there."
+            _(
+                "Have the promotion of v%(version)s to %(environment)s approved first: a scheduled promotion goes "
+                "live without anyone there."
+            ),
+            code="needs_approval",
+            params={"version": version.version, "environment": environment},
         )
     return _create(
         actor=actor, note=note, action=ScheduledAction.PROMOTE, component_type=component_type,
@@ -131,10 +154,12 @@ def schedule_promote(
 @transaction.atomic
 def schedule_rollout_end(*, rollout_id: int, complete: bool, run_at: datetime, actor: Any, note: str):
     """Complete (promote the candidate) or abort a running rollout at ``run_at``."""
-    _require_permission(actor, PUBLISH_PERMISSION, "schedule the end of rollouts")
+    _require_permission(actor, PUBLISH_PERMISSION, _("You do not have permission to schedule the end of rollouts."))
     rollout = Rollout.objects.select_related("candidate").filter(pk=rollout_id).first()
     if rollout is None or rollout.state != RolloutState.RUNNING:
-        raise ValidationError({"rollout": "Only a running rollout can be ended."})
+        raise ValidationError(
+            {"rollout": ValidationError(_("Only a running rollout can be ended."), code="not_running")}
+        )
     return _create(
         actor=actor, note=note,
         action=ScheduledAction.COMPLETE_ROLLOUT if complete else ScheduledAction.ABORT_ROLLOUT,
@@ -147,13 +172,15 @@ def schedule_rollout_end(*, rollout_id: int, complete: bool, run_at: datetime, a
 @transaction.atomic
 def schedule_cancel(*, schedule_id: int, actor: Any, reason: str = "") -> ScheduledRelease:
     """Cancel a schedule that has not run; the scheduler or any publisher may."""
-    _require_permission(actor, PUBLISH_PERMISSION, "cancel scheduled releases")
+    _require_permission(actor, PUBLISH_PERMISSION, _("You do not have permission to cancel scheduled releases."))
     schedule = ScheduledRelease.objects.select_for_update().filter(pk=schedule_id).first()
     if schedule is None:
-        raise ValidationError(f"No scheduled release {schedule_id}.")
+        raise ValidationError(_("No scheduled release %(id)s."), code="unknown_schedule", params={"id": schedule_id})
     if schedule.state != ScheduleState.SCHEDULED:
-        raise ValidationError(f"It already {'ran' if schedule.executed_at else 'was cancelled'}: nothing to cancel.")
-    _, name = actor_parts(actor)
+        if schedule.executed_at:
+            raise ValidationError(_("It already ran: nothing to cancel."), code="already_ran")
+        raise ValidationError(_("It already was cancelled: nothing to cancel."), code="already_cancelled")
+    _user, name = actor_parts(actor)
     schedule.state = ScheduleState.CANCELLED
     schedule.cancelled_by_name = name
     schedule.result = (reason or "").strip() or "Cancelled"
@@ -207,7 +234,9 @@ def run_scheduled_release(schedule_id: int, *, now: datetime | None = None) -> s
         if schedule is None:
             return None
         try:
-            with transaction.atomic():  # a failed step rolls back alone; the schedule then records why
+            # A failed step rolls back alone; the schedule then records why — stored, so in English whatever
+            # language is active (a job worker's is English; a caller's page may not be).
+            with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
                 schedule.result = _perform(schedule)
                 schedule.state = ScheduleState.DONE
         except (ValidationError, PermissionDenied) as exc:

@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max, ProtectedError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit.models import AuditAction
 from audit.services import actor_parts, audit_record, json_diff
@@ -47,12 +48,17 @@ class ConcurrentEditError(ValidationError):
     def __init__(self, *, label: str, changes: dict, saved_by: str | None):
         self.changes = changes
         self.saved_by = saved_by
-        who = f" by {saved_by}" if saved_by else ""
-        super().__init__(
-            f"{label} was changed{who} after you opened it; your changes were not saved. "
-            "Review what changed meanwhile, then apply your edits again.",
-            code="concurrent_edit",
-        )
+        if saved_by:
+            message = _(
+                "%(label)s was changed by %(user)s after you opened it; your changes were not saved. "
+                "Review what changed meanwhile, then apply your edits again."
+            )
+        else:
+            message = _(
+                "%(label)s was changed after you opened it; your changes were not saved. "
+                "Review what changed meanwhile, then apply your edits again."
+            )
+        super().__init__(message, code="concurrent_edit", params={"label": label, "user": saved_by or ""})
 
 
 def check_revision(*, kind: ComponentKind, current, expected_revision: int | None, base_snapshot: dict | None) -> None:
@@ -79,11 +85,12 @@ def _in_batch(func):
     return wrapper
 
 
-def _require_permission(actor, permission: str, what: str) -> None:
-    """Users need the permission; the system (commands, None) and plain names are trusted callers."""
-    user, _ = actor_parts(actor)
+def _require_permission(actor, permission: str, refusal: str) -> None:
+    """Users need the permission; the system (commands, None) and plain names are trusted callers. ``refusal``:
+    the whole sentence, translated by the caller ("You do not have permission to …")."""
+    user, _name = actor_parts(actor)
     if user is not None and not user.has_perm(permission):
-        raise PermissionDenied(f"You do not have permission to {what}.")
+        raise PermissionDenied(refusal)
 
 
 def _versions(kind: ComponentKind, component_id: str):
@@ -146,7 +153,9 @@ def draft_save(*, kind: ComponentKind, obj, actor: Any, note: str) -> ComponentV
     """
     note = (note or "").strip()
     if not note:
-        raise ValidationError({"change_note": "Say why: a change note is required."})
+        raise ValidationError(
+            {"change_note": ValidationError(_("Say why: a change note is required."), code="note_required")}
+        )
     component_id = kind.component_id(obj)
     config = kind.snapshot(obj)
     digest = canonical_hash(config)
@@ -192,7 +201,7 @@ def draft_save(*, kind: ComponentKind, obj, actor: Any, note: str) -> ComponentV
 def _open_draft(kind: ComponentKind, component_id: str) -> ComponentVersion:
     draft = _versions(kind, component_id).select_for_update().filter(status=VersionStatus.DRAFT).first()
     if draft is None:
-        raise ValidationError("There is no draft: edit the component first.")
+        raise ValidationError(_("There is no draft: edit the component first."), code="no_draft")
     return draft
 
 
@@ -237,14 +246,14 @@ def _check_four_eyes(draft: ComponentVersion, actor: Any) -> None:
     user, name = actor_parts(actor)
     author_ids, author_names = draft_authors(draft)
     if (user is not None and user.pk in author_ids) or (user is None and name in author_names):
-        raise PermissionDenied("Someone who has not edited this draft must review it; you edited it.")
+        raise PermissionDenied(_("Someone who has not edited this draft must review it; you edited it."))
 
 
 def _review(*, kind: ComponentKind, component_id: str, actor: Any, state: str, comment: str, action: str):
     kind.get_locked(component_id)
     draft = _open_draft(kind, component_id)
     _check_four_eyes(draft, actor)
-    user, _ = actor_parts(actor)
+    user, _name = actor_parts(actor)
     draft.review_state = state
     draft.reviewed_by = user
     draft.reviewed_at = timezone.now()
@@ -266,7 +275,7 @@ def _review(*, kind: ComponentKind, component_id: str, actor: Any, state: str, c
 @transaction.atomic
 def draft_approve(*, kind: ComponentKind, component_id: str, actor: Any, note: str = "") -> ComponentVersion:
     """Approve someone else's draft (four eyes): it may then be published."""
-    _require_permission(actor, REVIEW_PERMISSION, "approve drafts")
+    _require_permission(actor, REVIEW_PERMISSION, _("You do not have permission to approve drafts."))
     return _review(
         kind=kind, component_id=component_id, actor=actor, state=ReviewState.APPROVED, comment=(note or "").strip(),
         action=AuditAction.APPROVED,
@@ -276,9 +285,15 @@ def draft_approve(*, kind: ComponentKind, component_id: str, actor: Any, note: s
 @transaction.atomic
 def draft_reject(*, kind: ComponentKind, component_id: str, actor: Any, reason: str) -> ComponentVersion:
     """Send a draft back to its authors with what must change."""
-    _require_permission(actor, REVIEW_PERMISSION, "reject drafts")
+    _require_permission(actor, REVIEW_PERMISSION, _("You do not have permission to reject drafts."))
     if not (reason or "").strip():
-        raise ValidationError({"reason": "Say what must change: a reason is required to reject."})
+        raise ValidationError(
+            {
+                "reason": ValidationError(
+                    _("Say what must change: a reason is required to reject."), code="reason_required"
+                )
+            }
+        )
     return _review(
         kind=kind, component_id=component_id, actor=actor, state=ReviewState.REJECTED, comment=reason.strip(),
         action=AuditAction.REJECTED,
@@ -290,13 +305,16 @@ def draft_discard(*, kind: ComponentKind, component_id: str, actor: Any, reason:
     """Throw the open draft away: it is archived (kept in the history) and the working copy goes back
     to the published configuration."""
     opts = kind.model._meta
-    _require_permission(actor, f"{opts.app_label}.change_{opts.model_name}", "discard drafts")
+    _require_permission(
+        actor, f"{opts.app_label}.change_{opts.model_name}", _("You do not have permission to discard drafts.")
+    )
     obj = kind.get_locked(component_id)
     draft = _open_draft(kind, component_id)
     published = _versions(kind, component_id).filter(status=VersionStatus.PUBLISHED).first()
     if published is None:
         raise ValidationError(
-            "This component was never published, so there is nothing to go back to; delete it instead."
+            _("This component was never published, so there is nothing to go back to; delete it instead."),
+            code="never_published",
         )
     _archive(draft, kind=kind, actor=actor, reason=reason or "Draft discarded")
     kind.restore(obj, published.config)
@@ -347,7 +365,7 @@ def _went_live(
     )
     if move_generation:
         announce_config_change()
-    user, _ = actor_parts(actor)
+    user, _name = actor_parts(actor)
     announce_release(
         "component.published" if action == AuditAction.PUBLISHED else "component.rolled_back",
         release_payload(kind=kind, version=after, previous=before, actor=actor, reason=reason),
@@ -360,7 +378,7 @@ def release_payload(
     *, kind: ComponentKind, version: ComponentVersion, previous, actor: Any, reason: str, environment=None
 ) -> dict:
     """What a release event says: the component, the environment, the version and the one it replaced."""
-    _, name = actor_parts(actor)
+    _user, name = actor_parts(actor)
     return {
         "component_type": kind.type,
         "component_id": version.component_id,
@@ -381,14 +399,20 @@ def component_publish(
 ) -> ComponentVersion:
     """Make the open draft the published version and archive the previous one, atomically. The release gates
     (``versioning.gates``) run last; ``override`` is the reason given to override a gate's refusal."""
-    _require_permission(actor, PUBLISH_PERMISSION, "publish")
+    _require_permission(actor, PUBLISH_PERMISSION, _("You do not have permission to publish."))
     obj = kind.get_locked(component_id)
     draft = _open_draft(kind, component_id)
     published = _versions(kind, component_id).select_for_update().filter(status=VersionStatus.PUBLISHED).first()
     if published is not None and published.content_hash == draft.content_hash:
-        raise ValidationError(f"Nothing to publish: the draft is identical to the published {published.label}.")
+        raise ValidationError(
+            _("Nothing to publish: the draft is identical to the published %(version)s."),
+            code="nothing_to_publish",
+            params={"version": published.label},
+        )
     if settings.HIVE_REQUIRE_REVIEW and draft.review_state != ReviewState.APPROVED:
-        raise ValidationError("This draft needs approval by another publisher before it can be published.")
+        raise ValidationError(
+            _("This draft needs approval by another publisher before it can be published."), code="needs_approval"
+        )
     kind.validate_live(obj, draft.config)
     note = (note or "").strip() or draft.change_note
     run_gates(
@@ -433,7 +457,7 @@ def component_republish(
     the release gates still apply; an open draft stays open. Returns None when ``config`` is what is live.
     ``generation_moved``: the caller's transaction moved the runtime's config generation already (a fragment's
     publish releasing its dependents: the runtime sees them all change at one generation)."""
-    _require_permission(actor, PUBLISH_PERMISSION, "publish")
+    _require_permission(actor, PUBLISH_PERMISSION, _("You do not have permission to publish."))
     obj = kind.get_locked(component_id)
     versions = _versions(kind, component_id).select_for_update()
     published = versions.filter(status=VersionStatus.PUBLISHED).first()
@@ -500,22 +524,60 @@ def component_rollback(
     The working copy is reset to that configuration too, and an open draft is archived (it stays in
     the history), so the next edit starts from what is live.
     """
-    _require_permission(actor, PUBLISH_PERMISSION, "roll back")
+    _require_permission(actor, PUBLISH_PERMISSION, _("You do not have permission to roll back."))
     note = (note or "").strip()
     if not note:
-        raise ValidationError({"change_note": "Say why: a change note is required to roll back."})
+        raise ValidationError(
+            {
+                "change_note": ValidationError(
+                    _("Say why: a change note is required to roll back."), code="note_required"
+                )
+            }
+        )
     obj = kind.get_locked(component_id)
     versions = _versions(kind, component_id).select_for_update()
     target = versions.filter(version=to_version).first()
     if target is None:
-        raise ValidationError({"to_version": f"{component_id} has no version {to_version}."})
+        raise ValidationError(
+            {
+                "to_version": ValidationError(
+                    _("%(component)s has no version %(version)s."),
+                    code="unknown_version",
+                    params={"component": component_id, "version": to_version},
+                )
+            }
+        )
     if target.status == VersionStatus.DRAFT:
-        raise ValidationError({"to_version": f"v{to_version} is a draft, not a version that was live."})
+        raise ValidationError(
+            {
+                "to_version": ValidationError(
+                    _("v%(version)s is a draft, not a version that was live."),
+                    code="never_live",
+                    params={"version": to_version},
+                )
+            }
+        )
     if target.status == VersionStatus.ARCHIVED and target.published_at is None:
-        raise ValidationError({"to_version": f"v{to_version} was a discarded draft and never live."})
+        raise ValidationError(
+            {
+                "to_version": ValidationError(
+                    _("v%(version)s was a discarded draft and never live."),
+                    code="never_live",
+                    params={"version": to_version},
+                )
+            }
+        )
     published = versions.filter(status=VersionStatus.PUBLISHED).first()
     if published is not None and published.content_hash == target.content_hash:
-        raise ValidationError({"to_version": f"v{to_version}'s configuration is already live ({published.label})."})
+        raise ValidationError(
+            {
+                "to_version": ValidationError(
+                    _("v%(version)s's configuration is already live (%(live)s)."),
+                    code="already_live",
+                    params={"version": to_version, "live": published.label},
+                )
+            }
+        )
     kind.validate_live(obj, target.config)
 
     draft = versions.filter(status=VersionStatus.DRAFT).first()
@@ -542,7 +604,9 @@ def component_rollback(
 @transaction.atomic
 def component_set_active(*, kind: ComponentKind, component_id: str, active: bool, actor: Any, reason: str = ""):
     """Activate or deactivate a component; the runtime stops (or starts) serving it at once."""
-    _require_permission(actor, PUBLISH_PERMISSION, "activate or deactivate components")
+    _require_permission(
+        actor, PUBLISH_PERMISSION, _("You do not have permission to activate or deactivate components.")
+    )
     obj = kind.get_locked(component_id)
     if obj.is_active == active:
         return obj
@@ -581,7 +645,11 @@ def component_delete(*, kind: ComponentKind, component_id: str, actor: Any, reas
         obj.delete()
     except ProtectedError as exc:
         names = sorted({str(o) for o in exc.protected_objects})
-        raise ValidationError(f"{component_id} is still used: {', '.join(names)}.") from None
+        raise ValidationError(
+            _("%(component)s is still used: %(users)s."),
+            code="still_used",
+            params={"component": component_id, "users": ", ".join(names)},
+        ) from None
     audit_record(
         action=AuditAction.DELETED,
         subject_type=kind.type,
