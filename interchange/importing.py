@@ -193,7 +193,7 @@ def components_import_agno_db(
     from django.db import connection
 
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", schema):
-        raise ConfigFileError(schema, None, "not a schema name.")
+        raise ConfigFileError(schema, None, gettext("not a schema name."))
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = %s "
