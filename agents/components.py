@@ -5,6 +5,7 @@ Registered with versioning in ``AgentsConfig.ready()``."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from agents.models import Agent
 from agents.selectors import agent_config
@@ -21,15 +22,23 @@ def _check_deactivate(agent: Agent) -> None:
     teams = sorted(agent.memberships.filter(team__is_active=True).values_list("team__team_id", flat=True))
     if teams:
         raise ValidationError(
-            f"{agent.agent_id} is a member of the active team(s) {', '.join(teams)}: "
-            "remove it from them (and publish) or deactivate them first."
+            gettext(
+                "%(agent)s is a member of the active team(s) %(teams)s: "
+                "remove it from them (and publish) or deactivate them first."
+            ),
+            code="member_of_active_team",
+            params={"agent": agent.agent_id, "teams": ", ".join(teams)},
         )
 
 
 def _check_delete(agent: Agent) -> None:
     teams = sorted(agent.memberships.values_list("team__team_id", flat=True))
     if teams:
-        raise ValidationError(f"{agent.agent_id} is a member of team(s) {', '.join(teams)}: remove it from them first.")
+        raise ValidationError(
+            gettext("%(agent)s is a member of team(s) %(teams)s: remove it from them first."),
+            code="member_of_team",
+            params={"agent": agent.agent_id, "teams": ", ".join(teams)},
+        )
 
 
 AGENT_KIND = ComponentKind(

@@ -192,22 +192,22 @@ class Agent(CapabilityUser, ToolUser, TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(agent_id__regex=SLUG_PATTERN),
                 name="%(app_label)s_%(class)s_agent_id_slug",
-                violation_error_message="Agent ID must be lowercase letters, digits, hyphens and underscores.",
+                violation_error_message=_("Agent ID must be lowercase letters, digits, hyphens and underscores."),
             ),
             models.CheckConstraint(
                 condition=Q(model_provider__in=MODEL_PROVIDERS),
                 name="%(app_label)s_%(class)s_model_provider_known",
-                violation_error_message="Unknown model provider.",
+                violation_error_message=_("Unknown model provider."),
             ),
             models.CheckConstraint(
                 condition=~Q(model_name=""),
                 name="%(app_label)s_%(class)s_model_name_set",
-                violation_error_message="Choose a model.",
+                violation_error_message=_("Choose a model."),
             ),
             models.CheckConstraint(
                 condition=~Q(name=""),
                 name="%(app_label)s_%(class)s_name_set",
-                violation_error_message="Give the agent a name.",
+                violation_error_message=_("Give the agent a name."),
             ),
             json_object_constraint("model_settings"),
             json_array_constraint("instructions"),
@@ -304,18 +304,18 @@ class Tool(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(name__regex=r"^[A-Za-z0-9_-]{1,64}$"),
                 name="%(app_label)s_%(class)s_name_format",
-                violation_error_message="A tool name is letters, digits, underscores and hyphens, at most 64.",
+                violation_error_message=_("A tool name is letters, digits, underscores and hyphens, at most 64."),
             ),
             models.CheckConstraint(
                 condition=Q(source__in=ToolSource.values),
                 name="%(app_label)s_%(class)s_source_known",
-                violation_error_message="Unknown tool source.",
+                violation_error_message=_("Unknown tool source."),
             ),
             json_object_constraint("parameters"),
             models.CheckConstraint(
                 condition=Q(parameters__has_key="type", parameters__type="object"),
                 name="%(app_label)s_%(class)s_parameters_of_an_object",
-                violation_error_message="A tool's parameters are a JSON Schema of “type”: “object”.",
+                violation_error_message=_("A tool's parameters are a JSON Schema of “type”: “object”."),
             ),
         ]
 
@@ -359,7 +359,7 @@ class ToolVersion(models.Model):
             models.UniqueConstraint(
                 fields=["tool", "version"],
                 name="%(app_label)s_%(class)s_one_per_number",
-                violation_error_message="This tool already has a version with this number.",
+                violation_error_message=_("This tool already has a version with this number."),
             ),
             json_object_constraint("definition"),
         ]
@@ -395,17 +395,17 @@ class AgentTool(ToolLinkMixin, models.Model):
             models.UniqueConstraint(
                 fields=["agent", "tool"],
                 name="%(app_label)s_%(class)s_tool_once",
-                violation_error_message="An agent uses a tool once.",
+                violation_error_message=_("An agent uses a tool once."),
             ),
             models.UniqueConstraint(
                 fields=["agent", "position"],
                 name="%(app_label)s_%(class)s_position_unique",
-                violation_error_message="Two tools of an agent cannot share a position.",
+                violation_error_message=_("Two tools of an agent cannot share a position."),
             ),
             models.CheckConstraint(
                 condition=~Q(config__has_key="name"),
                 name="%(app_label)s_%(class)s_config_no_name",
-                violation_error_message="A tool's settings cannot rename it.",
+                violation_error_message=_("A tool's settings cannot rename it."),
             ),
             json_object_constraint("config"),
         ]
@@ -453,17 +453,17 @@ class AgentCapability(models.Model):
             models.UniqueConstraint(
                 fields=["agent", "name"],
                 name="%(app_label)s_%(class)s_name_once",
-                violation_error_message="An agent has a capability once.",
+                violation_error_message=_("An agent has a capability once."),
             ),
             models.UniqueConstraint(
                 fields=["agent", "position"],
                 name="%(app_label)s_%(class)s_position_unique",
-                violation_error_message="Two capabilities of an agent cannot share a position.",
+                violation_error_message=_("Two capabilities of an agent cannot share a position."),
             ),
             models.CheckConstraint(
                 condition=Q(name__regex=SLUG_PATTERN),
                 name="%(app_label)s_%(class)s_name_slug",
-                violation_error_message="A capability name is lowercase letters, digits, hyphens and underscores.",
+                violation_error_message=_("A capability name is lowercase letters, digits, hyphens and underscores."),
             ),
             json_object_constraint("parameters"),
         ]
@@ -507,22 +507,22 @@ class AgentKnowledgeDomain(models.Model):
             models.UniqueConstraint(
                 fields=["agent", "domain"],
                 name="%(app_label)s_%(class)s_domain_once",
-                violation_error_message="An agent lists a knowledge domain once.",
+                violation_error_message=_("An agent lists a knowledge domain once."),
             ),
             models.UniqueConstraint(
                 fields=["agent", "priority"],
                 name="%(app_label)s_%(class)s_priority_unique",
-                violation_error_message="Two knowledge domains of an agent cannot share a priority.",
+                violation_error_message=_("Two knowledge domains of an agent cannot share a priority."),
             ),
             models.CheckConstraint(
                 condition=Q(domain__regex=SLUG_PATTERN),
                 name="%(app_label)s_%(class)s_domain_slug",
-                violation_error_message="A knowledge domain is lowercase letters, digits, hyphens and underscores.",
+                violation_error_message=_("A knowledge domain is lowercase letters, digits, hyphens and underscores."),
             ),
             models.CheckConstraint(
                 condition=Q(priority__gte=1),
                 name="%(app_label)s_%(class)s_priority_positive",
-                violation_error_message="Priorities start at 1.",
+                violation_error_message=_("Priorities start at 1."),
             ),
         ]
 

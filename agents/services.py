@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from agents.models import Agent, AgentCapability, AgentKnowledgeDomain, Tool, ToolUser, ToolVersion
 from agents.selectors import (
@@ -56,7 +57,6 @@ EDITABLE_FIELDS = (
 CAPABILITY_KEYS = ("name", "description", "parameters")
 KNOWLEDGE_DOMAIN_KEYS = ("domain", "priority", "description")
 _SLUG = re.compile(SLUG_PATTERN)
-_SLUG_RULE = "lowercase letters, digits, hyphens and underscores, at most 100"
 
 
 def agent_validate(agent: Agent) -> None:
@@ -75,18 +75,27 @@ def agent_validate(agent: Agent) -> None:
 
 
 def _slug_problem(value: Any, what: str) -> str | None:
+    """What is wrong with a capability's name or a knowledge domain's ``what`` ("name" or "domain"), or None."""
     if not isinstance(value, str) or not _SLUG.match(value) or len(value) > 100:
-        return f"the {what} {value!r} must be {_SLUG_RULE}."
+        if what == "domain":
+            text = gettext(
+                "the domain %(value)s must be lowercase letters, digits, hyphens and underscores, at most 100."
+            )
+        else:
+            text = gettext(
+                "the name %(value)s must be lowercase letters, digits, hyphens and underscores, at most 100."
+            )
+        return text % {"value": repr(value)}
     return None
 
 
-def _text_problem(value: Any, what: str) -> str | None:
+def _description_problem(value: Any) -> str | None:
     if not isinstance(value, str):
-        return f"the {what} must be text."
+        return gettext("the description must be text.")
     try:
         check_json_value(value)
     except JSONLimitError as exc:
-        return f"the {what}: {exc}"
+        return gettext("the description: %(problem)s") % {"problem": exc}
     return None
 
 
@@ -95,32 +104,44 @@ def capability_problems(value: Any) -> list[str]:
     naming the capability by its number: the rules the rows' constraints hold, said before a row is written."""
     specs = capability_specs(value)
     if not isinstance(specs, list):
-        return ["Capabilities must be a list."]
+        return [gettext("Capabilities must be a list.")]
     problems: list[str] = []
     seen: dict[str, int] = {}
     for number, spec in enumerate(specs, start=1):
-        label = f"Capability {number}"
+        # Each problem starts with the capability's label and number (the import finds the file's line by it).
+        label = gettext("Capability %(number)s") % {"number": number}
         if not isinstance(spec, dict):
-            problems.append(f"{label} must be a name or a mapping of name, description and parameters.")
+            problems.append(
+                gettext("Capability %(number)s must be a name or a mapping of name, description and parameters.")
+                % {"number": number}
+            )
             continue
         unknown = sorted((key for key in spec if key not in CAPABILITY_KEYS), key=str)
         if unknown:
-            problems.append(f"{label}: unknown key “{unknown[0]}” (a capability has {', '.join(CAPABILITY_KEYS)}).")
+            problems.append(
+                gettext("%(label)s: unknown key “%(key)s” (a capability has %(keys)s).")
+                % {"label": label, "key": unknown[0], "keys": ", ".join(CAPABILITY_KEYS)}
+            )
         name = spec["name"]
         problem = _slug_problem(name, "name")
         if problem is None and name in seen:
-            problem = f"“{name}” is listed twice (also capability {seen[name]})."
+            problem = gettext("“%(name)s” is listed twice (also capability %(other)s).") % {
+                "name": name,
+                "other": seen[name],
+            }
         elif problem is None:
             seen[name] = number
             label = f"{label} ({name})"
         if problem:
             problems.append(f"{label}: {problem}")
-        problem = _text_problem(spec["description"], "description")
+        problem = _description_problem(spec["description"])
         if problem:
             problems.append(f"{label}: {problem}")
         parameters = spec["parameters"]
         if not isinstance(parameters, dict):
-            problems.append(f'{label}: the parameters must be a JSON object, e.g. {{"max_amount": 500}}.')
+            problems.append(
+                gettext('%(label)s: the parameters must be a JSON object, e.g. {"max_amount": 500}.') % {"label": label}
+            )
         else:
             try:
                 check_json_value(parameters, path="parameters")
@@ -134,24 +155,31 @@ def knowledge_domain_problems(value: Any) -> list[str]:
     problem naming the domain by its number."""
     specs = knowledge_domain_specs(value)
     if not isinstance(specs, list):
-        return ["Knowledge domains must be a list."]
+        return [gettext("Knowledge domains must be a list.")]
     problems: list[str] = []
     domains: dict[str, int] = {}
     priorities: dict[int, str] = {}
     for number, spec in enumerate(specs, start=1):
-        label = f"Knowledge domain {number}"
+        # Each problem starts with the domain's label and number (the import finds the file's line by it).
+        label = gettext("Knowledge domain %(number)s") % {"number": number}
         if not isinstance(spec, dict):
-            problems.append(f"{label} must be a domain or a mapping of domain, priority and description.")
+            problems.append(
+                gettext(
+                    "Knowledge domain %(number)s must be a domain or a mapping of domain, priority and description."
+                )
+                % {"number": number}
+            )
             continue
         unknown = sorted((key for key in spec if key not in KNOWLEDGE_DOMAIN_KEYS), key=str)
         if unknown:
             problems.append(
-                f"{label}: unknown key “{unknown[0]}” (a knowledge domain has {', '.join(KNOWLEDGE_DOMAIN_KEYS)})."
+                gettext("%(label)s: unknown key “%(key)s” (a knowledge domain has %(keys)s).")
+                % {"label": label, "key": unknown[0], "keys": ", ".join(KNOWLEDGE_DOMAIN_KEYS)}
             )
         domain = spec["domain"]
         problem = _slug_problem(domain, "domain")
         if problem is None and domain in domains:
-            problem = f"“{domain}” is listed twice."
+            problem = gettext("“%(domain)s” is listed twice.") % {"domain": domain}
         elif problem is None:
             domains[domain] = number
             label = f"{label} ({domain})"
@@ -159,12 +187,20 @@ def knowledge_domain_problems(value: Any) -> list[str]:
             problems.append(f"{label}: {problem}")
         priority = spec["priority"]
         if type(priority) is not int or priority < 1:
-            problems.append(f"{label}: the priority must be a whole number from 1, not {priority!r}.")
+            problems.append(
+                gettext("%(label)s: the priority must be a whole number from 1, not %(priority)s.")
+                % {"label": label, "priority": repr(priority)}
+            )
         elif priority in priorities:
-            problems.append(f"{label}: priority {priority} is already {priorities[priority]}'s.")
+            problems.append(
+                gettext("%(label)s: priority %(priority)s is already %(owner)s's.")
+                % {"label": label, "priority": priority, "owner": priorities[priority]}
+            )
         else:
-            priorities[priority] = domain if isinstance(domain, str) else f"domain {number}"
-        problem = _text_problem(spec["description"], "description")
+            priorities[priority] = (
+                domain if isinstance(domain, str) else gettext("domain %(number)s") % {"number": number}
+            )
+        problem = _description_problem(spec["description"])
         if problem:
             problems.append(f"{label}: {problem}")
     return problems
@@ -282,7 +318,7 @@ def agent_update(
     current = Agent.objects.select_for_update().get(pk=agent.pk)
     check_revision(kind=kind, current=current, expected_revision=expected_revision, base_snapshot=base_snapshot)
     if "agent_id" in fields and fields["agent_id"] != current.agent_id and current.version:
-        raise ValidationError({"agent_id": "The agent ID cannot change once the agent has been published."})
+        raise ValidationError({"agent_id": gettext("The agent ID cannot change once the agent has been published.")})
     _apply(current, fields)
     agent_validate(current)
     current.revision += 1
@@ -333,8 +369,12 @@ def tool_validate(tool: Tool) -> None:
     of an object, then the columns' own rules."""
     errors: dict[str, list[str]] = {}
     if not isinstance(tool.name, str) or not TOOL_NAME.fullmatch(tool.name or ""):
-        errors["name"] = ["Use letters, digits, underscores and hyphens only, at most 64 (the name the runtime's "
-                          "registry knows the tool by)."]  # fmt: skip
+        errors["name"] = [
+            gettext(
+                "Use letters, digits, underscores and hyphens only, at most 64 (the name the runtime's "
+                "registry knows the tool by)."
+            )
+        ]
     problem = tool_parameters_problem(tool.parameters)
     if problem:
         errors["parameters"] = [problem[0].upper() + problem[1:]]
@@ -380,7 +420,7 @@ def tool_update(*, tool: Tool, actor: Any, note: str, **fields) -> Tool:
         return current
     note = (note or "").strip()
     if not note:
-        raise ValidationError({"change_note": "Say why: a change note is required."})
+        raise ValidationError({"change_note": gettext("Say why: a change note is required.")})
     tool_validate(current)
     current.version += 1
     current.save()
@@ -402,5 +442,13 @@ def tool_delete(*, tool: Tool, actor: Any) -> None:
     """Remove a tool nobody uses from the catalogue (the versions that named it keep their copy)."""
     users = tool_users(tool)
     if users:
-        raise ValidationError(f"{tool.name} is used by {', '.join(users)}: remove it from them first.")
+        kinds = {"agent": gettext("agent"), "team": gettext("team")}
+        named = [
+            f"{kinds.get(kind, kind)} {component_id}" for kind, _, component_id in (u.partition(" ") for u in users)
+        ]
+        raise ValidationError(
+            gettext("%(tool)s is used by %(users)s: remove it from them first."),
+            code="tool_in_use",
+            params={"tool": tool.name, "users": ", ".join(named)},
+        )
     tool.delete()

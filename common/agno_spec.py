@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 # Agno 3's provider keys (agno.models.utils._PROVIDERS): the part before ":" in "provider:model_id".
@@ -377,8 +378,15 @@ def normalize_team_mode(value: str) -> str:
     return TEAM_MODE_ALIASES.get(key, key)
 
 
-def _a(kind: str) -> str:
-    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
+def _must_be(key: str, kind: str, value: Any) -> str:
+    """“{key} must be a boolean, not 'yes'.” — a whole sentence per kind (each language words it its own way)."""
+    sentences = {
+        _BOOL: gettext("%(key)s must be a boolean, not %(value)s."),
+        _INT: gettext("%(key)s must be an integer, not %(value)s."),
+        _NUM: gettext("%(key)s must be a number, not %(value)s."),
+        _STR: gettext("%(key)s must be a text, not %(value)s."),
+    }
+    return sentences[kind] % {"key": key, "value": repr(value)}
 
 
 def _type_ok(kind: str, value: Any) -> bool:
@@ -396,20 +404,23 @@ def _type_ok(kind: str, value: Any) -> bool:
 def validate_model_settings(settings: Any, *, field: str = "model_settings") -> None:
     """Raise ``ValidationError({field: ...})`` unless ``settings`` is an object of sane model settings."""
     if not isinstance(settings, dict):
-        raise ValidationError({field: "Model settings must be a set of named values (a JSON object)."})
+        raise ValidationError({field: gettext("Model settings must be a set of named values (a JSON object).")})
     errors = []
     for key, value in settings.items():
         if not isinstance(key, str) or not key.isidentifier():
-            errors.append(f"“{key}” is not a valid setting name.")
+            errors.append(gettext("“%(key)s” is not a valid setting name.") % {"key": key})
             continue
         spec = MODEL_SETTINGS.get(key)
         if spec is None:
             continue
         kind, low, high = spec
         if not _type_ok(kind, value):
-            errors.append(f"{key} must be {_a(kind)}, not {value!r}.")
+            errors.append(_must_be(key, kind, value))
         elif kind in (_INT, _NUM) and ((low is not None and value < low) or (high is not None and value > high)):
-            errors.append(f"{key} must be between {low:g} and {high:g}, not {value}.")
+            errors.append(
+                gettext("%(key)s must be between %(low)s and %(high)s, not %(value)s.")
+                % {"key": key, "low": f"{low:g}", "high": f"{high:g}", "value": value}
+            )
     if errors:
         raise ValidationError({field: errors})
 
@@ -417,25 +428,30 @@ def validate_model_settings(settings: Any, *, field: str = "model_settings") -> 
 def validate_parameters(parameters: Any, *, kind: str, field: str = "parameters") -> None:
     """Validate the free Agno parameters of an agent (``kind='agent'``) or team (``kind='team'``)."""
     if not isinstance(parameters, dict):
-        raise ValidationError({field: "Parameters must be a set of named values (a JSON object)."})
+        raise ValidationError({field: gettext("Parameters must be a set of named values (a JSON object).")})
     known = AGENT_PARAMETERS if kind == "agent" else TEAM_PARAMETERS
     reserved = RESERVED_AGENT_KEYS if kind == "agent" else RESERVED_TEAM_KEYS
     errors = []
     for key, value in parameters.items():
         if not isinstance(key, str) or not key.isidentifier():
-            errors.append(f"“{key}” is not a valid parameter name.")
+            errors.append(gettext("“%(key)s” is not a valid parameter name.") % {"key": key})
         elif key in reserved:
-            errors.append(f"“{key}” has its own field; set it there, not among the parameters.")
+            errors.append(
+                gettext("“%(key)s” has its own field; set it there, not among the parameters.") % {"key": key}
+            )
         elif key in AGNO3_RENAMES:
-            errors.append(f"“{key}” is an old name; Agno 3 calls it “{AGNO3_RENAMES[key]}”.")
+            errors.append(
+                gettext("“%(key)s” is an old name; Agno 3 calls it “%(new)s”.")
+                % {"key": key, "new": AGNO3_RENAMES[key]}
+            )
         elif key in known and not _type_ok(known[key], value):
-            errors.append(f"{key} must be {_a(known[key])}, not {value!r}.")
+            errors.append(_must_be(key, known[key], value))
         elif key in NONNEGATIVE_INTS and value < 0:
-            errors.append(f"{key} cannot be negative.")
+            errors.append(gettext("%(key)s cannot be negative.") % {"key": key})
     if parameters.get("knowledge") not in (None, False):
         errors.extend(knowledge_binding_errors(parameters["knowledge"], kind=kind))
     if "num_history_runs" in parameters and "num_history_messages" in parameters:
-        errors.append("Set num_history_runs or num_history_messages, not both (Agno would drop one).")
+        errors.append(gettext("Set num_history_runs or num_history_messages, not both (Agno would drop one)."))
     if errors:
         raise ValidationError({field: errors})
 
@@ -444,27 +460,33 @@ def knowledge_binding_errors(binding: Any, *, kind: str) -> list[str]:
     """The knowledge binding the runtime resolves by name: ``{business_unit, category, max_results,
     max_distance, valid_metadata_filters, name}``, all optional."""
     if kind != "agent":
-        return ["knowledge: only agents search knowledge; set it on the members."]
+        return [gettext("knowledge: only agents search knowledge; set it on the members.")]
     if not isinstance(binding, dict):
-        return ["knowledge must be a set of named values: business_unit, max_results, max_distance, …"]
+        return [gettext("knowledge must be a set of named values: business_unit, max_results, max_distance, …")]
     errors = []
     for key, value in binding.items():
         if key in ("name", "business_unit", "category"):
             if not isinstance(value, str) or not value.strip():
-                errors.append(f"knowledge.{key} must be a text.")
+                errors.append(gettext("knowledge.%(key)s must be a text.") % {"key": key})
         elif key == "max_results":
             if not _type_ok(_INT, value) or not 1 <= value <= 50:
-                errors.append("knowledge.max_results must be a whole number from 1 to 50.")
+                errors.append(gettext("knowledge.max_results must be a whole number from 1 to 50."))
         elif key == "max_distance":
             if not _type_ok(_NUM, value) or not 0 <= value <= 2:
-                errors.append("knowledge.max_distance must be a number from 0 to 2 (cosine distance).")
+                errors.append(gettext("knowledge.max_distance must be a number from 0 to 2 (cosine distance)."))
         elif key == "valid_metadata_filters":
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                errors.append("knowledge.valid_metadata_filters must be a list of filter names.")
+                errors.append(gettext("knowledge.valid_metadata_filters must be a list of filter names."))
         elif key in AGNO_AGENT_PARAMETERS:
-            errors.append(f"knowledge.{key} is an agent parameter: set “{key}” beside knowledge, not inside it.")
+            errors.append(
+                gettext("knowledge.%(key)s is an agent parameter: set “%(key)s” beside knowledge, not inside it.")
+                % {"key": key}
+            )
         else:
-            errors.append(f"knowledge.{key} is not part of a knowledge binding ({', '.join(KNOWLEDGE_BINDING_KEYS)}).")
+            errors.append(
+                gettext("knowledge.%(key)s is not part of a knowledge binding (%(keys)s).")
+                % {"key": key, "keys": ", ".join(KNOWLEDGE_BINDING_KEYS)}
+            )
     return errors
 
 
@@ -474,7 +496,8 @@ def validate_mode_flags(mode: str, parameters: Any, *, field: str = "parameters"
     if not isinstance(parameters, dict):
         return
     errors = [
-        f"{flag} cannot be {parameters[flag]} in {mode} mode (Agno sets it to {value})."
+        gettext("%(flag)s cannot be %(given)s in %(mode)s mode (Agno sets it to %(value)s).")
+        % {"flag": flag, "given": parameters[flag], "mode": mode, "value": value}
         for flag, value in TEAM_MODE_FLAGS.get(mode, {}).items()
         if flag in parameters and parameters[flag] is not value
     ]
@@ -484,9 +507,9 @@ def validate_mode_flags(mode: str, parameters: Any, *, field: str = "parameters"
 
 def validate_instructions(instructions: Any, *, field: str = "instructions") -> None:
     if not isinstance(instructions, list) or not all(isinstance(i, str) for i in instructions):
-        raise ValidationError({field: "Instructions must be a list of texts."})
+        raise ValidationError({field: gettext("Instructions must be a list of texts.")})
     if any(not i.strip() for i in instructions):
-        raise ValidationError({field: "An instruction cannot be empty; remove it instead."})
+        raise ValidationError({field: gettext("An instruction cannot be empty; remove it instead.")})
 
 
 def tool_parameters_problem(parameters: Any) -> str | None:
@@ -495,26 +518,31 @@ def tool_parameters_problem(parameters: Any) -> str | None:
     import jsonschema
 
     if not isinstance(parameters, dict):
-        return "the parameters must be a JSON Schema object {...}."
+        return gettext("the parameters must be a JSON Schema object {...}.")
     try:
         jsonschema.Draft202012Validator.check_schema(parameters)
     except jsonschema.SchemaError as exc:
         where = "/".join(str(part) for part in exc.path)
-        return f"the parameters are not a valid JSON Schema{f' (at {where})' if where else ''}: {exc.message}"
+        if where:
+            return gettext("the parameters are not a valid JSON Schema (at %(where)s): %(error)s") % {
+                "where": where,
+                "error": exc.message,
+            }
+        return gettext("the parameters are not a valid JSON Schema: %(error)s") % {"error": exc.message}
     if parameters and parameters.get("type") != "object":
-        return "the parameters must be a JSON Schema of “type”: “object” (a function's named arguments)."
+        return gettext("the parameters must be a JSON Schema of “type”: “object” (a function's named arguments).")
     properties = parameters.get("properties", {})
     required = parameters.get("required", [])
     missing = [name for name in required if name not in properties] if isinstance(properties, dict) else []
     if missing:
-        return f"the parameters require {', '.join(missing)}, which they do not declare."
+        return gettext("the parameters require %(names)s, which they do not declare.") % {"names": ", ".join(missing)}
     return None
 
 
 def validate_tools(tools: Any, *, field: str = "tools") -> None:
     """Tools are names (``"ShellTools"``) or objects with a ``name`` and optional details."""
     if not isinstance(tools, list):
-        raise ValidationError({field: "Tools must be a list."})
+        raise ValidationError({field: gettext("Tools must be a list.")})
     errors = []
     names = []
     for index, tool in enumerate(tools, start=1):
@@ -523,23 +551,32 @@ def validate_tools(tools: Any, *, field: str = "tools") -> None:
         elif isinstance(tool, dict) and isinstance(tool.get("name"), str):
             name = tool["name"]
             if "description" in tool and not isinstance(tool["description"], str):
-                errors.append(f"Tool {index} ({name}): the description must be text.")
+                errors.append(
+                    gettext("Tool %(number)s (%(name)s): the description must be text.")
+                    % {"number": index, "name": name}
+                )
             if "parameters" in tool:
                 problem = tool_parameters_problem(tool["parameters"])
                 if problem:
-                    errors.append(f"Tool {index} ({name}): {problem}")
+                    errors.append(
+                        gettext("Tool %(number)s (%(name)s): %(problem)s")
+                        % {"number": index, "name": name, "problem": problem}
+                    )
         else:
-            errors.append(f"Tool {index} must be a name or an object with a “name”.")
+            errors.append(gettext("Tool %(number)s must be a name or an object with a “name”.") % {"number": index})
             continue
         if not name.strip():
-            errors.append(f"Tool {index} has an empty name.")
+            errors.append(gettext("Tool %(number)s has an empty name.") % {"number": index})
         elif not TOOL_NAME.fullmatch(name):
             errors.append(
-                f"Tool “{name}”: use letters, digits, underscores and hyphens only, at most 64 "
-                "(the model providers refuse other function names)."
+                gettext(
+                    "Tool “%(name)s”: use letters, digits, underscores and hyphens only, at most 64 "
+                    "(the model providers refuse other function names)."
+                )
+                % {"name": name}
             )
         elif name in names:
-            errors.append(f"Tool “{name}” is listed twice.")
+            errors.append(gettext("Tool “%(name)s” is listed twice.") % {"name": name})
         names.append(name)
     if errors:
         raise ValidationError({field: errors})

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Func, Q
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -22,11 +24,22 @@ def json_is(field: str, kind: str) -> Q:
     return Q(models.lookups.Exact(JSONTypeOf(field), kind))
 
 
+def _json_kind_message(field: str, kind: str) -> str:
+    """The constraint's refusal in the language active when it is shown (the field named as in the code)."""
+    what = field.replace("_", " ").capitalize()
+    if kind == "object":
+        return gettext("%(field)s must be a JSON object.") % {"field": what}
+    return gettext("%(field)s must be a JSON list.") % {"field": what}
+
+
+_json_kind_message_lazy = lazy(_json_kind_message, str)
+
+
 def json_object_constraint(field: str) -> models.CheckConstraint:
     return models.CheckConstraint(
         condition=json_is(field, "object"),
         name=f"%(app_label)s_%(class)s_{field}_is_object",
-        violation_error_message=f"{field.replace('_', ' ').capitalize()} must be a JSON object.",
+        violation_error_message=_json_kind_message_lazy(field, "object"),
     )
 
 
@@ -34,7 +47,7 @@ def json_array_constraint(field: str) -> models.CheckConstraint:
     return models.CheckConstraint(
         condition=json_is(field, "array"),
         name=f"%(app_label)s_%(class)s_{field}_is_array",
-        violation_error_message=f"{field.replace('_', ' ').capitalize()} must be a JSON list.",
+        violation_error_message=_json_kind_message_lazy(field, "array"),
     )
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 MAX_JSON_DEPTH = 32
 _SCALARS = {int, float, bool, type(None)}
@@ -31,15 +32,24 @@ class JSONLimitError(ValueError):
         super().__init__(f"{path}: {message}" if path else message)
 
 
-def text_problem(value: str) -> str | None:
-    """Why ``value`` cannot be stored as text, or None."""
+def text_problem(value: str, *, key: bool = False) -> str | None:
+    """Why ``value`` cannot be stored as text, or None (``key``: said of a JSON object's key). In the language
+    active when it is asked (the API's is English)."""
     if "\x00" in value:
-        return "Contains a NUL character (\\u0000), which cannot be stored."
+        if key:
+            return gettext("The key contains a NUL character (\\u0000), which cannot be stored.")
+        return gettext("Contains a NUL character (\\u0000), which cannot be stored.")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        return "Contains a lone UTF-16 surrogate (e.g. \\ud800), which is not valid Unicode."
+        if key:
+            return gettext("The key contains a lone UTF-16 surrogate (e.g. \\ud800), which is not valid Unicode.")
+        return gettext("Contains a lone UTF-16 surrogate (e.g. \\ud800), which is not valid Unicode.")
     return None
+
+
+def _too_deep(max_depth: int) -> str:
+    return gettext("Nested more than %(depth)d levels deep.") % {"depth": max_depth}
 
 
 def _join(path: str, key) -> str:
@@ -82,18 +92,18 @@ def _first_problem(value, max_depth: int, check_text: bool, path: str) -> JSONLi
         item, where, depth = stack.pop()
         if isinstance(item, dict):
             if depth > max_depth:
-                return JSONLimitError(where, f"Nested more than {max_depth} levels deep.")
+                return JSONLimitError(where, _too_deep(max_depth))
             for key, child in item.items():
                 child_path = _join(where, key)
                 if check_text and isinstance(key, str):
-                    problem = text_problem(key)
+                    problem = text_problem(key, key=True)
                     if problem:
-                        return JSONLimitError(child_path, f"The key {problem[0].lower()}{problem[1:]}")
+                        return JSONLimitError(child_path, problem)
                 if isinstance(child, (dict, list)) or (check_text and isinstance(child, str)):
                     stack.append((child, child_path, depth + 1))
         elif isinstance(item, list):
             if depth > max_depth:
-                return JSONLimitError(where, f"Nested more than {max_depth} levels deep.")
+                return JSONLimitError(where, _too_deep(max_depth))
             if set(map(type, item)) <= _SCALARS:
                 continue  # numbers only (an embedding's 1,536 floats): nothing to walk, checked at C speed
             for index, child in enumerate(item):
@@ -128,7 +138,7 @@ def loads_limited(text: str, *, max_depth: int = MAX_JSON_DEPTH):
     try:
         value = json.loads(text)
     except RecursionError:
-        raise JSONLimitError("", f"Nested more than {max_depth} levels deep.") from None
+        raise JSONLimitError("", _too_deep(max_depth)) from None
     check_json_value(value, max_depth=max_depth)
     return value
 
@@ -138,5 +148,9 @@ def validate_json_value(value, *, field: str) -> None:
     try:
         check_json_value(value)
     except JSONLimitError as exc:
-        where = f" (at {exc.path})" if exc.path else ""
-        raise ValidationError({field: [f"{exc.message}{where}"]}) from None
+        message = (
+            gettext("%(message)s (at %(path)s)") % {"message": exc.message, "path": exc.path}
+            if exc.path
+            else exc.message
+        )
+        raise ValidationError({field: [message]}) from None

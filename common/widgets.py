@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 
 def _limit_message(exc: JSONLimitError) -> str:
-    # The limit's own message stays English: the API and the imports give the same one.
+    # The limit's message is in the language active when it was raised (the page's here).
     return (
         gettext("%(message)s (at %(path)s)") % {"message": exc.message, "path": exc.path} if exc.path else exc.message
     )

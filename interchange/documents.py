@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext
+
 KINDS = ("agent", "team")
 
 
@@ -86,9 +88,12 @@ class CaseItem:
     def error(self, key: str | None, message: str) -> ConfigFileError:
         """An error at ``key``'s line (the item's line when the key is not in it), naming the case."""
         name = self.fields.get("name")
-        label = f"test case {self.number}" + (f" “{name}”" if isinstance(name, str) and name else "")
+        if isinstance(name, str) and name:
+            text = gettext("test case %(number)s “%(name)s”: %(message)s")
+        else:
+            text = gettext("test case %(number)s: %(message)s")
         line = self.lines.get(key, self.line) if key else self.line
-        return ConfigFileError(self.source, line, f"{label}: {message}")
+        return ConfigFileError(self.source, line, text % {"number": self.number, "name": name, "message": message})
 
 
 @dataclass
@@ -105,7 +110,7 @@ def members_in_order(doc: ComponentDocument, value: Any, item_lines: list[int | 
     if value is None:
         value = []
     if not isinstance(value, list):
-        raise doc.error("members", "members must be a list of agent ids.")
+        raise doc.error("members", gettext("members must be a list of agent ids."))
     entries = []
     for index, item in enumerate(value):
         found = item_lines[index] if index < len(item_lines) else None
@@ -115,12 +120,20 @@ def members_in_order(doc: ComponentDocument, value: Any, item_lines: list[int | 
         elif isinstance(item, dict) and isinstance(item.get("agent_id"), str):
             agent_id, position = item["agent_id"], item.get("position", index + 1)
         else:
-            raise ConfigFileError(doc.source, line, f"member {index + 1} must be an agent id.")
+            raise ConfigFileError(
+                doc.source, line, gettext("member %(number)s must be an agent id.") % {"number": index + 1}
+            )
         agent_id = agent_id.strip()
         if not isinstance(position, int) or isinstance(position, bool):
-            raise ConfigFileError(doc.source, line, f"member {agent_id}: the position must be a whole number.")
+            raise ConfigFileError(
+                doc.source,
+                line,
+                gettext("member %(agent)s: the position must be a whole number.") % {"agent": agent_id},
+            )
         if f"members.@{agent_id}" in doc.lines:
-            raise ConfigFileError(doc.source, line, f"member {agent_id} is listed more than once.")
+            raise ConfigFileError(
+                doc.source, line, gettext("member %(agent)s is listed more than once.") % {"agent": agent_id}
+            )
         doc.lines[f"members.@{agent_id}"] = line
         entries.append((position, index, agent_id))
     entries.sort()

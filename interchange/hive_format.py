@@ -43,6 +43,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.utils.translation import gettext
+
 from common.agno_spec import (
     AGNO3_RENAMES,
     AGNO_AGENT_PARAMETERS,
@@ -98,7 +100,11 @@ class _HiveReader:
             value = normalize_team_mode(value)
         if key in config and config[key] != value:
             first = self.doc.lines.get(key)
-            raise self.fail(path, f"“{dotted(path)}” sets {key} again, differently (first at line {first}).")
+            raise self.fail(
+                path,
+                gettext("“%(path)s” sets %(key)s again, differently (first at line %(line)s).")
+                % {"path": dotted(path), "key": key, "line": first},
+            )
         config[key] = value
         self.doc.lines.setdefault(key, self.src.get(path, self.doc.line))
 
@@ -115,7 +121,11 @@ class _HiveReader:
     def key(self, name: str, value: Any, path: tuple, *, flatten: bool) -> None:
         if name in HIVE_RENAMES:
             new = HIVE_RENAMES[name]
-            self.warn(path, f"“{dotted(path)}” is called “{new}” in Agno 3; imported as {new}.")
+            self.warn(
+                path,
+                gettext("“%(path)s” is called “%(new)s” in Agno 3; imported as %(new)s.")
+                % {"path": dotted(path), "new": new},
+            )
             name = new
         if name == "knowledge" and isinstance(value, dict):
             self.knowledge(value, path)
@@ -132,7 +142,7 @@ class _HiveReader:
             self.model(value, path)
         elif name == "metadata":
             if not isinstance(value, dict):
-                raise self.fail(path, "metadata must be a mapping.")
+                raise self.fail(path, gettext("metadata must be a mapping."))
             self.put("metadata", dict(value), path)
         elif name in self.known and name != "id":
             self.put(name, value, path)
@@ -144,7 +154,11 @@ class _HiveReader:
 
     def bind(self, key: str, value: Any, path: tuple) -> None:
         if key in self.binding and self.binding[key] != value:
-            raise self.fail(path, f"“{dotted(path)}” sets the knowledge {key} again, differently.")
+            raise self.fail(
+                path,
+                gettext("“%(path)s” sets the knowledge %(key)s again, differently.")
+                % {"path": dotted(path), "key": key},
+            )
         self.binding[key] = value
         self.doc.lines.setdefault(f"knowledge.{key}", self.src.get(path, self.doc.line))
 
@@ -166,7 +180,9 @@ class _HiveReader:
                 self.bind(_KNOWLEDGE_FILTER_KEYS[child], item, child_path)
             elif child in ("relevance_threshold", "threshold"):
                 if isinstance(item, bool) or not isinstance(item, (int, float)) or not 0 <= item <= 1:
-                    raise self.fail(child_path, f"{dotted(child_path)} must be a number between 0 and 1.")
+                    raise self.fail(
+                        child_path, gettext("%(path)s must be a number between 0 and 1.") % {"path": dotted(child_path)}
+                    )
                 self.bind("max_distance", round(1 - float(item), 6), child_path)
             else:
                 self.keep(child_path, item)
@@ -176,7 +192,7 @@ class _HiveReader:
         remembered for errors. The column names of Hive's instruction tables (``capability_name``,
         ``domain_name``, ``priority_level``) are read as the portal's, with a warning."""
         if not isinstance(value, list):
-            raise self.fail(path, f"{dotted(path)} must be a list.")
+            raise self.fail(path, gettext("%(path)s must be a list.") % {"path": dotted(path)})
         items = []
         for index, item in enumerate(value):
             item_path = (*path, index)
@@ -185,7 +201,11 @@ class _HiveReader:
                 item = dict(item)
                 for old, new in _ROW_RENAMES.items():
                     if old in item and new not in item:
-                        self.warn((*item_path, old), f"“{old}” is called “{new}” in the portal; imported as {new}.")
+                        self.warn(
+                            (*item_path, old),
+                            gettext("“%(old)s” is called “%(new)s” in the portal; imported as %(new)s.")
+                            % {"old": old, "new": new},
+                        )
                         item[new] = item.pop(old)
             items.append(item)
         self.put(name, items, path)
@@ -194,11 +214,16 @@ class _HiveReader:
         block = self.value[self.kind]
         path = (self.kind,)
         if not isinstance(block, dict):
-            raise self.fail(path, f"{self.kind}: must be a mapping (name, {self.kind}_id, version, …).")
+            raise self.fail(
+                path, gettext("%(kind)s: must be a mapping (name, %(kind)s_id, version, …).") % {"kind": self.kind}
+            )
         id_key = f"{self.kind}_id" if f"{self.kind}_id" in block else "id"
         component_id = block.get(id_key)
         if not isinstance(component_id, str) or not component_id.strip():
-            raise self.fail(path, f"{self.kind}.{self.kind}_id is required (the {self.kind}'s stable identifier).")
+            raise self.fail(
+                path,
+                gettext("%(kind)s.%(kind)s_id is required (the %(kind)s's stable identifier).") % {"kind": self.kind},
+            )
         self.put("id", component_id.strip(), (*path, id_key))
         self.doc.line = self.src.get((*path, id_key), self.doc.line)
         for key, item in block.items():
@@ -221,10 +246,10 @@ class _HiveReader:
             result = []
             for index, item in enumerate(value):
                 if not isinstance(item, str):
-                    raise self.fail((*path, index), "each instruction must be text.")
+                    raise self.fail((*path, index), gettext("each instruction must be text."))
                 result.append(_block_text(item))
             return result
-        raise self.fail(path, "instructions must be a text or a list of texts.")
+        raise self.fail(path, gettext("instructions must be a text or a list of texts."))
 
     def model(self, value: Any, path: tuple, *, as_key: str = "model") -> None:
         if value is None:
@@ -232,7 +257,7 @@ class _HiveReader:
         if isinstance(value, str):
             value = dict(zip(("provider", "id"), value.split(":", 1))) if ":" in value else {"id": value}
         if not isinstance(value, dict):
-            raise self.fail(path, f"{dotted(path)} must be a mapping with provider and id.")
+            raise self.fail(path, gettext("%(path)s must be a mapping with provider and id.") % {"path": dotted(path)})
         settings = {}
         for key, item in value.items():
             if key in ("provider", "id"):
@@ -244,7 +269,10 @@ class _HiveReader:
                 self.doc.lines.setdefault(f"{as_key}.params.{key}", self.src.get((*path, key), self.doc.line))
         model_id = value.get("id")
         if not isinstance(model_id, str) or not model_id.strip():
-            raise self.fail((*path, "id") if "id" in value else path, f"{dotted(path)}.id must name the model.")
+            raise self.fail(
+                (*path, "id") if "id" in value else path,
+                gettext("%(path)s.id must name the model.") % {"path": dotted(path)},
+            )
         model_id = model_id.strip()
         provider = value.get("provider")
         if provider is None and ":" in model_id:
@@ -252,9 +280,13 @@ class _HiveReader:
         if provider is None:
             provider = next((p for pattern, p in _MODEL_ID_PROVIDERS if re.match(pattern, model_id.lower())), None)
             if provider is None:
-                raise self.fail(path, f"{dotted(path)}.provider is required: cannot tell it from “{model_id}”.")
+                raise self.fail(
+                    path,
+                    gettext("%(path)s.provider is required: cannot tell it from “%(model)s”.")
+                    % {"path": dotted(path), "model": model_id},
+                )
         elif not isinstance(provider, str):
-            raise self.fail((*path, "provider"), f"{dotted(path)}.provider must be text.")
+            raise self.fail((*path, "provider"), gettext("%(path)s.provider must be text.") % {"path": dotted(path)})
         else:
             provider = HIVE_PROVIDERS.get(provider.strip().lower(), provider)
         self.put(as_key, {"provider": normalize_provider(provider), "id": model_id, "params": settings}, path)
@@ -265,7 +297,9 @@ class _HiveReader:
         self.identity()
         for key, item in self.value.items():
             if key == "test_cases":
-                self.warn((key,), "test_cases are read from the portal's format only; kept as metadata.hive_source.")
+                self.warn(
+                    (key,), gettext("test_cases are read from the portal's format only; kept as metadata.hive_source.")
+                )
             if key != self.kind:
                 self.key(str(key), item, (key,), flatten=True)
         config = self.doc.config

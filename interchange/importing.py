@@ -24,6 +24,7 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import DatabaseError, transaction
+from django.utils.translation import gettext
 
 from agents.models import Agent, Tool
 from agents.selectors import agent_list, normal_parameters, tool_spec_parts
@@ -61,8 +62,11 @@ _FIELD_KEYS = {
     "model_settings": "model.params",
     "system_prompt": "system_message",
 }
-# How the agent service names an item of a list field in its messages (agents.services.capability_problems).
-_ROW_LABELS = {"capabilities": "Capability", "knowledge_domains": "Knowledge domain"}
+# The list fields whose messages start with the item's label and number, “Capability 2 (refunds): …” or, on a
+# Portuguese page, “Capacidade 2 (refunds): …” (agents.services.capability_problems): the number is matched,
+# whatever the words of the label.
+_ROW_FIELDS = ("capabilities", "knowledge_domains")
+_ROW_NUMBER = re.compile(r"[^\W\d]+(?: [^\W\d]+)* (\d+)\b")
 
 
 class Action:
@@ -189,7 +193,7 @@ def components_import_agno_db(
     from django.db import connection
 
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", schema):
-        raise ConfigFileError(schema, None, "not a schema name.")
+        raise ConfigFileError(schema, None, gettext("not a schema name."))
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = %s "
@@ -198,7 +202,9 @@ def components_import_agno_db(
         )
         if cursor.fetchone()[0] != 2:
             raise ConfigFileError(
-                schema, None, "Agno's component tables (agno_components, agno_component_configs) are not there."
+                schema,
+                None,
+                gettext("Agno's component tables (agno_components, agno_component_configs) are not there."),
             )
         cursor.execute(_AGNO_PUBLISHED_SQL.format(schema=connection.ops.quote_name(schema)))
         rows = cursor.fetchall()
@@ -216,7 +222,15 @@ def components_import_agno_db(
             errors.append(exc)
             continue
         if isinstance(result, SkippedDocument) or result.kind != component_type:
-            errors.append(ConfigFileError(source, None, f"not a serialized Agno {component_type}."))
+            errors.append(
+                ConfigFileError(
+                    source,
+                    None,
+                    gettext("not a serialized Agno agent.")
+                    if component_type == "agent"
+                    else gettext("not a serialized Agno team."),
+                )
+            )
             continue
         documents.append(result)
     if errors:
@@ -249,7 +263,9 @@ def _import_documents(documents, skipped, *, actor, note, publish, dry_run) -> I
             except ConfigFileErrors as exc:
                 errors.extend(exc.errors)
             except DatabaseError as exc:
-                errors.append(plan.doc.error(None, f"the database refused it: {exc}".strip()))
+                errors.append(
+                    plan.doc.error(None, (gettext("the database refused it: %(error)s") % {"error": exc}).strip())
+                )
         if errors:
             raise ConfigFileErrors(errors)
         if dry_run:
@@ -277,7 +293,17 @@ def _read_all(files: list[Path]) -> tuple[list[ComponentDocument], list[SkippedD
         key = (doc.kind, doc.component_id)
         if key in seen:
             first = seen[key]
-            errors.append(doc.error("id", f"{doc.kind} {doc.component_id} is also in {first.source}:{first.line}."))
+            errors.append(
+                doc.error(
+                    "id",
+                    gettext("%(kind)s %(id)s is also in %(where)s.")
+                    % {
+                        "kind": gettext("agent") if doc.kind == "agent" else gettext("team"),
+                        "id": doc.component_id,
+                        "where": f"{first.source}:{first.line}",
+                    },
+                )
+            )
         seen.setdefault(key, doc)
     if errors:
         raise ConfigFileErrors(errors)
@@ -324,14 +350,27 @@ def _tool_notes(doc: ComponentDocument) -> None:
         name, description, parameters, _ = tool_spec_parts(spec)
         tool = catalogue.get(name)
         if tool is None:
-            message = f"tool “{name}” is not in the tool catalogue: it is added."
+            message = gettext("tool “%(name)s” is not in the tool catalogue: it is added.") % {"name": name}
         elif parameters is not None and normal_parameters(parameters) != normal_parameters(tool.parameters):
-            message = (
-                f"tool “{name}” declares other parameters than the catalogue's: kept as this {doc.kind}'s own "
-                "(change the catalogue's tool to share them)."
-            )
+            if doc.kind == "agent":
+                text = gettext(
+                    "tool “%(name)s” declares other parameters than the catalogue's: kept as this agent's own "
+                    "(change the catalogue's tool to share them)."
+                )
+            else:
+                text = gettext(
+                    "tool “%(name)s” declares other parameters than the catalogue's: kept as this team's own "
+                    "(change the catalogue's tool to share them)."
+                )
+            message = text % {"name": name}
         elif description and description != tool.description:
-            message = f"tool “{name}” is described in other words than the catalogue's: kept as this {doc.kind}'s."
+            if doc.kind == "agent":
+                text = gettext(
+                    "tool “%(name)s” is described in other words than the catalogue's: kept as this agent's."
+                )
+            else:
+                text = gettext("tool “%(name)s” is described in other words than the catalogue's: kept as this team's.")
+            message = text % {"name": name}
         else:
             continue
         doc.warnings.append(f"{doc.source}:{line}: {message}")
@@ -351,7 +390,7 @@ def _plan(doc: ComponentDocument) -> _Plan:
     try:
         kind.restore(candidate, config)
     except (TypeError, ValueError, AttributeError) as exc:
-        raise ValidationError(f"cannot read this configuration ({exc}).") from None
+        raise ValidationError(gettext("cannot read this configuration (%(error)s).") % {"error": exc}) from None
     _VALIDATE[doc.kind](candidate)
     fields = {name: getattr(candidate, name) for name in _FIELDS[doc.kind] if name != kind.id_field}
     expected = kind.snapshot(candidate)
@@ -461,7 +500,7 @@ def _member_agents(members: list[dict]) -> list[tuple[Agent, int]]:
     agents = Agent.objects.in_bulk([m["agent_id"] for m in members], field_name="agent_id")
     missing = [m["agent_id"] for m in members if m["agent_id"] not in agents]
     if missing:
-        raise ValidationError({"members": f"Unknown agent(s): {', '.join(missing)}."})
+        raise ValidationError({"members": gettext("Unknown agent(s): %(agents)s.") % {"agents": ", ".join(missing)}})
     return [(agents[m["agent_id"]], m["position"]) for m in members]
 
 
@@ -479,9 +518,9 @@ def _located(doc: ComponentDocument, exc: ValidationError) -> list[ConfigFileErr
                 model = doc.config.get("model") or {}
                 setting = _named_key(message, model.get("params") or {} if isinstance(model, dict) else {})
                 key = f"model.params.{setting}" if setting else "model"
-            elif field_name in _ROW_LABELS:
+            elif field_name in _ROW_FIELDS:
                 # "Capability 2 (refunds): …" is about the file's second capability: its own line.
-                number = re.match(rf"{_ROW_LABELS[field_name]} (\d+)\b", message)
+                number = _ROW_NUMBER.match(message)
                 key = f"{field_name}.{int(number.group(1)) - 1}" if number else field_name
             elif field_name == "members":
                 agent_id = _named_key(message, {m["agent_id"]: 1 for m in doc.config.get("members", [])})

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
+
 from common.agno_spec import LEGACY_PARAMETER_KEYS, MODEL_KEYS
 from evaluations.checks import pattern_error, shape_errors
 from evaluations.models import EvalCase
@@ -40,16 +42,27 @@ def read_portal(value: dict, lines: dict[tuple, int], source: str) -> ComponentD
         return ConfigFileError(source, lines.get((key,), 1), message)
 
     if value.get("format") != FORMAT:
-        raise err("format", f"unknown format {value.get('format')!r}; this portal reads {FORMAT}.")
+        raise err(
+            "format",
+            gettext("unknown format %(given)s; this portal reads %(format)s.")
+            % {"given": repr(value.get("format")), "format": FORMAT},
+        )
     unknown = sorted(set(value) - set(TOP_KEYS), key=str)
     if unknown:
-        raise err(unknown[0], f"unknown key “{unknown[0]}” (expected format, kind, exported, config and test_cases).")
+        raise err(
+            unknown[0],
+            gettext("unknown key “%(key)s” (expected format, kind, exported, config and test_cases).")
+            % {"key": unknown[0]},
+        )
     kind = value.get("kind")
     if kind not in KINDS:
-        raise err("kind" if "kind" in value else "format", f"kind must be agent or team, not {kind!r}.")
+        raise err(
+            "kind" if "kind" in value else "format",
+            gettext("kind must be agent or team, not %(kind)s.") % {"kind": repr(kind)},
+        )
     config = value.get("config")
     if not isinstance(config, dict):
-        raise err("config" if "config" in value else "format", "config must be a mapping of Agno parameters.")
+        raise err("config" if "config" in value else "format", gettext("config must be a mapping of Agno parameters."))
     config_lines = {dotted(p[1:]): line for p, line in lines.items() if p[:1] == ("config",) and len(p) > 1}
     doc = ComponentDocument(
         kind=kind, config={}, source=source, origin=FORMAT, lines=config_lines, line=lines.get(("config",), 1)
@@ -58,13 +71,20 @@ def read_portal(value: dict, lines: dict[tuple, int], source: str) -> ComponentD
         if isinstance(key, str) and LEGACY_PARAMETER_KEYS.get(key, key) != key:
             new = LEGACY_PARAMETER_KEYS[key]
             if new in config and config[new] != item:
-                raise doc.error(key, f"“{key}” (Agno 3: “{new}”) conflicts with “{new}” (line {doc.line_for(new)}).")
+                raise doc.error(
+                    key,
+                    gettext("“%(key)s” (Agno 3: “%(new)s”) conflicts with “%(new)s” (line %(line)s).")
+                    % {"key": key, "new": new, "line": doc.line_for(new)},
+                )
             doc.lines.setdefault(new, doc.line_for(key))
         else:
             new = key
         doc.config[new] = item
     if not isinstance(doc.config.get("id"), str) or not doc.config["id"]:
-        raise doc.error("id", f"config.id must name the {kind}.")
+        raise doc.error(
+            "id",
+            gettext("config.id must name the agent.") if kind == "agent" else gettext("config.id must name the team."),
+        )
     doc.line = doc.line_for("id")
     check_shapes(doc)
     if kind == "team":
@@ -82,7 +102,7 @@ def read_test_cases(value: Any, lines: dict[tuple, int], source: str, kind: str)
     if value is None:
         return []
     if not isinstance(value, list):
-        raise ConfigFileError(source, where, "test_cases must be a list of test cases (name, message, …).")
+        raise ConfigFileError(source, where, gettext("test_cases must be a list of test cases (name, message, …)."))
     items: list[CaseItem] = []
     names: dict[str, int] = {}
     for index, entry in enumerate(value):
@@ -95,17 +115,21 @@ def read_test_cases(value: Any, lines: dict[tuple, int], source: str, kind: str)
             lines={str(p[2]): line for p, line in lines.items() if len(p) == 3 and p[:2] == path},
         )
         if not isinstance(entry, dict):
-            raise item.error(None, "must be a mapping of test case fields (name, message, …).")
+            raise item.error(None, gettext("must be a mapping of test case fields (name, message, …)."))
         unknown = sorted((key for key in entry if key not in CASE_KEYS), key=str)
         if unknown:
-            raise item.error(unknown[0], f"unknown key “{unknown[0]}” (a test case has {', '.join(CASE_KEYS)}).")
+            raise item.error(
+                unknown[0],
+                gettext("unknown key “%(key)s” (a test case has %(keys)s).")
+                % {"key": unknown[0], "keys": ", ".join(CASE_KEYS)},
+            )
         for key in ("name", "message"):
             if key not in entry:
-                raise item.error(None, f"{key} is missing.")
+                raise item.error(None, gettext("%(key)s is missing.") % {"key": key})
             if not isinstance(entry[key], str) or not entry[key].strip():
-                raise item.error(key, f"{key} must be a text.")
+                raise item.error(key, gettext("%(key)s must be a text.") % {"key": key})
         if entry.get("expected_member") and kind != "team":
-            raise item.error("expected_member", "expected_member is for teams: an agent routes nowhere.")
+            raise item.error("expected_member", gettext("expected_member is for teams: an agent routes nowhere."))
         problems = shape_errors(entry)
         for key in (k for k in CASE_KEYS if k in problems):
             raise item.error(key, f"{key}: {problems[key]}")
@@ -114,7 +138,11 @@ def read_test_cases(value: Any, lines: dict[tuple, int], source: str, kind: str)
                 if problem := pattern_error(text):
                     raise item.error(key, f"{key}: {problem}")
         if entry["name"] in names:
-            raise item.error("name", f"test case {names[entry['name']]} has the same name (names are unique).")
+            raise item.error(
+                "name",
+                gettext("test case %(number)s has the same name (names are unique).")
+                % {"number": names[entry["name"]]},
+            )
         names[entry["name"]] = item.number
         items.append(item)
     return items
@@ -129,9 +157,13 @@ def check_shapes(doc: ComponentDocument) -> None:
             provider, model_id = model.split(":", 1)
             config[key] = {"provider": provider, "id": model_id, "params": {}}
         elif model is not None and not (isinstance(model, dict) and isinstance(model.get("params", {}), dict)):
-            raise doc.error(key, f"{key} must be a mapping with provider, id and params (or “provider:model_id”).")
+            raise doc.error(
+                key,
+                gettext("%(key)s must be a mapping with provider, id and params (or “provider:model_id”).")
+                % {"key": key},
+            )
     if isinstance(config.get("instructions"), str):
         config["instructions"] = [config["instructions"]]
     for key in ("instructions", "tools", "capabilities", "knowledge_domains"):
         if config.get(key) is not None and not isinstance(config[key], list):
-            raise doc.error(key, f"{key} must be a list.")
+            raise doc.error(key, gettext("%(key)s must be a list.") % {"key": key})

@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from django.utils.translation import gettext
+
 from interchange.agno_format import looks_like_agno, read_agno
 from interchange.documents import KINDS, ComponentDocument, ConfigFileError, ConfigFileErrors, SkippedDocument
 from interchange.hive_format import read_hive
@@ -45,7 +47,7 @@ def collect_files(paths: Iterable[str | Path]) -> list[Path]:
         elif path.is_file():
             found.append(path)
         else:
-            errors.append(ConfigFileError(str(path), None, "no such file or directory."))
+            errors.append(ConfigFileError(str(path), None, gettext("no such file or directory.")))
     if errors:
         raise ConfigFileErrors(errors)
     unique: dict[Path, Path] = {}
@@ -59,7 +61,9 @@ def read_file(path: str | Path) -> ComponentDocument | SkippedDocument:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ConfigFileError(str(path), None, f"cannot be read ({exc.strerror}).") from None
+        raise ConfigFileError(
+            str(path), None, gettext("cannot be read (%(error)s).") % {"error": exc.strerror}
+        ) from None
     return read_document(data, source=str(path))
 
 
@@ -71,28 +75,34 @@ def read_document(data: str | bytes, *, source: str) -> ComponentDocument | Skip
             data = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             line = raw[: exc.start].count(b"\n") + 1
-            raise ConfigFileError(source, line, "is not UTF-8 text.") from None
+            raise ConfigFileError(source, line, gettext("is not UTF-8 text.")) from None
     node, value = load(data, source)
     if value is None:
-        raise ConfigFileError(source, 1, "the file is empty.")
+        raise ConfigFileError(source, 1, gettext("the file is empty."))
     lines = key_lines(node, source)
     if not isinstance(value, dict):
-        raise ConfigFileError(source, node_line(node), "expected a mapping of keys at the top of the file.")
+        raise ConfigFileError(source, node_line(node), gettext("expected a mapping of keys at the top of the file."))
     if "format" in value:
         return read_portal(value, lines, source)
     if looks_like_agno(value):
         return read_agno(value, lines, source)
     if source.lower().endswith(".json"):
-        return SkippedDocument(source, "not a serialized Agno agent or team (Agent.to_dict() / Team.to_dict()).")
+        return SkippedDocument(
+            source, gettext("not a serialized Agno agent or team (Agent.to_dict() / Team.to_dict()).")
+        )
     if "workflow" in value and "agent" not in value and "team" not in value:
-        return SkippedDocument(source, "Automagik Hive workflows are not managed by the portal.")
+        return SkippedDocument(source, gettext("Automagik Hive workflows are not managed by the portal."))
     present = [k for k in KINDS if k in value]
     if len(present) != 1:
-        what = "both agent: and team:" if len(present) == 2 else "no agent:, team: or format: key"
-        raise ConfigFileError(
-            source,
-            1,
-            f"not an agent or team configuration ({what}); expected Automagik Hive's "
-            f"agent:/team: block or the portal's format: {FORMAT}.",
-        )
+        if len(present) == 2:
+            text = gettext(
+                "not an agent or team configuration (both agent: and team:); expected Automagik Hive's "
+                "agent:/team: block or the portal's format: %(format)s."
+            )
+        else:
+            text = gettext(
+                "not an agent or team configuration (no agent:, team: or format: key); expected Automagik Hive's "
+                "agent:/team: block or the portal's format: %(format)s."
+            )
+        raise ConfigFileError(source, 1, text % {"format": FORMAT})
     return read_hive(value, lines, source, present[0])

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import yaml
+from django.utils.translation import gettext
 
 from interchange.documents import ConfigFileError
 
@@ -32,7 +33,7 @@ class _BoundedLoader(yaml.SafeLoader):
                 raise ConfigFileError(
                     self.source,
                     self.peek_event().start_mark.line + 1,
-                    f"nested more than {MAX_DEPTH} levels deep.",
+                    gettext("nested more than %(depth)d levels deep.") % {"depth": MAX_DEPTH},
                 )
             return self._compose_bounded(parent, index)
         finally:
@@ -44,12 +45,17 @@ class _BoundedLoader(yaml.SafeLoader):
             line = event.start_mark.line + 1
             if event.anchor in self.open_anchors:
                 raise ConfigFileError(
-                    self.source, line, f"the alias *{event.anchor} refers to its own anchor (an alias cycle)."
+                    self.source,
+                    line,
+                    gettext("the alias *%(anchor)s refers to its own anchor (an alias cycle).")
+                    % {"anchor": event.anchor},
                 )
             self.alias_count += 1
             if self.alias_count > MAX_ALIASES:
                 raise ConfigFileError(
-                    self.source, line, f"too many YAML aliases (more than {MAX_ALIASES}); write the values out."
+                    self.source,
+                    line,
+                    gettext("too many YAML aliases (more than %(max)d); write the values out.") % {"max": MAX_ALIASES},
                 )
             return super().compose_node(parent, index)
         anchor = getattr(event, "anchor", None)
@@ -89,18 +95,22 @@ def load(text: str, source: str):
         node = loader.get_single_node()
         if node is not None and loader.alias_count and _expanded_size(node, {}) > MAX_EXPANDED_NODES:
             raise ConfigFileError(
-                source, node_line(node), f"the YAML aliases expand to more than {MAX_EXPANDED_NODES:,} values."
+                source,
+                node_line(node),
+                gettext("the YAML aliases expand to more than %(max)s values.") % {"max": f"{MAX_EXPANDED_NODES:,}"},
             )
         value = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         context = exc.context or ""
         if context and exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
-            context += f" (line {exc.context_mark.line + 1})"
-        message = ": ".join(p for p in (context, exc.problem) if p) or "invalid YAML"
-        raise ConfigFileError(source, mark.line + 1 if mark else None, f"YAML syntax error: {message}.") from None
+            context += gettext(" (line %(line)d)") % {"line": exc.context_mark.line + 1}
+        message = ": ".join(p for p in (context, exc.problem) if p) or gettext("invalid YAML")
+        raise ConfigFileError(
+            source, mark.line + 1 if mark else None, gettext("YAML syntax error: %(error)s.") % {"error": message}
+        ) from None
     except yaml.YAMLError as exc:
-        raise ConfigFileError(source, None, f"YAML error: {exc}") from None
+        raise ConfigFileError(source, None, gettext("YAML error: %(error)s") % {"error": exc}) from None
     finally:
         loader.dispose()
     return node, value
@@ -121,7 +131,10 @@ def key_lines(node, source: str, prefix: tuple = ()) -> dict[tuple, int]:
             path = (*prefix, key_node.value)
             if path in lines:
                 raise ConfigFileError(
-                    source, node_line(key_node), f"“{key_node.value}” is set twice (first at line {lines[path]})."
+                    source,
+                    node_line(key_node),
+                    gettext("“%(key)s” is set twice (first at line %(line)s).")
+                    % {"key": key_node.value, "line": lines[path]},
                 )
             lines[path] = node_line(key_node)
             lines.update(key_lines(value_node, source, path))

@@ -18,6 +18,8 @@ import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext
+
 from common.csv_safety import csv_safe_row, csv_unescape
 from knowledge.content import clean_text
 
@@ -94,7 +96,9 @@ def decode(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise CsvFileError(line, "the file is not UTF-8 text; save it as “CSV UTF-8” and upload it again.") from None
+        raise CsvFileError(
+            line, gettext("the file is not UTF-8 text; save it as “CSV UTF-8” and upload it again.")
+        ) from None
 
 
 def _normalise_header(name: str) -> str:
@@ -105,21 +109,28 @@ def detect_layout(header: list[str], *, has_default_business_unit: bool) -> tupl
     names = [_normalise_header(h) for h in header]
     duplicates = sorted({n for n in names if n and names.count(n) > 1})
     if duplicates:
-        raise CsvFileError(1, f"the header repeats the column(s) {', '.join(duplicates)}.")
+        raise CsvFileError(
+            1, gettext("the header repeats the column(s) %(columns)s.") % {"columns": ", ".join(duplicates)}
+        )
     for layout in LAYOUTS:
         if set(layout.required[:2]) <= set(names):
             missing = [c for c in layout.required if c not in names]
             if missing:
-                raise CsvFileError(1, f"the header lacks the column(s) {', '.join(missing)} ({layout.name} layout).")
+                raise CsvFileError(
+                    1,
+                    gettext("the header lacks the column(s) %(columns)s (%(layout)s layout).")
+                    % {"columns": ", ".join(missing), "layout": layout.name},
+                )
             if "business_unit" not in names and not has_default_business_unit:
                 raise CsvFileError(
                     1,
-                    "the file has no business_unit column: choose the business unit its entries belong to.",
+                    gettext("the file has no business_unit column: choose the business unit its entries belong to."),
                 )
             return layout, names
     raise CsvFileError(
         1,
-        f"unrecognised header “{','.join(header)}”; expected {QUESTION_ANSWER.name} or {PROBLEM_SOLUTION.name}.",
+        gettext("unrecognised header “%(header)s”; expected %(first)s or %(second)s.")
+        % {"header": ",".join(header), "first": QUESTION_ANSWER.name, "second": PROBLEM_SOLUTION.name},
     )
 
 
@@ -141,10 +152,14 @@ def read_rows(text: str, *, default_business_unit: str | None) -> tuple[Layout, 
             break
         except csv.Error as exc:
             problems.append(
-                CsvProblem(start, f"the row cannot be read ({exc}); check its quotes. Nothing after it was read.")
+                CsvProblem(
+                    start,
+                    gettext("the row cannot be read (%(error)s); check its quotes. Nothing after it was read.")
+                    % {"error": exc},
+                )
             )
             if layout is None:
-                raise CsvFileError(start, f"the header cannot be read ({exc}).") from None
+                raise CsvFileError(start, gettext("the header cannot be read (%(error)s).") % {"error": exc}) from None
             # The reader has lost its place inside a quoted field: nothing after this point is reliable.
             break
         line, start = start, reader.line_num + 1
@@ -155,7 +170,11 @@ def read_rows(text: str, *, default_business_unit: str | None) -> tuple[Layout, 
             continue
         if len(record) != len(names):
             problems.append(
-                CsvProblem(line, f"expected {len(names)} fields, found {len(record)}; check commas and quotes.")
+                CsvProblem(
+                    line,
+                    gettext("expected %(expected)d fields, found %(found)d; check commas and quotes.")
+                    % {"expected": len(names), "found": len(record)},
+                )
             )
             continue
         values: dict[str, str] = {"subcategory": "", "business_unit": ""}
@@ -173,7 +192,7 @@ def read_rows(text: str, *, default_business_unit: str | None) -> tuple[Layout, 
             values["business_unit"] = clean_text(default_business_unit)
         rows.append(CsvRow(line=line, values=values, tags=tags))
     if layout is None:
-        raise CsvFileError(1, "the file is empty; the first line must be a header.")
+        raise CsvFileError(1, gettext("the file is empty; the first line must be a header."))
     return layout, rows, problems
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from audit.models import AuditAction, AuditSubject
 from audit.services import audit_record
@@ -62,9 +63,12 @@ class ImportReport:
 
 def _row_problem(layout: csv_format.Layout, line: int, error: ValidationError) -> ImportProblem:
     parts = []
-    for name, messages in error.message_dict.items():
+    for name, errors in error.error_dict.items():
         label = layout.column_for(name) if name != "__all__" else ""
-        text = " ".join(m.replace("This field cannot be blank.", "is empty.") for m in messages)
+        # A blank field by its code, not Django's wording (which is in the page's language).
+        text = " ".join(
+            gettext("is empty.") if item.code == "blank" else message for item in errors for message in item.messages
+        )
         parts.append(f"{label}: {text}" if label else text)
     return ImportProblem(line, "; ".join(parts))
 
@@ -175,6 +179,12 @@ def knowledge_import_csv(
         report.created, report.created_ids = 0, []
         raise KnowledgeImportError(
             file_name,
-            [ImportProblem(0, f"the knowledge base changed during the import ({exc}); import the file again.")],
+            [
+                ImportProblem(
+                    0,
+                    gettext("the knowledge base changed during the import (%(error)s); import the file again.")
+                    % {"error": exc},
+                )
+            ],
         ) from exc
     return report

@@ -58,27 +58,42 @@ def validate_embedding(embedding: Sequence, *, field: str = "embedding") -> np.n
         values = embedding
     else:
         if not isinstance(embedding, (list, tuple)):
-            raise ValidationError({field: [f"Give a list of {dimensions} numbers."]})
+            raise ValidationError({field: [gettext("Give a list of %(count)d numbers.") % {"count": dimensions}]})
         # bool is an int subclass: true/false are not coordinates.
         if not set(map(type, embedding)) <= {float, int}:
-            raise ValidationError({field: ["Every value must be a number."]})
+            raise ValidationError({field: [gettext("Every value must be a number.")]})
         values = embedding
     if len(values) != dimensions:
         raise ValidationError(
-            {field: [f"Expected {dimensions} numbers (HIVE_EMBEDDING_DIMENSIONS), got {len(values)}."]}
+            {
+                field: [
+                    gettext("Expected %(expected)d numbers (HIVE_EMBEDDING_DIMENSIONS), got %(got)d.")
+                    % {"expected": dimensions, "got": len(values)}
+                ]
+            }
         )
     try:
         exact = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError, OverflowError):
-        raise ValidationError({field: ["Every value must be a number."]}) from None
+        raise ValidationError({field: [gettext("Every value must be a number.")]}) from None
     largest = np.abs(exact).max() if exact.ndim == 1 else math.nan
     if not largest <= FLOAT32_MAX:  # also NaN and infinity, which compare false
         raise ValidationError(
-            {field: [f"Every value must be a finite number between -{FLOAT32_MAX:.8g} and {FLOAT32_MAX:.8g}."]}
+            {
+                field: [
+                    gettext("Every value must be a finite number between -%(max)s and %(max)s.")
+                    % {"max": f"{FLOAT32_MAX:.8g}"}
+                ]
+            }
         )
     if largest <= MIN_DIRECTION:
         raise ValidationError(
-            {field: [f"An all-zero embedding has no direction to compare (every value is within ±{MIN_DIRECTION:g})."]}
+            {
+                field: [
+                    gettext("An all-zero embedding has no direction to compare (every value is within ±%(min)s).")
+                    % {"min": f"{MIN_DIRECTION:g}"}
+                ]
+            }
         )
     # Cosine distance ignores length: a unit vector searches the same and cannot overflow float32 arithmetic
     # in the database (a value near float32's maximum made pgvector's norm infinite: a 500).
@@ -127,9 +142,9 @@ def knowledge_search(
     arguments and ``EmbedderError`` when the query cannot be embedded.
     """
     if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_SEARCH_LIMIT:
-        raise ValidationError({"limit": [f"Ask for 1 to {MAX_SEARCH_LIMIT} results."]})
+        raise ValidationError({"limit": [gettext("Ask for 1 to %(max)d results.") % {"max": MAX_SEARCH_LIMIT}]})
     if max_distance is not None and not (isinstance(max_distance, (int, float)) and 0 <= max_distance <= 2):
-        raise ValidationError({"max_distance": ["Give a cosine distance between 0 and 2."]})
+        raise ValidationError({"max_distance": [gettext("Give a cosine distance between 0 and 2.")]})
     vector = query_vector(query=query, embedding=embedding)
     return search_by_vector(
         vector, business_unit=business_unit, category=category, limit=limit, max_distance=max_distance

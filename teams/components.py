@@ -5,6 +5,7 @@ versioning in ``TeamsConfig.ready()``."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from agents.models import Agent
 from prompts.services import check_prompts
@@ -19,7 +20,7 @@ def _validate_live(team: Team, config: dict) -> None:
     """Every member must exist, be active and have a published version: the runtime inlines them."""
     member_ids = [m["agent_id"] for m in config.get("members", [])]
     if not member_ids:
-        raise ValidationError({"members": "A team needs at least one member before it can go live."})
+        raise ValidationError({"members": gettext("A team needs at least one member before it can go live.")})
     active = set(Agent.objects.filter(agent_id__in=member_ids, is_active=True).values_list("agent_id", flat=True))
     published = set(
         ComponentVersion.objects.filter(
@@ -29,11 +30,13 @@ def _validate_live(team: Team, config: dict) -> None:
     problems = []
     for agent_id in member_ids:
         if agent_id not in active:
-            problems.append(f"{agent_id} is missing or inactive")
+            problems.append(gettext("%(agent)s is missing or inactive") % {"agent": agent_id})
         elif agent_id not in published:
-            problems.append(f"{agent_id} has no published version yet")
+            problems.append(gettext("%(agent)s has no published version yet") % {"agent": agent_id})
     if problems:
-        raise ValidationError({"members": f"Members not ready: {'; '.join(problems)}."})
+        raise ValidationError(
+            {"members": gettext("Members not ready: %(problems)s.") % {"problems": "; ".join(problems)}}
+        )
     check_prompts(config)
 
 

@@ -86,27 +86,27 @@ class Team(ToolUser, TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(team_id__regex=SLUG_PATTERN),
                 name="%(app_label)s_%(class)s_team_id_slug",
-                violation_error_message="Team ID must be lowercase letters, digits, hyphens and underscores.",
+                violation_error_message=_("Team ID must be lowercase letters, digits, hyphens and underscores."),
             ),
             models.CheckConstraint(
                 condition=Q(mode__in=TEAM_MODES),
                 name="%(app_label)s_%(class)s_mode_known",
-                violation_error_message="Mode must be one of route, coordinate, broadcast or tasks.",
+                violation_error_message=_("Mode must be one of route, coordinate, broadcast or tasks."),
             ),
             models.CheckConstraint(
                 condition=Q(model_provider="") | Q(model_provider__in=MODEL_PROVIDERS),
                 name="%(app_label)s_%(class)s_model_provider_known",
-                violation_error_message="Unknown model provider.",
+                violation_error_message=_("Unknown model provider."),
             ),
             models.CheckConstraint(
                 condition=(Q(model_provider="") & Q(model_name="")) | (~Q(model_provider="") & ~Q(model_name="")),
                 name="%(app_label)s_%(class)s_model_complete",
-                violation_error_message="Set both the model provider and the model, or neither.",
+                violation_error_message=_("Set both the model provider and the model, or neither."),
             ),
             models.CheckConstraint(
                 condition=~Q(name=""),
                 name="%(app_label)s_%(class)s_name_set",
-                violation_error_message="Give the team a name.",
+                violation_error_message=_("Give the team a name."),
             ),
             json_object_constraint("model_settings"),
             json_array_constraint("instructions"),
@@ -137,19 +137,19 @@ class TeamMember(models.Model):
             models.UniqueConstraint(
                 fields=["team", "agent"],
                 name="%(app_label)s_%(class)s_unique_agent",
-                violation_error_message="This agent is already a member of the team.",
+                violation_error_message=_("This agent is already a member of the team."),
             ),
             models.UniqueConstraint(
                 fields=["team", "position"],
                 name="%(app_label)s_%(class)s_unique_position",
                 # Deferred so that members can swap places in one save.
                 deferrable=models.Deferrable.DEFERRED,
-                violation_error_message="Two members cannot share a position.",
+                violation_error_message=_("Two members cannot share a position."),
             ),
             models.CheckConstraint(
                 condition=Q(position__gte=1),
                 name="%(app_label)s_%(class)s_position_positive",
-                violation_error_message="Positions start at 1.",
+                violation_error_message=_("Positions start at 1."),
             ),
         ]
 
@@ -184,17 +184,17 @@ class TeamTool(ToolLinkMixin, models.Model):
             models.UniqueConstraint(
                 fields=["team", "tool"],
                 name="%(app_label)s_%(class)s_tool_once",
-                violation_error_message="A team uses a tool once.",
+                violation_error_message=_("A team uses a tool once."),
             ),
             models.UniqueConstraint(
                 fields=["team", "position"],
                 name="%(app_label)s_%(class)s_position_unique",
-                violation_error_message="Two tools of a team cannot share a position.",
+                violation_error_message=_("Two tools of a team cannot share a position."),
             ),
             models.CheckConstraint(
                 condition=~Q(config__has_key="name"),
                 name="%(app_label)s_%(class)s_config_no_name",
-                violation_error_message="A tool's settings cannot rename it.",
+                violation_error_message=_("A tool's settings cannot rename it."),
             ),
             json_object_constraint("config"),
         ]

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from agents.models import Agent
 from agents.services import tool_links_set
@@ -76,12 +77,12 @@ def _normalise_members(members: Iterable[tuple[Agent, int] | Agent]) -> list[tup
         result.append((agent, int(position)))
     seen_agents = [a.pk for a, _ in result]
     if len(seen_agents) != len(set(seen_agents)):
-        raise ValidationError({"members": "An agent can be a member of a team only once."})
+        raise ValidationError({"members": gettext("An agent can be a member of a team only once.")})
     positions = [p for _, p in result]
     if len(positions) != len(set(positions)):
-        raise ValidationError({"members": "Two members cannot share a position."})
+        raise ValidationError({"members": gettext("Two members cannot share a position.")})
     if any(p < 1 for p in positions):
-        raise ValidationError({"members": "Positions start at 1."})
+        raise ValidationError({"members": gettext("Positions start at 1.")})
     # Store positions as 1..n in the chosen order: what the runtime sees is the order, not gaps.
     result.sort(key=lambda pair: pair[1])
     return [(agent, index) for index, (agent, _) in enumerate(result, start=1)]
@@ -132,7 +133,7 @@ def team_update(
     current = Team.objects.select_for_update().get(pk=team.pk)
     check_revision(kind=kind, current=current, expected_revision=expected_revision, base_snapshot=base_snapshot)
     if "team_id" in fields and fields["team_id"] != current.team_id and current.version:
-        raise ValidationError({"team_id": "The team ID cannot change once the team has been published."})
+        raise ValidationError({"team_id": gettext("The team ID cannot change once the team has been published.")})
     _apply(current, fields)
     team_validate(current)
     current.revision += 1
@@ -164,7 +165,7 @@ def team_restore(team: Team, config: dict) -> None:
     agents = {a.agent_id: a for a in Agent.objects.filter(agent_id__in=[m["agent_id"] for m in members])}
     missing = [m["agent_id"] for m in members if m["agent_id"] not in agents]
     if missing:
-        raise ValidationError({"members": f"Unknown agent(s): {', '.join(missing)}."})
+        raise ValidationError({"members": gettext("Unknown agent(s): %(agents)s.") % {"agents": ", ".join(missing)}})
     if not team._state.adding:  # rollback and discard save the restored fields themselves: links are written here
         validate_tools(team.tools)
         tool_links_set(team, actor=None, note=f"Restored with team {team.team_id}")

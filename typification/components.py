@@ -26,8 +26,11 @@ def routing_restore(table: RoutingTable, config: dict) -> None:
     wanted = {kind: {r["id"] for r in routes.values() if r["type"] == kind} for kind in ("agent", "team")}
     agents = {a.agent_id: a for a in Agent.objects.filter(agent_id__in=wanted["agent"])}
     teams = {t.team_id: t for t in Team.objects.filter(team_id__in=wanted["team"])}
+    words = {"agent": gettext("agent"), "team": gettext("team")}
     missing = sorted(
-        f"{kind} {slug}" for kind, found in (("agent", agents), ("team", teams)) for slug in wanted[kind] - set(found)
+        f"{words[kind]} {slug}"
+        for kind, found in (("agent", agents), ("team", teams))
+        for slug in wanted[kind] - set(found)
     )
     if missing:
         raise ValidationError(

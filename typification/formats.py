@@ -19,6 +19,8 @@ import io
 import json
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext, ngettext
+
 from common.csv_safety import csv_safe_row, csv_unescape
 from common.json_limits import text_problem
 from typification.models import LEVELS
@@ -37,7 +39,11 @@ class HierarchyFileError(ValueError):
     def __init__(self, errors: list[str]):
         self.errors = errors[:MAX_ERRORS]
         more = len(errors) - len(self.errors)
-        text = "\n".join(self.errors) + (f"\n… and {more} more problems" if more > 0 else "")
+        text = "\n".join(self.errors)
+        if more > 0:
+            text += "\n" + ngettext("… and %(count)d more problem", "… and %(count)d more problems", more) % {
+                "count": more
+            }
         super().__init__(text)
 
 
@@ -80,7 +86,12 @@ def _decode(data: bytes | str, source: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise HierarchyFileError([f"{source}: not UTF-8 text (byte {exc.start} is {data[exc.start]:#x})."]) from None
+        raise HierarchyFileError(
+            [
+                gettext("%(source)s: not UTF-8 text (byte %(byte)s is %(value)s).")
+                % {"source": source, "byte": exc.start, "value": f"{data[exc.start]:#x}"}
+            ]
+        ) from None
 
 
 def detect_format(filename: str) -> str:
@@ -89,7 +100,7 @@ def detect_format(filename: str) -> str:
         return "json"
     if lower.endswith(".csv"):
         return "csv"
-    raise HierarchyFileError([f"{filename}: unknown format; name the file .json or .csv."])
+    raise HierarchyFileError([gettext("%(file)s: unknown format; name the file .json or .csv.") % {"file": filename}])
 
 
 def parse(data: bytes | str, *, source: str, fmt: str | None = None) -> list[HierarchyRow]:
@@ -98,7 +109,7 @@ def parse(data: bytes | str, *, source: str, fmt: str | None = None) -> list[Hie
     rows = parse_json(text, source=source) if fmt == "json" else parse_csv(text, source=source)
     _check_duplicates(rows)
     if not rows:
-        raise HierarchyFileError([f"{source}: the file holds no typification paths."])
+        raise HierarchyFileError([gettext("%(source)s: the file holds no typification paths.") % {"source": source}])
     return rows
 
 
@@ -109,14 +120,17 @@ def _check_level(value: str, where: str, errors: list[str]) -> str:
         errors.append(f"{where}: {problem}")
         return text
     if len(text) > MAX_LEVEL_LENGTH:
-        errors.append(f"{where}: longer than {MAX_LEVEL_LENGTH} characters.")
+        errors.append(gettext("%(where)s: longer than %(max)s characters.") % {"where": where, "max": MAX_LEVEL_LENGTH})
     return text
 
 
 def _business_unit(value: str, level1: str, where: str, errors: list[str]) -> str:
     unit = nfc(value) or level1
     if len(unit) > MAX_BUSINESS_UNIT_LENGTH:
-        errors.append(f"{where}: business unit “{unit[:60]}” is longer than {MAX_BUSINESS_UNIT_LENGTH} characters.")
+        errors.append(
+            gettext("%(where)s: business unit “%(unit)s” is longer than %(max)s characters.")
+            % {"where": where, "unit": unit[:60], "max": MAX_BUSINESS_UNIT_LENGTH}
+        )
     return unit
 
 
@@ -128,11 +142,26 @@ def parse_json(text: str, *, source: str) -> list[HierarchyRow]:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise HierarchyFileError([f"{source}:{exc.lineno}:{exc.colno}: invalid JSON ({exc.msg})."]) from None
+        raise HierarchyFileError(
+            [
+                gettext("%(where)s: invalid JSON (%(error)s).")
+                % {"where": f"{source}:{exc.lineno}:{exc.colno}", "error": exc.msg}
+            ]
+        ) from None
     except RecursionError:
-        raise HierarchyFileError([f"{source}: invalid JSON (nested far deeper than {len(LEVELS)} levels)."]) from None
+        raise HierarchyFileError(
+            [
+                gettext("%(source)s: invalid JSON (nested far deeper than %(levels)s levels).")
+                % {"source": source, "levels": len(LEVELS)}
+            ]
+        ) from None
     if not isinstance(document, dict):
-        raise HierarchyFileError([f"{source}: $: expected an object of business units, got {type(document).__name__}."])
+        raise HierarchyFileError(
+            [
+                gettext("%(source)s: $: expected an object of business units, got %(type)s.")
+                % {"source": source, "type": type(document).__name__}
+            ]
+        )
     rows: list[HierarchyRow] = []
     errors: list[str] = []
 
@@ -149,10 +178,13 @@ def parse_json(text: str, *, source: str) -> list[HierarchyRow]:
                 name = _check_level(key, f"{source}: {_json_key(where, key)}", errors)
                 child_where = _json_key(where, key)
                 if not name:
-                    errors.append(f"{source}: {child_where}: empty name.")
+                    errors.append(gettext("%(where)s: empty name.") % {"where": f"{source}: {child_where}"})
                     continue
                 if len(levels) + 1 > len(LEVELS):
-                    errors.append(f"{source}: {child_where}: deeper than {len(LEVELS)} levels.")
+                    errors.append(
+                        gettext("%(where)s: deeper than %(levels)s levels.")
+                        % {"where": f"{source}: {child_where}", "levels": len(LEVELS)}
+                    )
                     continue
                 walk(child, levels + [name], child_where)
         elif isinstance(node, list):
@@ -161,25 +193,34 @@ def parse_json(text: str, *, source: str) -> list[HierarchyRow]:
             for index, item in enumerate(node):
                 item_where = f"{where}[{index}]"
                 if not isinstance(item, str):
-                    errors.append(f"{source}: {item_where}: expected a name (text), got {type(item).__name__}.")
+                    errors.append(
+                        gettext("%(where)s: expected a name (text), got %(type)s.")
+                        % {"where": f"{source}: {item_where}", "type": type(item).__name__}
+                    )
                     continue
                 name = _check_level(item, f"{source}: {item_where}", errors)
                 if not name:
-                    errors.append(f"{source}: {item_where}: empty name.")
+                    errors.append(gettext("%(where)s: empty name.") % {"where": f"{source}: {item_where}"})
                 elif len(levels) + 1 > len(LEVELS):
-                    errors.append(f"{source}: {item_where}: deeper than {len(LEVELS)} levels.")
+                    errors.append(
+                        gettext("%(where)s: deeper than %(levels)s levels.")
+                        % {"where": f"{source}: {item_where}", "levels": len(LEVELS)}
+                    )
                 else:
                     leaf(levels + [name], item_where)
         elif node is None:
             leaf(levels, where)
         else:
-            errors.append(f"{source}: {where}: expected an object or a list of names, got {type(node).__name__}.")
+            errors.append(
+                gettext("%(where)s: expected an object or a list of names, got %(type)s.")
+                % {"where": f"{source}: {where}", "type": type(node).__name__}
+            )
 
     for key, child in document.items():
         where = _json_key("$", key)
         name = _check_level(key, f"{source}: {where}", errors)
         if not name:
-            errors.append(f"{source}: {where}: empty business unit name.")
+            errors.append(gettext("%(where)s: empty business unit name.") % {"where": f"{source}: {where}"})
             continue
         walk(child, [name], where)
     if errors:
@@ -195,10 +236,13 @@ def _split_keywords(cell: str, where: str, errors: list[str]) -> list[str]:
         try:
             values = json.loads(cell)
         except json.JSONDecodeError as exc:
-            errors.append(f"{where}: routing_keywords is not a valid JSON list ({exc.msg}).")
+            errors.append(
+                gettext("%(where)s: routing_keywords is not a valid JSON list (%(error)s).")
+                % {"where": where, "error": exc.msg}
+            )
             return []
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-            errors.append(f"{where}: routing_keywords must be a JSON list of texts.")
+            errors.append(gettext("%(where)s: routing_keywords must be a JSON list of texts.") % {"where": where})
             return []
     else:
         values = cell.replace("|", ";").split(";")
@@ -208,7 +252,10 @@ def _split_keywords(cell: str, where: str, errors: list[str]) -> list[str]:
         if problem:
             errors.append(f"{where}: routing_keywords: {problem}")
         elif len(keyword) > MAX_KEYWORD_LENGTH:
-            errors.append(f"{where}: keyword “{keyword[:40]}…” is longer than {MAX_KEYWORD_LENGTH} characters.")
+            errors.append(
+                gettext("%(where)s: keyword “%(keyword)s…” is longer than %(max)s characters.")
+                % {"where": where, "keyword": keyword[:40], "max": MAX_KEYWORD_LENGTH}
+            )
     return keywords
 
 
@@ -217,7 +264,12 @@ def parse_csv(text: str, *, source: str) -> list[HierarchyRow]:
     try:
         header = next(reader)
     except StopIteration:
-        raise HierarchyFileError([f"{source}:1: empty file; expected the header {','.join(CSV_COLUMNS)}."]) from None
+        raise HierarchyFileError(
+            [
+                gettext("%(source)s:1: empty file; expected the header %(header)s.")
+                % {"source": source, "header": ",".join(CSV_COLUMNS)}
+            ]
+        ) from None
     except csv.Error as exc:
         raise HierarchyFileError([f"{source}:1: {exc}."]) from None
     names = [h.strip().lower() for h in header]
@@ -227,12 +279,17 @@ def parse_csv(text: str, *, source: str) -> list[HierarchyRow]:
     if missing or unknown or duplicated:
         problems = []
         if missing:
-            problems.append(f"missing column(s) {', '.join(missing)}")
+            problems.append(gettext("missing column(s) %(columns)s") % {"columns": ", ".join(missing)})
         if unknown:
-            problems.append(f"unknown column(s) {', '.join(unknown)}")
+            problems.append(gettext("unknown column(s) %(columns)s") % {"columns": ", ".join(unknown)})
         if duplicated:
-            problems.append(f"repeated column(s) {', '.join(duplicated)}")
-        raise HierarchyFileError([f"{source}:1: {'; '.join(problems)}. Expected the header {','.join(CSV_COLUMNS)}."])
+            problems.append(gettext("repeated column(s) %(columns)s") % {"columns": ", ".join(duplicated)})
+        raise HierarchyFileError(
+            [
+                gettext("%(source)s:1: %(problems)s. Expected the header %(header)s.")
+                % {"source": source, "problems": "; ".join(problems), "header": ",".join(CSV_COLUMNS)}
+            ]
+        )
     index = {name: i for i, name in enumerate(names)}
     rows: list[HierarchyRow] = []
     errors: list[str] = []
@@ -243,7 +300,10 @@ def parse_csv(text: str, *, source: str) -> list[HierarchyRow]:
             if not any(cell.strip() for cell in record):
                 continue  # blank line
             if len(record) != len(names):
-                errors.append(f"{where}: {len(record)} fields, the header has {len(names)}.")
+                errors.append(
+                    gettext("%(where)s: %(fields)s fields, the header has %(header)s.")
+                    % {"where": where, "fields": len(record), "header": len(names)}
+                )
                 continue
 
             def cell(column: str, record: list[str] = record) -> str:
@@ -252,11 +312,14 @@ def parse_csv(text: str, *, source: str) -> list[HierarchyRow]:
 
             levels = [_check_level(cell(level), f"{where}: {level}", errors) for level in LEVELS]
             if not levels[0]:
-                errors.append(f"{where}: level1 is empty.")
+                errors.append(gettext("%(where)s: level1 is empty.") % {"where": where})
                 continue
             gap = next((i for i in range(1, len(LEVELS)) if levels[i] and not levels[i - 1]), None)
             if gap is not None:
-                errors.append(f"{where}: {LEVELS[gap]} is set while {LEVELS[gap - 1]} is empty.")
+                errors.append(
+                    gettext("%(where)s: %(level)s is set while %(above)s is empty.")
+                    % {"where": where, "level": LEVELS[gap], "above": LEVELS[gap - 1]}
+                )
                 continue
             unit = _business_unit(cell("business_unit"), levels[0], where, errors)
             keywords = _split_keywords(cell("routing_keywords"), where, errors)
@@ -281,7 +344,10 @@ def _check_duplicates(rows: list[HierarchyRow]) -> None:
     for row in rows:
         key = row.levels
         if key in first:
-            errors.append(f"{row.where}: the path {' › '.join(row.path)} repeats {first[key]}.")
+            errors.append(
+                gettext("%(where)s: the path %(path)s repeats %(first)s.")
+                % {"where": row.where, "path": " › ".join(row.path), "first": first[key]}
+            )
         else:
             first[key] = row.where
     if errors:

@@ -56,7 +56,7 @@ def test_a_portuguese_reader_reviews_and_publishes_by_keyboard__the_editor_is_to
     tab_to(page, "button[value=reject]")
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    expect(page.locator("#content")).to_contain_text(
+    expect(page.locator("ul.messagelist")).to_contain_text(
         portuguese("Say what must change: a reason is required to reject.")
     )
     assert _draft_state() == "submitted"
