@@ -4,6 +4,8 @@ keyboard alone, and the editor gets an e-mail, in their language, that it happen
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.utils import translation
 from playwright.sync_api import expect
@@ -73,18 +75,33 @@ def test_a_portuguese_reader_reviews_and_publishes_by_keyboard__the_editor_is_to
     tab_to(page, "#publish-button")
     page.keyboard.press("Enter")
     page.wait_for_url(f"{live_server.url}/admin/agents/agent/{agent.pk}/change/")
-    expect(page.locator("ul.messagelist")).to_contain_text(
-        portuguese("Published %(component)s %(version)s. The runtime serves it now.", component="cards", version="v2")
+    published = portuguese(
+        "Published %(component)s %(version)s. The runtime serves it now.", component="cards", version="v2"
     )
+    # The message starts a sentence: the page capitalizes the component's name there.
+    expect(page.locator("ul.messagelist")).to_contain_text(re.compile(re.escape(published), re.IGNORECASE))
 
     from versioning.selectors import component_status
 
     assert component_status("agent", "cards").published.version == 2
     run_queued_jobs()
-    to_eddie = [message for message in mailoutbox if message.to[0].endswith("<eddie@example.com>")]
-    assert len(to_eddie) == 1
-    assert "Olá" in to_eddie[0].body and "Tom mais cordial, aprovado" in to_eddie[0].body
-    assert "agente" in to_eddie[0].subject and "Published" not in to_eddie[0].subject
+    subjects = sorted(message.subject for message in mailoutbox if "eddie@example.com" in message.to[0])
+    approved = portuguese(
+        "Approved: %(component_type)s %(component_id)s v%(version)s",
+        component_type="agente",
+        component_id="cards",
+        version=2,
+    )
+    published = portuguese(
+        "Published: %(component_type)s %(component_id)s v%(version)s in %(environment)s",
+        component_type="agente",
+        component_id="cards",
+        version=2,
+        environment=settings.HIVE_ENVIRONMENTS[0],
+    )
+    assert subjects == sorted([f"[Hive Portal] {approved}", f"[Hive Portal] {published}"])  # once each
+    body = next(message.body for message in mailoutbox if published in message.subject)
+    assert "Olá" in body and "Tom mais cordial, aprovado" in body
 
 
 def _draft_state() -> str:
