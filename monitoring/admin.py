@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.translation import gettext, ngettext
 
 from common.admin import ReadOnlyAdmin, page_context
 from common.batches import batch
@@ -162,7 +163,15 @@ class RoutingDecisionAdmin(RecordsAdmin):
         """A confirmation page (which route team), then one test case per selected decision."""
         decisions = list(queryset.order_by("created_at", "pk")[: self.max_cases_at_once + 1])
         if len(decisions) > self.max_cases_at_once:
-            messages.error(request, f"Choose at most {self.max_cases_at_once} decisions at a time.")
+            messages.error(
+                request,
+                ngettext(
+                    "Choose at most %(count)d decision at a time.",
+                    "Choose at most %(count)d decisions at a time.",
+                    self.max_cases_at_once,
+                )
+                % {"count": self.max_cases_at_once},
+            )
             return None
         destinations = {d.routed_to for d in decisions}
         form = RoutingCaseForm(request.POST if "post" in request.POST else None, destinations=destinations)
@@ -193,8 +202,8 @@ class RoutingDecisionAdmin(RecordsAdmin):
                 except ValidationError as exc:
                     messages.error(
                         request,
-                        f"Routing decision #{decision.pk} ({_short(decision.query, 60)}) was not added: "
-                        + " ".join(exc.messages),
+                        gettext("Routing decision #%(number)s (%(query)s) was not added: %(reasons)s")
+                        % {"number": decision.pk, "query": _short(decision.query, 60), "reasons": " ".join(exc.messages)},
                     )
                     continue
                 (added if created else known).append(case)

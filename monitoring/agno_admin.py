@@ -24,6 +24,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.translation import gettext
 
 from common.admin import ReadOnlyAdmin, page_context
 from common.db_schema import table_exists
@@ -194,9 +195,9 @@ class AgnoRunAdmin(AgnoReadOnlyAdmin):
         found = agno_run_case(run)
         problem = ""
         if not found.component_type:
-            problem = "This run is neither an agent's nor a team's (a workflow's, say): there is nothing to test."
+            problem = gettext("This run is neither an agent's nor a team's (a workflow's, say): there is nothing to test.")
         elif not found.message.strip():
-            problem = "This run stored no text input (only media, or nothing): there is no message to test with."
+            problem = gettext("This run stored no text input (only media, or nothing): there is no message to test with.")
         initial = {"expected_member": found.expected_member}
         if not problem:
             initial["name"] = free_case_name(found.component_type, found.component_id, found.message)
@@ -211,8 +212,10 @@ class AgnoRunAdmin(AgnoReadOnlyAdmin):
             else:
                 messages.success(
                     request,
-                    f"Test case “{case.name}” added to {case.component_type} {case.component_id}: write what the "
-                    "answer must (not) contain here.",
+                    gettext(
+                        "Test case “%(name)s” added to %(type)s %(id)s: write what the answer must (not) contain here."
+                    )
+                    % {"name": case.name, "type": case.component_type, "id": case.component_id},
                 )
                 return HttpResponseRedirect(reverse("admin:evaluations_evalcase_change", args=[case.pk]))
         return TemplateResponse(
