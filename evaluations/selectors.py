@@ -177,7 +177,9 @@ class Comparison:
                     % {"case": row.case.name, "failures": " ".join(result.failures)}
                 )
             elif row.status == REGRESSION:
-                found.append(gettext("“%(case)s” passes on the live version and fails on this one.") % {"case": row.case.name})
+                found.append(
+                    gettext("“%(case)s” passes on the live version and fails on this one.") % {"case": row.case.name}
+                )
         rate = self.pass_rate
         if rate is not None and rate < self.min_pass_rate:
             found.append(

@@ -203,7 +203,11 @@ class RoutingDecisionAdmin(RecordsAdmin):
                     messages.error(
                         request,
                         gettext("Routing decision #%(number)s (%(query)s) was not added: %(reasons)s")
-                        % {"number": decision.pk, "query": _short(decision.query, 60), "reasons": " ".join(exc.messages)},
+                        % {
+                            "number": decision.pk,
+                            "query": _short(decision.query, 60),
+                            "reasons": " ".join(exc.messages),
+                        },
                     )
                     continue
                 (added if created else known).append(case)

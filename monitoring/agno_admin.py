@@ -195,9 +195,13 @@ class AgnoRunAdmin(AgnoReadOnlyAdmin):
         found = agno_run_case(run)
         problem = ""
         if not found.component_type:
-            problem = gettext("This run is neither an agent's nor a team's (a workflow's, say): there is nothing to test.")
+            problem = gettext(
+                "This run is neither an agent's nor a team's (a workflow's, say): there is nothing to test."
+            )
         elif not found.message.strip():
-            problem = gettext("This run stored no text input (only media, or nothing): there is no message to test with.")
+            problem = gettext(
+                "This run stored no text input (only media, or nothing): there is no message to test with."
+            )
         initial = {"expected_member": found.expected_member}
         if not problem:
             initial["name"] = free_case_name(found.component_type, found.component_id, found.message)

@@ -333,7 +333,9 @@ def routing_decision_case_create(*, decision: RoutingDecision, team_id: str, act
     if not memberships.filter(team=team).exists():
         if not memberships.exists():
             raise ValidationError(
-                _("It went to %(member)s, which is a member of no team."), code="not_a_member", params={"member": routed_to}
+                _("It went to %(member)s, which is a member of no team."),
+                code="not_a_member",
+                params={"member": routed_to},
             )
         raise ValidationError(
             _("It went to %(member)s, which is not a member of team %(team)s."),
@@ -362,7 +364,9 @@ def agno_run_case_create(
     found = agno_run_case(run)
     if not found.component_type:
         raise ValidationError(
-            _("Run %(run)s is neither an agent's nor a team's run."), code="not_a_component_run", params={"run": run.run_id}
+            _("Run %(run)s is neither an agent's nor a team's run."),
+            code="not_a_component_run",
+            params={"run": run.run_id},
         )
     if not found.message.strip():
         raise ValidationError({"message": _("Run %(run)s stored no text input to test with.") % {"run": run.run_id}})
