@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from common.admin import ReadOnlyAdmin, page_context
 from common.db_schema import table_exists
@@ -166,12 +167,12 @@ class AgnoRunAdmin(AgnoReadOnlyAdmin):
         fields = super().get_readonly_fields(request, obj)
         return (*fields, "add_case_link") if self.may_add_case(request) else fields
 
-    @admin.display(description="test case")
+    @admin.display(description=_("test case"))
     def add_case_link(self, obj):
         if not (obj.agent_id or obj.team_id):
             return "—"
         url = reverse("admin:monitoring_agnorun_add_case", args=[quote(obj.pk)])
-        return format_html('<a href="{}" class="add-test-case">Add as test case</a>', url)
+        return format_html('<a href="{}" class="add-test-case">{}</a>', url, gettext("Add as test case"))
 
     def get_urls(self):
         return [
@@ -226,7 +227,7 @@ class AgnoRunAdmin(AgnoReadOnlyAdmin):
             request,
             "admin/monitoring/agnorun/add_test_case.html",
             page_context(
-                self, request, title="Add run as test case", run=run, found=found, form=form, problem=problem,
+                self, request, title=gettext("Add run as test case"), run=run, found=found, form=form, problem=problem,
                 run_url=reverse("admin:monitoring_agnorun_change", args=[quote(run.pk)]), media=self.media + form.media,
                 earlier=EvalCase.objects.filter(source=found.source).order_by("name"),
             ),

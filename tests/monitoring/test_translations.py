@@ -60,3 +60,18 @@ def test_service__team_that_does_not_route__refused_in_the_active_language(make_
     assert refused.value.code == "not_routing"
     with pytest.raises(ValidationError, match=r"^\['Team coord does not route \(its mode is coordinate\)\.'\]$"):
         routing_decision_case_create(decision=decision, team_id="coord", actor="t")
+
+
+def test_add_as_test_case__confirmation_page_and_result_in_portuguese(client, editor, router):
+    decision = decide("Perdi meu cartão", "cards")
+    client.force_login(editor)
+    client.cookies["django_language"] = "pt-br"
+    data = {"action": "add_as_test_case", "_selected_action": [decision.pk]}
+
+    page = client.post(DECISIONS, data).content.decode()
+    assert "Adicionar decisões de roteamento como casos de teste" in page and "Equipe de roteamento" in page
+    assert 'value="Adicionar 1 caso de teste"' in page and "Foi para" in page
+
+    done = client.post(DECISIONS, {**data, "post": "yes", "team": "router"}, follow=True)
+    assert [str(m) for m in done.context["messages"]][0].startswith("Adicionados (1 da equipe router): <a href=")
+    assert EvalCase.objects.get().expected_member == "cards"
