@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jsonschema
+from django.utils.translation import gettext
 
 
 @dataclass
@@ -37,11 +38,11 @@ def pattern(text: str) -> re.Pattern:
 
 
 def pattern_error(text: str) -> str | None:
-    """Why ``text`` is not a usable pattern (for forms), or None."""
+    """Why ``text`` is not a usable pattern (for forms, in the active language), or None."""
     try:
         pattern(text)
     except re.error as exc:
-        return f"“{text}” is not a valid regular expression: {exc}."
+        return gettext("“%(pattern)s” is not a valid regular expression: %(error)s.") % {"pattern": text, "error": exc}
     return None
 
 
@@ -61,17 +62,17 @@ def shape_errors(fields: dict[str, Any]) -> dict[str, str]:
     found: dict[str, str] = {}
     for key in TEXT_FIELDS:
         if key in fields and not isinstance(fields[key], str):
-            found[key] = "Must be a text."
+            found[key] = gettext("Must be a text.")
     for key in ("must_contain", "must_not_contain", "tools_not_called"):
         if key in fields and not _is_text_list(fields[key]):
-            found[key] = "Must be a list of texts."
+            found[key] = gettext("Must be a list of texts.")
     for key in ("critical", "is_active"):
         if key in fields and not isinstance(fields[key], bool):
-            found[key] = "Must be true or false."
+            found[key] = gettext("Must be true or false.")
     for key in ("max_length", "judge_min_score"):
         value = fields.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
-            found[key] = "Must be a number."
+            found[key] = gettext("Must be a number.")
     if "context" in fields:
         context = fields["context"]
         if not isinstance(context, list) or not all(
@@ -81,7 +82,9 @@ def shape_errors(fields: dict[str, Any]) -> dict[str, str]:
             and isinstance(m["content"], str)
             for m in context
         ):
-            found["context"] = "Must be a list of {role, content}, the role user or assistant, the content a text."
+            found["context"] = gettext(
+                "Must be a list of {role, content}, the role user or assistant, the content a text."
+            )
     if "tools_called" in fields:
         calls = fields["tools_called"]
         if not isinstance(calls, list) or not all(
@@ -92,11 +95,11 @@ def shape_errors(fields: dict[str, Any]) -> dict[str, str]:
             and isinstance(c.get("arguments", {}), dict)
             for c in calls
         ):
-            found["tools_called"] = "Must be a list of {name, arguments}, the arguments a mapping."
+            found["tools_called"] = gettext("Must be a list of {name, arguments}, the arguments a mapping.")
     if "tool_results" in fields:
         results = fields["tool_results"]
         if not isinstance(results, dict) or not all(isinstance(k, str) and k for k in results):
-            found["tool_results"] = "Must be a mapping of tool name to the result the tool returns."
+            found["tool_results"] = gettext("Must be a mapping of tool name to the result the tool returns.")
     schema = fields.get("output_schema")
     if schema is not None:
         try:
@@ -104,7 +107,7 @@ def shape_errors(fields: dict[str, Any]) -> dict[str, str]:
                 raise jsonschema.SchemaError("the schema must be a mapping")
             jsonschema.Draft202012Validator.check_schema(schema)
         except jsonschema.SchemaError as exc:
-            found["output_schema"] = f"Not a valid JSON Schema: {exc.message}."
+            found["output_schema"] = gettext("Not a valid JSON Schema: %(error)s.") % {"error": exc.message}
     return found
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.utils.translation import gettext, ngettext
 
 from agents.models import Agent
 from common import agno_documents
@@ -153,20 +154,38 @@ class Comparison:
         found = []
         if not self.complete:
             missing = sum((r.candidate is None) + (self.baseline is not None and r.baseline is None) for r in self.rows)
-            found.append(f"{missing} case run(s) have not been evaluated yet: run the evaluation first.")
+            found.append(
+                ngettext(
+                    "%(count)d case run has not been evaluated yet: run the evaluation first.",
+                    "%(count)d case runs have not been evaluated yet: run the evaluation first.",
+                    missing,
+                )
+                % {"count": missing}
+            )
         for row in self.rows:
             result = row.candidate
             if result is None or result.passed:
                 continue
             if result.error:
-                found.append(f"“{row.case.name}”: the evaluator failed ({result.error[:200]}).")
+                found.append(
+                    gettext("“%(case)s”: the evaluator failed (%(error)s).")
+                    % {"case": row.case.name, "error": result.error[:200]}
+                )
             elif row.case.critical:
-                found.append(f"Critical case “{row.case.name}” fails: {' '.join(result.failures)}")
+                found.append(
+                    gettext("Critical case “%(case)s” fails: %(failures)s")
+                    % {"case": row.case.name, "failures": " ".join(result.failures)}
+                )
             elif row.status == REGRESSION:
-                found.append(f"“{row.case.name}” passes on the live version and fails on this one.")
+                found.append(
+                    gettext("“%(case)s” passes on the live version and fails on this one.") % {"case": row.case.name}
+                )
         rate = self.pass_rate
         if rate is not None and rate < self.min_pass_rate:
-            found.append(f"{rate:.0f}% of the cases pass; this component needs {self.min_pass_rate}%.")
+            found.append(
+                gettext("%(rate)s%% of the cases pass; this component needs %(minimum)s%%.")
+                % {"rate": f"{rate:.0f}", "minimum": self.min_pass_rate}
+            )
         return found
 
     def summary(self) -> dict:

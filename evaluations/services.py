@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from audit.models import AuditAction, AuditSubject
@@ -228,8 +228,11 @@ def known_environment(name: str) -> str | None:
 
 def _unavailable():
     raise ValidationError(
-        "No evaluation model endpoint is configured: set HIVE_EVAL_BASE_URL (an OpenAI-compatible API) and, for "
-        "rubrics, HIVE_EVAL_JUDGE_MODEL."
+        gettext(
+            "No evaluation model endpoint is configured: set HIVE_EVAL_BASE_URL (an OpenAI-compatible API) and, for "
+            "rubrics, HIVE_EVAL_JUDGE_MODEL."
+        ),
+        code="no_endpoint",
     )
 
 
@@ -321,20 +324,22 @@ def release_gate(check: GateCheck) -> None:
         return
     baseline = check.baseline if check.baseline is not None and check.baseline.pk != check.candidate.pk else None
     found = selectors.comparison(check.kind.type, check.component_id, check.candidate, baseline, check.environment)
-    problems = found.problems()
-    summary = found.summary()
+    problems = found.problems()  # the refusal a person reads, in their language
+    with translation.override(settings.LANGUAGE_CODE):
+        summary = found.summary()  # stored with the decision: in English
     outcome = GateOutcome.PASSED
     if problems and mode == "warn":
         outcome = GateOutcome.WARNED
     elif problems:
         if not check.override:
             raise GateRefused(
-                "The test cases refuse this version: " + " ".join(problems), override_permission=OVERRIDE_PERMISSION,
+                gettext("The test cases refuse this version: %(problems)s") % {"problems": " ".join(problems)},
+                override_permission=OVERRIDE_PERMISSION,
                 details_url=review_url(check.kind.type, check.component_id, check.candidate.version),
             )  # fmt: skip
         user, _ = actor_parts(check.actor)
         if user is None or not user.has_perm(OVERRIDE_PERMISSION):
-            raise PermissionDenied("Only the Admin role may release a version its test cases refuse.")
+            raise PermissionDenied(gettext("Only the Admin role may release a version its test cases refuse."))
         outcome = GateOutcome.OVERRIDDEN
         audit_record(
             action=AuditAction.GATE_OVERRIDDEN, subject_type=check.kind.type, subject_id=check.component_id,

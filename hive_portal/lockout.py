@@ -7,13 +7,14 @@ from axes.helpers import get_client_username, get_cool_off, get_failure_limit
 from django.conf import settings
 from django.contrib import admin
 from django.shortcuts import render
+from django.utils.translation import gettext
 
 
 def lockout_response(request, original_response=None, credentials=None):
     cool_off = get_cool_off(request)
     context = {
         **admin.site.each_context(request),
-        "title": "Account locked",
+        "title": gettext("Account locked"),
         "failure_limit": get_failure_limit(request, credentials),
         "username": get_client_username(request, credentials) or "",
         # Rounded up: "try again in 0 minutes" would be wrong for a 30-second cool-off.

@@ -8,6 +8,7 @@ from django.core.exceptions import DisallowedHost
 from django.http import HttpResponseBadRequest
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
+from django.utils.translation import gettext
 
 from common.api.errors import json_error_response
 
@@ -30,10 +31,11 @@ class NulCharacterGuardMiddleware:
             # Percent-encoded (%00): only in a query string, so none is parsed when there is none.
             or (query_string and any("\x00" in value for values in request.GET.lists() for value in values[1]))
         ):
-            message = "The address contains a NUL character."
             if request.path.startswith("/api/"):
-                return json_error_response("bad_request", message, 400)
-            return HttpResponseBadRequest(message)
+                return json_error_response("bad_request", "The address contains a NUL character.", 400)
+            # A page: the person's language from the cookie or the browser (this runs before PageLocaleMiddleware).
+            with translation.override(translation.get_language_from_request(request)):
+                return HttpResponseBadRequest(gettext("The address contains a NUL character."))
         return self.get_response(request)
 
 

@@ -16,6 +16,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from common.admin import ReadOnlyAdmin, page_context
 from common.batches import batch
@@ -157,12 +159,20 @@ class RoutingDecisionAdmin(RecordsAdmin):
     def has_add_test_case_permission(self, request) -> bool:
         return request.user.has_perm(ADD_CASE_PERMISSION)
 
-    @admin.action(permissions=["add_test_case"], description="Add as test case")
+    @admin.action(permissions=["add_test_case"], description=_("Add as test case"))
     def add_as_test_case(self, request, queryset):
         """A confirmation page (which route team), then one test case per selected decision."""
         decisions = list(queryset.order_by("created_at", "pk")[: self.max_cases_at_once + 1])
         if len(decisions) > self.max_cases_at_once:
-            messages.error(request, f"Choose at most {self.max_cases_at_once} decisions at a time.")
+            messages.error(
+                request,
+                ngettext(
+                    "Choose at most %(count)d decision at a time.",
+                    "Choose at most %(count)d decisions at a time.",
+                    self.max_cases_at_once,
+                )
+                % {"count": self.max_cases_at_once},
+            )
             return None
         destinations = {d.routed_to for d in decisions}
         form = RoutingCaseForm(request.POST if "post" in request.POST else None, destinations=destinations)
@@ -173,7 +183,7 @@ class RoutingDecisionAdmin(RecordsAdmin):
             request,
             "admin/monitoring/routingdecision/add_test_cases.html",
             page_context(
-                self, request, title="Add routing decisions as test cases", form=form, decisions=decisions,
+                self, request, title=gettext("Add routing decisions as test cases"), form=form, decisions=decisions,
                 action_checkbox_name=helpers.ACTION_CHECKBOX_NAME, media=self.media + form.media,
             ),
         )  # fmt: skip
@@ -193,14 +203,18 @@ class RoutingDecisionAdmin(RecordsAdmin):
                 except ValidationError as exc:
                     messages.error(
                         request,
-                        f"Routing decision #{decision.pk} ({_short(decision.query, 60)}) was not added: "
-                        + " ".join(exc.messages),
+                        gettext("Routing decision #%(number)s (%(query)s) was not added: %(reasons)s")
+                        % {
+                            "number": decision.pk,
+                            "query": _short(decision.query, 60),
+                            "reasons": " ".join(exc.messages),
+                        },
                     )
                     continue
                 (added if created else known).append(case)
         for cases, verb, level in (
-            (added, "Added", messages.SUCCESS),
-            (known, "Already test cases, left as they are", messages.INFO),
+            (added, gettext("Added (%(count)s of team %(team)s)"), messages.SUCCESS),
+            (known, gettext("Already test cases, left as they are (%(count)s of team %(team)s)"), messages.INFO),
         ):
             if cases:
                 links = format_html_join(
@@ -208,7 +222,7 @@ class RoutingDecisionAdmin(RecordsAdmin):
                     '<a href="{}">{}</a>',
                     ((reverse("admin:evaluations_evalcase_change", args=[c.pk]), c.name) for c in cases),
                 )
-                text = format_html("{} ({} of team {}): {}", verb, len(cases), team_id, links)
+                text = format_html("{}: {}", verb % {"count": len(cases), "team": team_id}, links)
                 messages.add_message(request, level, text)
 
     def get_urls(self):

@@ -24,6 +24,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from common.admin import ReadOnlyAdmin, page_context
 from common.db_schema import table_exists
@@ -165,12 +167,12 @@ class AgnoRunAdmin(AgnoReadOnlyAdmin):
         fields = super().get_readonly_fields(request, obj)
         return (*fields, "add_case_link") if self.may_add_case(request) else fields
 
-    @admin.display(description="test case")
+    @admin.display(description=_("test case"))
     def add_case_link(self, obj):
         if not (obj.agent_id or obj.team_id):
             return "—"
         url = reverse("admin:monitoring_agnorun_add_case", args=[quote(obj.pk)])
-        return format_html('<a href="{}" class="add-test-case">Add as test case</a>', url)
+        return format_html('<a href="{}" class="add-test-case">{}</a>', url, gettext("Add as test case"))
 
     def get_urls(self):
         return [
@@ -194,9 +196,13 @@ class AgnoRunAdmin(AgnoReadOnlyAdmin):
         found = agno_run_case(run)
         problem = ""
         if not found.component_type:
-            problem = "This run is neither an agent's nor a team's (a workflow's, say): there is nothing to test."
+            problem = gettext(
+                "This run is neither an agent's nor a team's (a workflow's, say): there is nothing to test."
+            )
         elif not found.message.strip():
-            problem = "This run stored no text input (only media, or nothing): there is no message to test with."
+            problem = gettext(
+                "This run stored no text input (only media, or nothing): there is no message to test with."
+            )
         initial = {"expected_member": found.expected_member}
         if not problem:
             initial["name"] = free_case_name(found.component_type, found.component_id, found.message)
@@ -211,15 +217,17 @@ class AgnoRunAdmin(AgnoReadOnlyAdmin):
             else:
                 messages.success(
                     request,
-                    f"Test case “{case.name}” added to {case.component_type} {case.component_id}: write what the "
-                    "answer must (not) contain here.",
+                    gettext(
+                        "Test case “%(name)s” added to %(type)s %(id)s: write what the answer must (not) contain here."
+                    )
+                    % {"name": case.name, "type": case.component_type, "id": case.component_id},
                 )
                 return HttpResponseRedirect(reverse("admin:evaluations_evalcase_change", args=[case.pk]))
         return TemplateResponse(
             request,
             "admin/monitoring/agnorun/add_test_case.html",
             page_context(
-                self, request, title="Add run as test case", run=run, found=found, form=form, problem=problem,
+                self, request, title=gettext("Add run as test case"), run=run, found=found, form=form, problem=problem,
                 run_url=reverse("admin:monitoring_agnorun_change", args=[quote(run.pk)]), media=self.media + form.media,
                 earlier=EvalCase.objects.filter(source=found.source).order_by("name"),
             ),

@@ -149,8 +149,8 @@ class RoutingCaseForm(forms.Form):
     team = forms.ModelChoiceField(
         queryset=Team.objects.none(),
         to_field_name="team_id",
-        label="Routing team",
-        help_text="The team in route mode that made these decisions; the test cases are added to it.",
+        label=_("Routing team"),
+        help_text=_("The team in route mode that made these decisions; the test cases are added to it."),
     )
 
     def __init__(self, *args, destinations: set[str], **kwargs):
@@ -160,7 +160,9 @@ class RoutingCaseForm(forms.Form):
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = teams
         if not teams.exists():
-            field.help_text = "No team is in route mode: routing decisions can only become cases of a route team."
+            field.help_text = gettext(
+                "No team is in route mode: routing decisions can only become cases of a route team."
+            )
         fitting = [
             t for t in teams.prefetch_related("members") if destinations <= {a.agent_id for a in t.members.all()}
         ]
@@ -171,14 +173,19 @@ class RoutingCaseForm(forms.Form):
 class RunCaseForm(forms.Form):
     """The parts of a test case made from an Agno run that a person decides before it is created."""
 
-    name = forms.CharField(max_length=EvalCase._meta.get_field("name").max_length, help_text="What this case checks.")
-    critical = forms.BooleanField(required=False, help_text=EvalCase._meta.get_field("critical").help_text)
+    name = forms.CharField(
+        max_length=EvalCase._meta.get_field("name").max_length, label=_("Name"), help_text=_("What this case checks.")
+    )
+    critical = forms.BooleanField(
+        required=False, label=_("Critical"), help_text=EvalCase._meta.get_field("critical").help_text
+    )
     expected_member = forms.CharField(
         required=False,
         max_length=255,
-        label="Must route to",
-        help_text="The member agent the team must hand this message to (from the run); empty: the route is not "
-        "checked.",
+        label=_("Must route to"),
+        help_text=_(
+            "The member agent the team must hand this message to (from the run); empty: the route is not checked."
+        ),
     )
 
     def __init__(self, *args, team_run: bool, **kwargs):

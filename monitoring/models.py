@@ -1,5 +1,6 @@
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from pgvector.django import VectorField
 
 from common.db import json_object_constraint
@@ -42,22 +43,22 @@ class AgentMetric(models.Model):
             models.CheckConstraint(
                 condition=Q(response_time_ms__gte=0),
                 name="%(app_label)s_%(class)s_response_time_nonnegative",
-                violation_error_message="Response time cannot be negative.",
+                violation_error_message=_("Response time cannot be negative."),
             ),
             models.CheckConstraint(
                 condition=Q(tokens_used__gte=0),
                 name="%(app_label)s_%(class)s_tokens_nonnegative",
-                violation_error_message="Tokens used cannot be negative.",
+                violation_error_message=_("Tokens used cannot be negative."),
             ),
             models.CheckConstraint(
                 condition=~Q(agent_id=""),
                 name="%(app_label)s_%(class)s_agent_id_set",
-                violation_error_message="Agent ID is required.",
+                violation_error_message=_("Agent ID is required."),
             ),
             models.CheckConstraint(
                 condition=Q(config_version__isnull=True) | Q(config_version__gte=1),
                 name="%(app_label)s_%(class)s_config_version_positive",
-                violation_error_message="Configuration versions start at 1.",
+                violation_error_message=_("Configuration versions start at 1."),
             ),
         ]
 
@@ -100,17 +101,17 @@ class RoutingDecision(models.Model):
             models.CheckConstraint(
                 condition=Q(confidence_score__isnull=True) | Q(confidence_score__gte=0, confidence_score__lte=1),
                 name="%(app_label)s_%(class)s_confidence_range",
-                violation_error_message="Confidence must be between 0 and 1.",
+                violation_error_message=_("Confidence must be between 0 and 1."),
             ),
             models.CheckConstraint(
                 condition=~Q(routed_to=""),
                 name="%(app_label)s_%(class)s_routed_to_set",
-                violation_error_message="Routed to is required.",
+                violation_error_message=_("Routed to is required."),
             ),
             models.CheckConstraint(
                 condition=Q(config_version__isnull=True) | Q(config_version__gte=1),
                 name="%(app_label)s_%(class)s_config_version_positive",
-                violation_error_message="Configuration versions start at 1.",
+                violation_error_message=_("Configuration versions start at 1."),
             ),
             json_object_constraint("typification_result"),
         ]
@@ -247,7 +248,7 @@ class IngestionBatch(models.Model):
             models.UniqueConstraint(
                 fields=["kind", "idempotency_key"],
                 name="%(app_label)s_%(class)s_unique_key",
-                violation_error_message="This idempotency key was already used for this kind of batch.",
+                violation_error_message=_("This idempotency key was already used for this kind of batch."),
             ),
             models.CheckConstraint(
                 condition=Q(kind__in=IngestionKind.values),

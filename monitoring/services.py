@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connections, models, router, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from agents.models import Agent
 from common.hashing import canonical_hash
@@ -309,9 +310,13 @@ def routing_decision_case_create(*, decision: RoutingDecision, team_id: str, act
     decision = RoutingDecision.objects.select_for_update().get(pk=decision.pk)
     team = Team.objects.filter(team_id=team_id).first()
     if team is None:
-        raise ValidationError(f"There is no team “{team_id}”.")
+        raise ValidationError(_("There is no team “%(team)s”."), code="unknown_team", params={"team": team_id})
     if team.mode != "route":
-        raise ValidationError(f"Team {team_id} does not route (its mode is {team.mode}).")
+        raise ValidationError(
+            _("Team %(team)s does not route (its mode is %(mode)s)."),
+            code="not_routing",
+            params={"team": team_id, "mode": team.mode},
+        )
     existing = EvalCase.objects.filter(
         component_type="team", component_id=team_id, source__startswith=f"routing decision #{decision.pk} ("
     ).first()
@@ -320,12 +325,23 @@ def routing_decision_case_create(*, decision: RoutingDecision, team_id: str, act
     routed_to = decision.routed_to
     if not Agent.objects.filter(agent_id=routed_to).exists():
         raise ValidationError(
-            f"It went to “{routed_to}”, which is not an agent of the portal: a test case expects a member agent."
+            _("It went to “%(member)s”, which is not an agent of the portal: a test case expects a member agent."),
+            code="not_an_agent",
+            params={"member": routed_to},
         )
     memberships = TeamMember.objects.filter(agent__agent_id=routed_to)
     if not memberships.filter(team=team).exists():
-        where = "a member of no team" if not memberships.exists() else f"not a member of team {team_id}"
-        raise ValidationError(f"It went to {routed_to}, which is {where}.")
+        if not memberships.exists():
+            raise ValidationError(
+                _("It went to %(member)s, which is a member of no team."),
+                code="not_a_member",
+                params={"member": routed_to},
+            )
+        raise ValidationError(
+            _("It went to %(member)s, which is not a member of team %(team)s."),
+            code="not_a_member",
+            params={"member": routed_to, "team": team_id},
+        )
     case = case_create(
         actor=actor,
         component_type="team",
@@ -347,9 +363,13 @@ def agno_run_case_create(
     what the answer must contain is left for a person to write. Agno's tables are only read."""
     found = agno_run_case(run)
     if not found.component_type:
-        raise ValidationError(f"Run {run.run_id} is neither an agent's nor a team's run.")
+        raise ValidationError(
+            _("Run %(run)s is neither an agent's nor a team's run."),
+            code="not_a_component_run",
+            params={"run": run.run_id},
+        )
     if not found.message.strip():
-        raise ValidationError({"message": f"Run {run.run_id} stored no text input to test with."})
+        raise ValidationError({"message": _("Run %(run)s stored no text input to test with.") % {"run": run.run_id}})
     return case_create(
         actor=actor,
         component_type=found.component_type,

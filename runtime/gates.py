@@ -11,7 +11,7 @@ people; commands and the demo are trusted.
 from __future__ import annotations
 
 from django.conf import settings
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from agents.providers import unprovided_tools
 from audit.models import AuditAction
@@ -34,18 +34,27 @@ def unprovided_tools_gate(check: GateCheck) -> None:
     missing = unprovided_tools(tool_names(check.candidate.config), environment=check.environment)
     if not missing:
         return
-    what = (
-        f"No runtime of {check.environment} has reported the tool(s) {', '.join(missing)} that "
-        f"{check.component_id} v{check.candidate.version} uses: those runtimes cannot build it."
-    )
+    # The page's words, in the person's language (a gate runs inside their request); the audit row stays English.
+    what = gettext(
+        "No runtime of %(environment)s has reported the tool(s) %(tools)s that %(component)s v%(version)s uses: "
+        "those runtimes cannot build it."
+    ) % {
+        "environment": check.environment,
+        "tools": ", ".join(missing),
+        "component": check.component_id,
+        "version": check.candidate.version,
+    }
     if settings.HIVE_REQUIRE_REVIEW:
         raise GateRefused(
-            f"{what} With review on, deploy a runtime that provides them first (it reports them when it fetches), "
-            "then publish."
+            gettext(
+                "%(problem)s With review on, deploy a runtime that provides them first (it reports them when it "
+                "fetches), then publish."
+            )
+            % {"problem": what}
         )
     if not check.override:
         raise GateRefused(
-            f"{what} Confirm with a reason to publish anyway.",
+            gettext("%(problem)s Confirm with a reason to publish anyway.") % {"problem": what},
             override_permission=PUBLISH_PERMISSION,
             details_url="",
             override_title=gettext_lazy("Publish although no runtime provides these tools"),

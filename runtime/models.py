@@ -68,7 +68,7 @@ class ApiKey(models.Model):
             models.CheckConstraint(
                 condition=~Q(name=""),
                 name="%(app_label)s_%(class)s_name_set",
-                violation_error_message="Give the key a name.",
+                violation_error_message=_("Give the key a name."),
             ),
         ]
 
@@ -99,7 +99,7 @@ class RuntimeState(models.Model):
             models.CheckConstraint(
                 condition=Q(id=1),
                 name="%(app_label)s_%(class)s_single_row",
-                violation_error_message="There is exactly one runtime state row.",
+                violation_error_message=_("There is exactly one runtime state row."),
             )
         ]
 
@@ -140,12 +140,12 @@ class RuntimeReport(models.Model):
             models.UniqueConstraint(
                 fields=["api_key", "runtime"],
                 name="%(app_label)s_%(class)s_one_per_key_and_name",
-                violation_error_message="This key already has a runtime of this name.",
+                violation_error_message=_("This key already has a runtime of this name."),
             ),
             models.CheckConstraint(
                 condition=~Q(runtime=""),
                 name="%(app_label)s_%(class)s_runtime_named",
-                violation_error_message="A runtime must give its name.",
+                violation_error_message=_("A runtime must give its name."),
             ),
             json_array_constraint("tools"),
         ]

@@ -9,6 +9,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit.models import AuditAction, AuditSubject
 from audit.services import audit_record
@@ -52,9 +53,14 @@ def _audit(key: ApiKey, action: str, *, actor, reason: str, before: dict | None)
 def validate_scopes(scopes: list[str]) -> list[str]:
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown:
-        raise ValidationError({"scopes": f"Unknown scope(s): {', '.join(unknown)}. Known: {', '.join(SCOPES)}."})
+        raise ValidationError(
+            {
+                "scopes": _("Unknown scope(s): %(unknown)s. Known: %(known)s.")
+                % {"unknown": ", ".join(unknown), "known": ", ".join(SCOPES)}
+            }
+        )
     if not scopes:
-        raise ValidationError({"scopes": "Give the key at least one scope."})
+        raise ValidationError({"scopes": _("Give the key at least one scope.")})
     return sorted(set(scopes))
 
 
@@ -62,7 +68,10 @@ def validate_environment(environment: str) -> str:
     names = environments()
     if environment not in names:
         raise ValidationError(
-            {"environment": f"Unknown environment “{environment}”; expected one of {', '.join(names)}."}
+            {
+                "environment": _("Unknown environment “%(environment)s”; expected one of %(names)s.")
+                % {"environment": environment, "names": ", ".join(names)}
+            }
         )
     return environment
 
@@ -91,7 +100,7 @@ def api_key_create(
         expires_at=expires_at,
     )
     if expires_at is not None and expires_at <= timezone.now():
-        raise ValidationError({"expires_at": "The expiry must be in the future."})
+        raise ValidationError({"expires_at": _("The expiry must be in the future.")})
     key.full_clean()
     key.save()
     _audit(key, AuditAction.CREATED, actor=actor if actor is not None else created_by, reason=reason, before=None)

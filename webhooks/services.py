@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from audit.models import AuditAction, AuditSubject
@@ -178,7 +178,9 @@ def _send(delivery: WebhookDelivery, attempt: int) -> tuple[int | None, str]:
     """POST the signed body; (response code, error). No redirect is followed: a 3xx is a failure."""
     endpoint = delivery.endpoint
     try:
-        addresses = validate_webhook_url(endpoint.url)  # again: the name may resolve elsewhere since it was saved
+        # The refusal is stored (last_error, the history): in English, whoever's request sends it.
+        with translation.override(settings.LANGUAGE_CODE):
+            addresses = validate_webhook_url(endpoint.url)  # again: the name may resolve elsewhere since it was saved
     except ValidationError as exc:
         return None, " ".join(exc.messages)
     url, pinned_headers, extensions = pinned_request(endpoint.url, addresses)

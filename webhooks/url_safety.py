@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 
 def _refused(address: str) -> bool:
@@ -20,28 +21,36 @@ def _refused(address: str) -> bool:
 
 
 def validate_webhook_url(url: str) -> list[str]:
-    """Raise ``ValidationError`` (one sentence for the form) when ``url`` may not be called; return the public
+    """Raise ``ValidationError`` (one sentence for the form, in the active language) when ``url`` may not be called; return the public
     addresses its host resolved to (none when HIVE_WEBHOOK_ALLOW_PRIVATE skips the check), so the caller can
     connect to one of them rather than resolve the name a second time (DNS rebinding)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
-        raise ValidationError("A webhook URL must start with http:// or https://.")
+        raise ValidationError(_("A webhook URL must start with http:// or https://."), code="scheme")
     if not parts.hostname:
-        raise ValidationError("A webhook URL needs a host name.")
+        raise ValidationError(_("A webhook URL needs a host name."), code="no_host")
     if parts.username or parts.password:
-        raise ValidationError("Put no user name or password in a webhook URL: requests are signed instead.")
+        raise ValidationError(
+            _("Put no user name or password in a webhook URL: requests are signed instead."), code="credentials"
+        )
     if settings.HIVE_WEBHOOK_ALLOW_PRIVATE:
         return []
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
         addresses = {str(info[4][0]) for info in socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)}
     except (OSError, ValueError, UnicodeError):
-        raise ValidationError(f"The host {parts.hostname!r} does not resolve.") from None
+        raise ValidationError(
+            _("The host %(host)s does not resolve."), code="unresolved", params={"host": repr(parts.hostname)}
+        ) from None
     refused = sorted(address for address in addresses if _refused(address))
     if refused:
         raise ValidationError(
-            f"The host {parts.hostname!r} resolves to a private, loopback or link-local address ({refused[0]}): "
-            "webhooks call public addresses only (HIVE_WEBHOOK_ALLOW_PRIVATE=true allows private ones)."
+            _(
+                "The host %(host)s resolves to a private, loopback or link-local address (%(address)s): "
+                "webhooks call public addresses only (HIVE_WEBHOOK_ALLOW_PRIVATE=true allows private ones)."
+            ),
+            code="private_address",
+            params={"host": repr(parts.hostname), "address": refused[0]},
         )
     return sorted(addresses)
 

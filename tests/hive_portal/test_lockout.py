@@ -58,6 +58,15 @@ def test_lockout__page__names_the_cool_off_and_renders_in_the_admin(client, staf
     assert f"{minutes} minutes" in body
 
 
+def test_lockout__page_in_portuguese__title_included(client, staff):
+    client.cookies["django_language"] = "pt-br"
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _login(client, "ada", "wrong-password", ATTACKER)
+    page = _login(client, "ada", PASSWORD, ATTACKER).content.decode()
+    assert "<title>Conta bloqueada |" in page and "Conta bloqueada: tentativas de login malsucedidas" in page
+    assert "Account locked" not in page
+
+
 def test_lockout__same_user_other_address__can_log_in(client, staff):
     _fail_until_locked(client, "ada", ATTACKER)
 

@@ -27,6 +27,18 @@ def test_nul_character_in_the_address__400_not_a_database_error(client, runtime_
         assert client.get(url).status_code == 400
 
 
+def test_nul_character__the_page_in_the_person_s_language__the_api_in_english(client, runtime_client, portal_admin):
+    client.force_login(portal_admin)
+    client.cookies["django_language"] = "pt-br"
+    page = client.get("/admin/agents/agent/?q=%00")
+    assert page.status_code == 400 and page.content.decode() == "O endereço contém um caractere NUL."
+    client.cookies["django_language"] = "en"
+    assert client.get("/admin/agents/agent/?q=%00").content.decode() == "The address contains a NUL character."
+
+    api = runtime_client.get("/api/v1/agents/cards/config?version=%00", headers={"accept-language": "pt-BR"})
+    assert api.status_code == 400 and error_of(api)["message"] == "The address contains a NUL character."
+
+
 # --- Content-Security-Policy ------------------------------------------------------------------------
 
 
