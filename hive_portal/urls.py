@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
 from hive_portal.health import health
@@ -8,7 +9,7 @@ from notifications.views import set_language
 
 admin.site.site_header = "Hive Portal"
 admin.site.site_title = "Hive Portal"
-admin.site.index_title = "Agent configuration"
+admin.site.index_title = _("Agent configuration")
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),

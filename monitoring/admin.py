@@ -110,7 +110,7 @@ class AgentMetricAdmin(RecordsAdmin):
         return self._page(
             request,
             "admin/monitoring/agent_dashboard.html",
-            "Agent dashboard",
+            gettext("Agent dashboard"),
             form=form,
             period=period,
             compare_url=compare_url,
@@ -127,7 +127,9 @@ class AgentMetricAdmin(RecordsAdmin):
         if form.is_valid():
             agent_id = form.cleaned_data["agent"]
             context.update(version_comparison(agent_id=agent_id, a=form.cleaned_data["a"], b=form.cleaned_data["b"]))
-        return self._page(request, "admin/monitoring/compare.html", "Compare configuration versions", **context)
+        return self._page(
+            request, "admin/monitoring/compare.html", gettext("Compare configuration versions"), **context
+        )
 
 
 @admin.register(RoutingDecision)
@@ -148,11 +150,11 @@ class RoutingDecisionAdmin(RecordsAdmin):
     #: Decisions one "Add as test case" takes: a confirmation page lists them all.
     max_cases_at_once = 100
 
-    @admin.display(description="query")
+    @admin.display(description=_("query"))
     def short_query(self, obj):
         return _short(obj.query, 80)
 
-    @admin.display(description="business unit")
+    @admin.display(description=_("business unit"))
     def business_unit(self, obj):
         return (obj.typification_result or {}).get("business_unit", "")
 
@@ -238,7 +240,7 @@ class RoutingDecisionAdmin(RecordsAdmin):
         return self._page(
             request,
             "admin/monitoring/routing_dashboard.html",
-            "Routing dashboard",
+            gettext("Routing dashboard"),
             form=form,
             period=period,
             threshold=threshold,

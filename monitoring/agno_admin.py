@@ -87,15 +87,15 @@ class AgnoReadOnlyAdmin(ReadOnlyAdmin):
             return self._missing(request)
         return super().change_view(request, object_id, form_url, extra_context)
 
-    @admin.display(description="created", ordering="created_at")
+    @admin.display(description=_("created"), ordering="created_at")
     def created(self, obj):
         return unix_time(obj.created_at)
 
-    @admin.display(description="updated", ordering="updated_at")
+    @admin.display(description=_("updated"), ordering="updated_at")
     def updated(self, obj):
         return unix_time(obj.updated_at)
 
-    @admin.display(description="agent or team")
+    @admin.display(description=_("agent or team"))
     def owner(self, obj):
         if obj.agent_id:
             return format_html("agent <code>{}</code>", obj.agent_id)
@@ -127,7 +127,7 @@ class AgnoSessionAdmin(AgnoReadOnlyAdmin):
             queryset = queryset.annotate(run_count=Coalesce(Subquery(runs, output_field=IntegerField()), 0))
         return queryset
 
-    @admin.display(description="runs")
+    @admin.display(description=_("runs"))
     def run_count(self, obj):
         count = getattr(obj, "run_count", None)
         if count is None:
@@ -135,7 +135,7 @@ class AgnoSessionAdmin(AgnoReadOnlyAdmin):
         url = reverse("admin:monitoring_agnorun_changelist") + "?" + urlencode({"session": obj.pk})
         return format_html('<a href="{}">{}</a>', url, count)
 
-    @admin.display(description="runs")
+    @admin.display(description=_("runs"))
     def runs_link(self, obj):
         return self.run_count(obj)
 
@@ -149,7 +149,7 @@ class AgnoRunAdmin(AgnoReadOnlyAdmin):
     ordering = ("-created_at",)
     readonly_fields = ("created", "updated")
 
-    @admin.display(description="session", ordering="session")
+    @admin.display(description=_("session"), ordering="session")
     def session_link(self, obj):
         url = reverse("admin:monitoring_agnosession_change", args=[obj.session_id])
         return format_html('<a href="{}">{}</a>', url, obj.session_id)
@@ -251,7 +251,7 @@ class AgnoMemoryAdmin(AgnoReadOnlyAdmin):
     ordering = ("-updated_at",)
     readonly_fields = ("created", "updated")
 
-    @admin.display(description="memory")
+    @admin.display(description=_("memory"))
     def summary(self, obj):
         memory = obj.memory
         if isinstance(memory, dict):
@@ -259,6 +259,6 @@ class AgnoMemoryAdmin(AgnoReadOnlyAdmin):
         text = str(memory or "")
         return text if len(text) <= 100 else text[:99] + "…"
 
-    @admin.display(description="topics")
+    @admin.display(description=_("topics"))
     def topic_list(self, obj):
         return ", ".join(str(t) for t in obj.topics) if isinstance(obj.topics, list) else ""

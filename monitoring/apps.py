@@ -1,6 +1,7 @@
 from django.apps import AppConfig
 from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 def _ensure_partitions(using="default", **kwargs) -> None:
@@ -28,7 +29,7 @@ def _rebuild_rollups(using="default", **kwargs) -> None:
 
 class MonitoringConfig(AppConfig):
     name = "monitoring"
-    verbose_name = "Monitoring"
+    verbose_name = _("Monitoring")
 
     def ready(self):
         from monitoring.aggregates import register_sqlite_functions

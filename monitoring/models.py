@@ -12,24 +12,25 @@ class AgentMetric(models.Model):
     """One agent run as the runtime reported it. Append-only, high volume: a bigint key, no foreign keys
     (metrics outlive the agents they describe)."""
 
-    agent_id = models.CharField(max_length=255, verbose_name="agent ID")
-    session_id = models.CharField(max_length=255, blank=True, default="", verbose_name="session ID")
-    response_time_ms = models.PositiveIntegerField(verbose_name="response time (ms)")
-    tokens_used = models.PositiveIntegerField(default=0, verbose_name="tokens")
-    success = models.BooleanField(default=True)
-    error_message = models.TextField(blank=True, default="")
+    agent_id = models.CharField(max_length=255, verbose_name=_("agent ID"))
+    session_id = models.CharField(max_length=255, blank=True, default="", verbose_name=_("session ID"))
+    response_time_ms = models.PositiveIntegerField(verbose_name=_("response time (ms)"))
+    tokens_used = models.PositiveIntegerField(default=0, verbose_name=_("tokens"))
+    success = models.BooleanField(default=True, verbose_name=_("success"))
+    error_message = models.TextField(blank=True, default="", verbose_name=_("error message"))
     config_version = models.PositiveIntegerField(
         null=True,
         blank=True,
-        verbose_name="configuration version",
-        help_text="The published version of the agent's configuration the runtime ran with.",
+        verbose_name=_("configuration version"),
+        help_text=_("The published version of the agent's configuration the runtime ran with."),
     )
-    created_at = models.DateTimeField(db_index=False)
+    created_at = models.DateTimeField(db_index=False, verbose_name=_("created at"))
 
     class Meta:
         db_table = "agent_metrics"
         ordering = ["-created_at"]
-        verbose_name = "agent metric"
+        verbose_name = _("agent metric")
+        verbose_name_plural = _("agent metrics")
         # Lean: the dashboards read the rollups, so no index carries the measured values (each would be written
         # with every row ingested).
         indexes = [
@@ -69,28 +70,29 @@ class AgentMetric(models.Model):
 class RoutingDecision(models.Model):
     """Where the routing team sent a customer message, and how sure it was."""
 
-    session_id = models.CharField(max_length=255, verbose_name="session ID")
-    query = models.TextField()
-    routed_to = models.CharField(max_length=255, verbose_name="routed to", help_text="Agent or team ID.")
-    confidence_score = models.FloatField(null=True, blank=True, verbose_name="confidence")
+    session_id = models.CharField(max_length=255, verbose_name=_("session ID"))
+    query = models.TextField(verbose_name=_("query"))
+    routed_to = models.CharField(max_length=255, verbose_name=_("routed to"), help_text=_("Agent or team ID."))
+    confidence_score = models.FloatField(null=True, blank=True, verbose_name=_("confidence"))
     typification_result = models.JSONField(
         default=dict,
         blank=True,
-        verbose_name="typification",
-        help_text='The typification the router chose: {"business_unit": …, "path": [level1, …]}.',
+        verbose_name=_("typification"),
+        help_text=_('The typification the router chose: {"business_unit": …, "path": [level1, …]}.'),
     )
     config_version = models.PositiveIntegerField(
         null=True,
         blank=True,
-        verbose_name="configuration version",
-        help_text="The published version of the routing team's configuration the runtime ran with.",
+        verbose_name=_("configuration version"),
+        help_text=_("The published version of the routing team's configuration the runtime ran with."),
     )
-    created_at = models.DateTimeField()
+    created_at = models.DateTimeField(verbose_name=_("created at"))
 
     class Meta:
         db_table = "routing_decisions"
         ordering = ["-created_at"]
-        verbose_name = "routing decision"
+        verbose_name = _("routing decision")
+        verbose_name_plural = _("routing decisions")
         indexes = [
             # Routing dashboards: decisions of a period by destination and confidence.
             CoveringIndex(
@@ -128,8 +130,8 @@ class RoutingDecision(models.Model):
 
 class MetricRollup(models.Model):
     agent_id = models.CharField(max_length=255)
-    config_version = models.PositiveIntegerField(default=0, help_text="0: the metrics carried no version.")
-    bucket = models.DateTimeField(help_text="Start of the hour (or of the UTC day) the row sums up.")
+    config_version = models.PositiveIntegerField(default=0, help_text=_("0: the metrics carried no version."))
+    bucket = models.DateTimeField(help_text=_("Start of the hour (or of the UTC day) the row sums up."))
     requests = models.PositiveIntegerField()
     successes = models.PositiveIntegerField()
     response_ms_sum = models.BigIntegerField()
@@ -138,7 +140,9 @@ class MetricRollup(models.Model):
     max_ms = models.PositiveIntegerField()
     first_at = models.DateTimeField()
     last_at = models.DateTimeField()
-    latency = VectorField(dimensions=LATENCY_BINS, help_text="Requests per response-time bin (monitoring.histograms).")
+    latency = VectorField(
+        dimensions=LATENCY_BINS, help_text=_("Requests per response-time bin (monitoring.histograms).")
+    )
 
     class Meta:
         abstract = True
@@ -150,7 +154,8 @@ class MetricRollup(models.Model):
 class AgentMetricHourly(MetricRollup):
     class Meta:
         db_table = "agent_metrics_hourly"
-        verbose_name = "agent metrics per hour"
+        verbose_name = _("agent metrics per hour")
+        verbose_name_plural = _("agent metrics per hour")
         indexes = [
             models.Index(fields=["agent_id", "bucket"], name="agent_metrics_h_agent"),
             models.Index(fields=["bucket"], name="agent_metrics_h_bucket"),
@@ -160,7 +165,8 @@ class AgentMetricHourly(MetricRollup):
 class AgentMetricDaily(MetricRollup):
     class Meta:
         db_table = "agent_metrics_daily"
-        verbose_name = "agent metrics per day"
+        verbose_name = _("agent metrics per day")
+        verbose_name_plural = _("agent metrics per day")
         indexes = [
             models.Index(fields=["agent_id", "bucket"], name="agent_metrics_d_agent"),
             models.Index(fields=["bucket"], name="agent_metrics_d_bucket"),
@@ -169,12 +175,12 @@ class AgentMetricDaily(MetricRollup):
 
 class DecisionRollup(models.Model):
     routed_to = models.CharField(max_length=255)
-    bucket = models.DateTimeField(help_text="Start of the hour (or of the UTC day) the row sums up.")
+    bucket = models.DateTimeField(help_text=_("Start of the hour (or of the UTC day) the row sums up."))
     decisions = models.PositiveIntegerField()
-    confidence_count = models.PositiveIntegerField(help_text="Decisions that carried a confidence.")
+    confidence_count = models.PositiveIntegerField(help_text=_("Decisions that carried a confidence."))
     confidence_sum = models.FloatField()
     confidence = VectorField(
-        dimensions=CONFIDENCE_BINS, help_text="Decisions per confidence bin of 0.01 (monitoring.histograms)."
+        dimensions=CONFIDENCE_BINS, help_text=_("Decisions per confidence bin of 0.01 (monitoring.histograms).")
     )
 
     class Meta:
@@ -187,20 +193,22 @@ class DecisionRollup(models.Model):
 class RoutingDecisionHourly(DecisionRollup):
     class Meta:
         db_table = "routing_decisions_hourly"
-        verbose_name = "routing decisions per hour"
+        verbose_name = _("routing decisions per hour")
+        verbose_name_plural = _("routing decisions per hour")
         indexes = [models.Index(fields=["bucket"], name="routing_decisions_h_bucket")]
 
 
 class RoutingDecisionDaily(DecisionRollup):
     class Meta:
         db_table = "routing_decisions_daily"
-        verbose_name = "routing decisions per day"
+        verbose_name = _("routing decisions per day")
+        verbose_name_plural = _("routing decisions per day")
         indexes = [models.Index(fields=["bucket"], name="routing_decisions_d_bucket")]
 
 
 class TypificationRollup(DecisionRollup):
     business_unit = models.CharField(max_length=255, blank=True, default="")
-    path = models.TextField(blank=True, default="", help_text="The typification path as JSON text; '' for none.")
+    path = models.TextField(blank=True, default="", help_text=_("The typification path as JSON text; '' for none."))
 
     class Meta:
         abstract = True
@@ -209,20 +217,22 @@ class TypificationRollup(DecisionRollup):
 class TypificationHourly(TypificationRollup):
     class Meta:
         db_table = "routing_typifications_hourly"
-        verbose_name = "typifications per hour"
+        verbose_name = _("typifications per hour")
+        verbose_name_plural = _("typifications per hour")
         indexes = [models.Index(fields=["bucket"], name="routing_typifications_h_bucket")]
 
 
 class TypificationDaily(TypificationRollup):
     class Meta:
         db_table = "routing_typifications_daily"
-        verbose_name = "typifications per day"
+        verbose_name = _("typifications per day")
+        verbose_name_plural = _("typifications per day")
         indexes = [models.Index(fields=["bucket"], name="routing_typifications_d_bucket")]
 
 
 class IngestionKind(models.TextChoices):
-    METRICS = "metrics", "Agent metrics"
-    ROUTING_DECISIONS = "routing_decisions", "Routing decisions"
+    METRICS = "metrics", _("Agent metrics")
+    ROUTING_DECISIONS = "routing_decisions", _("Routing decisions")
 
 
 class IngestionBatch(models.Model):
@@ -231,18 +241,18 @@ class IngestionBatch(models.Model):
     The row is written in the same transaction as the batch's records, so either both exist or neither.
     """
 
-    kind = models.CharField(max_length=20, choices=IngestionKind.choices)
-    idempotency_key = models.CharField(max_length=255, verbose_name="idempotency key")
-    request_hash = models.CharField(max_length=64, help_text="SHA-256 of the batch's canonical JSON.")
-    record_count = models.PositiveIntegerField(verbose_name="records")
-    api_key_name = models.CharField(max_length=150, blank=True, default="", verbose_name="sent by")
-    created_at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=20, choices=IngestionKind.choices, verbose_name=_("kind"))
+    idempotency_key = models.CharField(max_length=255, verbose_name=_("idempotency key"))
+    request_hash = models.CharField(max_length=64, help_text=_("SHA-256 of the batch's canonical JSON."))
+    record_count = models.PositiveIntegerField(verbose_name=_("records"))
+    api_key_name = models.CharField(max_length=150, blank=True, default="", verbose_name=_("sent by"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         db_table = "ingestion_batches"
         ordering = ["-created_at"]
-        verbose_name = "ingestion batch"
-        verbose_name_plural = "ingestion batches"
+        verbose_name = _("ingestion batch")
+        verbose_name_plural = _("ingestion batches")
         indexes = [models.Index(fields=["created_at"], name="ingestion_batches_time")]
         constraints = [
             models.UniqueConstraint(
@@ -279,52 +289,53 @@ class AgnoModel(models.Model):
 
 
 class AgnoSession(AgnoModel):
-    session_id = models.CharField(primary_key=True, max_length=255)
-    session_type = models.CharField(max_length=50)
-    agent_id = models.CharField(max_length=255, null=True)
-    team_id = models.CharField(max_length=255, null=True)
-    workflow_id = models.CharField(max_length=255, null=True)
-    user_id = models.CharField(max_length=255, null=True)
-    session_data = models.JSONField(null=True)
-    agent_data = models.JSONField(null=True)
-    team_data = models.JSONField(null=True)
-    metadata = models.JSONField(null=True)
-    summary = models.JSONField(null=True)
-    created_at = models.BigIntegerField(help_text="Unix seconds.")
-    updated_at = models.BigIntegerField(null=True, help_text="Unix seconds.")
+    session_id = models.CharField(primary_key=True, max_length=255, verbose_name=_("session ID"))
+    session_type = models.CharField(max_length=50, verbose_name=_("session type"))
+    agent_id = models.CharField(max_length=255, null=True, verbose_name=_("agent ID"))
+    team_id = models.CharField(max_length=255, null=True, verbose_name=_("team ID"))
+    workflow_id = models.CharField(max_length=255, null=True, verbose_name=_("workflow ID"))
+    user_id = models.CharField(max_length=255, null=True, verbose_name=_("user ID"))
+    session_data = models.JSONField(null=True, verbose_name=_("session data"))
+    agent_data = models.JSONField(null=True, verbose_name=_("agent data"))
+    team_data = models.JSONField(null=True, verbose_name=_("team data"))
+    metadata = models.JSONField(null=True, verbose_name=_("metadata"))
+    summary = models.JSONField(null=True, verbose_name=_("summary"))
+    created_at = models.BigIntegerField(help_text=_("Unix seconds."), verbose_name=_("created at"))
+    updated_at = models.BigIntegerField(null=True, help_text=_("Unix seconds."), verbose_name=_("updated at"))
 
     class Meta(AgnoModel.Meta):
         db_table = 'agno"."agno_sessions'
         ordering = ["-created_at"]
-        verbose_name = "Agno session"
+        verbose_name = _("Agno session")
+        verbose_name_plural = _("Agno sessions")
 
     def __str__(self):
         return self.session_id
 
 
 class AgnoMemory(AgnoModel):
-    memory_id = models.CharField(primary_key=True, max_length=255)
-    memory = models.JSONField(null=True)
-    input = models.TextField(null=True, help_text="The message the memory was taken from.")
-    agent_id = models.CharField(max_length=255, null=True)
-    team_id = models.CharField(max_length=255, null=True)
-    user_id = models.CharField(max_length=255, null=True)
-    topics = models.JSONField(null=True)
-    created_at = models.BigIntegerField(null=True, help_text="Unix seconds.")
-    updated_at = models.BigIntegerField(null=True, help_text="Unix seconds.")
+    memory_id = models.CharField(primary_key=True, max_length=255, verbose_name=_("memory ID"))
+    memory = models.JSONField(null=True, verbose_name=_("memory"))
+    input = models.TextField(null=True, help_text=_("The message the memory was taken from."), verbose_name=_("input"))
+    agent_id = models.CharField(max_length=255, null=True, verbose_name=_("agent ID"))
+    team_id = models.CharField(max_length=255, null=True, verbose_name=_("team ID"))
+    user_id = models.CharField(max_length=255, null=True, verbose_name=_("user ID"))
+    topics = models.JSONField(null=True, verbose_name=_("topics"))
+    created_at = models.BigIntegerField(null=True, help_text=_("Unix seconds."), verbose_name=_("created at"))
+    updated_at = models.BigIntegerField(null=True, help_text=_("Unix seconds."), verbose_name=_("updated at"))
 
     class Meta(AgnoModel.Meta):
         db_table = 'agno"."agno_memories'
         ordering = ["-updated_at"]
-        verbose_name = "Agno memory"
-        verbose_name_plural = "Agno memories"
+        verbose_name = _("Agno memory")
+        verbose_name_plural = _("Agno memories")
 
     def __str__(self):
         return self.memory_id
 
 
 class AgnoRun(AgnoModel):
-    run_id = models.CharField(primary_key=True, max_length=255)
+    run_id = models.CharField(primary_key=True, max_length=255, verbose_name=_("run ID"))
     session = models.ForeignKey(
         AgnoSession,
         on_delete=models.DO_NOTHING,
@@ -332,22 +343,23 @@ class AgnoRun(AgnoModel):
         db_column="session_id",
         related_name="runs",
     )
-    run_type = models.CharField(max_length=50)
-    agent_id = models.CharField(max_length=255, null=True)
-    team_id = models.CharField(max_length=255, null=True)
-    workflow_id = models.CharField(max_length=255, null=True)
-    user_id = models.CharField(max_length=255, null=True)
-    parent_run_id = models.CharField(max_length=255, null=True)
-    status = models.CharField(max_length=50, null=True)
-    run_index = models.BigIntegerField(null=True)
-    run_data = models.JSONField(null=True)
-    created_at = models.BigIntegerField(help_text="Unix seconds.")
-    updated_at = models.BigIntegerField(null=True, help_text="Unix seconds.")
+    run_type = models.CharField(max_length=50, verbose_name=_("run type"))
+    agent_id = models.CharField(max_length=255, null=True, verbose_name=_("agent ID"))
+    team_id = models.CharField(max_length=255, null=True, verbose_name=_("team ID"))
+    workflow_id = models.CharField(max_length=255, null=True, verbose_name=_("workflow ID"))
+    user_id = models.CharField(max_length=255, null=True, verbose_name=_("user ID"))
+    parent_run_id = models.CharField(max_length=255, null=True, verbose_name=_("parent run ID"))
+    status = models.CharField(max_length=50, null=True, verbose_name=_("status"))
+    run_index = models.BigIntegerField(null=True, verbose_name=_("run index"))
+    run_data = models.JSONField(null=True, verbose_name=_("run data"))
+    created_at = models.BigIntegerField(help_text=_("Unix seconds."), verbose_name=_("created at"))
+    updated_at = models.BigIntegerField(null=True, help_text=_("Unix seconds."), verbose_name=_("updated at"))
 
     class Meta(AgnoModel.Meta):
         db_table = 'agno"."agno_runs'
         ordering = ["-created_at"]
-        verbose_name = "Agno run"
+        verbose_name = _("Agno run")
+        verbose_name_plural = _("Agno runs")
 
     def __str__(self):
         return self.run_id

@@ -2,6 +2,7 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from common.db import json_array_constraint
@@ -209,4 +210,4 @@ class RoutingTable(models.Model):
         ]
 
     def __str__(self):
-        return "Routing (typification tree and business-unit routes)"
+        return gettext("Routing (typification tree and business-unit routes)")

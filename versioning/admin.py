@@ -43,12 +43,17 @@ class ComponentVersionAdmin(ReadOnlyAdmin):
     list_per_page = 100
     show_full_result_count = False
     change_list_template = "admin/versioning/componentversion/change_list.html"
+
     readonly_fields = (
         "component_type", "component_id", "version", "status", "change_note", "content_hash", "config",
         "base_version", "rolled_back_from", "review_state", "review_comment", "created_by_name", "created_at",
         "edited_by_name", "published_by_name", "published_at",
     )  # fmt: skip
     fields = readonly_fields
+
+    @admin.display(description=_("version"), ordering="version")
+    def label(self, obj):
+        return obj.label
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("config")

@@ -24,7 +24,7 @@ class VersionedFormMixin(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2, "cols": 80}),
         help_text=_("Required. Saved with the draft and shown in the history (e.g. “Clarify refund deadline”)."),
     )
-    base_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    base_revision = forms.IntegerField(widget=forms.HiddenInput, required=False, label=_("Base revision"))
     base_snapshot = forms.CharField(widget=forms.HiddenInput, required=False)
 
     versioned_kind: ComponentKind  # set by the admin

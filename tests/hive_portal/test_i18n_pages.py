@@ -94,6 +94,80 @@ def _admin_pages() -> set[str]:
     return pages
 
 
+def _page_texts(client, url: str, language: str) -> list[str] | None:
+    client.cookies["django_language"] = language
+    response = client.get(url)
+    if response.status_code != 200 or not response.get("Content-Type", "").startswith("text/html"):
+        return None
+    page = PageText()
+    page.feed(response.content.decode())
+    return page.texts
+
+
+def _portal_vocabulary() -> set[str]:
+    """The English words of the portal's own messages (the catalogue's msgids)."""
+    import polib
+    from django.conf import settings
+
+    catalogue = polib.pofile(str(settings.BASE_DIR / "locale" / "pt_BR" / "LC_MESSAGES" / "django.po"))
+    return {word for entry in catalogue for word in re.findall(r"[a-z]+", entry.msgid.lower())}
+
+
+# The same in both languages on purpose: the brand, loanwords Portuguese uses as they are, and the roles' names
+# (groups: data). Third-party apps of the Administration group (django-axes, procrastinate) bring their own texts.
+SAME_IN_BOTH = {
+    "Hive Portal",
+    "Webhooks",
+    "Prompts",
+    "Prompt",
+    "Runtimes",
+    "Markdown",
+    "Embedding",
+    "Status",
+    "Tokens",
+    "Item",
+}
+ROLES = {"Admin", "Publisher", "Viewer", "Prompt editor"}
+THIRD_PARTY = ("/admin/axes/", "/admin/procrastinate/")
+THIRD_PARTY_MODELS = {"Access attempts", "Access failures", "Access logs"}  # django-axes', in the Admin's group
+LABEL = re.compile(r"[A-Z][A-Za-z]*(?:[ ,'()/]+[A-Za-z]+)*[.:]?")  # words, as a title or label is written
+
+
+def test_every_admin_page__no_label_left_in_english(client, django_user_model):
+    """Short texts (titles, column names, links) have no English stop words: a text that reads the same on the
+    English and the Portuguese page and is made of the portal's English words was never translated."""
+    from hive_portal.demo import load_demo
+
+    load_demo(io.StringIO())
+    client.force_login(django_user_model.objects.get(username="admin"))
+    vocabulary = _portal_vocabulary()
+    from audit.models import AuditRecord
+    from versioning.models import ComponentVersion
+
+    typed = set(AuditRecord.objects.values_list("reason", flat=True))  # what people (and the demo) wrote
+    typed |= set(ComponentVersion.objects.values_list("change_note", flat=True))
+    from django.conf import settings
+
+    typed |= {name.capitalize() for name in settings.HIVE_ENVIRONMENTS}  # the environments' names
+    untranslated: dict[str, str] = {}
+    for url in sorted(_admin_pages()):
+        if url.startswith(THIRD_PARTY):
+            continue
+        english = _page_texts(client, url, "en")
+        if english is None:
+            continue
+        for text in set(english) & set(_page_texts(client, url, "pt-br") or []):
+            words = re.findall(r"[a-z]+", text.lower())
+            if (
+                LABEL.fullmatch(text)
+                and text.rstrip(".:") not in SAME_IN_BOTH | ROLES | THIRD_PARTY_MODELS | typed
+                and any(len(word) >= 4 for word in words)
+                and all(word in vocabulary for word in words)
+            ):
+                untranslated.setdefault(text, url)
+    assert untranslated == {}, "\n".join(f"{url}: {text}" for text, url in sorted(untranslated.items()))
+
+
 def test_every_admin_page__in_portuguese__no_english_sentence(client, django_user_model):
     from hive_portal.demo import load_demo
 
