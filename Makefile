@@ -72,12 +72,13 @@ check: install-dev
 	$(CHECK_ENV) $(BIN)/python manage.py check
 	$(CHECK_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 
-## messages: refresh the portal's translation catalogue (locale/pt_BR) from the code, then compile it. Needs GNU
-## gettext (scripts/ensure_gettext.sh); translate the new empty entries of locale/pt_BR/LC_MESSAGES/django.po.
+## messages: refresh the portal's translation catalogues (locale/pt_BR, and locale/en: the source language, whose
+## empty entries mean "as written in the code", as Django's own) from the code, then compile them. Needs GNU gettext
+## (scripts/ensure_gettext.sh); translate the new empty entries of locale/pt_BR/LC_MESSAGES/django.po.
 messages: install-dev
 	./scripts/ensure_gettext.sh
-	$(CHECK_ENV) $(BIN)/python manage.py makemessages -l pt_BR --no-location $(MESSAGES_IGNORE)
-	$(CHECK_ENV) $(BIN)/python manage.py compilemessages -l pt_BR --ignore=.venv
+	$(CHECK_ENV) $(BIN)/python manage.py makemessages -l pt_BR -l en --no-location $(MESSAGES_IGNORE)
+	$(CHECK_ENV) $(BIN)/python manage.py compilemessages -l pt_BR -l en --ignore=.venv
 
 bench: install-dev
 	$(BIN)/python bench/runtime_api.py

@@ -70,6 +70,20 @@ def test_catalogue__has_every_string_the_code_marks(tmp_path):
     assert sorted(marked - translated) == [], "marked for translation but not in locale/pt_BR (run make messages)"
 
 
+def test_english_catalogue__lists_every_entry_of_the_portuguese_one__compiled():
+    """locale/en is the source language's catalogue: the same entries as pt_BR (both from ``make messages``),
+    empty ("as written in the code") unless someone rewords an English text there; compiled like the other."""
+    english = polib.pofile(str(ROOT / "locale" / "en" / "LC_MESSAGES" / "django.po"))
+    assert english.metadata["Language"] == "en"
+    entries = {(entry.msgctxt, entry.msgid) for entry in english if not entry.obsolete}
+    assert entries == {(entry.msgctxt, entry.msgid) for entry in catalogue() if not entry.obsolete}
+    assert [entry.msgid for entry in english.fuzzy_entries()] == []
+    compiled = polib.mofile(str(ROOT / "locale" / "en" / "LC_MESSAGES" / "django.mo"))
+    assert compiled.metadata["Language"] == "en"
+    for entry in english.translated_entries():  # a rewording must reach django.mo
+        assert any(row.msgid == entry.msgid and row.msgstr == entry.msgstr for row in compiled), entry.msgid
+
+
 # --- Pages ---------------------------------------------------------------------------------------------------
 
 
