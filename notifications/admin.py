@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from common.admin import page_context
 from notifications.forms import NotificationSettingsForm
 from notifications.models import NotificationPreference
-from notifications.selectors import email_enabled, email_language
+from notifications.selectors import email_enabled, preferred_language
 from notifications.services import notification_preference_set
 
 
@@ -36,7 +36,7 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
                 return HttpResponseRedirect(reverse("admin:notification_settings"))
         else:
             form = NotificationSettingsForm(
-                initial={"email_enabled": email_enabled(request.user), "language": email_language(request.user)}
+                initial={"email_enabled": email_enabled(request.user), "language": preferred_language(request.user)}
             )
         return TemplateResponse(
             request,

@@ -77,8 +77,9 @@ def email_enabled(user) -> bool:
     return preference is None or preference.email_enabled
 
 
-def email_language(user) -> str:
-    """The language of the user's e-mails ("": the portal's default)."""
+def preferred_language(user) -> str:
+    """The language the user last chose (the switcher, the settings page; at the first login, the browser's): their
+    e-mails', and the pages' on a browser with no language cookie yet. "": the portal's default."""
     preference = NotificationPreference.objects.filter(user=user).first()
     return preference.language if preference is not None else ""
 

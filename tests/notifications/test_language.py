@@ -8,7 +8,7 @@ from django.utils import translation
 
 from hive_portal.testing import run_pending_jobs
 from notifications.models import NotificationPreference
-from notifications.selectors import email_language
+from notifications.selectors import preferred_language
 from notifications.services import notification_language_remember, notification_preference_set
 from versioning.components import get_kind
 from versioning.services import draft_submit
@@ -76,17 +76,17 @@ def test_login__records_the_browsers_language_once(client, editor):
         HTTP_ACCEPT_LANGUAGE="pt-BR,pt;q=0.9",
     )
     assert response.status_code == 302
-    assert email_language(editor) == "pt-br"
+    assert preferred_language(editor) == "pt-br"
 
 
 def test_switcher__sets_the_page_language_and_the_emails(client, editor):
     client.force_login(editor)
     response = client.post("/i18n/setlang/", {"language": "pt-br", "next": "/admin/"})
     assert response.status_code == 302 and response.cookies["django_language"].value == "pt-br"
-    assert email_language(editor) == "pt-br"
+    assert preferred_language(editor) == "pt-br"
     response = client.post("/i18n/setlang/", {"language": "klingon", "next": "/admin/"})
     assert response.status_code == 302 and "django_language" not in response.cookies
-    assert email_language(editor) == "pt-br"
+    assert preferred_language(editor) == "pt-br"
 
 
 def test_switcher__anonymous__only_the_cookie(db, client):
@@ -103,7 +103,47 @@ def test_settings_page__choose_the_language(client, editor):
         "/admin/notifications/notificationpreference/mine/", {"email_enabled": "on", "language": "pt-br"}
     )
     assert response.status_code == 302
-    assert email_language(editor) == "pt-br"
+    assert preferred_language(editor) == "pt-br"
     response = client.post("/admin/notifications/notificationpreference/mine/", {"language": "fr"})
     assert response.status_code == 200 and response.context["form"].errors["language"]
-    assert email_language(editor) == "pt-br"
+    assert preferred_language(editor) == "pt-br"
+
+
+def test_pages__a_new_browser_gets_the_persons_language_and_keeps_it(client, editor):
+    notification_preference_set(user=editor, email_enabled=True, language="pt-br")
+    client.force_login(editor)
+    page = client.get("/admin/", headers={"accept-language": "en-US,en;q=0.9"})
+    assert '<html lang="pt-br"' in page.content.decode()
+    assert page.cookies["django_language"].value == "pt-br"  # remembered by this browser from now on
+
+    client.cookies["django_language"] = "en"  # the browser's own choice wins
+    page = client.get("/admin/")
+    assert '<html lang="en' in page.content.decode() and "django_language" not in page.cookies
+
+
+def test_pages__no_preference__the_browsers_language__no_cookie_set(client, editor):
+    client.force_login(editor)
+    page = client.get("/admin/", headers={"accept-language": "pt-BR"})
+    assert '<html lang="pt-br"' in page.content.decode() and "django_language" not in page.cookies
+
+
+def test_api__stays_english_and_sets_no_cookie(client, editor):
+    notification_preference_set(user=editor, email_enabled=True, language="pt-br")
+    client.force_login(editor)
+    response = client.get("/api/v1/agents/")
+    assert "django_language" not in response.cookies
+
+
+def test_pages__the_preference_is_read_once_per_login(client, editor):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def preference_reads(context) -> int:
+        return sum("notification_preferences" in query["sql"] for query in context.captured_queries)
+
+    client.force_login(editor)
+    with CaptureQueriesContext(connection) as first:
+        client.get("/admin/")
+    with CaptureQueriesContext(connection) as second:
+        client.get("/admin/")
+    assert preference_reads(first) == 1 and preference_reads(second) == 0
