@@ -85,6 +85,11 @@ class PortalCommand(BaseCommand):
         )
         return parser
 
+    def print_help(self, prog_name, subcommand):
+        # ``manage.py help <command>`` prints the help without run_from_argv: the shell's language there too.
+        with translation.override(language_from_environment(os.environ)):
+            super().print_help(prog_name, subcommand)
+
     def run_from_argv(self, argv):
         # Before the arguments are parsed, so that --help and argument errors are in the language too.
         language = _supported(_language_in_argv(argv)) or language_from_environment(os.environ)

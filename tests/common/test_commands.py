@@ -113,3 +113,7 @@ def test_manage_py__help_in_the_shells_language(subprocess_env):
 
     english = " ".join(manage_ok("verify_audit", "--help", env={**env, "LANG": "C.UTF-8"}).stdout.split())
     assert "Recompute the audit trail's hash chain" in english
+
+    # `manage.py help verify_audit` prints the same help by another way (no run_from_argv)
+    portuguese = " ".join(manage_ok("help", "verify_audit", env=env).stdout.split())
+    assert "Recalcula a cadeia de hashes do log de auditoria" in portuguese
