@@ -108,3 +108,20 @@ def test_change_note__is_required_by_the_database(make_agent):
         ComponentVersion.objects.create(
             component_type="agent", component_id="x", version=1, config={}, content_hash="0" * 64, change_note=""
         )
+
+
+def test_rollout_percent_rule__its_message_in_each_language_not_a_format_error():
+    """The rule's message holds percent signs: model validation formats it with %, so they are written %%."""
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    from versioning.models import Rollout
+
+    rollout = Rollout(percent=100)
+    others = {field.name for field in Rollout._meta.fields if field.name != "percent"}
+    with pytest.raises(ValidationError) as refused:
+        rollout.validate_constraints(exclude=others)
+    assert refused.value.messages == ["A rollout serves the candidate to 1–99% of sessions; 100% is a promotion."]
+    with translation.override("pt-br"), pytest.raises(ValidationError) as recusado:
+        rollout.validate_constraints(exclude=others)
+    assert "1–99%" in recusado.value.messages[0] and "rollout serves" not in recusado.value.messages[0]
