@@ -286,6 +286,10 @@ def portal_config(kind: str, document: dict) -> dict:
         if hive.get(key):
             config[key] = hive[key]
     config.update(hive.get("parameters") or {})
+    prompt = hive.get("prompt")
+    if isinstance(prompt, dict) and isinstance(prompt.get("source"), dict):
+        # An export's prompts as people wrote them: the import expands them again (a runtime document has none).
+        config.update({key: value for key, value in prompt["source"].items() if key in config})
     if metadata:
         config["metadata"] = metadata
     return config

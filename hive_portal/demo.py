@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 
 from agents.models import Agent
 from agents.services import agent_create, agent_update
+from prompts.models import PromptFragment
+from prompts.services import fragment_create
 from teams.models import Team
 from teams.services import team_create
 from versioning.components import get_kind
@@ -26,6 +28,15 @@ from versioning.services import component_publish
 
 DEMO_ACTOR = "demo-loader"
 
+# The tone every specialist shares, written once: each includes it with {{> tom-de-voz }} (prompt fragments).
+FRAGMENT: dict[str, str] = {
+    "name": "tom-de-voz",
+    "title": "Tom de voz do atendimento",
+    "description": "Como todos os especialistas falam com o cliente; cada um o inclui com {{> tom-de-voz }}.",
+    "text": "Fale com o cliente de forma cordial, clara e sem jargão, em português do Brasil.",
+}
+INCLUDE_TONE = "{{> tom-de-voz }}"
+
 AGENTS: list[dict[str, Any]] = [
     {
         "agent_id": "cards-specialist",
@@ -33,6 +44,7 @@ AGENTS: list[dict[str, Any]] = [
         "role": "Resolve dúvidas sobre cartões de crédito e débito: fatura, limite, bloqueio e segunda via.",
         "description": "Especialista da unidade de Cartões do atendimento.",
         "instructions": [
+            INCLUDE_TONE,
             "Cumprimente o cliente pelo nome quando ele for informado.",
             "Nunca peça a senha do cartão nem o código de segurança (CVV).",
             "Para bloqueio por perda ou roubo, confirme os quatro últimos dígitos e bloqueie imediatamente.",
@@ -57,6 +69,7 @@ AGENTS: list[dict[str, Any]] = [
         "role": "Ajuda com Pix, TED, chaves Pix, limites e devoluções (MED).",
         "description": "Especialista da unidade de Pix e Transferências.",
         "instructions": [
+            INCLUDE_TONE,
             "Confirme o valor, a data e a chave de destino antes de qualquer análise.",
             "Para golpes, oriente o registro do MED em até 80 dias e abra o chamado.",
             "Limites noturnos valem das 20h às 6h; explique como ajustá-los no app.",
@@ -73,6 +86,7 @@ AGENTS: list[dict[str, Any]] = [
         "role": "Responde sobre empréstimos, antecipação de recebíveis e renegociação.",
         "description": "Especialista da unidade de Crédito.",
         "instructions": [
+            INCLUDE_TONE,
             "Informe taxas sempre como custo efetivo total (CET) ao mês e ao ano.",
             "Antecipação de recebíveis: explique o desconto proporcional ao prazo.",
             "Não prometa aprovação de crédito: a análise é feita pelo sistema.",
@@ -226,6 +240,9 @@ def _load_components() -> bool:
     ):
         return False
     agent_kind, team_kind = get_kind("agent"), get_kind("team")
+    if not PromptFragment.objects.filter(name=FRAGMENT["name"]).exists():
+        fragment_create(actor=DEMO_ACTOR, note="Demo: the shared tone of voice", **FRAGMENT)
+        component_publish(kind=get_kind("fragment"), component_id=FRAGMENT["name"], actor=DEMO_ACTOR)
     agents = []
     for spec in AGENTS:
         agent = agent_create(actor=DEMO_ACTOR, note="Demo: first version", **spec)
@@ -376,8 +393,8 @@ def load_demo(stdout) -> None:
         counts = {"typification": typification, "knowledge": knowledge, "metrics": metrics}
         if components:
             loaded = _(
-                "Demo configuration loaded: 3 agents and 1 team, %(typification)s typification paths, "
-                "%(knowledge)s knowledge entries, %(metrics)s metrics."
+                "Demo configuration loaded: 3 agents sharing a prompt fragment and 1 team, %(typification)s "
+                "typification paths, %(knowledge)s knowledge entries, %(metrics)s metrics."
             )
         else:
             loaded = _(

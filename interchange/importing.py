@@ -560,6 +560,11 @@ def _agno_json(kind_type: str, config: dict, exported: dict) -> str:
     else:
         members = [m["agent_id"] for m in sorted(config.get("members", []), key=lambda m: m["position"])]
         document = agno_documents.team_document(config, exported, members, None)
+    source = (config.get("prompt") or {}).get("source")
+    if source:
+        # The file also keeps the prompts as written ({{> fragment }}, {{ variable }}) beside Agno's expanded texts:
+        # imported again, it means what it says (as a YAML export does); Agno leaves metadata to the runtime.
+        document["metadata"]["hive"]["prompt"]["source"] = source
     return json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 

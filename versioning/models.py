@@ -404,7 +404,9 @@ class Rollout(models.Model):
             models.CheckConstraint(
                 condition=Q(percent__gte=1, percent__lte=99),
                 name="%(app_label)s_%(class)s_percent_range",
-                violation_error_message=_("A rollout serves the candidate to 1–99%% of sessions; 100%% is a promotion."),
+                violation_error_message=_(
+                    "A rollout serves the candidate to 1–99%% of sessions; 100%% is a promotion."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(state__in=RolloutState.values), name="%(app_label)s_%(class)s_state_known"

@@ -145,6 +145,6 @@ def test_evaluate_command__in_portuguese(routed_team, publisher, capsys):
         call_command("evaluate", "team", TEAM, language="pt-br")
     out, err = capsys.readouterr()
     assert "execuções de casos, " in out and "no máximo" in out
-    # The status word and "critical" in Portuguese; the evaluator's findings and the gate's reasons as it gives them.
+    # The status word, "critical" and the gate's reasons in Portuguese; the evaluator's findings as it stored them.
     assert "  regressão Cartão perdido (crítico): Routed to credit-specialist" in out
-    assert "RECUSADA: Critical case “Cartão perdido” fails" in err
+    assert "RECUSADA: O caso crítico “Cartão perdido” falha" in err

@@ -174,3 +174,21 @@ def test_load_demo__every_environment_serves_the_demo__staging_one_version_ahead
     for component_type, component_id in (("team", TEAM_ID), ("routing", "routing"), ("agent", "pix-specialist")):
         versions = environment_versions(component_type, component_id)
         assert versions["staging"] is not None and versions["staging"] == versions["production"]
+
+
+def test_load_demo__the_specialists_share_a_published_tone_fragment():
+    from prompts.selectors import fragment_users
+
+    load_demo()
+    fragment = published_version("fragment", "tom-de-voz")
+    assert fragment is not None
+    assert fragment_users("tom-de-voz") == [
+        ("agent", "cards-specialist"),
+        ("agent", "credit-specialist"),
+        ("agent", "pix-specialist"),
+    ]
+    served = published_version("agent", "pix-specialist").config
+    assert (
+        served["instructions"][0] == "Fale com o cliente de forma cordial, clara e sem jargão, em português do Brasil."
+    )
+    assert served["prompt"]["fragments"] == {"tom-de-voz": fragment.version}

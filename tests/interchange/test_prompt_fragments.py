@@ -39,3 +39,36 @@ def test_import__an_edited_include_file__expanded_with_the_published_fragment(tm
     live = component_status("agent", "cards").published
     assert live.config["instructions"][0] == "Fale com {customer_name}."
     assert live.config["prompt"]["fragments"] == {"tone": 1}
+
+
+def test_export_agno__expanded_for_agno__as_written_in_metadata__import_back__unchanged(tmp_path, tone, make_agent):
+    import json
+
+    from agno.agent import Agent as AgnoAgent
+
+    make_agent("cards", instructions=["{{> tone }}", "Seja breve."], publish=True)
+    components_export(directory=tmp_path, format="agno")
+    document = json.loads((tmp_path / "agents" / "cards.json").read_text())
+    assert document["instructions"] == ["Fale com {customer_name}.", "Seja breve."]  # what Agno runs
+    assert document["metadata"]["hive"]["prompt"]["source"]["instructions"] == ["{{> tone }}", "Seja breve."]
+    assert AgnoAgent.from_dict(document).instructions == ["Fale com {customer_name}.", "Seja breve."]
+
+    before = component_status("agent", "cards").published
+    report = components_import(paths=[tmp_path], actor="t", note="round trip")
+    assert [change.action for change in report.changes] == ["unchanged"]
+    assert component_status("agent", "cards").published.pk == before.pk
+
+
+def test_import_agno__a_runtime_document_without_the_source__kept_as_expanded(tmp_path, tone, make_agent):
+    import json
+
+    make_agent("cards", instructions=["{{> tone }}", "Seja breve."], publish=True)
+    components_export(directory=tmp_path, format="agno")
+    path = tmp_path / "agents" / "cards.json"
+    document = json.loads(path.read_text())
+    del document["metadata"]["hive"]["prompt"]["source"]
+    path.write_text(json.dumps(document))
+    components_import(paths=[tmp_path], actor="t", note="as Agno has it")
+    draft = component_status("agent", "cards").draft
+    assert draft.config["instructions"][0] == "Fale com {customer_name}."  # the text itself, no include any more
+    assert "prompt" not in draft.config  # no include, no variable marker: stored as any plain prompt
