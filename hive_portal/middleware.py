@@ -11,7 +11,6 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from common.api.errors import json_error_response
-from notifications.selectors import preferred_language
 
 _logger = logging.getLogger(__name__)
 
@@ -383,31 +382,21 @@ class ReplicaReadMiddleware:
 
 
 class PreferredLanguageMiddleware:
-    """A person's language follows them to another browser: a logged-in person whose browser has no language cookie
-    yet reads the pages in the language they last chose (``notifications.selectors.preferred_language``), and the
-    cookie is set, so this reads the preference once per browser (once per login when there is none). After
-    authentication; not on the API."""
-
-    CHECKED = "hive_preferred_language_checked"
+    """A person's language follows them to another browser: when they log in on a browser with no language cookie,
+    the login's response sets it to the language they last chose (the login looks it up once:
+    ``notifications.receivers.on_user_logged_in``). No query on any other request."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        preferred = ""
-        if (
-            settings.LANGUAGE_COOKIE_NAME not in request.COOKIES
-            and not request.path.startswith(PageLocaleMiddleware.ENGLISH_ONLY)
-            and request.user.is_authenticated
-            and not request.session.get(self.CHECKED)
-        ):
-            preferred = preferred_language(request.user)
-            request.session[self.CHECKED] = True  # no preference: the browser's language, not a query per page
-            if preferred:
-                translation.activate(preferred)
-                request.LANGUAGE_CODE = translation.get_language()
         response = self.get_response(request)
-        if preferred and settings.LANGUAGE_COOKIE_NAME not in response.cookies:
+        preferred = getattr(request, "preferred_language", "")
+        if (
+            preferred
+            and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES
+            and settings.LANGUAGE_COOKIE_NAME not in response.cookies
+        ):
             response.set_cookie(
                 settings.LANGUAGE_COOKIE_NAME,
                 preferred,

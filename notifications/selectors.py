@@ -79,7 +79,7 @@ def email_enabled(user) -> bool:
 
 def preferred_language(user) -> str:
     """The language the user last chose (the switcher, the settings page; at the first login, the browser's): their
-    e-mails', and the pages' on a browser with no language cookie yet. "": the portal's default."""
+    e-mails', and the pages' when they log in on a browser with no language cookie. "": the portal's default."""
     preference = NotificationPreference.objects.filter(user=user).first()
     return preference.language if preference is not None else ""
 

@@ -68,14 +68,11 @@ def test_remember__first_login_does_not_overwrite_a_choice(db, editor):
 
 
 def test_login__records_the_browsers_language_once(client, editor):
-    editor.set_password("correct-horse-battery")
-    editor.save()
-    response = client.post(
-        "/admin/login/?next=/admin/",
-        {"username": editor.username, "password": "correct-horse-battery"},
-        HTTP_ACCEPT_LANGUAGE="pt-BR,pt;q=0.9",
-    )
+    response = _log_in(client, editor, accept_language="pt-BR,pt;q=0.9")
     assert response.status_code == 302
+    assert preferred_language(editor) == "pt-br"
+    client.logout()
+    _log_in(client, editor, accept_language="en-US")  # not over what the first login recorded
     assert preferred_language(editor) == "pt-br"
 
 
@@ -109,22 +106,41 @@ def test_settings_page__choose_the_language(client, editor):
     assert preferred_language(editor) == "pt-br"
 
 
-def test_pages__a_new_browser_gets_the_persons_language_and_keeps_it(client, editor):
+def _log_in(client, user, **headers):
+    user.set_password("correct-horse-battery")
+    user.save()
+    return client.post(
+        "/admin/login/?next=/admin/",
+        {"username": user.username, "password": "correct-horse-battery"},
+        headers=headers,
+    )
+
+
+def test_login__on_a_new_browser__the_persons_language(client, editor):
     notification_preference_set(user=editor, email_enabled=True, language="pt-br")
-    client.force_login(editor)
-    page = client.get("/admin/", headers={"accept-language": "en-US,en;q=0.9"})
-    assert '<html lang="pt-br"' in page.content.decode()
-    assert page.cookies["django_language"].value == "pt-br"  # remembered by this browser from now on
-
-    client.cookies["django_language"] = "en"  # the browser's own choice wins
-    page = client.get("/admin/")
-    assert '<html lang="en' in page.content.decode() and "django_language" not in page.cookies
+    response = _log_in(client, editor, accept_language="en-US,en;q=0.9")
+    assert response.status_code == 302 and response.cookies["django_language"].value == "pt-br"
+    assert '<html lang="pt-br"' in client.get("/admin/").content.decode()
+    assert preferred_language(editor) == "pt-br"
 
 
-def test_pages__no_preference__the_browsers_language__no_cookie_set(client, editor):
-    client.force_login(editor)
-    page = client.get("/admin/", headers={"accept-language": "pt-BR"})
-    assert '<html lang="pt-br"' in page.content.decode() and "django_language" not in page.cookies
+def test_login__the_browsers_own_cookie_wins(client, editor):
+    notification_preference_set(user=editor, email_enabled=True, language="pt-br")
+    client.cookies["django_language"] = "en"
+    response = _log_in(client, editor)
+    assert "django_language" not in response.cookies
+    assert '<html lang="en' in client.get("/admin/").content.decode()
+
+
+def test_pages__no_query_for_the_language_after_the_login(client, editor):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    notification_preference_set(user=editor, email_enabled=True, language="pt-br")
+    _log_in(client, editor)
+    with CaptureQueriesContext(connection) as page:
+        client.get("/admin/")
+    assert not [query for query in page.captured_queries if "notification_preferences" in query["sql"]]
 
 
 def test_api__stays_english_and_sets_no_cookie(client, editor):
@@ -132,18 +148,3 @@ def test_api__stays_english_and_sets_no_cookie(client, editor):
     client.force_login(editor)
     response = client.get("/api/v1/agents/")
     assert "django_language" not in response.cookies
-
-
-def test_pages__the_preference_is_read_once_per_login(client, editor):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    def preference_reads(context) -> int:
-        return sum("notification_preferences" in query["sql"] for query in context.captured_queries)
-
-    client.force_login(editor)
-    with CaptureQueriesContext(connection) as first:
-        client.get("/admin/")
-    with CaptureQueriesContext(connection) as second:
-        client.get("/admin/")
-    assert preference_reads(first) == 1 and preference_reads(second) == 0
