@@ -168,6 +168,7 @@ def test_middleware_below_the_fast_path__does_nothing_for_its_requests(settings)
         "django.middleware.common.CommonMiddleware",  # host checked, Content-Length added by the fast path
         "django.middleware.csrf.CsrfViewMiddleware",  # the view is exempt; no CSRF cookie
         "django.contrib.auth.middleware.AuthenticationMiddleware",  # a lazy user nobody reads
+        "hive_portal.middleware.PreferredLanguageMiddleware",  # acts on a login's response only
         "django.contrib.messages.middleware.MessageMiddleware",  # no messages cookie, none added
         "django.middleware.clickjacking.XFrameOptionsMiddleware",  # added by the fast path
         "axes.middleware.AxesMiddleware",  # acts on login lockouts only
